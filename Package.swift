@@ -1,0 +1,30 @@
+// swift-tools-version:6.0
+// Outpost depends on the Swift toolchain and the system libsqlite3 only.
+import PackageDescription
+
+let package = Package(
+    name: "Outpost",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "outpost", targets: ["outpost"]),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CSQLite",
+            path: "Sources/CSQLite",
+            providers: [.apt(["libsqlite3-dev"]), .brew(["sqlite"])]
+        ),
+        .target(name: "OutpostStore", dependencies: ["CSQLite"]),
+        .target(name: "OutpostModel", dependencies: ["OutpostStore"]),
+        .target(
+            name: "OutpostCLI",
+            dependencies: ["OutpostModel", "OutpostStore"],
+            resources: []
+        ),
+        .executableTarget(name: "outpost", dependencies: ["OutpostCLI"]),
+        .testTarget(name: "OutpostStoreTests", dependencies: ["OutpostStore"]),
+        .testTarget(name: "OutpostModelTests", dependencies: ["OutpostModel", "OutpostStore"]),
+        .testTarget(name: "OutpostCLITests", dependencies: ["OutpostCLI", "OutpostModel", "outpost"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

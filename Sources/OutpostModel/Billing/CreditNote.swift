@@ -1,0 +1,61 @@
+import OutpostStore
+
+/// A credit against an issued invoice (an immediate cancellation, a goodwill credit), with its lines.
+public struct CreditNote: Codable, Sendable, Equatable {
+    public let id: String
+    public let number: String?
+    public let invoiceId: String
+    public let customerId: String
+    public let reason: String
+    public let issueDate: BusinessDate
+    public let currency: String
+    public let subtotal: Int64
+    public let tax: Int64
+    /// The amount credited (positive).
+    public let total: Int64
+    public let version: Int64
+
+    public init(row: Row) throws {
+        id = try row.string("id")
+        number = try row.optionalString("number")
+        invoiceId = try row.string("invoice_id")
+        customerId = try row.string("customer_id")
+        reason = try row.string("reason")
+        issueDate = BusinessDate(try row.string("issue_date")) ?? BusinessDate(daysSinceEpoch: 0)
+        currency = try row.string("currency")
+        subtotal = try row.int64("subtotal")
+        tax = try row.int64("tax")
+        total = try row.int64("total")
+        version = try row.int64("version")
+    }
+
+    public static func list(customerId: String?, in db: Database) throws -> [CreditNote] {
+        try db.rows("SELECT * FROM credit_note WHERE ?1 IS NULL OR customer_id = ?1 ORDER BY issue_date, id", [customerId])
+            .map(CreditNote.init(row:))
+    }
+
+    public func lines(in db: Database) throws -> [CreditNoteLine] {
+        try db.rows("SELECT * FROM credit_note_line WHERE credit_note_id = ? ORDER BY id", [id]).map(CreditNoteLine.init(row:))
+    }
+}
+
+/// One line of a credit note.
+public struct CreditNoteLine: Codable, Sendable, Equatable {
+    public let id: String
+    public let creditNoteId: String
+    public let description: String
+    public let quantity: Int
+    public let unitPrice: Int64
+    public let amount: Int64
+    public let version: Int64
+
+    public init(row: Row) throws {
+        id = try row.string("id")
+        creditNoteId = try row.string("credit_note_id")
+        description = try row.string("description")
+        quantity = try row.int("quantity")
+        unitPrice = try row.int64("unit_price")
+        amount = try row.int64("amount")
+        version = try row.int64("version")
+    }
+}

@@ -1,0 +1,53 @@
+import OutpostStore
+
+/// An end customer of the reseller.
+public struct Customer: Codable, Sendable, Equatable {
+    /// Where a customer stands: only active customers can order.
+    public enum Status: String, Codable, Sendable, CaseIterable {
+        case active, suspended, closed
+    }
+
+    public let id: String
+    public let name: String
+    public let status: Status
+    public let contactName: String
+    public let email: String
+    public let phone: String
+    public let address: String
+    public let city: String
+    public let postalCode: String
+    public let country: String
+    public let taxId: String
+    public let createdAt: Timestamp
+    public let version: Int64
+
+    public init(row: Row) throws {
+        id = try row.string("id")
+        name = try row.string("name")
+        status = try Self.Status(rawValue: row.string("status")) ?? .active
+        contactName = try row.string("contact_name")
+        email = try row.string("email")
+        phone = try row.string("phone")
+        address = try row.string("address")
+        city = try row.string("city")
+        postalCode = try row.string("postal_code")
+        country = try row.string("country")
+        taxId = try row.string("tax_id")
+        createdAt = Timestamp(try row.string("created_at")) ?? Timestamp(secondsSinceEpoch: 0)
+        version = try row.int64("version")
+    }
+
+    /// The customer with this id, or a not-found refusal naming `field`.
+    public static func require(_ id: String, in db: Database, field: String = "customer_id") throws -> Customer {
+        guard let row = try db.row("SELECT * FROM customer WHERE id = ?", [id]) else {
+            throw MutationRefusal.notFound(field, "customer \(id) does not exist")
+        }
+        return try Customer(row: row)
+    }
+
+    /// Customers by name, optionally of one status.
+    public static func list(in db: Database, status: Status? = nil) throws -> [Customer] {
+        try db.rows("SELECT * FROM customer WHERE ?1 IS NULL OR status = ?1 ORDER BY name COLLATE NOCASE, id", [status?.rawValue])
+            .map(Customer.init(row:))
+    }
+}

@@ -1,0 +1,109 @@
+import OutpostStore
+
+/// Which side is running a mutation. The rules are the same; only facts the
+/// node owns (order numbers, submission) differ.
+public enum Authority: String, Sendable {
+    /// A reseller's local replica: optimistic, queued for the node.
+    case replica
+    /// The central node: authoritative.
+    case node
+}
+
+/// What a mutation sees and writes through: the database inside an open
+/// transaction, the instant the user acted, and a recorder of every row it
+/// writes (the undo record on a replica, the change log on the node).
+public final class MutationContext {
+    public let db: Database
+    /// When the user made the change; re-applying a queued mutation uses its original instant.
+    public let now: Timestamp
+    public let authority: Authority
+    /// Every row written so far, in order.
+    public private(set) var changes: [RowChange] = []
+    private let recordsChanges: Bool
+
+    public init(db: Database, now: Timestamp, authority: Authority, recordsChanges: Bool = true) {
+        self.db = db
+        self.now = now
+        self.authority = authority
+        self.recordsChanges = recordsChanges
+    }
+
+    /// Today's business date (UTC).
+    public var today: BusinessDate { now.date }
+
+    /// The current row with this id, if any.
+    public func fetch(_ table: String, id: String) throws -> Row? {
+        try db.row("SELECT * FROM \(SQLIdentifier.checked(table)) WHERE id = ?", [id])
+    }
+
+    /// Inserts a row and records it.
+    public func insert(_ table: String, _ values: [(String, any SQLBindable)]) throws {
+        let columns = values.map { SQLIdentifier.checked($0.0) }
+        let sql = "INSERT INTO \(SQLIdentifier.checked(table)) (\(columns.joined(separator: ", "))) VALUES (\(Array(repeating: "?", count: columns.count).joined(separator: ", ")))"
+        try db.execute(sql, values.map(\.1))
+        guard recordsChanges else { return }
+        guard let id = values.first(where: { $0.0 == "id" })?.1.sqlValue.string, let after = try fetch(table, id: id) else {
+            preconditionFailure("inserted \(table) row has no text id")
+        }
+        changes.append(RowChange(table: table, id: id, before: nil, after: after.dictionary))
+    }
+
+    /// Sets columns of one row and records it; a no-op when nothing changes.
+    public func update(_ table: String, id: String, _ values: [(String, any SQLBindable)]) throws {
+        guard let before = try fetch(table, id: id)?.dictionary else {
+            preconditionFailure("update of missing \(table) row \(id): validate before writing")
+        }
+        let changed = values.filter { before[$0.0] != $0.1.sqlValue }
+        guard !changed.isEmpty else { return }
+        let assignments = changed.map { "\(SQLIdentifier.checked($0.0)) = ?" }.joined(separator: ", ")
+        try db.execute("UPDATE \(SQLIdentifier.checked(table)) SET \(assignments) WHERE id = ?", changed.map(\.1) + [id])
+        guard recordsChanges else { return }
+        var after = before
+        for (column, value) in changed { after[column] = value.sqlValue }
+        changes.append(RowChange(table: table, id: id, before: before, after: after))
+    }
+
+    /// Deletes one row and records its last image.
+    public func delete(_ table: String, id: String) throws {
+        let before = try fetch(table, id: id)?.dictionary
+        try db.execute("DELETE FROM \(SQLIdentifier.checked(table)) WHERE id = ?", [id])
+        if recordsChanges, let before {
+            changes.append(RowChange(table: table, id: id, before: before, after: nil))
+        }
+    }
+
+    /// Undoes recorded changes, newest first, restoring each row's before-image.
+    public static func undo(_ changes: [RowChange], in db: Database) throws {
+        for change in changes.reversed() {
+            try restore(table: change.table, id: change.id, to: change.before, in: db)
+        }
+    }
+
+    /// Makes the row with `id` equal `image` (deleting it when `image` is nil).
+    public static func restore(table: String, id: String, to image: [String: SQLValue]?, in db: Database) throws {
+        let name = SQLIdentifier.checked(table)
+        guard let image else {
+            try db.execute("DELETE FROM \(name) WHERE id = ?", [id])
+            return
+        }
+        let columns = image.keys.sorted().filter { $0 != "id" }
+        let exists = try db.scalar("SELECT 1 FROM \(name) WHERE id = ?", [id]) != nil
+        if exists {
+            let assignments = columns.map { "\(SQLIdentifier.checked($0)) = ?" }.joined(separator: ", ")
+            try db.execute("UPDATE \(name) SET \(assignments) WHERE id = ?", columns.map { image[$0]! } + [SQLValue.text(id)])
+        } else {
+            let all = ["id"] + columns
+            let sql = "INSERT INTO \(name) (\(all.map(SQLIdentifier.checked).joined(separator: ", "))) VALUES (\(Array(repeating: "?", count: all.count).joined(separator: ", ")))"
+            try db.execute(sql, [SQLValue.text(id)] + columns.map { image[$0]! })
+        }
+    }
+}
+
+/// Table and column names come from code, never from data; this checks it.
+enum SQLIdentifier {
+    static func checked(_ name: String) -> String {
+        precondition(!name.isEmpty && name.utf8.allSatisfy { ($0 >= 97 && $0 <= 122) || $0 == 95 || ($0 >= 48 && $0 <= 57) },
+                     "not a plain SQL identifier: \(name)")
+        return name
+    }
+}

@@ -1,0 +1,306 @@
+import OutpostStore
+
+/// The replica's (and the node's per-reseller) database schema and its migrations.
+///
+/// One schema on both sides so the same mutation code runs on each. Tables
+/// listed in `replicatedTables` carry a `version`: the node's change-log
+/// position that last wrote the row (0 until the node has seen it).
+public enum Schema {
+    /// Every table whose rows the node owns and replicates, parents before children.
+    public static let replicatedTables: [String] = [
+        "settings", "plan", "price_rule", "panel_user", "customer", "customer_user",
+        "orders", "order_line", "subscription", "invoice", "invoice_line",
+        "credit_note", "credit_note_line", "payment", "domain", "ssl_certificate",
+        "license", "login_event",
+    ]
+
+    /// The migrations, in order. Never edit a released step; add a new one.
+    public static let migrator: Migrator = {
+        var migrator = Migrator()
+        migrator.register("v1: reseller domain, local queue") { db in
+            try db.executeScript(version1)
+        }
+        return migrator
+    }()
+
+    /// Brings `db` to the latest schema.
+    public static func migrate(_ db: Database) throws {
+        try migrator.migrate(db)
+    }
+
+    static let version1 = """
+    CREATE TABLE settings (
+        id TEXT PRIMARY KEY CHECK (id = 'settings'),
+        company_name TEXT NOT NULL DEFAULT '',
+        address TEXT NOT NULL DEFAULT '',
+        email TEXT NOT NULL DEFAULT '',
+        phone TEXT NOT NULL DEFAULT '',
+        tax_id TEXT NOT NULL DEFAULT '',
+        currency TEXT NOT NULL DEFAULT 'EUR',
+        tax_rate_bp INTEGER NOT NULL DEFAULT 0 CHECK (tax_rate_bp BETWEEN 0 AND 10000),
+        payment_terms_days INTEGER NOT NULL DEFAULT 30 CHECK (payment_terms_days BETWEEN 0 AND 365),
+        notify_invoice_due TEXT NOT NULL DEFAULT '7,1',
+        notify_invoice_overdue TEXT NOT NULL DEFAULT '1,7,30',
+        notify_subscription_expiring TEXT NOT NULL DEFAULT '30,7',
+        notify_domain_expiring TEXT NOT NULL DEFAULT '60,30,7',
+        notify_ssl_expiring TEXT NOT NULL DEFAULT '30,14,7',
+        version INTEGER NOT NULL DEFAULT 0
+    ) STRICT;
+    INSERT INTO settings (id) VALUES ('settings');
+
+    CREATE TABLE plan (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        vendor TEXT NOT NULL DEFAULT '',
+        kind TEXT NOT NULL CHECK (kind IN ('subscription', 'domain', 'ssl', 'license')),
+        billing_period TEXT NOT NULL CHECK (billing_period IN ('monthly', 'annual')),
+        cost INTEGER NOT NULL CHECK (cost >= 0),
+        currency TEXT NOT NULL,
+        ssl_validation TEXT CHECK (ssl_validation IN ('DV', 'OV', 'EV')),
+        description TEXT NOT NULL DEFAULT '',
+        available INTEGER NOT NULL DEFAULT 1 CHECK (available IN (0, 1)),
+        version INTEGER NOT NULL DEFAULT 0
+    ) STRICT;
+
+    CREATE TABLE price_rule (
+        id TEXT PRIMARY KEY,
+        plan_id TEXT UNIQUE REFERENCES plan (id),
+        markup_bp INTEGER NOT NULL CHECK (markup_bp BETWEEN 0 AND 100000),
+        version INTEGER NOT NULL DEFAULT 0
+    ) STRICT;
+    INSERT INTO price_rule (id, plan_id, markup_bp) VALUES ('prc_default', NULL, 2500);
+
+    CREATE TABLE panel_user (
+        id TEXT PRIMARY KEY,
+        username TEXT NOT NULL UNIQUE,
+        name TEXT NOT NULL,
+        email TEXT NOT NULL,
+        role TEXT NOT NULL CHECK (role IN ('admin', 'manager', 'billing', 'viewer')),
+        created_at TEXT NOT NULL,
+        version INTEGER NOT NULL DEFAULT 0
+    ) STRICT;
+
+    CREATE TABLE customer (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('active', 'suspended', 'closed')),
+        contact_name TEXT NOT NULL DEFAULT '',
+        email TEXT NOT NULL DEFAULT '',
+        phone TEXT NOT NULL DEFAULT '',
+        address TEXT NOT NULL DEFAULT '',
+        city TEXT NOT NULL DEFAULT '',
+        postal_code TEXT NOT NULL DEFAULT '',
+        country TEXT NOT NULL DEFAULT '',
+        tax_id TEXT NOT NULL DEFAULT '',
+        created_at TEXT NOT NULL,
+        version INTEGER NOT NULL DEFAULT 0
+    ) STRICT;
+    CREATE INDEX customer_by_name ON customer (name);
+
+    CREATE TABLE customer_user (
+        id TEXT PRIMARY KEY,
+        customer_id TEXT NOT NULL REFERENCES customer (id),
+        username TEXT NOT NULL,
+        name TEXT NOT NULL,
+        email TEXT NOT NULL,
+        role TEXT NOT NULL CHECK (role IN ('admin', 'user', 'billing')),
+        created_at TEXT NOT NULL,
+        version INTEGER NOT NULL DEFAULT 0,
+        UNIQUE (customer_id, username)
+    ) STRICT;
+
+    CREATE TABLE orders (
+        id TEXT PRIMARY KEY,
+        number TEXT UNIQUE,
+        customer_id TEXT NOT NULL REFERENCES customer (id),
+        subscription_id TEXT,
+        type TEXT NOT NULL CHECK (type IN ('sales', 'renewal', 'change', 'cancellation', 'transfer')),
+        status TEXT NOT NULL CHECK (status IN ('queued', 'submitted', 'provisioning', 'completed', 'failed', 'rejected')),
+        cancel_mode TEXT CHECK (cancel_mode IN ('now', 'period_end')),
+        placed_at TEXT NOT NULL,
+        total INTEGER NOT NULL,
+        currency TEXT NOT NULL,
+        status_reason TEXT NOT NULL DEFAULT '',
+        version INTEGER NOT NULL DEFAULT 0
+    ) STRICT;
+    CREATE INDEX orders_by_customer ON orders (customer_id);
+    CREATE INDEX orders_by_subscription ON orders (subscription_id);
+    CREATE INDEX orders_by_status ON orders (status);
+
+    CREATE TABLE order_line (
+        id TEXT PRIMARY KEY,
+        order_id TEXT NOT NULL REFERENCES orders (id),
+        plan_id TEXT NOT NULL REFERENCES plan (id),
+        description TEXT NOT NULL,
+        quantity INTEGER NOT NULL,
+        unit_price INTEGER NOT NULL,
+        unit_cost INTEGER NOT NULL,
+        amount INTEGER NOT NULL,
+        domain_name TEXT NOT NULL DEFAULT '',
+        common_name TEXT NOT NULL DEFAULT '',
+        version INTEGER NOT NULL DEFAULT 0
+    ) STRICT;
+    CREATE INDEX order_line_by_order ON order_line (order_id);
+
+    CREATE TABLE subscription (
+        id TEXT PRIMARY KEY,
+        customer_id TEXT NOT NULL REFERENCES customer (id),
+        plan_id TEXT NOT NULL REFERENCES plan (id),
+        order_id TEXT,
+        quantity INTEGER NOT NULL CHECK (quantity >= 1),
+        status TEXT NOT NULL CHECK (status IN ('pending', 'active', 'suspended', 'cancelled', 'expired')),
+        period_start TEXT NOT NULL,
+        period_end TEXT NOT NULL,
+        auto_renew INTEGER NOT NULL DEFAULT 1 CHECK (auto_renew IN (0, 1)),
+        cancel_at_period_end INTEGER NOT NULL DEFAULT 0 CHECK (cancel_at_period_end IN (0, 1)),
+        unit_price INTEGER NOT NULL,
+        unit_cost INTEGER NOT NULL,
+        currency TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        version INTEGER NOT NULL DEFAULT 0
+    ) STRICT;
+    CREATE INDEX subscription_by_customer ON subscription (customer_id);
+
+    CREATE TABLE invoice (
+        id TEXT PRIMARY KEY,
+        number TEXT UNIQUE,
+        customer_id TEXT NOT NULL REFERENCES customer (id),
+        order_id TEXT,
+        status TEXT NOT NULL CHECK (status IN ('issued', 'void')),
+        issue_date TEXT NOT NULL,
+        due_date TEXT NOT NULL,
+        currency TEXT NOT NULL,
+        subtotal INTEGER NOT NULL,
+        tax INTEGER NOT NULL,
+        total INTEGER NOT NULL,
+        version INTEGER NOT NULL DEFAULT 0
+    ) STRICT;
+    CREATE INDEX invoice_by_customer ON invoice (customer_id);
+
+    CREATE TABLE invoice_line (
+        id TEXT PRIMARY KEY,
+        invoice_id TEXT NOT NULL REFERENCES invoice (id),
+        subscription_id TEXT,
+        description TEXT NOT NULL,
+        quantity INTEGER NOT NULL,
+        unit_price INTEGER NOT NULL,
+        amount INTEGER NOT NULL,
+        period_start TEXT,
+        period_end TEXT,
+        version INTEGER NOT NULL DEFAULT 0
+    ) STRICT;
+    CREATE INDEX invoice_line_by_invoice ON invoice_line (invoice_id);
+
+    CREATE TABLE credit_note (
+        id TEXT PRIMARY KEY,
+        number TEXT UNIQUE,
+        invoice_id TEXT NOT NULL REFERENCES invoice (id),
+        customer_id TEXT NOT NULL REFERENCES customer (id),
+        reason TEXT NOT NULL,
+        issue_date TEXT NOT NULL,
+        currency TEXT NOT NULL,
+        subtotal INTEGER NOT NULL,
+        tax INTEGER NOT NULL,
+        total INTEGER NOT NULL CHECK (total > 0),
+        version INTEGER NOT NULL DEFAULT 0
+    ) STRICT;
+    CREATE INDEX credit_note_by_invoice ON credit_note (invoice_id);
+
+    CREATE TABLE credit_note_line (
+        id TEXT PRIMARY KEY,
+        credit_note_id TEXT NOT NULL REFERENCES credit_note (id),
+        description TEXT NOT NULL,
+        quantity INTEGER NOT NULL,
+        unit_price INTEGER NOT NULL,
+        amount INTEGER NOT NULL,
+        version INTEGER NOT NULL DEFAULT 0
+    ) STRICT;
+
+    CREATE TABLE payment (
+        id TEXT PRIMARY KEY,
+        customer_id TEXT NOT NULL REFERENCES customer (id),
+        invoice_id TEXT NOT NULL REFERENCES invoice (id),
+        method TEXT NOT NULL CHECK (method IN ('bank_transfer', 'card', 'direct_debit', 'cash', 'check', 'other')),
+        reference TEXT NOT NULL DEFAULT '',
+        amount INTEGER NOT NULL CHECK (amount > 0),
+        currency TEXT NOT NULL,
+        received_on TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'completed', 'failed', 'refunded')),
+        recorded_at TEXT NOT NULL,
+        version INTEGER NOT NULL DEFAULT 0
+    ) STRICT;
+    CREATE INDEX payment_by_invoice ON payment (invoice_id);
+
+    CREATE TABLE domain (
+        id TEXT PRIMARY KEY,
+        customer_id TEXT NOT NULL REFERENCES customer (id),
+        subscription_id TEXT,
+        name TEXT NOT NULL UNIQUE,
+        origin TEXT NOT NULL CHECK (origin IN ('registration', 'transfer')),
+        status TEXT NOT NULL CHECK (status IN ('pending', 'active', 'expired', 'transferred_out', 'cancelled')),
+        registered_on TEXT,
+        expires_on TEXT,
+        auto_renew INTEGER NOT NULL DEFAULT 1 CHECK (auto_renew IN (0, 1)),
+        version INTEGER NOT NULL DEFAULT 0
+    ) STRICT;
+
+    CREATE TABLE ssl_certificate (
+        id TEXT PRIMARY KEY,
+        customer_id TEXT NOT NULL REFERENCES customer (id),
+        subscription_id TEXT,
+        common_name TEXT NOT NULL,
+        validation TEXT NOT NULL CHECK (validation IN ('DV', 'OV', 'EV')),
+        status TEXT NOT NULL CHECK (status IN ('pending', 'issued', 'expired', 'revoked', 'cancelled')),
+        issued_on TEXT,
+        expires_on TEXT,
+        version INTEGER NOT NULL DEFAULT 0
+    ) STRICT;
+
+    CREATE TABLE license (
+        id TEXT PRIMARY KEY,
+        customer_id TEXT NOT NULL REFERENCES customer (id),
+        subscription_id TEXT,
+        product TEXT NOT NULL,
+        license_key TEXT NOT NULL,
+        seats INTEGER NOT NULL CHECK (seats >= 1),
+        status TEXT NOT NULL CHECK (status IN ('active', 'expired', 'cancelled')),
+        expires_on TEXT,
+        version INTEGER NOT NULL DEFAULT 0
+    ) STRICT;
+
+    CREATE TABLE login_event (
+        id TEXT PRIMARY KEY,
+        username TEXT NOT NULL,
+        at TEXT NOT NULL,
+        source TEXT NOT NULL,
+        result TEXT NOT NULL CHECK (result IN ('success', 'failure')),
+        version INTEGER NOT NULL DEFAULT 0
+    ) STRICT;
+    CREATE INDEX login_event_by_user ON login_event (username, at);
+
+    CREATE TABLE replica_meta (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    ) STRICT;
+
+    CREATE TABLE queue (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        mutation TEXT NOT NULL,
+        mutation_version INTEGER NOT NULL,
+        args TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        changes TEXT NOT NULL
+    ) STRICT;
+
+    CREATE TABLE rejected (
+        seq INTEGER PRIMARY KEY,
+        mutation TEXT NOT NULL,
+        mutation_version INTEGER NOT NULL,
+        args TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        code TEXT NOT NULL,
+        message TEXT NOT NULL,
+        rejected_at TEXT NOT NULL
+    ) STRICT;
+    """
+}
