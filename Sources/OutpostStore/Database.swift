@@ -50,13 +50,8 @@ public final class Database {
         self.handle = connection
         sqlite3_extended_result_codes(connection, 1)
         sqlite3_busy_timeout(connection, busyTimeoutMilliseconds)
-        do {
-            try configure(mode: mode)
-        } catch {
-            statementCache.removeAll()
-            sqlite3_close_v2(connection)
-            throw error
-        }
+        // On failure `deinit` closes the handle: the object is fully built here.
+        try configure(mode: mode)
     }
 
     /// A private in-memory database (for tests and scratch work).
@@ -92,8 +87,15 @@ public final class Database {
     // MARK: Statements
 
     /// A prepared statement for `sql`, cached for reuse by this connection.
+    ///
+    /// While the cached statement is being stepped (a query run again from
+    /// inside its own row loop), a fresh uncached statement is returned so
+    /// the outer iteration is not reset.
     public func cachedStatement(_ sql: String) throws -> Statement {
-        if let statement = statementCache[sql] { return statement }
+        if let statement = statementCache[sql] {
+            guard sqlite3_stmt_busy(statement.handle) != 0 else { return statement }
+            return try Statement(database: self, sql: sql)
+        }
         let statement = try Statement(database: self, sql: sql)
         statementCache[sql] = statement
         return statement
@@ -194,7 +196,13 @@ public final class Database {
             try? executeScript("ROLLBACK TO SAVEPOINT \(name); RELEASE SAVEPOINT \(name)")
             throw error
         }
-        try executeScript("RELEASE SAVEPOINT \(name)")
+        do {
+            // Outside a transaction RELEASE is the commit, and can fail (a deferred foreign key).
+            try executeScript("RELEASE SAVEPOINT \(name)")
+        } catch {
+            try? executeScript("ROLLBACK TO SAVEPOINT \(name); RELEASE SAVEPOINT \(name)")
+            throw error
+        }
         return result
     }
 

@@ -231,10 +231,7 @@ struct TransactionTests {
             }
         }
         #expect(error.extendedCode == 787)
-        withKnownIssue("Database.savepoint does not roll back when RELEASE fails; see report") {
-            #expect(!db.isInTransaction)
-        }
-        if db.isInTransaction { try db.executeScript("ROLLBACK") }
+        #expect(!db.isInTransaction)
         #expect(try db.count("child") == 0)
     }
 

@@ -1,0 +1,117 @@
+import Foundation
+import OutpostModel
+import OutpostStore
+
+/// `invoice …` and `payment …`.
+enum BillingCommands {
+    static let all: [CommandSpec] = [invoiceList, invoiceShow, paymentRecord, paymentList]
+
+    /// An invoice by id (`inv_…`) or number (`INV-…`).
+    static func findInvoice(_ key: String, in db: Database, field: String) throws -> Invoice {
+        let id = try db.scalar("SELECT id FROM invoice WHERE id = ?1 OR number = ?1", [key])?.string ?? key
+        return try Invoice.require(id, in: db, field: field)
+    }
+
+    static let invoiceList = CommandSpec(
+        ["invoice", "list"], "list invoices with their payment state",
+        options: [
+            .init("customer", value: "ID", "only this customer's invoices"),
+            .init("unpaid", "only invoices with something outstanding"),
+            .init("overdue", "only invoices past their due date and not paid"),
+        ],
+        printsJSON: true,
+        run: { invocation, session in
+            let replica = try session.openReplica(invocation)
+            let today = session.clock.now().date
+            let invoices = try InvoiceWithBalance.list(customerId: invocation.value("customer"), today: today, in: replica.db).filter {
+                (!invocation.flag("unpaid") || $0.balance.outstanding > 0) && (!invocation.flag("overdue") || $0.balance.overdue)
+            }
+            if invocation.json { return try JSONOutput.print(invoices, to: session) }
+            var table = TextTable("ID", "NUMBER", "CUSTOMER", "ISSUED", "DUE", "TOTAL", "OUTSTANDING", "STATE")
+            for entry in invoices {
+                let i = entry.invoice
+                let state = entry.balance.state.rawValue + (entry.balance.overdue ? ", overdue \(entry.balance.daysOverdue)d" : "")
+                table.add(i.id, i.displayNumber, i.customerId, i.issueDate.description, i.dueDate.description,
+                          Format.money(i.total, i.currency), Format.money(entry.balance.outstanding, i.currency), state)
+            }
+            session.print(table.render(empty: "No invoices. The node issues them when orders are provisioned."))
+        })
+
+    struct InvoiceDetail: Encodable {
+        let invoice: Invoice
+        let balance: InvoiceBalance
+        let lines: [InvoiceLine]
+        let payments: [Payment]
+        let creditNotes: [CreditNote]
+    }
+
+    static let invoiceShow = CommandSpec(
+        ["invoice", "show"], "show an invoice with lines, payments and credit notes",
+        arguments: [.init("ID", "invoice id (inv_…) or number (INV-…)")],
+        printsJSON: true,
+        run: { invocation, session in
+            let replica = try session.openReplica(invocation)
+            let db = replica.db
+            let invoice = try findInvoice(invocation.argument(0), in: db, field: "ID")
+            guard let balance = try InvoiceBalance.of(invoice.id, today: session.clock.now().date, in: db) else { return }
+            let detail = InvoiceDetail(
+                invoice: invoice, balance: balance, lines: try invoice.lines(in: db),
+                payments: try Payment.list(customerId: nil, invoiceId: invoice.id, in: db),
+                creditNotes: try CreditNote.list(customerId: invoice.customerId, in: db).filter { $0.invoiceId == invoice.id })
+            if invocation.json { return try JSONOutput.print(detail, to: session) }
+            let c = invoice.currency
+            session.print("Invoice \(invoice.displayNumber)  (\(invoice.id), \(invoice.status.rawValue))")
+            session.print("Customer: \(invoice.customerId)")
+            session.print("Issued \(invoice.issueDate), due \(invoice.dueDate)")
+            var table = TextTable("DESCRIPTION", "QTY", "UNIT PRICE", "AMOUNT")
+            for line in detail.lines {
+                table.add(line.description, String(line.quantity), Format.money(line.unitPrice, c), Format.money(line.amount, c))
+            }
+            session.print("")
+            session.print(table.render(empty: "(no lines)"))
+            session.print("Subtotal \(Format.money(invoice.subtotal, c)), tax \(Format.money(invoice.tax, c)), total \(Format.money(invoice.total, c))")
+            session.print("Paid \(Format.money(balance.paid, c)), credited \(Format.money(balance.credited, c)), outstanding \(Format.money(balance.outstanding, c)): \(balance.state.rawValue)\(balance.overdue ? ", overdue by \(balance.daysOverdue) day(s)" : "")")
+        })
+
+    static let paymentRecord = CommandSpec(
+        ["payment", "record"], "record money received against an open invoice",
+        options: [
+            .init("invoice", value: "ID", required: true, "invoice id (inv_…) or number (INV-…)"),
+            .init("amount", value: "AMOUNT", required: true, "decimal amount in the invoice's currency, like 12.34"),
+            .init("method", value: "METHOD", "bank_transfer, card, direct_debit, cash, check or other (default bank_transfer)"),
+            .init("reference", value: "TEXT", "bank reference or receipt number"),
+            .init("received-on", value: "DATE", "YYYY-MM-DD (default today)"),
+        ],
+        printsJSON: true,
+        run: { invocation, session in
+            let replica = try session.openReplica(invocation)
+            let invoice = try findInvoice(invocation.required("invoice"), in: replica.db, field: "invoice")
+            let amount = try OptionValue.money(invocation.required("amount"), option: "amount", currency: invoice.currency)
+            let method = try OptionValue.choice(invocation.value("method") ?? Payment.Method.bankTransfer.rawValue, Payment.Method.self, option: "method")
+            var mutation = RecordPayment(id: replica.ids.make("pay"), invoiceId: invoice.id, amount: amount, method: method)
+            mutation.reference = invocation.value("reference") ?? ""
+            mutation.receivedOn = try invocation.value("received-on").map { try OptionValue.date($0, option: "received-on") }
+            try replica.submitAndReport(mutation, id: mutation.id, session: session, json: invocation.json,
+                                        summary: "Recorded payment \(mutation.id) of \(Format.money(amount, invoice.currency)) on invoice \(invoice.displayNumber)")
+        })
+
+    static let paymentList = CommandSpec(
+        ["payment", "list"], "list payments",
+        options: [
+            .init("customer", value: "ID", "only this customer's payments"),
+            .init("invoice", value: "ID", "only payments on this invoice"),
+        ],
+        printsJSON: true,
+        run: { invocation, session in
+            let replica = try session.openReplica(invocation)
+            let invoiceId = try invocation.value("invoice").map { try findInvoice($0, in: replica.db, field: "invoice").id }
+            let payments = try Payment.list(customerId: invocation.value("customer"), invoiceId: invoiceId, in: replica.db)
+            if invocation.json { return try JSONOutput.print(payments, to: session) }
+            var table = TextTable("ID", "CUSTOMER", "INVOICE", "RECEIVED", "METHOD", "AMOUNT", "STATUS", "REFERENCE")
+            for p in payments {
+                table.add(p.id, p.customerId, p.invoiceId, p.receivedOn.description, p.method.rawValue, Format.money(p.amount, p.currency),
+                          p.status.rawValue, p.reference)
+            }
+            session.print(table.render(empty: "No payments."))
+        })
+}

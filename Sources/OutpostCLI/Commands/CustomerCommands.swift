@@ -1,0 +1,233 @@
+import Foundation
+import OutpostModel
+
+/// `customer …` and `customer-user …`.
+enum CustomerCommands {
+    static let all: [CommandSpec] = [
+        add, edit, suspend, activate, close, list, show,
+        userAdd, userEdit, userDelete, userList,
+    ]
+
+    static let profileOptions: [CommandSpec.Option] = [
+        .init("contact", value: "NAME", "contact person"),
+        .init("email", value: "EMAIL", "contact e-mail"),
+        .init("phone", value: "PHONE", "phone number"),
+        .init("address", value: "TEXT", "street address"),
+        .init("city", value: "CITY", "city"),
+        .init("postal-code", value: "CODE", "postal code"),
+        .init("country", value: "CC", "ISO 3166 two-letter country code (DE, FR, …)"),
+        .init("tax-id", value: "ID", "VAT or tax number"),
+    ]
+
+    static let add = CommandSpec(
+        ["customer", "add"], "add an end customer (active from the start)",
+        options: [.init("name", value: "NAME", required: true, "the customer's name")] + profileOptions,
+        printsJSON: true,
+        run: { invocation, session in
+            let replica = try session.openReplica(invocation)
+            var mutation = CreateCustomer(id: replica.ids.make("cus"), name: invocation.required("name"))
+            mutation.contactName = invocation.value("contact") ?? ""
+            mutation.email = invocation.value("email") ?? ""
+            mutation.phone = invocation.value("phone") ?? ""
+            mutation.address = invocation.value("address") ?? ""
+            mutation.city = invocation.value("city") ?? ""
+            mutation.postalCode = invocation.value("postal-code") ?? ""
+            mutation.country = invocation.value("country") ?? ""
+            mutation.taxId = invocation.value("tax-id") ?? ""
+            try replica.submitAndReport(mutation, id: mutation.id, session: session, json: invocation.json,
+                                        summary: "Added customer \(mutation.id)")
+        })
+
+    static let edit = CommandSpec(
+        ["customer", "edit"], "change a customer's profile (only the fields given)",
+        arguments: [.init("ID", "customer id (cus_…)")],
+        options: [.init("name", value: "NAME", "the customer's name")] + profileOptions,
+        printsJSON: true,
+        run: { invocation, session in
+            let replica = try session.openReplica(invocation)
+            let customer = try Customer.require(invocation.argument(0), in: replica.db, field: "ID")
+            var mutation = UpdateCustomer(id: customer.id, baseVersion: customer.version)
+            mutation.name = invocation.value("name")
+            mutation.contactName = invocation.value("contact")
+            mutation.email = invocation.value("email")
+            mutation.phone = invocation.value("phone")
+            mutation.address = invocation.value("address")
+            mutation.city = invocation.value("city")
+            mutation.postalCode = invocation.value("postal-code")
+            mutation.country = invocation.value("country")
+            mutation.taxId = invocation.value("tax-id")
+            let given = ["name", "contact", "email", "phone", "address", "city", "postal-code", "country", "tax-id"].filter { invocation.value($0) != nil }
+            guard !given.isEmpty else {
+                throw UsageError(message: "nothing to change: give at least one of --name, --email, …", command: invocation.command.name)
+            }
+            try replica.submitAndReport(mutation, id: customer.id, session: session, json: invocation.json,
+                                        summary: "Updated customer \(customer.id): \(given.joined(separator: ", "))")
+        })
+
+    static func statusChange(_ verb: String, _ abstract: String, _ make: @escaping @Sendable (String, Int64) -> any Mutation) -> CommandSpec {
+        CommandSpec(
+            ["customer", verb], abstract,
+            arguments: [.init("ID", "customer id (cus_…)")],
+            printsJSON: true,
+            run: { invocation, session in
+                let replica = try session.openReplica(invocation)
+                let customer = try Customer.require(invocation.argument(0), in: replica.db, field: "ID")
+                let mutation = make(customer.id, customer.version)
+                try replica.submitAndReport(mutation, id: customer.id, session: session, json: invocation.json,
+                                            summary: "Customer \(customer.id) \(verb == "close" ? "closed" : verb == "suspend" ? "suspended" : "activated")")
+            })
+    }
+
+    static let suspend = statusChange("suspend", "suspend an active customer (no new orders)") { SuspendCustomer(id: $0, baseVersion: $1) }
+    static let activate = statusChange("activate", "reactivate a suspended or closed customer") { ActivateCustomer(id: $0, baseVersion: $1) }
+    static let close = statusChange("close", "close a customer with no active subscriptions and nothing unpaid") { CloseCustomer(id: $0, baseVersion: $1) }
+
+    static let list = CommandSpec(
+        ["customer", "list"], "list customers",
+        options: [.init("status", value: "STATUS", "only active, suspended or closed")],
+        printsJSON: true,
+        run: { invocation, session in
+            let replica = try session.openReplica(invocation)
+            let status = try invocation.value("status").map { try OptionValue.choice($0, Customer.Status.self, option: "status") }
+            let customers = try Customer.list(in: replica.db, status: status)
+            if invocation.json { return try JSONOutput.print(customers, to: session) }
+            var table = TextTable("ID", "NAME", "STATUS", "COUNTRY", "EMAIL")
+            for customer in customers { table.add(customer.id, customer.name, customer.status.rawValue, customer.country, customer.email) }
+            session.print(table.render(empty: "No customers yet. Add one with: outpost customer add --name NAME"))
+        })
+
+    /// Everything about one customer, for `customer show --json`.
+    struct CustomerDetail: Encodable {
+        let customer: Customer
+        let users: [CustomerUser]
+        let subscriptions: [Subscription]
+        let orders: [Order]
+        let invoices: [InvoiceWithBalance]
+        let payments: [Payment]
+        let creditNotes: [CreditNote]
+        let domains: [Domain]
+        let sslCertificates: [SSLCertificate]
+        let licenses: [License]
+        /// What the customer owes in total.
+        let balance: Int64
+        let currency: String
+    }
+
+    static let show = CommandSpec(
+        ["customer", "show"], "show a customer with users, subscriptions, orders, invoices and balance",
+        arguments: [.init("ID", "customer id (cus_…)")],
+        printsJSON: true,
+        run: { invocation, session in
+            let replica = try session.openReplica(invocation)
+            let db = replica.db
+            let customer = try Customer.require(invocation.argument(0), in: db, field: "ID")
+            let today = session.clock.now().date
+            let invoices = try InvoiceWithBalance.list(customerId: customer.id, today: today, in: db)
+            let currency = try ResellerSettings.load(from: db).currency
+            let detail = CustomerDetail(
+                customer: customer, users: try CustomerUser.list(customerId: customer.id, in: db),
+                subscriptions: try Subscription.list(customerId: customer.id, in: db),
+                orders: try Order.list(customerId: customer.id, in: db), invoices: invoices,
+                payments: try Payment.list(customerId: customer.id, in: db),
+                creditNotes: try CreditNote.list(customerId: customer.id, in: db),
+                domains: try Domain.list(customerId: customer.id, in: db),
+                sslCertificates: try SSLCertificate.list(customerId: customer.id, in: db),
+                licenses: try License.list(customerId: customer.id, in: db),
+                balance: invoices.reduce(0) { $0 + $1.balance.outstanding }, currency: currency)
+            if invocation.json { return try JSONOutput.print(detail, to: session) }
+            session.print("\(customer.name)  (\(customer.id), \(customer.status.rawValue))")
+            let contact = [customer.contactName, customer.email, customer.phone].filter { !$0.isEmpty }.joined(separator: ", ")
+            if !contact.isEmpty { session.print("Contact: \(contact)") }
+            let address = [customer.address, customer.postalCode, customer.city, customer.country].filter { !$0.isEmpty }.joined(separator: ", ")
+            if !address.isEmpty { session.print("Address: \(address)") }
+            if !customer.taxId.isEmpty { session.print("Tax id:  \(customer.taxId)") }
+            session.print("Balance: \(Format.money(detail.balance, currency)) outstanding")
+            session.print("")
+            session.print("Users: \(detail.users.isEmpty ? "none" : detail.users.map { "\($0.username) (\($0.role.rawValue))" }.joined(separator: ", "))")
+            session.print("Subscriptions: \(detail.subscriptions.count), orders: \(detail.orders.count), invoices: \(detail.invoices.count), payments: \(detail.payments.count), credit notes: \(detail.creditNotes.count)")
+            session.print("Domains: \(detail.domains.count), SSL certificates: \(detail.sslCertificates.count), licenses: \(detail.licenses.count)")
+        })
+
+    // MARK: customer-user
+
+    static let userAdd = CommandSpec(
+        ["customer-user", "add"], "add a login for a customer (username unique per customer)",
+        options: [
+            .init("customer", value: "ID", required: true, "customer id (cus_…)"),
+            .init("username", value: "NAME", required: true, "login name: lowercase letters, digits, . _ -"),
+            .init("name", value: "NAME", required: true, "full name"),
+            .init("email", value: "EMAIL", required: true, "e-mail address"),
+            .init("role", value: "ROLE", "admin, user or billing (default user)"),
+        ],
+        printsJSON: true,
+        run: { invocation, session in
+            let replica = try session.openReplica(invocation)
+            var mutation = CreateCustomerUser(
+                id: replica.ids.make("cu"), customerId: invocation.required("customer"), username: invocation.required("username"),
+                name: invocation.required("name"), email: invocation.required("email"))
+            if let role = invocation.value("role") { mutation.role = role }
+            try replica.submitAndReport(mutation, id: mutation.id, session: session, json: invocation.json,
+                                        summary: "Added customer user \(mutation.username) (\(mutation.id))")
+        })
+
+    static let userEdit = CommandSpec(
+        ["customer-user", "edit"], "change a customer user's name, e-mail or role",
+        arguments: [.init("ID", "customer user id (cu_…)")],
+        options: [
+            .init("name", value: "NAME", "full name"),
+            .init("email", value: "EMAIL", "e-mail address"),
+            .init("role", value: "ROLE", "admin, user or billing"),
+        ],
+        printsJSON: true,
+        run: { invocation, session in
+            let replica = try session.openReplica(invocation)
+            let user = try CustomerUser.require(invocation.argument(0), in: replica.db)
+            var mutation = UpdateCustomerUser(id: user.id, baseVersion: user.version)
+            mutation.name = invocation.value("name")
+            mutation.email = invocation.value("email")
+            mutation.role = invocation.value("role")
+            guard mutation.name != nil || mutation.email != nil || mutation.role != nil else {
+                throw UsageError(message: "nothing to change: give --name, --email or --role", command: invocation.command.name)
+            }
+            try replica.submitAndReport(mutation, id: user.id, session: session, json: invocation.json, summary: "Updated customer user \(user.username)")
+        })
+
+    static let userDelete = CommandSpec(
+        ["customer-user", "delete"], "remove a customer's login",
+        arguments: [.init("ID", "customer user id (cu_…)")],
+        printsJSON: true,
+        run: { invocation, session in
+            let replica = try session.openReplica(invocation)
+            let user = try CustomerUser.require(invocation.argument(0), in: replica.db)
+            try replica.submitAndReport(DeleteCustomerUser(id: user.id, baseVersion: user.version), id: user.id, session: session,
+                                        json: invocation.json, summary: "Deleted customer user \(user.username)")
+        })
+
+    static let userList = CommandSpec(
+        ["customer-user", "list"], "list customer users",
+        options: [.init("customer", value: "ID", "only this customer's users")],
+        printsJSON: true,
+        run: { invocation, session in
+            let replica = try session.openReplica(invocation)
+            let users = try CustomerUser.list(customerId: invocation.value("customer"), in: replica.db)
+            if invocation.json { return try JSONOutput.print(users, to: session) }
+            var table = TextTable("ID", "CUSTOMER", "USERNAME", "NAME", "EMAIL", "ROLE")
+            for user in users { table.add(user.id, user.customerId, user.username, user.name, user.email, user.role.rawValue) }
+            session.print(table.render(empty: "No customer users."))
+        })
+}
+
+/// An invoice with its derived payment state.
+struct InvoiceWithBalance: Encodable {
+    let invoice: Invoice
+    let balance: InvoiceBalance
+
+    static func list(customerId: String?, today: BusinessDate, in db: Database) throws -> [InvoiceWithBalance] {
+        let balances = try InvoiceBalance.all(customerId: customerId, today: today, in: db)
+        return try Invoice.list(customerId: customerId, in: db).compactMap { invoice in
+            balances[invoice.id].map { InvoiceWithBalance(invoice: invoice, balance: $0) }
+        }
+    }
+}
+
+import OutpostStore

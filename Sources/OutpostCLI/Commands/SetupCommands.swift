@@ -1,0 +1,68 @@
+import Foundation
+import OutpostModel
+
+/// `outpost init`: creates a replica and runs the setup wizard.
+enum SetupCommands {
+    static let all: [CommandSpec] = [initCommand]
+
+    static let initCommand = CommandSpec(
+        ["init"], "create a replica and run the setup wizard (company, currency, default markup)",
+        options: [
+            .init("company-name", value: "NAME", "your company's name"),
+            .init("currency", value: "CODE", "ISO 4217 currency you bill in (default EUR)"),
+            .init("markup", value: "PERCENT", "default markup on cost (default 25)"),
+            .init("no-catalog", "start without the built-in service-plan catalog (the node's arrives on the first sync)"),
+        ],
+        discussion: """
+        On a terminal, init asks for what the flags did not say; in scripts it never prompts.
+        The answers are queued like every other change (settings.update, price.set_markup).
+        Markup is on cost: a 25% markup on a cost of 100 gives a price of 125, a 20% margin.
+        """,
+        printsJSON: true,
+        run: { invocation, session in
+            var companyName = invocation.value("company-name")
+            var currency = invocation.value("currency")
+            var markupText = invocation.value("markup")
+            if session.stdinIsTerminal {
+                if companyName == nil { companyName = session.ask("Company name: ").flatMap { $0.isEmpty ? nil : $0 } }
+                if currency == nil { currency = session.ask("Currency [EUR]: ").flatMap { $0.isEmpty ? nil : $0 } }
+                if markupText == nil { markupText = session.ask("Default markup on cost, percent [25]: ").flatMap { $0.isEmpty ? nil : $0 } }
+            }
+            // Check every answer before creating anything.
+            let markup = try markupText.map { try OptionValue.percent($0, option: "markup") } ?? Pricing.defaultMarkup
+            _ = try FieldRules.range(markup, 0...Pricing.maximumMarkup, field: "markup")
+            let code = (currency ?? "EUR").uppercased()
+            guard Currency(code: code) != nil else {
+                throw CommandFailure(.dataError, "--currency '\(currency ?? "")' is not a known ISO 4217 code (for example EUR, USD, GBP)")
+            }
+            if let companyName { _ = try FieldRules.requiredText(companyName, field: "company_name") }
+            let directory = try session.replicaDirectory(invocation)
+            let replica = try Replica.create(directory, clock: session.clock)
+            do {
+                if !invocation.flag("no-catalog") {
+                    let plans: [Plan] = [] // CATALOG-PENDING
+                    try replica.applyFacts { context in
+                        for plan in plans { try plan.upsert(in: context) }
+                    }
+                }
+                var settings = UpdateSettings(baseVersion: 0)
+                settings.companyName = companyName
+                settings.currency = code == "EUR" ? nil : code
+                if companyName != nil || settings.currency != nil { try replica.submit(settings) }
+                if markup != Pricing.defaultMarkup { try replica.submit(SetMarkup(planId: nil, markupBp: markup, baseVersion: 0)) }
+            } catch {
+                // A half-made replica is worse than none: remove what init created.
+                try? FileManager.default.removeItem(at: directory.appendingPathComponent(Replica.databaseName))
+                throw error
+            }
+            let plans = try replica.db.scalar("SELECT count(*) FROM plan")?.int64 ?? 0
+            if invocation.json {
+                struct Created: Encodable { let replica: String; let replicaId: String; let plans: Int64; let defaultMarkupBp: Int }
+                try JSONOutput.print(Created(replica: directory.path, replicaId: try replica.replicaId(), plans: plans, defaultMarkupBp: markup), to: session)
+            } else {
+                session.print("Created replica \(try replica.replicaId()) in \(directory.path)")
+                session.print("Default markup \(Pricing.percent(markup)) on cost (\(Pricing.percent(Pricing.margin(forMarkup: markup))) margin on price); \(plans) service plans in the catalog.")
+            }
+        }
+    )
+}

@@ -1,0 +1,90 @@
+import Foundation
+import OutpostModel
+import OutpostStore
+
+/// `user …`: the reseller's own panel users.
+enum UserCommands {
+    static let all: [CommandSpec] = [add, edit, delete, list]
+
+    /// A user by id (`usr_…`) or username.
+    static func find(_ key: String, in db: Database) throws -> PanelUser {
+        if key.hasPrefix("usr_") { return try PanelUser.require(key, in: db) }
+        guard let user = try PanelUser.list(in: db).first(where: { $0.username == key }) else {
+            throw MutationRefusal(.notFound, field: "USER", "no user with id or username '\(key)'")
+        }
+        return user
+    }
+
+    static let add = CommandSpec(
+        ["user", "add"], "add a panel user",
+        options: [
+            .init("username", value: "NAME", required: true, "login name: lowercase letters, digits, . _ -"),
+            .init("name", value: "NAME", required: true, "full name"),
+            .init("email", value: "EMAIL", required: true, "e-mail address"),
+            .init("role", value: "ROLE", "admin, manager, billing or viewer (default viewer)"),
+        ],
+        printsJSON: true,
+        run: { invocation, session in
+            let replica = try session.openReplica(invocation)
+            let mutation = CreateUser(id: replica.ids.make("usr"), username: invocation.required("username"), name: invocation.required("name"),
+                                      email: invocation.required("email"), role: invocation.value("role") ?? PanelUser.Role.viewer.rawValue)
+            try replica.submitAndReport(mutation, id: mutation.id, session: session, json: invocation.json,
+                                        summary: "Added user \(mutation.username) (\(mutation.id), \(mutation.role))")
+        })
+
+    static let edit = CommandSpec(
+        ["user", "edit"], "change a panel user's name, e-mail or role (the last admin stays admin)",
+        arguments: [.init("USER", "user id (usr_…) or username")],
+        options: [
+            .init("name", value: "NAME", "full name"),
+            .init("email", value: "EMAIL", "e-mail address"),
+            .init("role", value: "ROLE", "admin, manager, billing or viewer"),
+        ],
+        printsJSON: true,
+        run: { invocation, session in
+            let replica = try session.openReplica(invocation)
+            let user = try find(invocation.argument(0), in: replica.db)
+            var mutation = UpdateUser(id: user.id, baseVersion: user.version)
+            mutation.name = invocation.value("name")
+            mutation.email = invocation.value("email")
+            mutation.role = invocation.value("role")
+            guard mutation.name != nil || mutation.email != nil || mutation.role != nil else {
+                throw UsageError(message: "nothing to change: give --name, --email or --role", command: invocation.command.name)
+            }
+            try replica.submitAndReport(mutation, id: user.id, session: session, json: invocation.json, summary: "Updated user \(user.username)")
+        })
+
+    static let delete = CommandSpec(
+        ["user", "delete"], "remove a panel user (never the last admin)",
+        arguments: [.init("USER", "user id (usr_…) or username")],
+        printsJSON: true,
+        run: { invocation, session in
+            let replica = try session.openReplica(invocation)
+            let user = try find(invocation.argument(0), in: replica.db)
+            try replica.submitAndReport(DeleteUser(id: user.id, baseVersion: user.version), id: user.id, session: session,
+                                        json: invocation.json, summary: "Deleted user \(user.username)")
+        })
+
+    /// A panel user with their recent logins.
+    struct UserWithLogins: Encodable {
+        let user: PanelUser
+        let lastLogins: [LoginEvent]
+    }
+
+    static let list = CommandSpec(
+        ["user", "list"], "list panel users with their last login",
+        printsJSON: true,
+        run: { invocation, session in
+            let replica = try session.openReplica(invocation)
+            let users = try PanelUser.list(in: replica.db).map {
+                UserWithLogins(user: $0, lastLogins: try LoginEvent.list(username: $0.username, in: replica.db, limit: 10))
+            }
+            if invocation.json { return try JSONOutput.print(users, to: session) }
+            var table = TextTable("ID", "USERNAME", "NAME", "EMAIL", "ROLE", "LAST LOGIN")
+            for entry in users {
+                let last = entry.lastLogins.first.map { "\($0.at) \($0.result.rawValue) from \($0.source)" } ?? "never"
+                table.add(entry.user.id, entry.user.username, entry.user.name, entry.user.email, entry.user.role.rawValue, last)
+            }
+            session.print(table.render(empty: "No users yet. Add one with: outpost user add --username NAME --name NAME --email EMAIL --role admin"))
+        })
+}

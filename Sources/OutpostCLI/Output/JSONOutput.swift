@@ -1,0 +1,30 @@
+import Foundation
+import OutpostModel
+
+/// `--json` output: pretty, sorted keys, snake_case — stable for scripts and tests.
+enum JSONOutput {
+    static func encode<T: Encodable>(_ value: T) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+
+    static func print<T: Encodable>(_ value: T, to session: Session) throws {
+        session.print(try encode(value))
+    }
+}
+
+/// Formatting of money, percentages and dates for text output.
+enum Format {
+    static func money(_ units: Int64, _ currency: String) -> String {
+        guard let value = Currency(code: currency) else { return "\(units) \(currency) minor units" }
+        return Money.formatted(units, currency: value)
+    }
+
+    static func percent(_ basisPoints: Int) -> String { Pricing.percent(basisPoints) }
+
+    static func optionalDate(_ date: BusinessDate?) -> String { date?.description ?? "-" }
+
+    static func yesNo(_ value: Bool) -> String { value ? "yes" : "no" }
+}

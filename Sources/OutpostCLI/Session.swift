@@ -1,0 +1,93 @@
+import Foundation
+import OutpostModel
+
+/// What a command runs with: its streams, environment and clock. Tests make their own.
+public final class Session: @unchecked Sendable {
+    // @unchecked: a session belongs to one command run on one thread; the
+    // closures it holds are only called from there.
+    public let environment: [String: String]
+    public let clock: any Clock
+    public let stdinIsTerminal: Bool
+    private let writeOut: (String) -> Void
+    private let writeErr: (String) -> Void
+    private let readLineFromInput: () -> String?
+
+    public init(environment: [String: String], clock: any Clock, stdinIsTerminal: Bool,
+                out: @escaping (String) -> Void, err: @escaping (String) -> Void, readLine: @escaping () -> String?) {
+        self.environment = environment
+        self.clock = clock
+        self.stdinIsTerminal = stdinIsTerminal
+        self.writeOut = out
+        self.writeErr = err
+        self.readLineFromInput = readLine
+    }
+
+    /// The process's own streams, environment and clock (`OUTPOST_NOW` pins it).
+    public static func process() throws -> Session {
+        let environment = ProcessInfo.processInfo.environment
+        let clock: any Clock
+        if let pinned = environment["OUTPOST_NOW"], !pinned.isEmpty {
+            guard let instant = Timestamp(pinned) else {
+                throw CommandFailure(.config, "OUTPOST_NOW '\(pinned)' is not an ISO 8601 UTC time such as 2026-01-31T10:00:00Z")
+            }
+            clock = FixedClock(instant)
+        } else {
+            clock = SystemClock()
+        }
+        return Session(
+            environment: environment, clock: clock, stdinIsTerminal: isatty(0) == 1,
+            out: { FileHandle.standardOutput.write(Data($0.utf8)) },
+            err: { FileHandle.standardError.write(Data($0.utf8)) },
+            readLine: { Swift.readLine(strippingNewline: true) })
+    }
+
+    /// Writes a line to standard output.
+    public func print(_ line: String = "") { writeOut(line + "\n") }
+
+    /// Writes a line to standard error.
+    public func printError(_ line: String) { writeErr(line + "\n") }
+
+    /// Asks on the terminal; the answer, or `nil` at end of input.
+    func ask(_ prompt: String) -> String? {
+        writeErr(prompt)
+        return readLineFromInput()
+    }
+}
+
+/// The sysexits codes `outpost` exits with.
+public enum ExitCode: Int32, Sendable {
+    case ok = 0
+    /// Done, but something needs a person's attention (sync: refusals or conflicts).
+    case attention = 1
+    /// EX_USAGE: the command line is wrong.
+    case usage = 64
+    /// EX_DATAERR: a value is malformed or a business rule refuses it.
+    case dataError = 65
+    /// EX_NOINPUT: the replica or an input file does not exist.
+    case noInput = 66
+    /// EX_SOFTWARE: a bug; please report it.
+    case software = 70
+    /// EX_CANTCREAT: an output cannot be created or written.
+    case cannotCreate = 73
+    /// EX_IOERR: reading or writing failed.
+    case ioError = 74
+    /// EX_TEMPFAIL: busy or unavailable; try again later.
+    case tempFail = 75
+    /// EX_NOPERM: not allowed.
+    case noPermission = 77
+    /// EX_CONFIG: the replica or its configuration is not usable.
+    case config = 78
+}
+
+/// A command's failure: a message for people and the exit code that goes with it.
+public struct CommandFailure: Error, Sendable, CustomStringConvertible {
+    public let code: ExitCode
+    public let message: String
+
+    public init(_ code: ExitCode, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { message }
+}
