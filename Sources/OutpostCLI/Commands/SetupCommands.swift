@@ -40,7 +40,7 @@ enum SetupCommands {
             let replica = try Replica.create(directory, clock: session.clock)
             do {
                 if !invocation.flag("no-catalog") {
-                    let plans: [Plan] = [] // CATALOG-PENDING
+                    let plans = try Catalog.plans()
                     try replica.applyFacts { context in
                         for plan in plans { try plan.upsert(in: context) }
                     }

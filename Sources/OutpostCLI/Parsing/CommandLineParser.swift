@@ -81,7 +81,7 @@ public struct CommandLineParser: Sendable {
             let extra = positionals[command.arguments.count]
             throw UsageError(message: "unexpected argument '\(extra)' for '\(command.name)'", command: command.name)
         }
-        if positionals.count < command.arguments.count {
+        if positionals.count < command.arguments.filter({ !$0.optional }).count {
             let missing = command.arguments[positionals.count]
             throw UsageError(message: "'\(command.name)' needs \(missing.name) (\(missing.help))", command: command.name)
         }

@@ -21,10 +21,13 @@ public struct CommandSpec: Sendable {
     public struct Argument: Sendable {
         public let name: String
         public let help: String
+        /// Optional arguments come last.
+        public let optional: Bool
 
-        public init(_ name: String, _ help: String) {
+        public init(_ name: String, optional: Bool = false, _ help: String) {
             self.name = name
             self.help = help
+            self.optional = optional
         }
     }
 
@@ -69,7 +72,7 @@ public struct CommandSpec: Sendable {
     /// `outpost customer add --name NAME [--email EMAIL] …`
     public var usage: String {
         var parts = ["outpost"] + path
-        parts += arguments.map(\.name)
+        parts += arguments.map { $0.optional ? "[\($0.name)]" : $0.name }
         for option in options {
             let text = option.value.map { "--\(option.name) \($0)" } ?? "--\(option.name)"
             parts.append(option.required ? text : "[\(text)]")
@@ -98,6 +101,9 @@ public struct Invocation: Sendable {
 
     /// Positional argument `index`.
     public func argument(_ index: Int) -> String { arguments[index] }
+
+    /// Positional argument `index`, when given.
+    public func optionalArgument(_ index: Int) -> String? { index < arguments.count ? arguments[index] : nil }
 
     public var json: Bool { flags.contains("json") }
 }

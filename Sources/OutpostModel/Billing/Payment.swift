@@ -82,6 +82,9 @@ public struct RecordPayment: Mutation {
             received = context.today
         }
         let invoice = try Invoice.require(invoiceId, in: context.db)
+        guard received >= invoice.issueDate else {
+            throw MutationRefusal.invalid("received_on", "received_on \(received) is before invoice \(invoice.displayNumber) was issued (\(invoice.issueDate))")
+        }
         guard invoice.status == .issued else {
             throw MutationRefusal.notAllowed("invoice_id", "invoice \(invoice.displayNumber) is void; payments go to an open invoice")
         }
@@ -95,9 +98,7 @@ public struct RecordPayment: Mutation {
             let currency = Currency(code: invoice.currency) ?? Currency(code: "EUR")!
             throw MutationRefusal.invalid("amount", "amount \(Money.formatted(amount, currency: currency)) is more than the \(Money.formatted(outstanding, currency: currency)) outstanding on invoice \(invoice.displayNumber)")
         }
-        guard try context.fetch("payment", id: id) == nil else {
-            throw MutationRefusal(.duplicate, field: "id", "payment \(id) already exists")
-        }
+        try context.requireNew("payment", id: id, field: "id", what: "payment")
         try context.insert("payment", [
             ("id", id), ("customer_id", invoice.customerId), ("invoice_id", invoiceId), ("method", method.rawValue),
             ("reference", reference), ("amount", amount), ("currency", invoice.currency), ("received_on", received.description),

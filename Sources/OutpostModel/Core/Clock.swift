@@ -2,6 +2,12 @@
 public protocol Clock: Sendable {
     /// The current instant.
     func now() -> Timestamp
+    /// Milliseconds since 1970, for ordering ids made within one second.
+    func nowMilliseconds() -> Int64
+}
+
+extension Clock {
+    public func nowMilliseconds() -> Int64 { now().secondsSinceEpoch * 1000 }
 }
 
 /// The system's real-time clock.
@@ -12,6 +18,12 @@ public struct SystemClock: Clock {
         var spec = timespec()
         clock_gettime(CLOCK_REALTIME, &spec)
         return Timestamp(secondsSinceEpoch: Int64(spec.tv_sec))
+    }
+
+    public func nowMilliseconds() -> Int64 {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        return Int64(spec.tv_sec) * 1000 + Int64(spec.tv_nsec) / 1_000_000
     }
 }
 

@@ -5,6 +5,7 @@ public struct IdentifierFactory: Sendable {
     private static let alphabet = Array("0123456789ABCDEFGHJKMNPQRSTVWXYZ".utf8)
     private let clock: any Clock
     private let random: RandomSource
+    private let last = LastMillisecond()
 
     public init(clock: any Clock, random: RandomSource = RandomSource()) {
         self.clock = clock
@@ -12,8 +13,11 @@ public struct IdentifierFactory: Sendable {
     }
 
     /// A new id with the given prefix (`cus`, `ord`, …).
+    ///
+    /// Ids from one factory sort in the order they were made: the time part
+    /// never repeats or goes back, even with a pinned clock.
     public func make(_ prefix: String) -> String {
-        let millis = UInt64(max(0, clock.now().secondsSinceEpoch)) * 1000 + random.next() % 1000
+        let millis = UInt64(max(0, last.advance(to: clock.nowMilliseconds())))
         var bytes: [UInt8] = []
         bytes.reserveCapacity(26)
         for shift in stride(from: 45, through: 0, by: -5) {
@@ -34,6 +38,20 @@ public struct IdentifierFactory: Sendable {
         let body = text.utf8.dropFirst(prefix.utf8.count + 1)
         return (1...64).contains(body.count) && body.allSatisfy { byte in
             (byte >= 48 && byte <= 57) || (byte >= 65 && byte <= 90) || (byte >= 97 && byte <= 122) || byte == 45 || byte == 95
+        }
+    }
+}
+
+/// The last time part handed out, so ids made in the same millisecond still increase.
+private final class LastMillisecond: @unchecked Sendable {
+    // @unchecked: `value` is only touched under `lock`.
+    private var value: Int64 = 0
+    private let lock = Mutex()
+
+    func advance(to now: Int64) -> Int64 {
+        lock.withLock {
+            value = max(now, value + 1)
+            return value
         }
     }
 }

@@ -26,9 +26,7 @@ public struct CreateCustomer: Mutation {
         let fields = try CustomerFields.validate(
             name: name, contactName: contactName, email: email, phone: phone, address: address,
             city: city, postalCode: postalCode, country: country, taxId: taxId)
-        guard try context.fetch("customer", id: id) == nil else {
-            throw MutationRefusal(.duplicate, field: "id", "customer \(id) already exists")
-        }
+        try context.requireNew("customer", id: id, field: "id", what: "customer")
         try context.insert("customer", [("id", id)] + fields + [("status", "active"), ("created_at", context.now.description)])
     }
 }
@@ -135,6 +133,11 @@ public struct CloseCustomer: Mutation {
             "SELECT count(*) FROM subscription WHERE customer_id = ? AND status IN ('pending', 'active', 'suspended')", [id])?.int64 ?? 0
         guard running == 0 else {
             throw MutationRefusal.notAllowed("id", "customer \(id) has \(running) active subscription(s); cancel them before closing")
+        }
+        let open = try context.db.scalar(
+            "SELECT count(*) FROM orders WHERE customer_id = ? AND status IN ('queued', 'submitted', 'provisioning')", [id])?.int64 ?? 0
+        guard open == 0 else {
+            throw MutationRefusal.notAllowed("id", "customer \(id) has \(open) open order(s) waiting for provisioning; let them complete or fail before closing")
         }
         let unpaid = try InvoiceBalance.openInvoices(customerId: id, in: context.db)
         guard unpaid.isEmpty else {

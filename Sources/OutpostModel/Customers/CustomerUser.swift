@@ -70,6 +70,7 @@ public struct CreateCustomerUser: Mutation {
         let name = try FieldRules.requiredText(name, field: "name")
         let email = try FieldRules.email(email, required: true)
         let role = try FieldRules.oneOf(role, CustomerUser.Role.self, field: "role")
+        try context.requireNew("customer_user", id: id, field: "id", what: "customer user")
         if try context.db.scalar("SELECT 1 FROM customer_user WHERE customer_id = ? AND username = ?", [customerId, username]) != nil {
             throw MutationRefusal(.duplicate, field: "username", "customer \(customerId) already has a user named \(username)")
         }

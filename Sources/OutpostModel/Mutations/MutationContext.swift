@@ -36,6 +36,14 @@ public final class MutationContext {
         try db.row("SELECT * FROM \(SQLIdentifier.checked(table)) WHERE id = ?", [id])
     }
 
+    /// Refuses an id that is already taken: ids come from the replica, so a
+    /// reused one is a duplicate, never a database error.
+    public func requireNew(_ table: String, id: String, field: String, what: String) throws {
+        guard try fetch(table, id: id) == nil else {
+            throw MutationRefusal(.duplicate, field: field, "\(what) \(id) already exists")
+        }
+    }
+
     /// Inserts a row and records it.
     public func insert(_ table: String, _ values: [(String, any SQLBindable)]) throws {
         let columns = values.map { SQLIdentifier.checked($0.0) }

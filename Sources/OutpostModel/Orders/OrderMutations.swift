@@ -66,12 +66,14 @@ public struct PlaceOrder: Mutation {
             throw MutationRefusal.invalid("transfer", "only domain plans can be transferred; \(planId) is a \(plan.kind.rawValue) plan")
         }
         let markup = try PriceRule.markup(forPlan: plan.id, in: context.db)
-        let unitPrice = try Pricing.salePrice(cost: plan.cost, markup: markup)
+        let unitPrice: Int64
+        do {
+            unitPrice = try Pricing.salePrice(cost: plan.cost, markup: markup)
+        } catch {
+            throw MutationRefusal.invalid("plan_id", "the price of plan \(planId) at \(Pricing.percent(markup)) markup is too large")
+        }
         let (amount, overflow) = unitPrice.multipliedReportingOverflow(by: Int64(quantity))
         guard !overflow else { throw MutationRefusal.invalid("quantity", "quantity \(quantity) makes the order total too large") }
-        guard try context.fetch("orders", id: id) == nil else {
-            throw MutationRefusal(.duplicate, field: "id", "order \(id) already exists")
-        }
         try OrderWriter.insert(
             context: context, id: id, customerId: customerId, subscriptionId: nil,
             type: transfer ? .transfer : .sales, cancelMode: nil, currency: settings.currency,
@@ -226,6 +228,8 @@ public enum OrderWriter {
     /// unnumbered; on the node it is `submitted` with the next gap-free number.
     public static func insert(context: MutationContext, id: String, customerId: String, subscriptionId: String?,
                               type: Order.OrderType, cancelMode: Order.CancelMode?, currency: String, line: Line) throws {
+        try context.requireNew("orders", id: id, field: "id", what: "order")
+        try context.requireNew("order_line", id: line.id, field: "line_id", what: "order line")
         let number: String? = context.authority == .node ? try DocumentNumber.next(prefix: "ORD", table: "orders", in: context.db) : nil
         let status: Order.Status = context.authority == .node ? .submitted : .queued
         try context.insert("orders", [

@@ -66,6 +66,7 @@ public struct CreateUser: Mutation {
         let name = try FieldRules.requiredText(name, field: "name")
         let email = try FieldRules.email(email, required: true)
         let role = try FieldRules.oneOf(role, PanelUser.Role.self, field: "role")
+        try context.requireNew("panel_user", id: id, field: "id", what: "user")
         if try context.db.scalar("SELECT 1 FROM panel_user WHERE username = ?", [username]) != nil {
             throw MutationRefusal(.duplicate, field: "username", "a user named \(username) already exists")
         }
