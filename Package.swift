@@ -16,14 +16,14 @@ let package = Package(
         ),
         .target(name: "OutpostStore", dependencies: ["CSQLite"]),
         .target(name: "OutpostModel", dependencies: ["OutpostStore"]),
-        .target(
-            name: "OutpostCLI",
-            dependencies: ["OutpostModel", "OutpostStore"],
-            resources: []
-        ),
+        .target(name: "OutpostSync", dependencies: ["OutpostModel", "OutpostStore"]),
+        .target(name: "OutpostSite", dependencies: ["OutpostSync", "OutpostModel", "OutpostStore"]),
+        .target(name: "OutpostCLI", dependencies: ["OutpostSite", "OutpostSync", "OutpostModel", "OutpostStore"]),
         .executableTarget(name: "outpost", dependencies: ["OutpostCLI"]),
         .testTarget(name: "OutpostStoreTests", dependencies: ["OutpostStore"]),
         .testTarget(name: "OutpostModelTests", dependencies: ["OutpostModel", "OutpostStore"]),
+        .testTarget(name: "OutpostSyncTests", dependencies: ["OutpostSync", "OutpostModel", "OutpostStore"]),
+        .testTarget(name: "OutpostSiteTests", dependencies: ["OutpostSite", "OutpostModel", "OutpostStore"]),
         .testTarget(name: "OutpostCLITests", dependencies: ["OutpostCLI", "OutpostModel", "outpost"]),
     ],
     swiftLanguageModes: [.v6]

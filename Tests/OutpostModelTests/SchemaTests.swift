@@ -67,7 +67,8 @@ struct SchemaTests {
 
     @Test func everyTableIsReplicatedOrTheReplicasOwn() throws {
         try withTestReplica { replica in
-            let local: Set<String> = ["replica_meta", "queue", "rejected"]
+            // Local to one side: the replica's queue and runs, the node's change log and verdicts.
+            let local: Set<String> = ["replica_meta", "queue", "rejected", "sync_run", "change_log", "verdict"]
             #expect(Set(try tables(replica.db)) == Set(Schema.replicatedTables).union(local))
             for table in local {
                 let columns = try replica.db.rows("PRAGMA table_info(\(table))").compactMap { $0["name"].string }

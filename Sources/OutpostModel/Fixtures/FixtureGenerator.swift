@@ -1,5 +1,10 @@
 import Foundation
 import OutpostStore
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// The deterministic demo and scale data set: a reseller with its settings,
 /// price rules, panel users and login history, and `customers` end customers
@@ -91,11 +96,8 @@ public struct FixtureGenerator: Sendable {
             try renderer.sink.flush()
             counts = renderer.counts
         }
-        if FileManager.default.fileExists(atPath: url.path) {
-            _ = try FileManager.default.replaceItemAt(url, withItemAt: partial)
-        } else {
-            try FileManager.default.moveItem(at: partial, to: url)
-        }
+        // rename(2) replaces an existing file atomically.
+        guard rename(partial.path, url.path) == 0 else { throw FixtureError.cannotWrite(url.path) }
         completed = true
         return FixtureSummary(counts: counts)
     }

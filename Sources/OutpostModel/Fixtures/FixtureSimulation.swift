@@ -243,13 +243,14 @@ struct FixtureWorld {
     /// The whole history of customer `index`.
     func simulateCustomer(_ index: Int) -> SimCustomer {
         let random = FixtureRandom(FixtureRandom.derive(seed, UInt64(index), 1))
-        // Customers join in index order, spread evenly over the three years.
-        let span = firstDay.days(until: asOf)
-        let count = max(customerCount, 1)
-        let low = index * span / count
-        let high = max(low + 1, (index + 1) * span / count)
-        let createdDay = firstDay.adding(days: min(low + random.below(high - low), span - 1))
-        let createdAt = at(createdDay, 8 * 3_600 + random.below(10 * 3_600))
+        // Customers join in index order, spread evenly over the three years
+        // (each in its own slot of time, mapped into office hours 08:00-18:00).
+        let span = Int64(firstDay.days(until: asOf)) * Self.day
+        let count = Int64(max(customerCount, 1))
+        let slot = span / count
+        let offset = Int64(index) * span / count + (slot > 1 ? random.between(0, slot - 1) : 0)
+        let createdDay = firstDay.adding(days: Int(offset / Self.day))
+        let createdAt = at(createdDay, 8 * 3_600 + Int(offset % Self.day * 10 / 24))
         let ageDays = createdDay.days(until: asOf)
 
         var status = Customer.Status.active

@@ -11,7 +11,7 @@ public enum Schema {
         "settings", "plan", "price_rule", "panel_user", "customer", "customer_user",
         "orders", "order_line", "subscription", "invoice", "invoice_line",
         "credit_note", "credit_note_line", "payment", "domain", "ssl_certificate",
-        "license", "login_event",
+        "license", "login_event", "conflict",
     ]
 
     /// The migrations, in order. Never edit a released step; add a new one.
@@ -19,6 +19,9 @@ public enum Schema {
         var migrator = Migrator()
         migrator.register("v1: reseller domain, local queue") { db in
             try db.executeScript(version1)
+        }
+        migrator.register("v2: sync — change log, verdicts, conflicts, sync runs") { db in
+            try db.executeScript(version2)
         }
         return migrator
     }()
@@ -302,5 +305,69 @@ public enum Schema {
         message TEXT NOT NULL,
         rejected_at TEXT NOT NULL
     ) STRICT;
+    """
+
+    /// Sync: the node's change log and verdicts, the replicated conflict
+    /// records, the replica's sync runs and the acknowledgement of queued
+    /// mutations. Node-only and replica-only tables stay empty on the other side.
+    static let version2 = """
+    CREATE TABLE conflict (
+        id TEXT PRIMARY KEY,
+        entity TEXT NOT NULL,
+        entity_id TEXT NOT NULL,
+        field TEXT NOT NULL,
+        local_value TEXT,
+        node_value TEXT,
+        winner TEXT NOT NULL CHECK (winner IN ('local', 'node')),
+        base_version INTEGER NOT NULL,
+        node_version INTEGER NOT NULL,
+        replica_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        mutation TEXT NOT NULL,
+        at TEXT NOT NULL,
+        version INTEGER NOT NULL DEFAULT 0
+    ) STRICT;
+    CREATE INDEX conflict_by_entity ON conflict (entity, entity_id);
+
+    CREATE TABLE change_log (
+        version INTEGER PRIMARY KEY,
+        entity TEXT NOT NULL,
+        entity_id TEXT NOT NULL,
+        op TEXT NOT NULL CHECK (op IN ('upsert', 'delete')),
+        row TEXT,
+        columns TEXT NOT NULL DEFAULT ''
+    ) STRICT;
+    CREATE INDEX change_log_by_row ON change_log (entity, entity_id, version);
+
+    CREATE TABLE verdict (
+        replica_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        mutation TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('applied', 'refused', 'applied_with_conflict')),
+        code TEXT,
+        field TEXT,
+        message TEXT,
+        version INTEGER,
+        blocked_by INTEGER,
+        at TEXT NOT NULL,
+        PRIMARY KEY (replica_id, seq)
+    ) STRICT;
+
+    CREATE TABLE sync_run (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        run_id TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        finished_at TEXT,
+        pushed INTEGER NOT NULL DEFAULT 0,
+        pulled INTEGER NOT NULL DEFAULT 0,
+        refused INTEGER NOT NULL DEFAULT 0,
+        conflicts INTEGER NOT NULL DEFAULT 0,
+        bytes INTEGER NOT NULL DEFAULT 0,
+        result TEXT NOT NULL CHECK (result IN ('running', 'ok', 'attention', 'failed')),
+        message TEXT NOT NULL DEFAULT '',
+        cursor INTEGER NOT NULL DEFAULT 0
+    ) STRICT;
+
+    ALTER TABLE queue ADD COLUMN acked_version INTEGER;
     """
 }

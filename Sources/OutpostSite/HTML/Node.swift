@@ -1,0 +1,131 @@
+/// A piece of an HTML (polyglot XHTML5) document: elements, text, and nothing else.
+///
+/// Text and attribute values are always escaped when rendered; there is no
+/// way to put data into markup unescaped. The only unescaped output is
+/// `Node.trusted`, for constant strings compiled into Outpost (the theme's
+/// inline script), and its argument is a `StaticString` so data cannot reach it.
+public struct Node: Sendable {
+    indirect enum Kind: Sendable {
+        case element(name: String, attributes: [Attribute], children: [Node])
+        case text(String)
+        case trusted(String)
+        case fragment([Node])
+    }
+
+    let kind: Kind
+
+    /// An element with attributes (rendered in the order given) and children.
+    public static func element(_ name: String, _ attributes: [Attribute] = [], _ children: [Node] = []) -> Node {
+        precondition(Node.isName(name), "not an element name: \(name)")
+        return Node(kind: .element(name: name, attributes: attributes, children: children))
+    }
+
+    /// Text, escaped when rendered.
+    public static func text(_ value: String) -> Node { Node(kind: .text(value)) }
+
+    /// Several nodes side by side.
+    public static func fragment(_ nodes: [Node]) -> Node { Node(kind: .fragment(nodes)) }
+
+    /// Nothing.
+    public static var empty: Node { Node(kind: .fragment([])) }
+
+    /// Markup written by us, not data: a compile-time constant only.
+    public static func trusted(_ markup: StaticString) -> Node { Node(kind: .trusted(markup.description)) }
+
+    /// The document text.
+    public func render() -> String {
+        var out = ""
+        render(into: &out)
+        return out
+    }
+
+    /// Appends the document text to `out`.
+    public func render(into out: inout String) {
+        switch kind {
+        case .text(let value):
+            Escape.text(value, into: &out)
+        case .trusted(let markup):
+            out += markup
+        case .fragment(let nodes):
+            for node in nodes { node.render(into: &out) }
+        case let .element(name, attributes, children):
+            out += "<" + name
+            for attribute in attributes {
+                out += " " + attribute.name + "=\""
+                Escape.attribute(attribute.value, into: &out)
+                out += "\""
+            }
+            if children.isEmpty, Node.voidElements.contains(name) {
+                out += "/>"
+                return
+            }
+            out += ">"
+            for child in children { child.render(into: &out) }
+            out += "</" + name + ">"
+        }
+    }
+
+    /// Elements that never have content; written `<br/>` so the page is also well-formed XML.
+    static let voidElements: Set<String> = ["area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr",
+                                            "circle", "ellipse", "line", "path", "polygon", "polyline", "rect", "stop", "use"]
+
+    static func isName(_ name: String) -> Bool {
+        !name.isEmpty && name.utf8.allSatisfy { ($0 >= 97 && $0 <= 122) || ($0 >= 65 && $0 <= 90) || ($0 >= 48 && $0 <= 57) || $0 == 45 || $0 == 58 }
+    }
+}
+
+/// One attribute. URLs in `href`/`src`/`action` are checked: only relative
+/// references and http(s)/mailto survive; anything else (`javascript:`) becomes `#`.
+public struct Attribute: Sendable {
+    public let name: String
+    public let value: String
+
+    public init(_ name: String, _ value: String) {
+        precondition(Node.isName(name), "not an attribute name: \(name)")
+        self.name = name
+        self.value = Attribute.urlAttributes.contains(name) ? Attribute.safeURL(value) : value
+    }
+
+    static let urlAttributes: Set<String> = ["href", "src", "action", "xlink:href", "formaction", "poster"]
+
+    static func safeURL(_ value: String) -> String {
+        let trimmed = value.trimmingCharacters(in: .whitespaces).lowercased()
+        guard let colon = trimmed.firstIndex(of: ":") else { return value }
+        // A colon after the first '/', '?' or '#' is not a scheme separator.
+        if let slash = trimmed.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }), slash < colon { return value }
+        let scheme = trimmed[..<colon]
+        return ["http", "https", "mailto"].contains(String(scheme)) ? value : "#"
+    }
+}
+
+/// Escaping for HTML text and attribute values: `& < > " '` always, including `&` of what looks like an entity.
+public enum Escape {
+    public static func text(_ value: String, into out: inout String) {
+        for scalar in value.unicodeScalars {
+            switch scalar {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "'": out += "&#39;"
+            default:
+                // XML 1.0 forbids most C0 controls; drop them rather than emit an unparsable page.
+                if scalar.value < 0x20, scalar != "\n", scalar != "\t", scalar != "\r" { continue }
+                out.unicodeScalars.append(scalar)
+            }
+        }
+    }
+
+    public static func attribute(_ value: String, into out: inout String) {
+        text(value, into: &out)
+    }
+
+    /// Escaped text as a new string.
+    public static func text(_ value: String) -> String {
+        var out = ""
+        text(value, into: &out)
+        return out
+    }
+}
+
+import Foundation
