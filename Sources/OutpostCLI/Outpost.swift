@@ -62,10 +62,7 @@ public enum Outpost {
             case .notADirectory, .notAReplica, .alreadyExists: return CommandFailure(.config, error.description)
             }
         case let error as LocalQueue.DiscardError:
-            switch error {
-            case .notFound: return CommandFailure(.dataError, error.description)
-            case .dependedOn: return CommandFailure(.dataError, error.description)
-            }
+            return CommandFailure(.dataError, error.description)
         case let error as DatabaseError where error.isBusy:
             return CommandFailure(.tempFail, "the replica is busy (another outpost is writing); try again")
         case let error as DatabaseError where error.isNotADatabase:

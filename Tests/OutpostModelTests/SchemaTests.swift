@@ -68,10 +68,10 @@ struct SchemaTests {
     @Test func everyTableIsReplicatedOrTheReplicasOwn() throws {
         try withTestReplica { replica in
             // Local to one side: the replica's queue and runs, the node's change log and verdicts.
-            let local: Set<String> = ["replica_meta", "queue", "rejected", "sync_run", "change_log", "verdict"]
+            let local: Set<String> = ["replica_meta", "queue", "rejected", "sync_run", "change_log", "verdict", "refused_id", "table_digest"]
             #expect(Set(try tables(replica.db)) == Set(Schema.replicatedTables).union(local))
             // The change log and verdicts record node versions; the rest carry none.
-            for table in local.subtracting(["change_log", "verdict"]) {
+            for table in local.subtracting(["change_log", "verdict", "table_digest"]) {
                 let columns = try replica.db.rows("PRAGMA table_info(\(table))").compactMap { $0["name"].string }
                 #expect(!columns.contains("version"), "\(table) is local and not versioned")
             }

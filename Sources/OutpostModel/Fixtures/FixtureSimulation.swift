@@ -180,6 +180,8 @@ struct FixtureWorld {
     /// Available and discontinued plan indices per kind (`Plan.Kind.allCases` order).
     let availableByKind: [[Int]]
     let discontinuedByKind: [[Int]]
+    /// Per plan index: the annual variant of a monthly plan, if the catalog has one.
+    let annualVariant: [Int?]
     let companyCountry: String
 
     init(seed: UInt64, customers: Int, asOf: BusinessDate, plans: [Plan], names: NameLists) throws {
@@ -206,6 +208,13 @@ struct FixtureWorld {
         guard available.contains(where: { !$0.isEmpty }) else { throw CatalogError("the catalog has no available plans") }
         availableByKind = available
         discontinuedByKind = discontinued
+        // `pln_x-m` → `pln_x-a` when the catalog sells both terms.
+        annualVariant = plans.indices.map { index in
+            let id = plans[index].id
+            guard plans[index].billingPeriod == .monthly, id.hasSuffix("-m") else { return nil }
+            let annual = String(id.dropLast(2)) + "-a"
+            return plans.firstIndex { $0.id == annual && $0.available && $0.billingPeriod == .annual }
+        }
 
         // A few per-plan price rules over the 25 % default, chosen by the seed.
         let random = FixtureRandom(FixtureRandom.derive(seed, 0, 1))
@@ -332,7 +341,14 @@ struct FixtureWorld {
         if !discontinuedByKind[kind].isEmpty, placedAt < now - 400 * Self.day, random.chance(60) {
             return random.pick(discontinuedByKind[kind])
         }
-        return random.pick(availableByKind[kind])
+        let plan = random.pick(availableByKind[kind])
+        // Monthly commitments are the newer business: most older orders took the annual term.
+        if plans[plan].billingPeriod == .monthly, placedAt < now - 365 * Self.day, random.chance(700) {
+            if let annual = annualVariant[plan] { return annual }
+            let annuals = availableByKind[kind].filter { plans[$0].billingPeriod == .annual }
+            if !annuals.isEmpty { return random.pick(annuals) }
+        }
+        return plan
     }
 
     private func chooseQuantity(_ random: FixtureRandom, kind: Plan.Kind) -> Int {

@@ -42,12 +42,16 @@ public struct LocalQueue {
     /// Why a discard could not happen.
     public enum DiscardError: Error, Sendable, CustomStringConvertible {
         case notFound(Int64)
+        /// It was sent to the node, which may have applied it: its verdict will come back.
+        case alreadySent(Int64)
         /// A later pending mutation needs the one being discarded.
         case dependedOn(seq: Int64, by: Int64, mutation: String, refusal: MutationRefusal)
 
         public var description: String {
             switch self {
             case .notFound(let seq): return "no pending mutation #\(seq) in the queue (see outpost queue list)"
+            case .alreadySent(let seq):
+                return "mutation #\(seq) was already sent to the node and may have been applied; its verdict comes back with the next sync"
             case let .dependedOn(seq, later, mutation, refusal):
                 return "mutation #\(later) (\(mutation)) depends on #\(seq): without it, \(refusal.message); discard #\(later) first"
             }
@@ -58,23 +62,43 @@ public struct LocalQueue {
     /// re-applied on top. Runs in one transaction: all or nothing.
     public func discard(_ seq: Int64) throws {
         try db.transaction {
-            guard try entry(seq) != nil else { throw DiscardError.notFound(seq) }
-            let affected = try db.rows("SELECT * FROM queue WHERE seq >= ? ORDER BY seq", [seq]).map(QueuedMutation.init(row:))
-            for entry in affected.reversed() {
-                try MutationContext.undo(entry.changes, in: db)
-            }
-            try db.execute("DELETE FROM queue WHERE seq = ?", [seq])
-            for entry in affected where entry.seq != seq {
+            guard let entry = try entry(seq) else { throw DiscardError.notFound(seq) }
+            guard entry.pushSeq == nil else { throw DiscardError.alreadySent(seq) }
+            try rebase(from: seq, underneath: {
+                try db.execute("DELETE FROM queue WHERE seq = ?", [seq])
+            }, whenRefused: { later, refusal in
+                throw DiscardError.dependedOn(seq: seq, by: later.seq, mutation: later.mutation, refusal: refusal)
+            })
+        }
+    }
+
+    /// Takes the optimistic effects of pending mutations (from `seq` on) off the
+    /// state, runs `body` on what is left — the node's state, for a pull — and
+    /// re-applies the mutations still queued, with their original instants.
+    ///
+    /// A mutation that no longer applies goes to `whenRefused`: throw to abort,
+    /// or return to keep it queued without local effect (the node decides).
+    /// Call inside a transaction.
+    public func rebase(from seq: Int64 = 0, underneath body: () throws -> Void,
+                       whenRefused: (QueuedMutation, MutationRefusal) throws -> Void) throws {
+        let affected = try db.rows("SELECT * FROM queue WHERE seq >= ? ORDER BY seq", [seq]).map(QueuedMutation.init(row:))
+        for entry in affected.reversed() {
+            try MutationContext.undo(entry.changes, in: db)
+        }
+        try body()
+        for entry in affected {
+            guard try db.scalar("SELECT 1 FROM queue WHERE seq = ?", [entry.seq]) != nil else { continue }
+            let context = MutationContext(db: db, now: entry.createdAt, authority: .replica)
+            do {
                 let mutation = try MutationCatalogue.decode(name: entry.mutation, version: entry.mutationVersion, args: entry.args)
-                let context = MutationContext(db: db, now: entry.createdAt, authority: .replica)
-                do {
-                    try mutation.apply(in: context)
-                } catch let refusal as MutationRefusal {
-                    throw DiscardError.dependedOn(seq: seq, by: entry.seq, mutation: entry.mutation, refusal: refusal)
-                }
-                let encoded = String(decoding: try JSONEncoder.sortedKeys.encode(context.changes), as: UTF8.self)
-                try db.execute("UPDATE queue SET changes = ? WHERE seq = ?", [encoded, entry.seq])
+                try db.savepoint { try mutation.apply(in: context) }
+            } catch let refusal as MutationRefusal {
+                try whenRefused(entry, refusal)
+                try db.execute("UPDATE queue SET changes = '[]' WHERE seq = ?", [entry.seq])
+                continue
             }
+            let encoded = String(decoding: try JSONEncoder.sortedKeys.encode(context.changes), as: UTF8.self)
+            try db.execute("UPDATE queue SET changes = ? WHERE seq = ?", [encoded, entry.seq])
         }
     }
 

@@ -12,6 +12,10 @@ public struct QueuedMutation: Sendable, Equatable {
     public let createdAt: Timestamp
     /// The rows it wrote locally, to undo it.
     public let changes: [RowChange]
+    /// Its position in the push sequence, once it has been sent to the node.
+    public let pushSeq: Int64?
+    /// The node's version after applying it, once the node has acknowledged it.
+    public let ackedVersion: Int64?
 
     init(row: Row) throws {
         seq = try row.int64("seq")
@@ -20,6 +24,8 @@ public struct QueuedMutation: Sendable, Equatable {
         args = try row.string("args")
         createdAt = Timestamp(try row.string("created_at")) ?? Timestamp(secondsSinceEpoch: 0)
         changes = try JSONDecoder().decode([RowChange].self, from: Data(try row.string("changes").utf8))
+        pushSeq = try row.optionalInt64("push_seq")
+        ackedVersion = try row.optionalInt64("acked_version")
     }
 
     /// The arguments as a JSON object, for display.

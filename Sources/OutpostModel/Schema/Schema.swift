@@ -368,6 +368,21 @@ public enum Schema {
         cursor INTEGER NOT NULL DEFAULT 0
     ) STRICT;
 
+    CREATE TABLE refused_id (
+        replica_id TEXT NOT NULL,
+        entity_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        PRIMARY KEY (replica_id, entity_id)
+    ) STRICT;
+
+    CREATE TABLE table_digest (
+        entity TEXT PRIMARY KEY,
+        row_count INTEGER NOT NULL,
+        digest INTEGER NOT NULL
+    ) STRICT;
+
+    ALTER TABLE queue ADD COLUMN push_seq INTEGER;
     ALTER TABLE queue ADD COLUMN acked_version INTEGER;
+    CREATE UNIQUE INDEX queue_by_push_seq ON queue (push_seq);
     """
 }
