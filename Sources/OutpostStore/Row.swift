@@ -67,5 +67,11 @@ public struct RowDecodingError: Error, Sendable, CustomStringConvertible {
     public let expected: String
     public let found: SQLValue
 
+    public init(column: String, expected: String, found: SQLValue) {
+        self.column = column
+        self.expected = expected
+        self.found = found
+    }
+
     public var description: String { "column \(column): expected \(expected), found \(found)" }
 }

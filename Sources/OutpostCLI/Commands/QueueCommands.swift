@@ -17,7 +17,7 @@ enum QueueCommands {
 
     static func entry(_ queued: QueuedMutation, withChanges: Bool) throws -> Entry {
         Entry(seq: queued.seq, mutation: queued.mutation, mutationVersion: queued.mutationVersion, createdAt: queued.createdAt,
-              args: try JSONValue(json: queued.args), changes: withChanges ? queued.changes : nil)
+              args: try JSONValue(parsing: queued.args), changes: withChanges ? queued.changes : nil)
     }
 
     static let list = CommandSpec(
@@ -73,38 +73,5 @@ enum QueueCommands {
             throw CommandFailure(.dataError, "SEQ '\(invocation.argument(0))' is not a queue position (a whole number, see outpost queue list)")
         }
         return seq
-    }
-}
-
-/// Any JSON value, to re-emit stored JSON inside `--json` output.
-indirect enum JSONValue: Codable, Equatable {
-    case null, bool(Bool), integer(Int64), number(Double), string(String), array([JSONValue]), object([String: JSONValue])
-
-    init(json: String) throws {
-        self = try JSONDecoder().decode(JSONValue.self, from: Data(json.utf8))
-    }
-
-    init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if container.decodeNil() { self = .null }
-        else if let v = try? container.decode(Bool.self) { self = .bool(v) }
-        else if let v = try? container.decode(Int64.self) { self = .integer(v) }
-        else if let v = try? container.decode(Double.self) { self = .number(v) }
-        else if let v = try? container.decode(String.self) { self = .string(v) }
-        else if let v = try? container.decode([JSONValue].self) { self = .array(v) }
-        else { self = .object(try container.decode([String: JSONValue].self)) }
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        switch self {
-        case .null: try container.encodeNil()
-        case .bool(let v): try container.encode(v)
-        case .integer(let v): try container.encode(v)
-        case .number(let v): try container.encode(v)
-        case .string(let v): try container.encode(v)
-        case .array(let v): try container.encode(v)
-        case .object(let v): try container.encode(v)
-        }
     }
 }

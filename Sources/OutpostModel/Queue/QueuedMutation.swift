@@ -17,7 +17,7 @@ public struct QueuedMutation: Sendable, Equatable {
     /// The node's version after applying it, once the node has acknowledged it.
     public let ackedVersion: Int64?
 
-    init(row: Row) throws {
+    public init(row: Row) throws {
         seq = try row.int64("seq")
         mutation = try row.string("mutation")
         mutationVersion = try row.int("mutation_version")

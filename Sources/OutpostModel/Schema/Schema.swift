@@ -335,7 +335,8 @@ public enum Schema {
         entity_id TEXT NOT NULL,
         op TEXT NOT NULL CHECK (op IN ('upsert', 'delete')),
         row TEXT,
-        columns TEXT NOT NULL DEFAULT ''
+        columns TEXT NOT NULL DEFAULT '',
+        origin TEXT NOT NULL DEFAULT ''
     ) STRICT;
     CREATE INDEX change_log_by_row ON change_log (entity, entity_id, version);
 

@@ -1,0 +1,208 @@
+import Foundation
+import OutpostModel
+import OutpostStore
+
+/// The central node: a directory with `node.sqlite` (resellers, tokens, the
+/// catalog) and one database per reseller under `tenants/`.
+public final class Node {
+    public static let registryName = "node.sqlite"
+
+    public let directory: URL
+    public let clock: any Clock
+    let registry: Database
+    private var tenants: [String: Tenant] = [:]
+
+    /// Why a node directory cannot be used.
+    public enum OpenError: Error, Sendable, CustomStringConvertible {
+        case missing(String)
+        case notANode(String, reason: String)
+        case alreadyExists(String)
+
+        public var description: String {
+            switch self {
+            case .missing(let path): return "no node at \(path); create one with: outpost node init \(path)"
+            case let .notANode(path, reason): return "\(path) is not an Outpost node: \(reason)"
+            case .alreadyExists(let path): return "a node already exists at \(path)"
+            }
+        }
+    }
+
+    /// A node command that cannot be carried out (unknown reseller, bad id…).
+    public struct AdminError: Error, Sendable, CustomStringConvertible {
+        public let message: String
+        public var description: String { message }
+        init(_ message: String) { self.message = message }
+    }
+
+    private init(directory: URL, registry: Database, clock: any Clock) {
+        self.directory = directory
+        self.registry = registry
+        self.clock = clock
+    }
+
+    static let registryMigrator: Migrator = {
+        var migrator = Migrator()
+        migrator.register("v1: resellers, tokens, catalog") { db in
+            try db.executeScript("""
+                CREATE TABLE node_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
+                INSERT INTO node_meta (key, value) VALUES ('format', 'outpost-node');
+                CREATE TABLE reseller (
+                    id TEXT PRIMARY KEY,
+                    name TEXT NOT NULL,
+                    currency TEXT NOT NULL,
+                    created_at TEXT NOT NULL
+                ) STRICT;
+                CREATE TABLE token (
+                    id TEXT PRIMARY KEY,
+                    reseller_id TEXT NOT NULL REFERENCES reseller (id),
+                    username TEXT NOT NULL,
+                    hash TEXT NOT NULL UNIQUE,
+                    created_at TEXT NOT NULL,
+                    revoked_at TEXT
+                ) STRICT;
+                CREATE TABLE catalog_plan (
+                    id TEXT PRIMARY KEY,
+                    plan TEXT NOT NULL
+                ) STRICT;
+                """)
+        }
+        return migrator
+    }()
+
+    /// Creates a node in `directory` (made when missing).
+    public static func create(at directory: URL, clock: any Clock) throws -> Node {
+        let file = directory.appendingPathComponent(registryName)
+        if FileManager.default.fileExists(atPath: file.path) { throw OpenError.alreadyExists(directory.path) }
+        try FileManager.default.createDirectory(at: directory.appendingPathComponent("tenants"), withIntermediateDirectories: true)
+        let db = try Database(path: file.path)
+        try registryMigrator.migrate(db)
+        return Node(directory: directory, registry: db, clock: clock)
+    }
+
+    /// Opens an existing node.
+    public static func open(_ directory: URL, clock: any Clock) throws -> Node {
+        let file = directory.appendingPathComponent(registryName)
+        guard FileManager.default.fileExists(atPath: file.path) else {
+            if FileManager.default.fileExists(atPath: directory.path) {
+                throw OpenError.notANode(directory.path, reason: "it has no \(registryName)")
+            }
+            throw OpenError.missing(directory.path)
+        }
+        do {
+            let db = try Database(path: file.path, mode: .readWrite)
+            try registryMigrator.migrate(db)
+            guard try db.scalar("SELECT value FROM node_meta WHERE key = 'format'")?.string == "outpost-node" else {
+                throw OpenError.notANode(directory.path, reason: "\(registryName) is not a node registry")
+            }
+            return Node(directory: directory, registry: db, clock: clock)
+        } catch let error as DatabaseError where error.isNotADatabase || error.code == 1 {
+            throw OpenError.notANode(directory.path, reason: "\(registryName) is not an Outpost node database (\(error.message))")
+        }
+    }
+
+    // MARK: Resellers
+
+    /// Reseller ids name files: lowercase letters, digits and hyphens.
+    static func validResellerId(_ id: String) -> Bool {
+        (1...40).contains(id.utf8.count) && id.utf8.allSatisfy { ($0 >= 97 && $0 <= 122) || ($0 >= 48 && $0 <= 57) || $0 == 45 }
+            && id.first != "-"
+    }
+
+    /// Adds a reseller with its own database, the catalog and its settings.
+    public func addReseller(id: String, name: String, currency: String) throws {
+        guard Self.validResellerId(id) else {
+            throw AdminError("reseller id '\(id)' must be 1-40 lowercase letters, digits or hyphens")
+        }
+        let name = try FieldRules.requiredText(name, field: "name")
+        guard Currency(code: currency.uppercased()) != nil else { throw AdminError("currency '\(currency)' is not a known ISO 4217 code") }
+        guard try registry.scalar("SELECT 1 FROM reseller WHERE id = ?", [id]) == nil else {
+            throw AdminError("reseller \(id) already exists")
+        }
+        try registry.execute("INSERT INTO reseller (id, name, currency, created_at) VALUES (?, ?, ?, ?)",
+                             [id, name, currency.uppercased(), clock.now().description])
+        let tenant = try self.tenant(id)
+        let plans = try catalog()
+        try tenant.record(now: clock.now()) { context in
+            try context.update("settings", id: "settings", [("company_name", name), ("currency", currency.uppercased())])
+            for plan in plans { try plan.upsert(in: context) }
+        }
+    }
+
+    /// All resellers: id, name, currency.
+    public func resellers() throws -> [(id: String, name: String, currency: String)] {
+        try registry.rows("SELECT id, name, currency FROM reseller ORDER BY id").map {
+            (try $0.string("id"), try $0.string("name"), try $0.string("currency"))
+        }
+    }
+
+    /// The reseller's database (opened once per node object).
+    public func tenant(_ resellerId: String) throws -> Tenant {
+        if let tenant = tenants[resellerId] { return tenant }
+        guard Self.validResellerId(resellerId), try registry.scalar("SELECT 1 FROM reseller WHERE id = ?", [resellerId]) != nil else {
+            throw AdminError("no reseller \(resellerId) on this node")
+        }
+        let db = try Database(path: directory.appendingPathComponent("tenants/\(resellerId).sqlite").path)
+        try Schema.migrate(db)
+        let tenant = Tenant(resellerId: resellerId, db: db, clock: clock)
+        tenants[resellerId] = tenant
+        return tenant
+    }
+
+    // MARK: Tokens
+
+    /// Issues a bearer token for a reseller's user; returns (token id, token). Only the token's hash is kept.
+    public func issueToken(resellerId: String, username: String) throws -> (id: String, token: String) {
+        guard try registry.scalar("SELECT 1 FROM reseller WHERE id = ?", [resellerId]) != nil else {
+            throw AdminError("no reseller \(resellerId) on this node")
+        }
+        let username = try FieldRules.username(username, field: "user")
+        var generator = SystemRandomNumberGenerator()
+        let secret = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+        let token = "opt_" + secret
+        let id = IdentifierFactory(clock: clock).make("tok")
+        try registry.execute("INSERT INTO token (id, reseller_id, username, hash, created_at) VALUES (?, ?, ?, ?, ?)",
+                             [id, resellerId, username, SHA256.hex(token), clock.now().description])
+        return (id, token)
+    }
+
+    /// Revokes a token by its id; later requests with it get 401.
+    public func revokeToken(id: String) throws {
+        guard try registry.scalar("SELECT 1 FROM token WHERE id = ? AND revoked_at IS NULL", [id]) != nil else {
+            throw AdminError("no active token \(id)")
+        }
+        try registry.execute("UPDATE token SET revoked_at = ? WHERE id = ?", [clock.now().description, id])
+    }
+
+    /// The reseller and user a token belongs to; `unauthorized` for unknown or revoked tokens.
+    public func authenticate(_ token: String?) throws -> (resellerId: String, username: String) {
+        guard let token, token.hasPrefix("opt_"), token.utf8.count == 68 else {
+            throw SyncError(.unauthorized, "a valid bearer token is required")
+        }
+        guard let row = try registry.row("SELECT reseller_id, username FROM token WHERE hash = ? AND revoked_at IS NULL", [SHA256.hex(token)]) else {
+            throw SyncError(.unauthorized, "the token is unknown or revoked")
+        }
+        return (try row.string("reseller_id"), try row.string("username"))
+    }
+
+    // MARK: Catalog
+
+    /// The catalog every reseller sees.
+    public func catalog() throws -> [Plan] {
+        try registry.rows("SELECT plan FROM catalog_plan ORDER BY id").map { row in
+            try JSONDecoder().decode(Plan.self, from: Data(try row.string("plan").utf8))
+        }
+    }
+
+    /// Adds or changes plans, in the catalog and in every reseller's database (as logged changes).
+    public func upsertPlans(_ plans: [Plan]) throws {
+        for plan in plans {
+            let text = String(decoding: try JSONEncoder().encode(plan), as: UTF8.self)
+            try registry.execute("INSERT INTO catalog_plan (id, plan) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET plan = excluded.plan", [plan.id, text])
+        }
+        for reseller in try resellers() {
+            try tenant(reseller.id).record(now: clock.now()) { context in
+                for plan in plans { try plan.upsert(in: context) }
+            }
+        }
+    }
+}

@@ -1,0 +1,83 @@
+import Foundation
+import OutpostModel
+import OutpostStore
+
+/// The one entry point every transport calls: an operation, a JSON body and
+/// the bearer token in; a status and a JSON body out. Never throws: every
+/// failure becomes a JSON error with a stable code.
+public struct NodeExchange {
+    /// Operations of protocol 1.
+    public enum Operation: String, Sendable, CaseIterable {
+        case push, pull, digest
+    }
+
+    public let node: Node
+
+    public init(node: Node) {
+        self.node = node
+    }
+
+    /// The outcome of one exchange, for the transport and its log line.
+    public struct Outcome: Sendable {
+        public let status: Int
+        public let body: [UInt8]
+        /// The reseller the token belonged to, when it was valid.
+        public let resellerId: String?
+        /// Counters for metrics: mutations refused, conflicts.
+        public let refused: Int
+        public let conflicts: Int
+    }
+
+    public func handle(operation: String, body: [UInt8], token: String?, source: String) -> Outcome {
+        var resellerId: String?
+        do {
+            guard let operation = Operation(rawValue: operation) else {
+                throw SyncError(.notFound, "no operation '\(operation)'; protocol 1 has push, pull and digest")
+            }
+            guard body.count <= SyncProtocol.maximumRequestBytes else {
+                throw SyncError(.tooLarge, "request body of \(body.count) bytes is larger than \(SyncProtocol.maximumRequestBytes)")
+            }
+            // The tenant comes from the token, never from the body.
+            let (reseller, username) = try node.authenticate(token)
+            resellerId = reseller
+            let json: JSONValue
+            do {
+                json = try JSONParser.parse(body)
+            } catch {
+                throw SyncError(.malformed, "the request body is not JSON: \(error.description)")
+            }
+            let tenant = try node.tenant(reseller)
+            try tenant.recordLogin(username: username, source: source, now: node.clock.now())
+            switch operation {
+            case .push:
+                let response = try tenant.push(try PushRequest(json: json))
+                return Outcome(status: 200, body: Array(response.json.serialized.utf8), resellerId: reseller,
+                               refused: response.verdicts.filter { $0.status == .refused }.count,
+                               conflicts: response.verdicts.filter { $0.status == .appliedWithConflict }.count)
+            case .pull:
+                let response = try tenant.pull(try PullRequest(json: json))
+                return Outcome(status: 200, body: Array(response.json.serialized.utf8), resellerId: reseller, refused: 0, conflicts: 0)
+            case .digest:
+                let reader = try MessageReader(json, "digest request")
+                try reader.checkProtocol()
+                let digests = try tenant.fullDigests()
+                let value = JSONValue.object([
+                    "protocol": .integer(SyncProtocol.version), "cursor": .integer(try ChangeLog.head(in: tenant.db)),
+                    "digests": .object(digests.mapValues { .object(["rows": .integer($0.rows), "digest": .integer($0.digest)]) }),
+                ])
+                return Outcome(status: 200, body: Array(value.serialized.utf8), resellerId: reseller, refused: 0, conflicts: 0)
+            }
+        } catch let error as SyncError {
+            return Self.failure(error, resellerId: resellerId)
+        } catch let error as DatabaseError where error.isBusy {
+            return Self.failure(SyncError(.unavailable, "the node is busy; try again"), resellerId: resellerId)
+        } catch {
+            // Internals stay on the node.
+            return Self.failure(SyncError(.internalError, "the node failed to handle the request"), resellerId: resellerId)
+        }
+    }
+
+    static func failure(_ error: SyncError, resellerId: String?) -> Outcome {
+        Outcome(status: error.httpStatus, body: Array(error.json.serialized.utf8), resellerId: resellerId, refused: 0, conflicts: 0)
+    }
+}

@@ -1,0 +1,103 @@
+import OutpostModel
+import OutpostStore
+
+/// Per-table row counts and digests, computed the same way on the node and
+/// on a replica, and kept up to date as changes are applied.
+///
+/// A table's digest is the wrapping sum of its rows' 64-bit FNV-1a hashes
+/// over a canonical encoding (columns by name, typed values). A sum does not
+/// depend on row order and can be adjusted row by row, so the end-of-pull
+/// check costs nothing proportional to the table's size.
+public enum RowDigest {
+    /// The hash of one row.
+    public static func hash(_ row: [String: SQLValue]) -> Int64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        func feed(_ byte: UInt8) {
+            h ^= UInt64(byte)
+            h = h &* 0x0000_0100_0000_01b3
+        }
+        for key in row.keys.sorted() {
+            for byte in key.utf8 { feed(byte) }
+            feed(0x3d)
+            switch row[key]! {
+            case .null: feed(0x4e)
+            case .integer(let v):
+                feed(0x49)
+                for byte in String(v).utf8 { feed(byte) }
+            case .real(let v):
+                feed(0x52)
+                for byte in String(v).utf8 { feed(byte) }
+            case .text(let v):
+                feed(0x54)
+                for byte in v.utf8 { feed(byte) }
+            case .blob(let bytes):
+                feed(0x42)
+                for byte in bytes { feed(byte) }
+            }
+            feed(0x1f)
+        }
+        return Int64(bitPattern: h)
+    }
+
+    /// Counts and digests a table from scratch.
+    public static func compute(_ table: String, in db: Database) throws -> TableDigest {
+        var rows: Int64 = 0
+        var sum: Int64 = 0
+        try db.forEachRow("SELECT * FROM \(Self.checked(table))") { row in
+            rows += 1
+            sum = sum &+ hash(row.dictionary)
+        }
+        return TableDigest(rows: rows, digest: sum)
+    }
+
+    /// The kept digest of a table, computed once when missing.
+    public static func stored(_ table: String, in db: Database) throws -> TableDigest {
+        if let row = try db.row("SELECT row_count, digest FROM table_digest WHERE entity = ?", [table]) {
+            return TableDigest(rows: try row.int64("row_count"), digest: try row.int64("digest"))
+        }
+        let fresh = try compute(table, in: db)
+        try db.execute("INSERT INTO table_digest (entity, row_count, digest) VALUES (?, ?, ?)", [table, fresh.rows, fresh.digest])
+        return fresh
+    }
+
+    /// Every replicated table's kept digest.
+    public static func storedAll(in db: Database) throws -> [String: TableDigest] {
+        var result: [String: TableDigest] = [:]
+        for table in Schema.replicatedTables { result[table] = try stored(table, in: db) }
+        return result
+    }
+
+    /// Every replicated table's digest, from scratch.
+    public static func computeAll(in db: Database) throws -> [String: TableDigest] {
+        var result: [String: TableDigest] = [:]
+        for table in Schema.replicatedTables { result[table] = try compute(table, in: db) }
+        return result
+    }
+
+    /// Replaces one row's contribution: call with the row before and after a write.
+    public static func adjust(_ table: String, before: [String: SQLValue]?, after: [String: SQLValue]?, in db: Database) throws {
+        guard before != after else { return }
+        let current = try stored(table, in: db)
+        var rows = current.rows
+        var sum = current.digest
+        if let before {
+            rows -= 1
+            sum = sum &- hash(before)
+        }
+        if let after {
+            rows += 1
+            sum = sum &+ hash(after)
+        }
+        try db.execute("UPDATE table_digest SET row_count = ?, digest = ? WHERE entity = ?", [rows, sum, table])
+    }
+
+    /// Forgets a table's digest (its rows were replaced wholesale); it is recomputed on next use.
+    public static func reset(_ table: String, in db: Database) throws {
+        try db.execute("DELETE FROM table_digest WHERE entity = ?", [table])
+    }
+
+    static func checked(_ table: String) -> String {
+        precondition(Schema.replicatedTables.contains(table), "not a replicated table: \(table)")
+        return table
+    }
+}

@@ -1,0 +1,260 @@
+import Foundation
+import OutpostModel
+import OutpostStore
+
+/// One reseller's authoritative state on the node: the same schema as a
+/// replica, plus the change log, verdicts and digests. Its own SQLite file,
+/// so no query can reach another reseller's rows.
+public final class Tenant {
+    public let resellerId: String
+    public let db: Database
+    let ids: IdentifierFactory
+
+    init(resellerId: String, db: Database, clock: any Clock) {
+        self.resellerId = resellerId
+        self.db = db
+        self.ids = IdentifierFactory(clock: clock)
+    }
+
+    // MARK: Back-office facts
+
+    /// Writes node facts (catalog, provisioning, billing, login events) and logs them, in one transaction.
+    @discardableResult
+    public func record(now: Timestamp, origin: String = "node", _ body: (MutationContext) throws -> Void) throws -> Int64 {
+        try db.transaction {
+            let context = MutationContext(db: db, now: now, authority: .node)
+            try body(context)
+            return try ChangeLog.append(context.changes, origin: origin, in: db)
+        }
+    }
+
+    /// Records an authenticated exchange as a login event, at most once per user and source every ten minutes.
+    public func recordLogin(username: String, source: String, now: Timestamp) throws {
+        let since = now.adding(seconds: -600).description
+        guard try db.scalar("SELECT 1 FROM login_event WHERE username = ? AND source = ? AND at > ? AND result = 'success'",
+                            [username, source, since]) == nil else { return }
+        try record(now: now) { context in
+            try LoginEvent.record(id: ids.make("log"), username: username, source: source, result: .success, in: context)
+        }
+    }
+
+    // MARK: Push
+
+    /// Applies a push: each mutation once, in seq order, each in its own transaction.
+    public func push(_ request: PushRequest) throws -> PushResponse {
+        var verdicts: [Verdict] = []
+        var lastSeq = try self.lastSeq(request.replica)
+        for mutation in request.mutations {
+            if mutation.seq <= lastSeq {
+                // A replay: answer with the verdict already given, change nothing.
+                if let verdict = try storedVerdict(replica: request.replica, seq: mutation.seq) { verdicts.append(verdict) }
+                continue
+            }
+            guard mutation.seq == lastSeq + 1 else {
+                throw SyncError(.seqGap, "push from \(request.replica) starts at seq \(mutation.seq), but the node has verdicts up to \(lastSeq); the next must be \(lastSeq + 1)")
+            }
+            verdicts.append(try accept(mutation, replica: request.replica))
+            lastSeq = mutation.seq
+        }
+        return PushResponse(verdicts: verdicts, lastSeq: lastSeq)
+    }
+
+    func lastSeq(_ replica: String) throws -> Int64 {
+        try db.scalar("SELECT coalesce(max(seq), 0) FROM verdict WHERE replica_id = ?", [replica])?.int64 ?? 0
+    }
+
+    func storedVerdict(replica: String, seq: Int64) throws -> Verdict? {
+        try db.row("SELECT * FROM verdict WHERE replica_id = ? AND seq = ?", [replica, seq]).map { row in
+            Verdict(seq: seq, mutation: try row.string("mutation"), status: Verdict.Status(rawValue: try row.string("status")) ?? .refused,
+                    version: try row.optionalInt64("version"), code: try row.optionalString("code"), field: try row.optionalString("field"),
+                    message: try row.optionalString("message"), blockedBy: try row.optionalInt64("blocked_by"))
+        }
+    }
+
+    /// Validates and applies one mutation against authoritative state, and records its verdict, in one transaction.
+    func accept(_ pushed: PushedMutation, replica: String) throws -> Verdict {
+        try db.transaction {
+            let verdict: Verdict
+            do {
+                verdict = try db.savepoint { try apply(pushed, replica: replica) }
+            } catch let refusal as MutationRefusal {
+                verdict = try refuse(pushed, replica: replica, code: refusal.code.rawValue, field: refusal.field, message: refusal.message)
+            } catch let blocked as BlockedByRefusal {
+                verdict = try refuse(pushed, replica: replica, code: "blocked", field: nil,
+                                     message: "blocked by refused mutation seq \(blocked.seq): it needs \(blocked.id), which was never created",
+                                     blockedBy: blocked.seq)
+            } catch let unknown as MutationCatalogue.UnknownMutation {
+                verdict = try refuse(pushed, replica: replica, code: "unknown_mutation", field: nil,
+                                     message: "\(unknown.description); this node cannot apply it (upgrade the node?)")
+            } catch is DecodingError {
+                verdict = try refuse(pushed, replica: replica, code: "invalid", field: nil, message: "the arguments of \(pushed.name) are malformed")
+            }
+            try db.execute("""
+                INSERT INTO verdict (replica_id, seq, mutation, status, code, field, message, version, blocked_by, at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, [replica, pushed.seq, pushed.name, verdict.status.rawValue, verdict.code, verdict.field, verdict.message,
+                      verdict.version, verdict.blockedBy, pushed.createdAt.description])
+            return verdict
+        }
+    }
+
+    private func apply(_ pushed: PushedMutation, replica: String) throws -> Verdict {
+        let referenced = Self.referencedIds(in: pushed.args)
+        if let blocker = try blockingSeq(replica: replica, ids: referenced) {
+            throw BlockedByRefusal(seq: blocker.seq, id: blocker.id)
+        }
+        let mutation = try MutationCatalogue.decode(name: pushed.name, version: pushed.version, args: pushed.args.serialized)
+        let context = MutationContext(db: db, now: pushed.createdAt, authority: .node)
+        try mutation.apply(in: context)
+        let conflicts = try recordConflicts(context: context, args: pushed.args, replica: replica, seq: pushed.seq, mutation: pushed.name)
+        let version = try ChangeLog.append(context.changes, origin: replica, in: db)
+        return Verdict(seq: pushed.seq, mutation: pushed.name, status: conflicts > 0 ? .appliedWithConflict : .applied, version: version)
+    }
+
+    private struct BlockedByRefusal: Error {
+        let seq: Int64
+        let id: String
+    }
+
+    private func refuse(_ pushed: PushedMutation, replica: String, code: String, field: String?, message: String,
+                        blockedBy: Int64? = nil) throws -> Verdict {
+        // Ids this mutation would have created stay unknown; later mutations naming them are blocked by it.
+        for id in Self.referencedIds(in: pushed.args) where try !exists(id) {
+            try db.execute("INSERT OR IGNORE INTO refused_id (replica_id, entity_id, seq) VALUES (?, ?, ?)", [replica, id, pushed.seq])
+        }
+        return Verdict(seq: pushed.seq, mutation: pushed.name, status: .refused, version: nil, code: code, field: field, message: message,
+                       blockedBy: blockedBy)
+    }
+
+    private func blockingSeq(replica: String, ids: [String]) throws -> (seq: Int64, id: String)? {
+        for id in ids {
+            if let seq = try db.scalar("SELECT seq FROM refused_id WHERE replica_id = ? AND entity_id = ?", [replica, id])?.int64, try !exists(id) {
+                return (seq, id)
+            }
+        }
+        return nil
+    }
+
+    /// Whether any replicated row has this id.
+    private func exists(_ id: String) throws -> Bool {
+        guard let underscore = id.firstIndex(of: "_"), let table = Self.tableByPrefix[String(id[..<underscore])] else { return false }
+        return try db.scalar("SELECT 1 FROM \(table) WHERE id = ?", [id]) != nil
+    }
+
+    static let tableByPrefix: [String: String] = [
+        "cus": "customer", "cu": "customer_user", "usr": "panel_user", "ord": "orders", "oln": "order_line",
+        "sub": "subscription", "inv": "invoice", "pay": "payment", "dom": "domain", "ssl": "ssl_certificate", "lic": "license",
+    ]
+
+    /// Entity ids named anywhere in a mutation's arguments.
+    static func referencedIds(in args: JSONValue) -> [String] {
+        guard let members = args.objectValue else { return [] }
+        return members.keys.sorted().compactMap { key in
+            guard let text = members[key]?.stringValue, let underscore = text.firstIndex(of: "_"),
+                  tableByPrefix[String(text[..<underscore])] != nil else { return nil }
+            return text
+        }
+    }
+
+    /// For an update made against an old version: a conflict record per field
+    /// that another writer changed since. The mutation still applies (arrival order).
+    private func recordConflicts(context: MutationContext, args: JSONValue, replica: String, seq: Int64, mutation: String) throws -> Int {
+        guard let base = args["base_version"]?.integerValue else { return 0 }
+        var count = 0
+        for change in context.changes {
+            guard let before = change.before, let after = change.after, change.table != "conflict",
+                  let nodeVersion = before["version"]?.int64, nodeVersion > base else { continue }
+            let changedHere = Set(change.changedColumns).subtracting(["version"])
+            let changedThere = try ChangeLog.columnsChanged(table: change.table, id: change.id, after: base, notBy: replica, in: db)
+            for field in changedHere.intersection(changedThere).sorted() {
+                try context.insert("conflict", [
+                    ("id", ids.make("cfl")), ("entity", change.table), ("entity_id", change.id), ("field", field),
+                    ("local_value", after[field]?.json.serialized), ("node_value", before[field]?.json.serialized),
+                    ("winner", "local"), ("base_version", base), ("node_version", nodeVersion), ("replica_id", replica),
+                    ("seq", seq), ("mutation", mutation), ("at", context.now.description),
+                ])
+                count += 1
+            }
+        }
+        return count
+    }
+
+    // MARK: Pull
+
+    /// The oldest cursor the log can serve incrementally (after compaction).
+    func horizon() throws -> Int64 {
+        Int64(try db.scalar("SELECT value FROM replica_meta WHERE key = 'horizon'")?.string ?? "0") ?? 0
+    }
+
+    /// A page of changes after the cursor, cut at about `maxBytes`; or a snapshot page.
+    public func pull(_ request: PullRequest) throws -> PullResponse {
+        try db.transaction(.deferred) {
+            let head = try ChangeLog.head(in: db)
+            if !request.snapshotTables.isEmpty {
+                return try snapshotPage(tables: request.snapshotTables, after: request.snapshotAfter, head: head, maxBytes: request.maxBytes)
+            }
+            if request.cursor > head {
+                throw SyncError(.malformed, "pull request: cursor \(request.cursor) is ahead of the node (\(head)); was the node restored from a backup?")
+            }
+            if request.cursor < (try horizon()) {
+                // The log no longer holds everything after this cursor: resend the whole state.
+                return try snapshotPage(tables: Schema.replicatedTables, after: nil, head: head, maxBytes: request.maxBytes)
+            }
+            var changes: [Change] = []
+            var bytes = 0
+            var last = request.cursor
+            var more = false
+            try db.forEachRow("SELECT version, entity, entity_id, op, row FROM change_log WHERE version > ? ORDER BY version", [request.cursor]) { row in
+                if more { return }
+                if bytes >= request.maxBytes, !changes.isEmpty {
+                    more = true
+                    return
+                }
+                let text = row[4].string
+                bytes += (text?.utf8.count ?? 0) + 64
+                let image = try text.map { try JSONValue(parsing: $0).objectValue ?? [:] }
+                changes.append(Change(version: try row.int64("version"), table: try row.string("entity"), id: try row.string("entity_id"),
+                                      operation: try row.string("op") == "delete" ? .delete : .upsert, row: image))
+                last = try row.int64("version")
+            }
+            return PullResponse(cursor: last, more: more, changes: changes, digests: more ? nil : try RowDigest.storedAll(in: db))
+        }
+    }
+
+    private func snapshotPage(tables: [String], after: SnapshotPosition?, head: Int64, maxBytes: Int) throws -> PullResponse {
+        let at = after?.at ?? head
+        var changes: [Change] = []
+        var bytes = 0
+        var position: SnapshotPosition?
+        let startIndex = after.flatMap { tables.firstIndex(of: $0.table) } ?? 0
+        outer: for table in tables[startIndex...] {
+            let fromId = after?.table == table ? after!.id : ""
+            var full = false
+            try db.forEachRow("SELECT * FROM \(RowDigest.checked(table)) WHERE id > ? ORDER BY id", [fromId]) { row in
+                if full { return }
+                let image = row.dictionary.mapValues(\.json)
+                let id = try row.string("id")
+                changes.append(Change(version: 0, table: table, id: id, operation: .upsert, row: image))
+                bytes += JSONValue.object(image).serialized.utf8.count + 64
+                if bytes >= maxBytes {
+                    full = true
+                    position = SnapshotPosition(table: table, id: id, at: at)
+                }
+            }
+            if full { break outer }
+        }
+        let reset = after == nil ? tables : []
+        if let position {
+            return PullResponse(cursor: at, more: true, changes: changes, reset: reset, snapshotAfter: position, snapshotTables: tables)
+        }
+        // Snapshot done: continue incrementally from where it started.
+        let caughtUp = at == head
+        return PullResponse(cursor: at, more: !caughtUp, changes: changes, reset: reset, snapshotTables: tables,
+                            digests: caughtUp ? try RowDigest.storedAll(in: db) : nil)
+    }
+
+    /// Every table's digest computed from scratch (for `outpost verify`).
+    public func fullDigests() throws -> [String: TableDigest] {
+        try db.transaction(.deferred) { try RowDigest.computeAll(in: db) }
+    }
+}

@@ -1,0 +1,289 @@
+import Foundation
+import OutpostModel
+import OutpostStore
+
+/// The replica side of sync: push the queue, pull the node's changes, rebase.
+public final class ReplicaSync {
+    public let replica: Replica
+    let transport: any SyncTransport
+    /// Bytes per pull page to ask for.
+    public var pageBytes = SyncProtocol.defaultPageBytes
+    /// Mutations per push request.
+    public var pushBatch = 500
+
+    public init(replica: Replica, transport: any SyncTransport) {
+        self.replica = replica
+        self.transport = transport
+    }
+
+    var db: Database { replica.db }
+
+    /// What a push did.
+    public struct PushReport: Sendable, Equatable {
+        public var sent = 0
+        public var applied = 0
+        public var refused = 0
+        public var conflicts = 0
+        public var bytes = 0
+    }
+
+    /// What a pull did.
+    public struct PullReport: Sendable, Equatable {
+        public var pages = 0
+        public var changes = 0
+        public var bytes = 0
+        public var cursor: Int64 = 0
+        /// Tables re-fetched whole because their digest differed (or the cursor predated the node's horizon).
+        public var snapshots: [String] = []
+    }
+
+    // MARK: Push
+
+    /// Sends every unacknowledged mutation, in order, and records the verdicts.
+    public func push() throws -> PushReport {
+        var report = PushReport()
+        let replicaId = try replica.replicaId()
+        while true {
+            let batch = try db.transaction { () -> [QueuedMutation] in
+                // Push seqs are given once, durably, before anything is sent: a resend carries the same seq.
+                var next = (try db.scalar("SELECT coalesce(max(push_seq), 0) FROM queue")?.int64 ?? 0)
+                next = max(next, Int64(try meta("last_push_seq") ?? "0") ?? 0)
+                for row in try db.rows("SELECT seq FROM queue WHERE push_seq IS NULL ORDER BY seq") {
+                    next += 1
+                    try db.execute("UPDATE queue SET push_seq = ? WHERE seq = ?", [next, try row.int64("seq")])
+                }
+                try setMeta("last_push_seq", String(next))
+                return try db.rows("SELECT * FROM queue WHERE acked_version IS NULL ORDER BY push_seq LIMIT ?", [pushBatch])
+                    .map(QueuedMutation.init(row:))
+            }
+            guard !batch.isEmpty else { break }
+            let request = PushRequest(replica: replicaId, mutations: try batch.map { entry in
+                PushedMutation(seq: entry.pushSeq ?? 0, name: entry.mutation, version: entry.mutationVersion,
+                               args: try JSONValue(parsing: entry.args), createdAt: entry.createdAt)
+            })
+            let body = request.json
+            report.bytes += body.serialized.utf8.count
+            let response = try PushResponse(json: try transport.exchange(.push, body))
+            report.sent += batch.count
+            try record(response.verdicts, into: &report)
+            if batch.count < pushBatch { break }
+        }
+        return report
+    }
+
+    /// Applies verdicts: acknowledged mutations wait for their effect to be pulled; refused ones leave the queue for the rejected list.
+    func record(_ verdicts: [Verdict], into report: inout PushReport) throws {
+        try db.transaction {
+            var refused: [Verdict] = []
+            for verdict in verdicts {
+                switch verdict.status {
+                case .applied, .appliedWithConflict:
+                    try db.execute("UPDATE queue SET acked_version = ? WHERE push_seq = ?", [verdict.version, verdict.seq])
+                    report.applied += 1
+                    if verdict.status == .appliedWithConflict { report.conflicts += 1 }
+                case .refused:
+                    refused.append(verdict)
+                    report.refused += 1
+                }
+            }
+            guard !refused.isEmpty else { return }
+            let now = replica.clock.now().description
+            try replica.queue.rebase(underneath: {
+                for verdict in refused {
+                    guard let row = try db.row("SELECT * FROM queue WHERE push_seq = ?", [verdict.seq]) else { continue }
+                    let entry = try QueuedMutation(row: row)
+                    let message = (verdict.message ?? "refused by the node") + (verdict.blockedBy.map { " (blocked by push #\($0))" } ?? "")
+                    try db.execute("""
+                        INSERT OR REPLACE INTO rejected (seq, mutation, mutation_version, args, created_at, code, message, rejected_at)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                        """, [entry.seq, entry.mutation, entry.mutationVersion, entry.args, entry.createdAt.description,
+                              verdict.code ?? "refused", message, now])
+                    try db.execute("DELETE FROM queue WHERE seq = ?", [entry.seq])
+                }
+            }, whenRefused: { _, _ in })
+        }
+    }
+
+    // MARK: Pull
+
+    /// Pulls every page after the cursor, each applied in one transaction with its cursor; then checks digests.
+    public func pull() throws -> PullReport {
+        var report = PullReport()
+        let replicaId = try replica.replicaId()
+        var request = PullRequest(replica: replicaId, cursor: try cursor(), maxBytes: pageBytes)
+        var snapshotted: Set<String> = []
+        while true {
+            let body = try transport.exchange(.pull, request.json)
+            let response = try PullResponse(json: body)
+            report.pages += 1
+            report.changes += response.changes.count
+            report.bytes += body.serialized.utf8.count
+            for table in response.reset where !report.snapshots.contains(table) { report.snapshots.append(table) }
+            try apply(response)
+            if let after = response.snapshotAfter {
+                request = PullRequest(replica: replicaId, cursor: request.cursor, maxBytes: pageBytes,
+                                      snapshotTables: response.snapshotTables, snapshotAfter: after)
+                continue
+            }
+            if response.more {
+                request = PullRequest(replica: replicaId, cursor: response.cursor, maxBytes: pageBytes)
+                continue
+            }
+            report.cursor = response.cursor
+            guard let digests = response.digests else { break }
+            let differing = try tablesDiffering(from: digests)
+            guard !differing.isEmpty else { break }
+            let again = differing.filter { !snapshotted.contains($0) }
+            guard !again.isEmpty else {
+                throw SyncError(.malformed, "tables \(differing.joined(separator: ", ")) still differ from the node after a snapshot")
+            }
+            snapshotted.formUnion(again)
+            request = PullRequest(replica: replicaId, cursor: response.cursor, maxBytes: pageBytes, snapshotTables: again)
+        }
+        return report
+    }
+
+    /// The tables whose node-state digest differs from the node's.
+    func tablesDiffering(from digests: [String: TableDigest]) throws -> [String] {
+        var differing: [String] = []
+        try db.transaction {
+            try replica.queue.rebase(underneath: {
+                for table in Schema.replicatedTables where try RowDigest.stored(table, in: db) != digests[table] {
+                    differing.append(table)
+                }
+            }, whenRefused: { _, _ in })
+        }
+        return differing
+    }
+
+    /// Applies one page, its cursor and the drop of acknowledged mutations, in one transaction.
+    func apply(_ page: PullResponse) throws {
+        // Pages arrive in log order, which compaction can make child-before-parent;
+        // the node is authoritative, so foreign keys are not enforced while applying.
+        try db.executeScript("PRAGMA foreign_keys = OFF")
+        defer { try? db.executeScript("PRAGMA foreign_keys = ON") }
+        try db.transaction {
+            try replica.queue.rebase(underneath: {
+                for table in page.reset {
+                    try db.execute("DELETE FROM \(RowDigest.checked(table))")
+                    try RowDigest.reset(table, in: db)
+                }
+                for change in page.changes { try apply(change) }
+                if page.snapshotAfter == nil {
+                    try setMeta("cursor", String(page.cursor))
+                    try db.execute("DELETE FROM queue WHERE acked_version IS NOT NULL AND acked_version <= ?", [page.cursor])
+                }
+            }, whenRefused: { _, _ in })
+        }
+    }
+
+    private var columnsByTable: [String: Set<String>] = [:]
+
+    func columns(of table: String) throws -> Set<String> {
+        if let known = columnsByTable[table] { return known }
+        let names = Set(try db.rows("PRAGMA table_info(\(RowDigest.checked(table)))").compactMap { $0["name"].string })
+        columnsByTable[table] = names
+        return names
+    }
+
+    func apply(_ change: Change) throws {
+        let table = RowDigest.checked(change.table)
+        let before = try db.row("SELECT * FROM \(table) WHERE id = ?", [change.id])?.dictionary
+        switch change.operation {
+        case .delete:
+            try db.execute("DELETE FROM \(table) WHERE id = ?", [change.id])
+            try RowDigest.adjust(table, before: before, after: nil, in: db)
+        case .upsert:
+            guard let image = change.row else { return }
+            let expected = try columns(of: table)
+            guard Set(image.keys) == expected else {
+                let unknown = Set(image.keys).subtracting(expected).sorted()
+                throw SyncError(.malformed, "a \(table) row from the node has columns \(unknown.isEmpty ? "missing" : unknown.joined(separator: ", ")) this replica does not know; upgrade outpost")
+            }
+            var row: [String: SQLValue] = [:]
+            for (column, value) in image {
+                guard let sqlValue = SQLValue(json: value) else { throw SyncError(.malformed, "\(table).\(column) holds a nested value") }
+                row[column] = sqlValue
+            }
+            let names = row.keys.sorted()
+            let updates = names.filter { $0 != "id" }.map { "\($0) = excluded.\($0)" }.joined(separator: ", ")
+            let sql = "INSERT INTO \(table) (\(names.joined(separator: ", "))) VALUES (\(Array(repeating: "?", count: names.count).joined(separator: ", "))) ON CONFLICT (id) DO UPDATE SET \(updates)"
+            try db.execute(sql, names.map { row[$0]! })
+            try RowDigest.adjust(table, before: before, after: row, in: db)
+        }
+    }
+
+    // MARK: Sync
+
+    /// Push, then pull; recorded as a run for `outpost status` and the dashboards.
+    public struct SyncReport: Sendable {
+        public var push = PushReport()
+        public var pull = PullReport()
+        public var runId = ""
+    }
+
+    public func sync(runId: String) throws -> SyncReport {
+        var report = SyncReport(runId: runId)
+        let started = replica.clock.now()
+        try db.execute("INSERT INTO sync_run (run_id, started_at, result, cursor) VALUES (?, ?, 'running', ?)", [runId, started.description, try cursor()])
+        let run = try db.scalar("SELECT last_insert_rowid()")?.int64 ?? 0
+        do {
+            report.push = try push()
+            report.pull = try pull()
+        } catch {
+            try? db.execute("UPDATE sync_run SET finished_at = ?, result = 'failed', message = ?, pushed = ?, refused = ?, conflicts = ?, pulled = ?, bytes = ? WHERE id = ?",
+                            [replica.clock.now().description, "\(error)", report.push.sent, report.push.refused, report.push.conflicts,
+                             report.pull.changes, report.push.bytes + report.pull.bytes, run])
+            throw error
+        }
+        let attention = report.push.refused > 0 || report.push.conflicts > 0
+        try db.execute("""
+            UPDATE sync_run SET finished_at = ?, result = ?, pushed = ?, refused = ?, conflicts = ?, pulled = ?, bytes = ?, cursor = ?,
+            message = ? WHERE id = ?
+            """, [replica.clock.now().description, attention ? "attention" : "ok", report.push.sent, report.push.refused,
+                  report.push.conflicts, report.pull.changes, report.push.bytes + report.pull.bytes, report.pull.cursor,
+                  report.pull.snapshots.isEmpty ? "" : "re-fetched: " + report.pull.snapshots.joined(separator: ", "), run])
+        return report
+    }
+
+    // MARK: Verify
+
+    /// Compares this replica's node-state digests (pending changes taken off) with the node's, table by table.
+    public func verify() throws -> [(table: String, mine: TableDigest, node: TableDigest)] {
+        let answer = try transport.exchange(.digest, .object(["protocol": .integer(SyncProtocol.version)]))
+        guard let members = answer["digests"]?.objectValue, let nodeCursor = answer["cursor"]?.integerValue else {
+            throw TransportError(.protocolViolation, "the digest answer has no digests")
+        }
+        guard nodeCursor == (try cursor()) else {
+            throw SyncError(.malformed, "the node is at \(nodeCursor), this replica at \(try cursor()); run outpost pull first")
+        }
+        var mine: [String: TableDigest] = [:]
+        // Undo pending effects, compute, and roll everything back: a read-only look at node state.
+        struct Rollback: Error {}
+        do {
+            try db.transaction {
+                try replica.queue.rebase(underneath: {
+                    mine = try RowDigest.computeAll(in: db)
+                    throw Rollback()
+                }, whenRefused: { _, _ in })
+            }
+        } catch is Rollback {}
+        return Schema.replicatedTables.map { table in
+            let node = members[table].map { TableDigest(rows: $0["rows"]?.integerValue ?? -1, digest: $0["digest"]?.integerValue ?? 0) }
+                ?? TableDigest(rows: -1, digest: 0)
+            return (table, mine[table] ?? TableDigest(rows: 0, digest: 0), node)
+        }
+    }
+
+    // MARK: State
+
+    public func cursor() throws -> Int64 { Int64(try meta("cursor") ?? "0") ?? 0 }
+
+    func meta(_ key: String) throws -> String? {
+        try db.scalar("SELECT value FROM replica_meta WHERE key = ?", [key])?.string
+    }
+
+    func setMeta(_ key: String, _ value: String) throws {
+        try db.execute("INSERT INTO replica_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", [key, value])
+    }
+}
