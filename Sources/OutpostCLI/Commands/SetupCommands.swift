@@ -1,5 +1,6 @@
 import Foundation
 import OutpostModel
+import OutpostSync
 
 /// `outpost init`: creates a replica and runs the setup wizard.
 enum SetupCommands {
@@ -12,6 +13,9 @@ enum SetupCommands {
             .init("currency", value: "CODE", "ISO 4217 currency you bill in (default EUR)"),
             .init("markup", value: "PERCENT", "default markup on cost (default 25)"),
             .init("no-catalog", "start without the built-in service-plan catalog (the node's arrives on the first sync)"),
+            .init("node", value: "LOCATION", "the central node: a directory, http(s)://host:port/ or ssh://[user@]host/path"),
+            .init("reseller", value: "ID", "the reseller this replica belongs to on the node (with --node)"),
+            .init("token-file", value: "FILE", "a file holding the node's bearer token for this user (with --node)"),
         ],
         discussion: """
         On a terminal, init asks for what the flags did not say; in scripts it never prompts.
@@ -23,13 +27,32 @@ enum SetupCommands {
             var companyName = invocation.value("company-name")
             var currency = invocation.value("currency")
             var markupText = invocation.value("markup")
-            if session.stdinIsTerminal {
+            let attached = invocation.value("node") != nil
+            if attached {
+                guard invocation.value("reseller") != nil else {
+                    throw UsageError(message: "--node needs --reseller ID", command: invocation.command.name)
+                }
+                do {
+                    _ = try NodeLocation.parse(invocation.required("node"))
+                } catch {
+                    throw CommandFailure(.config, "--node: \(error)")
+                }
+            }
+            var token: String?
+            if let file = invocation.value("token-file") {
+                guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
+                    throw CommandFailure(.noInput, "cannot read the token file \(file)")
+                }
+                token = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            }
+            if session.stdinIsTerminal && !attached {
                 if companyName == nil { companyName = session.ask("Company name: ").flatMap { $0.isEmpty ? nil : $0 } }
                 if currency == nil { currency = session.ask("Currency [EUR]: ").flatMap { $0.isEmpty ? nil : $0 } }
                 if markupText == nil { markupText = session.ask("Default markup on cost, percent [25]: ").flatMap { $0.isEmpty ? nil : $0 } }
             }
             // Check every answer before creating anything.
             let markup = try markupText.map { try OptionValue.percent($0, option: "markup") } ?? Pricing.defaultMarkup
+            let explicitCurrency = currency != nil
             _ = try FieldRules.range(markup, 0...Pricing.maximumMarkup, field: "markup")
             let code = (currency ?? "EUR").uppercased()
             guard Currency(code: code) != nil else {
@@ -39,7 +62,14 @@ enum SetupCommands {
             let directory = try session.replicaDirectory(invocation)
             let replica = try Replica.create(directory, clock: session.clock)
             do {
-                if !invocation.flag("no-catalog") {
+                if attached {
+                    try replica.db.execute("INSERT INTO replica_meta (key, value) VALUES ('node', ?), ('reseller_id', ?)",
+                                           [invocation.required("node"), invocation.required("reseller")])
+                    if let token {
+                        let url = directory.appendingPathComponent(SyncCommands.tokenFileName)
+                        FileManager.default.createFile(atPath: url.path, contents: Data((token + "\n").utf8), attributes: [.posixPermissions: 0o600])
+                    }
+                } else if !invocation.flag("no-catalog") {
                     let plans = try Catalog.plans()
                     try replica.applyFacts { context in
                         for plan in plans { try plan.upsert(in: context) }
@@ -47,12 +77,16 @@ enum SetupCommands {
                 }
                 var settings = UpdateSettings(baseVersion: 0)
                 settings.companyName = companyName
-                settings.currency = code == "EUR" ? nil : code
+                settings.currency = code == "EUR" && !(attached && explicitCurrency) ? nil : code
                 if companyName != nil || settings.currency != nil { try replica.submit(settings) }
-                if markup != Pricing.defaultMarkup { try replica.submit(SetMarkup(planId: nil, markupBp: markup, baseVersion: 0)) }
+                if markup != Pricing.defaultMarkup || (attached && markupText != nil) {
+                    try replica.submit(SetMarkup(planId: nil, markupBp: markup, baseVersion: 0))
+                }
             } catch {
                 // A half-made replica is worse than none: remove what init created.
-                try? FileManager.default.removeItem(at: directory.appendingPathComponent(Replica.databaseName))
+                for name in [Replica.databaseName, Replica.databaseName + "-wal", Replica.databaseName + "-shm", SyncCommands.tokenFileName] {
+                    try? FileManager.default.removeItem(at: directory.appendingPathComponent(name))
+                }
                 throw error
             }
             let plans = try replica.db.scalar("SELECT count(*) FROM plan")?.int64 ?? 0

@@ -143,6 +143,7 @@ public final class Node {
         }
         let db = try Database(path: directory.appendingPathComponent("tenants/\(resellerId).sqlite").path)
         try Schema.migrate(db)
+        try db.transaction { try RowDigest.prepare(in: db) }
         let tenant = Tenant(resellerId: resellerId, db: db, clock: clock)
         tenants[resellerId] = tenant
         return tenant

@@ -51,6 +51,10 @@ public enum RowDigest {
     }
 
     /// The kept digest of a table, computed once when missing.
+    ///
+    /// The first computation must see the table as its writer last left it:
+    /// call `prepare` before writing (the node when it opens a tenant, a
+    /// replica before applying a page, with its pending changes taken off).
     public static func stored(_ table: String, in db: Database) throws -> TableDigest {
         if let row = try db.row("SELECT row_count, digest FROM table_digest WHERE entity = ?", [table]) {
             return TableDigest(rows: try row.int64("row_count"), digest: try row.int64("digest"))
@@ -58,6 +62,11 @@ public enum RowDigest {
         let fresh = try compute(table, in: db)
         try db.execute("INSERT INTO table_digest (entity, row_count, digest) VALUES (?, ?, ?)", [table, fresh.rows, fresh.digest])
         return fresh
+    }
+
+    /// Makes sure every replicated table has a kept digest, before anything is written.
+    public static func prepare(in db: Database) throws {
+        _ = try storedAll(in: db)
     }
 
     /// Every replicated table's kept digest.
@@ -91,9 +100,11 @@ public enum RowDigest {
         try db.execute("UPDATE table_digest SET row_count = ?, digest = ? WHERE entity = ?", [rows, sum, table])
     }
 
-    /// Forgets a table's digest (its rows were replaced wholesale); it is recomputed on next use.
+    /// Recomputes a table's kept digest from its rows (after they were replaced wholesale).
     public static func reset(_ table: String, in db: Database) throws {
-        try db.execute("DELETE FROM table_digest WHERE entity = ?", [table])
+        let fresh = try compute(table, in: db)
+        try db.execute("INSERT INTO table_digest (entity, row_count, digest) VALUES (?, ?, ?) ON CONFLICT (entity) DO UPDATE SET row_count = excluded.row_count, digest = excluded.digest",
+                       [table, fresh.rows, fresh.digest])
     }
 
     static func checked(_ table: String) -> String {

@@ -164,6 +164,7 @@ public final class ReplicaSync {
         defer { try? db.executeScript("PRAGMA foreign_keys = ON") }
         try db.transaction {
             try replica.queue.rebase(underneath: {
+                try RowDigest.prepare(in: db)
                 for table in page.reset {
                     try db.execute("DELETE FROM \(RowDigest.checked(table))")
                     try RowDigest.reset(table, in: db)

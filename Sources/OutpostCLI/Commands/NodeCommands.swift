@@ -1,0 +1,191 @@
+import Foundation
+import OutpostModel
+import OutpostSync
+
+/// `node …`: setting up and administering the central node.
+enum NodeCommands {
+    static let all: [CommandSpec] = [initNode, resellerAdd, resellerList, tokenIssue, tokenRevoke, plansImport, planAdd, planEdit, exchange]
+
+    static let nodeOption = CommandSpec.Option("node", value: "DIR", "the node directory (default: $OUTPOST_NODE)")
+
+    static func nodeDirectory(_ invocation: Invocation, _ session: Session) throws -> URL {
+        if let positional = invocation.optionalArgument(0) { return URL(fileURLWithPath: positional) }
+        guard let path = invocation.value("node") ?? session.environment["OUTPOST_NODE"], !path.isEmpty else {
+            throw UsageError(message: "no node given: pass --node DIR or set OUTPOST_NODE", command: invocation.command.name)
+        }
+        return URL(fileURLWithPath: path)
+    }
+
+    static func openNode(_ invocation: Invocation, _ session: Session) throws -> Node {
+        try Node.open(try nodeDirectory(invocation, session), clock: session.clock)
+    }
+
+    static let initNode = CommandSpec(
+        ["node", "init"], "create a central node in a directory",
+        arguments: [.init("DIR", "the node directory (created when missing)")],
+        usesReplica: false,
+        run: { invocation, session in
+            let directory = URL(fileURLWithPath: invocation.argument(0))
+            let node = try Node.create(at: directory, clock: session.clock)
+            session.print("Created node in \(node.directory.path). Next: outpost node plans import --node \(node.directory.path) --builtin; outpost node reseller add ID --name NAME --node \(node.directory.path)")
+        })
+
+    static let resellerAdd = CommandSpec(
+        ["node", "reseller", "add"], "add a reseller (its own database, the catalog, its settings)",
+        arguments: [.init("ID", "reseller id: lowercase letters, digits, hyphens")],
+        options: [
+            .init("name", value: "NAME", required: true, "the reseller's company name"),
+            .init("currency", value: "CODE", "ISO 4217 currency (default EUR)"),
+            nodeOption,
+        ],
+        usesReplica: false,
+        run: { invocation, session in
+            let node = try Node.open(try nodeDirectory(Invocation(command: invocation.command, arguments: [], values: invocation.values, flags: invocation.flags), session), clock: session.clock)
+            try node.addReseller(id: invocation.argument(0), name: invocation.required("name"), currency: invocation.value("currency") ?? "EUR")
+            session.print("Added reseller \(invocation.argument(0)). Issue a token with: outpost node token issue --reseller \(invocation.argument(0)) --user NAME")
+        })
+
+    static let resellerList = CommandSpec(
+        ["node", "reseller", "list"], "list the node's resellers",
+        options: [nodeOption],
+        usesReplica: false, printsJSON: true,
+        run: { invocation, session in
+            let node = try openNode(invocation, session)
+            let resellers = try node.resellers()
+            if invocation.json {
+                struct Entry: Encodable { let id: String; let name: String; let currency: String }
+                return try JSONOutput.print(resellers.map { Entry(id: $0.id, name: $0.name, currency: $0.currency) }, to: session)
+            }
+            var table = TextTable("ID", "NAME", "CURRENCY")
+            for reseller in resellers { table.add(reseller.id, reseller.name, reseller.currency) }
+            session.print(table.render(empty: "No resellers yet."))
+        })
+
+    static let tokenIssue = CommandSpec(
+        ["node", "token", "issue"], "issue a bearer token for a reseller's user (printed once; only its hash is kept)",
+        options: [
+            .init("reseller", value: "ID", required: true, "the reseller"),
+            .init("user", value: "NAME", required: true, "the user it is for"),
+            nodeOption,
+        ],
+        usesReplica: false,
+        run: { invocation, session in
+            let node = try openNode(invocation, session)
+            let issued = try node.issueToken(resellerId: invocation.required("reseller"), username: invocation.required("user"))
+            session.printError("Token \(issued.id) for \(invocation.required("user"))@\(invocation.required("reseller")); keep it secret, it is not shown again:")
+            session.print(issued.token)
+        })
+
+    static let tokenRevoke = CommandSpec(
+        ["node", "token", "revoke"], "revoke a token by its id (tok_…)",
+        arguments: [.init("TOKEN_ID", "the token's id, as printed when issued")],
+        options: [nodeOption],
+        usesReplica: false,
+        run: { invocation, session in
+            let node = try Node.open(try nodeDirectory(Invocation(command: invocation.command, arguments: [], values: invocation.values, flags: invocation.flags), session), clock: session.clock)
+            try node.revokeToken(id: invocation.argument(0))
+            session.print("Revoked \(invocation.argument(0)).")
+        })
+
+    static let plansImport = CommandSpec(
+        ["node", "plans", "import"], "import a service-plan catalog (JSON as in fixtures/catalog.json) for every reseller",
+        arguments: [.init("FILE", optional: true, "the catalog file; omit with --builtin")],
+        options: [.init("builtin", "import the catalog built into outpost"), nodeOption],
+        usesReplica: false,
+        run: { invocation, session in
+            let node = try Node.open(try nodeDirectory(Invocation(command: invocation.command, arguments: [], values: invocation.values, flags: invocation.flags), session), clock: session.clock)
+            let plans: [Plan]
+            if invocation.flag("builtin") {
+                plans = try Catalog.plans()
+            } else {
+                guard let file = invocation.optionalArgument(0) else {
+                    throw UsageError(message: "give a catalog FILE or --builtin", command: invocation.command.name)
+                }
+                guard let data = FileManager.default.contents(atPath: file) else { throw CommandFailure(.noInput, "cannot read \(file)") }
+                do {
+                    plans = try Catalog.load(json: data)
+                } catch {
+                    throw CommandFailure(.dataError, "\(file): \(error)")
+                }
+            }
+            try node.upsertPlans(plans)
+            session.print("Imported \(plans.count) plans.")
+        })
+
+    static let planOptions: [CommandSpec.Option] = [
+        .init("name", value: "NAME", "plan name"),
+        .init("vendor", value: "NAME", "vendor"),
+        .init("kind", value: "KIND", "subscription, domain, ssl or license"),
+        .init("period", value: "PERIOD", "monthly or annual"),
+        .init("cost", value: "AMOUNT", "cost per unit and period, like 4.60"),
+        .init("currency", value: "CODE", "currency of the cost (default EUR)"),
+        .init("ssl-validation", value: "TYPE", "DV, OV or EV (SSL plans)"),
+        .init("description", value: "TEXT", "description"),
+        .init("available", value: "yes|no", "whether it can be ordered"),
+        nodeOption,
+    ]
+
+    static func plan(from invocation: Invocation, base: Plan?) throws -> Plan {
+        let currency = invocation.value("currency") ?? base?.currency ?? "EUR"
+        guard let id = invocation.optionalArgument(0), IdentifierFactory.isValid(id, prefix: "pln") else {
+            throw CommandFailure(.dataError, "plan id must look like pln_name (letters, digits, - and _)")
+        }
+        let cost = try invocation.value("cost").map { try OptionValue.money($0, option: "cost", currency: currency) } ?? base?.cost
+        guard let cost else { throw UsageError(message: "give --cost", command: invocation.command.name) }
+        let kind = try invocation.value("kind").map { try OptionValue.choice($0, Plan.Kind.self, option: "kind") } ?? base?.kind ?? .subscription
+        let period = try invocation.value("period").map { try OptionValue.choice($0, Plan.BillingPeriod.self, option: "period") } ?? base?.billingPeriod ?? .monthly
+        let validation = try invocation.value("ssl-validation").map { try OptionValue.choice($0, Plan.SSLValidation.self, option: "ssl-validation") } ?? base?.sslValidation
+        guard (kind == .ssl) == (validation != nil) else {
+            throw CommandFailure(.dataError, "--ssl-validation is required for ssl plans and only for them")
+        }
+        var available = base?.available ?? true
+        if let text = invocation.value("available") {
+            guard text == "yes" || text == "no" else { throw CommandFailure(.dataError, "--available must be yes or no") }
+            available = text == "yes"
+        }
+        let name = try FieldRules.requiredText(invocation.value("name") ?? base?.name ?? "", field: "name")
+        return Plan(id: id, name: name, vendor: invocation.value("vendor") ?? base?.vendor ?? "", kind: kind, billingPeriod: period,
+                    cost: cost, currency: currency, sslValidation: validation, description: invocation.value("description") ?? base?.description ?? "",
+                    available: available)
+    }
+
+    static let planAdd = CommandSpec(
+        ["node", "plan", "add"], "add a service plan to the catalog",
+        arguments: [.init("ID", "plan id, pln_…")],
+        options: planOptions,
+        usesReplica: false,
+        run: { invocation, session in
+            let node = try openNodeNamed(invocation, session)
+            let id = invocation.argument(0)
+            guard try node.catalog().first(where: { $0.id == id }) == nil else { throw CommandFailure(.dataError, "plan \(id) already exists; use node plan edit") }
+            try node.upsertPlans([try plan(from: invocation, base: nil)])
+            session.print("Added plan \(id).")
+        })
+
+    static let planEdit = CommandSpec(
+        ["node", "plan", "edit"], "change a service plan (cost, availability, name…)",
+        arguments: [.init("ID", "plan id, pln_…")],
+        options: planOptions,
+        usesReplica: false,
+        run: { invocation, session in
+            let node = try openNodeNamed(invocation, session)
+            let id = invocation.argument(0)
+            guard let base = try node.catalog().first(where: { $0.id == id }) else { throw CommandFailure(.dataError, "no plan \(id) in the catalog") }
+            try node.upsertPlans([try plan(from: invocation, base: base)])
+            session.print("Updated plan \(id).")
+        })
+
+    /// For commands whose positional argument is not the node directory.
+    static func openNodeNamed(_ invocation: Invocation, _ session: Session) throws -> Node {
+        try Node.open(try nodeDirectory(Invocation(command: invocation.command, arguments: [], values: invocation.values, flags: invocation.flags), session), clock: session.clock)
+    }
+
+    static let exchange = CommandSpec(
+        ["node", "exchange"], "speak the sync protocol on stdin/stdout (the far end of ssh:// locations)",
+        arguments: [.init("DIR", "the node directory")],
+        usesReplica: false,
+        run: { invocation, session in
+            let node = try Node.open(URL(fileURLWithPath: invocation.argument(0)), clock: session.clock)
+            StdioFraming.serve(node: node, input: .standardInput, output: .standardOutput, source: "ssh")
+        })
+}

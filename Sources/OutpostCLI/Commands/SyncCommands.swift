@@ -1,0 +1,192 @@
+import Foundation
+import OutpostModel
+import OutpostStore
+import OutpostSync
+
+/// `push`, `pull`, `sync`, `conflicts`, `queue rejected`, `verify`: the replica's side of sync.
+enum SyncCommands {
+    static let all: [CommandSpec] = [push, pull, sync, conflicts, rejected, verify]
+
+    static let transportOptions: [CommandSpec.Option] = [
+        .init("ssh-command", value: "CMD", "the ssh program for ssh:// nodes (default: ssh -o BatchMode=yes)"),
+        .init("timeout", value: "SECONDS", "how long one request to the node may take (default 30)"),
+    ]
+
+    /// The token file inside a replica directory (mode 0600).
+    static let tokenFileName = "token"
+
+    /// Opens the replica and a transport to its node.
+    static func connect(_ invocation: Invocation, _ session: Session) throws -> ReplicaSync {
+        let replica = try session.openReplica(invocation)
+        guard let location = try replica.db.scalar("SELECT value FROM replica_meta WHERE key = 'node'")?.string else {
+            throw CommandFailure(.config, "replica \(replica.directory.path) has no node; create it with outpost init --node LOCATION --reseller ID")
+        }
+        let tokenURL = replica.directory.appendingPathComponent(tokenFileName)
+        let token = (try? String(contentsOf: tokenURL, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+        let parsed: NodeLocation
+        do {
+            parsed = try NodeLocation.parse(location)
+        } catch {
+            throw CommandFailure(.config, "replica config, key node: \(error)")
+        }
+        let timeout = try invocation.value("timeout").map { Double(try OptionValue.integer($0, option: "timeout")) } ?? 30
+        let ssh = invocation.value("ssh-command").map { $0.split(separator: " ").map(String.init) }
+        return ReplicaSync(replica: replica, transport: try Transports.make(parsed, token: token, clock: session.clock, sshCommand: ssh, timeout: timeout))
+    }
+
+    /// Maps sync failures to their exit codes.
+    static func failure(_ error: any Error) -> any Error {
+        switch error {
+        case let error as SyncError:
+            switch error.code {
+            case .unauthorized: return CommandFailure(.noPermission, "the node refused the token: \(error.message)")
+            case .unavailable: return CommandFailure(.tempFail, "the node is unavailable: \(error.message)")
+            case .unsupportedProtocol: return CommandFailure(.config, error.message)
+            case .internalError: return CommandFailure(.tempFail, "the node failed: \(error.message); try again later")
+            case .malformed, .tooLarge, .seqGap, .notFound: return CommandFailure(.dataError, error.message)
+            }
+        case let error as TransportError:
+            switch error.kind {
+            case .unavailable: return CommandFailure(.tempFail, error.message)
+            case .configuration: return CommandFailure(.config, error.message)
+            case .protocolViolation: return CommandFailure(.dataError, error.message)
+            }
+        default:
+            return error
+        }
+    }
+
+    static let push = CommandSpec(
+        ["push"], "send queued changes to the node and record its verdicts",
+        options: transportOptions, printsJSON: true,
+        run: { invocation, session in
+            let sync = try connect(invocation, session)
+            do {
+                let report = try sync.push()
+                if invocation.json {
+                    struct Out: Encodable { let sent: Int; let applied: Int; let refused: Int; let conflicts: Int }
+                    return try JSONOutput.print(Out(sent: report.sent, applied: report.applied, refused: report.refused, conflicts: report.conflicts), to: session)
+                }
+                session.print("Pushed \(report.sent): \(report.applied) applied, \(report.refused) refused, \(report.conflicts) with conflicts.")
+            } catch { throw failure(error) }
+        })
+
+    static let pull = CommandSpec(
+        ["pull"], "fetch the node's changes and rebase the queue on them",
+        options: transportOptions, printsJSON: true,
+        run: { invocation, session in
+            let sync = try connect(invocation, session)
+            do {
+                let report = try sync.pull()
+                if invocation.json {
+                    struct Out: Encodable { let pages: Int; let changes: Int; let cursor: Int64; let snapshots: [String] }
+                    return try JSONOutput.print(Out(pages: report.pages, changes: report.changes, cursor: report.cursor, snapshots: report.snapshots), to: session)
+                }
+                session.print("Pulled \(report.changes) change(s) in \(report.pages) page(s); cursor \(report.cursor).")
+                if !report.snapshots.isEmpty { session.print("Re-fetched whole: \(report.snapshots.joined(separator: ", ")).") }
+            } catch { throw failure(error) }
+        })
+
+    static let sync = CommandSpec(
+        ["sync"], "push, then pull: the replica and the node agree afterwards",
+        options: transportOptions, printsJSON: true,
+        run: { invocation, session in
+            let sync = try connect(invocation, session)
+            let runId = sync.replica.ids.make("run")
+            do {
+                let report = try sync.sync(runId: runId)
+                if invocation.json {
+                    struct Out: Encodable { let run: String; let pushed: Int; let refused: Int; let conflicts: Int; let pulled: Int; let cursor: Int64 }
+                    try JSONOutput.print(Out(run: runId, pushed: report.push.sent, refused: report.push.refused, conflicts: report.push.conflicts,
+                                             pulled: report.pull.changes, cursor: report.pull.cursor), to: session)
+                } else {
+                    session.print("Synced: pushed \(report.push.sent) (\(report.push.refused) refused, \(report.push.conflicts) with conflicts), pulled \(report.pull.changes); cursor \(report.pull.cursor).")
+                    if !report.pull.snapshots.isEmpty { session.print("Re-fetched whole: \(report.pull.snapshots.joined(separator: ", ")).") }
+                }
+                if report.push.refused > 0 || report.push.conflicts > 0 {
+                    throw CommandFailure(.attention, "\(report.push.refused) change(s) refused and \(report.push.conflicts) conflict(s) need attention: see outpost queue rejected and outpost conflicts")
+                }
+            } catch let failure as CommandFailure {
+                throw failure
+            } catch { throw SyncCommands.failure(error) }
+        })
+
+    /// A conflict record as shown.
+    struct ConflictView: Encodable {
+        let id: String
+        let entity: String
+        let entityId: String
+        let field: String
+        let localValue: String?
+        let nodeValue: String?
+        let winner: String
+        let baseVersion: Int64
+        let nodeVersion: Int64
+        let replicaId: String
+        let seq: Int64
+        let mutation: String
+        let at: String
+    }
+
+    static let conflicts = CommandSpec(
+        ["conflicts"], "list concurrent edits of the same field, with both values and the winner",
+        printsJSON: true,
+        run: { invocation, session in
+            let replica = try session.openReplica(invocation)
+            let rows = try replica.db.rows("SELECT * FROM conflict ORDER BY at DESC, id DESC").map { row in
+                ConflictView(id: try row.string("id"), entity: try row.string("entity"), entityId: try row.string("entity_id"),
+                             field: try row.string("field"), localValue: try row.optionalString("local_value"),
+                             nodeValue: try row.optionalString("node_value"), winner: try row.string("winner"),
+                             baseVersion: try row.int64("base_version"), nodeVersion: try row.int64("node_version"),
+                             replicaId: try row.string("replica_id"), seq: try row.int64("seq"), mutation: try row.string("mutation"),
+                             at: try row.string("at"))
+            }
+            if invocation.json { return try JSONOutput.print(rows, to: session) }
+            var table = TextTable("AT", "ENTITY", "FIELD", "KEPT (later edit)", "OVERWRITTEN", "BY")
+            for c in rows {
+                let kept = c.winner == "local" ? c.localValue : c.nodeValue
+                let lost = c.winner == "local" ? c.nodeValue : c.localValue
+                table.add(c.at, "\(c.entity) \(c.entityId)", c.field, kept ?? "null", lost ?? "null", "\(c.replicaId) #\(c.seq)")
+            }
+            session.print(table.render(empty: "No conflicts."))
+        })
+
+    static let rejected = CommandSpec(
+        ["queue", "rejected"], "list changes the node refused, with the reason",
+        printsJSON: true,
+        run: { invocation, session in
+            let replica = try session.openReplica(invocation)
+            let rejected = try replica.queue.rejected()
+            if invocation.json {
+                struct Out: Encodable { let seq: Int64; let mutation: String; let args: JSONValue; let createdAt: String; let code: String; let message: String; let rejectedAt: String }
+                return try JSONOutput.print(try rejected.map {
+                    Out(seq: $0.seq, mutation: $0.mutation, args: try JSONValue(parsing: $0.args), createdAt: $0.createdAt.description,
+                        code: $0.code, message: $0.message, rejectedAt: $0.rejectedAt.description)
+                }, to: session)
+            }
+            var table = TextTable("SEQ", "MUTATION", "MADE AT", "CODE", "REASON")
+            for entry in rejected { table.add("#\(entry.seq)", entry.mutation, entry.createdAt.description, entry.code, entry.message) }
+            session.print(table.render(empty: "Nothing was refused."))
+        })
+
+    static let verify = CommandSpec(
+        ["verify"], "compare this replica's tables with the node's, digest by digest",
+        options: transportOptions, printsJSON: true,
+        run: { invocation, session in
+            let sync = try connect(invocation, session)
+            let results: [(table: String, mine: TableDigest, node: TableDigest)]
+            do { results = try sync.verify() } catch { throw failure(error) }
+            let differing = results.filter { $0.mine != $0.node }
+            if invocation.json {
+                struct Out: Encodable { let table: String; let rows: Int64; let nodeRows: Int64; let equal: Bool }
+                try JSONOutput.print(results.map { Out(table: $0.table, rows: $0.mine.rows, nodeRows: $0.node.rows, equal: $0.mine == $0.node) }, to: session)
+            } else {
+                for result in results {
+                    session.print("\(result.mine == result.node ? "ok  " : "DIFF") \(result.table): \(result.mine.rows) row(s) here, \(result.node.rows) on the node")
+                }
+            }
+            guard differing.isEmpty else {
+                throw CommandFailure(.dataError, "\(differing.count) table(s) differ from the node: \(differing.map(\.table).joined(separator: ", "))")
+            }
+        })
+}
