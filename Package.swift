@@ -22,7 +22,7 @@ let package = Package(
         .executableTarget(name: "outpost", dependencies: ["OutpostCLI"]),
         .testTarget(name: "OutpostStoreTests", dependencies: ["OutpostStore"]),
         .testTarget(name: "OutpostModelTests", dependencies: ["OutpostModel", "OutpostStore"]),
-        .testTarget(name: "OutpostSyncTests", dependencies: ["OutpostSync", "OutpostModel", "OutpostStore"]),
+        .testTarget(name: "OutpostSyncTests", dependencies: ["OutpostSync", "OutpostModel", "OutpostStore", "outpost"]),
         .testTarget(name: "OutpostSiteTests", dependencies: ["OutpostSite", "OutpostModel", "OutpostStore"]),
         .testTarget(name: "OutpostCLITests", dependencies: ["OutpostCLI", "OutpostModel", "outpost"]),
     ],

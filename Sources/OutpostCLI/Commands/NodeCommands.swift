@@ -4,7 +4,7 @@ import OutpostSync
 
 /// `node …`: setting up and administering the central node.
 enum NodeCommands {
-    static let all: [CommandSpec] = [initNode, resellerAdd, resellerList, tokenIssue, tokenRevoke, plansImport, planAdd, planEdit, exchange]
+    static let all: [CommandSpec] = [initNode, resellerAdd, resellerList, tokenIssue, tokenRevoke, plansImport, planAdd, planEdit, compact, exchange]
 
     static let nodeOption = CommandSpec.Option("node", value: "DIR", "the node directory (default: $OUTPOST_NODE)")
 
@@ -179,6 +179,18 @@ enum NodeCommands {
     static func openNodeNamed(_ invocation: Invocation, _ session: Session) throws -> Node {
         try Node.open(try nodeDirectory(Invocation(command: invocation.command, arguments: [], values: invocation.values, flags: invocation.flags), session), clock: session.clock)
     }
+
+    static let compact = CommandSpec(
+        ["node", "compact"], "shrink the change log to the latest change per row (old replicas get a snapshot)",
+        arguments: [.init("DIR", "the node directory")],
+        usesReplica: false,
+        run: { invocation, session in
+            let node = try Node.open(URL(fileURLWithPath: invocation.argument(0)), clock: session.clock)
+            for reseller in try node.resellers() {
+                let result = try node.tenant(reseller.id).compact()
+                session.print("\(reseller.id): removed \(result.removed) change(s), kept \(result.kept); horizon \(result.horizon)")
+            }
+        })
 
     static let exchange = CommandSpec(
         ["node", "exchange"], "speak the sync protocol on stdin/stdout (the far end of ssh:// locations)",

@@ -182,7 +182,7 @@ public final class Tenant {
     // MARK: Pull
 
     /// The oldest cursor the log can serve incrementally (after compaction).
-    func horizon() throws -> Int64 {
+    public func horizon() throws -> Int64 {
         Int64(try db.scalar("SELECT value FROM replica_meta WHERE key = 'horizon'")?.string ?? "0") ?? 0
     }
 
@@ -251,6 +251,42 @@ public final class Tenant {
         let caughtUp = at == head
         return PullResponse(cursor: at, more: !caughtUp, changes: changes, reset: reset, snapshotTables: tables,
                             digests: caughtUp ? try RowDigest.storedAll(in: db) : nil)
+    }
+
+    // MARK: Compaction
+
+    /// What compaction removed.
+    public struct Compaction: Sendable, Equatable {
+        public let removed: Int
+        public let kept: Int
+        public let horizon: Int64
+    }
+
+    /// Keeps only the latest change per row and drops delete tombstones.
+    ///
+    /// A replica whose cursor is older than the new horizon may have missed a
+    /// delete, so its next pull is answered with a snapshot — after its push,
+    /// inside the replica's rebase, so pending local work survives.
+    public func compact() throws -> Compaction {
+        try db.transaction {
+            let before = try db.scalar("SELECT count(*) FROM change_log")?.int64 ?? 0
+            let head = try ChangeLog.head(in: db)
+            try db.execute("""
+                DELETE FROM change_log WHERE version < (
+                    SELECT max(version) FROM change_log latest
+                    WHERE latest.entity = change_log.entity AND latest.entity_id = change_log.entity_id)
+                """)
+            try db.execute("DELETE FROM change_log WHERE op = 'delete'")
+            let tombstones = db.changes
+            var horizon = try self.horizon()
+            if tombstones > 0 {
+                horizon = head
+                try db.execute("INSERT INTO replica_meta (key, value) VALUES ('horizon', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                               [String(head)])
+            }
+            let after = try db.scalar("SELECT count(*) FROM change_log")?.int64 ?? 0
+            return Compaction(removed: Int(before - after), kept: Int(after), horizon: horizon)
+        }
     }
 
     /// Every table's digest computed from scratch (for `outpost verify`).
