@@ -20,9 +20,11 @@ let package = Package(
         .target(name: "OutpostSite", dependencies: ["OutpostSync", "OutpostModel", "OutpostStore"]),
         .target(name: "OutpostCLI", dependencies: ["OutpostSite", "OutpostSync", "OutpostModel", "OutpostStore"]),
         .executableTarget(name: "outpost", dependencies: ["OutpostCLI"]),
+        // Runs the built binary in end-to-end tests; used by test targets only.
+        .target(name: "OutpostTestSupport", path: "Sources/OutpostTestSupport"),
         .testTarget(name: "OutpostStoreTests", dependencies: ["OutpostStore"]),
         .testTarget(name: "OutpostModelTests", dependencies: ["OutpostModel", "OutpostStore"]),
-        .testTarget(name: "OutpostSyncTests", dependencies: ["OutpostSync", "OutpostModel", "OutpostStore", "outpost"]),
+        .testTarget(name: "OutpostSyncTests", dependencies: ["OutpostSync", "OutpostModel", "OutpostStore", "OutpostTestSupport", "outpost"]),
         .testTarget(name: "OutpostSiteTests", dependencies: ["OutpostSite", "OutpostModel", "OutpostStore"]),
         .testTarget(name: "OutpostCLITests", dependencies: ["OutpostCLI", "OutpostModel", "outpost"]),
     ],

@@ -16,7 +16,7 @@ public enum Outpost {
     /// Runs one command line; returns the exit code. Never calls `exit`.
     public static func run(_ arguments: [String], session: Session) -> Int32 {
         // `outpost help customer add` is the same as `outpost customer add --help`.
-        var arguments = arguments.isEmpty ? ["help"] : arguments
+        var arguments = arguments.isEmpty || arguments == ["--help"] || arguments == ["-h"] ? ["help"] : arguments
         if arguments.count > 1, arguments[0] == "help", !arguments[1].hasPrefix("-") {
             arguments = Array(arguments.dropFirst()) + ["--help"]
         }

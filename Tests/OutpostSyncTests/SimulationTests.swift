@@ -72,7 +72,9 @@ struct SimulationTests {
             #expect(try replica.queue.count() == 0, "seed \(seed): the queue drains")
             #expect(try fixture.replicaDigests(replica) == node, "seed \(seed): replica equals the node")
         }
-        #expect(transports.contains { !$0.failures.isEmpty }, "seed \(seed): the network really failed sometimes")
+        let exchanges = transports.reduce(0) { $0 + $1.exchanges }
+        let failures = transports.reduce(0) { $0 + $1.failures.count }
+        #expect(exchanges < 10 || failures > 0, "seed \(seed): the network really failed sometimes (\(failures) of \(exchanges))")
     }
 
     /// Every mutation a replica made is pending, rejected, or has exactly one verdict on the node; no verdict twice.

@@ -68,6 +68,7 @@ final class FlakyTransport: SyncTransport {
     let random: RandomSource
     let probability: Int
     private(set) var failures: [Failure] = []
+    private(set) var exchanges = 0
 
     /// `probability`: percent of exchanges that fail (half before sending, half after the node applied them).
     init(_ inner: any SyncTransport, random: RandomSource, probability: Int) {
@@ -77,6 +78,7 @@ final class FlakyTransport: SyncTransport {
     }
 
     func exchange(_ operation: NodeExchange.Operation, _ body: JSONValue) throws -> JSONValue {
+        exchanges += 1
         let roll = random.next(below: 100)
         if roll < probability / 2 {
             failures.append(.beforeSending)

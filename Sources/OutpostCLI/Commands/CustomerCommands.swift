@@ -32,7 +32,7 @@ enum CustomerCommands {
             mutation.address = invocation.value("address") ?? ""
             mutation.city = invocation.value("city") ?? ""
             mutation.postalCode = invocation.value("postal-code") ?? ""
-            mutation.country = invocation.value("country") ?? ""
+            mutation.country = invocation.value("country")?.uppercased() ?? ""
             mutation.taxId = invocation.value("tax-id") ?? ""
             try replica.submitAndReport(mutation, id: mutation.id, session: session, json: invocation.json,
                                         summary: "Added customer \(mutation.id)")
@@ -54,7 +54,7 @@ enum CustomerCommands {
             mutation.address = invocation.value("address")
             mutation.city = invocation.value("city")
             mutation.postalCode = invocation.value("postal-code")
-            mutation.country = invocation.value("country")
+            mutation.country = invocation.value("country")?.uppercased()
             mutation.taxId = invocation.value("tax-id")
             let given = ["name", "contact", "email", "phone", "address", "city", "postal-code", "country", "tax-id"].filter { invocation.value($0) != nil }
             guard !given.isEmpty else {

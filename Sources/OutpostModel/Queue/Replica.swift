@@ -53,6 +53,11 @@ public final class Replica {
         }
         let db: Database
         do {
+            // Look before writing: a file that is not a replica must stay exactly as it is.
+            let probe = try Database(path: file, mode: .readOnly)
+            guard try probe.scalar("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'replica_meta'") != nil else {
+                throw OpenError.notAReplica(path, reason: "\(databaseName) holds no replica (empty or another database)")
+            }
             db = try Database(path: file, mode: .readWrite)
             try Schema.migrate(db)
             guard try db.scalar("SELECT value FROM replica_meta WHERE key = 'replica_id'") != nil else {

@@ -89,6 +89,11 @@ public final class Node {
             throw OpenError.missing(directory.path)
         }
         do {
+            // Look before writing: a file that is not a node must stay exactly as it is.
+            let probe = try Database(path: file.path, mode: .readOnly)
+            guard try probe.scalar("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'node_meta'") != nil else {
+                throw OpenError.notANode(directory.path, reason: "\(registryName) holds no node registry")
+            }
             let db = try Database(path: file.path, mode: .readWrite)
             try registryMigrator.migrate(db)
             guard try db.scalar("SELECT value FROM node_meta WHERE key = 'format'")?.string == "outpost-node" else {
