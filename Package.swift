@@ -7,6 +7,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "outpost", targets: ["outpost"]),
+        .executable(name: "outpost-bench", targets: ["outpost-bench"]),
     ],
     targets: [
         .systemLibrary(
@@ -20,6 +21,8 @@ let package = Package(
         .target(name: "OutpostSite", dependencies: ["OutpostSync", "OutpostModel", "OutpostStore"]),
         .target(name: "OutpostCLI", dependencies: ["OutpostSite", "OutpostSync", "OutpostModel", "OutpostStore"]),
         .executableTarget(name: "outpost", dependencies: ["OutpostCLI"]),
+        // The benchmark command: swift run -c release outpost-bench
+        .executableTarget(name: "outpost-bench", dependencies: ["OutpostSync", "OutpostModel", "OutpostStore"]),
         // Runs the built binary in end-to-end tests; used by test targets only.
         .target(name: "OutpostTestSupport", path: "Sources/OutpostTestSupport"),
         .testTarget(name: "OutpostStoreTests", dependencies: ["OutpostStore"]),

@@ -145,6 +145,16 @@ public final class Database {
         try cachedStatement(sql).forEachRow(arguments.map(\.sqlValue), body)
     }
 
+    /// Calls `body` for each row until it returns `false`; stops stepping there (no wasted scan).
+    public func forEachRowWhile(_ sql: String, _ arguments: [any SQLBindable] = [], _ body: (Row) throws -> Bool) throws {
+        let statement = try cachedStatement(sql)
+        try statement.bind(arguments.map(\.sqlValue))
+        defer { statement.reset() }
+        while try statement.step() {
+            guard try body(statement.currentRow()) else { return }
+        }
+    }
+
     /// Rows changed by the last INSERT, UPDATE or DELETE.
     public var changes: Int { Int(sqlite3_changes(handle)) }
 

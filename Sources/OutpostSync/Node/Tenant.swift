@@ -204,11 +204,10 @@ public final class Tenant {
             var bytes = 0
             var last = request.cursor
             var more = false
-            try db.forEachRow("SELECT version, entity, entity_id, op, row FROM change_log WHERE version > ? ORDER BY version", [request.cursor]) { row in
-                if more { return }
+            try db.forEachRowWhile("SELECT version, entity, entity_id, op, row FROM change_log WHERE version > ? ORDER BY version", [request.cursor]) { row in
                 if bytes >= request.maxBytes, !changes.isEmpty {
                     more = true
-                    return
+                    return false
                 }
                 let text = row[4].string
                 bytes += (text?.utf8.count ?? 0) + 64
@@ -216,6 +215,7 @@ public final class Tenant {
                 changes.append(Change(version: try row.int64("version"), table: try row.string("entity"), id: try row.string("entity_id"),
                                       operation: try row.string("op") == "delete" ? .delete : .upsert, row: image))
                 last = try row.int64("version")
+                return true
             }
             return PullResponse(cursor: last, more: more, changes: changes, digests: more ? nil : try RowDigest.storedAll(in: db))
         }
@@ -230,8 +230,7 @@ public final class Tenant {
         outer: for table in tables[startIndex...] {
             let fromId = after?.table == table ? after!.id : ""
             var full = false
-            try db.forEachRow("SELECT * FROM \(RowDigest.checked(table)) WHERE id > ? ORDER BY id", [fromId]) { row in
-                if full { return }
+            try db.forEachRowWhile("SELECT * FROM \(RowDigest.checked(table)) WHERE id > ? ORDER BY id", [fromId]) { row in
                 let image = row.dictionary.mapValues(\.json)
                 let id = try row.string("id")
                 changes.append(Change(version: 0, table: table, id: id, operation: .upsert, row: image))
@@ -239,7 +238,9 @@ public final class Tenant {
                 if bytes >= maxBytes {
                     full = true
                     position = SnapshotPosition(table: table, id: id, at: at)
+                    return false
                 }
+                return true
             }
             if full { break outer }
         }

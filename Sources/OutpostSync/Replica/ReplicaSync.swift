@@ -25,6 +25,8 @@ public final class ReplicaSync {
         public var refused = 0
         public var conflicts = 0
         public var bytes = 0
+
+        public init() {}
     }
 
     /// What a pull did.
@@ -35,6 +37,8 @@ public final class ReplicaSync {
         public var cursor: Int64 = 0
         /// Tables re-fetched whole because their digest differed (or the cursor predated the node's horizon).
         public var snapshots: [String] = []
+
+        public init() {}
     }
 
     // MARK: Push

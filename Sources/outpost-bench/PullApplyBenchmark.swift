@@ -1,0 +1,77 @@
+import Foundation
+import OutpostModel
+import OutpostStore
+import OutpostSync
+
+/// Pull-apply of N row changes into a fresh file-backed replica, against raw
+/// SQLite inserting the same rows in one transaction (the limit).
+struct PullApplyBenchmark {
+    let changes: Int
+
+    func run() throws -> String {
+        let root = try scratch("pull")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let clock = FixedClock(Timestamp("2026-03-02T09:00:00Z")!)
+        let node = try Node.create(at: root.appendingPathComponent("node"), clock: clock)
+        try node.addReseller(id: "bench", name: "Bench", currency: "EUR")
+        let tenant = try node.tenant("bench")
+        let token = try node.issueToken(resellerId: "bench", username: "bench").token
+
+        // The node's side: N customers and their change-log entries, written directly (not timed).
+        let rows = (0..<changes).lazy.map { index in Self.row(index) }
+        try tenant.db.transaction {
+            var version = try tenant.db.scalar("SELECT coalesce(max(version), 0) FROM change_log")?.int64 ?? 0
+            let insertRow = try tenant.db.cachedStatement(Self.insertSQL)
+            let insertLog = try tenant.db.cachedStatement("INSERT INTO change_log (version, entity, entity_id, op, row, columns, origin) VALUES (?, 'customer', ?, 'upsert', ?, '', 'bench')")
+            for var row in rows {
+                version += 1
+                row["version"] = .integer(version)
+                try insertRow.execute(Self.columns.map { row[$0]! })
+                try insertLog.execute([.integer(version), row["id"]!, .text(JSONValue.object(row.mapValues(\.json)).serialized)])
+            }
+            try RowDigest.reset("customer", in: tenant.db)
+        }
+
+        // The limit: raw SQLite inserting the same rows into a fresh file in one transaction.
+        let raw = try Database(path: root.appendingPathComponent("raw.sqlite").path)
+        try Schema.migrate(raw)
+        let rawSeconds = try seconds {
+            try raw.transaction {
+                let insert = try raw.cachedStatement(Self.insertSQL)
+                for row in rows { try insert.execute(Self.columns.map { row[$0]! }) }
+            }
+        }
+
+        // Pull-apply through the protocol into a fresh replica.
+        let replica = try Replica.create(root.appendingPathComponent("replica"), clock: clock)
+        let sync = ReplicaSync(replica: replica, transport: LocalTransport(directory: root.appendingPathComponent("node"), token: token, clock: clock))
+        var report = ReplicaSync.PullReport()
+        let pullSeconds = try seconds { report = try sync.pull() }
+        guard try replica.db.scalar("SELECT count(*) FROM customer")?.int64 == Int64(changes) else {
+            throw BenchmarkFailure("the replica does not hold every customer")
+        }
+        let rate = Double(report.changes) / pullSeconds
+        let rawRate = Double(changes) / rawSeconds
+        return String(format: "pull-apply: %d changes in %.2f s = %.0f changes/s; raw insert %.0f rows/s; ratio %.2f; %d pages; peak memory %.0f MB",
+                      report.changes, pullSeconds, rate, rawRate, rate / rawRate, report.pages, peakMemoryMB())
+    }
+
+    static let columns = ["address", "city", "contact_name", "country", "created_at", "email", "id", "name", "phone", "postal_code", "status", "tax_id", "version"]
+    static let insertSQL = "INSERT INTO customer (\(columns.joined(separator: ", "))) VALUES (\(Array(repeating: "?", count: columns.count).joined(separator: ", ")))"
+
+    static func row(_ index: Int) -> [String: SQLValue] {
+        let suffix = String(index, radix: 32).uppercased()
+        let id = "cus_" + String(repeating: "0", count: 26 - suffix.count) + suffix
+        return [
+            "id": .text(id), "name": .text("Customer \(index) GmbH"), "status": .text("active"), "contact_name": .text("Contact \(index)"),
+            "email": .text("it\(index)@example.com"), "phone": .text("+49 30 \(index)"), "address": .text("Hauptstrasse \(index % 200)"),
+            "city": .text("Berlin"), "postal_code": .text("10115"), "country": .text("DE"), "tax_id": .text("DE\(100_000_000 + index)"),
+            "created_at": .text("2026-03-02T09:00:00Z"), "version": .integer(0),
+        ]
+    }
+}
+
+struct BenchmarkFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,65 @@
+import Foundation
+import OutpostModel
+import OutpostStore
+import OutpostSync
+#if canImport(Glibc)
+import Glibc
+#endif
+
+// outpost-bench: the performance scenarios of the issues, one line each.
+// Run in release: swift run -c release outpost-bench [scenario…]
+// Each scenario runs in its own process so its peak memory is its own.
+
+let scenarios: [String: () throws -> String] = [
+    "pull-apply": { try PullApplyBenchmark(changes: count("OUTPOST_BENCH_CHANGES", 1_000_000)).run() },
+]
+
+func count(_ variable: String, _ fallback: Int) -> Int {
+    ProcessInfo.processInfo.environment[variable].flatMap(Int.init) ?? fallback
+}
+
+/// Peak resident memory of this process, in MB.
+func peakMemoryMB() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_maxrss) / 1024
+}
+
+func seconds(_ body: () throws -> Void) rethrows -> Double {
+    let start = DispatchTime.now().uptimeNanoseconds
+    try body()
+    return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+}
+
+func scratch(_ name: String) throws -> URL {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("outpost-bench-\(name)-\(getpid())")
+    try? FileManager.default.removeItem(at: url)
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    return url
+}
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+if arguments.count == 1, let scenario = scenarios[arguments[0]] {
+    do {
+        print(try scenario())
+        exit(0)
+    } catch {
+        FileHandle.standardError.write(Data("\(arguments[0]): \(error)\n".utf8))
+        exit(1)
+    }
+}
+let chosen = arguments.isEmpty ? scenarios.keys.sorted() : arguments
+var failed = false
+for name in chosen {
+    guard scenarios[name] != nil else {
+        FileHandle.standardError.write(Data("unknown scenario \(name); known: \(scenarios.keys.sorted().joined(separator: ", "))\n".utf8))
+        exit(64)
+    }
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+    process.arguments = [name]
+    try process.run()
+    process.waitUntilExit()
+    failed = failed || process.terminationStatus != 0
+}
+exit(failed ? 1 : 0)
