@@ -1,5 +1,6 @@
 import Foundation
 import OutpostModel
+import OutpostSync
 import OutpostStore
 
 /// The `outpost` command line: the table of commands and the one entry point.
@@ -64,6 +65,16 @@ public enum Outpost {
             }
         case let error as LocalQueue.DiscardError:
             return CommandFailure(.dataError, error.description)
+        case let error as Node.OpenError:
+            switch error {
+            case .missing: return CommandFailure(.noInput, error.description)
+            case .notANode: return CommandFailure(.config, error.description)
+            case .alreadyExists: return CommandFailure(.cannotCreate, error.description)
+            }
+        case let error as Node.AdminError:
+            return CommandFailure(.dataError, error.description)
+        case let error as NodeLocation.Invalid:
+            return CommandFailure(.config, error.description)
         case let error as DatabaseError where error.isBusy:
             return CommandFailure(.tempFail, "the replica is busy (another outpost is writing); try again")
         case let error as DatabaseError where error.isNotADatabase:

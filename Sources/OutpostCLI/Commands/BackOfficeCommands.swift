@@ -1,4 +1,139 @@
-/// `node provision`, `node bill`: the node's back office (commands added with provisioning and billing).
+import Foundation
+import OutpostModel
+import OutpostSync
+
+/// `node provision`, `node bill`, `node order resubmit`: the node's back office.
 enum BackOfficeCommands {
-    static let all: [CommandSpec] = []
+    static let all: [CommandSpec] = [provision, bill, resubmit]
+
+    static let resellerOption = CommandSpec.Option("reseller", value: "ID", "only this reseller (default: all)")
+
+    static let provision = CommandSpec(
+        ["node", "provision"], "provision the orders waiting in the queue: subscriptions, domains, certificates, licenses, invoices",
+        arguments: [.init("DIR", "the node directory")],
+        options: [
+            resellerOption,
+            .init("hook", value: "CMD", "run CMD (via /bin/sh -c) for each order instead of the built-in provisioner"),
+            .init("hook-timeout", value: "SECONDS", "kill a hook that has not answered after this long (default 60)"),
+        ],
+        discussion: """
+            Each submitted order, oldest first, is set to provisioning, handed to the provisioner, then
+            completed (a sale starts its subscription and is invoiced; more seats are charged by day for
+            the rest of the period, fewer take effect at renewal; a cancellation ends the subscription now
+            with a credit note for the unused days, or at the end of its period) or failed with a reason.
+
+            A hook gets the order as JSON on stdin (order, lines, customer, plan, subscription) and
+            OUTPOST_RESELLER, OUTPOST_ORDER_ID, OUTPOST_ORDER_NUMBER in its environment. Exit 0 with
+            {"status": "completed"} (optionally "license_key", "expires_on", "issued_on", "registered_on")
+            completes the order; {"status": "failed", "reason": "..."} or a non-zero exit fails it.
+            Failed orders go back to the queue with: outpost node order resubmit ORDER_ID --node DIR
+
+            Exit status 1 when an order failed.
+            """,
+        usesReplica: false, printsJSON: true,
+        run: { invocation, session in
+            let node = try openNode(invocation, session)
+            var provisioner: any Provisioner = BuiltInProvisioner()
+            if let command = invocation.value("hook") {
+                guard !command.trimmingCharacters(in: .whitespaces).isEmpty else { throw UsageError(message: "--hook needs a command", command: invocation.command.name) }
+                provisioner = HookProvisioner(command: command, timeLimit: try timeLimit(invocation), environment: session.environment)
+            } else if invocation.value("hook-timeout") != nil {
+                throw UsageError(message: "--hook-timeout only applies with --hook", command: invocation.command.name)
+            }
+            let outcomes = try backOffice { try node.provision(resellerId: invocation.value("reseller"), with: provisioner) }
+            if invocation.json {
+                try JSONOutput.print(outcomes, to: session)
+            } else if outcomes.isEmpty {
+                session.print("No orders waiting to be provisioned.")
+            } else {
+                var table = TextTable("ORDER", "RESELLER", "TYPE", "STATUS", "SUBSCRIPTION", "DOCUMENTS", "NOTE")
+                for outcome in outcomes {
+                    table.add(outcome.orderNumber ?? outcome.orderId, outcome.resellerId, outcome.type.rawValue, outcome.status.rawValue,
+                              outcome.subscriptionId ?? "-", (outcome.invoiceNumbers + outcome.creditNoteNumbers).joined(separator: " "),
+                              outcome.reason)
+                }
+                session.print(table.render(empty: ""))
+                let failed = outcomes.filter { $0.status == .failed }.count
+                session.print("Provisioned \(outcomes.count) order(s): \(outcomes.count - failed) completed, \(failed) failed.")
+            }
+            let failed = outcomes.filter { $0.status == .failed }
+            if !failed.isEmpty {
+                let numbers = failed.map { $0.orderNumber ?? $0.orderId }.joined(separator: ", ")
+                throw CommandFailure(.attention, "\(failed.count) order(s) failed (\(numbers)); fix the cause, then: outpost node order resubmit ORDER_ID --node \(node.directory.path)")
+            }
+        })
+
+    static let bill = CommandSpec(
+        ["node", "bill"], "run billing: renew, cancel or expire every subscription whose period ends by a date (idempotent)",
+        arguments: [.init("DIR", "the node directory")],
+        options: [
+            .init("through", value: "DATE", required: true, "handle periods ending on or before this date (YYYY-MM-DD)"),
+            resellerOption,
+        ],
+        discussion: """
+            For each active subscription whose period ends on or before --through: one set to end at period
+            end is cancelled; one that does not renew expires; the others are renewed period by period until
+            their period ends after the date, each period with a completed renewal order and an invoice (a
+            pending seat decrease applies from the first renewal). Domains, certificates and licenses follow
+            their subscription. Running it again with the same date changes nothing.
+            """,
+        usesReplica: false, printsJSON: true,
+        run: { invocation, session in
+            let through = BusinessDate(try OptionValue.date(invocation.required("through"), option: "through"))!
+            let node = try openNode(invocation, session)
+            let outcomes = try backOffice { try node.bill(through: through, resellerId: invocation.value("reseller")) }
+            if invocation.json { return try JSONOutput.print(outcomes, to: session) }
+            guard !outcomes.isEmpty else { return session.print("Nothing to bill through \(through).") }
+            var table = TextTable("SUBSCRIPTION", "RESELLER", "ACTION", "ORDERS", "INVOICES", "SEATS", "PERIOD")
+            for outcome in outcomes {
+                table.add(outcome.subscriptionId, outcome.resellerId, outcome.action.rawValue, outcome.orderNumbers.joined(separator: " "),
+                          outcome.invoiceNumbers.joined(separator: " "), String(outcome.quantity),
+                          "\(outcome.periodStart) to \(outcome.periodEnd)")
+            }
+            session.print(table.render(empty: ""))
+            let count = { (action: BillingOutcome.Action) in outcomes.filter { $0.action == action }.count }
+            let invoices = outcomes.reduce(0) { $0 + $1.invoiceNumbers.count }
+            session.print("Billed through \(through): \(count(.renewed)) renewed (\(invoices) invoice(s)), \(count(.cancelled)) cancelled, \(count(.expired)) expired.")
+        })
+
+    static let resubmit = CommandSpec(
+        ["node", "order", "resubmit"], "put a failed order back in the provisioning queue",
+        arguments: [.init("ORDER_ID", "the order's id (ord_…)")],
+        options: [resellerOption, NodeCommands.nodeOption],
+        usesReplica: false,
+        run: { invocation, session in
+            let node = try backOffice { try NodeCommands.openNodeNamed(invocation, session) }
+            let (resellerId, order) = try backOffice { try node.resubmit(orderId: invocation.argument(0), resellerId: invocation.value("reseller")) }
+            session.print("Resubmitted \(order.displayNumber) (\(order.id)) of reseller \(resellerId); provision it with: outpost node provision \(node.directory.path)")
+        })
+
+    // MARK: Support
+
+    static func openNode(_ invocation: Invocation, _ session: Session) throws -> Node {
+        try backOffice { try Node.open(URL(fileURLWithPath: invocation.argument(0)), clock: session.clock) }
+    }
+
+    static func timeLimit(_ invocation: Invocation) throws -> TimeInterval {
+        guard let text = invocation.value("hook-timeout") else { return HookProvisioner.defaultTimeLimit }
+        guard let seconds = TimeInterval(text.trimmingCharacters(in: .whitespaces)), seconds > 0, seconds <= 86_400 else {
+            throw CommandFailure(.dataError, "--hook-timeout '\(text)' must be a number of seconds between 0 and 86400, like 30 or 0.5")
+        }
+        return seconds
+    }
+
+    /// Node and back-office errors as exit codes: a missing node is 66, a directory that is not one 78, a bad request 65.
+    static func backOffice<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as Node.OpenError {
+            switch error {
+            case .missing: throw CommandFailure(.noInput, error.description)
+            case .notANode, .alreadyExists: throw CommandFailure(.config, error.description)
+            }
+        } catch let error as Node.AdminError {
+            throw CommandFailure(.dataError, error.message)
+        } catch let error as BackOfficeError {
+            throw CommandFailure(.dataError, error.message)
+        }
+    }
 }

@@ -56,7 +56,7 @@ public struct NodeExchange {
                                conflicts: response.verdicts.filter { $0.status == .appliedWithConflict }.count)
             case .pull:
                 let response = try tenant.pull(try PullRequest(json: json))
-                return Outcome(status: 200, body: Array(response.json.serialized.utf8), resellerId: reseller, refused: 0, conflicts: 0)
+                return Outcome(status: 200, body: Array(response.serialized.utf8), resellerId: reseller, refused: 0, conflicts: 0)
             case .digest:
                 let reader = try MessageReader(json, "digest request")
                 try reader.checkProtocol()

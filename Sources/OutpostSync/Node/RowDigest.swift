@@ -11,15 +11,21 @@ import OutpostStore
 public enum RowDigest {
     /// The hash of one row.
     public static func hash(_ row: [String: SQLValue]) -> Int64 {
+        let columns = row.keys.sorted()
+        return hash(columns: columns, values: columns.map { row[$0]! })
+    }
+
+    /// The hash of one row given as columns in sorted order and their values.
+    public static func hash(columns: [String], values: [SQLValue]) -> Int64 {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
         func feed(_ byte: UInt8) {
             h ^= UInt64(byte)
             h = h &* 0x0000_0100_0000_01b3
         }
-        for key in row.keys.sorted() {
+        for (key, value) in zip(columns, values) {
             for byte in key.utf8 { feed(byte) }
             feed(0x3d)
-            switch row[key]! {
+            switch value {
             case .null: feed(0x4e)
             case .integer(let v):
                 feed(0x49)
@@ -81,6 +87,13 @@ public enum RowDigest {
         var result: [String: TableDigest] = [:]
         for table in Schema.replicatedTables { result[table] = try compute(table, in: db) }
         return result
+    }
+
+    /// Adds accumulated changes (row count, wrapping sum) to a table's kept digest.
+    public static func add(_ table: String, rows: Int64, sum: Int64, in db: Database) throws {
+        let current = try stored(table, in: db)
+        try db.execute("UPDATE table_digest SET row_count = ?, digest = ? WHERE entity = ?",
+                       [current.rows + rows, current.digest &+ sum, table])
     }
 
     /// Replaces one row's contribution: call with the row before and after a write.

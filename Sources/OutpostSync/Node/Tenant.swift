@@ -211,9 +211,8 @@ public final class Tenant {
                 }
                 let text = row[4].string
                 bytes += (text?.utf8.count ?? 0) + 64
-                let image = try text.map { try JSONValue(parsing: $0).objectValue ?? [:] }
                 changes.append(Change(version: try row.int64("version"), table: try row.string("entity"), id: try row.string("entity_id"),
-                                      operation: try row.string("op") == "delete" ? .delete : .upsert, row: image))
+                                      operation: try row.string("op") == "delete" ? .delete : .upsert, rowText: text))
                 last = try row.int64("version")
                 return true
             }

@@ -233,6 +233,8 @@ public struct Change: Sendable, Equatable {
     public let operation: Operation
     /// The whole row after the change (upserts only).
     public let row: [String: JSONValue]?
+    /// The row as stored JSON text, written as is (the node serves its log without re-encoding).
+    let rowText: String?
 
     public init(version: Int64, table: String, id: String, operation: Operation, row: [String: JSONValue]?) {
         self.version = version
@@ -240,11 +242,49 @@ public struct Change: Sendable, Equatable {
         self.id = id
         self.operation = operation
         self.row = row
+        self.rowText = nil
+    }
+
+    /// A change whose row is already JSON text (from the change log).
+    init(version: Int64, table: String, id: String, operation: Operation, rowText: String?) {
+        self.version = version
+        self.table = table
+        self.id = id
+        self.operation = operation
+        self.row = nil
+        self.rowText = rowText
+    }
+
+    public static func == (lhs: Change, rhs: Change) -> Bool {
+        lhs.version == rhs.version && lhs.table == rhs.table && lhs.id == rhs.id && lhs.operation == rhs.operation
+            && lhs.rowValue == rhs.rowValue
+    }
+
+    /// The row, parsed from its text when needed.
+    var rowValue: [String: JSONValue]? {
+        if let row { return row }
+        return rowText.flatMap { try? JSONValue(parsing: $0).objectValue }
+    }
+
+    /// Writes `{"id":…,"op":…,"row":…,"t":…,"v":…}` (keys sorted, as JSONWriter would).
+    func write(into out: inout String) {
+        out += "{\"id\":"
+        JSONWriter.writeString(id, into: &out)
+        out += ",\"op\":\"" + operation.rawValue + "\""
+        if let rowText {
+            out += ",\"row\":" + rowText
+        } else if let row {
+            out += ",\"row\":"
+            JSONWriter.write(.object(row), into: &out)
+        }
+        out += ",\"t\":"
+        JSONWriter.writeString(table, into: &out)
+        out += ",\"v\":" + String(version) + "}"
     }
 
     var json: JSONValue {
         var members: [String: JSONValue] = ["v": .integer(version), "t": .string(table), "id": .string(id), "op": .string(operation.rawValue)]
-        if let row { members["row"] = .object(row) }
+        if let row = rowValue { members["row"] = .object(row) }
         return .object(members)
     }
 
@@ -263,6 +303,7 @@ public struct Change: Sendable, Equatable {
         } else {
             row = nil
         }
+        rowText = nil
     }
 }
 
@@ -304,9 +345,26 @@ public struct PullResponse: Sendable, Equatable {
         self.digests = digests
     }
 
-    public var json: JSONValue {
+    /// The response as JSON text, streaming change rows without re-encoding them.
+    public var serialized: String {
+        var head = json(changes: false).serialized
+        // `json(changes: false)` holds `"changes":[]`; splice the changes in.
+        guard let range = head.range(of: "\"changes\":[]") else { return json.serialized }
+        var list = "\"changes\":["
+        for (index, change) in changes.enumerated() {
+            if index > 0 { list += "," }
+            change.write(into: &list)
+        }
+        list += "]"
+        head.replaceSubrange(range, with: list)
+        return head
+    }
+
+    public var json: JSONValue { json(changes: true) }
+
+    func json(changes includeChanges: Bool) -> JSONValue {
         var members: [String: JSONValue] = ["protocol": .integer(SyncProtocol.version), "cursor": .integer(cursor), "more": .bool(more),
-                                            "changes": .array(changes.map(\.json))]
+                                            "changes": .array(includeChanges ? changes.map(\.json) : [])]
         if !reset.isEmpty { members["reset"] = .array(reset.map { .string($0) }) }
         if !snapshotTables.isEmpty { members["snapshot_tables"] = .array(snapshotTables.map { .string($0) }) }
         if let snapshotAfter { members["snapshot_after"] = snapshotAfter.json }

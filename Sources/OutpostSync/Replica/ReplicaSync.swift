@@ -120,8 +120,8 @@ public final class ReplicaSync {
             let body = try transport.exchange(.pull, request.json)
             let response = try PullResponse(json: body)
             report.pages += 1
+            report.bytes = transport.bytesReceived
             report.changes += response.changes.count
-            report.bytes += body.serialized.utf8.count
             for table in response.reset where !report.snapshots.contains(table) { report.snapshots.append(table) }
             try apply(response)
             if let after = response.snapshotAfter {
@@ -173,7 +173,12 @@ public final class ReplicaSync {
                     try db.execute("DELETE FROM \(RowDigest.checked(table))")
                     try RowDigest.reset(table, in: db)
                 }
-                for change in page.changes { try apply(change) }
+                // Digest changes are summed in memory and written once per table.
+                var deltas: [String: (rows: Int64, sum: Int64)] = [:]
+                for change in page.changes { try apply(change, deltas: &deltas) }
+                for (table, delta) in deltas.sorted(by: { $0.key < $1.key }) {
+                    try RowDigest.add(table, rows: delta.rows, sum: delta.sum, in: db)
+                }
                 if page.snapshotAfter == nil {
                     try setMeta("cursor", String(page.cursor))
                     try db.execute("DELETE FROM queue WHERE acked_version IS NOT NULL AND acked_version <= ?", [page.cursor])
@@ -182,40 +187,62 @@ public final class ReplicaSync {
         }
     }
 
-    private var columnsByTable: [String: Set<String>] = [:]
-
-    func columns(of table: String) throws -> Set<String> {
-        if let known = columnsByTable[table] { return known }
-        let names = Set(try db.rows("PRAGMA table_info(\(RowDigest.checked(table)))").compactMap { $0["name"].string })
-        columnsByTable[table] = names
-        return names
+    /// How rows of one table are read and written: columns in sorted order and the statements, made once.
+    struct TablePlan {
+        let columns: [String]
+        let columnSet: Set<String>
+        let select: String
+        let upsert: String
+        let delete: String
     }
 
-    func apply(_ change: Change) throws {
-        let table = RowDigest.checked(change.table)
-        let before = try db.row("SELECT * FROM \(table) WHERE id = ?", [change.id])?.dictionary
+    private var plans: [String: TablePlan] = [:]
+
+    func plan(for table: String) throws -> TablePlan {
+        if let plan = plans[table] { return plan }
+        let name = RowDigest.checked(table)
+        let columns = try db.rows("PRAGMA table_info(\(name))").compactMap { $0["name"].string }.sorted()
+        let list = columns.joined(separator: ", ")
+        let updates = columns.filter { $0 != "id" }.map { "\($0) = excluded.\($0)" }.joined(separator: ", ")
+        let plan = TablePlan(
+            columns: columns, columnSet: Set(columns),
+            select: "SELECT \(list) FROM \(name) WHERE id = ?",
+            upsert: "INSERT INTO \(name) (\(list)) VALUES (\(Array(repeating: "?", count: columns.count).joined(separator: ", "))) ON CONFLICT (id) DO UPDATE SET \(updates)",
+            delete: "DELETE FROM \(name) WHERE id = ?")
+        plans[table] = plan
+        return plan
+    }
+
+    func apply(_ change: Change, deltas: inout [String: (rows: Int64, sum: Int64)]) throws {
+        let plan = try plan(for: change.table)
+        var delta = deltas[change.table] ?? (0, 0)
+        if let before = try db.row(plan.select, [change.id]) {
+            delta.rows -= 1
+            delta.sum = delta.sum &- RowDigest.hash(columns: plan.columns, values: before.values)
+        }
         switch change.operation {
         case .delete:
-            try db.execute("DELETE FROM \(table) WHERE id = ?", [change.id])
-            try RowDigest.adjust(table, before: before, after: nil, in: db)
+            try db.execute(plan.delete, [change.id])
         case .upsert:
             guard let image = change.row else { return }
-            let expected = try columns(of: table)
-            guard Set(image.keys) == expected else {
-                let unknown = Set(image.keys).subtracting(expected).sorted()
-                throw SyncError(.malformed, "a \(table) row from the node has columns \(unknown.isEmpty ? "missing" : unknown.joined(separator: ", ")) this replica does not know; upgrade outpost")
+            guard image.count == plan.columns.count else {
+                let unknown = Set(image.keys).subtracting(plan.columnSet).sorted()
+                throw SyncError(.malformed, "a \(change.table) row from the node has columns \(unknown.isEmpty ? "missing" : unknown.joined(separator: ", ")) this replica does not know; upgrade outpost")
             }
-            var row: [String: SQLValue] = [:]
-            for (column, value) in image {
-                guard let sqlValue = SQLValue(json: value) else { throw SyncError(.malformed, "\(table).\(column) holds a nested value") }
-                row[column] = sqlValue
+            var values: [SQLValue] = []
+            values.reserveCapacity(plan.columns.count)
+            for column in plan.columns {
+                guard let json = image[column] else {
+                    throw SyncError(.malformed, "a \(change.table) row from the node lacks column \(column)")
+                }
+                guard let value = SQLValue(json: json) else { throw SyncError(.malformed, "\(change.table).\(column) holds a nested value") }
+                values.append(value)
             }
-            let names = row.keys.sorted()
-            let updates = names.filter { $0 != "id" }.map { "\($0) = excluded.\($0)" }.joined(separator: ", ")
-            let sql = "INSERT INTO \(table) (\(names.joined(separator: ", "))) VALUES (\(Array(repeating: "?", count: names.count).joined(separator: ", "))) ON CONFLICT (id) DO UPDATE SET \(updates)"
-            try db.execute(sql, names.map { row[$0]! })
-            try RowDigest.adjust(table, before: before, after: row, in: db)
+            try db.cachedStatement(plan.upsert).execute(values)
+            delta.rows += 1
+            delta.sum = delta.sum &+ RowDigest.hash(columns: plan.columns, values: values)
         }
+        deltas[change.table] = delta
     }
 
     // MARK: Sync
@@ -229,6 +256,8 @@ public final class ReplicaSync {
 
     public func sync(runId: String) throws -> SyncReport {
         var report = SyncReport(runId: runId)
+        // The node logs the run id with each request.
+        (transport as? HTTPTransport)?.runId = runId
         let started = replica.clock.now()
         try db.execute("INSERT INTO sync_run (run_id, started_at, result, cursor) VALUES (?, ?, 'running', ?)", [runId, started.description, try cursor()])
         let run = try db.scalar("SELECT last_insert_rowid()")?.int64 ?? 0

@@ -12,6 +12,7 @@ public final class HTTPTransport: SyncTransport, @unchecked Sendable {
     let session: URLSession
     /// A run id sent as `X-Outpost-Run`, which the node logs with the request.
     public var runId: String?
+    public private(set) var bytesReceived = 0
 
     public init(baseURL: URL, token: String?, timeout: Double) {
         self.baseURL = baseURL
@@ -46,6 +47,7 @@ public final class HTTPTransport: SyncTransport, @unchecked Sendable {
             throw TransportError(.unavailable, "cannot reach the node at \(baseURL.absoluteString): \(error.localizedDescription)")
         }
         guard let http = response as? HTTPURLResponse else { throw TransportError(.unavailable, "no HTTP answer from \(baseURL.absoluteString)") }
+        bytesReceived += data?.count ?? 0
         return try ResponseReader.read(status: http.statusCode, body: Array(data ?? Data()))
     }
 

@@ -82,6 +82,7 @@ public final class SSHTransport: SyncTransport {
     /// The ssh program and its options (`ssh -o BatchMode=yes`); tests put a local stand-in here.
     public let command: [String]
     let token: String?
+    public private(set) var bytesReceived = 0
     private var process: Process?
     private var input: FileHandle?
     private var output: FileHandle?
@@ -137,6 +138,7 @@ public final class SSHTransport: SyncTransport {
         }
         let response = StdioFraming.read(output, count: Int(length))
         guard response.count == Int(length) else { throw TransportError(.unavailable, "the ssh connection closed mid-answer") }
+        bytesReceived += response.count
         return try ResponseReader.read(status: Int(status), body: response)
     }
 }

@@ -5,6 +5,12 @@ import OutpostModel
 public protocol SyncTransport {
     /// Sends one request; returns the node's JSON answer, or throws `SyncError` (the node said no) or `TransportError`.
     func exchange(_ operation: NodeExchange.Operation, _ body: JSONValue) throws -> JSONValue
+    /// Response bytes received so far (for the run record and the benchmark).
+    var bytesReceived: Int { get }
+}
+
+extension SyncTransport {
+    public var bytesReceived: Int { 0 }
 }
 
 /// The node could not be reached or did not answer properly.
@@ -49,8 +55,10 @@ enum ResponseReader {
 
 /// A node directory on this machine (or a mounted share), opened directly.
 /// Several processes may use it at once: SQLite's locking serializes writers.
-public struct LocalTransport: SyncTransport {
+public final class LocalTransport: SyncTransport {
     public let directory: URL
+    public private(set) var bytesReceived = 0
+    private var node: Node?
     public let token: String?
     public let clock: any Clock
 
@@ -61,13 +69,16 @@ public struct LocalTransport: SyncTransport {
     }
 
     public func exchange(_ operation: NodeExchange.Operation, _ body: JSONValue) throws -> JSONValue {
-        let node: Node
-        do {
-            node = try Node.open(directory, clock: clock)
-        } catch let error as Node.OpenError {
-            throw TransportError(.configuration, error.description)
+        // Opened once per transport: one sync run, one connection to each database.
+        if node == nil {
+            do {
+                node = try Node.open(directory, clock: clock)
+            } catch let error as Node.OpenError {
+                throw TransportError(.configuration, error.description)
+            }
         }
-        let outcome = NodeExchange(node: node).handle(operation: operation.rawValue, body: Array(body.serialized.utf8), token: token, source: "local")
+        let outcome = NodeExchange(node: node!).handle(operation: operation.rawValue, body: Array(body.serialized.utf8), token: token, source: "local")
+        bytesReceived += outcome.body.count
         return try ResponseReader.read(status: outcome.status, body: outcome.body)
     }
 }

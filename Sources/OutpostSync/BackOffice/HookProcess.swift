@@ -1,0 +1,218 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Runs a provisioning hook: `/bin/sh -c COMMAND` with a text on stdin, its
+/// output collected, and the whole process group killed when it runs too long.
+///
+/// Spawned with `posix_spawn` in a process group of its own, so a timeout
+/// kills the shell and everything it started (a `sleep` the shell forked would
+/// otherwise keep the pipes open and the node waiting). Pipes are made
+/// close-on-exec so hooks run by concurrent provisioners never inherit each
+/// other's pipe ends.
+struct HookProcess {
+    /// How a run ended.
+    enum Termination: Equatable {
+        case exited(Int32)
+        case signalled(Int32)
+        /// Killed after running longer than the time limit.
+        case timedOut
+    }
+
+    struct Result {
+        let termination: Termination
+        let stdout: String
+        let stderr: String
+    }
+
+    /// Why the hook could not be started at all.
+    struct LaunchError: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    /// Output beyond this many bytes per stream is read and dropped.
+    static let outputLimit = 1 << 20
+
+    let command: String
+    let environment: [String: String]
+    let timeLimit: TimeInterval
+
+    func run(input: String) throws -> Result {
+        _ = Self.ignoreBrokenPipes
+        var stdinPipe: [Int32] = [-1, -1]
+        var stdoutPipe: [Int32] = [-1, -1]
+        var stderrPipe: [Int32] = [-1, -1]
+        defer { for fd in stdinPipe + stdoutPipe + stderrPipe where fd >= 0 { close(fd) } }
+        Self.spawnLock.lock()
+        let pid: pid_t
+        do {
+            defer { Self.spawnLock.unlock() }
+            stdinPipe = try Self.makePipe()
+            stdoutPipe = try Self.makePipe()
+            stderrPipe = try Self.makePipe()
+            pid = try spawn(stdin: stdinPipe[0], stdout: stdoutPipe[1], stderr: stderrPipe[1])
+            // The child has its copies; close ours so end of file arrives when it exits.
+            for fd in [stdinPipe[0], stdoutPipe[1], stderrPipe[1]] { close(fd) }
+            stdinPipe[0] = -1
+            stdoutPipe[1] = -1
+            stderrPipe[1] = -1
+        }
+
+        let deadline = Self.monotonicSeconds() + timeLimit
+        let bytes = Array(input.utf8)
+        var written = 0
+        var out: [UInt8] = []
+        var err: [UInt8] = []
+        var exitStatus: Int32?
+        for fd in [stdinPipe[1], stdoutPipe[0], stderrPipe[0]] { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
+
+        while true {
+            if exitStatus == nil {
+                var status: Int32 = 0
+                let reaped = waitpid(pid, &status, WNOHANG)
+                if reaped == pid {
+                    exitStatus = status
+                } else if reaped < 0, errno != EINTR {
+                    throw LaunchError(description: "waiting for the hook failed: \(String(cString: strerror(errno)))")
+                }
+            }
+            let remaining = deadline - Self.monotonicSeconds()
+            if let exitStatus, remaining <= 0 || (stdoutPipe[0] < 0 && stderrPipe[0] < 0) {
+                // It exited; whatever it left running may keep writing, but its answer is in.
+                return Result(termination: Self.decode(exitStatus), stdout: Self.text(out), stderr: Self.text(err))
+            }
+            if exitStatus == nil, remaining <= 0 { break }
+            if exitStatus != nil || written == bytes.count, stdinPipe[1] >= 0 {
+                close(stdinPipe[1])
+                stdinPipe[1] = -1
+            }
+            var fds: [pollfd] = []
+            for fd in [stdoutPipe[0], stderrPipe[0]] where fd >= 0 { fds.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0)) }
+            if stdinPipe[1] >= 0 { fds.append(pollfd(fd: stdinPipe[1], events: Int16(POLLOUT), revents: 0)) }
+            if fds.isEmpty {
+                // It closed its outputs early and still runs.
+                usleep(5_000)
+                continue
+            }
+            // While it runs, wait a little for output; once it has exited, only collect what it left in the pipes.
+            let wait = exitStatus == nil ? Int32(max(1, min(remaining * 1000, 50))) : 0
+            let ready = poll(&fds, nfds_t(fds.count), wait)
+            if ready < 0 {
+                if errno == EINTR { continue }
+                throw LaunchError(description: "waiting for the hook failed: \(String(cString: strerror(errno)))")
+            }
+            if ready == 0, let exitStatus {
+                return Result(termination: Self.decode(exitStatus), stdout: Self.text(out), stderr: Self.text(err))
+            }
+            for entry in fds where entry.revents != 0 {
+                if entry.fd == stdinPipe[1] {
+                    let count = bytes[written...].withUnsafeBytes { write(entry.fd, $0.baseAddress, $0.count) }
+                    if count > 0 { written += count }
+                    // A hook that exits without reading its input is its own business (EPIPE), not ours.
+                    if count < 0, errno != EAGAIN, errno != EINTR { written = bytes.count }
+                } else {
+                    let isOut = entry.fd == stdoutPipe[0]
+                    let ended = isOut ? Self.drain(entry.fd, into: &out) : Self.drain(entry.fd, into: &err)
+                    if ended {
+                        close(entry.fd)
+                        if isOut { stdoutPipe[0] = -1 } else { stderrPipe[0] = -1 }
+                    }
+                }
+            }
+        }
+        // Too long: kill the shell and everything it started (they share its process group).
+        kill(-pid, SIGKILL)
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0, errno == EINTR {}
+        return Result(termination: .timedOut, stdout: Self.text(out), stderr: Self.text(err))
+    }
+
+    /// Serializes making pipes and spawning (see `makePipe`).
+    private static let spawnLock = NSLock()
+
+    /// A hook that exits without reading its input must make our write fail with EPIPE, not end the node with SIGPIPE.
+    private static let ignoreBrokenPipes: Void = { _ = signal(SIGPIPE, SIG_IGN) }()
+
+    /// Reads what is available; `true` at end of file.
+    private static func drain(_ fd: Int32, into buffer: inout [UInt8]) -> Bool {
+        var chunk = [UInt8](repeating: 0, count: 65_536)
+        let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        if count < 0 { return errno != EINTR && errno != EAGAIN }
+        if count == 0 { return true }
+        let room = max(0, outputLimit - buffer.count)
+        buffer.append(contentsOf: chunk[0..<min(count, room)])
+        return false
+    }
+
+    private func spawn(stdin: Int32, stdout: Int32, stderr: Int32) throws -> pid_t {
+        #if canImport(Glibc)
+        var actions = posix_spawn_file_actions_t()
+        var attributes = posix_spawnattr_t()
+        #else
+        var actions: posix_spawn_file_actions_t?
+        var attributes: posix_spawnattr_t?
+        #endif
+        posix_spawn_file_actions_init(&actions)
+        posix_spawnattr_init(&attributes)
+        defer {
+            posix_spawn_file_actions_destroy(&actions)
+            posix_spawnattr_destroy(&attributes)
+        }
+        posix_spawn_file_actions_adddup2(&actions, stdin, 0)
+        posix_spawn_file_actions_adddup2(&actions, stdout, 1)
+        posix_spawn_file_actions_adddup2(&actions, stderr, 2)
+        // Its own process group (so a timeout can kill all of it), default signal
+        // handling (a test runner may ignore SIGPIPE) and nothing blocked.
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        sigaddset(&defaults, SIGPIPE)
+        sigaddset(&defaults, SIGTERM)
+        sigaddset(&defaults, SIGINT)
+        var mask = sigset_t()
+        sigemptyset(&mask)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setsigmask(&attributes, &mask)
+        posix_spawnattr_setpgroup(&attributes, 0)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+
+        let arguments = ["/bin/sh", "-c", command].map { $0.withCString { strdup($0) } }
+        let variables = environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)".withCString { strdup($0) } }
+        defer { for pointer in arguments + variables { free(pointer) } }
+        var argv: [UnsafeMutablePointer<CChar>?] = arguments + [nil]
+        var envp: [UnsafeMutablePointer<CChar>?] = variables + [nil]
+        var pid: pid_t = 0
+        let result = posix_spawn(&pid, "/bin/sh", &actions, &attributes, &argv, &envp)
+        guard result == 0 else {
+            throw LaunchError(description: "cannot start /bin/sh for the hook: \(String(cString: strerror(result)))")
+        }
+        return pid
+    }
+
+    /// A pipe whose ends close on exec. (`pipe2` would do it atomically, but Glibc's module does not export it;
+    /// hooks are spawned one at a time under `spawnLock`, so none of ours can inherit another's pipe in between.)
+    private static func makePipe() throws -> [Int32] {
+        var pair: [Int32] = [-1, -1]
+        guard pipe(&pair) == 0 else {
+            throw LaunchError(description: "cannot create a pipe for the hook: \(String(cString: strerror(errno)))")
+        }
+        for fd in pair { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        return pair
+    }
+
+    /// `WIFEXITED`/`WEXITSTATUS`/`WTERMSIG`, which Swift does not import (they are macros).
+    private static func decode(_ status: Int32) -> Termination {
+        let signal = status & 0x7f
+        return signal == 0 ? .exited((status >> 8) & 0xff) : .signalled(signal)
+    }
+
+    private static func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
+
+    private static func monotonicSeconds() -> TimeInterval {
+        var spec = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &spec)
+        return TimeInterval(spec.tv_sec) + TimeInterval(spec.tv_nsec) / 1e9
+    }
+}

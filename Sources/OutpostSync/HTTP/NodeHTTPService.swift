@@ -1,0 +1,64 @@
+import OutpostModel
+
+/// The node's routes over HTTP: `POST /v1/push|pull|digest` to `NodeExchange`, `GET /health`, `GET /metrics`;
+/// it also keeps the metrics and writes the request log.
+public final class NodeHTTPService: HTTPResponder {
+    public let node: NodeQueue
+    public let metrics: ServerMetrics
+    let log: @Sendable (String) -> Void
+
+    public init(node: NodeQueue, metrics: ServerMetrics = ServerMetrics(), log: @escaping @Sendable (String) -> Void = RequestLog.standardError) {
+        self.node = node
+        self.metrics = metrics
+        self.log = log
+    }
+
+    public func respond(to request: HTTPRequest) -> HTTPResponse {
+        switch request.path {
+        case "/health":
+            guard request.method == "GET" || request.method == "HEAD" else { return Self.methodNotAllowed(request, allow: "GET, HEAD") }
+            return HTTPResponse(status: 200, json: Array(#"{"status":"ok"}"#.utf8))
+        case "/metrics":
+            guard request.method == "GET" || request.method == "HEAD" else { return Self.methodNotAllowed(request, allow: "GET, HEAD") }
+            return HTTPResponse(status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8", body: Array(metrics.prometheusText().utf8))
+        default:
+            guard request.path.hasPrefix("/v1/"), let operation = NodeExchange.Operation(rawValue: String(request.path.dropFirst(4))) else {
+                return HTTPError(status: 404, .notFound,
+                                 "no route \(request.path.prefix(200)); the node answers POST /v1/push, /v1/pull, /v1/digest, GET /health and /metrics").response
+            }
+            guard request.method == "POST" else { return Self.methodNotAllowed(request, allow: "POST") }
+            guard request.hasContentLength else {
+                return HTTPError(status: 411, .malformed, "POST \(request.path) needs a Content-Length header").response
+            }
+            // The tenant comes from the token alone; NodeExchange never reads a reseller from the body.
+            let outcome = node.exchange(operation: operation.rawValue, body: request.body, token: request.bearerToken, source: "http \(request.peer)")
+            if outcome.status == 200 {
+                metrics.record(operation: operation, mutations: operation == .push ? Self.mutationCount(outcome) : 0,
+                               refused: outcome.refused, conflicts: outcome.conflicts)
+            }
+            var response = HTTPResponse(status: outcome.status, json: outcome.body, resellerId: outcome.resellerId)
+            if outcome.status == 401 { response.fields.append(("WWW-Authenticate", "Bearer")) }
+            if outcome.status == 503 { response.fields.append(("Retry-After", "1")) }
+            return response
+        }
+    }
+
+    public func answered(_ record: HTTPRequestRecord) {
+        metrics.record(record)
+        log(RequestLog.line(record))
+    }
+
+    public func connectionOpened() { metrics.connectionOpened() }
+    public func connectionClosed() { metrics.connectionClosed() }
+
+    static func methodNotAllowed(_ request: HTTPRequest, allow: String) -> HTTPResponse {
+        var response = HTTPError(status: 405, .notFound, "\(request.method.prefix(20)) is not allowed on \(request.path); use \(allow)").response
+        response.fields.append(("Allow", allow))
+        return response
+    }
+
+    /// The verdicts in a push response: one per mutation received.
+    static func mutationCount(_ outcome: NodeExchange.Outcome) -> Int {
+        (try? JSONParser.parse(outcome.body))?["verdicts"]?.arrayValue?.count ?? 0
+    }
+}
