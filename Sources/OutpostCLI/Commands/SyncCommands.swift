@@ -43,7 +43,7 @@ enum SyncCommands {
             case .unavailable: return CommandFailure(.tempFail, "the node is unavailable: \(error.message)")
             case .unsupportedProtocol: return CommandFailure(.config, error.message)
             case .internalError: return CommandFailure(.tempFail, "the node failed: \(error.message); try again later")
-            case .malformed, .tooLarge, .seqGap, .notFound: return CommandFailure(.dataError, error.message)
+            case .malformed, .tooLarge, .seqGap, .seqReused, .notFound: return CommandFailure(.dataError, error.message)
             }
         case let error as TransportError:
             switch error.kind {

@@ -36,11 +36,18 @@ public enum MutationCatalogue {
 
     /// Reads a queued or pushed mutation back.
     public static func decode(name: String, version: Int, args: String) throws -> any Mutation {
-        guard let type = all.first(where: { $0.name == name }), type.version == version else {
+        try decode(name: name, version: version, args: try JSONValue(parsing: args))
+    }
+
+    /// Reads a mutation from parsed arguments (the node's push path).
+    public static func decode(name: String, version: Int, args: JSONValue) throws -> any Mutation {
+        guard let type = byName[name], type.version == version else {
             throw UnknownMutation(name: name, version: version)
         }
-        return try decoder.decode(type, from: Data(args.utf8))
+        return try JSONValueDecoder().decode(type, from: args)
     }
+
+    static let byName: [String: any Mutation.Type] = Dictionary(uniqueKeysWithValues: all.map { ($0.name, $0) })
 
     /// Arguments as canonical JSON: snake_case keys, sorted, no insignificant whitespace.
     public static func encode(_ mutation: any Mutation) throws -> String {
@@ -54,9 +61,4 @@ public enum MutationCatalogue {
         return encoder
     }()
 
-    static let decoder: JSONDecoder = {
-        let decoder = JSONDecoder()
-        decoder.keyDecodingStrategy = .convertFromSnakeCase
-        return decoder
-    }()
 }

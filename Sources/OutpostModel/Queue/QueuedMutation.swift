@@ -23,7 +23,7 @@ public struct QueuedMutation: Sendable, Equatable {
         mutationVersion = try row.int("mutation_version")
         args = try row.string("args")
         createdAt = Timestamp(try row.string("created_at")) ?? Timestamp(secondsSinceEpoch: 0)
-        changes = try JSONDecoder().decode([RowChange].self, from: Data(try row.string("changes").utf8))
+        changes = try JSONValueDecoder().decode([RowChange].self, from: try JSONValue(parsing: try row.string("changes")))
         pushSeq = try row.optionalInt64("push_seq")
         ackedVersion = try row.optionalInt64("acked_version")
     }

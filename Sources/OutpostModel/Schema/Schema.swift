@@ -351,6 +351,7 @@ public enum Schema {
         version INTEGER,
         blocked_by INTEGER,
         at TEXT NOT NULL,
+        request_hash TEXT NOT NULL DEFAULT '',
         PRIMARY KEY (replica_id, seq)
     ) STRICT;
 

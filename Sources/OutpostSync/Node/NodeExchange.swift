@@ -60,9 +60,10 @@ public struct NodeExchange {
             case .digest:
                 let reader = try MessageReader(json, "digest request")
                 try reader.checkProtocol()
-                let digests = try tenant.fullDigests()
+                // Head and digests from one read transaction, so a concurrent push cannot split them.
+                let (cursor, digests) = try tenant.db.transaction(.deferred) { (try ChangeLog.head(in: tenant.db), try tenant.fullDigests()) }
                 let value = JSONValue.object([
-                    "protocol": .integer(SyncProtocol.version), "cursor": .integer(try ChangeLog.head(in: tenant.db)),
+                    "protocol": .integer(SyncProtocol.version), "cursor": .integer(cursor),
                     "digests": .object(digests.mapValues { .object(["rows": .integer($0.rows), "digest": .integer($0.digest)]) }),
                 ])
                 return Outcome(status: 200, body: Array(value.serialized.utf8), resellerId: reseller, refused: 0, conflicts: 0)

@@ -46,7 +46,11 @@ public final class Tenant {
         var lastSeq = try self.lastSeq(request.replica)
         for mutation in request.mutations {
             if mutation.seq <= lastSeq {
-                // A replay: answer with the verdict already given, change nothing.
+                // A replay: answer with the verdict already given, change nothing — if it is the same mutation.
+                let stored = try db.scalar("SELECT request_hash FROM verdict WHERE replica_id = ? AND seq = ?", [request.replica, mutation.seq])?.string
+                guard stored == nil || stored == Self.requestHash(mutation) else {
+                    throw SyncError(.seqReused, "seq \(mutation.seq) from \(request.replica) was already used for another mutation; was this replica directory copied or restored? Create a new replica with outpost init")
+                }
                 if let verdict = try storedVerdict(replica: request.replica, seq: mutation.seq) { verdicts.append(verdict) }
                 continue
             }
@@ -57,6 +61,11 @@ public final class Tenant {
             lastSeq = mutation.seq
         }
         return PushResponse(verdicts: verdicts, lastSeq: lastSeq)
+    }
+
+    /// What a verdict answered: the mutation's name, version and canonical arguments, hashed.
+    static func requestHash(_ mutation: PushedMutation) -> String {
+        SHA256.hex(mutation.name + "\u{1}" + String(mutation.version) + "\u{1}" + mutation.args.serialized)
     }
 
     func lastSeq(_ replica: String) throws -> Int64 {
@@ -90,10 +99,10 @@ public final class Tenant {
                 verdict = try refuse(pushed, replica: replica, code: "invalid", field: nil, message: "the arguments of \(pushed.name) are malformed")
             }
             try db.execute("""
-                INSERT INTO verdict (replica_id, seq, mutation, status, code, field, message, version, blocked_by, at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO verdict (replica_id, seq, mutation, status, code, field, message, version, blocked_by, at, request_hash)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, [replica, pushed.seq, pushed.name, verdict.status.rawValue, verdict.code, verdict.field, verdict.message,
-                      verdict.version, verdict.blockedBy, pushed.createdAt.description])
+                      verdict.version, verdict.blockedBy, pushed.createdAt.description, Self.requestHash(pushed)])
             return verdict
         }
     }
@@ -103,7 +112,7 @@ public final class Tenant {
         if let blocker = try blockingSeq(replica: replica, ids: referenced) {
             throw BlockedByRefusal(seq: blocker.seq, id: blocker.id)
         }
-        let mutation = try MutationCatalogue.decode(name: pushed.name, version: pushed.version, args: pushed.args.serialized)
+        let mutation = try MutationCatalogue.decode(name: pushed.name, version: pushed.version, args: pushed.args)
         let context = MutationContext(db: db, now: pushed.createdAt, authority: .node)
         try mutation.apply(in: context)
         let conflicts = try recordConflicts(context: context, args: pushed.args, replica: replica, seq: pushed.seq, mutation: pushed.name)
@@ -191,14 +200,16 @@ public final class Tenant {
         try db.transaction(.deferred) {
             let head = try ChangeLog.head(in: db)
             if !request.snapshotTables.isEmpty {
-                return try snapshotPage(tables: request.snapshotTables, after: request.snapshotAfter, head: head, maxBytes: request.maxBytes)
+                // A partial snapshot ends at the replica's own cursor, so changes after it (to any table) still follow.
+                return try snapshotPage(tables: request.snapshotTables, after: request.snapshotAfter, head: min(request.cursor, head),
+                                        maxBytes: request.maxBytes, caughtUpAt: head)
             }
             if request.cursor > head {
                 throw SyncError(.malformed, "pull request: cursor \(request.cursor) is ahead of the node (\(head)); was the node restored from a backup?")
             }
             if request.cursor < (try horizon()) {
                 // The log no longer holds everything after this cursor: resend the whole state.
-                return try snapshotPage(tables: Schema.replicatedTables, after: nil, head: head, maxBytes: request.maxBytes)
+                return try snapshotPage(tables: Schema.replicatedTables, after: nil, head: head, maxBytes: request.maxBytes, caughtUpAt: head)
             }
             var changes: [Change] = []
             var bytes = 0
@@ -220,7 +231,8 @@ public final class Tenant {
         }
     }
 
-    private func snapshotPage(tables: [String], after: SnapshotPosition?, head: Int64, maxBytes: Int) throws -> PullResponse {
+    /// `head`: where the snapshot starts (its cursor once done); `caughtUpAt`: the node's head now.
+    private func snapshotPage(tables: [String], after: SnapshotPosition?, head: Int64, maxBytes: Int, caughtUpAt: Int64) throws -> PullResponse {
         let at = after?.at ?? head
         var changes: [Change] = []
         var bytes = 0
@@ -248,7 +260,7 @@ public final class Tenant {
             return PullResponse(cursor: at, more: true, changes: changes, reset: reset, snapshotAfter: position, snapshotTables: tables)
         }
         // Snapshot done: continue incrementally from where it started.
-        let caughtUp = at == head
+        let caughtUp = at == caughtUpAt
         return PullResponse(cursor: at, more: !caughtUp, changes: changes, reset: reset, snapshotTables: tables,
                             digests: caughtUp ? try RowDigest.storedAll(in: db) : nil)
     }

@@ -183,10 +183,14 @@ public struct PullRequest: Sendable, Equatable {
         let reader = try MessageReader(json, "pull request")
         try reader.checkProtocol()
         replica = try reader.string("replica", maximum: 80)
+        guard IdentifierFactory.isValid(replica, prefix: "rep") else { throw SyncError(.malformed, "pull request: 'replica' is not a replica id") }
         cursor = try reader.integer("cursor")
         let requested = try reader.optionalInteger("max_bytes", 1...Int64(Int32.max)) ?? Int64(SyncProtocol.defaultPageBytes)
         maxBytes = Int(min(max(requested, Int64(SyncProtocol.minimumPageBytes)), Int64(SyncProtocol.maximumPageBytes)))
         var tables: [String] = []
+        if let member = json["snapshot_tables"], member != .null, member.arrayValue == nil {
+            throw SyncError(.malformed, "pull request: 'snapshot_tables' must be an array")
+        }
         for element in json["snapshot_tables"]?.arrayValue ?? [] {
             guard let name = element.stringValue, Schema.replicatedTables.contains(name) else {
                 throw SyncError(.malformed, "pull request: snapshot_tables holds an unknown table")
@@ -400,7 +404,8 @@ public struct PullResponse: Sendable, Equatable {
     }
 
     static func tables(_ value: JSONValue?, _ field: String) throws(SyncError) -> [String] {
-        guard let elements = value?.arrayValue else { return [] }
+        guard let value, value != .null else { return [] }
+        guard let elements = value.arrayValue else { throw SyncError(.malformed, "pull response: '\(field)' must be an array") }
         var names: [String] = []
         for element in elements {
             guard let name = element.stringValue, Schema.replicatedTables.contains(name) else {

@@ -28,6 +28,8 @@ public struct SyncError: Error, Sendable, Equatable, CustomStringConvertible {
         case unauthorized
         /// A push whose first new seq does not follow the last one the node has.
         case seqGap = "seq_gap"
+        /// A resent seq names a different mutation than the one the node has a verdict for.
+        case seqReused = "seq_reused"
         /// The operation or path does not exist.
         case notFound = "not_found"
         /// The node could not finish; try again later.
@@ -53,7 +55,7 @@ public struct SyncError: Error, Sendable, Equatable, CustomStringConvertible {
         case .unsupportedProtocol: return 400
         case .tooLarge: return 413
         case .unauthorized: return 401
-        case .seqGap: return 409
+        case .seqGap, .seqReused: return 409
         case .notFound: return 404
         case .unavailable: return 503
         case .internalError: return 500

@@ -80,6 +80,9 @@ public final class ReplicaSync {
         try db.transaction {
             var refused: [Verdict] = []
             for verdict in verdicts {
+                if let queued = try db.scalar("SELECT mutation FROM queue WHERE push_seq = ?", [verdict.seq])?.string, queued != verdict.mutation {
+                    throw SyncError(.seqReused, "the node's verdict for push #\(verdict.seq) is for \(verdict.mutation), but this replica queued \(queued) there; the replica id is shared with another copy")
+                }
                 switch verdict.status {
                 case .applied, .appliedWithConflict:
                     try db.execute("UPDATE queue SET acked_version = ? WHERE push_seq = ?", [verdict.version, verdict.seq])
@@ -252,6 +255,10 @@ public final class ReplicaSync {
         public var push = PushReport()
         public var pull = PullReport()
         public var runId = ""
+
+        public init(runId: String = "") {
+            self.runId = runId
+        }
     }
 
     public func sync(runId: String) throws -> SyncReport {

@@ -1,0 +1,76 @@
+import Foundation
+import OutpostModel
+import OutpostStore
+import OutpostSync
+
+/// A node served over HTTP on loopback, in this process, with one reseller and a replica attached.
+final class HTTPBench {
+    let root: URL
+    let clock = FixedClock(Timestamp("2026-03-02T09:00:00Z")!)
+    let server: HTTPServer
+    let url: URL
+    let token: String
+
+    init(name: String) throws {
+        root = try scratch(name)
+        let node = try Node.create(at: root.appendingPathComponent("node"), clock: clock)
+        try node.upsertPlans(try Catalog.plans())
+        try node.addReseller(id: "bench", name: "Bench", currency: "EUR")
+        token = try node.issueToken(resellerId: "bench", username: "bench").token
+        let service = NodeHTTPService(node: NodeQueue(node: node), log: { _ in })
+        server = HTTPServer(configuration: .init(address: try ListenAddress.parse("127.0.0.1:0")), responder: service)
+        let bound = try server.start()
+        url = URL(string: "http://127.0.0.1:\(bound.port)/")!
+    }
+
+    deinit {
+        server.stop()
+        _ = server.waitUntilStopped(drainTimeout: 5)
+        try? FileManager.default.removeItem(at: root)
+    }
+
+    func replica(_ name: String) throws -> (Replica, ReplicaSync) {
+        let replica = try Replica.create(root.appendingPathComponent(name), clock: clock)
+        return (replica, ReplicaSync(replica: replica, transport: HTTPTransport(baseURL: url, token: token, timeout: 60)))
+    }
+}
+
+/// Push of N queued mutations over HTTP on loopback.
+struct PushBenchmark {
+    let mutations: Int
+
+    func run() throws -> String {
+        let bench = try HTTPBench(name: "push")
+        let (replica, sync) = try bench.replica("replica")
+        _ = try sync.pull()
+        for index in 0..<mutations {
+            var customer = CreateCustomer(id: replica.ids.make("cus"), name: "Customer \(index)")
+            customer.country = "DE"
+            try replica.submit(customer)
+        }
+        var report = ReplicaSync.PushReport()
+        let elapsed = try seconds { report = try sync.push() }
+        guard report.applied == mutations else { throw BenchmarkFailure("only \(report.applied) of \(mutations) applied") }
+        return String(format: "push-http: %d mutations in %.2f s = %.0f mutations/s; peak memory %.0f MB",
+                      mutations, elapsed, Double(mutations) / elapsed, peakMemoryMB())
+    }
+}
+
+/// A sync with nothing to push or pull, over HTTP on loopback: the median of several.
+struct NoopSyncBenchmark {
+    func run() throws -> String {
+        let bench = try HTTPBench(name: "noop")
+        let (replica, sync) = try bench.replica("replica")
+        for index in 0..<200 { try replica.submit(CreateCustomer(id: replica.ids.make("cus"), name: "Customer \(index)")) }
+        _ = try sync.sync(runId: "run_setup")
+        var times: [Double] = []
+        for run in 0..<21 {
+            var report = ReplicaSync.SyncReport()
+            times.append(try seconds { report = try sync.sync(runId: "run_\(run)") })
+            guard report.push.sent == 0, report.pull.changes <= 1 else { throw BenchmarkFailure("the sync was not a no-op") }
+        }
+        times.sort()
+        return String(format: "noop-sync-http: median %.1f ms, max %.1f ms over %d syncs; peak memory %.0f MB",
+                      times[times.count / 2] * 1000, times.last! * 1000, times.count, peakMemoryMB())
+    }
+}
