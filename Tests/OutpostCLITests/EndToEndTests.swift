@@ -1,7 +1,6 @@
 import Foundation
 import Testing
 import OutpostCLI
-import OutpostModel
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -423,9 +422,8 @@ struct FixtureTests {
     /// A replica made by the real fixture generator.
     static func generated(_ label: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> Sandbox {
         let sandbox = try Sandbox(label)
-        let replica = try Replica.create(URL(fileURLWithPath: sandbox.replica), clock: FixedClock(Timestamp(OutpostProcess.now)!))
-        try FixtureGenerator(seed: 7, customers: 30, asOf: BusinessDate("2026-01-31")!).write(into: replica.db)
-        let outcome = Outcome(status: 0, stdout: "", stderr: "")
+        let outcome = sandbox.bare(["fixtures", "generate", "--seed", "7", "--customers", "30", "--into", sandbox.replica],
+                                   sourceLocation: sourceLocation)
         if outcome.status != 0 { sandbox.remove() }
         try #require(outcome.status == 0, "fixtures generate failed: \(outcome)", sourceLocation: sourceLocation)
         return sandbox

@@ -166,8 +166,7 @@ struct Outcome: CustomStringConvertible {
 /// A fresh, uniquely named directory for one test, with a replica path inside it.
 ///
 /// Tests create it, `defer { sandbox.remove() }`, and run commands against `replica`.
-final class Sandbox: @unchecked Sendable {
-    // @unchecked: used by one test at a time; its state never changes after init.
+final class Sandbox {
     let root: URL
 
     init(_ label: String = "test") throws {

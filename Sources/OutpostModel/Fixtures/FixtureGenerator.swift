@@ -60,10 +60,18 @@ public struct FixtureGenerator: Sendable {
         try db.executeScript("PRAGMA cache_size = -262144")
         defer { try? db.executeScript("PRAGMA cache_size = \(cacheSize)") }
         let counts = try db.transaction(.immediate) { () throws -> [Int] in
-            let context = MutationContext(db: db, now: now, authority: .node, recordsChanges: false)
-            var renderer = FixtureRenderer(world: world, numbering: numbering, sink: DatabaseFixtureSink(context: context))
-            try renderer.run()
-            return renderer.counts
+            // Foreign keys are checked once, at commit, instead of after every insert (which
+            // would make SQLite keep a statement journal for each row). Reset by the commit.
+            try db.executeScript("PRAGMA defer_foreign_keys = ON")
+            var sink = DatabaseFixtureSink(context: MutationContext(db: db, now: now, authority: .node, recordsChanges: false))
+            let counts = try FixturePipeline.run(world: world, numbering: numbering, into: &sink)
+            // Kept per-table digests (sync) no longer match; they are recomputed on next use.
+            if try db.scalar("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'table_digest'") != nil {
+                for table in FixtureTable.allCases {
+                    try db.execute("DELETE FROM table_digest WHERE entity = ?", [table.rawValue])
+                }
+            }
+            return counts
         }
         if db.path != ":memory:", !db.path.isEmpty {
             // Fold the write-ahead log back into the file so it does not stay as large as the data.
@@ -80,7 +88,6 @@ public struct FixtureGenerator: Sendable {
     public func writeNDJSON(to url: URL) throws -> FixtureSummary {
         try validate()
         let world = try makeWorld()
-        let numbering = FixtureNumbering(world: world)
         let partial = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).partial")
         guard FileManager.default.createFile(atPath: partial.path, contents: nil) else {
             throw FixtureError.cannotWrite(url.path)
@@ -88,22 +95,35 @@ public struct FixtureGenerator: Sendable {
         var completed = false
         defer { if !completed { try? FileManager.default.removeItem(at: partial) } }
         let handle = try FileHandle(forWritingTo: partial)
-        let counts: [Int]
+        let summary: FixtureSummary
         do {
             defer { try? handle.close() }
-            var renderer = FixtureRenderer(world: world, numbering: numbering, sink: NDJSONFixtureSink(handle: handle))
-            try renderer.run()
-            try renderer.sink.flush()
-            counts = renderer.counts
+            summary = try write(world: world, to: handle)
         }
         // rename(2) replaces an existing file atomically.
         guard rename(partial.path, url.path) == 0 else { throw FixtureError.cannotWrite(url.path) }
         completed = true
+        return summary
+    }
+
+    /// Streams the same NDJSON to an open file (standard output, a pipe); the handle stays open.
+    @discardableResult
+    public func writeNDJSON(to handle: FileHandle) throws -> FixtureSummary {
+        try validate()
+        return try write(world: try makeWorld(), to: handle)
+    }
+
+    private func write(world: FixtureWorld, to handle: FileHandle) throws -> FixtureSummary {
+        let numbering = FixtureNumbering(world: world)
+        var sink = NDJSONFixtureSink(handle: handle)
+        let counts = try FixturePipeline.run(world: world, numbering: numbering, into: &sink)
+        try sink.flush()
         return FixtureSummary(counts: counts)
     }
 
     private func validate() throws {
         guard customers >= 0 else { throw FixtureError.invalidCustomerCount(customers) }
+        guard (2000...9000).contains(asOf.parts.year) else { throw FixtureError.invalidAsOf(asOf) }
     }
 
     private func makeWorld() throws -> FixtureWorld {
@@ -135,6 +155,8 @@ public struct FixtureSummary: Sendable, Equatable, Codable {
 /// Why the generator could not run.
 public enum FixtureError: Error, Sendable, Equatable, CustomStringConvertible {
     case invalidCustomerCount(Int)
+    /// The data set covers the three years before `asOf`, which must lie in 2000…9000.
+    case invalidAsOf(BusinessDate)
     case databaseNotEmpty(String)
     case cannotWrite(String)
 
@@ -142,6 +164,8 @@ public enum FixtureError: Error, Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .invalidCustomerCount(let count):
             return "the number of customers must be zero or more, got \(count)"
+        case .invalidAsOf(let date):
+            return "the data set's date \(date) must be between 2000-01-01 and 9000-12-31"
         case .databaseNotEmpty(let path):
             return "\(path) already holds customers, orders, invoices or users; generate fixtures into a new replica or an empty database"
         case .cannotWrite(let path):
@@ -155,39 +179,78 @@ public enum FixtureError: Error, Sendable, Equatable, CustomStringConvertible {
 /// Gap-free document numbers in date order, worked out before any row is
 /// written: the simulation runs once to collect every order's, invoice's and
 /// credit note's instant, which are sorted (ties by generation order).
-struct FixtureNumbering {
+struct FixtureNumbering: Sendable {
     /// Per generation index: the number.
     let orders: [Int32]
     let invoices: [Int32]
     let credits: [Int32]
 
+    /// The instants of one range of customers' documents, in generation order.
+    private struct Instants {
+        var orders: [Int64] = []
+        var invoices: [Int64] = []
+        var credits: [Int64] = []
+    }
+
+    /// Per-chunk results written by concurrent workers.
+    private final class Chunks: @unchecked Sendable {
+        // @unchecked: each slot is written once, under `lock`, and read after all workers are done.
+        private var slots: [Instants]
+        private let lock = NSLock()
+
+        init(count: Int) { slots = Array(repeating: Instants(), count: count) }
+
+        func set(_ index: Int, _ value: Instants) {
+            lock.lock()
+            slots[index] = value
+            lock.unlock()
+        }
+
+        var all: [Instants] {
+            lock.lock()
+            defer { lock.unlock() }
+            return slots
+        }
+    }
+
     init(world: FixtureWorld) {
-        var orderKeys: [UInt64] = []
-        var invoiceKeys: [UInt64] = []
-        var creditKeys: [UInt64] = []
-        let origin = world.at(world.firstDay, 0) - 31 * FixtureWorld.day
-        func key(_ instant: Int64, _ index: Int) -> UInt64 {
-            UInt64(max(0, instant - origin)) << 32 | UInt64(index)
-        }
-        for index in 0..<max(0, world.customerCount) {
-            let customer = world.simulateCustomer(index)
-            for subscription in customer.subscriptions {
-                for event in subscription.events {
-                    orderKeys.append(key(event.order.placedAt, orderKeys.count))
-                    if let invoice = event.invoice { invoiceKeys.append(key(invoice.issuedAt, invoiceKeys.count)) }
-                    if let credit = event.credit { creditKeys.append(key(credit.issuedAt, creditKeys.count)) }
+        // Customers are simulated independently, so ranges of them run in parallel;
+        // the results are joined in customer order.
+        let customers = max(0, world.customerCount)
+        let chunkCount = max(1, min(16, customers / 2_000))
+        let chunks = Chunks(count: chunkCount)
+        DispatchQueue.concurrentPerform(iterations: chunkCount) { chunk in
+            var instants = Instants()
+            for index in (chunk * customers / chunkCount)..<((chunk + 1) * customers / chunkCount) {
+                let customer = world.simulateCustomer(index)
+                for subscription in customer.subscriptions {
+                    for event in subscription.events {
+                        instants.orders.append(event.order.placedAt)
+                        if let invoice = event.invoice { instants.invoices.append(invoice.issuedAt) }
+                        if let credit = event.credit { instants.credits.append(credit.issuedAt) }
+                    }
                 }
+                for order in customer.extraOrders { instants.orders.append(order.placedAt) }
             }
-            for order in customer.extraOrders { orderKeys.append(key(order.placedAt, orderKeys.count)) }
+            chunks.set(chunk, instants)
         }
-        func ranks(_ keys: [UInt64]) -> [Int32] {
+        let all = chunks.all
+        let origin = world.at(world.firstDay, 0) - 31 * FixtureWorld.day
+        /// Numbers 1…n by instant; ties keep generation order.
+        func ranks(_ lists: [[Int64]]) -> [Int32] {
+            var keys: [UInt64] = []
+            keys.reserveCapacity(lists.reduce(0) { $0 + $1.count })
+            for list in lists {
+                for instant in list { keys.append(UInt64(max(0, instant - origin)) << 32 | UInt64(keys.count)) }
+            }
+            keys.sort()
             var result = [Int32](repeating: 0, count: keys.count)
-            for (rank, key) in keys.sorted().enumerated() { result[Int(key & 0xFFFF_FFFF)] = Int32(rank + 1) }
+            for (rank, key) in keys.enumerated() { result[Int(key & 0xFFFF_FFFF)] = Int32(rank + 1) }
             return result
         }
-        orders = ranks(orderKeys)
-        invoices = ranks(invoiceKeys)
-        credits = ranks(creditKeys)
+        orders = ranks(all.map(\.orders))
+        invoices = ranks(all.map(\.invoices))
+        credits = ranks(all.map(\.credits))
     }
 }
 
@@ -206,7 +269,6 @@ struct FixtureRenderer<Sink: FixtureSink> {
     let world: FixtureWorld
     let numbering: FixtureNumbering
     var sink: Sink
-    private(set) var counts = Array(repeating: 0, count: FixtureTable.allCases.count)
 
     /// The current customer's ids: a factory pinned to the customer's creation
     /// instant, so its ids sort in generation order, and customers (created in
@@ -219,6 +281,8 @@ struct FixtureRenderer<Sink: FixtureSink> {
     private var domainNames: Set<String> = []
     private let planTLD: [String]
     private let planWildcard: [Bool]
+    /// TLDs for companies whose country has none of its own in the name lists.
+    private let genericTLDs: [String]
     private let currency: String
     private var legalForms: [String: [String]] = [:]
     private var emailTLDs: [String: String?] = [:]
@@ -237,10 +301,11 @@ struct FixtureRenderer<Sink: FixtureSink> {
             return "com"
         }
         planWildcard = world.plans.map { $0.name.lowercased().contains("wildcard") || $0.id.hasSuffix("-wc") }
+        let generic = ["com", "com", "com", "eu", "io"].filter { world.names.emailDomainTLDs.contains($0) }
+        genericTLDs = generic.isEmpty ? world.names.emailDomainTLDs : generic
     }
 
     private mutating func row(_ table: FixtureTable, _ values: [(String, any SQLBindable)], upsert: Bool = false) throws {
-        counts[table.index] += 1
         try sink.emit(table, values, upsert: upsert)
     }
 
@@ -378,7 +443,7 @@ struct FixtureRenderer<Sink: FixtureSink> {
             if companyNames.insert(name).inserted { break }
         }
         let slug = FixtureText.slug(base)
-        let tld = emailTLD(country) ?? random.pick(names.emailDomainTLDs)
+        let tld = emailTLD(country) ?? random.pick(genericTLDs)
         let webDomain = slug + "." + tld
         let contactFirst = random.pick(names.firstNames)
         let contactLast = random.pick(names.lastNames)

@@ -101,7 +101,8 @@ struct SimInvoice {
     var periodEnd: BusinessDate
     /// The total of the credit note against this invoice, if any.
     var credited: Int64 = 0
-    var creditedOn: BusinessDate?
+    /// When the credit note was issued.
+    var creditedAt: Int64?
     var payments: [SimPayment] = []
 
     var total: Int64 { amount + tax }
@@ -156,7 +157,7 @@ struct SimCustomer {
 }
 
 /// Everything the simulation and the rendering share: the catalog, prices, dates, names.
-struct FixtureWorld {
+struct FixtureWorld: Sendable {
     static let day: Int64 = 86_400
     static let hour: Int64 = 3_600
 
@@ -519,7 +520,7 @@ struct FixtureWorld {
                 note = SimCredit(issuedAt: issuedAt, subtotal: credit, tax: tax(credit), from: from, periodEnd: periodEnd,
                                  customerClosed: customer.status == .closed, invoiceEvent: base)
                 events[base].invoice!.credited = note!.total
-                events[base].invoice!.creditedOn = day(issuedAt)
+                events[base].invoice!.creditedAt = issuedAt
             }
             events.append(SimEvent(order: order, invoice: nil, credit: note))
             status = .cancelled
@@ -574,8 +575,9 @@ struct FixtureWorld {
                                   method: Payment.Method) -> [SimPayment] {
         let payable = invoice.total - invoice.credited
         guard payable > 0 else { return [] }
-        let issued = day(invoice.issuedAt)
-        let earliest = max(issued, invoice.creditedOn ?? issued)
+        // Money arrives after the invoice, and after its credit note (which lowered what is owed).
+        let notBefore = max(invoice.issuedAt, invoice.creditedAt ?? invoice.issuedAt) + 300
+        let earliest = day(notBefore)
         enum Outcome { case full, partial, unpaid }
         let outcome: Outcome
         if customer.status == .suspended, invoice.issuedAt > customer.statusAt - 75 * Self.day {
@@ -599,10 +601,11 @@ struct FixtureWorld {
         var payments: [SimPayment] = []
         func add(_ amount: Int64, on day: BusinessDate, status: Payment.Status = .completed) {
             guard amount > 0, day <= asOf else { return }
+            let recordedAt = max(at(day, 9 * 3_600 + random.below(8 * 3_600)), notBefore, payments.last.map { $0.recordedAt + 60 } ?? 0)
+            guard recordedAt <= now else { return }
             var status = status
             if status == .completed, method == .directDebit, day.days(until: asOf) < 3 { status = .pending }
-            payments.append(SimPayment(amount: amount, day: day, recordedAt: at(day, 9 * 3_600 + random.below(8 * 3_600)),
-                                       status: status, method: method))
+            payments.append(SimPayment(amount: amount, day: self.day(recordedAt), recordedAt: recordedAt, status: status, method: method))
         }
         switch outcome {
         case .full:
@@ -619,7 +622,7 @@ struct FixtureWorld {
         case .partial:
             add(max(1, payable * Int64(random.between(20, 80)) / 100), on: first)
         case .unpaid:
-            if method == .card || method == .directDebit, random.chance(250) { add(payable, on: issued.adding(days: 3), status: .failed) }
+            if method == .card || method == .directDebit, random.chance(250) { add(payable, on: earliest.adding(days: 3), status: .failed) }
         }
         return payments
     }
