@@ -1,0 +1,93 @@
+import Foundation
+import Testing
+import OutpostTestSupport
+
+/// The ssh transport end to end through its stdio path: `--ssh-command` points at a
+/// local stand-in for ssh that runs the remote command here, so the real
+/// `outpost node exchange` speaks the framing over real pipes.
+@Suite("ssh transport")
+struct SSHTransportTests {
+    @Test func syncAndVerifyThroughTheStdioPath() throws {
+        let binary = try #require(OutpostBinary.url, "the outpost binary is built")
+        let dir = try TemporaryDirectory("outpost-ssh")
+        let env = ["OUTPOST_NOW": "2026-03-02T09:00:00Z", "OUTPOST_NODE": dir.path("node")]
+        func outpost(_ arguments: [String]) throws -> OutpostBinary.Result {
+            try OutpostBinary.run(arguments, environment: env, in: dir.url)
+        }
+        // ssh HOST outpost node exchange PATH  →  <binary> node exchange PATH, and a log of what ran.
+        let standIn = dir.path("fake-ssh")
+        try """
+        #!/bin/sh
+        echo "$@" >> \(dir.path("ssh.log"))
+        host="$1"; shift
+        [ "$1" = outpost ] || exit 255
+        shift
+        exec \(binary.path) "$@"
+        """.write(toFile: standIn, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: standIn)
+
+        #expect(try outpost(["node", "init", dir.path("node")]).status == 0)
+        #expect(try outpost(["node", "plans", "import", "--builtin"]).status == 0)
+        #expect(try outpost(["node", "reseller", "add", "acme", "--name", "Acme"]).status == 0)
+        try outpost(["node", "token", "issue", "--reseller", "acme", "--user", "anna"]).stdout.write(toFile: dir.path("token"), atomically: true, encoding: .utf8)
+        let location = "ssh://anna@node.example" + dir.path("node")
+        let initialized = try outpost(["init", "--replica", dir.path("r"), "--node", location, "--reseller", "acme", "--token-file", dir.path("token")])
+        #expect(initialized.status == 0, "\(initialized.stderr)")
+        let added = try outpost(["customer", "add", "--replica", dir.path("r"), "--name", "Contoso over ssh"])
+        #expect(added.status == 0)
+        let synced = try outpost(["sync", "--replica", dir.path("r"), "--ssh-command", standIn])
+        #expect(synced.status == 0, "sync over ssh: \(synced.stderr)")
+        #expect(synced.stdout.contains("pushed 1"))
+        let verified = try outpost(["verify", "--replica", dir.path("r"), "--ssh-command", standIn])
+        #expect(verified.status == 0, "verify over ssh: \(verified.stdout) \(verified.stderr)")
+        let log = try String(contentsOfFile: dir.path("ssh.log"), encoding: .utf8)
+        #expect(log.contains("anna@node.example outpost node exchange \(dir.path("node"))"), "ssh got the destination and the remote command: \(log)")
+        #expect(!log.contains("opt_"), "the token never appears on the ssh command line")
+        let customers = try outpost(["customer", "list", "--replica", dir.path("r"), "--json"])
+        #expect(customers.stdout.contains("Contoso over ssh"))
+
+        // A stand-in whose remote side is not a node: a clear configuration error, not a hang.
+        let broken = dir.path("broken-ssh")
+        try "#!/bin/sh\nexit 255\n".write(toFile: broken, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: broken)
+        let unreachable = try outpost(["sync", "--replica", dir.path("r"), "--ssh-command", broken])
+        #expect(unreachable.status == 75, "ssh exiting 255 is 'unavailable, try later': \(unreachable.stderr)")
+    }
+
+    @Test func nodeExchangeAnswersMalformedFramingWithAnError() throws {
+        let binary = try #require(OutpostBinary.url, "the outpost binary is built")
+        let dir = try TemporaryDirectory("outpost-exchange")
+        #expect(try OutpostBinary.run(["node", "init", dir.path("node")], in: dir.url).status == 0)
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = ["node", "exchange", dir.path("node")]
+        let input = Pipe()
+        let output = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        try process.run()
+        // A pull with a bad token, then a header that is not JSON.
+        let body = Array(#"{"protocol":1,"replica":"rep_01JDA4M5X2Q8R7T6Y5W4V3S2P1","cursor":0}"#.utf8)
+        input.fileHandleForWriting.write(Data("{\"op\":\"pull\",\"token\":\"opt_nope\",\"length\":\(body.count)}\n".utf8) + Data(body))
+        input.fileHandleForWriting.write(Data("this is not json\n".utf8))
+        try input.fileHandleForWriting.close()
+        var answer = Array(output.fileHandleForReading.readDataToEndOfFile())
+        process.waitUntilExit()
+        // Read the framing: a header line with `length`, then exactly that many bytes.
+        var frames: [(header: String, body: String)] = []
+        while let newline = answer.firstIndex(of: 0x0A) {
+            let header = String(decoding: answer[..<newline], as: UTF8.self)
+            answer.removeFirst(newline + 1)
+            let fields = (try? JSONSerialization.jsonObject(with: Data(header.utf8))) as? [String: Any]
+            let length = fields?["length"] as? Int ?? 0
+            frames.append((header, String(decoding: answer.prefix(length), as: UTF8.self)))
+            answer.removeFirst(min(length, answer.count))
+        }
+        #expect(frames.count == 2, "two framed answers")
+        #expect(frames.first?.header.contains("\"status\":401") == true)
+        #expect(frames.first?.body.contains("\"unauthorized\"") == true)
+        #expect(frames.last?.header.contains("\"status\":400") == true)
+        #expect(frames.last?.body.contains("\"malformed\"") == true)
+        #expect(process.terminationStatus == 0)
+    }
+}
