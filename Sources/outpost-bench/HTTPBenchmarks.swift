@@ -74,3 +74,29 @@ struct NoopSyncBenchmark {
                       times[times.count / 2] * 1000, times.last! * 1000, times.count, peakMemoryMB())
     }
 }
+
+/// The same push through the local transport: the node's own cost, without HTTP.
+struct LocalPushBenchmark {
+    let mutations: Int
+
+    func run() throws -> String {
+        let root = try scratch("push-local")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let clock = FixedClock(Timestamp("2026-03-02T09:00:00Z")!)
+        let node = try Node.create(at: root.appendingPathComponent("node"), clock: clock)
+        try node.upsertPlans(try Catalog.plans())
+        try node.addReseller(id: "bench", name: "Bench", currency: "EUR")
+        let token = try node.issueToken(resellerId: "bench", username: "bench").token
+        let replica = try Replica.create(root.appendingPathComponent("replica"), clock: clock)
+        let sync = ReplicaSync(replica: replica, transport: LocalTransport(directory: root.appendingPathComponent("node"), token: token, clock: clock))
+        _ = try sync.pull()
+        for index in 0..<mutations {
+            try replica.submit(CreateCustomer(id: replica.ids.make("cus"), name: "Customer \(index)"))
+        }
+        var report = ReplicaSync.PushReport()
+        let elapsed = try seconds { report = try sync.push() }
+        guard report.applied == mutations else { throw BenchmarkFailure("only \(report.applied) applied") }
+        return String(format: "push-local: %d mutations in %.2f s = %.0f mutations/s (no HTTP); peak memory %.0f MB",
+                      mutations, elapsed, Double(mutations) / elapsed, peakMemoryMB())
+    }
+}

@@ -11,16 +11,19 @@ public struct JSONValueDecoder {
 
 /// `camelCase` → `camel_case`, as `JSONEncoder.KeyEncodingStrategy.convertToSnakeCase` does for our keys.
 func snakeCase(_ key: String) -> String {
-    var out = ""
-    for character in key {
-        if character.isUppercase {
-            if !out.isEmpty { out.append("_") }
-            out.append(contentsOf: character.lowercased())
+    // Property names are ASCII; work on bytes (this runs for every argument of every pushed mutation).
+    guard key.utf8.contains(where: { $0 >= 65 && $0 <= 90 }) else { return key }
+    var bytes: [UInt8] = []
+    bytes.reserveCapacity(key.utf8.count + 4)
+    for byte in key.utf8 {
+        if byte >= 65 && byte <= 90 {
+            if !bytes.isEmpty { bytes.append(95) }
+            bytes.append(byte + 32)
         } else {
-            out.append(character)
+            bytes.append(byte)
         }
     }
-    return out
+    return String(decoding: bytes, as: UTF8.self)
 }
 
 private struct ValueDecoder: Decoder {

@@ -33,7 +33,7 @@ public final class MutationContext {
 
     /// The current row with this id, if any.
     public func fetch(_ table: String, id: String) throws -> Row? {
-        try db.row("SELECT * FROM \(SQLIdentifier.checked(table)) WHERE id = ?", [id])
+        try db.row(SQLText.select(table), [id])
     }
 
     /// Refuses an id that is already taken: ids come from the replica, so a
@@ -46,9 +46,7 @@ public final class MutationContext {
 
     /// Inserts a row and records it.
     public func insert(_ table: String, _ values: [(String, any SQLBindable)]) throws {
-        let columns = values.map { SQLIdentifier.checked($0.0) }
-        let sql = "INSERT INTO \(SQLIdentifier.checked(table)) (\(columns.joined(separator: ", "))) VALUES (\(Array(repeating: "?", count: columns.count).joined(separator: ", ")))"
-        try db.execute(sql, values.map(\.1))
+        try db.execute(SQLText.insert(table, columns: values.map(\.0)), values.map(\.1))
         guard recordsChanges else { return }
         guard let id = values.first(where: { $0.0 == "id" })?.1.sqlValue.string, let after = try fetch(table, id: id) else {
             preconditionFailure("inserted \(table) row has no text id")
@@ -103,6 +101,38 @@ public final class MutationContext {
             let all = ["id"] + columns
             let sql = "INSERT INTO \(name) (\(all.map(SQLIdentifier.checked).joined(separator: ", "))) VALUES (\(Array(repeating: "?", count: all.count).joined(separator: ", ")))"
             try db.execute(sql, [SQLValue.text(id)] + columns.map { image[$0]! })
+        }
+    }
+}
+
+/// Statement texts, built once per table and column list (writers run these for every row).
+enum SQLText {
+    private static let cache = SQLTextCache()
+
+    static func insert(_ table: String, columns: [String]) -> String {
+        cache.text(for: table + "\u{1}" + columns.joined(separator: ",")) {
+            let names = columns.map(SQLIdentifier.checked)
+            return "INSERT INTO \(SQLIdentifier.checked(table)) (\(names.joined(separator: ", "))) VALUES (\(Array(repeating: "?", count: names.count).joined(separator: ", ")))"
+        }
+    }
+
+    static func select(_ table: String) -> String {
+        cache.text(for: table) { "SELECT * FROM \(SQLIdentifier.checked(table)) WHERE id = ?" }
+    }
+}
+
+/// A lock-guarded dictionary of statement texts.
+final class SQLTextCache: @unchecked Sendable {
+    // @unchecked: `texts` is only touched under `lock`.
+    private var texts: [String: String] = [:]
+    private let lock = Mutex()
+
+    func text(for key: String, make: () -> String) -> String {
+        lock.withLock {
+            if let known = texts[key] { return known }
+            let text = make()
+            texts[key] = text
+            return text
         }
     }
 }

@@ -48,7 +48,7 @@ public final class ReplicaSync {
         var report = PushReport()
         let replicaId = try replica.replicaId()
         while true {
-            let batch = try db.transaction { () -> [QueuedMutation] in
+            let batch = try db.transaction { () -> [PushedMutation] in
                 // Push seqs are given once, durably, before anything is sent: a resend carries the same seq.
                 var next = (try db.scalar("SELECT coalesce(max(push_seq), 0) FROM queue")?.int64 ?? 0)
                 next = max(next, Int64(try meta("last_push_seq") ?? "0") ?? 0)
@@ -57,17 +57,22 @@ public final class ReplicaSync {
                     try db.execute("UPDATE queue SET push_seq = ? WHERE seq = ?", [next, try row.int64("seq")])
                 }
                 try setMeta("last_push_seq", String(next))
-                return try db.rows("SELECT * FROM queue WHERE acked_version IS NULL ORDER BY push_seq LIMIT ?", [pushBatch])
-                    .map(QueuedMutation.init(row:))
+                // Only what travels: the undo record stays home.
+                return try db.rows("""
+                    SELECT push_seq, mutation, mutation_version, args, created_at FROM queue
+                    WHERE acked_version IS NULL ORDER BY push_seq LIMIT ?
+                    """, [pushBatch]).map { row in
+                    PushedMutation(seq: try row.int64("push_seq"), name: try row.string("mutation"), version: try row.int("mutation_version"),
+                                   args: try JSONValue(parsing: try row.string("args")),
+                                   createdAt: Timestamp(try row.string("created_at")) ?? replica.clock.now())
+                }
             }
             guard !batch.isEmpty else { break }
-            let request = PushRequest(replica: replicaId, mutations: try batch.map { entry in
-                PushedMutation(seq: entry.pushSeq ?? 0, name: entry.mutation, version: entry.mutationVersion,
-                               args: try JSONValue(parsing: entry.args), createdAt: entry.createdAt)
-            })
+            let request = PushRequest(replica: replicaId, mutations: batch)
             let body = request.json
-            report.bytes += body.serialized.utf8.count
+            let received = transport.bytesReceived
             let response = try PushResponse(json: try transport.exchange(.push, body))
+            report.bytes += transport.bytesReceived - received
             report.sent += batch.count
             try record(response.verdicts, into: &report)
             if batch.count < pushBatch { break }
