@@ -100,17 +100,52 @@ public enum JSONParser {
         return value
     }
 
-    struct Cursor {
-        let bytes: [UInt8]
-        var index = 0
+    /// A position in JSON text, for readers that stream a known shape instead of building a tree.
+    public struct Cursor {
+        public let bytes: [UInt8]
+        public var index = 0
 
-        init(bytes: [UInt8]) {
+        public init(bytes: [UInt8]) {
             self.bytes = bytes
         }
 
-        func fail(_ reason: String) -> JSONParseError { JSONParseError(offset: index, reason: reason) }
+        public func fail(_ reason: String) -> JSONParseError { JSONParseError(offset: index, reason: reason) }
 
-        mutating func skipWhitespace() {
+        /// The next byte after whitespace, without consuming it; `nil` at the end.
+        public mutating func peek() -> UInt8? {
+            skipWhitespace()
+            return index < bytes.count ? bytes[index] : nil
+        }
+
+        /// Consumes `byte` (after whitespace) or fails.
+        public mutating func expect(_ byte: UInt8) throws(JSONParseError) {
+            skipWhitespace()
+            guard index < bytes.count, bytes[index] == byte else { throw fail("expected '\(Character(Unicode.Scalar(byte)))'") }
+            index += 1
+        }
+
+        /// Consumes `byte` when it is next (after whitespace).
+        public mutating func consume(_ byte: UInt8) -> Bool {
+            skipWhitespace()
+            guard index < bytes.count, bytes[index] == byte else { return false }
+            index += 1
+            return true
+        }
+
+        /// Reads a string (after whitespace).
+        public mutating func readString() throws(JSONParseError) -> String {
+            skipWhitespace()
+            guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw fail("expected a string") }
+            return try string()
+        }
+
+        /// Reads any value (after whitespace).
+        public mutating func readValue() throws(JSONParseError) -> JSONValue {
+            skipWhitespace()
+            return try value(depth: 1)
+        }
+
+        public mutating func skipWhitespace() {
             while index < bytes.count, bytes[index] == 0x20 || bytes[index] == 0x0A || bytes[index] == 0x0D || bytes[index] == 0x09 {
                 index += 1
             }

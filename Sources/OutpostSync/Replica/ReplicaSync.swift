@@ -125,8 +125,7 @@ public final class ReplicaSync {
         var request = PullRequest(replica: replicaId, cursor: try cursor(), maxBytes: pageBytes)
         var snapshotted: Set<String> = []
         while true {
-            let body = try transport.exchange(.pull, request.json)
-            let response = try PullResponse(json: body)
+            let response = try reader.read(try transport.exchangeBytes(.pull, request.json))
             report.pages += 1
             report.bytes = transport.bytesReceived
             report.changes += response.changes.count
@@ -169,7 +168,7 @@ public final class ReplicaSync {
     }
 
     /// Applies one page, its cursor and the drop of acknowledged mutations, in one transaction.
-    func apply(_ page: PullResponse) throws {
+    func apply(_ page: PullPage) throws {
         // Pages arrive in log order, which compaction can make child-before-parent;
         // the node is authoritative, so foreign keys are not enforced while applying.
         try db.executeScript("PRAGMA foreign_keys = OFF")
@@ -198,7 +197,7 @@ public final class ReplicaSync {
     /// How rows of one table are read and written: columns in sorted order and the statements, made once.
     struct TablePlan {
         let columns: [String]
-        let columnSet: Set<String>
+        let index: [String: Int]
         let select: String
         let upsert: String
         let delete: String
@@ -213,7 +212,7 @@ public final class ReplicaSync {
         let list = columns.joined(separator: ", ")
         let updates = columns.filter { $0 != "id" }.map { "\($0) = excluded.\($0)" }.joined(separator: ", ")
         let plan = TablePlan(
-            columns: columns, columnSet: Set(columns),
+            columns: columns, index: Dictionary(uniqueKeysWithValues: columns.enumerated().map { ($1, $0) }),
             select: "SELECT \(list) FROM \(name) WHERE id = ?",
             upsert: "INSERT INTO \(name) (\(list)) VALUES (\(Array(repeating: "?", count: columns.count).joined(separator: ", "))) ON CONFLICT (id) DO UPDATE SET \(updates)",
             delete: "DELETE FROM \(name) WHERE id = ?")
@@ -221,31 +220,30 @@ public final class ReplicaSync {
         return plan
     }
 
-    func apply(_ change: Change, deltas: inout [String: (rows: Int64, sum: Int64)]) throws {
+    /// Reads pages with the replica's own column order.
+    var reader: PullPageReader {
+        PullPageReader { table in
+            let plan = try self.plan(for: table)
+            return (plan.columns, plan.index)
+        }
+    }
+
+    func apply(_ change: PullPage.RowChange, deltas: inout [String: (rows: Int64, sum: Int64)]) throws {
         let plan = try plan(for: change.table)
         var delta = deltas[change.table] ?? (0, 0)
-        if let before = try db.row(plan.select, [change.id]) {
+        let select = try db.cachedStatement(plan.select)
+        try select.bind([.text(change.id)])
+        if try select.step() {
+            let before = (0..<Int32(plan.columns.count)).map { select.value(at: $0) }
             delta.rows -= 1
-            delta.sum = delta.sum &- RowDigest.hash(columns: plan.columns, values: before.values)
+            delta.sum = delta.sum &- RowDigest.hash(columns: plan.columns, values: before)
         }
+        select.reset()
         switch change.operation {
         case .delete:
             try db.execute(plan.delete, [change.id])
         case .upsert:
-            guard let image = change.row else { return }
-            guard image.count == plan.columns.count else {
-                let unknown = Set(image.keys).subtracting(plan.columnSet).sorted()
-                throw SyncError(.malformed, "a \(change.table) row from the node has columns \(unknown.isEmpty ? "missing" : unknown.joined(separator: ", ")) this replica does not know; upgrade outpost")
-            }
-            var values: [SQLValue] = []
-            values.reserveCapacity(plan.columns.count)
-            for column in plan.columns {
-                guard let json = image[column] else {
-                    throw SyncError(.malformed, "a \(change.table) row from the node lacks column \(column)")
-                }
-                guard let value = SQLValue(json: json) else { throw SyncError(.malformed, "\(change.table).\(column) holds a nested value") }
-                values.append(value)
-            }
+            guard let values = change.values else { return }
             try db.cachedStatement(plan.upsert).execute(values)
             delta.rows += 1
             delta.sum = delta.sum &+ RowDigest.hash(columns: plan.columns, values: values)

@@ -29,6 +29,16 @@ public final class HTTPTransport: SyncTransport, @unchecked Sendable {
     }
 
     public func exchange(_ operation: NodeExchange.Operation, _ body: JSONValue) throws -> JSONValue {
+        let (status, bytes) = try send(operation, body)
+        return try ResponseReader.read(status: status, body: bytes)
+    }
+
+    public func exchangeBytes(_ operation: NodeExchange.Operation, _ body: JSONValue) throws -> [UInt8] {
+        let (status, bytes) = try send(operation, body)
+        return try ResponseReader.bytes(status: status, body: bytes)
+    }
+
+    private func send(_ operation: NodeExchange.Operation, _ body: JSONValue) throws -> (Int, [UInt8]) {
         var request = URLRequest(url: baseURL.appendingPathComponent("v1").appendingPathComponent(operation.rawValue))
         request.httpMethod = "POST"
         request.httpBody = Data(body.serialized.utf8)
@@ -48,7 +58,7 @@ public final class HTTPTransport: SyncTransport, @unchecked Sendable {
         }
         guard let http = response as? HTTPURLResponse else { throw TransportError(.unavailable, "no HTTP answer from \(baseURL.absoluteString)") }
         bytesReceived += data?.count ?? 0
-        return try ResponseReader.read(status: http.statusCode, body: Array(data ?? Data()))
+        return (http.statusCode, Array(data ?? Data()))
     }
 
     /// Hands the completion handler's values to the waiting thread.

@@ -119,6 +119,16 @@ public final class SSHTransport: SyncTransport {
     }
 
     public func exchange(_ operation: NodeExchange.Operation, _ body: JSONValue) throws -> JSONValue {
+        let (status, bytes) = try send(operation, body)
+        return try ResponseReader.read(status: status, body: bytes)
+    }
+
+    public func exchangeBytes(_ operation: NodeExchange.Operation, _ body: JSONValue) throws -> [UInt8] {
+        let (status, bytes) = try send(operation, body)
+        return try ResponseReader.bytes(status: status, body: bytes)
+    }
+
+    private func send(_ operation: NodeExchange.Operation, _ body: JSONValue) throws -> (Int, [UInt8]) {
         try start()
         guard let input, let output else { throw TransportError(.unavailable, "ssh is not running") }
         let bytes = Array(body.serialized.utf8)
@@ -139,6 +149,6 @@ public final class SSHTransport: SyncTransport {
         let response = StdioFraming.read(output, count: Int(length))
         guard response.count == Int(length) else { throw TransportError(.unavailable, "the ssh connection closed mid-answer") }
         bytesReceived += response.count
-        return try ResponseReader.read(status: Int(status), body: response)
+        return (Int(status), response)
     }
 }

@@ -5,12 +5,18 @@ import OutpostModel
 public protocol SyncTransport {
     /// Sends one request; returns the node's JSON answer, or throws `SyncError` (the node said no) or `TransportError`.
     func exchange(_ operation: NodeExchange.Operation, _ body: JSONValue) throws -> JSONValue
+    /// Sends one request; returns the node's successful answer as bytes, for readers that stream it.
+    func exchangeBytes(_ operation: NodeExchange.Operation, _ body: JSONValue) throws -> [UInt8]
     /// Response bytes received so far (for the run record and the benchmark).
     var bytesReceived: Int { get }
 }
 
 extension SyncTransport {
     public var bytesReceived: Int { 0 }
+
+    public func exchangeBytes(_ operation: NodeExchange.Operation, _ body: JSONValue) throws -> [UInt8] {
+        Array(try exchange(operation, body).serialized.utf8)
+    }
 }
 
 /// The node could not be reached or did not answer properly.
@@ -37,6 +43,15 @@ public struct TransportError: Error, Sendable, CustomStringConvertible {
 
 /// Reads a response body: a JSON message, or the node's error.
 enum ResponseReader {
+    /// A successful answer's bytes, unparsed; errors are read and thrown.
+    static func bytes(status: Int, body: [UInt8]) throws -> [UInt8] {
+        guard (200..<300).contains(status) else {
+            _ = try read(status: status, body: body)
+            throw TransportError(.protocolViolation, "the node answered status \(status)")
+        }
+        return body
+    }
+
     static func read(status: Int, body: [UInt8]) throws -> JSONValue {
         let json: JSONValue
         do {
@@ -69,6 +84,16 @@ public final class LocalTransport: SyncTransport {
     }
 
     public func exchange(_ operation: NodeExchange.Operation, _ body: JSONValue) throws -> JSONValue {
+        let outcome = try handle(operation, body)
+        return try ResponseReader.read(status: outcome.status, body: outcome.body)
+    }
+
+    public func exchangeBytes(_ operation: NodeExchange.Operation, _ body: JSONValue) throws -> [UInt8] {
+        let outcome = try handle(operation, body)
+        return try ResponseReader.bytes(status: outcome.status, body: outcome.body)
+    }
+
+    private func handle(_ operation: NodeExchange.Operation, _ body: JSONValue) throws -> NodeExchange.Outcome {
         // Opened once per transport: one sync run, one connection to each database.
         if node == nil {
             do {
@@ -79,6 +104,6 @@ public final class LocalTransport: SyncTransport {
         }
         let outcome = NodeExchange(node: node!).handle(operation: operation.rawValue, body: Array(body.serialized.utf8), token: token, source: "local")
         bytesReceived += outcome.body.count
-        return try ResponseReader.read(status: outcome.status, body: outcome.body)
+        return outcome
     }
 }
