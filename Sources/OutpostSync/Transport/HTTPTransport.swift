@@ -5,11 +5,14 @@ import FoundationNetworking
 import OutpostModel
 
 /// `http://` and `https://`: POSTs each message to `<base>/v1/<operation>` with the bearer token.
+///
+/// Plain `http://` goes through `PlainHTTPClient` (see why there); `https://` through URLSession.
 public final class HTTPTransport: SyncTransport, @unchecked Sendable {
     // @unchecked: the session is thread-safe; the other properties are immutable.
     public let baseURL: URL
     let token: String?
     let session: URLSession
+    private let plain: PlainHTTPClient?
     /// A run id sent as `X-Outpost-Run`, which the node logs with the request.
     public var runId: String?
     public private(set) var bytesReceived = 0
@@ -22,6 +25,11 @@ public final class HTTPTransport: SyncTransport, @unchecked Sendable {
         configuration.timeoutIntervalForResource = timeout
         configuration.httpMaximumConnectionsPerHost = 1
         self.session = URLSession(configuration: configuration)
+        if baseURL.scheme?.lowercased() == "http", let host = baseURL.host {
+            plain = PlainHTTPClient(host: host, port: baseURL.port ?? 80, timeout: timeout)
+        } else {
+            plain = nil
+        }
     }
 
     deinit {
@@ -39,6 +47,15 @@ public final class HTTPTransport: SyncTransport, @unchecked Sendable {
     }
 
     private func send(_ operation: NodeExchange.Operation, _ body: JSONValue) throws -> (Int, [UInt8]) {
+        if let plain {
+            var headers: [(String, String)] = []
+            if let token { headers.append(("Authorization", "Bearer \(token)")) }
+            if let runId { headers.append(("X-Outpost-Run", runId)) }
+            let path = baseURL.appendingPathComponent("v1").appendingPathComponent(operation.rawValue).path
+            let (status, bytes) = try plain.post(path: path, headers: headers, body: Array(body.serialized.utf8))
+            bytesReceived += bytes.count
+            return (status, bytes)
+        }
         var request = URLRequest(url: baseURL.appendingPathComponent("v1").appendingPathComponent(operation.rawValue))
         request.httpMethod = "POST"
         request.httpBody = Data(body.serialized.utf8)

@@ -1,0 +1,151 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import OutpostModel
+
+/// A minimal HTTP/1.1 client for `http://` nodes: one kept-alive connection,
+/// `Content-Length` bodies, every wait bounded by the timeout.
+///
+/// Why not URLSession for plain HTTP: on Linux, Foundation's URLSession spins
+/// (a zero-timeout poll loop) while it waits for an answer, taking a whole
+/// core from the node on the same 2-core machine. `https://` still goes
+/// through URLSession, which brings TLS.
+final class PlainHTTPClient {
+    let host: String
+    let port: Int
+    let timeout: Double
+    private var socket: Socket?
+
+    init(host: String, port: Int, timeout: Double) {
+        self.host = host
+        self.port = port
+        self.timeout = timeout
+    }
+
+    deinit {
+        if let socket { close(socket.descriptor) }
+    }
+
+    /// POSTs `body` to `path`; returns the status and the body of the answer.
+    func post(path: String, headers: [(String, String)], body: [UInt8]) throws -> (Int, [UInt8]) {
+        var head = "POST \(path) HTTP/1.1\r\nHost: \(host):\(port)\r\nContent-Type: application/json\r\nContent-Length: \(body.count)\r\n"
+        for (name, value) in headers { head += "\(name): \(value)\r\n" }
+        head += "\r\n"
+        let request = Array(head.utf8) + body
+        // A kept-alive connection the node closed meanwhile fails before any answer byte:
+        // send again once on a new connection (pushes are idempotent by seq, pulls by cursor).
+        for attempt in 0..<2 {
+            let fresh = socket == nil
+            let connection = try connected()
+            let deadline = Deadline.after(seconds: timeout)
+            guard connection.write(request, deadline: deadline) else {
+                drop()
+                if !fresh, attempt == 0 { continue }
+                throw TransportError(.unavailable, "cannot send to the node at \(host):\(port)")
+            }
+            switch try readResponse(connection, deadline: deadline) {
+            case .answer(let status, let bytes, let keepAlive):
+                if !keepAlive { drop() }
+                return (status, bytes)
+            case .closedBeforeAnswer:
+                drop()
+                if !fresh, attempt == 0 { continue }
+                throw TransportError(.unavailable, "the node at \(host):\(port) closed the connection without answering")
+            }
+        }
+        throw TransportError(.unavailable, "the node at \(host):\(port) did not answer")
+    }
+
+    private enum Outcome {
+        case answer(Int, [UInt8], keepAlive: Bool)
+        case closedBeforeAnswer
+    }
+
+    private func readResponse(_ connection: Socket, deadline: Deadline) throws -> Outcome {
+        var buffer: [UInt8] = []
+        var headEnd: Int?
+        while headEnd == nil {
+            switch connection.read(into: &buffer, deadline: deadline) {
+            case .bytes: headEnd = Self.endOfHead(buffer)
+            case .closed where buffer.isEmpty: return .closedBeforeAnswer
+            case .closed: throw TransportError(.unavailable, "the node closed the connection mid-answer")
+            case .timedOut, .woken: drop(); throw TransportError(.unavailable, "no answer from the node at \(host):\(port) within \(Int(timeout)) s")
+            }
+            if buffer.count > 64 * 1024, headEnd == nil { drop(); throw TransportError(.protocolViolation, "the node's answer head is too long") }
+        }
+        let head = String(decoding: buffer[..<headEnd!], as: UTF8.self)
+        let lines = head.components(separatedBy: "\r\n")
+        let statusParts = lines.first?.split(separator: " ") ?? []
+        guard statusParts.count >= 2, statusParts[0].hasPrefix("HTTP/1."), let status = Int(statusParts[1]) else {
+            drop()
+            throw TransportError(.protocolViolation, "the node's answer is not HTTP/1.1")
+        }
+        var length: Int?
+        var keepAlive = statusParts[0] == "HTTP/1.1"
+        for line in lines.dropFirst() {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            let name = line[..<colon].lowercased()
+            let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            if name == "content-length" { length = Int(value) }
+            if name == "connection" { keepAlive = value.lowercased() != "close" }
+        }
+        guard let length, length >= 0, length <= SyncProtocol.maximumPageBytes * 4 else {
+            drop()
+            throw TransportError(.protocolViolation, "the node's answer has no usable Content-Length")
+        }
+        var body = Array(buffer[(headEnd! + 4)...])
+        while body.count < length {
+            switch connection.read(into: &body, deadline: deadline) {
+            case .bytes: continue
+            case .closed: drop(); throw TransportError(.unavailable, "the node closed the connection mid-answer")
+            case .timedOut, .woken: drop(); throw TransportError(.unavailable, "the node's answer stalled")
+            }
+        }
+        return .answer(status, Array(body.prefix(length)), keepAlive: keepAlive)
+    }
+
+    static func endOfHead(_ bytes: [UInt8]) -> Int? {
+        guard bytes.count >= 4 else { return nil }
+        for index in 0...(bytes.count - 4) where bytes[index] == 13 && bytes[index + 1] == 10 && bytes[index + 2] == 13 && bytes[index + 3] == 10 {
+            return index
+        }
+        return nil
+    }
+
+    private func drop() {
+        if let socket { close(socket.descriptor) }
+        socket = nil
+    }
+
+    private func connected() throws -> Socket {
+        if let socket { return socket }
+        var hints = addrinfo()
+        hints.ai_family = AF_UNSPEC
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        var results: UnsafeMutablePointer<addrinfo>?
+        guard getaddrinfo(host, String(port), &hints, &results) == 0, let first = results else {
+            throw TransportError(.unavailable, "cannot resolve the node's host \(host)")
+        }
+        defer { freeaddrinfo(results) }
+        var lastError = "no address"
+        var entry: UnsafeMutablePointer<addrinfo>? = first
+        while let info = entry {
+            let descriptor = Glibc.socket(info.pointee.ai_family, info.pointee.ai_socktype, info.pointee.ai_protocol)
+            if descriptor >= 0 {
+                var one: Int32 = 1
+                setsockopt(descriptor, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+                if Glibc.connect(descriptor, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0 {
+                    _ = fcntl(descriptor, F_SETFL, fcntl(descriptor, F_GETFL) | O_NONBLOCK)
+                    let socket = Socket(descriptor: descriptor)
+                    self.socket = socket
+                    return socket
+                }
+                lastError = String(cString: strerror(errno))
+                close(descriptor)
+            }
+            entry = info.pointee.ai_next
+        }
+        throw TransportError(.unavailable, "cannot connect to the node at \(host):\(port): \(lastError)")
+    }
+}
