@@ -4,9 +4,13 @@ import OutpostStore
 /// The node's change log for one reseller: every accepted row change, with
 /// a monotonically increasing version that is also written into the row.
 enum ChangeLog {
-    /// The highest version written so far (0 when empty).
+    /// The highest version written so far (0 when empty). Never goes back: compaction
+    /// may drop the newest entry (a delete), so the horizon it left counts too.
     static func head(in db: Database) throws -> Int64 {
-        try db.scalar("SELECT coalesce(max(version), 0) FROM change_log")?.int64 ?? 0
+        try db.scalar("""
+            SELECT max(coalesce((SELECT max(version) FROM change_log), 0),
+                       coalesce((SELECT CAST(value AS INTEGER) FROM replica_meta WHERE key = 'horizon'), 0))
+            """)?.int64 ?? 0
     }
 
     /// Appends a mutation's (or a back-office fact's) changes: one entry per
