@@ -62,8 +62,11 @@ struct OfflineScenarioTests {
         try outpost(["sync"], replica: "r2", expect: 1)
         for rep in ["r1", "r2", "r3", "r1", "r2", "r3"] { _ = try outpost(["sync"], replica: rep) }
 
-        // Every replica equals the node.
-        for rep in ["r1", "r2", "r3"] { try outpost(["verify"], replica: rep) }
+        // Every replica equals the node, and each has its dashboards rendered by sync.
+        for rep in ["r1", "r2", "r3"] {
+            try outpost(["verify"], replica: rep)
+            #expect(FileManager.default.fileExists(atPath: dir.path("\(rep)/site/index.html")), "\(rep)'s sync rendered the site")
+        }
 
         // The refusal is listed, with its reason, on the replica that made it.
         let rejected = try #require(try json(["queue", "rejected"], replica: "r3") as? [[String: Any]])

@@ -16,6 +16,7 @@ enum SetupCommands {
             .init("node", value: "LOCATION", "the central node: a directory, http(s)://host:port/ or ssh://[user@]host/path"),
             .init("reseller", value: "ID", "the reseller this replica belongs to on the node (with --node)"),
             .init("token-file", value: "FILE", "a file holding the node's bearer token for this user (with --node)"),
+            .init("site", value: "DIR", "where outpost sync renders the dashboards (default: site/ in the replica)"),
         ],
         discussion: """
         On a terminal, init asks for what the flags did not say; in scripts it never prompts.
@@ -62,6 +63,9 @@ enum SetupCommands {
             let directory = try session.replicaDirectory(invocation)
             let replica = try Replica.create(directory, clock: session.clock)
             do {
+                if let site = invocation.value("site") {
+                    try replica.db.execute("INSERT INTO replica_meta (key, value) VALUES ('site', ?)", [URL(fileURLWithPath: site).path])
+                }
                 if attached {
                     try replica.db.execute("INSERT INTO replica_meta (key, value) VALUES ('node', ?), ('reseller_id', ?)",
                                            [invocation.required("node"), invocation.required("reseller")])

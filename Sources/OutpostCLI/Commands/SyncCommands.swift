@@ -1,6 +1,7 @@
 import Foundation
 import OutpostModel
 import OutpostStore
+import OutpostSite
 import OutpostSync
 
 /// `push`, `pull`, `sync`, `conflicts`, `queue rejected`, `verify`: the replica's side of sync.
@@ -87,14 +88,35 @@ enum SyncCommands {
             } catch { throw failure(error) }
         })
 
+    /// Where a replica's dashboards go: `site` in its config, else `site/` in the replica directory.
+    static func siteOutput(_ replica: Replica) throws -> URL {
+        if let configured = try replica.db.scalar("SELECT value FROM replica_meta WHERE key = 'site'")?.string {
+            return URL(fileURLWithPath: configured)
+        }
+        return SiteCommands.defaultOutput(replica: replica.directory)
+    }
+
     static let sync = CommandSpec(
-        ["sync"], "push, then pull: the replica and the node agree afterwards",
-        options: transportOptions, printsJSON: true,
+        ["sync"], "push, then pull: the replica and the node agree afterwards; then the dashboards are rendered",
+        options: transportOptions + [.init("no-site", "do not render the dashboards after the sync")],
+        discussion: "After a sync that changed something (or when the site does not exist yet) the dashboard site is rebuilt, incrementally, in site/ inside the replica (or where init --site said).",
+        printsJSON: true,
         run: { invocation, session in
             let sync = try connect(invocation, session)
             let runId = sync.replica.ids.make("run")
             do {
                 let report = try sync.sync(runId: runId)
+                // Render after a sync that changed something; a failed render is reported without losing the sync.
+                let output = try siteOutput(sync.replica)
+                let changed = report.push.sent > 0 || report.pull.changes > 0
+                if !invocation.flag("no-site"), changed || !FileManager.default.fileExists(atPath: output.appendingPathComponent("index.html").path) {
+                    do {
+                        let site = try SiteBuilder(db: sync.replica.db, output: output, clock: session.clock).build()
+                        if !invocation.json { session.print("Dashboards: \(site.written.count) file(s) written in \(output.path)") }
+                    } catch {
+                        session.printError("Warning: the sync succeeded, but the dashboards were not rendered: \(error)")
+                    }
+                }
                 if invocation.json {
                     struct Out: Encodable { let run: String; let pushed: Int; let refused: Int; let conflicts: Int; let pulled: Int; let cursor: Int64 }
                     try JSONOutput.print(Out(run: runId, pushed: report.push.sent, refused: report.push.refused, conflicts: report.push.conflicts,

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A piece of an HTML (polyglot XHTML5) document: elements, text, and nothing else.
 ///
 /// Text and attribute values are always escaped when rendered; there is no
@@ -9,6 +11,8 @@ public struct Node: Sendable {
         case element(name: String, attributes: [Attribute], children: [Node])
         case text(String)
         case trusted(String)
+        /// Markup this module rendered from nodes earlier (a page's chrome, reused).
+        case rendered(String)
         case fragment([Node])
     }
 
@@ -32,6 +36,11 @@ public struct Node: Sendable {
     /// Markup written by us, not data: a compile-time constant only.
     public static func trusted(_ markup: StaticString) -> Node { Node(kind: .trusted(markup.description)) }
 
+    /// The same markup, rendered once now and reused wherever the node is
+    /// placed again (the navigation every page at one depth shares). Only a
+    /// node can be pre-rendered, so the escaping guarantee is unchanged.
+    static func prerendered(_ node: Node) -> Node { Node(kind: .rendered(node.render())) }
+
     /// The document text.
     public func render() -> String {
         var out = ""
@@ -44,7 +53,7 @@ public struct Node: Sendable {
         switch kind {
         case .text(let value):
             Escape.text(value, into: &out)
-        case .trusted(let markup):
+        case .trusted(let markup), .rendered(let markup):
             out += markup
         case .fragment(let nodes):
             for node in nodes { node.render(into: &out) }
@@ -101,17 +110,33 @@ public struct Attribute: Sendable {
 /// Escaping for HTML text and attribute values: `& < > " '` always, including `&` of what looks like an entity.
 public enum Escape {
     public static func text(_ value: String, into out: inout String) {
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default:
+        // Every character that needs escaping (or dropping) is ASCII, so the
+        // UTF-8 bytes can be scanned and clean runs copied whole: most text
+        // has nothing to escape and is appended in one piece.
+        var value = value
+        value.withUTF8 { bytes in
+            var runStart = 0
+            for index in 0..<bytes.count {
+                let byte = bytes[index]
+                let replacement: String?
+                switch byte {
+                case UInt8(ascii: "&"): replacement = "&amp;"
+                case UInt8(ascii: "<"): replacement = "&lt;"
+                case UInt8(ascii: ">"): replacement = "&gt;"
+                case UInt8(ascii: "\""): replacement = "&quot;"
+                case UInt8(ascii: "'"): replacement = "&#39;"
                 // XML 1.0 forbids most C0 controls; drop them rather than emit an unparsable page.
-                if scalar.value < 0x20, scalar != "\n", scalar != "\t", scalar != "\r" { continue }
-                out.unicodeScalars.append(scalar)
+                case 0..<0x20 where byte != 0x0a && byte != 0x09 && byte != 0x0d: replacement = ""
+                default: continue
+                }
+                if runStart < index { out += String(decoding: UnsafeBufferPointer(rebasing: bytes[runStart..<index]), as: UTF8.self) }
+                out += replacement!
+                runStart = index + 1
+            }
+            if runStart == 0 {
+                out += String(decoding: bytes, as: UTF8.self)
+            } else if runStart < bytes.count {
+                out += String(decoding: UnsafeBufferPointer(rebasing: bytes[runStart...]), as: UTF8.self)
             }
         }
     }
@@ -127,5 +152,3 @@ public enum Escape {
         return out
     }
 }
-
-import Foundation

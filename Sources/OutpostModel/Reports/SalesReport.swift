@@ -1,0 +1,88 @@
+import OutpostStore
+
+/// Sales: orders by month and order type — how many, and for how much.
+///
+/// An order counts in the month of its `placed_at` (UTC) when it was not
+/// refused: statuses `queued` (placed on this replica, not yet synced),
+/// `submitted`, `provisioning` and `completed` count; `failed` and
+/// `rejected` do not. The amount is the order total (sale price excluding
+/// tax, signed: a cancellation's credit is negative; a seat change is the
+/// seat difference at the full period price, before proration).
+public struct SalesReport: Sendable, Equatable {
+    /// One month and order type.
+    public struct Row: Sendable, Equatable {
+        public let month: ReportMonth
+        public let type: Order.OrderType
+        public let count: Int
+        /// Sum of order totals, minor units.
+        public let amount: Int64
+    }
+
+    /// All order types of one month, or one order type over the whole period.
+    public struct Total: Sendable, Equatable {
+        public let count: Int
+        public let amount: Int64
+    }
+
+    public let asOf: BusinessDate
+    public let currency: Currency
+    /// The months covered, oldest first.
+    public let periods: [ReportMonth]
+    /// Every month × every order type (`Order.OrderType.allCases` order), zero-filled.
+    public let rows: [Row]
+
+    /// Months in `periods` order with their totals over all order types.
+    public var months: [(month: ReportMonth, total: Total)] {
+        periods.map { month in
+            let rows = rows.filter { $0.month == month }
+            return (month, Total(count: rows.reduce(0) { $0 + $1.count }, amount: rows.reduce(0) { $0 + $1.amount }))
+        }
+    }
+
+    /// Totals per order type over the whole period.
+    public var totals: [(type: Order.OrderType, total: Total)] {
+        Order.OrderType.allCases.map { type in
+            let rows = rows.filter { $0.type == type }
+            return (type, Total(count: rows.reduce(0) { $0 + $1.count }, amount: rows.reduce(0) { $0 + $1.amount }))
+        }
+    }
+
+    /// The row of one month and type.
+    public func row(_ month: ReportMonth, _ type: Order.OrderType) -> Row? {
+        rows.first { $0.month == month && $0.type == type }
+    }
+
+    /// Orders of the `months` calendar months ending with `asOf`'s month (through `asOf`).
+    public static func compute(in db: Database, asOf: BusinessDate, months: Int = 12) throws -> SalesReport {
+        let period = ReportPeriod(asOf: asOf, months: months)
+        var found: [ReportMonth: [Order.OrderType: (Int, Int64)]] = [:]
+        // `+status`: nearly every order qualifies, so scan rather than walk `orders_by_status`.
+        try db.forEachRow("""
+            SELECT substr(placed_at, 1, 7) AS month, type, count(*) AS orders, sum(total) AS amount
+            FROM orders
+            WHERE +status IN ('queued', 'submitted', 'provisioning', 'completed') AND placed_at >= ?1 AND placed_at < ?2
+            GROUP BY 1, 2
+            """, [period.fromText, period.endText]) { row in
+            guard let month = ReportMonth(try row.string("month")), let type = Order.OrderType(rawValue: try row.string("type")) else { return }
+            found[month, default: [:]][type] = (Int(try ReportSQL.integer(row, "orders")), try ReportSQL.integer(row, "amount"))
+        }
+        let rows = period.months.flatMap { month in
+            Order.OrderType.allCases.map { type in
+                let (count, amount) = found[month]?[type] ?? (0, 0)
+                return Row(month: month, type: type, count: count, amount: amount)
+            }
+        }
+        return SalesReport(asOf: asOf, currency: try ReportSQL.currency(in: db), periods: period.months, rows: rows)
+    }
+
+    /// An amount of this report as `Money`.
+    public func money(_ minorUnits: Int64) -> Money { Money(minorUnits: minorUnits, currency: currency) }
+
+    /// `Month, Order type, Orders, Amount (EUR)`.
+    public var csvHeader: [String] { ["Month", "Order type", "Orders", "Amount (\(currency.code))"] }
+
+    /// One line per month and order type, as `rows`.
+    public var csvRows: [[String]] {
+        rows.map { [$0.month.description, $0.type.rawValue, String($0.count), Money.decimalString($0.amount, digits: currency.minorDigits)] }
+    }
+}

@@ -1,0 +1,121 @@
+import OutpostModel
+import OutpostStore
+
+/// A page described as blocks: where it goes, what it is called, what it shows.
+struct PageModel {
+    let path: String
+    let title: String
+    let section: Section
+    var blocks: [Block]
+}
+
+/// What every page generator works with during one build.
+final class BuildContext {
+    let db: Database
+    let output: SiteOutput
+    let format: SiteFormat
+    let chrome: Chrome
+    /// The business date the site is "as of": overdue and expiring are worked out against it.
+    let today: BusinessDate
+    let search: SearchIndexWriter
+    /// What every page's fingerprint starts with: the chrome and the formatting rules.
+    private let salt: ContentHash
+    private(set) var pages = 0
+    /// Banner and navigation, rendered once per (depth, section).
+    private var frames: [String: Node] = [:]
+
+    init(db: Database, output: SiteOutput, settings: ResellerSettings, today: BusinessDate) {
+        self.db = db
+        self.output = output
+        format = SiteFormat(currency: settings.currencyValue)
+        chrome = Chrome(companyName: settings.companyName)
+        self.today = today
+        search = SearchIndexWriter(output: output)
+        var salt = ContentHash()
+        salt.add(Chrome.version)
+        salt.add(settings.companyName)
+        salt.add(settings.currency)
+        // A page showing every kind of block and cell, rendered by this build:
+        // when a new Outpost renders markup differently, every fingerprint
+        // changes with it and the whole site is rewritten once.
+        salt.add(BuildContext.probe(format: format, chrome: chrome))
+        self.salt = salt
+    }
+
+    static func probe(format: SiteFormat, chrome: Chrome) -> String {
+        let cells: [Cell] = [.text("t"), .link("a.html", "a"), .money(-1), .money(0), .number(1), .date("2026-01-01"), .date(nil),
+                             .timestamp("2026-01-01T00:00:00Z"), .status("overdue"), .percent(2500), .blank]
+        let blocks: [Block] = [
+            .heading("h", id: "h"), .paragraph("p", tone: "warning"), .facts([("f", .text("v"))], caption: "c"),
+            .table(columns: cells.map { Column("c", numeric: $0.isNumeric) }, rows: [cells], caption: "c", id: "t", empty: "e", csv: "x.csv"),
+            .table(columns: [Column("c")], rows: [], empty: "e"),
+            .links([("a.html", "a", true)], label: "l"), .figures([("l", .money(1), "n")]),
+            .section(title: "s", id: "s", [.paragraph("p")]),
+        ]
+        let body = [H.h1("probe")] + blocks.map { $0.render(format, root: "../") }
+        return chrome.render(Page("probe/probe.html", "probe", .home, body))
+    }
+
+    /// Writes a page if what it shows changed since the last build.
+    func emit(_ page: PageModel) throws {
+        var hash = salt
+        hash.add(page.path)
+        hash.add(page.title)
+        hash.add(page.section.rawValue)
+        hash.add(page.blocks.count)
+        for block in page.blocks { block.fingerprint(into: &hash) }
+        pages += 1
+        try output.page(page.path, inputs: hash) {
+            let root = Page.root(of: page.path)
+            var body: [Node] = [H.h1(page.title)]
+            body += page.blocks.map { $0.render(format, root: root) }
+            let key = root + "|" + page.section.rawValue
+            let frame = frames[key] ?? Node.prerendered(chrome.frame(root: root, section: page.section))
+            frames[key] = frame
+            return chrome.render(Page(page.path, page.title, page.section, body), frame: frame)
+        }
+    }
+
+    /// Runs `body` for every row of a query, streaming from the SQLite cursor.
+    func forEachRow(_ sql: String, _ arguments: [any SQLBindable] = [], _ body: (Row) throws -> Void) throws {
+        try db.forEachRow(sql, arguments, body)
+    }
+}
+
+/// A query read in step with another ordered by the same key: the rows
+/// belonging to each key of the outer stream, without holding the table.
+///
+/// Both sides must be ordered by the key with SQLite's BINARY collation;
+/// ids are ASCII, so comparing UTF-8 bytes agrees with it.
+final class KeyedCursor {
+    private let statement: Statement
+    private let key: String
+    private var current: Row?
+
+    init(_ db: Database, _ sql: String, key: String, _ arguments: [any SQLBindable] = []) throws {
+        // A fresh statement: several cursors and the outer loop run at once.
+        statement = try db.cachedStatement(sql)
+        self.key = key
+        try statement.bind(arguments.map(\.sqlValue))
+        current = try statement.step() ? statement.currentRow() : nil
+    }
+
+    deinit {
+        statement.reset()
+    }
+
+    /// The rows whose key equals `value`; rows with smaller keys (orphans) are skipped.
+    func rows(for value: String) throws -> [Row] {
+        var result: [Row] = []
+        while let row = current {
+            let rowKey = row[key].string ?? ""
+            if rowKey == value {
+                result.append(row)
+            } else if !rowKey.utf8.lexicographicallyPrecedes(value.utf8) {
+                break
+            }
+            current = try statement.step() ? statement.currentRow() : nil
+        }
+        return result
+    }
+}

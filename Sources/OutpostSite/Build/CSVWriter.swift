@@ -1,0 +1,124 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Streams an RFC 4180 CSV file: CRLF line ends, fields quoted when they
+/// hold a comma, quote, CR or LF, quotes doubled. Rows go to a temporary file
+/// through a buffer, so a CSV of every row of a 100,000-customer list never
+/// sits in memory; `SiteOutput.adopt` then renames it into place if it changed.
+final class CSVWriter {
+    let path: String
+    let temporary: URL
+    private var fd: Int32
+    private var buffer: [UInt8] = []
+    private(set) var hash = ContentHash()
+    private var length: Int64 = 0
+    private(set) var rows = 0
+
+    init(path: String, output: SiteOutput, header: [String]) throws {
+        self.path = path
+        temporary = try output.temporaryURL(for: path)
+        fd = open(temporary.path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        guard fd >= 0 else { throw SiteBuildError.cannotWrite(path, errno: errno) }
+        buffer.reserveCapacity(1 << 16)
+        try write(header)
+        rows = 0
+    }
+
+    /// A plain line writer to `temporary` (the manifest), not a CSV.
+    init(rawPath: String, temporary: URL) throws {
+        path = rawPath
+        self.temporary = temporary
+        fd = open(temporary.path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        guard fd >= 0 else { throw SiteBuildError.cannotWrite(rawPath, errno: errno) }
+        buffer.reserveCapacity(1 << 16)
+    }
+
+    deinit {
+        if fd >= 0 { systemClose(fd) }
+    }
+
+    /// Appends a line ending in LF (for the manifest); flushed when the buffer is full.
+    func writeLine(_ text: String) {
+        buffer.append(contentsOf: text.utf8)
+        buffer.append(10)
+        if buffer.count >= 1 << 16 { try? flush() }
+    }
+
+    /// Flushes and closes the file.
+    func close() throws {
+        try flush()
+        if fd >= 0 { systemClose(fd) }
+        fd = -1
+    }
+
+    /// Appends one record.
+    func write(_ fields: [String]) throws {
+        for (index, field) in fields.enumerated() {
+            if index > 0 { buffer.append(UInt8(ascii: ",")) }
+            CSVWriter.append(field, to: &buffer)
+        }
+        buffer.append(13)
+        buffer.append(10)
+        rows += 1
+        if buffer.count >= 1 << 16 { try flush() }
+    }
+
+    /// One field, quoted when RFC 4180 says it must be.
+    static func append(_ field: String, to out: inout [UInt8]) {
+        let needsQuotes = field.utf8.contains { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == 10 || $0 == 13 }
+        guard needsQuotes else {
+            out.append(contentsOf: field.utf8)
+            return
+        }
+        out.append(UInt8(ascii: "\""))
+        for byte in field.utf8 {
+            if byte == UInt8(ascii: "\"") { out.append(byte) }
+            out.append(byte)
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+
+    /// A whole CSV document as text (for small files built in memory).
+    static func document(_ records: [[String]]) -> String {
+        var out: [UInt8] = []
+        for record in records {
+            for (index, field) in record.enumerated() {
+                if index > 0 { out.append(UInt8(ascii: ",")) }
+                append(field, to: &out)
+            }
+            out.append(13)
+            out.append(10)
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    private func flush() throws {
+        try buffer.withUnsafeBytes { bytes in
+            hash.add(bytes: bytes)
+            var offset = 0
+            while offset < bytes.count {
+                let n = systemWrite(fd, bytes.baseAddress! + offset, bytes.count - offset)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw SiteBuildError.cannotWrite(path, errno: errno)
+                }
+                offset += n
+            }
+        }
+        length += Int64(buffer.count)
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    /// Flushes and hands the file to the output, recording what it was made from.
+    func finish(into output: SiteOutput, inputs: ContentHash? = nil) throws {
+        try close()
+        var final = ContentHash()
+        final.add(length)
+        final.add(hash)
+        try output.adopt(path, temporary: temporary, output: final, inputs: inputs)
+    }
+}

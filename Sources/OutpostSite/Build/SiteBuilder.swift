@@ -1,0 +1,67 @@
+import Foundation
+import OutpostModel
+import OutpostStore
+import OutpostSync
+
+/// Renders the reseller's read-only dashboard site from a replica database.
+///
+/// Pages stream from SQLite cursors inside one read transaction, so the
+/// site is a consistent snapshot and memory does not grow with the data.
+/// Incremental by default: a page whose content fingerprint matches the last
+/// build's is neither rendered nor written (see `SiteOutput`).
+public struct SiteBuilder {
+    public let db: Database
+    public let output: URL
+    public let theme: Theme
+    /// The business date overdue and expiring are worked out against;
+    /// `nil` takes the date of the last successful sync, else the clock's.
+    public let asOf: BusinessDate?
+    public let clock: any Clock
+
+    public init(db: Database, output: URL, theme: Theme = .embedded, clock: any Clock, asOf: BusinessDate? = nil) {
+        self.db = db
+        self.output = output
+        self.theme = theme
+        self.clock = clock
+        self.asOf = asOf
+    }
+
+    /// Builds the site; `full` ignores the last build's manifest and checks every file.
+    @discardableResult
+    public func build(full: Bool = false) throws -> SiteBuildReport {
+        let site = try SiteOutput(directory: output, full: full)
+        return try db.transaction(.deferred) {
+            let status = try SyncStatus.load(from: db)
+            let today = asOf ?? status.lastSuccessfulRun.map { ($0.finishedAt ?? $0.startedAt).date } ?? clock.now().date
+            let settings = try ResellerSettings.load(from: db)
+            let context = BuildContext(db: db, output: site, settings: settings, today: today)
+            for file in theme.files { try site.file("assets/" + file.name, bytes: file.bytes) }
+            try SyncPages.build(in: context, status: status)
+            try HomePage.build(in: context, status: status)
+            try ListPages.build(in: context)
+            try CustomerPages.build(in: context)
+            try InvoicePages.build(in: context, settings: settings)
+            try CatalogPages.plans(in: context)
+            try CatalogPages.users(in: context)
+            try CatalogPages.settings(in: context, settings: settings)
+            try ReportPages.build(in: context)
+            try context.search.finish()
+            let removed = try site.finish()
+            return SiteBuildReport(asOf: today, pages: context.pages, written: site.written, removed: removed, unchanged: site.unchanged)
+        }
+    }
+}
+
+/// What a build did.
+public struct SiteBuildReport: Sendable, Equatable, Codable {
+    /// The business date the site is as of.
+    public let asOf: BusinessDate
+    /// HTML pages the site has (written or not).
+    public let pages: Int
+    /// Files written, from the site root, in the order they were written.
+    public let written: [String]
+    /// Files of the previous build that no longer belong, removed last.
+    public let removed: [String]
+    /// Files left as they were.
+    public let unchanged: Int
+}

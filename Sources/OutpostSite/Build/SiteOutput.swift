@@ -1,0 +1,308 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The output directory of a site build: decides which files to rewrite,
+/// writes them atomically, and removes files that no longer belong.
+///
+/// A manifest (`.outpost-manifest` in the directory) records for every file
+/// the fingerprint of its inputs and of its bytes. A page whose inputs are
+/// unchanged is not even rendered; a file whose bytes are unchanged is not
+/// written, so mirrors and rsync copy only real changes. Every write goes to a
+/// temporary name in the same directory and is renamed over the old file
+/// (rename(2) is atomic), and stale files are removed only after every new
+/// file is in place, so a file server never serves a half-written site.
+final class SiteOutput {
+    /// What the last build recorded about one file.
+    struct Entry {
+        var inputs: ContentHash?
+        var output: ContentHash
+        /// Produced again by this build (what is left unseen is stale).
+        var seen = false
+    }
+
+    static let manifestName = ".outpost-manifest"
+
+    deinit {
+        // Closing the descriptor releases the lock.
+        systemClose(lock)
+    }
+    static let manifestHeader = "outpost-site-manifest 2"
+
+    let directory: URL
+    let full: Bool
+    /// The last build's manifest, keyed by a fingerprint of the path: 100,000
+    /// customers make close to a million files, and 16-byte keys keep this
+    /// table small. Paths of stale files are read back from the old manifest.
+    private var previous: [ContentHash: Entry]
+    /// The new manifest, streamed to a temporary file in production order.
+    private let manifest: CSVWriter
+    private var createdDirectories: Set<String> = []
+    private(set) var written: [String] = []
+    private(set) var unchanged = 0
+    /// Held for the whole build: two builds into one directory would trip over each other's temporary files.
+    private let lock: Int32
+
+    init(directory: URL, full: Bool) throws {
+        self.directory = directory.standardizedFileURL
+        self.full = full
+        do {
+            try FileManager.default.createDirectory(at: self.directory, withIntermediateDirectories: true)
+        } catch {
+            throw SiteBuildError.cannotWrite(self.directory.path, errno: EACCES)
+        }
+        lock = open(self.directory.appendingPathComponent(SiteOutput.manifestName + ".lock").path, O_WRONLY | O_CREAT, 0o644)
+        guard lock >= 0 else { throw SiteBuildError.cannotWrite(SiteOutput.manifestName + ".lock", errno: errno) }
+        guard flock(lock, LOCK_EX | LOCK_NB) == 0 else {
+            systemClose(lock)
+            throw SiteBuildError.busy(self.directory.path)
+        }
+        previous = [:]
+        manifest = try CSVWriter(rawPath: SiteOutput.manifestName, temporary: self.directory.appendingPathComponent(SiteOutput.manifestName + ".tmp-outpost"))
+        manifest.writeLine(SiteOutput.manifestHeader)
+        if !full {
+            let manifestURL = self.directory.appendingPathComponent(SiteOutput.manifestName)
+            // About 90 bytes a line: reserving up front avoids rehashing a million entries as the table grows.
+            let size = (try? FileManager.default.attributesOfItem(atPath: manifestURL.path)[.size] as? Int) ?? 0
+            previous.reserveCapacity(size / 90 + 16)
+            SiteOutput.readManifest(manifestURL) { path, entry in
+                previous[SiteOutput.key(path)] = entry
+            }
+        }
+    }
+
+    static func key(_ path: String) -> ContentHash {
+        var hash = ContentHash()
+        hash.add(path)
+        return hash
+    }
+
+    /// The last build's entry for `path`, marked as produced again.
+    private func claim(_ path: String) -> Entry? {
+        let key = SiteOutput.key(path)
+        guard var entry = previous[key] else { return nil }
+        entry.seen = true
+        previous[key] = entry
+        return entry
+    }
+
+    private func record(_ path: String, inputs: ContentHash?, output: ContentHash) {
+        manifest.writeLine(path + "\t" + (inputs?.description ?? "-") + "\t" + output.description)
+    }
+
+    /// A page made from `inputs`: rendered only when its inputs changed since the last build.
+    func page(_ path: String, inputs: ContentHash, render: () throws -> String) throws {
+        let old = claim(path)
+        if let old, old.inputs == inputs {
+            record(path, inputs: inputs, output: old.output)
+            unchanged += 1
+            return
+        }
+        var text = try render()
+        try text.withUTF8 { try store(path, bytes: UnsafeRawBufferPointer($0), inputs: inputs, old: old) }
+    }
+
+    /// A file given by its bytes: written when they differ from the last build's.
+    func file(_ path: String, bytes: [UInt8]) throws {
+        let old = claim(path)
+        try bytes.withUnsafeBytes { try store(path, bytes: $0, inputs: nil, old: old) }
+    }
+
+    /// A file given as text.
+    func file(_ path: String, text: String) throws {
+        let old = claim(path)
+        var text = text
+        try text.withUTF8 { try store(path, bytes: UnsafeRawBufferPointer($0), inputs: nil, old: old) }
+    }
+
+    /// The fingerprint of what `path` was made from at the last build, if it was recorded.
+    func previousInputs(_ path: String) -> ContentHash? {
+        previous[SiteOutput.key(path)]?.inputs
+    }
+
+    /// Keeps `path` as the last build wrote it: its inputs have not changed.
+    func keep(_ path: String, inputs: ContentHash) {
+        guard let old = claim(path) else { return }
+        record(path, inputs: inputs, output: old.output)
+        unchanged += 1
+    }
+
+    /// A file already written to `temporary` (a streamed CSV): renamed into place when its bytes changed, else dropped.
+    func adopt(_ path: String, temporary: URL, output: ContentHash, inputs: ContentHash? = nil) throws {
+        let same: Bool
+        if let old = claim(path) {
+            same = old.output == output
+        } else {
+            same = FileManager.default.contentsEqual(atPath: temporary.path, andPath: url(path).path)
+        }
+        record(path, inputs: inputs, output: output)
+        if same {
+            try? FileManager.default.removeItem(at: temporary)
+            unchanged += 1
+            return
+        }
+        try ensureParent(of: path)
+        guard rename(temporary.path, url(path).path) == 0 else { throw SiteBuildError.cannotWrite(path, errno: errno) }
+        written.append(path)
+    }
+
+    /// A temporary file beside where `path` will go, for streamed output.
+    func temporaryURL(for path: String) throws -> URL {
+        try ensureParent(of: path)
+        return url(path + ".tmp-outpost")
+    }
+
+    private func store(_ path: String, bytes: UnsafeRawBufferPointer, inputs: ContentHash?, old: Entry?) throws {
+        var hash = ContentHash()
+        hash.add(Int64(bytes.count))
+        hash.add(bytes: bytes)
+        record(path, inputs: inputs, output: hash)
+        if let old, old.output == hash {
+            unchanged += 1
+            return
+        }
+        // Not in the manifest (a full build, a lost manifest): the file on disk may already be right.
+        if old == nil, existingFileEquals(path, bytes) {
+            unchanged += 1
+            return
+        }
+        try ensureParent(of: path)
+        let target = url(path).path
+        let temporary = target + ".tmp-outpost"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        guard fd >= 0 else { throw SiteBuildError.cannotWrite(path, errno: errno) }
+        var offset = 0
+        while offset < bytes.count {
+            let n = systemWrite(fd, bytes.baseAddress! + offset, bytes.count - offset)
+            if n < 0 {
+                if errno == EINTR { continue }
+                let code = errno
+                close(fd)
+                unlink(temporary)
+                throw SiteBuildError.cannotWrite(path, errno: code)
+            }
+            offset += n
+        }
+        close(fd)
+        guard rename(temporary, target) == 0 else {
+            let code = errno
+            unlink(temporary)
+            throw SiteBuildError.cannotWrite(path, errno: code)
+        }
+        written.append(path)
+    }
+
+    private func existingFileEquals(_ path: String, _ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard let data = FileManager.default.contents(atPath: url(path).path), data.count == bytes.count else { return false }
+        return data.withUnsafeBytes { existing in
+            existing.count == 0 || memcmp(existing.baseAddress!, bytes.baseAddress!, bytes.count) == 0
+        }
+    }
+
+    /// Removes the files of the last build that this one did not produce, then records the manifest.
+    func finish() throws -> [String] {
+        var removed: [String] = []
+        if previous.values.contains(where: { !$0.seen }) {
+            SiteOutput.readManifest(directory.appendingPathComponent(SiteOutput.manifestName)) { path, _ in
+                guard previous[SiteOutput.key(path)]?.seen == false else { return }
+                if unlink(url(path).path) == 0 || errno == ENOENT { removed.append(path) }
+            }
+        }
+        removed.sort()
+        // Directories emptied by the removals go too (deepest first).
+        var parents = Set(removed.compactMap { path -> String? in
+            guard let slash = path.lastIndex(of: "/") else { return nil }
+            return String(path[..<slash])
+        })
+        while !parents.isEmpty {
+            let deepest = parents.max { $0.split(separator: "/").count < $1.split(separator: "/").count }!
+            parents.remove(deepest)
+            if rmdir(url(deepest).path) == 0, let slash = deepest.lastIndex(of: "/") { parents.insert(String(deepest[..<slash])) }
+        }
+        previous = [:]
+        // The manifest is not part of the published site, but is written the same careful way.
+        try manifest.close()
+        guard rename(manifest.temporary.path, directory.appendingPathComponent(SiteOutput.manifestName).path) == 0 else {
+            throw SiteBuildError.cannotWrite(SiteOutput.manifestName, errno: errno)
+        }
+        return removed
+    }
+
+    func url(_ path: String) -> URL { directory.appendingPathComponent(path) }
+
+    private func ensureParent(of path: String) throws {
+        guard let slash = path.lastIndex(of: "/") else { return }
+        let parent = String(path[..<slash])
+        guard !createdDirectories.contains(parent) else { return }
+        try FileManager.default.createDirectory(at: url(parent), withIntermediateDirectories: true)
+        createdDirectories.insert(parent)
+    }
+
+    /// Streams a manifest's entries; an unknown or missing manifest has none (everything is rebuilt).
+    static func readManifest(_ url: URL, _ body: (String, Entry) -> Void) {
+        guard let handle = try? FileHandle(forReadingFrom: url) else { return }
+        defer { try? handle.close() }
+        var pending: [UInt8] = []
+        var first = true
+        var valid = true
+        func line(_ bytes: ArraySlice<UInt8>) {
+            let text = String(decoding: bytes, as: UTF8.self)
+            if first {
+                first = false
+                valid = text == manifestHeader
+                return
+            }
+            guard valid else { return }
+            let parts = text.split(separator: "\t", omittingEmptySubsequences: false)
+            guard parts.count == 3, let output = ContentHash(hex: parts[2]) else { return }
+            body(String(parts[0]), Entry(inputs: ContentHash(hex: parts[1]), output: output))
+        }
+        while valid, let chunk = try? handle.read(upToCount: 1 << 20), !chunk.isEmpty {
+            pending.append(contentsOf: chunk)
+            var start = pending.startIndex
+            while let newline = pending[start...].firstIndex(of: 10) {
+                line(pending[start..<newline])
+                start = newline + 1
+            }
+            pending.removeSubrange(..<start)
+        }
+        if valid, !pending.isEmpty { line(pending[...]) }
+    }
+}
+
+/// Why a site build failed.
+public enum SiteBuildError: Error, Sendable, CustomStringConvertible {
+    case cannotWrite(String, errno: Int32)
+    case theme(String)
+    /// Another build is writing into the same directory.
+    case busy(String)
+
+    public var description: String {
+        switch self {
+        case .busy(let path): return "another site build is writing to \(path); try again when it has finished"
+        case let .cannotWrite(path, code): return "cannot write \(path): \(String(cString: strerror(code)))"
+        case .theme(let message): return message
+        }
+    }
+}
+
+/// write(2), named so the call compiles on Linux and macOS alike.
+func systemWrite(_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -> Int {
+    #if canImport(Glibc)
+    return Glibc.write(fd, buffer, count)
+    #else
+    return Darwin.write(fd, buffer, count)
+    #endif
+}
+
+/// close(2), named so the call compiles on Linux and macOS alike (and beside methods called `close`).
+func systemClose(_ fd: Int32) {
+    #if canImport(Glibc)
+    _ = Glibc.close(fd)
+    #else
+    _ = Darwin.close(fd)
+    #endif
+}

@@ -1,0 +1,84 @@
+/// One table cell: how it shows on the page and what it holds in the CSV.
+enum Cell: Sendable {
+    /// Nothing, on purpose (the empty columns of a totals row).
+    static let blank = Cell.custom(.empty, "")
+
+    case text(String)
+    /// A link to a site path (relative to the site root) with its label.
+    case link(String, String)
+    case money(Int64)
+    case number(Int64)
+    /// A `YYYY-MM-DD` date, or none.
+    case date(String?)
+    /// A UTC timestamp.
+    case timestamp(String?)
+    /// A status word shown as a badge (`overdue`, `failed`…).
+    case status(String)
+    /// Basis points.
+    case percent(Int?)
+    /// Anything else: a node for the page and the CSV text.
+    case custom(Node, String)
+
+    /// What the CSV holds for it.
+    func csv(_ format: SiteFormat) -> String {
+        switch self {
+        case .text(let v): return v
+        case .link(_, let label): return label
+        case .money(let v): return format.csvMoney(v)
+        case .number(let v): return String(v)
+        case .date(let v): return v ?? ""
+        case .timestamp(let v): return v ?? ""
+        case .status(let v): return v
+        case .percent(let v): return v.map(SiteFormat.percent) ?? ""
+        case .custom(_, let text): return text
+        }
+    }
+
+    /// Whether it is right-aligned and sorted as a number.
+    var isNumeric: Bool {
+        switch self {
+        case .money, .number, .percent: return true
+        default: return false
+        }
+    }
+
+    /// The `<td>` for a page whose way to the site root is `root`.
+    func td(_ format: SiteFormat, root: String) -> Node {
+        switch self {
+        case .text(let v): return H.td(v.isEmpty ? "—" : v)
+        case .link(let href, let label): return H.td(H.link(root + href, label.isEmpty ? "(no name)" : label))
+        case .money(let v): return H.td(format.money(v), [Attribute("class", "num"), Attribute("data-sort", String(v))])
+        case .number(let v): return H.td(String(v), [Attribute("class", "num")])
+        case .date(let v): return H.td(H.el("time", v.map { [Attribute("datetime", $0)] } ?? [], .text(SiteFormat.date(v))))
+        case .timestamp(let v): return H.td(SiteFormat.timestamp(v), [Attribute("data-sort", v ?? "")])
+        case .status(let v): return H.td(Cell.badge(v))
+        case .percent(let v): return H.td(SiteFormat.percent(v), [Attribute("class", "num"), Attribute("data-sort", v.map(String.init) ?? "")])
+        case .custom(let node, _): return H.td(node)
+        }
+    }
+
+    /// A status word as a badge, coloured by what it means.
+    static func badge(_ status: String) -> Node {
+        H.span(SiteFormat.words(status), [Attribute("class", "badge " + tone(status))])
+    }
+
+    static func tone(_ status: String) -> String {
+        switch status {
+        case "active", "completed", "paid", "issued", "success", "ok", "applied": return "good"
+        case "failed", "rejected", "overdue", "failure", "revoked", "suspended", "refunded": return "bad"
+        case "queued", "submitted", "provisioning", "pending", "unpaid", "partially_paid", "attention", "running", "expiring": return "warn"
+        default: return "muted"
+        }
+    }
+}
+
+/// A table column.
+struct Column: Sendable {
+    let title: String
+    let numeric: Bool
+
+    init(_ title: String, numeric: Bool = false) {
+        self.title = title
+        self.numeric = numeric
+    }
+}

@@ -1,0 +1,168 @@
+import OutpostModel
+import OutpostStore
+
+/// One page per customer: profile, balance, users, subscriptions, orders,
+/// invoices, payments, credit notes, domains, certificates and licenses.
+///
+/// Customers stream in id order and each linked table is read by a cursor
+/// ordered by customer id alongside (a merge join), so building 100,000
+/// customer pages holds one customer's rows at a time.
+enum CustomerPages {
+    static func build(in context: BuildContext) throws {
+        let db = context.db
+        let users = try KeyedCursor(db, "SELECT * FROM customer_user ORDER BY customer_id, username, id", key: "customer_id")
+        let subscriptions = try KeyedCursor(db, """
+            SELECT s.*, p.name AS plan_name, p.billing_period FROM subscription s JOIN plan p ON p.id = s.plan_id
+            ORDER BY s.customer_id, s.created_at, s.id
+            """, key: "customer_id")
+        let orders = try KeyedCursor(db, ListPages.orderSQL + " ORDER BY o.customer_id, o.placed_at, o.id", key: "customer_id")
+        let orderLines = try KeyedCursor(db, """
+            SELECT l.order_id, l.description, l.quantity, l.domain_name, l.common_name, o.customer_id
+            FROM order_line l JOIN orders o ON o.id = l.order_id ORDER BY o.customer_id, l.order_id, l.id
+            """, key: "customer_id")
+        let creditLines = try KeyedCursor(db, """
+            SELECT l.credit_note_id, l.description, l.quantity, n.customer_id
+            FROM credit_note_line l JOIN credit_note n ON n.id = l.credit_note_id ORDER BY n.customer_id, l.credit_note_id, l.id
+            """, key: "customer_id")
+        let invoices = try KeyedCursor(db, ListPages.invoiceSQL + " ORDER BY i.customer_id, i.issue_date, i.id", key: "customer_id")
+        let payments = try KeyedCursor(db, """
+            SELECT p.*, i.number AS invoice_number FROM payment p JOIN invoice i ON i.id = p.invoice_id
+            ORDER BY p.customer_id, p.received_on, p.id
+            """, key: "customer_id")
+        let credits = try KeyedCursor(db, """
+            SELECT n.*, i.number AS invoice_number FROM credit_note n JOIN invoice i ON i.id = n.invoice_id
+            ORDER BY n.customer_id, n.issue_date, n.id
+            """, key: "customer_id")
+        let domains = try KeyedCursor(db, "SELECT * FROM domain ORDER BY customer_id, name, id", key: "customer_id")
+        let certificates = try KeyedCursor(db, "SELECT * FROM ssl_certificate ORDER BY customer_id, common_name, id", key: "customer_id")
+        let licenses = try KeyedCursor(db, "SELECT * FROM license ORDER BY customer_id, product, id", key: "customer_id")
+
+        try context.forEachRow("SELECT * FROM customer ORDER BY id") { customer in
+            let id = customer["id"].string ?? ""
+            let path = SitePath.customer(id)
+            func anchor(_ row: Row, _ label: String) -> Cell {
+                let rowId = row["id"].string ?? ""
+                return .custom(H.span(label.isEmpty ? "—" : label, [Attribute("id", SitePath.anchor(rowId)), Attribute("class", "anchor")]), label)
+            }
+            func text(_ row: Row, _ column: String) -> String { row[column].string ?? "" }
+
+            let invoiceRows = try invoices.rows(for: id)
+            var invoiced: Int64 = 0, paid: Int64 = 0, credited: Int64 = 0, outstanding: Int64 = 0, overdue: Int64 = 0
+            for row in invoiceRows where row["status"].string != "void" {
+                invoiced += row["total"].int64 ?? 0
+                paid += row["paid"].int64 ?? 0
+                credited += row["credited"].int64 ?? 0
+                let (state, owed) = ListPages.invoiceState(row, today: context.today)
+                outstanding += owed
+                if state == "overdue" { overdue += owed }
+            }
+
+            var blocks: [Block] = []
+            blocks.append(.links([
+                (path + "#profile", "Profile", false), (path + "#balance", "Balance", false), (path + "#users", "Users", false),
+                (path + "#subscriptions", "Subscriptions", false), (path + "#orders", "Orders", false), (path + "#invoices", "Invoices", false),
+                (path + "#payments", "Payments", false), (path + "#credit-notes", "Credit notes", false), (path + "#domains", "Domains", false),
+                (path + "#certificates", "SSL certificates", false), (path + "#licenses", "Licenses", false),
+            ], label: "On this page"))
+            blocks.append(.section(title: "Profile", id: "profile", [.facts([
+                ("Status", .status(text(customer, "status"))), ("Customer id", .text(id)),
+                ("Contact", .text(text(customer, "contact_name"))), ("E-mail", .text(text(customer, "email"))),
+                ("Phone", .text(text(customer, "phone"))), ("Address", .text(text(customer, "address"))),
+                ("City", .text(text(customer, "city"))), ("Postal code", .text(text(customer, "postal_code"))),
+                ("Country", .text(text(customer, "country"))), ("Tax id", .text(text(customer, "tax_id"))),
+                ("Customer since", .timestamp(customer["created_at"].string)),
+            ])]))
+            blocks.append(.section(title: "Balance", id: "balance", [
+                .figures([
+                    ("Invoiced", .money(invoiced), "issued invoices, tax included"),
+                    ("Paid", .money(paid), "completed payments"),
+                    ("Credited", .money(credited), "credit notes"),
+                    ("Outstanding", .money(outstanding), outstanding == 0 ? "nothing owed" : "still owed"),
+                    ("Overdue", .money(overdue), overdue == 0 ? "nothing past due" : "past the due date as of \(context.today)"),
+                ]),
+            ]))
+            blocks.append(.section(title: "Users", id: "users", [.table(
+                columns: [Column("Username"), Column("Name"), Column("E-mail"), Column("Role"), Column("Created")],
+                rows: try users.rows(for: id).map { row in
+                    [anchor(row, text(row, "username")), .text(text(row, "name")), .text(text(row, "email")), .text(text(row, "role")),
+                     .timestamp(row["created_at"].string)]
+                }, empty: "This customer has no panel logins.")]))
+            blocks.append(.section(title: "Subscriptions", id: "subscriptions", [.table(
+                columns: [Column("Subscription"), Column("Plan"), Column("Period"), Column("Qty", numeric: true), Column("Status"),
+                          Column("Current period ends"), Column("Renews"), Column("Price", numeric: true), Column("Cost", numeric: true),
+                          Column("Margin", numeric: true), Column("Margin %", numeric: true)],
+                rows: try subscriptions.rows(for: id).map { ListPages.subscriptionCells($0, withCustomer: false) },
+                empty: "No subscriptions.")]))
+            let items = try Self.lines(orderLines.rows(for: id), owner: "order_id") { line in
+                var item = text(line, "description")
+                let name = [text(line, "domain_name"), text(line, "common_name")].filter { !$0.isEmpty }.joined(separator: ", ")
+                if !name.isEmpty { item += " (" + name + ")" }
+                return "\(line["quantity"].int64 ?? 1) × " + item
+            }
+            blocks.append(.section(title: "Orders", id: "orders", [.table(
+                columns: [Column("Order"), Column("Placed"), Column("Type"), Column("Status"), Column("Items"), Column("Total", numeric: true), Column("Note")],
+                rows: try orders.rows(for: id).map { row in
+                    var cells = ListPages.orderCells(row)
+                    cells[0] = anchor(row, row["number"].string ?? "pending")
+                    cells.remove(at: 2)
+                    cells.insert(.text(items[text(row, "id")] ?? ""), at: 4)
+                    return cells
+                }, empty: "No orders.")]))
+            blocks.append(.section(title: "Invoices", id: "invoices", [.table(
+                columns: ListPages.invoiceColumns.filter { $0.title != "Customer" },
+                rows: invoiceRows.map { row in
+                    var cells = ListPages.invoiceCells(row, today: context.today)
+                    cells.remove(at: 1)
+                    return cells
+                }, empty: "No invoices.")]))
+            blocks.append(.section(title: "Payments", id: "payments", [.table(
+                columns: [Column("Received"), Column("Invoice"), Column("Method"), Column("Reference"), Column("Status"), Column("Amount", numeric: true)],
+                rows: try payments.rows(for: id).map { row in
+                    [.date(row["received_on"].string), .link(SitePath.invoice(text(row, "invoice_id")), row["invoice_number"].string ?? "pending"),
+                     .text(SiteFormat.words(text(row, "method"))), .text(text(row, "reference")), .status(text(row, "status")),
+                     .money(row["amount"].int64 ?? 0)]
+                }, empty: "No payments.")]))
+            let creditItems = try Self.lines(creditLines.rows(for: id), owner: "credit_note_id") { line in
+                "\(line["quantity"].int64 ?? 1) × " + text(line, "description")
+            }
+            blocks.append(.section(title: "Credit notes", id: "credit-notes", [.table(
+                columns: [Column("Credit note"), Column("Issued"), Column("Invoice"), Column("Reason"), Column("Items"), Column("Total", numeric: true)],
+                rows: try credits.rows(for: id).map { row in
+                    [anchor(row, row["number"].string ?? "pending"), .date(row["issue_date"].string),
+                     .link(SitePath.invoice(text(row, "invoice_id")), row["invoice_number"].string ?? "pending"),
+                     .text(text(row, "reason")), .text(creditItems[text(row, "id")] ?? ""), .money(row["total"].int64 ?? 0)]
+                }, empty: "No credit notes.")]))
+            blocks.append(.section(title: "Domains", id: "domains", [.table(
+                columns: [Column("Domain"), Column("Origin"), Column("Status"), Column("Registered"), Column("Expires"), Column("Renews")],
+                rows: try domains.rows(for: id).map { row in
+                    [anchor(row, text(row, "name")), .text(text(row, "origin")), .status(text(row, "status")),
+                     .date(row["registered_on"].string), .date(row["expires_on"].string), .text(row["auto_renew"].int64 == 1 ? "auto-renews" : "manual")]
+                }, empty: "No domains.")]))
+            blocks.append(.section(title: "SSL certificates", id: "certificates", [.table(
+                columns: [Column("Common name"), Column("Validation"), Column("Status"), Column("Issued"), Column("Expires")],
+                rows: try certificates.rows(for: id).map { row in
+                    [anchor(row, text(row, "common_name")), .text(text(row, "validation")), .status(text(row, "status")),
+                     .date(row["issued_on"].string), .date(row["expires_on"].string)]
+                }, empty: "No SSL certificates.")]))
+            blocks.append(.section(title: "Licenses", id: "licenses", [.table(
+                columns: [Column("Product"), Column("License key"), Column("Seats", numeric: true), Column("Status"), Column("Expires")],
+                rows: try licenses.rows(for: id).map { row in
+                    [anchor(row, text(row, "product")), .text(text(row, "license_key")), .number(row["seats"].int64 ?? 0),
+                     .status(text(row, "status")), .date(row["expires_on"].string)]
+                }, empty: "No licenses.")]))
+            let name = text(customer, "name")
+            try context.emit(PageModel(path: path, title: name.isEmpty ? "Customer " + id : name, section: .customers, blocks: blocks))
+        }
+    }
+
+    /// Lines grouped by what they belong to, each owner's as one text (`1 × Plan (example.com); 2 × …`).
+    static func lines(_ rows: [Row], owner: String, _ describe: (Row) -> String) -> [String: String] {
+        var result: [String: String] = [:]
+        for row in rows {
+            let key = row[owner].string ?? ""
+            let text = describe(row)
+            result[key] = result[key].map { $0 + "; " + text } ?? text
+        }
+        return result
+    }
+}

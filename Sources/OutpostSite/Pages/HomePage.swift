@@ -1,0 +1,85 @@
+import OutpostModel
+import OutpostSync
+
+/// Home, "My reseller status": the financial summary, the 12-month revenue
+/// and receivables aging charts, and what needs attention.
+enum HomePage {
+    static func build(in context: BuildContext, status: SyncStatus) throws {
+        let summary = try ResellerSummary.compute(in: context.db, asOf: context.today, attentionLimit: 10)
+        let currency = summary.currency
+        var blocks: [Block] = []
+        blocks.append(.paragraph("Figures as of \(context.today). Revenue is invoiced amounts excluding tax, net of credit notes; collected amounts include tax."))
+        blocks.append(.figures([
+            ("MRR", .money(summary.mrr.minorUnits), "monthly recurring revenue of active subscriptions (annual plans ÷ 12)"),
+            ("ARR", .money(summary.arr.minorUnits), "MRR × 12"),
+            ("Revenue this month", .money(summary.revenueThisMonth.minorUnits), "invoiced, excluding tax"),
+            ("Revenue this year", .money(summary.revenueThisYear.minorUnits), "invoiced, excluding tax"),
+            ("Collected this month", .money(summary.collectedThisMonth.minorUnits), "completed payments"),
+            ("Outstanding receivables", .money(summary.outstanding.minorUnits), summary.outstanding.minorUnits == 0 ? "nothing owed" : "owed by customers"),
+            ("Overdue receivables", .money(summary.overdue.minorUnits), summary.overdue.minorUnits == 0 ? "nothing past due" : "past the due date"),
+            ("Monthly margin", .money(summary.mrrMargin.minorUnits), "MRR − cost: " + SiteFormat.percent(summary.mrrMarginBp) + " margin on price"),
+            ("Active customers", .number(Int64(summary.activeCustomers)), "\(summary.payingCustomers) with an active subscription"),
+            ("Active subscriptions", .number(Int64(summary.activeSubscriptions)), ""),
+        ]))
+        let revenue = ReportCharts.revenueSeries(summary.revenueSeries, currency: currency)
+        blocks.append(ReportPages.chartSection(title: "Revenue, last 12 months", id: "revenue", chart: revenue.figure(),
+                                               link: ("reports/revenue.html", "Revenue report")))
+        let aging = ReportCharts.aging(summary.aging, currency: currency)
+        blocks.append(ReportPages.chartSection(title: "Receivables aging", id: "aging", chart: aging.figure(),
+                                               link: ("reports/aging.html", "Receivables aging report, per customer")))
+        blocks.append(.section(title: "Needs attention", id: "attention", attention(summary.attention, status: status, context: context)))
+        try context.emit(PageModel(path: Section.home.path, title: "Reseller status", section: .home, blocks: blocks))
+    }
+
+    static func attention(_ attention: ResellerSummary.Attention, status: SyncStatus, context: BuildContext) -> [Block] {
+        func more<T>(_ list: ResellerSummary.AttentionList<T>, _ what: String) -> String {
+            list.count > list.items.count ? "Showing \(list.items.count) of \(list.count) \(what)." : ""
+        }
+        var blocks: [Block] = []
+        var sync: [Block] = []
+        if status.rejected > 0 || status.conflicts > 0 {
+            sync.append(.paragraph("\(status.rejected) change(s) rejected by the node and \(status.conflicts) conflict(s) to review.", tone: "warning"))
+        } else {
+            sync.append(.paragraph("No rejected changes and no conflicts."))
+        }
+        sync.append(.links([("sync.html#rejected", "Rejected changes", false), ("sync.html#conflicts", "Conflicts", false)], label: "Sync problems"))
+        blocks.append(.section(title: "Rejected changes and conflicts", id: "attention-sync", sync))
+
+        let orders = attention.orders
+        blocks.append(.section(title: "Orders failed or waiting for provisioning", id: "attention-orders", [
+            .paragraph("\(attention.failedOrders) failed in the last \(ResellerSummary.Attention.failedOrderWindowDays) days; \(orders.count) in all. " + more(orders, "orders")),
+            .table(columns: [Column("Order"), Column("Placed"), Column("Customer"), Column("Type"), Column("Status"), Column("Total", numeric: true), Column("Reason")],
+                   rows: orders.items.map { item in
+                       [.link(SitePath.onCustomer(item.customerId, item.id), item.number ?? "pending"), .timestamp(item.placedAt.description),
+                        .link(SitePath.customer(item.customerId), item.customerName), .text(item.type.rawValue), .status(item.status.rawValue),
+                        .money(item.total.minorUnits), .text(item.statusReason)]
+                   }, empty: "No order has failed and none is waiting to be provisioned."),
+            .links([("provisioning/index.html", "Provisioning queue", false), ("orders/index.html", "All orders", false)], label: "Orders"),
+        ]))
+        let invoices = attention.overdueInvoices
+        blocks.append(.section(title: "Overdue invoices", id: "attention-invoices", [
+            .paragraph(invoices.isEmpty ? "" : "\(invoices.count) overdue invoice(s), most overdue first. " + more(invoices, "invoices")),
+            .table(columns: [Column("Invoice"), Column("Customer"), Column("Due"), Column("Days overdue", numeric: true), Column("Outstanding", numeric: true)],
+                   rows: invoices.items.map { item in
+                       [.link(SitePath.invoice(item.id), item.number ?? "pending"), .link(SitePath.customer(item.customerId), item.customerName),
+                        .date(item.dueDate.description), .number(Int64(item.daysOverdue)), .money(item.outstanding.minorUnits)]
+                   }, empty: "No invoice is overdue."),
+            .links([("reports/aging.html", "Receivables aging report", false)], label: "Receivables"),
+        ]))
+        for (list, title, id, what) in [
+            (attention.expiringSubscriptions, "Subscriptions expiring in \(ResellerSummary.Attention.expiryWindowDays) days", "attention-subscriptions", "subscriptions"),
+            (attention.expiringDomains, "Domains expiring in \(ResellerSummary.Attention.expiryWindowDays) days", "attention-domains", "domains"),
+            (attention.expiringCertificates, "SSL certificates expiring in \(ResellerSummary.Attention.expiryWindowDays) days", "attention-certificates", "certificates"),
+        ] {
+            blocks.append(.section(title: title, id: id, [
+                .paragraph(list.isEmpty ? "" : "\(list.count) that will not renew on their own, soonest first. " + more(list, what)),
+                .table(columns: [Column("Name"), Column("Customer"), Column("Ends"), Column("Days left", numeric: true)],
+                       rows: list.items.map { item in
+                           [.link(SitePath.onCustomer(item.customerId, item.id), item.name), .link(SitePath.customer(item.customerId), item.customerName),
+                            .date(item.endsOn.description), .number(Int64(item.daysLeft))]
+                       }, empty: "Nothing expires in the next \(ResellerSummary.Attention.expiryWindowDays) days without renewing."),
+            ]))
+        }
+        return blocks
+    }
+}

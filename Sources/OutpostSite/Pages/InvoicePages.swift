@@ -1,0 +1,78 @@
+import OutpostModel
+import OutpostStore
+
+/// One printable page per invoice: seller and customer, lines, totals,
+/// payments, credit notes and what is still owed.
+enum InvoicePages {
+    static func build(in context: BuildContext, settings: ResellerSettings) throws {
+        let db = context.db
+        let lines = try KeyedCursor(db, "SELECT * FROM invoice_line ORDER BY invoice_id, id", key: "invoice_id")
+        let payments = try KeyedCursor(db, "SELECT * FROM payment ORDER BY invoice_id, received_on, id", key: "invoice_id")
+        let credits = try KeyedCursor(db, "SELECT * FROM credit_note ORDER BY invoice_id, issue_date, id", key: "invoice_id")
+        let seller: [(String, Cell)] = [
+            ("Company", .text(settings.companyName)), ("Address", .text(settings.address)), ("E-mail", .text(settings.email)),
+            ("Phone", .text(settings.phone)), ("Tax id", .text(settings.taxId)),
+        ]
+        let sql = """
+            SELECT i.*, c.name AS customer_name, c.contact_name, c.address, c.city, c.postal_code, c.country, c.tax_id AS customer_tax_id,
+                   o.number AS order_number,
+                   coalesce((SELECT sum(amount) FROM payment p WHERE p.invoice_id = i.id AND p.status = 'completed'), 0) AS paid,
+                   coalesce((SELECT sum(total) FROM credit_note n WHERE n.invoice_id = i.id), 0) AS credited
+            FROM invoice i JOIN customer c ON c.id = i.customer_id LEFT JOIN orders o ON o.id = i.order_id
+            ORDER BY i.id
+            """
+        try context.forEachRow(sql) { invoice in
+            let id = invoice["id"].string ?? ""
+            let customerId = invoice["customer_id"].string ?? ""
+            func text(_ row: Row, _ column: String) -> String { row[column].string ?? "" }
+            let (state, outstanding) = ListPages.invoiceState(invoice, today: context.today)
+            let number = invoice["number"].string
+            var blocks: [Block] = []
+            blocks.append(.facts([
+                ("Invoice number", .text(number ?? "pending (the node assigns it)")), ("State", .status(state)),
+                ("Issued", .date(invoice["issue_date"].string)), ("Due", .date(invoice["due_date"].string)),
+                ("Order", invoice["order_id"].string.map { .link(SitePath.onCustomer(customerId, $0), invoice["order_number"].string ?? "pending") } ?? .text("")),
+                ("Currency", .text(text(invoice, "currency"))),
+            ], caption: "Invoice"))
+            blocks.append(.section(title: "From", id: "seller", [.facts(seller)]))
+            blocks.append(.section(title: "Bill to", id: "customer", [.facts([
+                ("Customer", .link(SitePath.customer(customerId), text(invoice, "customer_name"))),
+                ("Contact", .text(text(invoice, "contact_name"))), ("Address", .text(text(invoice, "address"))),
+                ("City", .text([text(invoice, "postal_code"), text(invoice, "city")].filter { !$0.isEmpty }.joined(separator: " "))),
+                ("Country", .text(text(invoice, "country"))), ("Tax id", .text(text(invoice, "customer_tax_id"))),
+            ])]))
+            var lineRows: [[Cell]] = try lines.rows(for: id).map { row in
+                let start = row["period_start"].string, end = row["period_end"].string
+                let period = start.map { $0 + " to " + (end ?? "…") } ?? ""
+                return [.text(text(row, "description")), .text(period), .number(row["quantity"].int64 ?? 0),
+                        .money(row["unit_price"].int64 ?? 0), .money(row["amount"].int64 ?? 0)]
+            }
+            let total = invoice["total"].int64 ?? 0
+            lineRows.append([.custom(H.el("strong", [], .text("Subtotal")), "Subtotal"), .blank, .blank, .blank, .money(invoice["subtotal"].int64 ?? 0)])
+            lineRows.append([.custom(H.el("strong", [], .text("Tax")), "Tax"), .blank, .blank, .blank, .money(invoice["tax"].int64 ?? 0)])
+            lineRows.append([.custom(H.el("strong", [], .text("Total")), "Total"), .blank, .blank, .blank, .money(total)])
+            blocks.append(.section(title: "Lines", id: "lines", [.table(
+                columns: [Column("Description"), Column("Period"), Column("Qty", numeric: true), Column("Unit price", numeric: true), Column("Amount", numeric: true)],
+                rows: lineRows, empty: "This invoice has no lines.")]))
+            blocks.append(.section(title: "Payments", id: "payments", [.table(
+                columns: [Column("Received"), Column("Method"), Column("Reference"), Column("Status"), Column("Amount", numeric: true)],
+                rows: try payments.rows(for: id).map { row in
+                    [.date(row["received_on"].string), .text(SiteFormat.words(text(row, "method"))), .text(text(row, "reference")),
+                     .status(text(row, "status")), .money(row["amount"].int64 ?? 0)]
+                }, empty: "No payments against this invoice yet.")]))
+            blocks.append(.section(title: "Credit notes", id: "credit-notes", [.table(
+                columns: [Column("Credit note"), Column("Issued"), Column("Reason"), Column("Total", numeric: true)],
+                rows: try credits.rows(for: id).map { row in
+                    [.link(SitePath.onCustomer(customerId, text(row, "id")), row["number"].string ?? "pending"), .date(row["issue_date"].string),
+                     .text(text(row, "reason")), .money(row["total"].int64 ?? 0)]
+                }, empty: "No credit notes against this invoice.")]))
+            blocks.append(.section(title: "Balance", id: "balance", [.figures([
+                ("Total", .money(total), ""),
+                ("Paid", .money(invoice["paid"].int64 ?? 0), "completed payments"),
+                ("Credited", .money(invoice["credited"].int64 ?? 0), ""),
+                ("Outstanding", .money(outstanding), state == "void" ? "void: nothing is owed" : outstanding == 0 ? "paid in full" : state == "overdue" ? "overdue as of \(context.today)" : "due " + text(invoice, "due_date")),
+            ])]))
+            try context.emit(PageModel(path: SitePath.invoice(id), title: "Invoice " + (number ?? "(number pending)"), section: .invoices, blocks: blocks))
+        }
+    }
+}

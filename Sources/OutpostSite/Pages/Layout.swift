@@ -1,0 +1,117 @@
+/// The areas of the panel, in navigation order, with the page each starts at.
+enum Section: String, CaseIterable, Sendable {
+    case home, customers, subscriptions, orders, provisioning, invoices, payments, plans, domains, ssl, licenses, users, reports, settings, sync
+
+    var title: String {
+        switch self {
+        case .home: return "Home"
+        case .customers: return "Customers"
+        case .subscriptions: return "Subscriptions"
+        case .orders: return "Orders"
+        case .provisioning: return "Provisioning queue"
+        case .invoices: return "Invoices"
+        case .payments: return "Payments"
+        case .plans: return "Service plans"
+        case .domains: return "Domains"
+        case .ssl: return "SSL certificates"
+        case .licenses: return "Licenses"
+        case .users: return "Users"
+        case .reports: return "Reports"
+        case .settings: return "Settings"
+        case .sync: return "Sync"
+        }
+    }
+
+    /// The section's first page, from the site root.
+    var path: String {
+        switch self {
+        case .home: return "index.html"
+        case .plans: return "plans.html"
+        case .settings: return "settings.html"
+        case .sync: return "sync.html"
+        default: return rawValue + "/index.html"
+        }
+    }
+}
+
+/// One page before it gets its chrome.
+struct Page {
+    /// From the site root: `customers/cus_01….html`.
+    let path: String
+    let title: String
+    let section: Section
+    var body: [Node]
+
+    init(_ path: String, _ title: String, _ section: Section, _ body: [Node]) {
+        self.path = path
+        self.title = title
+        self.section = section
+        self.body = body
+    }
+
+    /// `../` once per directory level: every link on the page starts with it, so the site works from any sub-path and from `file://`.
+    var root: String { Page.root(of: path) }
+
+    static func root(of path: String) -> String {
+        String(repeating: "../", count: path.utf8.reduce(0) { $0 + ($1 == UInt8(ascii: "/") ? 1 : 0) })
+    }
+}
+
+/// The chrome around every page: skip link, banner with search and freshness, navigation, footer.
+struct Chrome: Sendable {
+    let companyName: String
+
+    /// What goes into every page's fingerprint: change it and every page is rebuilt.
+    static let version = "outpost-site-chrome 1"
+
+    /// The banner and the navigation: the same on every page of one section at one depth.
+    func frame(root: String, section current: Section) -> Node {
+        let brand = companyName.isEmpty ? "Outpost" : companyName
+        let banner = H.el("header", [Attribute("class", "banner")],
+            H.el("a", [Attribute("class", "brand"), Attribute("href", root + "index.html")],
+                 H.span(brand, [Attribute("class", "company")]), H.span("Outpost reseller panel", [Attribute("class", "product")])),
+            H.el("form", [Attribute("class", "search"), Attribute("role", "search"), Attribute("hidden", "hidden"),
+                          Attribute("action", root + "index.html")],
+                 H.el("label", [Attribute("for", "site-search")], .text("Search")),
+                 H.el("input", [Attribute("id", "site-search"), Attribute("type", "search"), Attribute("autocomplete", "off"),
+                                Attribute("placeholder", "Customer, order, invoice, domain…"),
+                                Attribute("aria-describedby", "site-search-hint")]),
+                 H.span("Type at least two characters.", [Attribute("id", "site-search-hint"), Attribute("class", "hint")]),
+                 H.el("ul", [Attribute("id", "site-search-results"), Attribute("class", "search-results"), Attribute("aria-live", "polite")])),
+            H.el("iframe", [Attribute("class", "freshness"), Attribute("src", root + "freshness.html"),
+                            Attribute("title", "How fresh this data is")],
+                 H.link(root + "sync.html", "Data freshness: see the sync page")))
+        let nav = H.el("nav", [Attribute("class", "sections"), Attribute("aria-label", "Sections")],
+            H.el("ul", [], children: Section.allCases.map { (section: Section) -> Node in
+                var attributes = [Attribute("href", root + section.path)]
+                if section == current { attributes.append(Attribute("aria-current", "page")) }
+                return H.el("li", [], .element("a", attributes, [.text(section.title)]))
+            }))
+        return .fragment([banner, nav])
+    }
+
+    /// The whole document; `frame` is `frame(root:section:)` for the page, possibly reused.
+    func render(_ page: Page, frame: Node? = nil) -> String {
+        let root = page.root
+        let brand = companyName.isEmpty ? "Outpost" : companyName
+        let head = H.el("head", [],
+            H.el("meta", [Attribute("charset", "utf-8")]),
+            H.el("meta", [Attribute("name", "viewport"), Attribute("content", "width=device-width, initial-scale=1")]),
+            H.el("meta", [Attribute("name", "color-scheme"), Attribute("content", "light dark")]),
+            H.el("title", [], .text(page.title + " — " + brand)),
+            H.el("link", [Attribute("rel", "stylesheet"), Attribute("href", root + "assets/outpost.css")]),
+            H.el("script", [Attribute("src", root + "assets/outpost.js"), Attribute("defer", "defer")]))
+        let main = H.el("main", [Attribute("id", "main")], children: page.body)
+        let footer = H.el("footer", [Attribute("class", "colophon")],
+            H.p("Read-only dashboard rendered by Outpost from the local replica. Changes are made with the outpost command line."))
+        let html = H.el("html", [Attribute("xmlns", "http://www.w3.org/1999/xhtml"), Attribute("lang", "en"), Attribute("data-root", root)],
+            head,
+            H.el("body", [],
+                 H.el("a", [Attribute("class", "skip"), Attribute("href", "#main")], .text("Skip to content")),
+                 frame ?? self.frame(root: root, section: page.section), main, footer))
+        var out = "<!DOCTYPE html>\n"
+        html.render(into: &out)
+        out += "\n"
+        return out
+    }
+}

@@ -1,0 +1,260 @@
+import OutpostModel
+import OutpostStore
+
+/// The paginated lists: customers, subscriptions, orders, the provisioning
+/// queue, invoices, payments, domains, SSL certificates and licenses. The
+/// ones the search box finds feed the search index as they stream.
+enum ListPages {
+    static func build(in context: BuildContext) throws {
+        try customers(context)
+        try subscriptions(context)
+        try orders(context)
+        try provisioning(context)
+        try invoices(context)
+        try payments(context)
+        try domains(context)
+        try certificates(context)
+        try licenses(context)
+    }
+
+    static func customers(_ context: BuildContext) throws {
+        try PagedList(
+            directory: "customers", title: "Customers", section: .customers,
+            intro: [.paragraph("Every end customer, by name. Each name opens the customer's page with everything linked to it.")],
+            columns: [Column("Customer"), Column("Status"), Column("Contact"), Column("E-mail"), Column("City"), Column("Country"), Column("Customer since")],
+            empty: "No customers yet. Add one with: outpost customer add",
+            sql: "SELECT id, name, status, contact_name, email, city, country, created_at FROM customer ORDER BY name COLLATE NOCASE, id",
+            countSQL: "SELECT count(*) FROM customer", csvName: "customers.csv", csvExtraHeader: ["Id"],
+            cells: { row in
+                let id = row["id"].string ?? ""
+                return [.link(SitePath.customer(id), row["name"].string ?? ""), .status(row["status"].string ?? ""),
+                        .text(row["contact_name"].string ?? ""), .text(row["email"].string ?? ""), .text(row["city"].string ?? ""),
+                        .text(row["country"].string ?? ""), .date(row["created_at"].string.map { String($0.prefix(10)) })]
+            },
+            csvExtra: { [$0["id"].string ?? ""] },
+            observe: { row in
+                let id = row["id"].string ?? ""
+                let name = row["name"].string ?? ""
+                try context.search.add(kind: "customer", label: name, detail: [row["city"].string ?? "", row["country"].string ?? ""].filter { !$0.isEmpty }.joined(separator: ", "),
+                                       path: SitePath.customer(id), keys: [name, id, row["email"].string ?? ""])
+            }).build(in: context)
+    }
+
+    static func subscriptions(_ context: BuildContext) throws {
+        try PagedList(
+            directory: "subscriptions", title: "Subscriptions", section: .subscriptions,
+            intro: [.paragraph("Price, cost and margin are per billing period for the whole quantity. Margin is on price: (price − cost) ÷ price.")],
+            columns: [Column("Subscription"), Column("Customer"), Column("Plan"), Column("Period"), Column("Qty", numeric: true), Column("Status"),
+                      Column("Current period ends"), Column("Renews"), Column("Price", numeric: true), Column("Cost", numeric: true),
+                      Column("Margin", numeric: true), Column("Margin %", numeric: true)],
+            empty: "No subscriptions yet.",
+            sql: """
+                SELECT s.id, s.customer_id, c.name AS customer_name, p.name AS plan_name, p.billing_period, s.quantity, s.status,
+                       s.period_end, s.auto_renew, s.cancel_at_period_end, s.unit_price, s.unit_cost
+                FROM subscription s JOIN customer c ON c.id = s.customer_id JOIN plan p ON p.id = s.plan_id
+                ORDER BY c.name COLLATE NOCASE, c.id, s.created_at, s.id
+                """,
+            countSQL: "SELECT count(*) FROM subscription", csvName: "subscriptions.csv", csvExtraHeader: ["Id", "Customer id"],
+            cells: { row in subscriptionCells(row) },
+            csvExtra: { [$0["id"].string ?? "", $0["customer_id"].string ?? ""] },
+            observe: { row in
+                let id = row["id"].string ?? "", customerId = row["customer_id"].string ?? ""
+                let plan = row["plan_name"].string ?? ""
+                try context.search.add(kind: "subscription", label: plan, detail: row["customer_name"].string ?? "",
+                                       path: SitePath.onCustomer(customerId, id), keys: [id])
+            }).build(in: context)
+    }
+
+    /// Price, cost and margin of a subscription row (`unit_price`, `unit_cost`, `quantity`).
+    static func subscriptionCells(_ row: Row, withCustomer: Bool = true) -> [Cell] {
+        let id = row["id"].string ?? "", customerId = row["customer_id"].string ?? ""
+        let quantity = row["quantity"].int64 ?? 0
+        let price = (row["unit_price"].int64 ?? 0) * quantity, cost = (row["unit_cost"].int64 ?? 0) * quantity
+        let renews: String = row["cancel_at_period_end"].int64 == 1 ? "cancels at period end" : row["auto_renew"].int64 == 1 ? "auto-renews" : "manual"
+        var cells: [Cell] = [withCustomer ? .link(SitePath.onCustomer(customerId, id), id) : .custom(H.span(id, [Attribute("id", SitePath.anchor(id)), Attribute("class", "id")]), id)]
+        if withCustomer { cells.append(.link(SitePath.customer(customerId), row["customer_name"].string ?? "")) }
+        cells += [.text(row["plan_name"].string ?? ""), .text(row["billing_period"].string ?? ""), .number(quantity),
+                  .status(row["status"].string ?? ""), .date(row["period_end"].string), .text(renews),
+                  .money(price), .money(cost), .money(price - cost), .percent(Pricing.margin(price: price, cost: cost))]
+        return cells
+    }
+
+    static let orderColumns = [Column("Order"), Column("Placed"), Column("Customer"), Column("Type"), Column("Status"), Column("Total", numeric: true), Column("Note")]
+
+    static let orderSQL = """
+        SELECT o.id, o.number, o.customer_id, c.name AS customer_name, o.type, o.status, o.placed_at, o.total, o.status_reason, o.cancel_mode
+        FROM orders o JOIN customer c ON c.id = o.customer_id
+        """
+
+    static func orderCells(_ row: Row) -> [Cell] {
+        let id = row["id"].string ?? "", customerId = row["customer_id"].string ?? ""
+        var note = row["status_reason"].string ?? ""
+        if let mode = row["cancel_mode"].string { note = (mode == "now" ? "cancel now" : "cancel at period end") + (note.isEmpty ? "" : "; " + note) }
+        return [.link(SitePath.onCustomer(customerId, id), row["number"].string ?? "pending"), .timestamp(row["placed_at"].string),
+                .link(SitePath.customer(customerId), row["customer_name"].string ?? ""), .text(row["type"].string ?? ""),
+                .status(row["status"].string ?? ""), .money(row["total"].int64 ?? 0), .text(note)]
+    }
+
+    static func orders(_ context: BuildContext) throws {
+        try PagedList(
+            directory: "orders", title: "Orders", section: .orders,
+            intro: [.paragraph("Orders of every type (sales, renewal, change, cancellation, transfer), newest first. Numbers are assigned by the node; until then an order shows \u{201C}pending\u{201D}.")],
+            columns: orderColumns, empty: "No orders yet.",
+            sql: orderSQL + " ORDER BY o.placed_at DESC, o.id DESC",
+            countSQL: "SELECT count(*) FROM orders", csvName: "orders.csv", csvExtraHeader: ["Id", "Customer id"],
+            cells: orderCells,
+            csvExtra: { [$0["id"].string ?? "", $0["customer_id"].string ?? ""] },
+            observe: { row in
+                let id = row["id"].string ?? "", customerId = row["customer_id"].string ?? ""
+                let number = row["number"].string ?? "pending order"
+                try context.search.add(kind: "order", label: number, detail: (row["type"].string ?? "") + " · " + (row["customer_name"].string ?? ""),
+                                       path: SitePath.onCustomer(customerId, id), keys: [row["number"].string ?? "", id])
+            }).build(in: context)
+    }
+
+    static func provisioning(_ context: BuildContext) throws {
+        try PagedList(
+            directory: "provisioning", title: "Provisioning queue", section: .provisioning,
+            intro: [.paragraph("Orders waiting to be provisioned (queued on this replica, submitted to the node, or being provisioned), oldest first. Failed orders are on the home page under \u{201C}Needs attention\u{201D}.")],
+            columns: orderColumns, empty: "Nothing is waiting to be provisioned: every order has been completed, failed or rejected.",
+            sql: orderSQL + " WHERE o.status IN ('queued', 'submitted', 'provisioning') ORDER BY o.placed_at, o.id",
+            countSQL: "SELECT count(*) FROM orders WHERE status IN ('queued', 'submitted', 'provisioning')",
+            csvName: "provisioning.csv", csvExtraHeader: ["Id", "Customer id"],
+            cells: orderCells, csvExtra: { [$0["id"].string ?? "", $0["customer_id"].string ?? ""] }).build(in: context)
+    }
+
+    static let invoiceSQL = """
+        SELECT i.id, i.number, i.customer_id, c.name AS customer_name, i.status, i.issue_date, i.due_date, i.total,
+               coalesce((SELECT sum(amount) FROM payment p WHERE p.invoice_id = i.id AND p.status = 'completed'), 0) AS paid,
+               coalesce((SELECT sum(total) FROM credit_note n WHERE n.invoice_id = i.id), 0) AS credited
+        FROM invoice i JOIN customer c ON c.id = i.customer_id
+        """
+
+    /// The payment state of an invoice row of `invoiceSQL` on `today`: void, paid, overdue, partially paid or unpaid.
+    static func invoiceState(_ row: Row, today: BusinessDate) -> (state: String, outstanding: Int64) {
+        if row["status"].string == "void" { return ("void", 0) }
+        let total = row["total"].int64 ?? 0, paid = row["paid"].int64 ?? 0, credited = row["credited"].int64 ?? 0
+        let outstanding = max(0, total - paid - credited)
+        if outstanding == 0 { return ("paid", 0) }
+        if let due = row["due_date"].string.flatMap(BusinessDate.init), due < today { return ("overdue", outstanding) }
+        return (paid + credited > 0 ? "partially_paid" : "unpaid", outstanding)
+    }
+
+    static let invoiceColumns = [Column("Invoice"), Column("Customer"), Column("Issued"), Column("Due"), Column("Total", numeric: true),
+                                 Column("Paid", numeric: true), Column("Outstanding", numeric: true), Column("State")]
+
+    static func invoiceCells(_ row: Row, today: BusinessDate) -> [Cell] {
+        let id = row["id"].string ?? "", customerId = row["customer_id"].string ?? ""
+        let (state, outstanding) = invoiceState(row, today: today)
+        return [.link(SitePath.invoice(id), row["number"].string ?? "pending"), .link(SitePath.customer(customerId), row["customer_name"].string ?? ""),
+                .date(row["issue_date"].string), .date(row["due_date"].string), .money(row["total"].int64 ?? 0),
+                .money(row["paid"].int64 ?? 0), .money(outstanding), .status(state)]
+    }
+
+    static func invoices(_ context: BuildContext) throws {
+        let today = context.today
+        try PagedList(
+            directory: "invoices", title: "Invoices", section: .invoices,
+            intro: [.paragraph("Invoices, newest first, with what has been paid and what is still owed as of \(today). Each number opens the printable invoice.")],
+            columns: invoiceColumns, empty: "No invoices yet.",
+            sql: invoiceSQL + " ORDER BY i.issue_date DESC, i.id DESC",
+            countSQL: "SELECT count(*) FROM invoice", csvName: "invoices.csv", csvExtraHeader: ["Id", "Customer id"],
+            cells: { invoiceCells($0, today: today) },
+            csvExtra: { [$0["id"].string ?? "", $0["customer_id"].string ?? ""] },
+            observe: { row in
+                let id = row["id"].string ?? ""
+                try context.search.add(kind: "invoice", label: row["number"].string ?? "pending invoice",
+                                       detail: (row["issue_date"].string ?? "") + " · " + (row["customer_name"].string ?? ""),
+                                       path: SitePath.invoice(id), keys: [row["number"].string ?? "", id])
+            }).build(in: context)
+    }
+
+    static func payments(_ context: BuildContext) throws {
+        try PagedList(
+            directory: "payments", title: "Payments", section: .payments,
+            intro: [.paragraph("Money received against invoices, newest first.")],
+            columns: [Column("Received"), Column("Customer"), Column("Invoice"), Column("Method"), Column("Reference"), Column("Status"), Column("Amount", numeric: true)],
+            empty: "No payments recorded yet.",
+            sql: """
+                SELECT p.id, p.customer_id, c.name AS customer_name, p.invoice_id, i.number AS invoice_number, p.method, p.reference,
+                       p.status, p.amount, p.received_on
+                FROM payment p JOIN customer c ON c.id = p.customer_id JOIN invoice i ON i.id = p.invoice_id
+                ORDER BY p.received_on DESC, p.id DESC
+                """,
+            countSQL: "SELECT count(*) FROM payment", csvName: "payments.csv", csvExtraHeader: ["Id", "Customer id", "Invoice id"],
+            cells: { row in
+                [.date(row["received_on"].string), .link(SitePath.customer(row["customer_id"].string ?? ""), row["customer_name"].string ?? ""),
+                 .link(SitePath.invoice(row["invoice_id"].string ?? ""), row["invoice_number"].string ?? "pending"),
+                 .text(SiteFormat.words(row["method"].string ?? "")), .text(row["reference"].string ?? ""),
+                 .status(row["status"].string ?? ""), .money(row["amount"].int64 ?? 0)]
+            },
+            csvExtra: { [$0["id"].string ?? "", $0["customer_id"].string ?? "", $0["invoice_id"].string ?? ""] }).build(in: context)
+    }
+
+    static func domains(_ context: BuildContext) throws {
+        try PagedList(
+            directory: "domains", title: "Domains", section: .domains,
+            intro: [.paragraph("Registered and transferred domains, by name.")],
+            columns: [Column("Domain"), Column("Customer"), Column("Origin"), Column("Status"), Column("Registered"), Column("Expires"), Column("Renews")],
+            empty: "No domains yet.",
+            sql: """
+                SELECT d.id, d.name, d.customer_id, c.name AS customer_name, d.origin, d.status, d.registered_on, d.expires_on, d.auto_renew
+                FROM domain d JOIN customer c ON c.id = d.customer_id ORDER BY d.name, d.id
+                """,
+            countSQL: "SELECT count(*) FROM domain", csvName: "domains.csv", csvExtraHeader: ["Id", "Customer id"],
+            cells: { row in
+                let customerId = row["customer_id"].string ?? ""
+                return [.link(SitePath.onCustomer(customerId, row["id"].string ?? ""), row["name"].string ?? ""),
+                        .link(SitePath.customer(customerId), row["customer_name"].string ?? ""), .text(row["origin"].string ?? ""),
+                        .status(row["status"].string ?? ""), .date(row["registered_on"].string), .date(row["expires_on"].string),
+                        .text(row["auto_renew"].int64 == 1 ? "auto-renews" : "manual")]
+            },
+            csvExtra: { [$0["id"].string ?? "", $0["customer_id"].string ?? ""] },
+            observe: { row in
+                let id = row["id"].string ?? "", customerId = row["customer_id"].string ?? ""
+                try context.search.add(kind: "domain", label: row["name"].string ?? "", detail: row["customer_name"].string ?? "",
+                                       path: SitePath.onCustomer(customerId, id), keys: [row["name"].string ?? "", id])
+            }).build(in: context)
+    }
+
+    static func certificates(_ context: BuildContext) throws {
+        try PagedList(
+            directory: "ssl", title: "SSL certificates", section: .ssl,
+            intro: [.paragraph("SSL certificates by common name, with their validation level (DV, OV, EV).")],
+            columns: [Column("Common name"), Column("Customer"), Column("Validation"), Column("Status"), Column("Issued"), Column("Expires")],
+            empty: "No SSL certificates yet.",
+            sql: """
+                SELECT s.id, s.common_name, s.customer_id, c.name AS customer_name, s.validation, s.status, s.issued_on, s.expires_on
+                FROM ssl_certificate s JOIN customer c ON c.id = s.customer_id ORDER BY s.common_name, s.id
+                """,
+            countSQL: "SELECT count(*) FROM ssl_certificate", csvName: "ssl.csv", csvExtraHeader: ["Id", "Customer id"],
+            cells: { row in
+                let customerId = row["customer_id"].string ?? ""
+                return [.link(SitePath.onCustomer(customerId, row["id"].string ?? ""), row["common_name"].string ?? ""),
+                        .link(SitePath.customer(customerId), row["customer_name"].string ?? ""), .text(row["validation"].string ?? ""),
+                        .status(row["status"].string ?? ""), .date(row["issued_on"].string), .date(row["expires_on"].string)]
+            },
+            csvExtra: { [$0["id"].string ?? "", $0["customer_id"].string ?? ""] }).build(in: context)
+    }
+
+    static func licenses(_ context: BuildContext) throws {
+        try PagedList(
+            directory: "licenses", title: "Licenses", section: .licenses,
+            intro: [.paragraph("Software licenses by product.")],
+            columns: [Column("Product"), Column("License key"), Column("Seats", numeric: true), Column("Customer"), Column("Status"), Column("Expires")],
+            empty: "No licenses yet.",
+            sql: """
+                SELECT l.id, l.product, l.license_key, l.seats, l.customer_id, c.name AS customer_name, l.status, l.expires_on
+                FROM license l JOIN customer c ON c.id = l.customer_id ORDER BY l.product, l.id
+                """,
+            countSQL: "SELECT count(*) FROM license", csvName: "licenses.csv", csvExtraHeader: ["Id", "Customer id"],
+            cells: { row in
+                let customerId = row["customer_id"].string ?? ""
+                return [.link(SitePath.onCustomer(customerId, row["id"].string ?? ""), row["product"].string ?? ""),
+                        .text(row["license_key"].string ?? ""), .number(row["seats"].int64 ?? 0),
+                        .link(SitePath.customer(customerId), row["customer_name"].string ?? ""),
+                        .status(row["status"].string ?? ""), .date(row["expires_on"].string)]
+            },
+            csvExtra: { [$0["id"].string ?? "", $0["customer_id"].string ?? ""] }).build(in: context)
+    }
+}

@@ -1,0 +1,115 @@
+import OutpostModel
+import OutpostStore
+import OutpostSync
+
+/// The sync page and the freshness line every page shows.
+///
+/// The freshness line is its own small document (`freshness.html`) that
+/// every page embeds in an `<iframe>`: it changes on every sync, and if it
+/// were copied into each page, every sync would rewrite every page. Framed,
+/// it stays current on pages an incremental build did not touch, and still
+/// needs no script.
+enum SyncPages {
+    static func build(in context: BuildContext, status: SyncStatus) throws {
+        try freshness(in: context, status: status)
+        try syncPage(in: context, status: status)
+    }
+
+    /// One sentence on how fresh the data is, and a warning when local changes are unsynced or rejected.
+    static func freshnessLines(_ status: SyncStatus, today: BusinessDate) -> (text: String, warning: String?) {
+        let text: String
+        if let run = status.lastSuccessfulRun {
+            text = "Data as of the last successful sync, \(SiteFormat.timestamp((run.finishedAt ?? run.startedAt).description)) (node cursor \(status.cursor))."
+        } else {
+            text = "Never synced with a node: this is the replica's own data as of \(today) (cursor \(status.cursor))."
+        }
+        var problems: [String] = []
+        if status.pending > 0 { problems.append(status.pending == 1 ? "1 local change is not synced yet" : "\(status.pending) local changes are not synced yet") }
+        if status.rejected > 0 { problems.append(status.rejected == 1 ? "1 change was rejected by the node" : "\(status.rejected) changes were rejected by the node") }
+        if status.conflicts > 0 { problems.append(status.conflicts == 1 ? "1 conflict to review" : "\(status.conflicts) conflicts to review") }
+        if let last = status.lastRun, last.result == "failed" {
+            problems.append("the last sync attempt (\(SiteFormat.timestamp(last.startedAt.description))) failed")
+        }
+        return (text, problems.isEmpty ? nil : problems.joined(separator: "; ") + ".")
+    }
+
+    static func freshness(in context: BuildContext, status: SyncStatus) throws {
+        let (text, warning) = freshnessLines(status, today: context.today)
+        var paragraph: [Node] = [H.span(text)]
+        if let warning {
+            paragraph.append(.text(" "))
+            paragraph.append(H.el("strong", [Attribute("class", "warning")], .text("Attention: " + warning)))
+        }
+        paragraph.append(.text(" "))
+        paragraph.append(H.link("sync.html", "Sync details"))
+        let html = H.el("html", [Attribute("xmlns", "http://www.w3.org/1999/xhtml"), Attribute("lang", "en"), Attribute("class", "frame")],
+            H.el("head", [],
+                 H.el("meta", [Attribute("charset", "utf-8")]),
+                 H.el("meta", [Attribute("name", "color-scheme"), Attribute("content", "light dark")]),
+                 H.el("title", [], .text("Data freshness")),
+                 H.el("base", [Attribute("target", "_top")]),
+                 H.el("link", [Attribute("rel", "stylesheet"), Attribute("href", "assets/outpost.css")])),
+            H.el("body", [Attribute("class", "frame")],
+                 H.el("main", [Attribute("id", "main")],
+                      H.el("p", [Attribute("class", warning == nil ? "fresh ok" : "fresh warn")], children: paragraph))))
+        var out = "<!DOCTYPE html>\n"
+        html.render(into: &out)
+        out += "\n"
+        try context.output.file("freshness.html", text: out)
+    }
+
+    static func syncPage(in context: BuildContext, status: SyncStatus) throws {
+        let (text, warning) = freshnessLines(status, today: context.today)
+        var blocks: [Block] = [.paragraph(text)]
+        if let warning { blocks.append(.paragraph("Attention: " + warning, tone: "warning")) }
+        func run(_ run: SyncStatus.Run?) -> Cell {
+            guard let run else { return .text("never") }
+            return .text(SiteFormat.timestamp((run.finishedAt ?? run.startedAt).description) + " — " + run.result
+                         + ": pushed \(run.pushed), pulled \(run.pulled), refused \(run.refused), conflicts \(run.conflicts)"
+                         + (run.message.isEmpty ? "" : " (" + run.message + ")"))
+        }
+        blocks.append(.section(title: "Status", id: "status", [.facts([
+            ("Node", .text(status.node ?? "not attached to a node")), ("Reseller", .text(status.resellerId ?? "")),
+            ("Cursor", .number(status.cursor)), ("Last successful sync", run(status.lastSuccessfulRun)),
+            ("Last attempt", run(status.lastRun)), ("Waiting to be pushed", .number(Int64(status.pending))),
+            ("Rejected", .number(Int64(status.rejected))), ("Conflicts", .number(Int64(status.conflicts))),
+        ])]))
+        let queue = try LocalQueue(db: context.db).pending()
+        blocks.append(.section(title: "Pending queue", id: "queue", [.table(
+            columns: [Column("Seq", numeric: true), Column("Change"), Column("Made at"), Column("Touches")],
+            rows: queue.map { [.number($0.seq), .text($0.mutation), .timestamp($0.createdAt.description), .text($0.summary)] },
+            empty: "Nothing is waiting: every local change has reached the node.")]))
+        let rejected = try LocalQueue(db: context.db).rejected()
+        blocks.append(.section(title: "Rejected changes", id: "rejected", [.table(
+            columns: [Column("Seq", numeric: true), Column("Change"), Column("Reason code"), Column("Reason"), Column("Made at"), Column("Rejected at"), Column("Arguments")],
+            rows: rejected.map { [.number($0.seq), .text($0.mutation), .status($0.code), .text($0.message), .timestamp($0.createdAt.description),
+                                  .timestamp($0.rejectedAt.description), .text($0.args)] },
+            empty: "The node has rejected none of this replica's changes.")]))
+        var conflicts: [[Cell]] = []
+        try context.forEachRow("SELECT * FROM conflict ORDER BY at DESC, id DESC") { row in
+            let entity = row["entity"].string ?? "", entityId = row["entity_id"].string ?? ""
+            let target: Cell = entity == "customer" ? .link(SitePath.customer(entityId), entityId)
+                : entity == "invoice" ? .link(SitePath.invoice(entityId), entityId) : .text(entityId)
+            conflicts.append([.timestamp(row["at"].string), .text(entity), target, .text(row["field"].string ?? ""),
+                              .text(row["local_value"].string ?? "(none)"), .text(row["node_value"].string ?? "(none)"),
+                              .status(row["winner"].string ?? ""), .text((row["mutation"].string ?? "") + " #" + String(row["seq"].int64 ?? 0))])
+        }
+        blocks.append(.section(title: "Conflicts", id: "conflicts", [
+            .paragraph("A conflict is kept when two people changed the same field: the change that reached the node last wins, and both values stay here."),
+            .table(columns: [Column("When"), Column("Entity"), Column("Id"), Column("Field"), Column("This replica's value"), Column("Node's value"),
+                             Column("Winner"), Column("Change")],
+                   rows: conflicts, empty: "No conflicts."),
+        ]))
+        var runs: [[Cell]] = []
+        try context.forEachRow("SELECT * FROM sync_run ORDER BY id DESC LIMIT 50") { row in
+            runs.append([.timestamp(row["started_at"].string), .timestamp(row["finished_at"].string), .status(row["result"].string ?? ""),
+                         .number(row["pushed"].int64 ?? 0), .number(row["pulled"].int64 ?? 0), .number(row["refused"].int64 ?? 0),
+                         .number(row["conflicts"].int64 ?? 0), .number(row["cursor"].int64 ?? 0), .text(row["message"].string ?? "")])
+        }
+        blocks.append(.section(title: "Recent sync runs", id: "runs", [.table(
+            columns: [Column("Started"), Column("Finished"), Column("Result"), Column("Pushed", numeric: true), Column("Pulled", numeric: true),
+                      Column("Refused", numeric: true), Column("Conflicts", numeric: true), Column("Cursor", numeric: true), Column("Message")],
+            rows: runs, empty: "No sync has run on this replica yet. Attach it to a node and run: outpost sync")]))
+        try context.emit(PageModel(path: Section.sync.path, title: "Sync", section: .sync, blocks: blocks))
+    }
+}

@@ -1,0 +1,217 @@
+import Foundation
+
+/// The site search index: customers, subscriptions, orders, invoices and
+/// domains, shipped as script files the search box loads on demand.
+///
+/// Chromium refuses `fetch` of `file://` URLs, so the index is JavaScript
+/// (`OutpostSearch.add(…)`) loaded with a `<script>` element. It is split
+/// into buckets by the first two characters of each word of an entry, so a
+/// query loads one small file: the bucket of its longest word. The bucket
+/// rule is `SearchKey.bucket`, mirrored by `site/outpost.js`.
+///
+/// Entries are appended in the order the lists stream them, so the index is
+/// byte-identical for identical data. Buckets are buffered in memory and
+/// spilled to staging files when large, so a 100,000-customer index never
+/// sits in memory whole.
+final class SearchIndexWriter {
+    private let output: SiteOutput
+    private var buffers: [String: [UInt8]] = [:]
+    private var spilled: Set<String> = []
+    /// Buckets that have an entry: the next one is preceded by a comma, so each file is `OutpostSearch.add(JSON, JSON)`.
+    private var started: Set<String> = []
+    private var buffered = 0
+    private var staging: URL { output.url(".outpost-staging") }
+    static let spillThreshold = 32 << 20
+
+    init(output: SiteOutput) {
+        self.output = output
+    }
+
+    /// Adds an entry: `kind` (`customer`, `order`…), what it is called, a
+    /// detail line, where it lives (from the site root), and the words that find it.
+    func add(kind: String, label: String, detail: String, path: String, keys: [String]) throws {
+        var tokens: [String] = []
+        for key in keys { for token in SearchKey.tokens(key) where !tokens.contains(token) { tokens.append(token) } }
+        guard !tokens.isEmpty else { return }
+        var line: [UInt8] = Array("[".utf8)
+        for (index, field) in [kind, label, detail, path, tokens.joined(separator: " ")].enumerated() {
+            if index > 0 { line.append(UInt8(ascii: ",")) }
+            SearchKey.appendJSString(field, to: &line)
+        }
+        line.append(contentsOf: "]".utf8)
+        var buckets: [String] = []
+        for token in tokens where !SearchKey.isStopWord(token) {
+            let bucket = SearchKey.bucket(token)
+            if !buckets.contains(bucket) { buckets.append(bucket) }
+        }
+        for bucket in buckets {
+            if started.insert(bucket).inserted {
+                buffers[bucket, default: []].append(contentsOf: line)
+            } else {
+                buffers[bucket, default: []].append(contentsOf: ",\n".utf8)
+                buffers[bucket, default: []].append(contentsOf: line)
+            }
+            buffered += line.count + 2
+        }
+        if buffered >= Self.spillThreshold { try spill() }
+    }
+
+    private func spill() throws {
+        try FileManager.default.createDirectory(at: staging, withIntermediateDirectories: true)
+        for (bucket, bytes) in buffers {
+            let url = staging.appendingPathComponent(SearchKey.fileName(bucket))
+            if spilled.contains(bucket) {
+                let handle = try FileHandle(forWritingTo: url)
+                defer { try? handle.close() }
+                try handle.seekToEnd()
+                try handle.write(contentsOf: bytes)
+            } else {
+                try Data(bytes).write(to: url)
+                spilled.insert(bucket)
+            }
+        }
+        buffers = [:]
+        buffered = 0
+    }
+
+    /// Writes every bucket file (`search/…js`) whose bytes changed.
+    func finish() throws {
+        let names = Set(buffers.keys).union(spilled).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        for bucket in names {
+            var bytes: [UInt8] = Array("OutpostSearch.add(".utf8)
+            SearchKey.appendJSString(bucket, to: &bytes)
+            bytes.append(contentsOf: ",[\n".utf8)
+            if spilled.contains(bucket) {
+                bytes.append(contentsOf: try Data(contentsOf: staging.appendingPathComponent(SearchKey.fileName(bucket))))
+            }
+            bytes.append(contentsOf: buffers[bucket] ?? [])
+            bytes.append(contentsOf: "\n]);\n".utf8)
+            try output.file("search/" + SearchKey.fileName(bucket), bytes: bytes)
+        }
+        buffers = [:]
+        try? FileManager.default.removeItem(at: staging)
+    }
+}
+
+/// How search text is cut into words and buckets; `site/outpost.js` does the same.
+enum SearchKey {
+    /// Lower-cased words of letters and digits; numbers lose leading zeros
+    /// (`ORD-000123` → `ord`, `123`); an id such as `cus_01jd…` stays whole.
+    static func tokens(_ text: String) -> [String] {
+        var result: [String] = []
+        for word in text.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }) {
+            if word.utf8.allSatisfy({ $0 < 0x80 }) {
+                asciiTokens(word.utf8, into: &result)
+                continue
+            }
+            let word = word.lowercased()[...]
+            if isIdentifier(word) {
+                result.append(String(word))
+                continue
+            }
+            var current = ""
+            for character in word {
+                if character.isLetter || character.isNumber {
+                    current.append(character)
+                } else if !current.isEmpty {
+                    result.append(normalized(current))
+                    current = ""
+                }
+            }
+            if !current.isEmpty { result.append(normalized(current)) }
+        }
+        return result
+    }
+
+    /// The same rules for a word that is all ASCII (most of them), on bytes.
+    private static func asciiTokens(_ word: Substring.UTF8View, into result: inout [String]) {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(word.count)
+        for byte in word { bytes.append(byte >= 65 && byte <= 90 ? byte + 32 : byte) }
+        if isIdentifier(Substring(String(decoding: bytes, as: UTF8.self))) {
+            result.append(String(decoding: bytes, as: UTF8.self))
+            return
+        }
+        var start = -1
+        func flush(_ end: Int) {
+            guard start >= 0 else { return }
+            var slice = bytes[start..<end]
+            if slice.allSatisfy({ $0 >= 48 && $0 <= 57 }) {
+                slice = slice.drop { $0 == 48 }
+                result.append(slice.isEmpty ? "0" : String(decoding: slice, as: UTF8.self))
+            } else {
+                result.append(String(decoding: slice, as: UTF8.self))
+            }
+            start = -1
+        }
+        for (index, byte) in bytes.enumerated() {
+            let alphanumeric = (byte >= 97 && byte <= 122) || (byte >= 48 && byte <= 57)
+            if alphanumeric {
+                if start < 0 { start = index }
+            } else {
+                flush(index)
+            }
+        }
+        flush(bytes.count)
+    }
+
+    private static func normalized(_ token: String) -> String {
+        guard token.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) else { return token }
+        let trimmed = token.drop { $0 == "0" }
+        return trimmed.isEmpty ? "0" : String(trimmed)
+    }
+
+    /// `cus_01jd2k…`: two to four letters, an underscore, eight or more letters and digits.
+    static func isIdentifier(_ word: Substring) -> Bool {
+        guard let underscore = word.firstIndex(of: "_") else { return false }
+        let prefix = word[..<underscore], rest = word[word.index(after: underscore)...]
+        return (2...4).contains(prefix.count) && prefix.allSatisfy { $0 >= "a" && $0 <= "z" }
+            && rest.count >= 8 && rest.allSatisfy { ($0 >= "a" && $0 <= "z") || ($0 >= "0" && $0 <= "9") }
+    }
+
+    /// The bucket of a word: its first two characters, or for an id `#` and its last two.
+    static func bucket(_ token: String) -> String {
+        if isIdentifier(Substring(token)) { return "#" + String(token.unicodeScalars.suffix(2).map(Character.init)) }
+        return String(String.UnicodeScalarView(token.unicodeScalars.prefix(2)))
+    }
+
+    /// Words too common to be a bucket of their own (`com` would hold every domain).
+    static func isStopWord(_ token: String) -> Bool { stopWords.contains(token) }
+
+    static let stopWords: Set<String> = ["ord", "inv", "crn", "com", "net", "org", "io", "de", "uk", "co", "eu", "fr", "nl", "es", "it",
+                                         "the", "and", "of", "ltd", "gmbh", "inc", "llc", "ag", "sa", "bv", "srl", "sl", "oy", "ab", "as"]
+
+    /// The file of a bucket: its UTF-8 bytes in hex, so any script is a safe file name.
+    static func fileName(_ bucket: String) -> String {
+        "s-" + bucket.utf8.map { byte in
+            let digits = String(byte, radix: 16)
+            return byte < 16 ? "0" + digits : digits
+        }.joined() + ".js"
+    }
+
+    /// A JavaScript string literal that is also safe inside any file: `"`, `\`,
+    /// controls, `<`, `>`, `&` and U+2028/9 as `\u` escapes.
+    static func appendJSString(_ text: String, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out.append(contentsOf: "\\\"".utf8)
+            case "\\": out.append(contentsOf: "\\\\".utf8)
+            case "<", ">", "&", "\u{2028}", "\u{2029}":
+                out.append(contentsOf: unicodeEscape(scalar.value).utf8)
+            default:
+                if scalar.value < 0x20 || scalar.value == 0x7f {
+                    out.append(contentsOf: unicodeEscape(scalar.value).utf8)
+                } else {
+                    out.append(contentsOf: String(scalar).utf8)
+                }
+            }
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+
+    private static func unicodeEscape(_ value: UInt32) -> String {
+        let digits = String(value, radix: 16)
+        return "\\u" + String(repeating: "0", count: max(0, 4 - digits.count)) + digits
+    }
+}

@@ -1,0 +1,122 @@
+import Foundation
+import FoundationXML
+import Testing
+import OutpostModel
+import OutpostStore
+@testable import OutpostSite
+
+@Suite("Hostile text is escaped by construction")
+struct HostileTextTests {
+    static let hostile: [String] = [
+        "<script>alert(1)</script>",
+        "\"><img src=x onerror=alert(1)>",
+        "O'Brien & \"Partners\" &lt;b&gt; &amp;",
+        "שלום עולם مرحبا \u{202E}gnp.exe",
+        "👩‍💻 Café ☕ 𝔘𝔫𝔦𝔠𝔬𝔡𝔢",
+        "javascript:alert(1)",
+        String(repeating: "Ten kB name & <b>bold</b> \"quoted\" ", count: 300),
+    ]
+
+    /// Every free-text column of every entity the site shows.
+    static let textColumns: [(table: String, columns: [String])] = [
+        ("settings", ["company_name", "address", "email", "phone", "tax_id"]),
+        ("plan", ["name", "vendor", "description"]),
+        ("panel_user", ["name", "email"]),
+        ("customer", ["name", "contact_name", "email", "phone", "address", "city", "postal_code", "country", "tax_id"]),
+        ("customer_user", ["username", "name", "email"]),
+        ("orders", ["status_reason"]),
+        ("order_line", ["description", "domain_name", "common_name"]),
+        ("invoice_line", ["description"]),
+        ("credit_note", ["reason"]),
+        ("credit_note_line", ["description"]),
+        ("payment", ["reference"]),
+        ("domain", ["name"]),
+        ("ssl_certificate", ["common_name"]),
+        ("license", ["product", "license_key"]),
+        ("login_event", ["source"]),
+    ]
+
+    @Test func everyTextFieldOfEveryEntityShowsEscapedAndIntact() throws {
+        try withTemporaryDirectory { directory in
+            let db = try fixtureDatabase(in: directory, customers: 8)
+            var expected: [String] = []
+            var counter = 0
+            for (table, columns) in Self.textColumns {
+                let rowids = try db.rows("SELECT rowid FROM \(table) ORDER BY rowid").compactMap { $0[0].int64 }
+                for rowid in rowids {
+                    for column in columns {
+                        counter += 1
+                        // A unique suffix: some columns are unique, and each value must be findable.
+                        let value = Self.hostile[counter % Self.hostile.count] + " #\(counter)"
+                        try db.execute("UPDATE \(table) SET \(column) = ? WHERE rowid = ?", [value, rowid])
+                        expected.append(value)
+                    }
+                }
+            }
+            try db.execute("""
+                INSERT INTO rejected (seq, mutation, mutation_version, args, created_at, code, message, rejected_at)
+                VALUES (7, 'customer.update', 1, ?, '2026-11-24T10:00:00Z', 'invalid', ?, '2026-11-24T11:00:00Z')
+                """, [#"{"name":"<script>alert(1)</script>"}"#, Self.hostile[1] + " rejected"])
+            try db.execute("""
+                INSERT INTO conflict (id, entity, entity_id, field, local_value, node_value, winner, base_version, node_version, replica_id, seq, mutation, at)
+                VALUES ('cfl_1', 'customer', 'cus_x', 'name', ?, ?, 'node', 1, 2, 'rep_1', 3, 'customer.update', '2026-11-24T12:00:00Z')
+                """, [Self.hostile[0] + " local", Self.hostile[2] + " node"])
+            expected += [Self.hostile[1] + " rejected", Self.hostile[0] + " local", Self.hostile[2] + " node"]
+
+            let site = directory.appendingPathComponent("site")
+            try buildSite(db, into: site)
+            let files = try siteFiles(site)
+            var texts = Set<String>()
+            var everything = Data()
+            for path in files.keys.sorted() where path.hasSuffix(".html") {
+                let page = try ParsedPage(site: site, path: path)   // throws if escaping broke the markup
+                for element in page.elements {
+                    #expect(element.localName != "img", "an img element on \(path)")
+                    if element.localName == "script" { #expect(element.attr("src") != nil, "an inline script on \(path)") }
+                    for attribute in element.attributes ?? [] {
+                        #expect(!(attribute.name ?? "").lowercased().hasPrefix("on"), "an event handler attribute on \(path)")
+                        if attribute.name == "href" || attribute.name == "src" {
+                            #expect(!(attribute.stringValue ?? "").lowercased().hasPrefix("javascript:"))
+                        }
+                    }
+                    for child in element.children ?? [] where child.kind == .text {
+                        if let text = child.stringValue {
+                            texts.insert(text)
+                            everything.append(contentsOf: Data(text.utf8))
+                            everything.append(0)
+                        }
+                    }
+                }
+            }
+            for value in expected {
+                let found = texts.contains(value) || everything.range(of: Data(value.utf8)) != nil
+                #expect(found, "not shown intact: \(value.prefix(80))")
+            }
+            // The customer's own page is titled with the exact name.
+            try db.forEachRow("SELECT id, name FROM customer") { row in
+                let id = try row.string("id"), name = try row.string("name")
+                let page = try ParsedPage(site: site, path: SitePath.customer(id))
+                #expect(page.elements(named: "h1").first?.stringValue == name)
+            }
+            // The search index carries the names as data: it parses as JSON and holds them intact.
+            var indexed = Set<String>()
+            for (path, data) in files where path.hasPrefix("search/") {
+                let text = String(decoding: data, as: UTF8.self)
+                #expect(!text.contains("<") && !text.contains(">"), "raw angle brackets in \(path)")
+                let body = text.dropFirst("OutpostSearch.add(".count).dropLast(");\n".count)
+                let parsed = try #require(try JSONSerialization.jsonObject(with: Data(("[" + body + "]").utf8)) as? [Any])
+                for entry in (parsed[1] as? [[String]]) ?? [] { indexed.insert(entry[1]) }
+            }
+            try db.forEachRow("SELECT name FROM customer") { row in
+                let name = try row.string("name")
+                #expect(indexed.contains(name))
+            }
+            // And the CSV holds them byte for byte.
+            let csv = CSVParser.parse(try String(contentsOf: site.appendingPathComponent("customers/customers.csv"), encoding: .utf8))
+            try db.forEachRow("SELECT name FROM customer") { row in
+                let name = try row.string("name")
+                #expect(csv.contains { $0.first == name })
+            }
+        }
+    }
+}

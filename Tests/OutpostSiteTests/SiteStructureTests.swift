@@ -1,0 +1,170 @@
+import Foundation
+import FoundationXML
+import Testing
+import OutpostModel
+import OutpostStore
+@testable import OutpostSite
+
+@Suite("Site structure: every page parses, links resolve, tables have headers")
+struct SiteStructureTests {
+    @Test func everyPageIsWellFormedAndEveryLinkResolves() throws {
+        try withTemporaryDirectory { directory in
+            let db = try fixtureDatabase(in: directory, customers: 40)
+            let site = directory.appendingPathComponent("site")
+            let report = try buildSite(db, into: site)
+            let files = try siteFiles(site)
+            let pages = files.keys.filter { $0.hasSuffix(".html") }.sorted()
+            #expect(report.pages + 1 == pages.count, "every HTML file but freshness.html is a counted page")
+            #expect(pages.count > 300)
+
+            var idsByPage: [String: Set<String>] = [:]
+            var parsed: [ParsedPage] = []
+            for path in pages {
+                let page = try ParsedPage(site: site, path: path)
+                parsed.append(page)
+                let ids = page.ids
+                #expect(Set(ids).count == ids.count, "duplicate id on \(path)")
+                idsByPage[path] = Set(ids)
+            }
+            let customerCount = try #require(db.scalar("SELECT count(*) FROM customer")?.int64)
+            let invoiceCount = try #require(db.scalar("SELECT count(*) FROM invoice")?.int64)
+            #expect(pages.filter { $0.hasPrefix("customers/cus_") }.count == Int(customerCount))
+            #expect(pages.filter { $0.hasPrefix("invoices/inv_") }.count == Int(invoiceCount))
+
+            for page in parsed {
+                let root = try #require(page.document.rootElement())
+                #expect(root.attr("lang") == "en", "no lang on \(page.path)")
+                let title = page.elements(named: "title").first?.stringValue ?? ""
+                #expect(!title.isEmpty, "no title on \(page.path)")
+                #expect(page.elements(named: "main").count == 1, "one main landmark on \(page.path)")
+                if page.path != "freshness.html" {
+                    #expect(page.elements(named: "h1").count == 1, "one h1 on \(page.path)")
+                    #expect(page.elements(named: "nav").contains { page.attribute($0, "aria-label") == "Sections" })
+                    #expect(page.elements(named: "header").count == 1 && page.elements(named: "footer").count == 1)
+                }
+                for table in page.elements(named: "table") {
+                    let headers = table.elements(forName: "thead").flatMap { $0.elements(forName: "tr") }.flatMap { $0.elements(forName: "th") }
+                    let rowHeaders = table.elements(forName: "tbody").flatMap { $0.elements(forName: "tr") }.flatMap { $0.elements(forName: "th") }
+                    #expect(!headers.isEmpty || !rowHeaders.isEmpty, "a table without headers on \(page.path)")
+                    for th in headers { #expect(th.attr("scope") == "col") }
+                    for th in rowHeaders { #expect(th.attr("scope") == "row") }
+                }
+                // Every relative link and asset resolves to a file of the site (and its fragment to an id there).
+                for element in page.elements {
+                    for name in ["href", "src"] {
+                        guard let value = page.attribute(element, name) else { continue }
+                        #expect(!value.contains("://") && !value.hasPrefix("/") && !value.hasPrefix("//"), "not relative: \(value) on \(page.path)")
+                        var target = value
+                        var fragment: String?
+                        if let hash = value.firstIndex(of: "#") {
+                            fragment = String(value[value.index(after: hash)...])
+                            target = String(value[..<hash])
+                        }
+                        let resolved: String
+                        if target.isEmpty {
+                            resolved = page.path
+                        } else {
+                            let base = URL(fileURLWithPath: "/site/" + page.path).deletingLastPathComponent()
+                            let full = base.appendingPathComponent(target).standardizedFileURL.path
+                            #expect(full.hasPrefix("/site/"), "\(value) leaves the site from \(page.path)")
+                            resolved = String(full.dropFirst("/site/".count))
+                        }
+                        #expect(files[resolved] != nil, "\(value) on \(page.path) does not resolve (\(resolved))")
+                        if let fragment, !fragment.isEmpty, resolved.hasSuffix(".html") {
+                            #expect(idsByPage[resolved]?.contains(fragment) == true, "#\(fragment) is not on \(resolved) (linked from \(page.path))")
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test func listsArePaginatedAndTheCSVHoldsEveryRow() throws {
+        try withTemporaryDirectory { directory in
+            let db = try fixtureDatabase(in: directory, customers: 40)
+            let site = directory.appendingPathComponent("site")
+            try buildSite(db, into: site)
+            let orders = Int(try #require(db.scalar("SELECT count(*) FROM orders")?.int64))
+            #expect(orders > PagedList.pageSize)
+            let pageCount = (orders + PagedList.pageSize - 1) / PagedList.pageSize
+            for page in 1...pageCount {
+                let path = PagedList.pagePath("orders", page)
+                let parsed = try ParsedPage(site: site, path: path)
+                let rows = parsed.elements(named: "table").first?.elements(forName: "tbody").first?.elements(forName: "tr").count ?? 0
+                #expect(rows == (page < pageCount ? PagedList.pageSize : orders - (pageCount - 1) * PagedList.pageSize))
+            }
+            #expect(!FileManager.default.fileExists(atPath: site.appendingPathComponent(PagedList.pagePath("orders", pageCount + 1)).path))
+            let csv = try String(contentsOf: site.appendingPathComponent("orders/orders.csv"), encoding: .utf8)
+            let records = CSVParser.parse(csv)
+            #expect(records.count == orders + 1)
+            #expect(records.allSatisfy { $0.count == records[0].count })
+            let customers = CSVParser.parse(try String(contentsOf: site.appendingPathComponent("customers/customers.csv"), encoding: .utf8))
+            #expect(customers.count == 41)
+        }
+    }
+
+    @Test func everyReportHasAChartATableAndItsCSV() throws {
+        try withTemporaryDirectory { directory in
+            let db = try fixtureDatabase(in: directory, customers: 12)
+            let site = directory.appendingPathComponent("site")
+            try buildSite(db, into: site)
+            #expect(ReportPages.catalogue.count == 6)
+            for report in ReportPages.catalogue + [(path: "index.html", title: "Home", about: "")] {
+                let page = try ParsedPage(site: site, path: report.path)
+                #expect(!page.elements(named: "svg").isEmpty, "no chart on \(report.path)")
+                for svg in page.elements(named: "svg") {
+                    #expect(svg.attr("role") == "img" && !(svg.attr("aria-label") ?? "").isEmpty, "a chart without a text alternative on \(report.path)")
+                }
+                #expect(page.elements(named: "table").count >= 2, "a chart's numbers and the report's table on \(report.path)")
+                if report.path != "index.html" {
+                    let csv = page.elements(named: "a").compactMap { $0.attr("href") }.filter { $0.hasSuffix(".csv") }
+                    #expect(!csv.isEmpty, "no CSV beside \(report.path)")
+                }
+            }
+        }
+    }
+
+    @Test func theProvisioningQueueHasAnEmptyState() throws {
+        try withTemporaryDirectory { directory in
+            let db = try fixtureDatabase(in: directory, customers: 5)
+            try db.execute("UPDATE orders SET status = 'completed' WHERE status IN ('queued', 'submitted', 'provisioning')")
+            let site = directory.appendingPathComponent("site")
+            try buildSite(db, into: site)
+            let page = try ParsedPage(site: site, path: "provisioning/index.html")
+            #expect(page.elements(named: "table").isEmpty)
+            #expect(page.elements(named: "p").contains { $0.attr("class") == "empty" && ($0.stringValue ?? "").contains("Nothing is waiting") })
+        }
+    }
+}
+
+/// A strict RFC 4180 reader for the tests.
+enum CSVParser {
+    static func parse(_ text: String) -> [[String]] {
+        var records: [[String]] = []
+        var record: [String] = []
+        var field = ""
+        var quoted = false
+        var scalars = Array(text.unicodeScalars)[...]
+        while let scalar = scalars.popFirst() {
+            if quoted {
+                if scalar == "\"" {
+                    if scalars.first == "\"" { field.unicodeScalars.append("\""); scalars.removeFirst() } else { quoted = false }
+                } else {
+                    field.unicodeScalars.append(scalar)
+                }
+            } else if scalar == "\"" {
+                quoted = true
+            } else if scalar == "," {
+                record.append(field); field = ""
+            } else if scalar == "\r", scalars.first == "\n" {
+                scalars.removeFirst()
+                record.append(field); field = ""
+                records.append(record); record = []
+            } else {
+                field.unicodeScalars.append(scalar)
+            }
+        }
+        if !field.isEmpty || !record.isEmpty { record.append(field); records.append(record) }
+        return records
+    }
+}

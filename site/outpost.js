@@ -1,0 +1,219 @@
+/* Outpost dashboard script. Optional: every page reads and links without it.
+   With it, data tables sort by any column and filter as you type, and the
+   search box finds customers, subscriptions, orders, invoices and domains.
+   The search index is a set of script files (search/s-XXXX.js) loaded with
+   <script> elements, never fetch(), so it works from file:// in Chromium;
+   a query loads only the bucket of its longest word. The word and bucket
+   rules mirror SearchKey in Sources/OutpostSite/Search/SearchIndexWriter.swift. */
+(function () {
+  "use strict";
+
+  var root = document.documentElement.getAttribute("data-root") || "";
+
+  /* Sorting and filtering ------------------------------------------------ */
+
+  function sortValue(cell, numeric) {
+    var raw = cell.getAttribute("data-sort");
+    var text = raw !== null ? raw : cell.textContent.trim();
+    if (!numeric) return text.toLowerCase();
+    var number = parseFloat(text.replace(/[^0-9.\-]/g, ""));
+    return isNaN(number) ? -Infinity : number;
+  }
+
+  function makeSortable(table) {
+    var headers = table.tHead ? table.tHead.rows[0].cells : [];
+    Array.prototype.forEach.call(headers, function (th, column) {
+      var numeric = th.classList.contains("num");
+      var button = document.createElement("button");
+      button.type = "button";
+      while (th.firstChild) button.appendChild(th.firstChild);
+      th.appendChild(button);
+      button.addEventListener("click", function () {
+        var ascending = th.getAttribute("aria-sort") !== "ascending";
+        Array.prototype.forEach.call(headers, function (other) { other.removeAttribute("aria-sort"); });
+        th.setAttribute("aria-sort", ascending ? "ascending" : "descending");
+        var body = table.tBodies[0];
+        var rows = Array.prototype.map.call(body.rows, function (row, index) {
+          return { row: row, index: index, key: sortValue(row.cells[column] || row.cells[0], numeric) };
+        });
+        rows.sort(function (a, b) {
+          if (a.key < b.key) return ascending ? -1 : 1;
+          if (a.key > b.key) return ascending ? 1 : -1;
+          return a.index - b.index;
+        });
+        rows.forEach(function (item) { body.appendChild(item.row); });
+      });
+    });
+  }
+
+  function makeFilterable(table, number) {
+    var body = table.tBodies[0];
+    if (!body || body.rows.length < 8) return;
+    var wrap = table.parentNode;
+    var box = document.createElement("div");
+    box.className = "filter";
+    var label = document.createElement("label");
+    label.htmlFor = "table-filter-" + number;
+    label.textContent = "Filter this table: ";
+    var input = document.createElement("input");
+    input.type = "search";
+    input.id = "table-filter-" + number;
+    input.autocomplete = "off";
+    var count = document.createElement("span");
+    count.setAttribute("aria-live", "polite");
+    count.className = "page-note";
+    box.appendChild(label);
+    box.appendChild(input);
+    box.appendChild(document.createTextNode(" "));
+    box.appendChild(count);
+    wrap.parentNode.insertBefore(box, wrap);
+    input.addEventListener("input", function () {
+      var words = input.value.toLowerCase().split(/\s+/).filter(Boolean);
+      var shown = 0;
+      Array.prototype.forEach.call(body.rows, function (row) {
+        var text = row.textContent.toLowerCase();
+        var match = words.every(function (word) { return text.indexOf(word) !== -1; });
+        row.hidden = !match;
+        if (match) shown += 1;
+      });
+      count.textContent = words.length ? shown + " of " + body.rows.length + " rows on this page" : "";
+    });
+  }
+
+  Array.prototype.forEach.call(document.querySelectorAll("table.data"), function (table, index) {
+    makeSortable(table);
+    makeFilterable(table, index + 1);
+  });
+
+  /* Search ---------------------------------------------------------------- */
+
+  var stopWords = ["ord", "inv", "crn", "com", "net", "org", "io", "de", "uk", "co", "eu", "fr", "nl", "es", "it",
+                   "the", "and", "of", "ltd", "gmbh", "inc", "llc", "ag", "sa", "bv", "srl", "sl", "oy", "ab", "as"];
+  var idPattern = /^[a-z]{2,4}_[0-9a-z]{8,}$/;
+
+  function tokens(text) {
+    var out = [];
+    text.toLowerCase().split(/[ \t\n]+/).forEach(function (word) {
+      if (!word) return;
+      if (idPattern.test(word)) { out.push(word); return; }
+      word.split(/[^\p{L}\p{N}\p{M}]+/u).forEach(function (token) {
+        if (!token) return;
+        out.push(/^[0-9]+$/.test(token) ? (token.replace(/^0+/, "") || "0") : token);
+      });
+    });
+    return out;
+  }
+
+  function bucket(token) {
+    var points = Array.from(token);
+    if (idPattern.test(token)) return "#" + points.slice(-2).join("");
+    return points.slice(0, 2).join("");
+  }
+
+  function fileName(name) {
+    var bytes = new TextEncoder().encode(name);
+    return "s-" + Array.prototype.map.call(bytes, function (b) { return (b < 16 ? "0" : "") + b.toString(16); }).join("") + ".js";
+  }
+
+  var loaded = {};
+  var waiting = {};
+
+  window.OutpostSearch = {
+    add: function (name, entries) {
+      loaded[name] = entries;
+      (waiting[name] || []).forEach(function (callback) { callback(); });
+      delete waiting[name];
+    }
+  };
+
+  function load(name, callback) {
+    if (loaded[name]) { callback(); return; }
+    if (waiting[name]) { waiting[name].push(callback); return; }
+    waiting[name] = [callback];
+    var script = document.createElement("script");
+    script.src = root + "search/" + fileName(name);
+    script.onerror = function () { loaded[name] = []; var list = waiting[name] || []; delete waiting[name]; list.forEach(function (cb) { cb(); }); };
+    document.head.appendChild(script);
+  }
+
+  var form = document.querySelector("form.search");
+  var input = document.getElementById("site-search");
+  var results = document.getElementById("site-search-results");
+  if (!form || !input || !results) return;
+  form.hidden = false;
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    var first = results.querySelector("a");
+    if (first) first.click();
+  });
+
+  function show(query, items) {
+    if (input.value !== query) return;
+    results.textContent = "";
+    if (!items) return;
+    if (items.length === 0) {
+      var none = document.createElement("li");
+      none.textContent = "Nothing found for \u201c" + query + "\u201d.";
+      results.appendChild(none);
+      return;
+    }
+    items.forEach(function (entry) {
+      var li = document.createElement("li");
+      var kind = document.createElement("span");
+      kind.className = "kind";
+      kind.textContent = entry[0];
+      var link = document.createElement("a");
+      link.href = root + entry[3];
+      link.textContent = entry[1] || "(no name)";
+      var detail = document.createElement("span");
+      detail.className = "detail";
+      detail.textContent = entry[2];
+      li.appendChild(kind);
+      li.appendChild(link);
+      li.appendChild(detail);
+      results.appendChild(li);
+    });
+  }
+
+  function search() {
+    var query = input.value;
+    var words = tokens(query);
+    if (query.trim().length < 2 || words.length === 0) { show(query, null); return; }
+    var candidates = words.filter(function (word) { return stopWords.indexOf(word) === -1; });
+    if (candidates.length === 0) candidates = words;
+    var longest = candidates.reduce(function (a, b) { return Array.from(b).length > Array.from(a).length ? b : a; });
+    var name = bucket(longest);
+    load(name, function () {
+      // Every word must start a word of the entry; entries with more whole-word matches come first.
+      var found = [];
+      var entries = loaded[name] || [];
+      for (var i = 0; i < entries.length && found.length < 500; i += 1) {
+        var keys = entries[i][4].split(" ");
+        var exact = 0;
+        var all = words.every(function (word) {
+          if (keys.indexOf(word) !== -1) { exact += 1; return true; }
+          return keys.some(function (key) { return key.lastIndexOf(word, 0) === 0; });
+        });
+        if (all) found.push({ entry: entries[i], exact: exact, index: i });
+      }
+      found.sort(function (a, b) { return b.exact - a.exact || a.index - b.index; });
+      show(query, found.slice(0, 25).map(function (item) { return item.entry; }));
+    });
+  }
+
+  var timer = null;
+  input.addEventListener("input", function () {
+    clearTimeout(timer);
+    timer = setTimeout(search, 120);
+  });
+  input.addEventListener("keydown", function (event) {
+    if (event.key === "Escape") { input.value = ""; results.textContent = ""; }
+  });
+
+  // index.html?q=… opens with that search (a bookmark, a link from elsewhere).
+  var match = /[?&]q=([^&#]*)/.exec(window.location.search);
+  if (match) {
+    input.value = decodeURIComponent(match[1].replace(/\+/g, " "));
+    search();
+  }
+})();
