@@ -7,7 +7,8 @@ public final class ReplicaSync {
     public let replica: Replica
     let transport: any SyncTransport
     /// Bytes per pull page to ask for.
-    public var pageBytes = SyncProtocol.defaultPageBytes
+    /// 4 MB: fewer page transactions on a big pull, a few MB of memory.
+    public var pageBytes = 4 * 1024 * 1024
     /// Mutations per push request.
     public var pushBatch = 500
 
