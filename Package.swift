@@ -22,7 +22,7 @@ let package = Package(
         .target(name: "OutpostCLI", dependencies: ["OutpostSite", "OutpostSync", "OutpostModel", "OutpostStore"]),
         .executableTarget(name: "outpost", dependencies: ["OutpostCLI"]),
         // The benchmark command: swift run -c release outpost-bench
-        .executableTarget(name: "outpost-bench", dependencies: ["OutpostSync", "OutpostModel", "OutpostStore"]),
+        .executableTarget(name: "outpost-bench", dependencies: ["OutpostSite", "OutpostSync", "OutpostModel", "OutpostStore"]),
         // Runs the built binary in end-to-end tests; used by test targets only.
         .target(name: "OutpostTestSupport", path: "Sources/OutpostTestSupport"),
         .testTarget(name: "OutpostStoreTests", dependencies: ["OutpostStore"]),
