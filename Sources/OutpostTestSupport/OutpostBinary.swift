@@ -54,8 +54,8 @@ public enum OutpostBinary {
         let token = UUID().uuidString
         let out = directory.appendingPathComponent(".out-\(token)")
         let err = directory.appendingPathComponent(".err-\(token)")
-        FileManager.default.createFile(atPath: out.path, contents: nil)
-        FileManager.default.createFile(atPath: err.path, contents: nil)
+        // Not FileManager.createFile: on Linux it leaves a TemporaryDirectory.* in /tmp per call.
+        for file in [out, err] { close(open(file.path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)) }
         process.standardOutput = try FileHandle(forWritingTo: out)
         process.standardError = try FileHandle(forWritingTo: err)
         process.standardInput = FileHandle.nullDevice

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import OutpostCLI
+import OutpostModel
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -785,7 +786,7 @@ struct BadInputTests {
         defer { sandbox.remove() }
         try FileManager.default.createDirectory(atPath: sandbox.replica, withIntermediateDirectories: false)
         let file = sandbox.replica + "/replica.sqlite"
-        #expect(FileManager.default.createFile(atPath: file, contents: Data()))
+        #expect(LocalFiles.create(file))
         let outcome = sandbox.run(["customer", "list"])
         #expect(outcome.status == 78, "\(outcome)")
         #expect(outcome.stderr.contains("not an Outpost replica"))

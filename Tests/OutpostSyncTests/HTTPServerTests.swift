@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import OutpostModel
 import OutpostStore
 #if canImport(Glibc)
 import Glibc
@@ -272,7 +273,7 @@ struct HTTPServerTests {
         defer { node.shutDown() }
         let replica = node.root.appendingPathComponent("replica").path
         let tokenFile = node.root.appendingPathComponent("token-a").path
-        try (node.tokens["a"]! + "\n").write(toFile: tokenFile, atomically: true, encoding: .utf8)
+        try (node.tokens["a"]! + "\n").write(toFile: tokenFile, atomically: false, encoding: .utf8)
         let url = "http://127.0.0.1:\(node.port)/"
         try node.ok(["init", "--replica", replica, "--node", url, "--reseller", "a", "--token-file", tokenFile])
         try node.ok(["customer", "add", "--name", "Nordwind Logistik", "--email", "it@nordwind.example", "--replica", replica])
@@ -421,8 +422,8 @@ final class ServedNode: @unchecked Sendable {
             try? FileManager.default.removeItem(at: scratch.appendingPathExtension("err"))
         }
         do {
-            _ = FileManager.default.createFile(atPath: scratch.appendingPathExtension("out").path, contents: nil)
-            _ = FileManager.default.createFile(atPath: scratch.appendingPathExtension("err").path, contents: nil)
+            _ = LocalFiles.create(scratch.appendingPathExtension("out").path)
+            _ = LocalFiles.create(scratch.appendingPathExtension("err").path)
             process.standardOutput = try FileHandle(forWritingTo: scratch.appendingPathExtension("out"))
             process.standardError = try FileHandle(forWritingTo: scratch.appendingPathExtension("err"))
             process.standardInput = FileHandle.nullDevice

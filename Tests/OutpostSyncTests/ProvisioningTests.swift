@@ -711,7 +711,7 @@ final class BackOfficeFixture {
     /// An executable shell script in the fixture's directory; returns its path.
     func script(_ name: String, _ body: String) throws -> String {
         let url = directory.appendingPathComponent(name)
-        try ("#!/bin/sh\n" + body + "\n").write(to: url, atomically: true, encoding: .utf8)
+        try ("#!/bin/sh\n" + body + "\n").write(to: url, atomically: false, encoding: .utf8)
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: url.path)
         return url.path
     }

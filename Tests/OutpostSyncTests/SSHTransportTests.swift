@@ -23,13 +23,13 @@ struct SSHTransportTests {
         [ "$1" = outpost ] || exit 255
         shift
         exec \(binary.path) "$@"
-        """.write(toFile: standIn, atomically: true, encoding: .utf8)
+        """.write(toFile: standIn, atomically: false, encoding: .utf8)
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: standIn)
 
         #expect(try outpost(["node", "init", dir.path("node")]).status == 0)
         #expect(try outpost(["node", "plans", "import", "--builtin"]).status == 0)
         #expect(try outpost(["node", "reseller", "add", "acme", "--name", "Acme"]).status == 0)
-        try outpost(["node", "token", "issue", "--reseller", "acme", "--user", "anna"]).stdout.write(toFile: dir.path("token"), atomically: true, encoding: .utf8)
+        try outpost(["node", "token", "issue", "--reseller", "acme", "--user", "anna"]).stdout.write(toFile: dir.path("token"), atomically: false, encoding: .utf8)
         let location = "ssh://anna@node.example" + dir.path("node")
         let initialized = try outpost(["init", "--replica", dir.path("r"), "--node", location, "--reseller", "acme", "--token-file", dir.path("token")])
         #expect(initialized.status == 0, "\(initialized.stderr)")
@@ -48,7 +48,7 @@ struct SSHTransportTests {
 
         // A stand-in whose remote side is not a node: a clear configuration error, not a hang.
         let broken = dir.path("broken-ssh")
-        try "#!/bin/sh\nexit 255\n".write(toFile: broken, atomically: true, encoding: .utf8)
+        try "#!/bin/sh\nexit 255\n".write(toFile: broken, atomically: false, encoding: .utf8)
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: broken)
         let unreachable = try outpost(["sync", "--replica", dir.path("r"), "--ssh-command", broken])
         #expect(unreachable.status == 75, "ssh exiting 255 is 'unavailable, try later': \(unreachable.stderr)")

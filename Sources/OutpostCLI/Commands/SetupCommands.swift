@@ -71,7 +71,9 @@ enum SetupCommands {
                                            [invocation.required("node"), invocation.required("reseller")])
                     if let token {
                         let url = directory.appendingPathComponent(SyncCommands.tokenFileName)
-                        FileManager.default.createFile(atPath: url.path, contents: Data((token + "\n").utf8), attributes: [.posixPermissions: 0o600])
+                        guard LocalFiles.create(url.path, contents: Array((token + "\n").utf8), mode: 0o600) else {
+                            throw CommandFailure(.cannotCreate, "cannot write the token file \(url.path)")
+                        }
                     }
                 } else if !invocation.flag("no-catalog") {
                     let plans = try Catalog.plans()

@@ -89,7 +89,7 @@ public struct FixtureGenerator: Sendable {
         try validate()
         let world = try makeWorld()
         let partial = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).partial")
-        guard FileManager.default.createFile(atPath: partial.path, contents: nil) else {
+        guard LocalFiles.create(partial.path) else {
             throw FixtureError.cannotWrite(url.path)
         }
         var completed = false

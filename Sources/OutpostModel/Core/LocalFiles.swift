@@ -1,0 +1,29 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Small file operations done with POSIX calls.
+public enum LocalFiles {
+    /// Creates (or empties) a file holding `contents`, with permissions `mode`.
+    ///
+    /// `FileManager.createFile` writes atomically on Linux and leaves a
+    /// `TemporaryDirectory.*` behind in /tmp every time; this does not.
+    @discardableResult
+    public static func create(_ path: String, contents: [UInt8] = [], mode: mode_t = 0o644) -> Bool {
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
+        guard descriptor >= 0 else { return false }
+        defer { close(descriptor) }
+        var offset = 0
+        while offset < contents.count {
+            let written = contents.withUnsafeBytes { write(descriptor, $0.baseAddress! + offset, contents.count - offset) }
+            if written < 0 {
+                if errno == EINTR { continue }
+                return false
+            }
+            offset += written
+        }
+        return true
+    }
+}
