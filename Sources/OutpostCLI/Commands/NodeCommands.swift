@@ -40,7 +40,7 @@ enum NodeCommands {
         ],
         usesReplica: false,
         run: { invocation, session in
-            let node = try Node.open(try nodeDirectory(Invocation(command: invocation.command, arguments: [], values: invocation.values, flags: invocation.flags), session), clock: session.clock)
+            let node = try openNodeNamed(invocation, session)
             try node.addReseller(id: invocation.argument(0), name: invocation.required("name"), currency: invocation.value("currency") ?? "EUR")
             session.print("Added reseller \(invocation.argument(0)). Issue a token with: outpost node token issue --reseller \(invocation.argument(0)) --user NAME")
         })
@@ -82,7 +82,7 @@ enum NodeCommands {
         options: [nodeOption],
         usesReplica: false,
         run: { invocation, session in
-            let node = try Node.open(try nodeDirectory(Invocation(command: invocation.command, arguments: [], values: invocation.values, flags: invocation.flags), session), clock: session.clock)
+            let node = try openNodeNamed(invocation, session)
             try node.revokeToken(id: invocation.argument(0))
             session.print("Revoked \(invocation.argument(0)).")
         })
@@ -93,7 +93,7 @@ enum NodeCommands {
         options: [.init("builtin", "import the catalog built into outpost"), nodeOption],
         usesReplica: false,
         run: { invocation, session in
-            let node = try Node.open(try nodeDirectory(Invocation(command: invocation.command, arguments: [], values: invocation.values, flags: invocation.flags), session), clock: session.clock)
+            let node = try openNodeNamed(invocation, session)
             let plans: [Plan]
             if invocation.flag("builtin") {
                 plans = try Catalog.plans()

@@ -101,7 +101,8 @@ enum SetupCommands {
                 try JSONOutput.print(Created(replica: directory.path, replicaId: try replica.replicaId(), plans: plans, defaultMarkupBp: markup), to: session)
             } else {
                 session.print("Created replica \(try replica.replicaId()) in \(directory.path)")
-                session.print("Default markup \(Pricing.percent(markup)) on cost (\(Pricing.percent(Pricing.margin(forMarkup: markup))) margin on price); \(plans) service plans in the catalog.")
+                let catalog = attached && plans == 0 ? "the catalog arrives with the first outpost sync" : "\(plans) service plans in the catalog"
+                session.print("Default markup \(Pricing.percent(markup)) on cost (\(Pricing.percent(Pricing.margin(forMarkup: markup))) margin on price); \(catalog).")
             }
         }
     )
