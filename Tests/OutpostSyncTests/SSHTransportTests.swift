@@ -50,7 +50,7 @@ struct SSHTransportTests {
         let broken = dir.path("broken-ssh")
         try "#!/bin/sh\nexit 255\n".write(toFile: broken, atomically: false, encoding: .utf8)
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: broken)
-        let unreachable = try outpost(["sync", "--replica", dir.path("r"), "--ssh-command", broken])
+        let unreachable = try outpost(["sync", "--replica", dir.path("r"), "--ssh-command", broken, "--timeout", "2"])
         #expect(unreachable.status == 75, "ssh exiting 255 is 'unavailable, try later': \(unreachable.stderr)")
     }
 

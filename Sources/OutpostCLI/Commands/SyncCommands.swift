@@ -17,7 +17,7 @@ enum SyncCommands {
     static let tokenFileName = "token"
 
     /// Opens the replica and a transport to its node.
-    static func connect(_ invocation: Invocation, _ session: Session) throws -> ReplicaSync {
+    static func connect(_ invocation: Invocation, _ session: Session, requestTimeout: Double? = nil) throws -> ReplicaSync {
         let replica = try session.openReplica(invocation)
         guard let location = try replica.db.scalar("SELECT value FROM replica_meta WHERE key = 'node'")?.string else {
             throw CommandFailure(.config, "replica \(replica.directory.path) has no node; create it with outpost init --node LOCATION --reseller ID")
@@ -30,7 +30,7 @@ enum SyncCommands {
         } catch {
             throw CommandFailure(.config, "replica config, key node: \(error)")
         }
-        let timeout = try invocation.value("timeout").map { Double(try OptionValue.integer($0, option: "timeout")) } ?? 30
+        let timeout = try requestTimeout ?? invocation.value("timeout").map { Double(try OptionValue.integer($0, option: "timeout")) } ?? 30
         let ssh = invocation.value("ssh-command").map { $0.split(separator: " ").map(String.init) }
         return ReplicaSync(replica: replica, transport: try Transports.make(parsed, token: token, clock: session.clock, sshCommand: ssh, timeout: timeout))
     }
@@ -98,39 +98,87 @@ enum SyncCommands {
 
     static let sync = CommandSpec(
         ["sync"], "push, then pull: the replica and the node agree afterwards; then the dashboards are rendered",
-        options: transportOptions + [.init("no-site", "do not render the dashboards after the sync")],
-        discussion: "After a sync that changed something (or when the site does not exist yet) the dashboard site is rebuilt, incrementally, in site/ inside the replica (or where init --site said).",
+        options: [
+            .init("ssh-command", value: "CMD", "the ssh program for ssh:// nodes (default: ssh -o BatchMode=yes)"),
+            .init("timeout", value: "SECONDS", "give up after this long, retries included (default 120)"),
+            .init("wait", value: "SECONDS", "when another sync holds this replica, wait this long for it (default 0: exit 75 at once)"),
+            .init("quiet", "print nothing when all is well (for cron: only problems are mailed)"),
+            .init("log-format", value: "FORMAT", "text (key=value) or json log lines on standard error"),
+            .init("no-site", "do not render the dashboards after the sync"),
+        ],
+        discussion: """
+        Made for cron and systemd timers: one run at a time per replica; unreachable, busy or failing
+        nodes are retried with exponential backoff and jitter until --timeout; a refused token or a
+        configuration problem is not retried. After a sync that changed something (or when the site does
+        not exist yet) the dashboards are rebuilt, incrementally, in site/ inside the replica (or where
+        init --site said).
+
+        Exit codes: 0 in sync; 1 synced, but refusals or conflicts need attention; 64 usage; 65 bad data;
+        75 node unavailable or another sync running, try later; 77 the token is not allowed; 78 configuration.
+        """,
         printsJSON: true,
         run: { invocation, session in
-            let sync = try connect(invocation, session)
-            let runId = sync.replica.ids.make("run")
-            do {
-                let report = try sync.sync(runId: runId)
-                // Render after a sync that changed something; a failed render is reported without losing the sync.
-                let output = try siteOutput(sync.replica)
-                let changed = report.push.sent > 0 || report.pull.changes > 0
-                if !invocation.flag("no-site"), changed || !FileManager.default.fileExists(atPath: output.appendingPathComponent("index.html").path) {
-                    do {
-                        let site = try SiteBuilder(db: sync.replica.db, output: output, clock: session.clock).build()
-                        if !invocation.json { session.print("Dashboards: \(site.written.count) file(s) written in \(output.path)") }
-                    } catch {
-                        session.printError("Warning: the sync succeeded, but the dashboards were not rendered: \(error)")
+            let timeout = try invocation.value("timeout").map { Double(try OptionValue.integer($0, option: "timeout")) } ?? 120
+            let wait = try invocation.value("wait").map { Double(try OptionValue.integer($0, option: "wait")) } ?? 0
+            let format = try invocation.value("log-format").map { try OptionValue.choice($0, SyncLog.Format.self, option: "log-format") } ?? .text
+            let quiet = invocation.flag("quiet")
+            let replica = try session.openReplica(invocation)
+            let lock = try ReplicaLock.acquire(directory: replica.directory, wait: wait)
+            defer { withExtendedLifetime(lock) {} }
+            let runId = replica.ids.make("run")
+            let log = SyncLog(format: format, runId: runId, quiet: quiet, session: session)
+            let deadline = Date().addingTimeInterval(max(1, timeout))
+            var attempt = 0
+            var result: (ReplicaSync, ReplicaSync.SyncReport)?
+            while result == nil {
+                attempt += 1
+                do {
+                    let remaining = deadline.timeIntervalSinceNow
+                    let sync = try connect(invocation, session, requestTimeout: max(1, min(30, remaining)))
+                    result = (sync, try sync.sync(runId: runId))
+                } catch {
+                    let failure = (SyncCommands.failure(error) as? CommandFailure) ?? Outpost.failure(for: error)
+                    let pause = SyncRetry.backoff(after: attempt)
+                    guard SyncRetry.isTransient(failure), deadline.timeIntervalSinceNow > pause else {
+                        log.log("error", "sync.failed", [("attempt", .integer(Int64(attempt))), ("exit", .integer(Int64(failure.code.rawValue))),
+                                                          ("reason", .string(failure.message))])
+                        throw failure
                     }
+                    log.log("warning", "sync.retry", [("attempt", .integer(Int64(attempt))), ("wait_ms", .integer(Int64(pause * 1000))),
+                                                       ("reason", .string(failure.message))])
+                    Thread.sleep(forTimeInterval: pause)
                 }
-                if invocation.json {
-                    struct Out: Encodable { let run: String; let pushed: Int; let refused: Int; let conflicts: Int; let pulled: Int; let cursor: Int64 }
-                    try JSONOutput.print(Out(run: runId, pushed: report.push.sent, refused: report.push.refused, conflicts: report.push.conflicts,
-                                             pulled: report.pull.changes, cursor: report.pull.cursor), to: session)
-                } else {
-                    session.print("Synced: pushed \(report.push.sent) (\(report.push.refused) refused, \(report.push.conflicts) with conflicts), pulled \(report.pull.changes); cursor \(report.pull.cursor).")
-                    if !report.pull.snapshots.isEmpty { session.print("Re-fetched whole: \(report.pull.snapshots.joined(separator: ", ")).") }
+            }
+            guard let (sync, report) = result else { return }
+            // Render after a sync that changed something; a failed render is reported without losing the sync.
+            let output = try siteOutput(sync.replica)
+            let changed = report.push.sent > 0 || report.pull.changes > 0
+            var written = 0
+            if !invocation.flag("no-site"), changed || !FileManager.default.fileExists(atPath: output.appendingPathComponent("index.html").path) {
+                do {
+                    written = try SiteBuilder(db: sync.replica.db, output: output, clock: session.clock).build().written.count
+                } catch {
+                    log.log("warning", "site.failed", [("reason", .string("\(error)"))])
+                    session.printError("Warning: the sync succeeded, but the dashboards were not rendered: \(error)")
                 }
-                if report.push.refused > 0 || report.push.conflicts > 0 {
-                    throw CommandFailure(.attention, "\(report.push.refused) change(s) refused and \(report.push.conflicts) conflict(s) need attention: see outpost queue rejected and outpost conflicts")
-                }
-            } catch let failure as CommandFailure {
-                throw failure
-            } catch { throw SyncCommands.failure(error) }
+            }
+            log.log("info", "sync.done", [
+                ("attempts", .integer(Int64(attempt))), ("pushed", .integer(Int64(report.push.sent))), ("refused", .integer(Int64(report.push.refused))),
+                ("conflicts", .integer(Int64(report.push.conflicts))), ("pulled", .integer(Int64(report.pull.changes))),
+                ("cursor", .integer(report.pull.cursor)), ("site_files", .integer(Int64(written))),
+            ])
+            if invocation.json {
+                struct Out: Encodable { let run: String; let pushed: Int; let refused: Int; let conflicts: Int; let pulled: Int; let cursor: Int64 }
+                try JSONOutput.print(Out(run: runId, pushed: report.push.sent, refused: report.push.refused, conflicts: report.push.conflicts,
+                                         pulled: report.pull.changes, cursor: report.pull.cursor), to: session)
+            } else if !quiet {
+                session.print("Synced: pushed \(report.push.sent) (\(report.push.refused) refused, \(report.push.conflicts) with conflicts), pulled \(report.pull.changes); cursor \(report.pull.cursor).")
+                if !report.pull.snapshots.isEmpty { session.print("Re-fetched whole: \(report.pull.snapshots.joined(separator: ", ")).") }
+                if written > 0 { session.print("Dashboards: \(written) file(s) written in \(output.path)") }
+            }
+            if report.push.refused > 0 || report.push.conflicts > 0 {
+                throw CommandFailure(.attention, "\(report.push.refused) change(s) refused and \(report.push.conflicts) conflict(s) need attention: see outpost queue rejected and outpost conflicts")
+            }
         })
 
     /// A conflict record as shown.

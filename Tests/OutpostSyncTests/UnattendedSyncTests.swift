@@ -1,0 +1,138 @@
+import Foundation
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+import OutpostModel
+import OutpostStore
+import OutpostTestSupport
+
+/// `outpost sync` as cron and systemd timers run it: one at a time, retries, exit codes, quiet and structured logs.
+@Suite("Unattended sync with real processes")
+struct UnattendedSyncTests {
+    let dir: TemporaryDirectory
+    let env: [String: String]
+    let token: String
+
+    init() throws {
+        dir = try TemporaryDirectory("outpost-cron")
+        env = ["OUTPOST_NOW": "2026-03-02T09:00:00Z", "OUTPOST_NODE": dir.path("node")]
+        _ = try OutpostBinary.run(["node", "init", dir.path("node")], environment: env, in: dir.url)
+        _ = try OutpostBinary.run(["node", "plans", "import", "--builtin"], environment: env, in: dir.url)
+        _ = try OutpostBinary.run(["node", "reseller", "add", "acme", "--name", "Acme"], environment: env, in: dir.url)
+        token = try OutpostBinary.run(["node", "token", "issue", "--reseller", "acme", "--user", "anna"], environment: env, in: dir.url)
+            .stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        try (token + "\n").write(toFile: dir.path("token"), atomically: false, encoding: .utf8)
+    }
+
+    func outpost(_ arguments: [String]) throws -> OutpostBinary.Result {
+        try OutpostBinary.run(arguments, environment: env, in: dir.url)
+    }
+
+    func makeReplica(_ name: String, node: String? = nil) throws {
+        let result = try outpost(["init", "--replica", dir.path(name), "--node", node ?? dir.path("node"), "--reseller", "acme", "--token-file", dir.path("token")])
+        #expect(result.status == 0, "\(result.stderr)")
+    }
+
+    /// A port nothing listens on (yet).
+    static func freePort() -> Int {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(descriptor) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, length) } }
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) } }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func twoSyncsStartedTogetherOneRunsTheOtherSaysSo() throws {
+        try makeReplica("r")
+        do {
+            // Enough queued work that the first sync is still running when the second starts.
+            let replica = try Replica.open(URL(fileURLWithPath: dir.path("r")), clock: FixedClock(Timestamp("2026-03-02T09:00:00Z")!))
+            for index in 0..<1500 { try replica.submit(CreateCustomer(id: replica.ids.make("cus"), name: "Customer \(index)")) }
+        }
+        let first = try OutpostBinary.start(["sync", "--replica", dir.path("r"), "--no-site"], environment: env, in: dir.url)
+        var second: OutpostBinary.Result?
+        for _ in 0..<50 where second == nil {
+            usleep(20_000)
+            let attempt = try outpost(["sync", "--replica", dir.path("r"), "--no-site"])
+            if attempt.status == 75 { second = attempt }
+            if !first.process.isRunning { break }
+        }
+        let firstResult = first.wait()
+        #expect(firstResult.status == 0, "\(firstResult.stderr)")
+        let refused = try #require(second, "a second sync started while the first ran was turned away")
+        #expect(refused.stderr.contains("another outpost sync is running"))
+        // With --wait it queues behind instead, and the lock of a finished (or killed) run never blocks.
+        let after = try outpost(["sync", "--replica", dir.path("r"), "--wait", "5", "--quiet"])
+        #expect(after.status == 0)
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func aNodeDownForTheFirstAttemptsIsReachedWithinTheTimeout() throws {
+        let port = Self.freePort()
+        try makeReplica("r", node: "http://127.0.0.1:\(port)/")
+        #expect(try outpost(["customer", "add", "--replica", dir.path("r"), "--name", "Contoso"]).status == 0)
+        let sync = try OutpostBinary.start(["sync", "--replica", dir.path("r"), "--timeout", "30", "--log-format", "json"], environment: env, in: dir.url)
+        usleep(1_500_000)
+        let server = try OutpostBinary.start(["node", "serve", dir.path("node"), "--listen", "127.0.0.1:\(port)"], environment: env, in: dir.url)
+        defer { server.signal(SIGTERM); _ = server.wait(timeLimit: 10) }
+        let result = sync.wait(timeLimit: 40)
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = result.stderr.split(separator: "\n").map(String.init)
+        let events = lines.compactMap { (try? JSONValue(parsing: $0))?["event"]?.stringValue }
+        #expect(events.contains("sync.retry"), "it retried while the node was down: \(result.stderr)")
+        #expect(events.last == "sync.done")
+        for line in lines { #expect((try? JSONValue(parsing: line)) != nil, "every log line is JSON: \(line)") }
+        #expect(!result.stderr.contains(token) && !result.stdout.contains(token))
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func eachExitCodeFromItsRealCause() throws {
+        try makeReplica("r")
+        // 0: in sync; --quiet prints nothing at all.
+        let clean = try outpost(["sync", "--replica", dir.path("r"), "--quiet"])
+        #expect(clean.status == 0)
+        #expect(clean.stdout.isEmpty && clean.stderr.isEmpty, "quiet: \(clean.stdout)\(clean.stderr)")
+        // 1: a refusal needs attention (the customer was suspended on the node before the order arrived).
+        try makeReplica("other")
+        let created = try outpost(["customer", "add", "--replica", dir.path("r"), "--name", "Contoso", "--json"])
+        let customer = try #require(try JSONValue(parsing: created.stdout)["id"]?.stringValue)
+        _ = try outpost(["sync", "--replica", dir.path("r"), "--quiet"])
+        _ = try outpost(["sync", "--replica", dir.path("other"), "--quiet"])
+        #expect(try outpost(["customer", "suspend", customer, "--replica", dir.path("r")]).status == 0)
+        #expect(try outpost(["order", "place", "--replica", dir.path("other"), "--customer", customer, "--plan", "pln_m365-business-basic-m"]).status == 0)
+        #expect(try outpost(["sync", "--replica", dir.path("r"), "--quiet"]).status == 0)
+        let attention = try outpost(["sync", "--replica", dir.path("other"), "--log-format", "json"])
+        #expect(attention.status == 1, "\(attention.stderr)")
+        // 64: usage.
+        #expect(try outpost(["sync", "--replica", dir.path("r"), "--qiet"]).status == 64)
+        // 65: bad data — the replica is ahead of the node, as after restoring the node from an older backup.
+        let db = try Database(path: dir.path("other/replica.sqlite"), mode: .readWrite)
+        try db.execute("UPDATE replica_meta SET value = '999999' WHERE key = 'cursor'")
+        let ahead = try outpost(["sync", "--replica", dir.path("other")])
+        #expect(ahead.status == 65, "\(ahead.stderr)")
+        #expect(ahead.stderr.contains("ahead of the node"))
+        // 75: node unavailable, after retrying until the timeout.
+        try makeReplica("down", node: "http://127.0.0.1:\(Self.freePort())/")
+        let down = try outpost(["sync", "--replica", dir.path("down"), "--timeout", "2"])
+        #expect(down.status == 75, "\(down.stderr)")
+        #expect(down.stderr.contains("event=sync.retry"))
+        // 77: the token was revoked.
+        let tokens = try Database(path: dir.path("node/node.sqlite"), mode: .readOnly)
+        let tokenId = try #require(try tokens.scalar("SELECT id FROM token")?.string)
+        #expect(try outpost(["node", "token", "revoke", tokenId]).status == 0)
+        let revoked = try outpost(["sync", "--replica", dir.path("r")])
+        #expect(revoked.status == 77, "\(revoked.stderr)")
+        #expect(!revoked.stderr.contains(token))
+        // 78: configuration — a replica that has no node.
+        #expect(try outpost(["init", "--replica", dir.path("alone"), "--no-catalog"]).status == 0)
+        let alone = try outpost(["sync", "--replica", dir.path("alone")])
+        #expect(alone.status == 78, "\(alone.stderr)")
+    }
+}
