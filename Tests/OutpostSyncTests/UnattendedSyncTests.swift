@@ -136,3 +136,32 @@ struct UnattendedSyncTests {
         #expect(alone.status == 78, "\(alone.stderr)")
     }
 }
+
+@Suite("outpost status")
+struct StatusTests {
+    @Test func statusReportsAndChecksFreshness() throws {
+        let dir = try TemporaryDirectory("outpost-status")
+        var env = ["OUTPOST_NOW": "2026-03-02T09:00:00Z", "OUTPOST_NODE": dir.path("node")]
+        func outpost(_ arguments: [String]) throws -> OutpostBinary.Result { try OutpostBinary.run(arguments, environment: env, in: dir.url) }
+        _ = try outpost(["node", "init", dir.path("node")])
+        _ = try outpost(["node", "reseller", "add", "acme", "--name", "Acme"])
+        try outpost(["node", "token", "issue", "--reseller", "acme", "--user", "anna"]).stdout.write(toFile: dir.path("token"), atomically: false, encoding: .utf8)
+        _ = try outpost(["init", "--replica", dir.path("r"), "--node", dir.path("node"), "--reseller", "acme", "--token-file", dir.path("token")])
+        let never = try outpost(["status", "--replica", dir.path("r"), "--check"])
+        #expect(never.status == 1)
+        #expect(never.stderr.contains("never synced"))
+        #expect(try outpost(["sync", "--replica", dir.path("r"), "--quiet"]).status == 0)
+        let fresh = try outpost(["status", "--replica", dir.path("r"), "--check", "--max-age", "30m"])
+        #expect(fresh.status == 0, "\(fresh.stderr)")
+        let json = try JSONValue(parsing: try outpost(["status", "--replica", dir.path("r"), "--json"]).stdout)
+        #expect(json["last_result"]?.stringValue == "ok")
+        #expect(json["pending"]?.integerValue == 0)
+        #expect(json["site_built"]?.boolValue == true)
+        // Two hours later, the same replica is stale.
+        env["OUTPOST_NOW"] = "2026-03-02T11:00:00Z"
+        let stale = try outpost(["status", "--replica", dir.path("r"), "--check", "--max-age", "1h"])
+        #expect(stale.status == 1)
+        #expect(stale.stderr.contains("last successful sync 120 min ago"))
+        #expect(try outpost(["status", "--replica", dir.path("r"), "--check", "--max-age", "soon"]).status == 65)
+    }
+}
