@@ -28,7 +28,7 @@ let package = Package(
         .testTarget(name: "OutpostStoreTests", dependencies: ["OutpostStore"]),
         .testTarget(name: "OutpostModelTests", dependencies: ["OutpostModel", "OutpostStore"]),
         .testTarget(name: "OutpostSyncTests", dependencies: ["OutpostSync", "OutpostModel", "OutpostStore", "OutpostTestSupport", "outpost"]),
-        .testTarget(name: "OutpostSiteTests", dependencies: ["OutpostSite", "OutpostModel", "OutpostStore"]),
+        .testTarget(name: "OutpostSiteTests", dependencies: ["OutpostSite", "OutpostModel", "OutpostStore", "OutpostTestSupport", "outpost"]),
         .testTarget(name: "OutpostCLITests", dependencies: ["OutpostCLI", "OutpostModel", "outpost"]),
     ],
     swiftLanguageModes: [.v6]

@@ -17,65 +17,12 @@ struct SiteStructureTests {
             #expect(report.pages + 1 == pages.count, "every HTML file but freshness.html is a counted page")
             #expect(pages.count > 300)
 
-            var idsByPage: [String: Set<String>] = [:]
-            var parsed: [ParsedPage] = []
-            for path in pages {
-                let page = try ParsedPage(site: site, path: path)
-                parsed.append(page)
-                let ids = page.ids
-                #expect(Set(ids).count == ids.count, "duplicate id on \(path)")
-                idsByPage[path] = Set(ids)
-            }
+            try checkEveryPage(of: site, files: files, pages: pages)
             let customerCount = try #require(db.scalar("SELECT count(*) FROM customer")?.int64)
             let invoiceCount = try #require(db.scalar("SELECT count(*) FROM invoice")?.int64)
             #expect(pages.filter { $0.hasPrefix("customers/cus_") }.count == Int(customerCount))
             #expect(pages.filter { $0.hasPrefix("invoices/inv_") }.count == Int(invoiceCount))
 
-            for page in parsed {
-                let root = try #require(page.document.rootElement())
-                #expect(root.attr("lang") == "en", "no lang on \(page.path)")
-                let title = page.elements(named: "title").first?.stringValue ?? ""
-                #expect(!title.isEmpty, "no title on \(page.path)")
-                #expect(page.elements(named: "main").count == 1, "one main landmark on \(page.path)")
-                if page.path != "freshness.html" {
-                    #expect(page.elements(named: "h1").count == 1, "one h1 on \(page.path)")
-                    #expect(page.elements(named: "nav").contains { page.attribute($0, "aria-label") == "Sections" })
-                    #expect(page.elements(named: "header").count == 1 && page.elements(named: "footer").count == 1)
-                }
-                for table in page.elements(named: "table") {
-                    let headers = table.elements(forName: "thead").flatMap { $0.elements(forName: "tr") }.flatMap { $0.elements(forName: "th") }
-                    let rowHeaders = table.elements(forName: "tbody").flatMap { $0.elements(forName: "tr") }.flatMap { $0.elements(forName: "th") }
-                    #expect(!headers.isEmpty || !rowHeaders.isEmpty, "a table without headers on \(page.path)")
-                    for th in headers { #expect(th.attr("scope") == "col") }
-                    for th in rowHeaders { #expect(th.attr("scope") == "row") }
-                }
-                // Every relative link and asset resolves to a file of the site (and its fragment to an id there).
-                for element in page.elements {
-                    for name in ["href", "src"] {
-                        guard let value = page.attribute(element, name) else { continue }
-                        #expect(!value.contains("://") && !value.hasPrefix("/") && !value.hasPrefix("//"), "not relative: \(value) on \(page.path)")
-                        var target = value
-                        var fragment: String?
-                        if let hash = value.firstIndex(of: "#") {
-                            fragment = String(value[value.index(after: hash)...])
-                            target = String(value[..<hash])
-                        }
-                        let resolved: String
-                        if target.isEmpty {
-                            resolved = page.path
-                        } else {
-                            let base = URL(fileURLWithPath: "/site/" + page.path).deletingLastPathComponent()
-                            let full = base.appendingPathComponent(target).standardizedFileURL.path
-                            #expect(full.hasPrefix("/site/"), "\(value) leaves the site from \(page.path)")
-                            resolved = String(full.dropFirst("/site/".count))
-                        }
-                        #expect(files[resolved] != nil, "\(value) on \(page.path) does not resolve (\(resolved))")
-                        if let fragment, !fragment.isEmpty, resolved.hasSuffix(".html") {
-                            #expect(idsByPage[resolved]?.contains(fragment) == true, "#\(fragment) is not on \(resolved) (linked from \(page.path))")
-                        }
-                    }
-                }
-            }
         }
     }
 

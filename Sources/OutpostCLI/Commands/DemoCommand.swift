@@ -1,48 +1,109 @@
 import Foundation
 import OutpostModel
 
-/// `outpost demo`: a short scripted session on a fresh replica, through the real commands.
+/// `outpost demo`: the whole picture in one command, through the real commands —
+/// a node with a reseller and the catalog, two field reps working offline
+/// (one conflicting edit, one order the node refuses), sync, provisioning,
+/// a billing run, sync again, and the dashboards.
 enum DemoCommand {
     static let all: [CommandSpec] = [demo]
 
-    /// The scripted session: each step is an `outpost` command line; `{customer}` is the customer made in step 2.
-    static let script: [[String]] = [
-        ["init", "--company-name", "Northwind Cloud Services", "--currency", "EUR", "--markup", "25"],
-        ["customer", "add", "--name", "Contoso Dental GmbH", "--contact", "Maria Keller", "--email", "it@contoso-dental.example",
-         "--city", "Berlin", "--country", "DE"],
-        ["user", "add", "--username", "anna", "--name", "Anna Field", "--email", "anna@northwind.example", "--role", "admin"],
-        ["price", "set", "--plan", "pln_m365-business-premium-m", "--markup", "30"],
-        ["order", "place", "--customer", "{customer}", "--plan", "pln_m365-business-premium-m", "--quantity", "12"],
-        ["order", "place", "--customer", "{customer}", "--plan", "pln_domain-de", "--domain", "contoso-dental.de"],
-        ["order", "list"],
-        ["queue", "list"],
-    ]
+    /// One step: a summary line and the command lines it runs. `{…}` names are filled from earlier output.
+    struct Step {
+        let summary: String
+        let commands: [[String]]
+        /// Exit statuses that are part of the story (a sync that reports a refusal exits 1).
+        var accepted: Set<Int32> = [0]
+    }
+
+    static func steps(node: String, anna: String, ben: String, token: String, billThrough: String) -> [Step] {
+        [
+            Step(summary: "node with reseller acme and the built-in catalog", commands: [
+                ["node", "init", node], ["node", "plans", "import", "--builtin", "--node", node],
+                ["node", "reseller", "add", "acme", "--name", "Northwind Cloud Services", "--node", node],
+                ["node", "token", "issue", "--reseller", "acme", "--user", "anna", "--node", node, ">", token],
+            ]),
+            Step(summary: "two field reps, Anna and Ben, with replicas of acme", commands: [
+                ["init", "--replica", anna, "--node", node, "--reseller", "acme", "--token-file", token],
+                ["init", "--replica", ben, "--node", node, "--reseller", "acme", "--token-file", token],
+                ["sync", "--replica", anna, "--quiet", "--no-site"], ["sync", "--replica", ben, "--quiet", "--no-site"],
+            ]),
+            Step(summary: "Anna adds customers, a user, a markup and orders; everyone syncs", commands: [
+                ["customer", "add", "--replica", anna, "--name", "Contoso Dental GmbH", "--email", "it@contoso-dental.example", "--country", "DE", "{contoso}"],
+                ["customer", "add", "--replica", anna, "--name", "Fabrikam Legal LLP", "--country", "GB", "{fabrikam}"],
+                ["user", "add", "--replica", anna, "--username", "anna", "--name", "Anna Field", "--email", "anna@northwind.example", "--role", "admin"],
+                ["price", "set", "--replica", anna, "--plan", "pln_m365-business-premium-m", "--markup", "30"],
+                ["order", "place", "--replica", anna, "--customer", "{contoso}", "--plan", "pln_m365-business-premium-m", "--quantity", "12"],
+                ["order", "place", "--replica", anna, "--customer", "{contoso}", "--plan", "pln_domain-de", "--domain", "contoso-dental.de"],
+                ["order", "place", "--replica", anna, "--customer", "{contoso}", "--plan", "pln_sectigo-ov", "--common-name", "www.contoso-dental.de"],
+                ["sync", "--replica", anna, "--quiet", "--no-site"], ["sync", "--replica", ben, "--quiet", "--no-site"],
+            ]),
+            Step(summary: "offline: both edit Contoso's phone; Anna suspends Fabrikam while Ben orders for it", commands: [
+                ["customer", "edit", "{contoso}", "--replica", anna, "--phone", "+49 30 1111"],
+                ["customer", "edit", "{contoso}", "--replica", ben, "--phone", "+49 30 2222"],
+                ["customer", "suspend", "{fabrikam}", "--replica", anna],
+                ["order", "place", "--replica", ben, "--customer", "{fabrikam}", "--plan", "pln_plesk-web-admin"],
+            ]),
+            Step(summary: "sync: Ben's order is refused, the phone edits are a conflict record", commands: [
+                ["sync", "--replica", anna, "--quiet", "--no-site"], ["sync", "--replica", ben, "--quiet", "--no-site"],
+            ], accepted: [0, 1]),
+            Step(summary: "the node provisions the orders and runs billing through \(billThrough)", commands: [
+                ["node", "provision", node], ["node", "bill", node, "--through", billThrough],
+            ]),
+            Step(summary: "both sync again; Anna's dashboards are rendered", commands: [
+                ["sync", "--replica", ben, "--quiet"], ["sync", "--replica", anna, "--quiet"],
+            ], accepted: [0, 1]),
+        ]
+    }
 
     static let demo = CommandSpec(
-        ["demo"], "run a short scripted session on a fresh replica: setup, a customer, orders, the queue",
+        ["demo"], "build a complete example: a node, two replicas working offline, sync, provisioning, billing, dashboards",
         arguments: [.init("DIR", optional: true, "where to create it (default ./outpost-demo; replaced if it is a previous demo)")],
         usesReplica: false,
         run: { invocation, session in
-            let directory = URL(fileURLWithPath: invocation.optionalArgument(0) ?? "outpost-demo")
-            let replica = directory.appendingPathComponent("replica")
+            let directory = URL(fileURLWithPath: invocation.optionalArgument(0) ?? "outpost-demo").standardizedFileURL
             try prepare(directory)
-            var customer = ""
-            for step in script {
-                let arguments = step.map { $0 == "{customer}" ? customer : $0 } + ["--replica", replica.path]
-                session.print("$ outpost " + step.map { $0 == "{customer}" ? customer : quoted($0) }.joined(separator: " "))
-                var captured = ""
-                let inner = Session(environment: session.environment, clock: session.clock, stdinIsTerminal: false,
-                                    out: { captured += $0 }, err: { session.printError($0.trimmingCharacters(in: .newlines)) },
-                                    readLine: { nil })
-                let status = Outpost.run(arguments, session: inner)
-                session.print(captured.trimmingCharacters(in: .newlines))
-                session.print("")
-                guard status == 0 else { throw CommandFailure(ExitCode(rawValue: status) ?? .software, "demo step failed: outpost \(step.joined(separator: " "))") }
-                if step.starts(with: ["customer", "add"]), let id = captured.split(separator: " ").first(where: { $0.hasPrefix("cus_") }) {
-                    customer = String(id)
+            let path = { (name: String) in directory.appendingPathComponent(name).path }
+            let billThrough = session.clock.now().date.description
+            var names: [String: String] = [:]
+            let started = DispatchTime.now().uptimeNanoseconds
+            for step in steps(node: path("node"), anna: path("anna"), ben: path("ben"), token: path("anna.token"), billThrough: billThrough) {
+                for command in step.commands {
+                    var arguments = command
+                    var capture: String?
+                    if command.starts(with: ["customer", "add"]), let last = command.last, last.hasPrefix("{") {
+                        capture = last
+                        arguments.removeLast()
+                    }
+                    var redirect: String?
+                    if let arrow = arguments.firstIndex(of: ">") {
+                        redirect = arguments[arrow + 1]
+                        arguments = Array(arguments[..<arrow])
+                    }
+                    arguments = arguments.map { names[$0] ?? $0 }
+                    if capture != nil { arguments.append("--json") }
+                    var out = ""
+                    var err = ""
+                    let inner = Session(environment: session.environment, clock: session.clock, stdinIsTerminal: false,
+                                        out: { out += $0 }, err: { err += $0 }, readLine: { nil })
+                    let status = Outpost.run(arguments, session: inner)
+                    guard step.accepted.contains(status) else {
+                        throw CommandFailure(ExitCode(rawValue: status) ?? .software,
+                                             "demo step failed: outpost \(arguments.joined(separator: " ")): \(err.trimmingCharacters(in: .whitespacesAndNewlines))")
+                    }
+                    if let capture, let id = (try? JSONValue(parsing: out))?["id"]?.stringValue { names[capture] = id }
+                    if let redirect {
+                        guard LocalFiles.create(redirect, contents: Array(out.utf8), mode: 0o600) else {
+                            throw CommandFailure(.cannotCreate, "cannot write \(redirect)")
+                        }
+                    }
                 }
+                session.print("✓ " + step.summary)
             }
-            session.print("The replica is in \(replica.path); try: outpost customer list --replica \(replica.path)")
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+            session.print(String(format: "Done in %.1f s. Try: outpost customer list --replica %@; outpost conflicts --replica %@; outpost queue rejected --replica %@",
+                                 seconds, path("anna"), path("ben"), path("ben")))
+            session.print("Dashboards: " + directory.appendingPathComponent("anna/site/index.html").path)
         })
 
     /// Makes `directory` empty, refusing to touch anything that is not a previous demo.
@@ -58,13 +119,11 @@ enum DemoCommand {
         }
         do {
             try manager.createDirectory(at: directory, withIntermediateDirectories: true)
-            try Data("made by outpost demo; safe to delete\n".utf8).write(to: marker)
         } catch {
             throw CommandFailure(.cannotCreate, "cannot create \(directory.path): \(error.localizedDescription)")
         }
-    }
-
-    static func quoted(_ word: String) -> String {
-        word.contains(where: { $0 == " " || $0 == "\"" || $0 == "'" }) ? "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'" : word
+        guard LocalFiles.create(marker.path, contents: Array("made by outpost demo; safe to delete\n".utf8)) else {
+            throw CommandFailure(.cannotCreate, "cannot write in \(directory.path)")
+        }
     }
 }

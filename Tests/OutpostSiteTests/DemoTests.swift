@@ -1,0 +1,41 @@
+import Foundation
+import Testing
+import OutpostTestSupport
+
+/// `outpost demo`, the README's first command, run as a user would; its site passes the link check.
+@Suite("outpost demo")
+struct DemoTests {
+    @Test(.timeLimit(.minutes(1)))
+    func theDemoBuildsEverythingAndItsSiteHoldsTogether() throws {
+        try #require(OutpostBinary.url != nil, "the outpost binary is built")
+        let dir = try TemporaryDirectory("outpost-demo")
+        let target = dir.url.appendingPathComponent("demo")
+        for run in 1...2 {
+            // The second run replaces the first one's directory cleanly.
+            let result = try OutpostBinary.run(["demo", target.path], environment: ["OUTPOST_NOW": "2026-03-02T09:00:00Z"], in: dir.url)
+            #expect(result.status == 0, "run \(run): \(result.stderr)")
+            #expect(result.stdout.contains("✓ sync: Ben's order is refused, the phone edits are a conflict record"))
+            #expect(result.stdout.contains("Dashboards: \(target.path)/anna/site/index.html"))
+        }
+        let site = target.appendingPathComponent("anna/site")
+        let files = try siteFiles(site)
+        let pages = files.keys.filter { $0.hasSuffix(".html") }.sorted()
+        #expect(pages.contains("index.html"))
+        try checkEveryPage(of: site, files: files, pages: pages)
+        // The story is in the data: a refusal on Ben's replica, a conflict everywhere, invoices from provisioning.
+        let rejected = try OutpostBinary.run(["queue", "rejected", "--replica", target.appendingPathComponent("ben").path, "--json"], in: dir.url)
+        #expect(rejected.stdout.contains("is suspended"))
+        let conflicts = try OutpostBinary.run(["conflicts", "--replica", target.appendingPathComponent("anna").path, "--json"], in: dir.url)
+        #expect(conflicts.stdout.contains("\"field\" : \"phone\""))
+        let invoices = try OutpostBinary.run(["invoice", "list", "--replica", target.appendingPathComponent("anna").path, "--json"], in: dir.url)
+        #expect(invoices.stdout.contains("INV-000001"))
+    }
+
+    @Test func theDemoNeverTouchesADirectoryThatIsNotADemo() throws {
+        let dir = try TemporaryDirectory("outpost-demo")
+        try "keep me\n".write(toFile: dir.path("precious.txt"), atomically: false, encoding: .utf8)
+        let result = try OutpostBinary.run(["demo", dir.url.path], in: dir.url)
+        #expect(result.status == 73)
+        #expect(FileManager.default.fileExists(atPath: dir.path("precious.txt")))
+    }
+}
