@@ -39,3 +39,32 @@ struct DemoTests {
         #expect(FileManager.default.fileExists(atPath: dir.path("precious.txt")))
     }
 }
+
+/// One binary is all a user copies: the theme and the catalog are inside it.
+@Suite("outpost alone")
+struct BinaryAloneTests {
+    @Test(.timeLimit(.minutes(1)))
+    func theBinaryCopiedAloneToAnEmptyDirectoryRunsTheDemo() throws {
+        let built = try #require(OutpostBinary.url, "the outpost binary is built")
+        let dir = try TemporaryDirectory("outpost-alone")
+        let copy = dir.url.appendingPathComponent("outpost")
+        try FileManager.default.copyItem(at: built, to: copy)
+        // Run from the empty directory, far from the source tree (no fixtures/, no site/ to find).
+        let process = Process()
+        process.executableURL = copy
+        process.arguments = ["demo"]
+        process.currentDirectoryURL = dir.url
+        process.environment = OutpostBinary.environment(["OUTPOST_NOW": "2026-03-02T09:00:00Z"])
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\(text)")
+        let index = dir.url.appendingPathComponent("outpost-demo/anna/site/index.html")
+        #expect(FileManager.default.fileExists(atPath: index.path))
+        #expect(FileManager.default.fileExists(atPath: dir.url.appendingPathComponent("outpost-demo/anna/site/assets/outpost.css").path), "the theme came from inside the binary")
+        #expect(text.contains("Dashboards: "))
+    }
+}
