@@ -241,6 +241,26 @@ public final class Database {
         }
     }
 
+    /// Copies this database, consistently, into a new file at `path` with SQLite's online
+    /// backup API, while other connections go on reading and writing.
+    public func backup(to path: String) throws {
+        let target = try Database(path: path)
+        guard let backup = sqlite3_backup_init(target.handle, "main", handle, "main") else {
+            throw target.error(code: sqlite3_errcode(target.handle), sql: nil)
+        }
+        var rc: Int32
+        repeat {
+            // All pages in one step, under one read transaction: a consistent copy even while
+            // writers go on (WAL lets them); a busy source is retried rather than failed.
+            rc = sqlite3_backup_step(backup, -1)
+            if rc == SQLITE_BUSY || rc == SQLITE_LOCKED { sqlite3_sleep(20) }
+        } while rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED
+        let finish = sqlite3_backup_finish(backup)
+        guard rc == SQLITE_DONE, finish == SQLITE_OK else {
+            throw DatabaseError(extendedCode: rc == SQLITE_DONE ? finish : rc, message: String(cString: sqlite3_errmsg(target.handle)), sql: nil)
+        }
+    }
+
     /// `PRAGMA integrity_check`: `["ok"]` for a sound file.
     public func integrityCheck() throws -> [String] {
         try rows("PRAGMA integrity_check").compactMap { $0[0].string }

@@ -4,7 +4,7 @@ import OutpostSync
 
 /// `node …`: setting up and administering the central node.
 enum NodeCommands {
-    static let all: [CommandSpec] = [initNode, resellerAdd, resellerList, tokenIssue, tokenRevoke, plansImport, planAdd, planEdit, compact, exchange]
+    static let all: [CommandSpec] = [initNode, resellerAdd, resellerList, tokenIssue, tokenRevoke, plansImport, planAdd, planEdit, compact, backup, restore, exchange]
 
     static let nodeOption = CommandSpec.Option("node", value: "DIR", "the node directory (default: $OUTPOST_NODE)")
 
@@ -189,6 +189,40 @@ enum NodeCommands {
             for reseller in try node.resellers() {
                 let result = try node.tenant(reseller.id).compact()
                 session.print("\(reseller.id): removed \(result.removed) change(s), kept \(result.kept); horizon \(result.horizon)")
+            }
+        })
+
+    static let backup = CommandSpec(
+        ["node", "backup"], "copy every database of the node into one file, consistently, while it serves",
+        arguments: [.init("DIR", "the node directory")],
+        options: [.init("to", value: "FILE", required: true, "the backup file to write")],
+        usesReplica: false,
+        run: { invocation, session in
+            let node = try Node.open(URL(fileURLWithPath: invocation.argument(0)), clock: session.clock)
+            let file = URL(fileURLWithPath: invocation.required("to"))
+            guard FileManager.default.fileExists(atPath: file.deletingLastPathComponent().path) else {
+                throw CommandFailure(.cannotCreate, "cannot write \(file.path): its directory does not exist")
+            }
+            do {
+                let names = try NodeBackup.backup(node, to: file)
+                session.print("Backed up \(names.count) database(s) to \(file.path)")
+            } catch let failure as NodeBackup.Failure {
+                throw CommandFailure(.cannotCreate, failure.message)
+            }
+        })
+
+    static let restore = CommandSpec(
+        ["node", "restore"], "bring a node back from a backup file into a new directory",
+        arguments: [.init("FILE", "the backup file")],
+        options: [.init("to", value: "DIR", required: true, "the directory to restore into (new or empty)")],
+        usesReplica: false,
+        run: { invocation, session in
+            do {
+                let node = try NodeBackup.restore(from: URL(fileURLWithPath: invocation.argument(0)),
+                                                  to: URL(fileURLWithPath: invocation.required("to")), clock: session.clock)
+                session.print("Restored the node with \(try node.resellers().count) reseller(s) into \(node.directory.path)")
+            } catch let failure as NodeBackup.Failure {
+                throw CommandFailure(.dataError, failure.message)
             }
         })
 
