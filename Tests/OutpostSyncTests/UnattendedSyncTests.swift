@@ -165,3 +165,39 @@ struct StatusTests {
         #expect(try outpost(["status", "--replica", dir.path("r"), "--check", "--max-age", "soon"]).status == 65)
     }
 }
+
+@Suite("Publishing the dashboards")
+struct PublishTests {
+    @Test func syncPublishesTheSiteAndAFailedPublishLeavesSyncAndSiteIntact() throws {
+        let dir = try TemporaryDirectory("outpost-publish")
+        let env = ["OUTPOST_NOW": "2026-03-02T09:00:00Z", "OUTPOST_NODE": dir.path("node")]
+        func outpost(_ arguments: [String]) throws -> OutpostBinary.Result { try OutpostBinary.run(arguments, environment: env, in: dir.url) }
+        _ = try outpost(["node", "init", dir.path("node")])
+        _ = try outpost(["node", "plans", "import", "--builtin"])
+        _ = try outpost(["node", "reseller", "add", "acme", "--name", "Acme"])
+        try outpost(["node", "token", "issue", "--reseller", "acme", "--user", "anna"]).stdout.write(toFile: dir.path("token"), atomically: false, encoding: .utf8)
+        try FileManager.default.createDirectory(atPath: dir.path("share"), withIntermediateDirectories: true)
+        #expect(try outpost(["init", "--replica", dir.path("r"), "--node", dir.path("node"), "--reseller", "acme",
+                             "--token-file", dir.path("token"), "--publish", dir.path("share")]).status == 0)
+        #expect(try outpost(["customer", "add", "--replica", dir.path("r"), "--name", "Contoso"]).status == 0)
+        let first = try outpost(["sync", "--replica", dir.path("r"), "--quiet"])
+        #expect(first.status == 0, "\(first.stderr)")
+        let published = try String(contentsOfFile: dir.path("share/index.html"), encoding: .utf8)
+        #expect(published == (try String(contentsOfFile: dir.path("r/site/index.html"), encoding: .utf8)))
+        #expect(FileManager.default.fileExists(atPath: dir.path("share/assets/outpost.css")))
+        // A file that no longer belongs is removed from the share.
+        try "stale".write(toFile: dir.path("share/old-page.html"), atomically: false, encoding: .utf8)
+        #expect(try outpost(["customer", "add", "--replica", dir.path("r"), "--name", "Fabrikam"]).status == 0)
+        #expect(try outpost(["sync", "--replica", dir.path("r"), "--quiet"]).status == 0)
+        #expect(!FileManager.default.fileExists(atPath: dir.path("share/old-page.html")))
+        // The share is gone: the sync succeeds, the site is rendered, the publish step says why it failed.
+        try FileManager.default.removeItem(atPath: dir.path("share"))
+        #expect(try outpost(["customer", "add", "--replica", dir.path("r"), "--name", "Northwind"]).status == 0)
+        let failed = try outpost(["sync", "--replica", dir.path("r")])
+        #expect(failed.status == 0, "\(failed.stderr)")
+        #expect(failed.stderr.contains("publishing failed: the publish directory \(dir.path("share")) does not exist"))
+        #expect(FileManager.default.fileExists(atPath: dir.path("r/site/index.html")))
+        let queue = try outpost(["queue", "list", "--replica", dir.path("r"), "--json"])
+        #expect(queue.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "[\n\n]" || queue.stdout.contains("[]"), "the sync went through: \(queue.stdout)")
+    }
+}

@@ -17,6 +17,7 @@ enum SetupCommands {
             .init("reseller", value: "ID", "the reseller this replica belongs to on the node (with --node)"),
             .init("token-file", value: "FILE", "a file holding the node's bearer token for this user (with --node)"),
             .init("site", value: "DIR", "where outpost sync renders the dashboards (default: site/ in the replica)"),
+            .init("publish", value: "DIR", "after each render, publish the site to this directory (a mounted file server)"),
         ],
         discussion: """
         On a terminal, init asks for what the flags did not say; in scripts it never prompts.
@@ -63,6 +64,9 @@ enum SetupCommands {
             let directory = try session.replicaDirectory(invocation)
             let replica = try Replica.create(directory, clock: session.clock)
             do {
+                if let publish = invocation.value("publish") {
+                    try replica.db.execute("INSERT INTO replica_meta (key, value) VALUES ('publish', ?)", [URL(fileURLWithPath: publish).path])
+                }
                 if let site = invocation.value("site") {
                     try replica.db.execute("INSERT INTO replica_meta (key, value) VALUES ('site', ?)", [URL(fileURLWithPath: site).path])
                 }

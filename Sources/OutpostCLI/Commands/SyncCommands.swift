@@ -162,6 +162,17 @@ enum SyncCommands {
                     session.printError("Warning: the sync succeeded, but the dashboards were not rendered: \(error)")
                 }
             }
+            // Publish to the file server when configured; a failure is reported, the sync and the site stay.
+            if !invocation.flag("no-site"), let target = try sync.replica.db.scalar("SELECT value FROM replica_meta WHERE key = 'publish'")?.string,
+               FileManager.default.fileExists(atPath: output.appendingPathComponent("index.html").path) {
+                do {
+                    let published = try SitePublisher.publish(site: output, to: URL(fileURLWithPath: target))
+                    log.log("info", "site.published", [("copied", .integer(Int64(published.copied))), ("removed", .integer(Int64(published.removed)))])
+                } catch {
+                    log.log("warning", "publish.failed", [("reason", .string("\(error)"))])
+                    session.printError("Warning: the sync succeeded and the site is rendered in \(output.path), but publishing failed: \(error)")
+                }
+            }
             log.log("info", "sync.done", [
                 ("attempts", .integer(Int64(attempt))), ("pushed", .integer(Int64(report.push.sent))), ("refused", .integer(Int64(report.push.refused))),
                 ("conflicts", .integer(Int64(report.push.conflicts))), ("pulled", .integer(Int64(report.pull.changes))),

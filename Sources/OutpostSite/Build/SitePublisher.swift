@@ -1,0 +1,72 @@
+import Foundation
+
+/// Publishes a rendered site to a directory on a file server (a mounted share):
+/// every new or changed file through a temporary name and a rename, files that no
+/// longer belong removed last — a reader of the share never sees a half-written page.
+public enum SitePublisher {
+    /// Why publishing failed; the rendered site and the sync are untouched by it.
+    public struct Failure: Error, Sendable, CustomStringConvertible {
+        public let message: String
+        public var description: String { message }
+    }
+
+    /// What a publish did.
+    public struct Report: Sendable, Equatable {
+        public let copied: Int
+        public let removed: Int
+    }
+
+    public static func publish(site: URL, to destination: URL) throws -> Report {
+        let manager = FileManager.default
+        var isDirectory: ObjCBool = false
+        guard manager.fileExists(atPath: destination.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw Failure(message: "the publish directory \(destination.path) does not exist")
+        }
+        guard manager.isWritableFile(atPath: destination.path) else {
+            throw Failure(message: "the publish directory \(destination.path) is not writable")
+        }
+        let source = files(under: site)
+        var copied = 0
+        for path in source.keys.sorted() {
+            let from = site.appendingPathComponent(path)
+            let to = destination.appendingPathComponent(path)
+            guard let bytes = manager.contents(atPath: from.path) else { continue }
+            if manager.contents(atPath: to.path) == bytes { continue }
+            do {
+                try manager.createDirectory(at: to.deletingLastPathComponent(), withIntermediateDirectories: true)
+                let temporary = to.deletingLastPathComponent().appendingPathComponent(".\(to.lastPathComponent).publishing")
+                try bytes.write(to: temporary)
+                guard rename(temporary.path, to.path) == 0 else {
+                    throw Failure(message: "cannot move \(path) into place: \(String(cString: strerror(errno)))")
+                }
+                copied += 1
+            } catch let failure as Failure {
+                throw failure
+            } catch {
+                throw Failure(message: "cannot write \(path) in \(destination.path): \(error.localizedDescription)")
+            }
+        }
+        var removed = 0
+        for path in files(under: destination).keys.sorted() where source[path] == nil {
+            try? manager.removeItem(at: destination.appendingPathComponent(path))
+            removed += 1
+        }
+        return Report(copied: copied, removed: removed)
+    }
+
+    /// Regular files below a directory, by relative path (hidden bookkeeping files left out).
+    static func files(under root: URL) -> [String: Bool] {
+        var result: [String: Bool] = [:]
+        let base = root.standardizedFileURL.path + "/"
+        guard let walker = FileManager.default.enumerator(at: root, includingPropertiesForKeys: [.isRegularFileKey]) else { return [:] }
+        for case let url as URL in walker {
+            guard (try? url.resourceValues(forKeys: [.isRegularFileKey]))?.isRegularFile == true, !url.lastPathComponent.hasPrefix(".") else { continue }
+            result[String(url.standardizedFileURL.path.dropFirst(base.count))] = true
+        }
+        return result
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif
