@@ -48,6 +48,15 @@ struct CompactionTests {
         #expect(try behind.value("SELECT city FROM customer WHERE id = ?", [customer.id])?.string == "Berlin")
         #expect(try behind.value("SELECT name FROM customer WHERE id = ?", [local.id])?.string == "Fabrikam (made offline)")
 
+        // The node's status tells the same story.
+        let status = try #require(try fixture.node.status().first)
+        #expect(status.id == "acme")
+        #expect(status.horizon == result.horizon)
+        #expect(status.replicas == 2)
+        #expect(status.verdicts == 5, "four mutations from one replica, one from the other")
+        #expect(status.activeTokens == 1)
+        #expect(status.lastExchange != nil)
+
         // An up-to-date replica keeps pulling incrementally.
         let again = try fixture.sync(active).sync(runId: "run_5")
         #expect(again.pull.snapshots.isEmpty)

@@ -4,7 +4,7 @@ import OutpostSync
 
 /// `node …`: setting up and administering the central node.
 enum NodeCommands {
-    static let all: [CommandSpec] = [initNode, resellerAdd, resellerList, tokenIssue, tokenRevoke, plansImport, planAdd, planEdit, compact, backup, restore, exchange]
+    static let all: [CommandSpec] = [initNode, resellerAdd, resellerList, tokenIssue, tokenRevoke, plansImport, planAdd, planEdit, compact, backup, restore, status, exchange]
 
     static let nodeOption = CommandSpec.Option("node", value: "DIR", "the node directory (default: $OUTPOST_NODE)")
 
@@ -224,6 +224,22 @@ enum NodeCommands {
             } catch let failure as NodeBackup.Failure {
                 throw CommandFailure(.dataError, failure.message)
             }
+        })
+
+    static let status = CommandSpec(
+        ["node", "status"], "show each reseller's change log, replicas, verdicts, open orders and last exchange",
+        arguments: [.init("DIR", "the node directory")],
+        usesReplica: false, printsJSON: true,
+        run: { invocation, session in
+            let node = try Node.open(URL(fileURLWithPath: invocation.argument(0)), clock: session.clock)
+            let status = try node.status()
+            if invocation.json { return try JSONOutput.print(status, to: session) }
+            var table = TextTable("RESELLER", "HEAD", "HORIZON", "LOG", "REPLICAS", "VERDICTS", "REFUSED", "OPEN ORDERS", "TOKENS", "LAST EXCHANGE")
+            for s in status {
+                table.add(s.id, String(s.head), String(s.horizon), String(s.logEntries), String(s.replicas), String(s.verdicts), String(s.refused),
+                          String(s.openOrders), String(s.activeTokens), s.lastExchange ?? "never")
+            }
+            session.print(table.render(empty: "No resellers yet. Add one with: outpost node reseller add ID --name NAME"))
         })
 
     static let exchange = CommandSpec(

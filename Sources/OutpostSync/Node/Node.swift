@@ -154,6 +154,37 @@ public final class Node {
         return tenant
     }
 
+    /// One reseller's standing on the node, for `outpost node status`.
+    public struct ResellerStatus: Sendable, Codable, Equatable {
+        public let id: String
+        public let name: String
+        /// The change log's head and horizon.
+        public let head: Int64
+        public let horizon: Int64
+        public let logEntries: Int64
+        public let replicas: Int64
+        public let verdicts: Int64
+        public let refused: Int64
+        public let openOrders: Int64
+        public let activeTokens: Int64
+        /// The newest login event (an authenticated exchange), if any.
+        public let lastExchange: String?
+    }
+
+    public func status() throws -> [ResellerStatus] {
+        try resellers().map { reseller in
+            let db = try tenant(reseller.id).db
+            func count(_ sql: String) throws -> Int64 { try db.scalar(sql)?.int64 ?? 0 }
+            return ResellerStatus(
+                id: reseller.id, name: reseller.name, head: try ChangeLog.head(in: db), horizon: try tenant(reseller.id).horizon(),
+                logEntries: try count("SELECT count(*) FROM change_log"), replicas: try count("SELECT count(DISTINCT replica_id) FROM verdict"),
+                verdicts: try count("SELECT count(*) FROM verdict"), refused: try count("SELECT count(*) FROM verdict WHERE status = 'refused'"),
+                openOrders: try count("SELECT count(*) FROM orders WHERE status IN ('submitted', 'provisioning')"),
+                activeTokens: try registry.scalar("SELECT count(*) FROM token WHERE reseller_id = ? AND revoked_at IS NULL", [reseller.id])?.int64 ?? 0,
+                lastExchange: try db.scalar("SELECT max(at) FROM login_event")?.string)
+        }
+    }
+
     // MARK: Tokens
 
     /// Issues a bearer token for a reseller's user; returns (token id, token). Only the token's hash is kept.
