@@ -17,8 +17,9 @@ enum SyncCommands {
     static let tokenFileName = "token"
 
     /// Opens the replica and a transport to its node.
-    static func connect(_ invocation: Invocation, _ session: Session, requestTimeout: Double? = nil) throws -> ReplicaSync {
-        let replica = try session.openReplica(invocation)
+    static func connect(_ invocation: Invocation, _ session: Session, replica opened: Replica? = nil,
+                        requestTimeout: Double? = nil) throws -> ReplicaSync {
+        let replica = try opened ?? session.openReplica(invocation)
         guard let location = try replica.db.scalar("SELECT value FROM replica_meta WHERE key = 'node'")?.string else {
             throw CommandFailure(.config, "replica \(replica.directory.path) has no node; create it with outpost init --node LOCATION --reseller ID")
         }
@@ -134,7 +135,7 @@ enum SyncCommands {
                 attempt += 1
                 do {
                     let remaining = deadline.timeIntervalSinceNow
-                    let sync = try connect(invocation, session, requestTimeout: max(1, min(30, remaining)))
+                    let sync = try connect(invocation, session, replica: replica, requestTimeout: max(1, min(30, remaining)))
                     result = (sync, try sync.sync(runId: runId))
                 } catch {
                     let failure = (SyncCommands.failure(error) as? CommandFailure) ?? Outpost.failure(for: error)
