@@ -106,6 +106,12 @@ struct PullPageReader {
         guard row.count == plan.names.count else {
             throw SyncError(.malformed, "a \(table) row from the node has \(row.count) columns, this replica knows \(plan.names.count); upgrade outpost")
         }
+        // The node writes keys sorted, as the plan's columns are: take them in order when they match.
+        if row.indices.allSatisfy({ row[$0].0 == plan.names[$0] }) {
+            let values = row.map(\.1)
+            guard values[plan.index["id"] ?? 0] == .text(id) else { throw SyncError(.malformed, "changes[\(index)]: row id differs from id") }
+            return PullPage.RowChange(table: table, id: id, operation: operation, values: values)
+        }
         var values = [SQLValue](repeating: .null, count: plan.names.count)
         var seen = 0
         for (name, value) in row {

@@ -207,6 +207,8 @@ public final class ReplicaSync {
         let columns: [String]
         let index: [String: Int]
         let select: String
+        /// For rows the replica does not have yet (most of a first pull): a plain insert.
+        let insert: String
         let upsert: String
         let delete: String
     }
@@ -222,6 +224,7 @@ public final class ReplicaSync {
         let plan = TablePlan(
             columns: columns, index: Dictionary(uniqueKeysWithValues: columns.enumerated().map { ($1, $0) }),
             select: "SELECT \(list) FROM \(name) WHERE id = ?",
+            insert: "INSERT INTO \(name) (\(list)) VALUES (\(Array(repeating: "?", count: columns.count).joined(separator: ", ")))",
             upsert: "INSERT INTO \(name) (\(list)) VALUES (\(Array(repeating: "?", count: columns.count).joined(separator: ", "))) ON CONFLICT (id) DO UPDATE SET \(updates)",
             delete: "DELETE FROM \(name) WHERE id = ?")
         plans[table] = plan
@@ -241,7 +244,8 @@ public final class ReplicaSync {
         var delta = deltas[change.table] ?? (0, 0)
         let select = try db.cachedStatement(plan.select)
         try select.bind([.text(change.id)])
-        if try select.step() {
+        let exists = try select.step()
+        if exists {
             let before = (0..<Int32(plan.columns.count)).map { select.value(at: $0) }
             delta.rows -= 1
             delta.sum = delta.sum &- RowDigest.hash(columns: plan.columns, values: before)
@@ -252,7 +256,7 @@ public final class ReplicaSync {
             try db.execute(plan.delete, [change.id])
         case .upsert:
             guard let values = change.values else { return }
-            try db.cachedStatement(plan.upsert).execute(values)
+            try db.cachedStatement(exists ? plan.upsert : plan.insert).execute(values)
             delta.rows += 1
             delta.sum = delta.sum &+ RowDigest.hash(columns: plan.columns, values: values)
         }
