@@ -2,7 +2,7 @@ import OutpostModel
 import OutpostStore
 
 /// A page described as blocks: where it goes, what it is called, what it shows.
-struct PageModel {
+struct PageModel: Sendable {
     let path: String
     let title: String
     let section: Section
@@ -65,13 +65,14 @@ final class BuildContext {
         hash.add(page.blocks.count)
         for block in page.blocks { block.fingerprint(into: &hash) }
         pages += 1
+        let root = Page.root(of: page.path)
+        let key = root + "|" + page.section.rawValue
+        let frame = frames[key] ?? Node.prerendered(chrome.frame(root: root, section: page.section))
+        frames[key] = frame
+        let format = format, chrome = chrome
         try output.page(page.path, inputs: hash) {
-            let root = Page.root(of: page.path)
             var body: [Node] = [H.h1(page.title)]
             body += page.blocks.map { $0.render(format, root: root) }
-            let key = root + "|" + page.section.rawValue
-            let frame = frames[key] ?? Node.prerendered(chrome.frame(root: root, section: page.section))
-            frames[key] = frame
             return chrome.render(Page(page.path, page.title, page.section, body), frame: frame)
         }
     }

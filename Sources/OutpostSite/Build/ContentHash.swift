@@ -12,14 +12,28 @@ public struct ContentHash: Sendable, Hashable, CustomStringConvertible {
 
     public init() {}
 
-    /// Adds raw bytes.
+    /// Adds raw bytes, eight at a time (pages are hashed whole on every build).
     @inline(__always)
     public mutating func add(bytes: UnsafeRawBufferPointer) {
         var a = self.a, b = self.b
-        for byte in bytes {
-            a = (a ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
-            b = (b ^ UInt64(byte)) &* 0x9e37_79b9_7f4a_7c15
-            b ^= b >> 29
+        let count = bytes.count
+        var offset = 0
+        if let base = bytes.baseAddress {
+            while offset + 8 <= count {
+                let word = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+                a = (a ^ word) &* 0x0000_0100_0000_01b3
+                a ^= a >> 32
+                b = (b ^ word) &* 0x9e37_79b9_7f4a_7c15
+                b ^= b >> 29
+                offset += 8
+            }
+            while offset < count {
+                let byte = UInt64(base.load(fromByteOffset: offset, as: UInt8.self))
+                a = (a ^ byte) &* 0x0000_0100_0000_01b3
+                b = (b ^ byte) &* 0x9e37_79b9_7f4a_7c15
+                b ^= b >> 29
+                offset += 1
+            }
         }
         self.a = a
         self.b = b

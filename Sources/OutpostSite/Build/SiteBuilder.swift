@@ -30,6 +30,8 @@ public struct SiteBuilder {
     @discardableResult
     public func build(full: Bool = false) throws -> SiteBuildReport {
         let site = try SiteOutput(directory: output, full: full)
+        // A build that fails part-way still lets the pages in flight land before it returns.
+        defer { try? site.waitForRenders() }
         return try db.transaction(.deferred) {
             let status = try SyncStatus.load(from: db)
             let today = asOf ?? status.lastSuccessfulRun.map { ($0.finishedAt ?? $0.startedAt).date } ?? clock.now().date
@@ -58,7 +60,7 @@ public struct SiteBuildReport: Sendable, Equatable, Codable {
     public let asOf: BusinessDate
     /// HTML pages the site has (written or not).
     public let pages: Int
-    /// Files written, from the site root, in the order they were written.
+    /// Files written, by path from the site root, sorted.
     public let written: [String]
     /// Files of the previous build that no longer belong, removed last.
     public let removed: [String]

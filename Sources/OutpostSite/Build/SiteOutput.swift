@@ -15,9 +15,16 @@ import Darwin
 /// temporary name in the same directory and is renamed over the old file
 /// (rename(2) is atomic), and stale files are removed only after every new
 /// file is in place, so a file server never serves a half-written site.
-final class SiteOutput {
+///
+/// Pages render and are written on worker threads while the build thread
+/// reads the next rows from SQLite: a page's bytes depend only on its own
+/// model, so the order they land in changes nothing but the time it takes.
+/// The bookkeeping they share (the new manifest, the lists of written files,
+/// the directories made) is guarded by `guardLock`; the last build's manifest
+/// (`previous`) is only ever touched by the build thread.
+final class SiteOutput: @unchecked Sendable {
     /// What the last build recorded about one file.
-    struct Entry {
+    struct Entry: Sendable {
         var inputs: ContentHash?
         var output: ContentHash
         /// Produced again by this build (what is left unseen is stale).
@@ -30,7 +37,7 @@ final class SiteOutput {
         // Closing the descriptor releases the lock.
         systemClose(lock)
     }
-    static let manifestHeader = "outpost-site-manifest 2"
+    static let manifestHeader = "outpost-site-manifest 3"
 
     let directory: URL
     let full: Bool
@@ -41,8 +48,24 @@ final class SiteOutput {
     /// The new manifest, streamed to a temporary file in production order.
     private let manifest: CSVWriter
     private var createdDirectories: Set<String> = []
-    private(set) var written: [String] = []
-    private(set) var unchanged = 0
+    private var writtenFiles: [String] = []
+    private var unchangedFiles = 0
+    /// Guards the manifest writer, `nextTicket`, `waitingLines`, `createdDirectories`, `writtenFiles`, `unchangedFiles` and `renderFailure`.
+    private let guardLock = NSLock()
+    private let renderQueue = DispatchQueue(label: "outpost.site.render", attributes: .concurrent)
+    private let rendering = DispatchGroup()
+    /// Bounds the pages rendered ahead of the build thread (and so the memory they hold).
+    private let renderSlots = DispatchSemaphore(value: 64)
+    private var renderFailure: (any Error)?
+    /// Manifest places handed out (build thread only), the next one to write, and lines finished ahead of it.
+    private var ticketsIssued = 0
+    private var nextTicket = 0
+    private var waitingLines: [Int: String] = [:]
+
+    /// Files written, sorted by path.
+    var written: [String] { guardLock.withLock { writtenFiles.sorted() } }
+    /// Files left as they were.
+    var unchanged: Int { guardLock.withLock { unchangedFiles } }
     /// Held for the whole build: two builds into one directory would trip over each other's temporary files.
     private let lock: Int32
 
@@ -89,33 +112,80 @@ final class SiteOutput {
         return entry
     }
 
-    private func record(_ path: String, inputs: ContentHash?, output: ContentHash) {
-        manifest.writeLine(path + "\t" + (inputs?.description ?? "-") + "\t" + output.description)
+    /// A place in the new manifest, taken on the build thread in the order
+    /// files are produced, so the manifest is the same for the same data
+    /// however the workers finish.
+    private func takeTicket() -> Int {
+        defer { ticketsIssued += 1 }
+        return ticketsIssued
     }
 
-    /// A page made from `inputs`: rendered only when its inputs changed since the last build.
-    func page(_ path: String, inputs: ContentHash, render: () throws -> String) throws {
+    /// Records a file in the new manifest at its ticket's place; `kept` counts it as left as it was.
+    private func record(_ ticket: Int, _ path: String, inputs: ContentHash?, output: ContentHash, kept: Bool) {
+        let line = path + "\t" + (inputs?.description ?? "-") + "\t" + output.description
+        guardLock.withLock {
+            if kept { unchangedFiles += 1 }
+            guard ticket == nextTicket else {
+                waitingLines[ticket] = line
+                return
+            }
+            manifest.writeLine(line)
+            nextTicket += 1
+            while let next = waitingLines.removeValue(forKey: nextTicket) {
+                manifest.writeLine(next)
+                nextTicket += 1
+            }
+        }
+    }
+
+    /// A page made from `inputs`: rendered only when its inputs changed since
+    /// the last build, on a worker thread while the caller goes on.
+    func page(_ path: String, inputs: ContentHash, render: @escaping @Sendable () -> String) throws {
+        try checkRenders()
         let old = claim(path)
+        let ticket = takeTicket()
         if let old, old.inputs == inputs {
-            record(path, inputs: inputs, output: old.output)
-            unchanged += 1
+            record(ticket, path, inputs: inputs, output: old.output, kept: true)
             return
         }
-        var text = try render()
-        try text.withUTF8 { try store(path, bytes: UnsafeRawBufferPointer($0), inputs: inputs, old: old) }
+        renderSlots.wait()
+        rendering.enter()
+        renderQueue.async { [self] in
+            defer {
+                renderSlots.signal()
+                rendering.leave()
+            }
+            var text = render()
+            do {
+                try text.withUTF8 { try store(path, bytes: UnsafeRawBufferPointer($0), inputs: inputs, old: old, ticket: ticket) }
+            } catch {
+                guardLock.withLock { if renderFailure == nil { renderFailure = error } }
+            }
+        }
+    }
+
+    /// Rethrows the first failure of a page written in the background.
+    private func checkRenders() throws {
+        if let failure = guardLock.withLock({ renderFailure }) { throw failure }
+    }
+
+    /// Waits for every page handed to the workers; rethrows the first failure.
+    func waitForRenders() throws {
+        rendering.wait()
+        try checkRenders()
     }
 
     /// A file given by its bytes: written when they differ from the last build's.
     func file(_ path: String, bytes: [UInt8]) throws {
         let old = claim(path)
-        try bytes.withUnsafeBytes { try store(path, bytes: $0, inputs: nil, old: old) }
+        try bytes.withUnsafeBytes { try store(path, bytes: $0, inputs: nil, old: old, ticket: takeTicket()) }
     }
 
     /// A file given as text.
     func file(_ path: String, text: String) throws {
         let old = claim(path)
         var text = text
-        try text.withUTF8 { try store(path, bytes: UnsafeRawBufferPointer($0), inputs: nil, old: old) }
+        try text.withUTF8 { try store(path, bytes: UnsafeRawBufferPointer($0), inputs: nil, old: old, ticket: takeTicket()) }
     }
 
     /// The fingerprint of what `path` was made from at the last build, if it was recorded.
@@ -126,8 +196,7 @@ final class SiteOutput {
     /// Keeps `path` as the last build wrote it: its inputs have not changed.
     func keep(_ path: String, inputs: ContentHash) {
         guard let old = claim(path) else { return }
-        record(path, inputs: inputs, output: old.output)
-        unchanged += 1
+        record(takeTicket(), path, inputs: inputs, output: old.output, kept: true)
     }
 
     /// A file already written to `temporary` (a streamed CSV): renamed into place when its bytes changed, else dropped.
@@ -138,15 +207,14 @@ final class SiteOutput {
         } else {
             same = FileManager.default.contentsEqual(atPath: temporary.path, andPath: url(path).path)
         }
-        record(path, inputs: inputs, output: output)
+        record(takeTicket(), path, inputs: inputs, output: output, kept: same)
         if same {
             try? FileManager.default.removeItem(at: temporary)
-            unchanged += 1
             return
         }
         try ensureParent(of: path)
         guard rename(temporary.path, url(path).path) == 0 else { throw SiteBuildError.cannotWrite(path, errno: errno) }
-        written.append(path)
+        guardLock.withLock { writtenFiles.append(path) }
     }
 
     /// A temporary file beside where `path` will go, for streamed output.
@@ -155,20 +223,14 @@ final class SiteOutput {
         return url(path + ".tmp-outpost")
     }
 
-    private func store(_ path: String, bytes: UnsafeRawBufferPointer, inputs: ContentHash?, old: Entry?) throws {
+    private func store(_ path: String, bytes: UnsafeRawBufferPointer, inputs: ContentHash?, old: Entry?, ticket: Int) throws {
         var hash = ContentHash()
         hash.add(Int64(bytes.count))
         hash.add(bytes: bytes)
-        record(path, inputs: inputs, output: hash)
-        if let old, old.output == hash {
-            unchanged += 1
-            return
-        }
         // Not in the manifest (a full build, a lost manifest): the file on disk may already be right.
-        if old == nil, existingFileEquals(path, bytes) {
-            unchanged += 1
-            return
-        }
+        let same = old.map { $0.output == hash } ?? existingFileEquals(path, bytes)
+        record(ticket, path, inputs: inputs, output: hash, kept: same)
+        if same { return }
         try ensureParent(of: path)
         let target = url(path).path
         let temporary = target + ".tmp-outpost"
@@ -192,7 +254,7 @@ final class SiteOutput {
             unlink(temporary)
             throw SiteBuildError.cannotWrite(path, errno: code)
         }
-        written.append(path)
+        guardLock.withLock { writtenFiles.append(path) }
     }
 
     private func existingFileEquals(_ path: String, _ bytes: UnsafeRawBufferPointer) -> Bool {
@@ -204,6 +266,7 @@ final class SiteOutput {
 
     /// Removes the files of the last build that this one did not produce, then records the manifest.
     func finish() throws -> [String] {
+        try waitForRenders()
         var removed: [String] = []
         if previous.values.contains(where: { !$0.seen }) {
             SiteOutput.readManifest(directory.appendingPathComponent(SiteOutput.manifestName)) { path, _ in
@@ -236,9 +299,11 @@ final class SiteOutput {
     private func ensureParent(of path: String) throws {
         guard let slash = path.lastIndex(of: "/") else { return }
         let parent = String(path[..<slash])
-        guard !createdDirectories.contains(parent) else { return }
-        try FileManager.default.createDirectory(at: url(parent), withIntermediateDirectories: true)
-        createdDirectories.insert(parent)
+        try guardLock.withLock {
+            guard !createdDirectories.contains(parent) else { return }
+            try FileManager.default.createDirectory(at: url(parent), withIntermediateDirectories: true)
+            createdDirectories.insert(parent)
+        }
     }
 
     /// Streams a manifest's entries; an unknown or missing manifest has none (everything is rebuilt).

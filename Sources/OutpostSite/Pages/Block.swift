@@ -4,7 +4,7 @@
 /// page shows (every cell's text and link, after formatting and after
 /// date-dependent states such as "overdue" are worked out) and skip
 /// rendering pages whose fingerprint is unchanged.
-enum Block {
+enum Block: Sendable {
     /// A second-level heading; `id` makes it a link target.
     case heading(String, id: String? = nil)
     case paragraph(String, tone: String? = nil)

@@ -35,7 +35,7 @@ enum Section: String, CaseIterable, Sendable {
 }
 
 /// One page before it gets its chrome.
-struct Page {
+struct Page: Sendable {
     /// From the site root: `customers/cus_01….html`.
     let path: String
     let title: String

@@ -38,5 +38,5 @@ struct SiteFormat: Sendable {
     }
 
     /// `bank_transfer` → `bank transfer`.
-    static func words(_ code: String) -> String { code.replacingOccurrences(of: "_", with: " ") }
+    static func words(_ code: String) -> String { String(code.map { $0 == "_" ? " " : $0 }) }
 }
