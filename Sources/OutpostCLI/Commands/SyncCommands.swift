@@ -104,7 +104,7 @@ enum SyncCommands {
             .init("timeout", value: "SECONDS", "give up after this long, retries included (default 120)"),
             .init("wait", value: "SECONDS", "when another sync holds this replica, wait this long for it (default 0: exit 75 at once)"),
             .init("quiet", "print nothing when all is well (for cron: only problems are mailed)"),
-            .init("log-format", value: "FORMAT", "text (key=value) or json log lines on standard error"),
+            LogFormat.option,
             .init("no-site", "do not render the dashboards after the sync"),
         ],
         discussion: """
@@ -121,7 +121,7 @@ enum SyncCommands {
         run: { invocation, session in
             let timeout = try invocation.value("timeout").map { Double(try OptionValue.integer($0, option: "timeout")) } ?? 120
             let wait = try invocation.value("wait").map { Double(try OptionValue.integer($0, option: "wait")) } ?? 0
-            let format = try invocation.value("log-format").map { try OptionValue.choice($0, SyncLog.Format.self, option: "log-format") } ?? .text
+            let format = try LogFormat.chosen(invocation)
             let quiet = invocation.flag("quiet")
             let replica = try session.openReplica(invocation)
             let lock = try ReplicaLock.acquire(directory: replica.directory, wait: wait)
