@@ -21,6 +21,8 @@ final class BuildContext {
     /// What every page's fingerprint starts with: the chrome and the formatting rules.
     private let salt: ContentHash
     private(set) var pages = 0
+    /// Told `pages` after each page is emitted.
+    var progress: ((Int) -> Void)?
     /// Banner and navigation, rendered once per (depth, section).
     private var frames: [String: Node] = [:]
 
@@ -74,6 +76,7 @@ final class BuildContext {
             frames[key] = frame
             return chrome.render(Page(page.path, page.title, page.section, body), frame: frame)
         }
+        progress?(pages)
     }
 
     /// Runs `body` for every row of a query, streaming from the SQLite cursor.
