@@ -8,15 +8,18 @@ public final class Session: @unchecked Sendable {
     public let environment: [String: String]
     public let clock: any Clock
     public let stdinIsTerminal: Bool
+    /// Whether standard error is a terminal: progress bars are drawn only then.
+    public let stderrIsTerminal: Bool
     private let writeOut: (String) -> Void
     private let writeErr: (String) -> Void
     private let readLineFromInput: () -> String?
 
-    public init(environment: [String: String], clock: any Clock, stdinIsTerminal: Bool,
+    public init(environment: [String: String], clock: any Clock, stdinIsTerminal: Bool, stderrIsTerminal: Bool = false,
                 out: @escaping (String) -> Void, err: @escaping (String) -> Void, readLine: @escaping () -> String?) {
         self.environment = environment
         self.clock = clock
         self.stdinIsTerminal = stdinIsTerminal
+        self.stderrIsTerminal = stderrIsTerminal
         self.writeOut = out
         self.writeErr = err
         self.readLineFromInput = readLine
@@ -35,7 +38,7 @@ public final class Session: @unchecked Sendable {
             clock = SystemClock()
         }
         return Session(
-            environment: environment, clock: clock, stdinIsTerminal: isatty(0) == 1,
+            environment: environment, clock: clock, stdinIsTerminal: isatty(0) == 1, stderrIsTerminal: isatty(2) == 1,
             out: { FileHandle.standardOutput.write(Data($0.utf8)) },
             err: { FileHandle.standardError.write(Data($0.utf8)) },
             readLine: { Swift.readLine(strippingNewline: true) })
@@ -46,6 +49,9 @@ public final class Session: @unchecked Sendable {
 
     /// Writes a line to standard error.
     public func printError(_ line: String) { writeErr(line + "\n") }
+
+    /// Writes text to standard error as it is, without a line feed (a progress bar's `\r` redraws).
+    func writeError(_ text: String) { writeErr(text) }
 
     /// Asks on the terminal; the answer, or `nil` at end of input.
     func ask(_ prompt: String) -> String? {

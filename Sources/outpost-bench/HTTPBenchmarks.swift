@@ -17,7 +17,7 @@ final class HTTPBench {
         try node.upsertPlans(try Catalog.plans())
         try node.addReseller(id: "bench", name: "Bench", currency: "EUR")
         token = try node.issueToken(resellerId: "bench", username: "bench").token
-        let service = NodeHTTPService(node: NodeQueue(node: node), log: { _ in })
+        let service = NodeHTTPService(node: NodeQueue(node: node), log: RequestLog(write: { _ in }))
         server = HTTPServer(configuration: .init(address: try ListenAddress.parse("127.0.0.1:0")), responder: service)
         let bound = try server.start()
         url = URL(string: "http://127.0.0.1:\(bound.port)/")!

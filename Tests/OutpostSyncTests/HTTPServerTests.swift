@@ -267,6 +267,66 @@ struct HTTPServerTests {
         #expect(!node.log.lowercased().contains("bearer"))
     }
 
+    @Test("--log-format json: every line is a JSON object with method, path, status, bytes, ms, run and reseller — never the token")
+    func requestLogAsJSON() throws {
+        let node = try ServedNode(serveArguments: ["--log-format", "json"])
+        defer { node.shutDown() }
+        // A real replica syncs over HTTP, so the run id is the one the sync client sends.
+        let replica = node.root.appendingPathComponent("replica").path
+        let tokenFile = node.root.appendingPathComponent("token-a").path
+        try (node.tokens["a"]! + "\n").write(toFile: tokenFile, atomically: false, encoding: .utf8)
+        try node.ok(["init", "--replica", replica, "--node", "http://127.0.0.1:\(node.port)/", "--reseller", "a", "--token-file", tokenFile])
+        try node.ok(["customer", "add", "--name", "Nordwind Logistik", "--replica", replica])
+        let sync = node.run(["sync", "--replica", replica, "--json", "--no-site"])
+        #expect(sync.status == 0, "sync: \(sync.stdout)\(sync.stderr)\n\(node.log)")
+        let runId = try #require(try JSONValue(parsing: sync.stdout)["run"]?.stringValue)
+        let forged = "opt_" + String(repeating: "f", count: 64)
+        #expect(node.pull("a", token: forged).status == 401)
+        let hostile = #"evil" status=200 \ {"x":1}"#
+        #expect(node.pull("b", run: hostile).status == 200)
+        #expect(try node.get("/health").status == 200)
+        node.shutDown()
+
+        let lines = node.log.split(separator: "\n").map(String.init)
+        var objects: [[String: JSONValue]] = []
+        for line in lines {
+            let object = (try? JSONValue(parsing: line))?.objectValue
+            #expect(object != nil, "every line is a JSON object: \(line)")
+            if let object { objects.append(object) }
+        }
+        #expect(objects.first?["event"]?.stringValue == "node.listening")
+        #expect(objects.first?["url"]?.stringValue == "http://127.0.0.1:\(node.port)/")
+        #expect(objects.contains { $0["event"]?.stringValue == "node.stopping" && $0["signal"]?.stringValue == "SIGTERM" })
+        #expect(objects.last?["event"]?.stringValue == "node.stopped")
+        #expect(objects.allSatisfy { $0["time"]?.stringValue == ServedNode.now && $0["level"]?.stringValue != nil })
+
+        let requests = objects.filter { $0["event"]?.stringValue == "http.request" }
+        #expect(requests.count == 5, "push, pull, forged pull, hostile pull, health:\n\(node.log)")
+        for request in requests {
+            for key in ["method", "path", "status", "bytes", "in", "ms", "run", "reseller", "peer"] {
+                #expect(request[key] != nil, "\(key) in \(request)")
+            }
+            #expect(request["status"]?.integerValue != nil && request["bytes"]?.integerValue != nil)
+            #expect(request["ms"].map { if case .double = $0 { true } else { $0.integerValue != nil } } == true, "ms is a number")
+        }
+        let ofTheSync = requests.filter { $0["run"]?.stringValue == runId }
+        #expect(Set(ofTheSync.compactMap { $0["path"]?.stringValue }) == ["/v1/push", "/v1/pull"], "the sync's run id is on its requests: \(node.log)")
+        for request in ofTheSync {
+            #expect(request["method"]?.stringValue == "POST")
+            #expect(request["status"]?.integerValue == 200)
+            #expect(request["reseller"]?.stringValue == "a")
+            #expect((request["bytes"]?.integerValue ?? 0) > 0)
+        }
+        #expect(requests.contains { $0["status"]?.integerValue == 401 && $0["reseller"] == .null })
+        #expect(requests.contains { $0["run"]?.stringValue == hostile && $0["reseller"]?.stringValue == "b" }, "client-chosen values arrive intact, escaped")
+        #expect(requests.contains { $0["method"]?.stringValue == "GET" && $0["path"]?.stringValue == "/health" && $0["bytes"]?.integerValue == 15 })
+        for token in node.tokens.values + [forged] {
+            #expect(!node.log.contains(token))
+            #expect(!node.log.contains(String(token.dropFirst(4).prefix(16))))
+        }
+        #expect(!node.log.lowercased().contains("bearer"))
+    }
+
     @Test("a replica syncs through HTTP with the outpost binary, and verifies")
     func replicaSyncsOverHTTP() throws {
         let node = try ServedNode()
@@ -353,8 +413,11 @@ final class ServedNode: @unchecked Sendable {
         var found: Int?
         _ = ServedNode.waitUntil(seconds: 15) {
             let text = collector.text
-            if let range = text.range(of: "Listening on http://127.0.0.1:"), let end = text[range.upperBound...].firstIndex(of: "/") {
-                found = Int(text[range.upperBound..<end])
+            // "Listening on http://…/" as text; {"event":"node.listening","url":"http://…/"} with --log-format json.
+            for marker in ["Listening on http://127.0.0.1:", #""url":"http://127.0.0.1:"#] {
+                if let range = text.range(of: marker), let end = text[range.upperBound...].firstIndex(of: "/") {
+                    found = Int(text[range.upperBound..<end])
+                }
             }
             return found != nil || !process.isRunning
         }

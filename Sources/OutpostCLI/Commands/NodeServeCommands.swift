@@ -1,4 +1,5 @@
 import Foundation
+import OutpostModel
 import OutpostSync
 #if canImport(Glibc)
 import Glibc
@@ -17,6 +18,7 @@ enum NodeServeCommands {
             .init("listen", value: "HOST:PORT", "the address to listen on (default 127.0.0.1:8740; port 0 picks a free port)"),
             .init("read-timeout", value: "SECONDS", "how long a client may take to send a request (default 10)"),
             .init("idle-timeout", value: "SECONDS", "how long an idle keep-alive connection stays open (default 30)"),
+            LogFormat.option,
         ],
         discussion: """
             Routes: POST /v1/push, /v1/pull and /v1/digest with 'Authorization: Bearer TOKEN' (the token decides
@@ -24,6 +26,8 @@ enum NodeServeCommands {
 
             Prints 'Listening on http://HOST:PORT/' to standard error once bound, then one line per request:
             method, path, status, bytes, ms, run id (X-Outpost-Run), reseller, peer. Tokens are never logged.
+            With --log-format json every line is a JSON object with those fields plus time, level and event
+            (node.listening with the url, http.request, node.stopping, node.stopped).
             Requests are limited to 16 KiB of headers and 16 MiB of body. SIGTERM or SIGINT stops accepting,
             finishes the requests in flight and exits 0.
             """,
@@ -40,6 +44,7 @@ enum NodeServeCommands {
             }
             let readTimeout = try seconds(invocation, "read-timeout", default: 10)
             let idleTimeout = try seconds(invocation, "idle-timeout", default: 30)
+            let log = RequestLog(format: try LogFormat.chosen(invocation), clock: session.clock)
             let node: Node
             do {
                 node = try Node.open(directory, clock: session.clock)
@@ -47,7 +52,7 @@ enum NodeServeCommands {
                 throw CommandFailure(.config, error.description)
             }
 
-            let service = NodeHTTPService(node: NodeQueue(node: node))
+            let service = NodeHTTPService(node: NodeQueue(node: node), log: log)
             let server = HTTPServer(configuration: .init(address: address, readTimeout: readTimeout, idleTimeout: idleTimeout),
                                     responder: service)
             // Signals become events on a queue of their own (the main thread waits below), so the handler
@@ -57,7 +62,8 @@ enum NodeServeCommands {
                 _ = signal(number, SIG_IGN)
                 let source = DispatchSource.makeSignalSource(signal: number, queue: signals)
                 source.setEventHandler {
-                    RequestLog.standardError("Stopping (\(number == SIGTERM ? "SIGTERM" : "SIGINT")): finishing requests in flight.")
+                    let name = number == SIGTERM ? "SIGTERM" : "SIGINT"
+                    log.notice("node.stopping", "Stopping (\(name)): finishing requests in flight.", [("signal", .string(name))])
                     server.stop()
                 }
                 source.resume()
@@ -71,10 +77,11 @@ enum NodeServeCommands {
             } catch {
                 throw CommandFailure(.tempFail, "\(error)")
             }
-            session.printError("Listening on \(bound.url)")
+            log.notice("node.listening", "Listening on \(bound.url)", [("url", .string(bound.url))])
             // Requests in flight get their read and write timeouts to finish, and a little more.
             let drained = server.waitUntilStopped(drainTimeout: readTimeout + 30 + 5)
-            session.printError(drained ? "Stopped." : "Stopped with connections still open after the drain timeout.")
+            log.notice("node.stopped", drained ? "Stopped." : "Stopped with connections still open after the drain timeout.",
+                       level: drained ? "info" : "warning", [("drained", .bool(drained))])
         })
 
     /// A positive number of seconds (decimals allowed).

@@ -21,7 +21,8 @@ enum SiteCommands {
         Builds are incremental: only pages whose data changed are rewritten, each through a temporary
         file and a rename, and files that no longer belong are removed last. The same data always gives
         the same bytes. Overdue and expiring are worked out as of the last successful sync (or today
-        when the replica has never synced; OUTPOST_NOW pins it).
+        when the replica has never synced; OUTPOST_NOW pins it). On a terminal a one-line bar counts the
+        pages while it builds.
         """,
         printsJSON: true,
         run: { invocation, session in
@@ -35,7 +36,11 @@ enum SiteCommands {
             }
             let report: SiteBuildReport
             do {
-                report = try SiteBuilder(db: replica.db, output: output, theme: theme, clock: session.clock).build(full: invocation.flag("full"))
+                let bar = ProgressBar.onTerminal(session, "site", unit: "pages")
+                defer { bar?.finish() }
+                var builder = SiteBuilder(db: replica.db, output: output, theme: theme, clock: session.clock)
+                builder.progress = { bar?.update($0) }
+                report = try builder.build(full: invocation.flag("full"))
             } catch let error as SiteBuildError {
                 if case .busy = error { throw CommandFailure(.tempFail, error.description) }
                 throw CommandFailure(.cannotCreate, error.description)

@@ -75,10 +75,15 @@ enum SyncCommands {
 
     static let pull = CommandSpec(
         ["pull"], "fetch the node's changes and rebase the queue on them",
-        options: transportOptions, printsJSON: true,
+        options: transportOptions,
+        discussion: "When standard error is a terminal, a one-line bar counts the changes as the pages arrive.",
+        printsJSON: true,
         run: { invocation, session in
             let sync = try connect(invocation, session)
+            let bar = ProgressBar.onTerminal(session, "pull", unit: "changes")
+            sync.pullProgress = { bar?.update($0.changes) }
             do {
+                defer { bar?.finish() }
                 let report = try sync.pull()
                 if invocation.json {
                     struct Out: Encodable { let pages: Int; let changes: Int; let cursor: Int64; let snapshots: [String] }
@@ -104,7 +109,7 @@ enum SyncCommands {
             .init("timeout", value: "SECONDS", "give up after this long, retries included (default 120)"),
             .init("wait", value: "SECONDS", "when another sync holds this replica, wait this long for it (default 0: exit 75 at once)"),
             .init("quiet", "print nothing when all is well (for cron: only problems are mailed)"),
-            .init("log-format", value: "FORMAT", "text (key=value) or json log lines on standard error"),
+            LogFormat.option,
             .init("no-site", "do not render the dashboards after the sync"),
         ],
         discussion: """
@@ -112,7 +117,8 @@ enum SyncCommands {
         nodes are retried with exponential backoff and jitter until --timeout; a refused token or a
         configuration problem is not retried. After a sync that changed something (or when the site does
         not exist yet) the dashboards are rebuilt, incrementally, in site/ inside the replica (or where
-        init --site said).
+        init --site said). When standard error is a terminal (and neither --quiet nor --log-format json
+        is given), a one-line bar shows the pull and the site build; elsewhere nothing of it is printed.
 
         Exit codes: 0 in sync; 1 synced, but refusals or conflicts need attention; 64 usage; 65 bad data;
         75 node unavailable or another sync running, try later; 77 the token is not allowed; 78 configuration.
@@ -121,13 +127,15 @@ enum SyncCommands {
         run: { invocation, session in
             let timeout = try invocation.value("timeout").map { Double(try OptionValue.integer($0, option: "timeout")) } ?? 120
             let wait = try invocation.value("wait").map { Double(try OptionValue.integer($0, option: "wait")) } ?? 0
-            let format = try invocation.value("log-format").map { try OptionValue.choice($0, SyncLog.Format.self, option: "log-format") } ?? .text
+            let format = try LogFormat.chosen(invocation)
             let quiet = invocation.flag("quiet")
             let replica = try session.openReplica(invocation)
             let lock = try ReplicaLock.acquire(directory: replica.directory, wait: wait)
             defer { withExtendedLifetime(lock) {} }
             let runId = replica.ids.make("run")
             let log = SyncLog(format: format, runId: runId, quiet: quiet, session: session)
+            // A bar for the pull and the site build, on a terminal only, and not beside JSON log lines.
+            let showsProgress = !quiet && format == .text
             let deadline = Date().addingTimeInterval(max(1, timeout))
             var attempt = 0
             var result: (ReplicaSync, ReplicaSync.SyncReport)?
@@ -136,6 +144,9 @@ enum SyncCommands {
                 do {
                     let remaining = deadline.timeIntervalSinceNow
                     let sync = try connect(invocation, session, replica: replica, requestTimeout: max(1, min(30, remaining)))
+                    let bar = ProgressBar.onTerminal(session, "pull", unit: "changes", enabled: showsProgress)
+                    defer { bar?.finish() }
+                    sync.pullProgress = { bar?.update($0.changes) }
                     result = (sync, try sync.sync(runId: runId))
                 } catch {
                     let failure = (SyncCommands.failure(error) as? CommandFailure) ?? Outpost.failure(for: error)
@@ -157,7 +168,11 @@ enum SyncCommands {
             var written = 0
             if !invocation.flag("no-site"), changed || !FileManager.default.fileExists(atPath: output.appendingPathComponent("index.html").path) {
                 do {
-                    written = try SiteBuilder(db: sync.replica.db, output: output, clock: session.clock).build().written.count
+                    let bar = ProgressBar.onTerminal(session, "site", unit: "pages", enabled: showsProgress)
+                    defer { bar?.finish() }
+                    var builder = SiteBuilder(db: sync.replica.db, output: output, clock: session.clock)
+                    builder.progress = { bar?.update($0) }
+                    written = try builder.build().written.count
                 } catch {
                     log.log("warning", "site.failed", [("reason", .string("\(error)"))])
                     session.printError("Warning: the sync succeeded, but the dashboards were not rendered: \(error)")

@@ -45,12 +45,10 @@ final class ReplicaLock {
     }
 }
 
-/// Structured log lines on stderr for unattended runs: `key=value` text or one JSON object per line.
-/// Never given a token: the fields are counts, ids and messages.
+/// Structured log lines on stderr for unattended runs, written by `LogLine` as `key=value` text or one JSON
+/// object per line. Never given a token: the fields are counts, ids and messages.
 struct SyncLog {
-    enum Format: String, CaseIterable { case text, json }
-
-    let format: Format
+    let format: LogFormat
     let runId: String
     let quiet: Bool
     let session: Session
@@ -58,26 +56,19 @@ struct SyncLog {
     /// Logs an event; info events are silent with `--quiet`, warnings and errors never are.
     func log(_ level: String, _ event: String, _ fields: [(String, JSONValue)] = []) {
         if quiet, level == "info" { return }
-        let time = session.clock.now().description
-        switch format {
-        case .json:
-            var members: [String: JSONValue] = ["time": .string(time), "level": .string(level), "run": .string(runId), "event": .string(event)]
-            for (key, value) in fields { members[key] = value }
-            session.printError(JSONValue.object(members).serialized)
-        case .text:
-            var line = "time=\(time) level=\(level) run=\(runId) event=\(event)"
-            for (key, value) in fields {
-                switch value {
-                case .string(let text) where text.contains(where: { $0 == " " || $0 == "\"" || $0 == "=" }) || text.isEmpty:
-                    var quoted = ""
-                    JSONWriter.writeString(text, into: &quoted)
-                    line += " \(key)=\(quoted)"
-                case .string(let text): line += " \(key)=\(text)"
-                default: line += " \(key)=\(value.serialized)"
-                }
-            }
-            session.printError(line)
-        }
+        let head: [(String, JSONValue)] = [("time", .string(session.clock.now().description)), ("level", .string(level)),
+                                           ("run", .string(runId)), ("event", .string(event))]
+        session.printError(LogLine(head + fields).rendered(format))
+    }
+}
+
+extension LogFormat {
+    /// `--log-format text|json`, the same for `sync` and `node serve`.
+    static let option = CommandSpec.Option("log-format", value: "FORMAT", "text (key=value, the default) or json: one JSON object per log line on standard error")
+
+    /// The format `--log-format` names; text when it is not given.
+    static func chosen(_ invocation: Invocation) throws -> LogFormat {
+        try invocation.value("log-format").map { try OptionValue.choice($0, LogFormat.self, option: "log-format") } ?? .text
     }
 }
 

@@ -21,6 +21,8 @@ final class BuildContext {
     /// What every page's fingerprint starts with: the chrome and the formatting rules.
     private let salt: ContentHash
     private(set) var pages = 0
+    /// Told `pages` after each page is emitted.
+    var progress: ((Int) -> Void)?
     /// Banner and navigation, rendered once per (depth, section).
     private var frames: [String: Node] = [:]
 
@@ -75,6 +77,7 @@ final class BuildContext {
             body += page.blocks.map { $0.render(format, root: root) }
             return chrome.render(Page(page.path, page.title, page.section, body), frame: frame)
         }
+        progress?(pages)
     }
 
     /// Runs `body` for every row of a query, streaming from the SQLite cursor.

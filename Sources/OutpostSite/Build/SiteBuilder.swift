@@ -17,6 +17,8 @@ public struct SiteBuilder {
     /// `nil` takes the date of the last successful sync, else the clock's.
     public let asOf: BusinessDate?
     public let clock: any Clock
+    /// Told the number of pages done after each page (for a progress bar); set after `init`.
+    public var progress: ((Int) -> Void)?
 
     public init(db: Database, output: URL, theme: Theme = .embedded, clock: any Clock, asOf: BusinessDate? = nil) {
         self.db = db
@@ -37,6 +39,7 @@ public struct SiteBuilder {
             let today = asOf ?? status.lastSuccessfulRun.map { ($0.finishedAt ?? $0.startedAt).date } ?? clock.now().date
             let settings = try ResellerSettings.load(from: db)
             let context = BuildContext(db: db, output: site, settings: settings, today: today)
+            context.progress = progress
             for file in theme.files { try site.file("assets/" + file.name, bytes: file.bytes) }
             try SyncPages.build(in: context, status: status)
             try HomePage.build(in: context, status: status)

@@ -5,9 +5,9 @@ import OutpostModel
 public final class NodeHTTPService: HTTPResponder {
     public let node: NodeQueue
     public let metrics: ServerMetrics
-    let log: @Sendable (String) -> Void
+    let log: RequestLog
 
-    public init(node: NodeQueue, metrics: ServerMetrics = ServerMetrics(), log: @escaping @Sendable (String) -> Void = RequestLog.standardError) {
+    public init(node: NodeQueue, metrics: ServerMetrics = ServerMetrics(), log: RequestLog = RequestLog()) {
         self.node = node
         self.metrics = metrics
         self.log = log
@@ -45,7 +45,7 @@ public final class NodeHTTPService: HTTPResponder {
 
     public func answered(_ record: HTTPRequestRecord) {
         metrics.record(record)
-        log(RequestLog.line(record))
+        log.record(record)
     }
 
     public func connectionOpened() { metrics.connectionOpened() }

@@ -1,50 +1,75 @@
 import Foundation
+import OutpostModel
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
 
-/// The node's request log: one `key=value` line per answered request, such as
+/// The node's log: one line per answered request, and a line when the server starts and stops. As text:
 ///
-///     http method=POST path=/v1/push status=200 bytes=812 ms=4.1 run=run_01J… reseller=acme peer=127.0.0.1
+///     http method=POST path=/v1/push status=200 bytes=812 in=311 ms=4.1 run=run_01J… reseller=acme peer=127.0.0.1
 ///
-/// It has no field for the token or any header, so neither can reach it; values the client chose (path, run id)
-/// are quoted and escaped so they cannot forge fields or lines.
-public enum RequestLog {
-    /// The line for one request.
-    public static func line(_ record: HTTPRequestRecord) -> String {
-        let fields: [(String, String)] = [
-            ("method", record.method ?? "-"),
-            ("path", record.path ?? "-"),
-            ("status", String(record.status)),
-            ("bytes", String(record.responseBytes)),
-            ("in", String(record.requestBytes)),
-            ("ms", String(format: "%.1f", record.seconds * 1000)),
-            ("run", record.runId ?? "-"),
-            ("reseller", record.resellerId ?? "-"),
-            ("peer", record.peer),
-        ]
-        return "http " + fields.map { "\($0.0)=\(value($0.1))" }.joined(separator: " ")
+/// As JSON (`--log-format json`), one object per line with the same fields plus `time`, `level` and `event`
+/// (`http.request`, `node.listening`, `node.stopping`, `node.stopped`); a field the request lacked is `null`.
+///
+/// A request record has no field for the token or any header, so neither can reach the log; values the client
+/// chose (method, path, run id) are cut to 200 bytes and quoted by `LogLine` so they cannot forge fields or lines.
+public struct RequestLog: Sendable {
+    public let format: LogFormat
+    let clock: any Clock
+    let sink: @Sendable (String) -> Void
+
+    /// A log in `format`, with times from `clock`, handing each line (without its line feed) to `write`.
+    public init(format: LogFormat = .text, clock: any Clock = SystemClock(),
+                write: @escaping @Sendable (String) -> Void = RequestLog.standardError) {
+        self.format = format
+        self.clock = clock
+        sink = write
     }
 
-    /// A value as is when it is plain; otherwise quoted, with `"`, `\` and non-printable bytes escaped. At most 200 bytes.
-    static func value(_ text: String) -> String {
-        let bytes = Array(text.utf8.prefix(200))
-        let plain = !bytes.isEmpty && bytes.allSatisfy { byte in
-            (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A) || "-._~/:@%+,".utf8.contains(byte)
+    /// Logs one answered request.
+    public func record(_ record: HTTPRequestRecord) {
+        sink(line(record))
+    }
+
+    /// The line for one request.
+    public func line(_ record: HTTPRequestRecord) -> String {
+        func chosen(_ text: String?) -> JSONValue {
+            guard let text else { return .null }
+            return .string(String(decoding: text.utf8.prefix(200), as: UTF8.self))
         }
-        if plain { return String(decoding: bytes, as: UTF8.self) }
-        var quoted = "\""
-        for byte in bytes {
-            switch byte {
-            case 0x22: quoted += "\\\""
-            case 0x5C: quoted += "\\\\"
-            case 0x20...0x7E: quoted.unicodeScalars.append(Unicode.Scalar(byte))
-            default: quoted += String(format: "\\x%02x", byte)
-            }
+        let ms = record.seconds * 1000
+        let fields: [(String, JSONValue)] = [
+            ("method", chosen(record.method)),
+            ("path", chosen(record.path)),
+            ("status", .integer(Int64(record.status))),
+            ("bytes", .integer(Int64(record.responseBytes))),
+            ("in", .integer(Int64(record.requestBytes))),
+            // One decimal: as text always shown ("4.0"), in JSON a number.
+            ("ms", format == .text ? .string(String(format: "%.1f", ms)) : .double((ms * 10).rounded() / 10)),
+            ("run", chosen(record.runId)),
+            ("reseller", record.resellerId.map(JSONValue.string) ?? .null),
+            ("peer", .string(record.peer)),
+        ]
+        switch format {
+        case .text:
+            return "http " + LogLine(fields).text
+        case .json:
+            return LogLine(head(record.status >= 500 ? "error" : "info", "http.request") + fields).json
         }
-        return quoted + "\""
+    }
+
+    /// Logs a server event: `text` as it is in the text format, an object with `event` and `fields` in JSON.
+    public func notice(_ event: String, _ text: String, level: String = "info", _ fields: [(String, JSONValue)] = []) {
+        switch format {
+        case .text: sink(text)
+        case .json: sink(LogLine(head(level, event) + fields).json)
+        }
+    }
+
+    func head(_ level: String, _ event: String) -> [(String, JSONValue)] {
+        [("time", .string(clock.now().description)), ("level", .string(level)), ("event", .string(event))]
     }
 
     /// Writes whole lines to standard error, one `write(2)` each, so lines from many connections never interleave.

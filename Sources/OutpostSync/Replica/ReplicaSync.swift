@@ -11,6 +11,9 @@ public final class ReplicaSync {
     public var pageBytes = 4 * 1024 * 1024
     /// Mutations per push request.
     public var pushBatch = 500
+    /// Told what the pull has done so far after each page is applied (the protocol does not say how
+    /// many changes are still to come, so this is a running count).
+    public var pullProgress: ((PullReport) -> Void)?
 
     public init(replica: Replica, transport: any SyncTransport) {
         self.replica = replica
@@ -132,6 +135,7 @@ public final class ReplicaSync {
             report.changes += response.changes.count
             for table in response.reset where !report.snapshots.contains(table) { report.snapshots.append(table) }
             try apply(response)
+            pullProgress?(report)
             if let after = response.snapshotAfter {
                 request = PullRequest(replica: replicaId, cursor: request.cursor, maxBytes: pageBytes,
                                       snapshotTables: response.snapshotTables, snapshotAfter: after)
