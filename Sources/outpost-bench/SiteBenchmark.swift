@@ -2,9 +2,16 @@ import Foundation
 import OutpostModel
 import OutpostSite
 import OutpostStore
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The dashboards: a full build of the fixture data set, then an incremental
 /// build after 10 customers changed — pages/s, files written, peak memory.
+///
+/// The fixtures are generated in this process; each build runs in a child
+/// process of its own (`outpost-bench --site-build`), so the peak memory
+/// reported is the build's alone, read from the child's `wait4` usage.
 struct SiteBenchmark {
     let customers: Int
 
@@ -13,22 +20,66 @@ struct SiteBenchmark {
         defer { try? FileManager.default.removeItem(at: root) }
         let asOf = FixtureGenerator.defaultAsOf
         let clock = FixedClock(Timestamp(secondsSinceEpoch: Int64(asOf.daysSinceEpoch) * 86_400 + 17 * 3600))
-        let replica = try Replica.create(root.appendingPathComponent("replica"), clock: clock)
+        let replicaURL = root.appendingPathComponent("replica")
+        let replica = try Replica.create(replicaURL, clock: clock)
         try FixtureGenerator(seed: 1, customers: customers, asOf: asOf).write(into: replica.db)
         let output = root.appendingPathComponent("site")
-        let builder = SiteBuilder(db: replica.db, output: output, clock: clock)
-        var full: SiteBuildReport?
-        let fullSeconds = try seconds { full = try builder.build() }
+        let full = try SiteBuildChild.run(replica: replicaURL, output: output)
         try replica.db.transaction {
             for row in try replica.db.rows("SELECT id FROM customer ORDER BY id LIMIT 10") {
                 try replica.db.execute("UPDATE customer SET name = name || ' (renamed)' WHERE id = ?", [try row.string("id")])
             }
         }
-        var incremental: SiteBuildReport?
-        let incrementalSeconds = try seconds { incremental = try builder.build() }
-        guard let full, let incremental else { throw BenchmarkFailure("no build report") }
-        return String(format: "site: %d customers; full build %d pages in %.1f s = %.0f pages/s; incremental after 10 changed customers %.0f ms, %d files written; peak memory %.0f MB",
-                      customers, full.pages, fullSeconds, Double(full.pages) / fullSeconds, incrementalSeconds * 1000,
-                      incremental.written.count, peakMemoryMB())
+        let incremental = try SiteBuildChild.run(replica: replicaURL, output: output)
+        return String(format: "site: %d customers; full build %d pages (%d files written) in %.1f s = %.0f pages/s, peak memory %.0f MB; "
+                      + "incremental after 10 renamed customers %.0f ms, %d files written, peak memory %.0f MB",
+                      customers, full.pages, full.written, full.elapsed, Double(full.pages) / full.elapsed, full.peakMB,
+                      incremental.elapsed * 1000, incremental.written, incremental.peakMB)
+    }
+}
+
+/// One site build in a child process, and what it cost.
+struct SiteBuildChild {
+    let pages: Int
+    let written: Int
+    let elapsed: Double
+    let peakMB: Double
+
+    static let flag = "--site-build"
+
+    /// Runs `outpost-bench --site-build REPLICA OUT` and reads its report and resource usage.
+    static func run(replica: URL, output: URL) throws -> SiteBuildChild {
+        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().path
+        let reportURL = output.deletingLastPathComponent().appendingPathComponent("build-report.txt")
+        let argv = [executable, flag, replica.path, output.path, reportURL.path]
+        var cArguments = argv.map { strdup($0) } + [nil]
+        defer { for pointer in cArguments { free(pointer) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, executable, nil, nil, &cArguments, environ)
+        guard spawned == 0 else { throw BenchmarkFailure("cannot start \(executable): \(String(cString: strerror(spawned)))") }
+        var status: Int32 = 0
+        var usage = rusage()
+        while wait4(pid, &status, 0, &usage) < 0 {
+            guard errno == EINTR else { throw BenchmarkFailure("wait4: \(String(cString: strerror(errno)))") }
+        }
+        guard status == 0 else { throw BenchmarkFailure("the site build child failed (wait status \(status))") }
+        let fields = try String(contentsOf: reportURL, encoding: .utf8).split(separator: " ")
+        guard fields.count == 3, let pages = Int(fields[0]), let written = Int(fields[1]), let seconds = Double(fields[2]) else {
+            throw BenchmarkFailure("unreadable build report")
+        }
+        return SiteBuildChild(pages: pages, written: written, elapsed: seconds, peakMB: Double(usage.ru_maxrss) / 1024)
+    }
+
+    /// The child's side: builds the site and writes "pages written seconds" to the report file.
+    static func childMain(_ arguments: [String]) throws {
+        guard arguments.count == 3 else { throw BenchmarkFailure("usage: outpost-bench \(flag) REPLICA OUT REPORT") }
+        let asOf = FixtureGenerator.defaultAsOf
+        let clock = FixedClock(Timestamp(secondsSinceEpoch: Int64(asOf.daysSinceEpoch) * 86_400 + 17 * 3600))
+        let replica = try Replica.open(URL(fileURLWithPath: arguments[0]), clock: clock)
+        let builder = SiteBuilder(db: replica.db, output: URL(fileURLWithPath: arguments[1]), clock: clock)
+        var report: SiteBuildReport?
+        let elapsed = try seconds { report = try builder.build() }
+        guard let report else { throw BenchmarkFailure("no build report") }
+        try "\(report.pages) \(report.written.count) \(elapsed)".write(toFile: arguments[2], atomically: true, encoding: .utf8)
     }
 }

@@ -43,6 +43,15 @@ func scratch(_ name: String) throws -> URL {
 }
 
 let arguments = Array(CommandLine.arguments.dropFirst())
+if arguments.first == SiteBuildChild.flag {
+    do {
+        try SiteBuildChild.childMain(Array(arguments.dropFirst()))
+        exit(0)
+    } catch {
+        FileHandle.standardError.write(Data("\(SiteBuildChild.flag): \(error)\n".utf8))
+        exit(1)
+    }
+}
 if arguments.count == 1, let scenario = scenarios[arguments[0]] {
     do {
         print(try scenario())
