@@ -124,9 +124,9 @@ enum BackOfficeCommands {
             doubles one (the next run finishes or drops what it left). --sendmail records a notice only after
             sendmail succeeded; a failed one is tried again next run. One run at a time per node.
 
-            Exit status: 0 done; 64 usage; 65 a bad --from; 66 no node at DIR; 73 the outbox is missing or not
-            writable; 75 sendmail failed or another run is going (try later); 78 sendmail cannot be run, or a
-            reseller with notices due has no sender address.
+            Exit status: 0 done; 64 usage; 65 a bad --from or an unknown --reseller; 66 no node at DIR;
+            73 the outbox is missing or not writable; 75 sendmail failed or another run is going (try
+            later); 78 sendmail cannot be run, or a reseller with notices due has no sender address.
             """,
         usesReplica: false, printsJSON: true,
         run: { invocation, session in
