@@ -46,6 +46,32 @@ struct SchemaTests {
         }
     }
 
+    @Test("a version 2 database with data gains the notification table at version 3, its rows untouched")
+    func versionThreeAddsNotifications() throws {
+        let db = try Database.inMemory()
+        var upToTwo = Migrator()
+        for step in Schema.migrator.steps.prefix(2) { upToTwo.register(step.name, step.migrate) }
+        try upToTwo.migrate(db)
+        try db.execute("INSERT INTO customer (id, name, status, created_at) VALUES ('cus_A', 'Alpha', 'active', '2026-01-31T10:00:00Z')")
+        let customers = try db.rows("SELECT * FROM customer")
+        #expect(try tables(db).contains("notification") == false)
+
+        #expect(try Schema.migrator.migrate(db) == ["v3: notifications sent by the node"])
+        #expect(try db.userVersion() == 3)
+        #expect(try db.rows("SELECT * FROM customer") == customers)
+        let insert = """
+            INSERT INTO notification (id, customer_id, kind, entity, entity_id, threshold_days, reference_date, notice_date, recipient,
+                                      subject, message_id, channel, sent_at)
+            VALUES (?, 'cus_A', 'invoice_due', 'invoice', 'inv_X', 7, '2026-03-03', '2026-02-24', 'a@example.com', 's', '<m@example.com>', 'outbox', '2026-02-24T06:00:00Z')
+            """
+        try db.execute(insert, ["ntf_1"])
+        // One row per notice: the same kind, entity, date and threshold again is refused by the table itself.
+        #expect(throws: DatabaseError.self) { try db.execute(insert, ["ntf_2"]) }
+        #expect(throws: DatabaseError.self) {
+            try db.execute("UPDATE notification SET kind = 'invoice_late' WHERE id = 'ntf_1'")
+        }
+    }
+
     @Test func everyReplicatedTableExistsWithAVersionColumn() throws {
         try withTestReplica { replica in
             let existing = Set(try tables(replica.db))

@@ -61,7 +61,14 @@ struct HostileTextTests {
                 INSERT INTO conflict (id, entity, entity_id, field, local_value, node_value, winner, base_version, node_version, replica_id, seq, mutation, at)
                 VALUES ('cfl_1', 'customer', 'cus_x', 'name', ?, ?, 'node', 1, 2, 'rep_1', 3, 'customer.update', '2026-11-24T12:00:00Z')
                 """, [Self.hostile[0] + " local", Self.hostile[2] + " node"])
-            expected += [Self.hostile[1] + " rejected", Self.hostile[0] + " local", Self.hostile[2] + " node"]
+            let customer = try #require(try db.scalar("SELECT id FROM customer ORDER BY id LIMIT 1")?.string)
+            try db.execute("""
+                INSERT INTO notification (id, customer_id, kind, entity, entity_id, threshold_days, reference_date, notice_date,
+                                          recipient, subject, message_id, channel, sent_at)
+                VALUES ('ntf_1', ?, 'domain_expiring', 'domain', 'dom_missing', 7, '2026-12-01', '2026-11-24', ?, ?, '<m@x>', 'outbox', '2026-11-24T06:00:00Z')
+                """, [customer, Self.hostile[3] + " recipient", Self.hostile[1] + " subject"])
+            expected += [Self.hostile[1] + " rejected", Self.hostile[0] + " local", Self.hostile[2] + " node",
+                         Self.hostile[3] + " recipient", Self.hostile[1] + " subject"]
 
             let site = directory.appendingPathComponent("site")
             try buildSite(db, into: site)

@@ -227,6 +227,11 @@ struct ConformanceTests {
         #expect(push["properties"]?["protocol"]?["const"] == .integer(SyncProtocol.version))
         let tables = try Self.validator("pull-response").root["$defs"]?["table"]?["enum"]
         #expect(tables == .array(Schema.replicatedTables.map { .string($0) }))
+        // Lists of tables hold each table at most once.
+        let most = JSONValue.integer(Int64(Schema.replicatedTables.count))
+        #expect(try Self.validator("pull-response").root["properties"]?["reset"]?["maxItems"] == most)
+        #expect(try Self.validator("pull-response").root["properties"]?["snapshot_tables"]?["maxItems"] == most)
+        #expect(pull["properties"]?["snapshot_tables"]?["maxItems"] == most)
         let text = try String(contentsOf: Self.syncDirectory.appendingPathComponent("PROTOCOL.md"), encoding: .utf8)
         for limit in [SyncProtocol.maximumRequestBytes, SyncProtocol.maximumPushMutations, SyncProtocol.defaultPageBytes,
                       SyncProtocol.maximumPageBytes, SyncProtocol.minimumPageBytes, StdioFraming.maximumHeaderBytes] {

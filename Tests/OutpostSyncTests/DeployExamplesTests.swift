@@ -13,7 +13,7 @@ struct DeployExamplesTests {
     func systemdVerifiesTheUnits() throws {
         let binary = try #require(OutpostBinary.url, "the outpost binary is built")
         let dir = try TemporaryDirectory("outpost-units")
-        let units = ["outpost-node.service", "outpost-sync.service", "outpost-sync.timer"]
+        let units = ["outpost-node.service", "outpost-sync.service", "outpost-sync.timer", "outpost-notify.service", "outpost-notify.timer"]
         for unit in units {
             // verify checks that ExecStart's program exists: point it at the built binary.
             let text = try String(contentsOf: Self.deploy.appendingPathComponent(unit), encoding: .utf8)
@@ -38,7 +38,7 @@ struct DeployExamplesTests {
     @Test func theCommandLinesInTheExamplesParse() throws {
         // Every outpost command line in the examples is one the parser accepts.
         let scratch = try TemporaryDirectory("outpost-help")
-        for file in ["outpost-node.service", "outpost-sync.service", "crontab.txt"] {
+        for file in ["outpost-node.service", "outpost-sync.service", "outpost-notify.service", "crontab.txt"] {
             let text = try String(contentsOf: Self.deploy.appendingPathComponent(file), encoding: .utf8)
             for line in text.split(separator: "\n") where !line.hasPrefix("#") {
                 guard let start = line.range(of: "/usr/local/bin/outpost ") else { continue }

@@ -2,9 +2,9 @@ import Foundation
 import OutpostModel
 import OutpostSync
 
-/// `node provision`, `node bill`, `node order resubmit`: the node's back office.
+/// `node provision`, `node bill`, `node notify`, `node order resubmit`: the node's back office.
 enum BackOfficeCommands {
-    static let all: [CommandSpec] = [provision, bill, resubmit]
+    static let all: [CommandSpec] = [provision, bill, notify, resubmit]
 
     static let resellerOption = CommandSpec.Option("reseller", value: "ID", "only this reseller (default: all)")
 
@@ -94,6 +94,104 @@ enum BackOfficeCommands {
             let count = { (action: BillingOutcome.Action) in outcomes.filter { $0.action == action }.count }
             let invoices = outcomes.reduce(0) { $0 + $1.invoiceNumbers.count }
             session.print("Billed through \(through): \(count(.renewed)) renewed (\(invoices) invoice(s)), \(count(.cancelled)) cancelled, \(count(.expired)) expired.")
+        })
+
+    static let notify = CommandSpec(
+        ["node", "notify"], "send the notices due today (invoices due or overdue, subscriptions, domains, certificates expiring), each once",
+        arguments: [.init("DIR", "the node directory")],
+        options: [
+            .init("outbox", value: "DIR", "write each notice as an RFC 5322 .eml file into this existing directory"),
+            .init("sendmail", "pipe each notice to sendmail -t instead"),
+            .init("sendmail-command", value: "CMD", "with --sendmail: the command to pipe to, via /bin/sh -c (default: sendmail -t -i)"),
+            .init("from", value: "ADDRESS", "sender for resellers whose settings have no company e-mail"),
+            resellerOption,
+            .init("quiet", "print nothing unless something needs attention"),
+        ],
+        discussion: """
+            The schedules are the reseller's settings (outpost settings set --notify-invoice-due 7,1 …): N days
+            before an unpaid invoice is due, N days after it is due while still unpaid, N days before a
+            subscription that does not renew ends, before a domain's registration runs out and before an SSL
+            certificate expires. Today is the clock's date (UTC; OUTPOST_NOW pins it).
+
+            Each notice goes to the customer's e-mail from the reseller's company e-mail, once per entity,
+            date and schedule day however often this runs; what was sent is recorded, replicated, and shown on
+            the customer's dashboard page. A run that missed days sends only the most recent notice whose day
+            has come (never a burst of stale ones); due and expiry reminders are sent until that date, overdue
+            ones at most 7 days after their day. Customers without an e-mail address are skipped.
+
+            --outbox writes NAME.eml files (CRLF, UTF-8 quoted-printable, non-ASCII headers as encoded-words)
+            through a hidden .NAME.eml.tmp: staged, recorded, then renamed, so a crash neither loses nor
+            doubles one (the next run finishes or drops what it left). --sendmail records a notice only after
+            sendmail succeeded; a failed one is tried again next run. One run at a time per node.
+
+            Exit status: 0 done; 64 usage; 65 a bad --from or an unknown --reseller; 66 no node at DIR;
+            73 the outbox is missing or not writable; 75 sendmail failed or another run is going (try
+            later); 78 sendmail cannot be run, or a reseller with notices due has no sender address.
+            """,
+        usesReplica: false, printsJSON: true,
+        run: { invocation, session in
+            let channel: NoticeChannel
+            switch (invocation.value("outbox"), invocation.flag("sendmail")) {
+            case (let directory?, false):
+                guard invocation.value("sendmail-command") == nil else {
+                    throw UsageError(message: "--sendmail-command only applies with --sendmail", command: invocation.command.name)
+                }
+                channel = .outbox(URL(fileURLWithPath: directory))
+            case (nil, true):
+                let command = invocation.value("sendmail-command") ?? NoticeChannel.defaultSendmailCommand
+                guard !command.trimmingCharacters(in: .whitespaces).isEmpty else {
+                    throw UsageError(message: "--sendmail-command needs a command", command: invocation.command.name)
+                }
+                channel = .sendmail(command: command, environment: session.environment, timeLimit: 60)
+            case (_?, true):
+                throw UsageError(message: "give either --outbox DIR or --sendmail, not both", command: invocation.command.name)
+            case (nil, false):
+                throw UsageError(message: "say where the notices go: --outbox DIR or --sendmail", command: invocation.command.name)
+            }
+            if let from = invocation.value("from"), MailMessage.Mailbox(name: "", address: from.trimmingCharacters(in: .whitespaces)) == nil {
+                throw CommandFailure(.dataError, "--from '\(from)' is not an e-mail address usable as a sender (expected name@example.com)")
+            }
+            let node = try openNode(invocation, session)
+            let outcomes: [NotificationOutcome]
+            do {
+                outcomes = try backOffice {
+                    try node.notify(via: channel, resellerId: invocation.value("reseller"),
+                                    sender: invocation.value("from")?.trimmingCharacters(in: .whitespaces))
+                }
+            } catch let error as NotificationError {
+                throw CommandFailure(error.kind == .busy ? .tempFail : .cannotCreate, error.message)
+            }
+            let today = session.clock.now().date
+            let sent = outcomes.filter { $0.status == .sent }, failed = outcomes.filter { $0.status == .failed }
+            if invocation.json {
+                try JSONOutput.print(outcomes, to: session)
+            } else if !invocation.flag("quiet") {
+                if outcomes.isEmpty {
+                    session.print("No notices due on \(today).")
+                } else {
+                    var table = TextTable("RESELLER", "NOTICE", "ENTITY", "TO", "STATUS", "SUBJECT OR REASON")
+                    for outcome in outcomes {
+                        table.add(outcome.resellerId, outcome.kind.rawValue, outcome.entityId, outcome.recipient.isEmpty ? "-" : outcome.recipient,
+                                  outcome.status.rawValue, outcome.status == .sent ? outcome.subject : outcome.reason)
+                    }
+                    session.print(table.render(empty: ""))
+                    let place: String
+                    switch channel {
+                    case .outbox(let directory): place = "written to \(directory.path)"
+                    case .sendmail: place = "handed to sendmail"
+                    }
+                    let skipped = outcomes.count - sent.count - failed.count
+                    session.print("Notices for \(today): \(sent.count) \(place), \(skipped) skipped, \(failed.count) failed.")
+                }
+            }
+            guard !failed.isEmpty else { return }
+            if invocation.json || invocation.flag("quiet") {
+                for outcome in failed { session.printError("\(outcome.resellerId): \(outcome.kind.rawValue) \(outcome.entityId): \(outcome.reason)") }
+            }
+            let configuration = failed.contains { $0.problem == .noSender || $0.problem == .mailerMissing }
+            let first = failed[0].reason
+            throw CommandFailure(configuration ? .config : .tempFail,
+                                 "\(failed.count) notice(s) not sent (\(first)); \(configuration ? "fix the configuration" : "they are tried again on the next run")")
         })
 
     static let resubmit = CommandSpec(

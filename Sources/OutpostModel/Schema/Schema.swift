@@ -11,7 +11,7 @@ public enum Schema {
         "settings", "plan", "price_rule", "panel_user", "customer", "customer_user",
         "orders", "order_line", "subscription", "invoice", "invoice_line",
         "credit_note", "credit_note_line", "payment", "domain", "ssl_certificate",
-        "license", "login_event", "conflict",
+        "license", "login_event", "conflict", "notification",
     ]
 
     /// The migrations, in order. Never edit a released step; add a new one.
@@ -22,6 +22,9 @@ public enum Schema {
         }
         migrator.register("v2: sync — change log, verdicts, conflicts, sync runs") { db in
             try db.executeScript(version2)
+        }
+        migrator.register("v3: notifications sent by the node") { db in
+            try db.executeScript(version3)
         }
         return migrator
     }()
@@ -386,5 +389,30 @@ public enum Schema {
     ALTER TABLE queue ADD COLUMN push_seq INTEGER;
     ALTER TABLE queue ADD COLUMN acked_version INTEGER;
     CREATE UNIQUE INDEX queue_by_push_seq ON queue (push_seq);
+    """
+
+    /// Notices the node sent (`outpost node notify`), replicated so every
+    /// replica shows them on the customer's page. One row per notice: the key
+    /// (kind, entity, due or expiry date, threshold) is unique, which is what
+    /// makes a notice go out once however often the job runs.
+    static let version3 = """
+    CREATE TABLE notification (
+        id TEXT PRIMARY KEY,
+        customer_id TEXT NOT NULL REFERENCES customer (id),
+        kind TEXT NOT NULL CHECK (kind IN ('invoice_due', 'invoice_overdue', 'subscription_expiring', 'domain_expiring', 'ssl_expiring')),
+        entity TEXT NOT NULL CHECK (entity IN ('invoice', 'subscription', 'domain', 'ssl_certificate')),
+        entity_id TEXT NOT NULL,
+        threshold_days INTEGER NOT NULL CHECK (threshold_days BETWEEN 0 AND 365),
+        reference_date TEXT NOT NULL,
+        notice_date TEXT NOT NULL,
+        recipient TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        message_id TEXT NOT NULL,
+        channel TEXT NOT NULL CHECK (channel IN ('outbox', 'sendmail')),
+        sent_at TEXT NOT NULL,
+        version INTEGER NOT NULL DEFAULT 0,
+        UNIQUE (kind, entity_id, reference_date, threshold_days)
+    ) STRICT;
+    CREATE INDEX notification_by_customer ON notification (customer_id, sent_at);
     """
 }

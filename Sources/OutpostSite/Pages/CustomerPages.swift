@@ -2,7 +2,8 @@ import OutpostModel
 import OutpostStore
 
 /// One page per customer: profile, balance, users, subscriptions, orders,
-/// invoices, payments, credit notes, domains, certificates and licenses.
+/// invoices, payments, credit notes, domains, certificates, licenses and the
+/// notifications the node sent.
 ///
 /// Customers stream in id order and each linked table is read by a cursor
 /// ordered by customer id alongside (a merge join), so building 100,000
@@ -36,6 +37,7 @@ enum CustomerPages {
         let domains = try KeyedCursor(db, "SELECT * FROM domain ORDER BY customer_id, name, id", key: "customer_id")
         let certificates = try KeyedCursor(db, "SELECT * FROM ssl_certificate ORDER BY customer_id, common_name, id", key: "customer_id")
         let licenses = try KeyedCursor(db, "SELECT * FROM license ORDER BY customer_id, product, id", key: "customer_id")
+        let notifications = try KeyedCursor(db, Self.notificationSQL, key: "customer_id")
 
         try context.forEachRow("SELECT * FROM customer ORDER BY id") { customer in
             let id = customer["id"].string ?? ""
@@ -63,6 +65,7 @@ enum CustomerPages {
                 (path + "#subscriptions", "Subscriptions", false), (path + "#orders", "Orders", false), (path + "#invoices", "Invoices", false),
                 (path + "#payments", "Payments", false), (path + "#credit-notes", "Credit notes", false), (path + "#domains", "Domains", false),
                 (path + "#certificates", "SSL certificates", false), (path + "#licenses", "Licenses", false),
+                (path + "#notifications", "Notifications", false),
             ], label: "On this page"))
             blocks.append(.section(title: "Profile", id: "profile", [.facts([
                 ("Status", .status(text(customer, "status"))), ("Customer id", .text(id)),
@@ -150,9 +153,52 @@ enum CustomerPages {
                     [anchor(row, text(row, "product")), .text(text(row, "license_key")), .number(row["seats"].int64 ?? 0),
                      .status(text(row, "status")), .date(row["expires_on"].string)]
                 }, empty: "No licenses.")]))
+            blocks.append(.section(title: "Notifications", id: "notifications", [.table(
+                columns: [Column("Sent"), Column("Notice"), Column("About"), Column("When"), Column("To"), Column("Subject")],
+                rows: try notifications.rows(for: id).map { Self.notificationCells($0, customerId: id) },
+                empty: "No notifications sent.")]))
             let name = text(customer, "name")
             try context.emit(PageModel(path: path, title: name.isEmpty ? "Customer " + id : name, section: .customers, blocks: blocks))
         }
+    }
+
+    /// Notices `outpost node notify` sent, with what each is about, by customer and time sent.
+    static let notificationSQL = """
+        SELECT n.customer_id, n.kind, n.entity, n.entity_id, n.threshold_days, n.reference_date, n.recipient, n.subject, n.sent_at,
+               coalesce(i.number, d.name, c.common_name, p.name) AS about
+        FROM notification n
+        LEFT JOIN invoice i ON n.entity = 'invoice' AND i.id = n.entity_id
+        LEFT JOIN domain d ON n.entity = 'domain' AND d.id = n.entity_id
+        LEFT JOIN ssl_certificate c ON n.entity = 'ssl_certificate' AND c.id = n.entity_id
+        LEFT JOIN subscription s ON n.entity = 'subscription' AND s.id = n.entity_id
+        LEFT JOIN plan p ON p.id = s.plan_id
+        ORDER BY n.customer_id, n.sent_at, n.id
+        """
+
+    static func notificationCells(_ row: Row, customerId: String) -> [Cell] {
+        let entityId = row["entity_id"].string ?? ""
+        let days = row["threshold_days"].int64 ?? 0
+        let kind = row["kind"].string ?? ""
+        let word: String
+        switch kind {
+        case "invoice_due": word = "Invoice due"
+        case "invoice_overdue": word = "Invoice overdue"
+        case "subscription_expiring": word = "Subscription ending"
+        case "domain_expiring": word = "Domain expiring"
+        case "ssl_expiring": word = "SSL certificate expiring"
+        default: word = SiteFormat.words(kind)
+        }
+        let reference = row["reference_date"].string ?? ""
+        let when = days == 0 ? "on " + reference : "\(days) day\(days == 1 ? "" : "s") \(kind == "invoice_overdue" ? "after" : "before") \(reference)"
+        // Link to what the notice is about when the replica has it: the invoice page, or the row on this page.
+        let about: Cell
+        if let label = row["about"].string {
+            about = .link(row["entity"].string == "invoice" ? SitePath.invoice(entityId) : SitePath.onCustomer(customerId, entityId), label)
+        } else {
+            about = .text(entityId)
+        }
+        return [.timestamp(row["sent_at"].string), .text(word), about, .text(when), .text(row["recipient"].string ?? ""),
+                .text(row["subject"].string ?? "")]
     }
 
     /// Lines grouped by what they belong to, each owner's as one text (`1 × Plan (example.com); 2 × …`).

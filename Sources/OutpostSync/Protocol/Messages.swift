@@ -296,7 +296,7 @@ public struct Change: Sendable, Equatable {
         let reader = try MessageReader(json, "changes[\(index)]")
         version = try reader.integer("v")
         table = try reader.string("t", maximum: 64)
-        guard Schema.replicatedTables.contains(table) else { throw SyncError(.malformed, "changes[\(index)]: unknown table \(table)") }
+        guard Schema.replicatedTables.contains(table) else { throw SyncError(.malformed, "changes[\(index)]: unknown table \(table) (from a newer Outpost? upgrade outpost)") }
         id = try reader.string("id", maximum: 200)
         guard let operation = Operation(rawValue: try reader.string("op")) else { throw SyncError(.malformed, "changes[\(index)]: unknown op") }
         self.operation = operation

@@ -99,7 +99,7 @@ struct PullPageReader {
         guard let id, let table, let operation, version != nil else {
             throw SyncError(.malformed, "changes[\(index)]: fields 'id', 't', 'op' and 'v' are required")
         }
-        guard Schema.replicatedTables.contains(table) else { throw SyncError(.malformed, "changes[\(index)]: unknown table \(table)") }
+        guard Schema.replicatedTables.contains(table) else { throw SyncError(.malformed, "changes[\(index)]: unknown table \(table) (from a newer Outpost? upgrade outpost)") }
         guard operation == .upsert else { return PullPage.RowChange(table: table, id: id, operation: operation, values: nil) }
         guard let row else { throw SyncError(.malformed, "changes[\(index)]: an upsert needs 'row'") }
         let plan = try columns(table)

@@ -1,0 +1,54 @@
+import Foundation
+import OutpostModel
+
+extension Node {
+    /// Sends the notices due today (the clock's UTC date) for every reseller, or one; each exactly once.
+    ///
+    /// One run at a time per node (an advisory lock on `notify.lock`, dropped
+    /// by the kernel if the process dies); in outbox mode the run first
+    /// finishes what a crashed run left there. `sender` stands in for a
+    /// reseller without a company e-mail.
+    public func notify(via channel: NoticeChannel, resellerId: String? = nil, sender: String? = nil) throws -> [NotificationOutcome] {
+        var outbox: Outbox?
+        if case .outbox(let directory) = channel { outbox = try Outbox(directory) }
+        let ids = try notificationResellers(resellerId)
+        let lock = try NotifyLock.acquire(directory: directory)
+        defer { withExtendedLifetime(lock) {} }
+        if let outbox { _ = try recover(outbox) }
+        var outcomes: [NotificationOutcome] = []
+        for id in ids {
+            let run = NotificationRun(tenant: try tenant(id), clock: clock, channel: channel, outbox: outbox, fallbackSender: sender)
+            let result = try run.run()
+            outcomes += result.outcomes
+            if result.stopped { break }
+        }
+        return outcomes
+    }
+
+    /// Staged outbox files of a crashed run: published when their notice was recorded, else removed.
+    func recover(_ outbox: Outbox) throws -> (published: Int, discarded: Int) {
+        let known = Set(try resellers().map(\.id))
+        return try outbox.recover { name in
+            guard let key = NoticeKey.parse(name), known.contains(key.resellerId) else { return nil }
+            let tenant = try tenant(key.resellerId)
+            var recorded = false
+            try tenant.db.forEachRow("""
+                SELECT kind, entity_id, customer_id, reference_date, threshold_days FROM notification
+                WHERE kind = ? AND reference_date = ? AND threshold_days = ?
+                """, [key.kind.rawValue, key.referenceDate, key.threshold]) { row in
+                let notice = DueNotice(kind: key.kind, entityId: try row.string("entity_id"), customerId: try row.string("customer_id"),
+                                       thresholdDays: key.threshold, referenceDate: BusinessDate(key.referenceDate)!)
+                if NoticeKey(resellerId: key.resellerId, notice: notice).fileName == name { recorded = true }
+            }
+            return recorded
+        }
+    }
+
+    private func notificationResellers(_ resellerId: String?) throws -> [String] {
+        if let resellerId {
+            _ = try tenant(resellerId)  // an unknown reseller is an error, not an empty run
+            return [resellerId]
+        }
+        return try resellers().map(\.id)
+    }
+}

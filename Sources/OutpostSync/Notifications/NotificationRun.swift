@@ -1,0 +1,120 @@
+import Foundation
+import OutpostModel
+import OutpostStore
+
+/// One reseller's notices for today: each due notice written, handed over and
+/// recorded once (`notification`, replicated through the change log like every
+/// other back-office fact).
+///
+/// Exactly once comes from the record: a notice whose key (kind, entity, date,
+/// threshold) is recorded is never due again (`NoticeSchedule`), and the key is
+/// unique in the table. How the record and the message are ordered:
+///
+/// - **Outbox:** stage the file, record, publish the file (see `Outbox`): a
+///   crash anywhere leaves a state the next run completes without losing or
+///   doubling the message.
+/// - **sendmail:** hand the message over, then record. A failing sendmail
+///   records nothing, so the notice is tried again next run. A crash between a
+///   successful hand-over and the record (a moment) sends it again the next
+///   run, with the same Message-ID, which mail systems recognize as the same
+///   message — the only way to do better would need the mail system in our
+///   transaction.
+struct NotificationRun {
+    /// Change-log origin of the records.
+    static let origin = "notify"
+
+    let tenant: Tenant
+    let clock: any Clock
+    let channel: NoticeChannel
+    let outbox: Outbox?
+    /// The sender when the reseller's settings have no company e-mail.
+    let fallbackSender: String?
+
+    /// Sends every notice due today; stops early (`stopped`) when the mailer cannot work at all.
+    func run() throws -> (outcomes: [NotificationOutcome], stopped: Bool) {
+        let now = clock.now()
+        let today = now.date
+        let settings = try ResellerSettings.load(from: tenant.db)
+        let notices = try NoticeSchedule(settings: settings, today: today).due(in: tenant.db)
+        guard !notices.isEmpty else { return ([], false) }
+        let senderAddress = settings.email.isEmpty ? fallbackSender ?? "" : settings.email
+        let sender = MailMessage.Mailbox(name: settings.companyName, address: senderAddress)
+        var outcomes: [NotificationOutcome] = []
+        for notice in notices {
+            let letter: NoticeLetter
+            do {
+                letter = try NoticeLetter(notice, settings: settings, today: today, in: tenant.db)
+            } catch is NoticeLetter.Missing {
+                continue  // its entity went away since the schedule was read
+            }
+            func outcome(_ status: NotificationOutcome.Status, _ problem: NotificationOutcome.Problem?, _ reason: String,
+                         recipient: String = letter.customerEmail, file: String? = nil) -> NotificationOutcome {
+                NotificationOutcome(resellerId: tenant.resellerId, kind: notice.kind, entityId: notice.entityId, customerId: notice.customerId,
+                                    thresholdDays: notice.thresholdDays, noticeDate: notice.noticeDate, recipient: recipient,
+                                    subject: MailMessage.clean(letter.subject), status: status, problem: problem, reason: reason, file: file)
+            }
+            guard !letter.customerEmail.isEmpty else {
+                outcomes.append(outcome(.skipped, .noRecipient, "customer \(notice.customerId) has no e-mail address"))
+                continue
+            }
+            guard let recipient = MailMessage.Mailbox(name: letter.customerName, address: letter.customerEmail) else {
+                outcomes.append(outcome(.skipped, .noRecipient, "the e-mail address of customer \(notice.customerId) cannot be written in a mail header"))
+                continue
+            }
+            guard let sender else {
+                let reason = senderAddress.isEmpty
+                    ? "reseller \(tenant.resellerId) has no company e-mail to send from; set it (outpost settings set --email) or pass --from"
+                    : "the company e-mail '\(senderAddress)' of reseller \(tenant.resellerId) cannot be written in a mail header"
+                outcomes.append(outcome(.failed, .noSender, reason))
+                continue
+            }
+            let key = NoticeKey(resellerId: tenant.resellerId, notice: notice)
+            let message = MailMessage(
+                from: sender, to: recipient, subject: letter.subject, date: now,
+                messageId: key.messageIdLeft + "@" + String(sender.address.split(separator: "@").last ?? "localhost"),
+                extraHeaders: [.init("Auto-Submitted", "auto-generated"),
+                               .init("X-Outpost-Notice", "\(notice.kind.rawValue); \(notice.entityId); \(notice.referenceDate); \(notice.thresholdDays)")],
+                body: letter.body)
+            do {
+                try deliver(message, notice: notice, key: key, now: now)
+            } catch let failure as Sendmail.Failure {
+                outcomes.append(outcome(.failed, failure.isConfiguration ? .mailerMissing : .deliveryFailed, failure.reason, recipient: recipient.address))
+                if failure.stopsRun { return (outcomes, true) }
+                continue
+            }
+            outcomes.append(outcome(.sent, nil, "", recipient: recipient.address, file: outbox.map { _ in key.fileName }))
+        }
+        return (outcomes, false)
+    }
+
+    /// Hands the message over and records it, in the crash-safe order of the channel.
+    private func deliver(_ message: MailMessage, notice: DueNotice, key: NoticeKey, now: Timestamp) throws {
+        switch channel {
+        case .outbox:
+            guard let outbox else { preconditionFailure("an outbox channel without its outbox") }
+            try outbox.stage(message.text, name: key.fileName)
+            do {
+                try record(message, notice: notice, now: now)
+            } catch {
+                outbox.discard(key.fileName)
+                throw error
+            }
+            try outbox.publish(key.fileName)
+        case let .sendmail(command, environment, timeLimit):
+            try Sendmail(command: command, environment: environment, timeLimit: timeLimit).send(message)
+            try record(message, notice: notice, now: now)
+        }
+    }
+
+    private func record(_ message: MailMessage, notice: DueNotice, now: Timestamp) throws {
+        try tenant.record(now: now, origin: Self.origin) { context in
+            try context.insert("notification", [
+                ("id", tenant.ids.make("ntf")), ("customer_id", notice.customerId), ("kind", notice.kind.rawValue),
+                ("entity", notice.kind.entity), ("entity_id", notice.entityId), ("threshold_days", notice.thresholdDays),
+                ("reference_date", notice.referenceDate.description), ("notice_date", notice.noticeDate.description),
+                ("recipient", message.to.address), ("subject", MailMessage.clean(message.subject)), ("message_id", "<" + message.messageId + ">"),
+                ("channel", channel.name), ("sent_at", now.description),
+            ])
+        }
+    }
+}
