@@ -58,25 +58,37 @@ public struct Node: Sendable {
         case .fragment(let nodes):
             for node in nodes { node.render(into: &out) }
         case let .element(name, attributes, children):
-            out += "<" + name
+            out.append("<")
+            out.append(name)
             for attribute in attributes {
-                out += " " + attribute.name + "=\""
+                out.append(" ")
+                out.append(attribute.name)
+                out.append("=\"")
                 Escape.attribute(attribute.value, into: &out)
-                out += "\""
+                out.append("\"")
             }
-            if children.isEmpty, Node.voidElements.contains(name) {
-                out += "/>"
+            if children.isEmpty, Node.isVoid(name) {
+                out.append("/>")
                 return
             }
-            out += ">"
+            out.append(">")
             for child in children { child.render(into: &out) }
-            out += "</" + name + ">"
+            out.append("</")
+            out.append(name)
+            out.append(">")
         }
     }
 
     /// Elements that never have content; written `<br/>` so the page is also well-formed XML.
-    static let voidElements: Set<String> = ["area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr",
-                                            "circle", "ellipse", "line", "path", "polygon", "polyline", "rect", "stop", "use"]
+    static func isVoid(_ name: String) -> Bool {
+        switch name {
+        case "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr",
+             "circle", "ellipse", "line", "path", "polygon", "polyline", "rect", "stop", "use":
+            return true
+        default:
+            return false
+        }
+    }
 
     static func isName(_ name: String) -> Bool {
         !name.isEmpty && name.utf8.allSatisfy { ($0 >= 97 && $0 <= 122) || ($0 >= 65 && $0 <= 90) || ($0 >= 48 && $0 <= 57) || $0 == 45 || $0 == 58 }
@@ -92,12 +104,23 @@ public struct Attribute: Sendable {
     public init(_ name: String, _ value: String) {
         precondition(Node.isName(name), "not an attribute name: \(name)")
         self.name = name
-        self.value = Attribute.urlAttributes.contains(name) ? Attribute.safeURL(value) : value
+        self.value = Attribute.isURL(name) ? Attribute.safeURL(value) : value
     }
 
-    static let urlAttributes: Set<String> = ["href", "src", "action", "xlink:href", "formaction", "poster"]
+    static func isURL(_ name: String) -> Bool {
+        switch name {
+        case "href", "src", "action", "xlink:href", "formaction", "poster": return true
+        default: return false
+        }
+    }
 
     static func safeURL(_ value: String) -> String {
+        // A scheme needs a colon before any '/', '?' or '#'. Relative links
+        // (nearly every link of the site) have none and are kept as they are
+        // without the slower look below; trimming and lowercasing cannot
+        // change which of these characters comes first.
+        guard let first = value.utf8.first(where: { $0 == UInt8(ascii: ":") || $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") }),
+              first == UInt8(ascii: ":") else { return value }
         let trimmed = value.trimmingCharacters(in: .whitespaces).lowercased()
         guard let colon = trimmed.firstIndex(of: ":") else { return value }
         // A colon after the first '/', '?' or '#' is not a scheme separator.
