@@ -80,6 +80,6 @@ struct SiteBuildChild {
         var report: SiteBuildReport?
         let elapsed = try seconds { report = try builder.build() }
         guard let report else { throw BenchmarkFailure("no build report") }
-        try "\(report.pages) \(report.written.count) \(elapsed)".write(toFile: arguments[2], atomically: true, encoding: .utf8)
+        try "\(report.pages) \(report.writtenCount) \(elapsed)".write(toFile: arguments[2], atomically: true, encoding: .utf8)
     }
 }

@@ -17,7 +17,9 @@ let fixtureClock = FixedClock(FixtureGenerator(seed: 1, customers: 0, asOf: Fixt
 
 @discardableResult
 func buildSite(_ db: Database, into output: URL, full: Bool = false) throws -> SiteBuildReport {
-    try SiteBuilder(db: db, output: output, clock: fixtureClock).build(full: full)
+    var builder = SiteBuilder(db: db, output: output, clock: fixtureClock)
+    builder.listsWrittenFiles = true
+    return try builder.build(full: full)
 }
 
 /// Every file of a site (the manifest included), by path from the site root.

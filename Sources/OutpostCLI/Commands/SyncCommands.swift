@@ -172,7 +172,7 @@ enum SyncCommands {
                     defer { bar?.finish() }
                     var builder = SiteBuilder(db: sync.replica.db, output: output, clock: session.clock)
                     builder.progress = { bar?.update($0) }
-                    written = try builder.build().written.count
+                    written = try builder.build().writtenCount
                 } catch {
                     log.log("warning", "site.failed", [("reason", .string("\(error)"))])
                     session.printError("Warning: the sync succeeded, but the dashboards were not rendered: \(error)")

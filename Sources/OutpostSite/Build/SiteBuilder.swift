@@ -19,6 +19,11 @@ public struct SiteBuilder {
     public let clock: any Clock
     /// Told the number of pages done after each page (for a progress bar); set after `init`.
     public var progress: ((Int) -> Void)?
+    /// Whether the report lists every file written (`SiteBuildReport.written`).
+    /// Off by default: a full build of 100,000 customers writes close to a
+    /// million files, and their paths alone would take more memory than the
+    /// build itself. The count is always there.
+    public var listsWrittenFiles = false
 
     public init(db: Database, output: URL, theme: Theme = .embedded, clock: any Clock, asOf: BusinessDate? = nil) {
         self.db = db
@@ -31,7 +36,7 @@ public struct SiteBuilder {
     /// Builds the site; `full` ignores the last build's manifest and checks every file.
     @discardableResult
     public func build(full: Bool = false) throws -> SiteBuildReport {
-        let site = try SiteOutput(directory: output, full: full)
+        let site = try SiteOutput(directory: output, full: full, listsWritten: listsWrittenFiles)
         // A build that fails part-way still lets the pages in flight land before it returns.
         defer { try? site.waitForRenders() }
         return try db.transaction(.deferred) {
@@ -52,7 +57,8 @@ public struct SiteBuilder {
             try ReportPages.build(in: context)
             try context.search.finish()
             let removed = try site.finish()
-            return SiteBuildReport(asOf: today, pages: context.pages, written: site.written, removed: removed, unchanged: site.unchanged)
+            return SiteBuildReport(asOf: today, pages: context.pages, writtenCount: site.writtenCount, written: site.written,
+                                   removed: removed, unchanged: site.unchanged)
         }
     }
 }
@@ -63,7 +69,10 @@ public struct SiteBuildReport: Sendable, Equatable, Codable {
     public let asOf: BusinessDate
     /// HTML pages the site has (written or not).
     public let pages: Int
-    /// Files written, by path from the site root, sorted.
+    /// How many files were written.
+    public let writtenCount: Int
+    /// Files written, by path from the site root, sorted; empty unless the
+    /// builder was asked for them (`SiteBuilder.listsWrittenFiles`).
     public let written: [String]
     /// Files of the previous build that no longer belong, removed last.
     public let removed: [String]

@@ -49,8 +49,11 @@ final class SiteOutput: @unchecked Sendable {
     private let manifest: CSVWriter
     private var createdDirectories: Set<String> = []
     private var writtenFiles: [String] = []
+    private var writtenTotal = 0
+    /// Whether `written` lists paths (tests) or only `writtenCount` is kept.
+    private let listsWritten: Bool
     private var unchangedFiles = 0
-    /// Guards the manifest writer, `nextTicket`, `waitingLines`, `createdDirectories`, `writtenFiles`, `unchangedFiles` and `renderFailure`.
+    /// Guards the manifest writer, `nextTicket`, `waitingLines`, `createdDirectories`, `writtenFiles`, `writtenTotal`, `unchangedFiles` and `renderFailure`.
     private let guardLock = NSLock()
     private let renderQueue = DispatchQueue(label: "outpost.site.render", attributes: .concurrent)
     private let rendering = DispatchGroup()
@@ -62,16 +65,19 @@ final class SiteOutput: @unchecked Sendable {
     private var nextTicket = 0
     private var waitingLines: [Int: String] = [:]
 
-    /// Files written, sorted by path.
+    /// Files written, sorted by path (when listed).
     var written: [String] { guardLock.withLock { writtenFiles.sorted() } }
+    /// How many files were written.
+    var writtenCount: Int { guardLock.withLock { writtenTotal } }
     /// Files left as they were.
     var unchanged: Int { guardLock.withLock { unchangedFiles } }
     /// Held for the whole build: two builds into one directory would trip over each other's temporary files.
     private let lock: Int32
 
-    init(directory: URL, full: Bool) throws {
+    init(directory: URL, full: Bool, listsWritten: Bool = true) throws {
         self.directory = directory.standardizedFileURL
         self.full = full
+        self.listsWritten = listsWritten
         do {
             try FileManager.default.createDirectory(at: self.directory, withIntermediateDirectories: true)
         } catch {
@@ -164,6 +170,13 @@ final class SiteOutput: @unchecked Sendable {
         }
     }
 
+    private func noteWritten(_ path: String) {
+        guardLock.withLock {
+            writtenTotal += 1
+            if listsWritten { writtenFiles.append(path) }
+        }
+    }
+
     /// Rethrows the first failure of a page written in the background.
     private func checkRenders() throws {
         if let failure = guardLock.withLock({ renderFailure }) { throw failure }
@@ -214,7 +227,7 @@ final class SiteOutput: @unchecked Sendable {
         }
         try ensureParent(of: path)
         guard rename(temporary.path, url(path).path) == 0 else { throw SiteBuildError.cannotWrite(path, errno: errno) }
-        guardLock.withLock { writtenFiles.append(path) }
+        noteWritten(path)
     }
 
     /// A temporary file beside where `path` will go, for streamed output.
@@ -254,7 +267,7 @@ final class SiteOutput: @unchecked Sendable {
             unlink(temporary)
             throw SiteBuildError.cannotWrite(path, errno: code)
         }
-        guardLock.withLock { writtenFiles.append(path) }
+        noteWritten(path)
     }
 
     private func existingFileEquals(_ path: String, _ bytes: UnsafeRawBufferPointer) -> Bool {
