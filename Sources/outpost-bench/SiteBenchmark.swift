@@ -11,7 +11,9 @@ import Glibc
 ///
 /// The fixtures are generated in this process; each build runs in a child
 /// process of its own (`outpost-bench --site-build`), so the peak memory
-/// reported is the build's alone, read from the child's `wait4` usage.
+/// reported is the build's alone: the child's `VmHWM`, the high-water mark of
+/// its own address space. (`ru_maxrss` would not do: a spawned child carries
+/// its parent's high-water mark across `exec`.)
 struct SiteBenchmark {
     let customers: Int
 
@@ -58,19 +60,19 @@ struct SiteBuildChild {
         let spawned = posix_spawn(&pid, executable, nil, nil, &cArguments, environ)
         guard spawned == 0 else { throw BenchmarkFailure("cannot start \(executable): \(String(cString: strerror(spawned)))") }
         var status: Int32 = 0
-        var usage = rusage()
-        while wait4(pid, &status, 0, &usage) < 0 {
-            guard errno == EINTR else { throw BenchmarkFailure("wait4: \(String(cString: strerror(errno)))") }
+        while waitpid(pid, &status, 0) < 0 {
+            guard errno == EINTR else { throw BenchmarkFailure("waitpid: \(String(cString: strerror(errno)))") }
         }
         guard status == 0 else { throw BenchmarkFailure("the site build child failed (wait status \(status))") }
         let fields = try String(contentsOf: reportURL, encoding: .utf8).split(separator: " ")
-        guard fields.count == 3, let pages = Int(fields[0]), let written = Int(fields[1]), let seconds = Double(fields[2]) else {
+        guard fields.count == 4, let pages = Int(fields[0]), let written = Int(fields[1]), let seconds = Double(fields[2]),
+              let peakKB = Double(fields[3]) else {
             throw BenchmarkFailure("unreadable build report")
         }
-        return SiteBuildChild(pages: pages, written: written, elapsed: seconds, peakMB: Double(usage.ru_maxrss) / 1024)
+        return SiteBuildChild(pages: pages, written: written, elapsed: seconds, peakMB: peakKB / 1024)
     }
 
-    /// The child's side: builds the site and writes "pages written seconds" to the report file.
+    /// The child's side: builds the site and writes "pages written seconds peak-kB" to the report file.
     static func childMain(_ arguments: [String]) throws {
         guard arguments.count == 3 else { throw BenchmarkFailure("usage: outpost-bench \(flag) REPLICA OUT REPORT") }
         let asOf = FixtureGenerator.defaultAsOf
@@ -80,6 +82,16 @@ struct SiteBuildChild {
         var report: SiteBuildReport?
         let elapsed = try seconds { report = try builder.build() }
         guard let report else { throw BenchmarkFailure("no build report") }
-        try "\(report.pages) \(report.writtenCount) \(elapsed)".write(toFile: arguments[2], atomically: true, encoding: .utf8)
+        try "\(report.pages) \(report.writtenCount) \(elapsed) \(try highWaterKB())".write(toFile: arguments[2], atomically: true, encoding: .utf8)
+    }
+
+    /// This process's peak resident memory in kB (`VmHWM` in /proc/self/status).
+    static func highWaterKB() throws -> Int {
+        let status = try String(contentsOfFile: "/proc/self/status", encoding: .utf8)
+        guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+              let kB = Int(line.dropFirst("VmHWM:".count).trimmingCharacters(in: .whitespaces).split(separator: " ").first ?? "") else {
+            throw BenchmarkFailure("no VmHWM in /proc/self/status")
+        }
+        return kB
     }
 }

@@ -43,9 +43,26 @@ struct DemoTests {
 /// One binary is all a user copies: the theme and the catalog are inside it.
 @Suite("outpost alone")
 struct BinaryAloneTests {
+    /// The release build, when there is one: `.ci/run` builds it before the tests.
+    static let release: URL? = {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let url = root.appendingPathComponent(".build/release/outpost")
+        return FileManager.default.isExecutableFile(atPath: url.path) ? url : nil
+    }()
+
     @Test(.timeLimit(.minutes(1)))
     func theBinaryCopiedAloneToAnEmptyDirectoryRunsTheDemo() throws {
-        let built = try #require(OutpostBinary.url, "the outpost binary is built")
+        try runsTheDemoAlone(try #require(OutpostBinary.url, "the outpost binary is built"))
+    }
+
+    @Test("the release binary, copied alone to an empty directory, runs the demo",
+          .enabled(if: release != nil, "no release build here: `swift build -c release --product outpost` makes one (.ci/run does)"),
+          .timeLimit(.minutes(1)))
+    func theReleaseBinaryCopiedAloneRunsTheDemo() throws {
+        try runsTheDemoAlone(try #require(Self.release))
+    }
+
+    private func runsTheDemoAlone(_ built: URL) throws {
         let dir = try TemporaryDirectory("outpost-alone")
         let copy = dir.url.appendingPathComponent("outpost")
         try FileManager.default.copyItem(at: built, to: copy)
