@@ -5,43 +5,18 @@ import Glibc
 import OutpostModel
 import OutpostSync
 
-/// One sync at a time per replica: an advisory lock on `sync.lock` in the
-/// replica directory. The kernel drops it when the process ends, so a run
-/// killed with SIGKILL never blocks the next one; the file's content (the
-/// holder's pid) is only for the message, and garbage there does not matter.
-final class ReplicaLock {
-    private let descriptor: Int32
-
-    private init(descriptor: Int32) {
-        self.descriptor = descriptor
-    }
-
-    deinit {
-        flock(descriptor, LOCK_UN)
-        close(descriptor)
-    }
-
-    static func acquire(directory: URL, wait seconds: Double) throws -> ReplicaLock {
+/// One sync at a time per replica: a `FileLock` on `sync.lock` in the replica
+/// directory, which a killed run never leaves behind.
+enum ReplicaLock {
+    static func acquire(directory: URL, wait seconds: Double) throws -> FileLock {
         let path = directory.appendingPathComponent("sync.lock").path
-        let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else {
-            throw CommandFailure(.cannotCreate, "cannot open the sync lock \(path): \(String(cString: strerror(errno)))")
+        do {
+            return try FileLock.acquire(path, wait: seconds, recordsPID: true)
+        } catch .cannotOpen(_, let code) {
+            throw CommandFailure(.cannotCreate, "cannot open the sync lock \(path): \(String(cString: strerror(code)))")
+        } catch .busy(let holder) {
+            throw CommandFailure(.tempFail, "another outpost sync is running on \(directory.path)\(holder.map { " (pid \($0))" } ?? ""); try again later, or pass --wait SECONDS")
         }
-        let deadline = Date().addingTimeInterval(max(0, seconds))
-        while flock(descriptor, LOCK_EX | LOCK_NB) != 0 {
-            guard errno == EWOULDBLOCK || errno == EINTR, Date() < deadline else {
-                var buffer = [UInt8](repeating: 0, count: 32)
-                let count = pread(descriptor, &buffer, 32, 0)
-                let holder = Int(String(decoding: buffer.prefix(max(0, count)), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
-                close(descriptor)
-                throw CommandFailure(.tempFail, "another outpost sync is running on \(directory.path)\(holder.map { " (pid \($0))" } ?? ""); try again later, or pass --wait SECONDS")
-            }
-            usleep(100_000)
-        }
-        let pid = Array("\(getpid())\n".utf8)
-        _ = ftruncate(descriptor, 0)
-        _ = pwrite(descriptor, pid, pid.count, 0)
-        return ReplicaLock(descriptor: descriptor)
     }
 }
 

@@ -37,8 +37,8 @@ public struct SiteBuilder {
     @discardableResult
     public func build(full: Bool = false) throws -> SiteBuildReport {
         let site = try SiteOutput(directory: output, full: full, listsWritten: listsWrittenFiles)
-        // A build that fails part-way still lets the pages in flight land before it returns.
-        defer { try? site.waitForRenders() }
+        // A build, even one that fails part-way, lets the pages in flight land and the directory go before it returns.
+        defer { site.close() }
         return try db.transaction(.deferred) {
             let status = try SyncStatus.load(from: db)
             let today = asOf ?? status.lastSuccessfulRun.map { ($0.finishedAt ?? $0.startedAt).date } ?? clock.now().date

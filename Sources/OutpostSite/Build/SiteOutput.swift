@@ -1,4 +1,5 @@
 import Foundation
+import OutpostModel
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -33,10 +34,6 @@ final class SiteOutput: @unchecked Sendable {
 
     static let manifestName = ".outpost-manifest"
 
-    deinit {
-        // Closing the descriptor releases the lock.
-        systemClose(lock)
-    }
     static let manifestHeader = "outpost-site-manifest 3"
 
     let directory: URL
@@ -72,7 +69,8 @@ final class SiteOutput: @unchecked Sendable {
     /// Files left as they were.
     var unchanged: Int { guardLock.withLock { unchangedFiles } }
     /// Held for the whole build: two builds into one directory would trip over each other's temporary files.
-    private let lock: Int32
+    /// Let go by `close()`, not left to `deinit`: the workers' last references may outlive the build by a moment.
+    private var lock: FileLock?
 
     init(directory: URL, full: Bool, listsWritten: Bool = true) throws {
         self.directory = directory.standardizedFileURL
@@ -83,10 +81,11 @@ final class SiteOutput: @unchecked Sendable {
         } catch {
             throw SiteBuildError.cannotWrite(self.directory.path, errno: EACCES)
         }
-        lock = open(self.directory.appendingPathComponent(SiteOutput.manifestName + ".lock").path, O_WRONLY | O_CREAT, 0o644)
-        guard lock >= 0 else { throw SiteBuildError.cannotWrite(SiteOutput.manifestName + ".lock", errno: errno) }
-        guard flock(lock, LOCK_EX | LOCK_NB) == 0 else {
-            systemClose(lock)
+        do {
+            lock = try FileLock.acquire(self.directory.appendingPathComponent(SiteOutput.manifestName + ".lock").path)
+        } catch .cannotOpen(_, let code) {
+            throw SiteBuildError.cannotWrite(SiteOutput.manifestName + ".lock", errno: code)
+        } catch .busy {
             throw SiteBuildError.busy(self.directory.path)
         }
         previous = [:]
@@ -188,6 +187,12 @@ final class SiteOutput: @unchecked Sendable {
         try checkRenders()
     }
 
+    /// Ends the build: waits for the workers and lets go of the directory's lock, so the next build can start at once.
+    func close() {
+        rendering.wait()
+        lock = nil
+    }
+
     /// A file given by its bytes: written when they differ from the last build's.
     func file(_ path: String, bytes: [UInt8]) throws {
         let old = claim(path)
@@ -255,13 +260,13 @@ final class SiteOutput: @unchecked Sendable {
             if n < 0 {
                 if errno == EINTR { continue }
                 let code = errno
-                close(fd)
+                systemClose(fd)
                 unlink(temporary)
                 throw SiteBuildError.cannotWrite(path, errno: code)
             }
             offset += n
         }
-        close(fd)
+        systemClose(fd)
         guard rename(temporary, target) == 0 else {
             let code = errno
             unlink(temporary)
