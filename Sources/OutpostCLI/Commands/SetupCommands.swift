@@ -18,14 +18,23 @@ enum SetupCommands {
             .init("token-file", value: "FILE", "a file holding the node's bearer token for this user (with --node)"),
             .init("site", value: "DIR", "where outpost sync renders the dashboards (default: site/ in the replica)"),
             .init("publish", value: "DIR", "after each render, publish the site to this directory (a mounted file server)"),
+            .init("publish-command", value: "CMD", "or after each render, run CMD (via /bin/sh -c, the site's path in $OUTPOST_SITE), like an rsync line"),
         ],
         discussion: """
         On a terminal, init asks for what the flags did not say; in scripts it never prompts.
         The answers are queued like every other change (settings.update, price.set_markup).
         Markup is on cost: a 25% markup on a cost of 100 gives a price of 125, a 20% margin.
+        --site, --publish and --publish-command are this replica's own config (see outpost help sync);
+        outpost config set changes them later.
         """,
         printsJSON: true,
         run: { invocation, session in
+            if invocation.value("publish") != nil, invocation.value("publish-command") != nil {
+                throw UsageError(message: "give either --publish DIR or --publish-command CMD, not both", command: invocation.command.name)
+            }
+            if let command = invocation.value("publish-command"), command.trimmingCharacters(in: .whitespaces).isEmpty {
+                throw UsageError(message: "--publish-command needs a command", command: invocation.command.name)
+            }
             var companyName = invocation.value("company-name")
             var currency = invocation.value("currency")
             var markupText = invocation.value("markup")
@@ -65,10 +74,13 @@ enum SetupCommands {
             let replica = try Replica.create(directory, clock: session.clock)
             do {
                 if let publish = invocation.value("publish") {
-                    try replica.db.execute("INSERT INTO replica_meta (key, value) VALUES ('publish', ?)", [URL(fileURLWithPath: publish).path])
+                    try ReplicaConfig.set(.publish, to: URL(fileURLWithPath: publish).path, in: replica)
+                }
+                if let command = invocation.value("publish-command") {
+                    try ReplicaConfig.set(.publishCommand, to: command, in: replica)
                 }
                 if let site = invocation.value("site") {
-                    try replica.db.execute("INSERT INTO replica_meta (key, value) VALUES ('site', ?)", [URL(fileURLWithPath: site).path])
+                    try ReplicaConfig.set(.site, to: URL(fileURLWithPath: site).path, in: replica)
                 }
                 if attached {
                     try replica.db.execute("INSERT INTO replica_meta (key, value) VALUES ('node', ?), ('reseller_id', ?)",

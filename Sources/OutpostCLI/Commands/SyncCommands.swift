@@ -96,7 +96,7 @@ enum SyncCommands {
 
     /// Where a replica's dashboards go: `site` in its config, else `site/` in the replica directory.
     static func siteOutput(_ replica: Replica) throws -> URL {
-        if let configured = try replica.db.scalar("SELECT value FROM replica_meta WHERE key = 'site'")?.string {
+        if let configured = try ReplicaConfig.value(.site, of: replica) {
             return URL(fileURLWithPath: configured)
         }
         return SiteCommands.defaultOutput(replica: replica.directory)
@@ -106,7 +106,7 @@ enum SyncCommands {
         ["sync"], "push, then pull: the replica and the node agree afterwards; then the dashboards are rendered",
         options: [
             .init("ssh-command", value: "CMD", "the ssh program for ssh:// nodes (default: ssh -o BatchMode=yes)"),
-            .init("timeout", value: "SECONDS", "give up after this long, retries included (default 120)"),
+            .init("timeout", value: "SECONDS", "give up after this long, retries included (default 120); also the limit of a publish command (default 600)"),
             .init("wait", value: "SECONDS", "when another sync holds this replica, wait this long for it (default 0: exit 75 at once)"),
             .init("quiet", "print nothing when all is well (for cron: only problems are mailed)"),
             LogFormat.option,
@@ -120,12 +120,23 @@ enum SyncCommands {
         init --site said). When standard error is a terminal (and neither --quiet nor --log-format json
         is given), a one-line bar shows the pull and the site build; elsewhere nothing of it is printed.
 
+        Then the site is published, when the replica's config says how (init --publish DIR or
+        --publish-command CMD; change it with outpost config set). A directory on a mounted file server
+        gets every changed file through a temporary name and a rename. A command, like
+        rsync -a --delete --exclude '.*' "$OUTPOST_SITE/" www@files:/var/www/outpost/, runs as
+        /bin/sh -c CMD in the replica directory, with OUTPOST_SITE set to the site's absolute path and
+        stdin from /dev/null; its output is shown only when it fails (the end of its standard error), and
+        after --timeout seconds (default 600) it is killed with all it started. A failed publish is a
+        warning: the sync, its exit code and the rendered site stay, and the next sync tries again.
+        With --no-site nothing is rendered or published.
+
         Exit codes: 0 in sync; 1 synced, but refusals or conflicts need attention; 64 usage; 65 bad data;
         75 node unavailable or another sync running, try later; 77 the token is not allowed; 78 configuration.
         """,
         printsJSON: true,
         run: { invocation, session in
-            let timeout = try invocation.value("timeout").map { Double(try OptionValue.integer($0, option: "timeout")) } ?? 120
+            let givenTimeout = try invocation.value("timeout").map { Double(try OptionValue.integer($0, option: "timeout")) }
+            let timeout = givenTimeout ?? 120
             let wait = try invocation.value("wait").map { Double(try OptionValue.integer($0, option: "wait")) } ?? 0
             let format = try LogFormat.chosen(invocation)
             let quiet = invocation.flag("quiet")
@@ -178,16 +189,10 @@ enum SyncCommands {
                     session.printError("Warning: the sync succeeded, but the dashboards were not rendered: \(error)")
                 }
             }
-            // Publish to the file server when configured; a failure is reported, the sync and the site stay.
-            if !invocation.flag("no-site"), let target = try sync.replica.db.scalar("SELECT value FROM replica_meta WHERE key = 'publish'")?.string,
-               FileManager.default.fileExists(atPath: output.appendingPathComponent("index.html").path) {
-                do {
-                    let published = try SitePublisher.publish(site: output, to: URL(fileURLWithPath: target))
-                    log.log("info", "site.published", [("copied", .integer(Int64(published.copied))), ("removed", .integer(Int64(published.removed)))])
-                } catch {
-                    log.log("warning", "publish.failed", [("reason", .string("\(error)"))])
-                    session.printError("Warning: the sync succeeded and the site is rendered in \(output.path), but publishing failed: \(error)")
-                }
+            // Publish when configured, after every sync that has a site (so a failed publish is tried again next
+            // time); a failure is reported, the sync and the site stay.
+            if !invocation.flag("no-site"), FileManager.default.fileExists(atPath: output.appendingPathComponent("index.html").path) {
+                try PublishStep.run(site: output, replica: sync.replica, timeLimit: givenTimeout.map { max(1, $0) }, log: log, session: session)
             }
             log.log("info", "sync.done", [
                 ("attempts", .integer(Int64(attempt))), ("pushed", .integer(Int64(report.push.sent))), ("refused", .integer(Int64(report.push.refused))),

@@ -5,7 +5,8 @@ import Glibc
 import Darwin
 #endif
 
-/// Runs a provisioning hook: `/bin/sh -c COMMAND` with a text on stdin, its
+/// Runs an operator's command — a provisioning hook, sendmail, a site's publish
+/// command: `/bin/sh -c COMMAND` with a text (or `/dev/null`) on stdin, its
 /// output collected, and the whole process group killed when it runs too long.
 ///
 /// Spawned with `posix_spawn` in a process group of its own, so a timeout
@@ -13,34 +14,50 @@ import Darwin
 /// otherwise keep the pipes open and the node waiting). Pipes are made
 /// close-on-exec so hooks run by concurrent provisioners never inherit each
 /// other's pipe ends.
-struct HookProcess {
+public struct HookProcess: Sendable {
     /// How a run ended.
-    enum Termination: Equatable {
+    public enum Termination: Equatable, Sendable {
         case exited(Int32)
         case signalled(Int32)
         /// Killed after running longer than the time limit.
         case timedOut
     }
 
-    struct Result {
-        let termination: Termination
-        let stdout: String
-        let stderr: String
+    /// How a run ended and what it wrote (as much as `outputLimit` kept).
+    public struct Result: Sendable {
+        public let termination: Termination
+        public let stdout: String
+        public let stderr: String
     }
 
-    /// Why the hook could not be started at all.
-    struct LaunchError: Error, CustomStringConvertible {
-        let description: String
+    /// Why the command could not be started at all.
+    public struct LaunchError: Error, CustomStringConvertible, Sendable {
+        public let description: String
     }
 
+    public let command: String
+    /// The whole environment it gets (nothing is inherited that is not in here).
+    public let environment: [String: String]
+    public let timeLimit: TimeInterval
+    /// Where it runs; `nil`: this process's working directory.
+    public var workingDirectory: String?
     /// Output beyond this many bytes per stream is read and dropped.
-    static let outputLimit = 1 << 20
+    public var outputLimit: Int
+    /// Keep the last `outputLimit` bytes of each stream instead of the first (the end of a log says why it failed).
+    public var keepsEndOfOutput: Bool
 
-    let command: String
-    let environment: [String: String]
-    let timeLimit: TimeInterval
+    public init(command: String, environment: [String: String], timeLimit: TimeInterval, workingDirectory: String? = nil,
+                outputLimit: Int = 1 << 20, keepsEndOfOutput: Bool = false) {
+        self.command = command
+        self.environment = environment
+        self.timeLimit = timeLimit
+        self.workingDirectory = workingDirectory
+        self.outputLimit = outputLimit
+        self.keepsEndOfOutput = keepsEndOfOutput
+    }
 
-    func run(input: String) throws -> Result {
+    /// Runs it to the end or the time limit, writing `input` to its stdin (`nil`: stdin is `/dev/null`).
+    public func run(input: String?) throws -> Result {
         _ = Self.ignoreBrokenPipes
         var stdinPipe: [Int32] = [-1, -1]
         var stdoutPipe: [Int32] = [-1, -1]
@@ -50,7 +67,7 @@ struct HookProcess {
         let pid: pid_t
         do {
             defer { Self.spawnLock.unlock() }
-            stdinPipe = try Self.makePipe()
+            if input != nil { stdinPipe = try Self.makePipe() }
             stdoutPipe = try Self.makePipe()
             stderrPipe = try Self.makePipe()
             pid = try spawn(stdin: stdinPipe[0], stdout: stdoutPipe[1], stderr: stderrPipe[1])
@@ -62,12 +79,12 @@ struct HookProcess {
         }
 
         let deadline = Self.monotonicSeconds() + timeLimit
-        let bytes = Array(input.utf8)
+        let bytes = Array((input ?? "").utf8)
         var written = 0
         var out: [UInt8] = []
         var err: [UInt8] = []
         var exitStatus: Int32?
-        for fd in [stdinPipe[1], stdoutPipe[0], stderrPipe[0]] { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
+        for fd in [stdinPipe[1], stdoutPipe[0], stderrPipe[0]] where fd >= 0 { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
 
         while true {
             if exitStatus == nil {
@@ -76,13 +93,13 @@ struct HookProcess {
                 if reaped == pid {
                     exitStatus = status
                 } else if reaped < 0, errno != EINTR {
-                    throw LaunchError(description: "waiting for the hook failed: \(String(cString: strerror(errno)))")
+                    throw LaunchError(description: "waiting for the command failed: \(String(cString: strerror(errno)))")
                 }
             }
             let remaining = deadline - Self.monotonicSeconds()
             if let exitStatus, remaining <= 0 || (stdoutPipe[0] < 0 && stderrPipe[0] < 0) {
                 // It exited; whatever it left running may keep writing, but its answer is in.
-                return Result(termination: Self.decode(exitStatus), stdout: Self.text(out), stderr: Self.text(err))
+                return Result(termination: Self.decode(exitStatus), stdout: text(out), stderr: text(err))
             }
             if exitStatus == nil, remaining <= 0 { break }
             if exitStatus != nil || written == bytes.count, stdinPipe[1] >= 0 {
@@ -102,10 +119,10 @@ struct HookProcess {
             let ready = poll(&fds, nfds_t(fds.count), wait)
             if ready < 0 {
                 if errno == EINTR { continue }
-                throw LaunchError(description: "waiting for the hook failed: \(String(cString: strerror(errno)))")
+                throw LaunchError(description: "waiting for the command failed: \(String(cString: strerror(errno)))")
             }
             if ready == 0, let exitStatus {
-                return Result(termination: Self.decode(exitStatus), stdout: Self.text(out), stderr: Self.text(err))
+                return Result(termination: Self.decode(exitStatus), stdout: text(out), stderr: text(err))
             }
             for entry in fds where entry.revents != 0 {
                 if entry.fd == stdinPipe[1] {
@@ -115,7 +132,7 @@ struct HookProcess {
                     if count < 0, errno != EAGAIN, errno != EINTR { written = bytes.count }
                 } else {
                     let isOut = entry.fd == stdoutPipe[0]
-                    let ended = isOut ? Self.drain(entry.fd, into: &out) : Self.drain(entry.fd, into: &err)
+                    let ended = isOut ? drain(entry.fd, into: &out) : drain(entry.fd, into: &err)
                     if ended {
                         close(entry.fd)
                         if isOut { stdoutPipe[0] = -1 } else { stderrPipe[0] = -1 }
@@ -127,7 +144,7 @@ struct HookProcess {
         kill(-pid, SIGKILL)
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0, errno == EINTR {}
-        return Result(termination: .timedOut, stdout: Self.text(out), stderr: Self.text(err))
+        return Result(termination: .timedOut, stdout: text(out), stderr: text(err))
     }
 
     /// Serializes making pipes and spawning (see `makePipe`).
@@ -136,14 +153,19 @@ struct HookProcess {
     /// A hook that exits without reading its input must make our write fail with EPIPE, not end the node with SIGPIPE.
     private static let ignoreBrokenPipes: Void = { _ = signal(SIGPIPE, SIG_IGN) }()
 
-    /// Reads what is available; `true` at end of file.
-    private static func drain(_ fd: Int32, into buffer: inout [UInt8]) -> Bool {
+    /// Reads what is available, keeping the first or the last `outputLimit` bytes; `true` at end of file.
+    private func drain(_ fd: Int32, into buffer: inout [UInt8]) -> Bool {
         var chunk = [UInt8](repeating: 0, count: 65_536)
         let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
         if count < 0 { return errno != EINTR && errno != EAGAIN }
         if count == 0 { return true }
-        let room = max(0, outputLimit - buffer.count)
-        buffer.append(contentsOf: chunk[0..<min(count, room)])
+        if keepsEndOfOutput {
+            buffer.append(contentsOf: chunk[0..<count])
+            if buffer.count > outputLimit { buffer.removeFirst(buffer.count - outputLimit) }
+        } else {
+            let room = max(0, outputLimit - buffer.count)
+            buffer.append(contentsOf: chunk[0..<min(count, room)])
+        }
         return false
     }
 
@@ -161,7 +183,11 @@ struct HookProcess {
             posix_spawn_file_actions_destroy(&actions)
             posix_spawnattr_destroy(&attributes)
         }
-        posix_spawn_file_actions_adddup2(&actions, stdin, 0)
+        if stdin >= 0 {
+            posix_spawn_file_actions_adddup2(&actions, stdin, 0)
+        } else {
+            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        }
         posix_spawn_file_actions_adddup2(&actions, stdout, 1)
         posix_spawn_file_actions_adddup2(&actions, stderr, 2)
         // Its own process group (so a timeout can kill all of it), default signal
@@ -178,7 +204,11 @@ struct HookProcess {
         posix_spawnattr_setpgroup(&attributes, 0)
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
 
-        let arguments = ["/bin/sh", "-c", command].map { $0.withCString { strdup($0) } }
+        // Swift's Glibc module lacks posix_spawn_file_actions_addchdir_np: for another working directory a first
+        // shell changes to it, then becomes (exec) the shell that runs the command — same pid, same process group.
+        let words = workingDirectory.map { ["/bin/sh", "-c", "cd -- \"$1\" && exec /bin/sh -c \"$2\"", "sh", $0, command] }
+            ?? ["/bin/sh", "-c", command]
+        let arguments = words.map { $0.withCString { strdup($0) } }
         let variables = environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)".withCString { strdup($0) } }
         defer { for pointer in arguments + variables { free(pointer) } }
         var argv: [UnsafeMutablePointer<CChar>?] = arguments + [nil]
@@ -186,7 +216,7 @@ struct HookProcess {
         var pid: pid_t = 0
         let result = posix_spawn(&pid, "/bin/sh", &actions, &attributes, &argv, &envp)
         guard result == 0 else {
-            throw LaunchError(description: "cannot start /bin/sh for the hook: \(String(cString: strerror(result)))")
+            throw LaunchError(description: "cannot start /bin/sh: \(String(cString: strerror(result)))")
         }
         return pid
     }
@@ -196,7 +226,7 @@ struct HookProcess {
     private static func makePipe() throws -> [Int32] {
         var pair: [Int32] = [-1, -1]
         guard pipe(&pair) == 0 else {
-            throw LaunchError(description: "cannot create a pipe for the hook: \(String(cString: strerror(errno)))")
+            throw LaunchError(description: "cannot create a pipe for the command: \(String(cString: strerror(errno)))")
         }
         for fd in pair { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
         return pair
@@ -208,7 +238,11 @@ struct HookProcess {
         return signal == 0 ? .exited((status >> 8) & 0xff) : .signalled(signal)
     }
 
-    private static func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
+    /// Output as text; a kept end that starts inside a character starts at the next one instead.
+    private func text(_ bytes: [UInt8]) -> String {
+        let start = keepsEndOfOutput ? bytes.prefix(3).prefix { $0 & 0xC0 == 0x80 }.count : 0
+        return String(decoding: bytes[start...], as: UTF8.self)
+    }
 
     private static func monotonicSeconds() -> TimeInterval {
         var spec = timespec()

@@ -1,0 +1,46 @@
+import Foundation
+import OutpostModel
+import OutpostSite
+import OutpostSync
+
+/// The last step of `outpost sync`: publish the rendered site as the replica's config says — into a
+/// directory on a mounted file server (`publish`), or by running a command such as an `rsync` line
+/// (`publish_command`). A failure is reported as a warning; the sync and the rendered site stay.
+enum PublishStep {
+    /// Runs whichever publish step is configured (`init` and `config set` keep at most one).
+    /// `timeLimit` bounds a publish command; `nil` gives it `PublishCommand.defaultTimeLimit`.
+    static func run(site: URL, replica: Replica, timeLimit: TimeInterval?, log: SyncLog, session: Session) throws {
+        if let target = try ReplicaConfig.value(.publish, of: replica) {
+            do {
+                let published = try SitePublisher.publish(site: site, to: URL(fileURLWithPath: target))
+                log.log("info", "site.published", [("copied", .integer(Int64(published.copied))), ("removed", .integer(Int64(published.removed)))])
+            } catch {
+                failed(error, site: site, fields: [], log: log, session: session)
+            }
+        }
+        if let command = try ReplicaConfig.value(.publishCommand, of: replica) {
+            // The command text is the user's config and may hold a password; it is never logged.
+            let publisher = PublishCommand(command: command, environment: session.environment,
+                                           timeLimit: timeLimit ?? PublishCommand.defaultTimeLimit)
+            do {
+                try publisher.publish(site: site, from: replica.directory)
+                log.log("info", "site.published", [("command", .bool(true))])
+            } catch {
+                var fields: [(String, JSONValue)] = [("command", .bool(true))]
+                switch (error as? PublishCommand.Failure)?.termination {
+                case .exited(let status)?: fields.append(("status", .integer(Int64(status))))
+                case .signalled(let signal)?: fields.append(("signal", .integer(Int64(signal))))
+                case .timedOut?: fields.append(("timed_out", .bool(true)))
+                case nil: break
+                }
+                failed(error, site: site, fields: fields, log: log, session: session)
+            }
+        }
+    }
+
+    /// The same log line and warning for both forms.
+    private static func failed(_ error: any Error, site: URL, fields: [(String, JSONValue)], log: SyncLog, session: Session) {
+        log.log("warning", "publish.failed", fields + [("reason", .string("\(error)"))])
+        session.printError("Warning: the sync succeeded and the site is rendered in \(site.path), but publishing failed: \(error)")
+    }
+}
