@@ -125,7 +125,9 @@ p { max-width: 60rem; }
 .table-wrap { overflow-x: auto; }
 table { border-collapse: collapse; margin: 0.4rem 0; }
 table.data { width: 100%; font-size: 0.92rem; }
-table.data th, table.data td { padding: 0.35rem 0.6rem; border-bottom: 1px solid var(--border); text-align: left; vertical-align: top; overflow-wrap: anywhere; }
+table.data th, table.data td { padding: 0.35rem 0.6rem; border-bottom: 1px solid var(--border); text-align: left; vertical-align: top; overflow-wrap: break-word; }
+/* Names and ids may break anywhere so a long one cannot widen the table; ordinary words ("monthly") stay whole. */
+table.data td a, table.data td .id, table.data td .anchor { overflow-wrap: anywhere; }
 table.data thead th { background: var(--bg-alt); position: sticky; top: 0; white-space: nowrap; }
 table.data tbody tr:nth-child(even) { background: var(--bg-alt); }
 table.data .num, table.data th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
