@@ -63,6 +63,8 @@ struct MailMessageTests {
         #expect(Punycode.encode("bücher") == "bcher-kva")
         #expect(Punycode.encode("例え") == "r8jz45g")
         #expect(MailMessage.asciiAddress("it@Zürich.Example") == "it@xn--zrich-kva.example")
+        // A decomposed ü (u + U+0308) is the same name as the composed one.
+        #expect(MailMessage.asciiAddress("it@Zu\u{0308}rich.Example") == "it@xn--zrich-kva.example")
         #expect(MailMessage.asciiAddress("o'brien+notices@example.com") == "o'brien+notices@example.com")
         #expect(MailMessage.asciiAddress("jürgen@example.com") == nil)
         #expect(MailMessage.asciiAddress("a b@example.com") == nil)

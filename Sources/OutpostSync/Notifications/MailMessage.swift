@@ -1,3 +1,4 @@
+import Foundation
 import OutpostModel
 
 /// A plain-text e-mail as RFC 5322 text, built so that no value can add a header.
@@ -202,7 +203,8 @@ public struct MailMessage: Sendable, Equatable {
     /// A host name in ASCII: lower case, non-ASCII labels as `xn--…`.
     static func asciiDomain(_ domain: String) -> String? {
         var labels: [String] = []
-        for label in domain.lowercased().split(separator: ".", omittingEmptySubsequences: false) {
+        // Composed first (NFC): a decomposed "u" + U+0308 and a "ü" are one name, and Punycode must see the one form.
+        for label in domain.precomposedStringWithCanonicalMapping.lowercased().split(separator: ".", omittingEmptySubsequences: false) {
             let ascii: String
             if label.utf8.allSatisfy({ $0 < 0x80 }) {
                 ascii = String(label)

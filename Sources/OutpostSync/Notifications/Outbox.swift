@@ -59,16 +59,22 @@ struct Outbox {
             unlink(path)
             throw error
         }
+        // The staged name must survive a power cut too: once the notice is recorded, the next run finds it here.
+        flushDirectory()
     }
 
-    /// Renames the staged message into place and flushes the directory.
-    func publish(_ name: String) throws {
-        guard rename(path(Self.temporaryName(name)), path(name)) == 0 else { throw failure("cannot rename into \(path(name))") }
+    private func flushDirectory() {
         let descriptor = open(directory.path, O_RDONLY | O_CLOEXEC)
         if descriptor >= 0 {
             _ = fsync(descriptor)
             close(descriptor)
         }
+    }
+
+    /// Renames the staged message into place and flushes the directory.
+    func publish(_ name: String) throws {
+        guard rename(path(Self.temporaryName(name)), path(name)) == 0 else { throw failure("cannot rename into \(path(name))") }
+        flushDirectory()
     }
 
     /// Drops a staged message that was not recorded.
