@@ -5,6 +5,13 @@ import OutpostCLI
 // an error where it is written, not kill the process.
 signal(SIGPIPE, SIG_IGN)
 
+// Stopping signals arrive whatever mask the parent left blocked (a test runner, some supervisors):
+// a sync stopped with SIGTERM or Ctrl-C must stop, and stop its publish command with it.
+var stopping = sigset_t()
+sigemptyset(&stopping)
+for number in [SIGINT, SIGTERM, SIGHUP] { sigaddset(&stopping, number) }
+pthread_sigmask(SIG_UNBLOCK, &stopping, nil)
+
 let session: Session
 do {
     session = try Session.process()

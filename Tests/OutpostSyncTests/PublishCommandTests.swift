@@ -117,6 +117,30 @@ struct PublishCommandTests {
         #expect(!alive, "the sleep the command started was killed too")
     }
 
+    @Test(.timeLimit(.minutes(1)))
+    func aSyncStoppedWhilePublishingStopsTheCommandToo() throws {
+        // The command has its own process group, so a kill of the sync alone would not reach it.
+        #expect(try initReplica("r", ["--publish-command", "sleep 30 & echo $! > child; wait"]).status == 0)
+        let sync = try OutpostBinary.start(["sync", "--replica", dir.path("r")], environment: env, in: dir.url)
+        var child: pid_t?
+        for _ in 0..<500 where child == nil {
+            child = (try? String(contentsOfFile: dir.path("r/child"), encoding: .utf8)).flatMap { pid_t($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+            if child == nil { usleep(20_000) }
+        }
+        let sleeper = try #require(child, "the publish command started")
+        sync.signal(SIGTERM)
+        let ended = sync.wait(timeLimit: 10)
+        #expect(ended.status != 0, "the sync ends by the signal it got")
+        var alive = true
+        for _ in 0..<100 where alive {
+            let state = (try? String(contentsOfFile: "/proc/\(sleeper)/stat", encoding: .utf8))?.split(separator: ")").last?.split(separator: " ").first
+            alive = kill(sleeper, 0) == 0 && state != "Z"
+            if alive { usleep(20_000) }
+        }
+        #expect(!alive, "the publish command's process group got the signal too")
+        kill(sleeper, SIGKILL)
+    }
+
     @Test func initRefusesBothPublishFormsAndCreatesNothing() throws {
         let both = try initReplica("r", ["--publish", dir.path("share"), "--publish-command", "true"])
         #expect(both.status == 64)

@@ -46,6 +46,21 @@ struct SSHTransportTests {
         let customers = try outpost(["customer", "list", "--replica", dir.path("r"), "--json"])
         #expect(customers.stdout.contains("Contoso over ssh"))
 
+        // A publish command that leaves something running (an ssh master started by rsync, say) must not hold
+        // the ssh pipes open: the connection is closed before publishing, and its descriptors are close-on-exec.
+        let pidFile = dir.path("lingering.pid")
+        let lingering = "sh -c 'echo $$ > \(pidFile); exec >/dev/null 2>&1 </dev/null; exec sleep 20' &"
+        #expect(try outpost(["config", "set", "--replica", dir.path("r"), "--publish-command", lingering]).status == 0)
+        #expect(try outpost(["customer", "add", "--replica", dir.path("r"), "--name", "Fabrikam over ssh"]).status == 0)
+        let started = Date()
+        let published = try outpost(["sync", "--replica", dir.path("r"), "--ssh-command", standIn])
+        let took = Date().timeIntervalSince(started)
+        if let pid = try? String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines), let number = Int32(pid) {
+            kill(number, SIGKILL)
+        }
+        #expect(published.status == 0, "\(published.stderr)")
+        #expect(took < 10, "the sync ended in \(took) s, not when the lingering process did")
+
         // A stand-in whose remote side is not a node: a clear configuration error, not a hang.
         let broken = dir.path("broken-ssh")
         try "#!/bin/sh\nexit 255\n".write(toFile: broken, atomically: false, encoding: .utf8)

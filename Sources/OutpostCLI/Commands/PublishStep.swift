@@ -10,12 +10,23 @@ enum PublishStep {
     /// Runs whichever publish step is configured (`init` and `config set` keep at most one).
     /// `timeLimit` bounds a publish command; `nil` gives it `PublishCommand.defaultTimeLimit`.
     static func run(site: URL, replica: Replica, timeLimit: TimeInterval?, log: SyncLog, session: Session) throws {
+        guard try ReplicaConfig.value(.publish, of: replica) != nil || ReplicaConfig.value(.publishCommand, of: replica) != nil else { return }
+        // Hold the site's build lock while publishing: another build into the same directory waits for us.
+        let lock: FileLock
+        do {
+            lock = try FileLock.acquire(site.appendingPathComponent(SiteBuilder.lockFileName).path, wait: 30)
+        } catch {
+            let reason = if case .busy = error { "another site build is writing to \(site.path)" } else { "cannot lock \(site.path): \(error)" }
+            failed(reason, site: site, fields: [], log: log, session: session)
+            return
+        }
+        defer { withExtendedLifetime(lock) {} }
         if let target = try ReplicaConfig.value(.publish, of: replica) {
             do {
                 let published = try SitePublisher.publish(site: site, to: URL(fileURLWithPath: target))
                 log.log("info", "site.published", [("copied", .integer(Int64(published.copied))), ("removed", .integer(Int64(published.removed)))])
             } catch {
-                failed(error, site: site, fields: [], log: log, session: session)
+                failed("\(error)", site: site, fields: [], log: log, session: session)
             }
         }
         if let command = try ReplicaConfig.value(.publishCommand, of: replica) {
@@ -33,14 +44,14 @@ enum PublishStep {
                 case .timedOut?: fields.append(("timed_out", .bool(true)))
                 case nil: break
                 }
-                failed(error, site: site, fields: fields, log: log, session: session)
+                failed("\(error)", site: site, fields: fields, log: log, session: session)
             }
         }
     }
 
     /// The same log line and warning for both forms.
-    private static func failed(_ error: any Error, site: URL, fields: [(String, JSONValue)], log: SyncLog, session: Session) {
-        log.log("warning", "publish.failed", fields + [("reason", .string("\(error)"))])
-        session.printError("Warning: the sync succeeded and the site is rendered in \(site.path), but publishing failed: \(error)")
+    private static func failed(_ reason: String, site: URL, fields: [(String, JSONValue)], log: SyncLog, session: Session) {
+        log.log("warning", "publish.failed", fields + [("reason", .string(reason))])
+        session.printError("Warning: the sync succeeded and the site is rendered in \(site.path), but publishing failed: \(reason)")
     }
 }

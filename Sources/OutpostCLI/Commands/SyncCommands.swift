@@ -149,7 +149,7 @@ enum SyncCommands {
             let showsProgress = !quiet && format == .text
             let deadline = Date().addingTimeInterval(max(1, timeout))
             var attempt = 0
-            var result: (ReplicaSync, ReplicaSync.SyncReport)?
+            var result: ReplicaSync.SyncReport?
             while result == nil {
                 attempt += 1
                 do {
@@ -158,7 +158,9 @@ enum SyncCommands {
                     let bar = ProgressBar.onTerminal(session, "pull", unit: "changes", enabled: showsProgress)
                     defer { bar?.finish() }
                     sync.pullProgress = { bar?.update($0.changes) }
-                    result = (sync, try sync.sync(runId: runId))
+                    result = try sync.sync(runId: runId)
+                    // The connection ends here, before rendering and publishing: a publish command that leaves
+                    // something running must not hold the ssh pipes (or the socket) open under us.
                 } catch {
                     let failure = (SyncCommands.failure(error) as? CommandFailure) ?? Outpost.failure(for: error)
                     let pause = SyncRetry.backoff(after: attempt)
@@ -172,16 +174,16 @@ enum SyncCommands {
                     Thread.sleep(forTimeInterval: pause)
                 }
             }
-            guard let (sync, report) = result else { return }
+            guard let report = result else { return }
             // Render after a sync that changed something; a failed render is reported without losing the sync.
-            let output = try siteOutput(sync.replica)
+            let output = try siteOutput(replica)
             let changed = report.push.sent > 0 || report.pull.changes > 0
             var written = 0
             if !invocation.flag("no-site"), changed || !FileManager.default.fileExists(atPath: output.appendingPathComponent("index.html").path) {
                 do {
                     let bar = ProgressBar.onTerminal(session, "site", unit: "pages", enabled: showsProgress)
                     defer { bar?.finish() }
-                    var builder = SiteBuilder(db: sync.replica.db, output: output, clock: session.clock)
+                    var builder = SiteBuilder(db: replica.db, output: output, clock: session.clock)
                     builder.progress = { bar?.update($0) }
                     written = try builder.build().writtenCount
                 } catch {
@@ -192,7 +194,7 @@ enum SyncCommands {
             // Publish when configured, after every sync that has a site (so a failed publish is tried again next
             // time); a failure is reported, the sync and the site stay.
             if !invocation.flag("no-site"), FileManager.default.fileExists(atPath: output.appendingPathComponent("index.html").path) {
-                try PublishStep.run(site: output, replica: sync.replica, timeLimit: givenTimeout.map { max(1, $0) }, log: log, session: session)
+                try PublishStep.run(site: output, replica: replica, timeLimit: givenTimeout.map { max(1, $0) }, log: log, session: session)
             }
             log.log("info", "sync.done", [
                 ("attempts", .integer(Int64(attempt))), ("pushed", .integer(Int64(report.push.sent))), ("refused", .integer(Int64(report.push.refused))),

@@ -40,9 +40,11 @@ public struct PublishCommand: Sendable {
     public func publish(site: URL, from directory: URL) throws {
         var environment = self.environment
         environment["OUTPOST_SITE"] = site.absoluteURL.standardizedFileURL.path
-        let process = HookProcess(command: command, environment: environment, timeLimit: timeLimit,
+        var process = HookProcess(command: command, environment: environment, timeLimit: timeLimit,
                                   workingDirectory: directory.absoluteURL.standardizedFileURL.path,
                                   outputLimit: Self.keptOutput, keepsEndOfOutput: true)
+        // A sync stopped by Ctrl-C or a kill stops its publish command too.
+        process.forwardsSignals = true
         let result: HookProcess.Result
         do {
             result = try process.run(input: nil)

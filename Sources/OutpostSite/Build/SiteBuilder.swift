@@ -33,6 +33,10 @@ public struct SiteBuilder {
         self.asOf = asOf
     }
 
+    /// The file a build locks in its output directory for as long as it writes; a publish step takes the
+    /// same lock, so it never copies a tree another build is rewriting.
+    public static let lockFileName = SiteOutput.manifestName + ".lock"
+
     /// Builds the site; `full` ignores the last build's manifest and checks every file.
     @discardableResult
     public func build(full: Bool = false) throws -> SiteBuildReport {

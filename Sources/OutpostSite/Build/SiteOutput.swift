@@ -82,7 +82,7 @@ final class SiteOutput: @unchecked Sendable {
             throw SiteBuildError.cannotWrite(self.directory.path, errno: EACCES)
         }
         do {
-            lock = try FileLock.acquire(self.directory.appendingPathComponent(SiteOutput.manifestName + ".lock").path)
+            lock = try FileLock.acquire(self.directory.appendingPathComponent(SiteBuilder.lockFileName).path)
         } catch .cannotOpen(_, let code) {
             throw SiteBuildError.cannotWrite(SiteOutput.manifestName + ".lock", errno: code)
         } catch .busy {
@@ -238,7 +238,7 @@ final class SiteOutput: @unchecked Sendable {
     /// A temporary file beside where `path` will go, for streamed output.
     func temporaryURL(for path: String) throws -> URL {
         try ensureParent(of: path)
-        return url(path + ".tmp-outpost")
+        return url(SiteOutput.temporaryPath(for: path))
     }
 
     private func store(_ path: String, bytes: UnsafeRawBufferPointer, inputs: ContentHash?, old: Entry?, ticket: Int) throws {
@@ -251,7 +251,7 @@ final class SiteOutput: @unchecked Sendable {
         if same { return }
         try ensureParent(of: path)
         let target = url(path).path
-        let temporary = target + ".tmp-outpost"
+        let temporary = url(SiteOutput.temporaryPath(for: path)).path
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         guard fd >= 0 else { throw SiteBuildError.cannotWrite(path, errno: errno) }
         var offset = 0
@@ -313,6 +313,13 @@ final class SiteOutput: @unchecked Sendable {
     }
 
     func url(_ path: String) -> URL { directory.appendingPathComponent(path) }
+
+    /// Where `path` is written before it is renamed into place: beside it, hidden (a leading dot), so a
+    /// mirror or an `rsync --exclude ".*"` taken while a build runs never copies a half-written file.
+    static func temporaryPath(for path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." + path + ".tmp-outpost" }
+        return path[...slash] + "." + path[path.index(after: slash)...] + ".tmp-outpost"
+    }
 
     private func ensureParent(of path: String) throws {
         guard let slash = path.lastIndex(of: "/") else { return }

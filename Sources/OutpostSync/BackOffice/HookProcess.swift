@@ -45,6 +45,11 @@ public struct HookProcess: Sendable {
     public var outputLimit: Int
     /// Keep the last `outputLimit` bytes of each stream instead of the first (the end of a log says why it failed).
     public var keepsEndOfOutput: Bool
+    /// Whether SIGINT, SIGTERM or SIGHUP sent to this process while the command runs is passed on to the
+    /// command's process group — its own, so a terminal's Ctrl-C or a `kill` of this process would otherwise
+    /// miss it — after which this process ends by the same signal. For a command run in the foreground (the
+    /// sync's publish step); a server keeps its own signal handling and leaves this off.
+    public var forwardsSignals = false
 
     public init(command: String, environment: [String: String], timeLimit: TimeInterval, workingDirectory: String? = nil,
                 outputLimit: Int = 1 << 20, keepsEndOfOutput: Bool = false) {
@@ -78,6 +83,8 @@ public struct HookProcess: Sendable {
             stderrPipe[1] = -1
         }
 
+        let forwarding = forwardsSignals ? SignalForwarding.begin() : nil
+        defer { forwarding?.end() }
         let deadline = Self.monotonicSeconds() + timeLimit
         let bytes = Array((input ?? "").utf8)
         var written = 0
@@ -87,6 +94,15 @@ public struct HookProcess: Sendable {
         for fd in [stdinPipe[1], stdoutPipe[0], stderrPipe[0]] where fd >= 0 { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
 
         while true {
+            if let forwarding, let signal = forwarding.received {
+                kill(-pid, SIGTERM)
+                var status: Int32 = 0
+                if exitStatus == nil { while waitpid(pid, &status, 0) < 0, errno == EINTR {} }
+                forwarding.end()
+                raise(signal)
+                // Still here: this process ignores that signal. The command was ended all the same.
+                return Result(termination: .signalled(signal), stdout: text(out), stderr: text(err))
+            }
             if exitStatus == nil {
                 var status: Int32 = 0
                 let reaped = waitpid(pid, &status, WNOHANG)
@@ -147,6 +163,24 @@ public struct HookProcess: Sendable {
         return Result(termination: .timedOut, stdout: text(out), stderr: text(err))
     }
 
+    /// Catches SIGINT, SIGTERM and SIGHUP while a foreground command runs, for `run` to pass on.
+    private struct SignalForwarding {
+        static let signals = [SIGINT, SIGTERM, SIGHUP]
+        let previous: [__sighandler_t?]
+
+        static func begin() -> SignalForwarding {
+            pendingSignal = 0
+            return SignalForwarding(previous: signals.map { signal($0) { received in pendingSignal = received } })
+        }
+
+        var received: Int32? { pendingSignal == 0 ? nil : pendingSignal }
+
+        /// Puts the handlers back as they were.
+        func end() {
+            for (number, handler) in zip(Self.signals, previous) { _ = signal(number, handler) }
+        }
+    }
+
     /// Serializes making pipes and spawning (see `makePipe`).
     private static let spawnLock = NSLock()
 
@@ -168,6 +202,26 @@ public struct HookProcess: Sendable {
         }
         return false
     }
+
+    /// `posix_spawn_file_actions_addclosefrom_np` (glibc 2.34 and later), looked up at run time because
+    /// Swift's Glibc module does not declare it; where it is missing, descriptors stay as they are.
+    private static let addCloseFrom: (@convention(c) (UnsafeMutableRawPointer, Int32) -> Int32)? = {
+        #if canImport(Glibc)
+        guard let process = dlopen(nil, RTLD_NOW), let symbol = dlsym(process, "posix_spawn_file_actions_addclosefrom_np") else { return nil }
+        return unsafeBitCast(symbol, to: (@convention(c) (UnsafeMutableRawPointer, Int32) -> Int32).self)
+        #else
+        return nil
+        #endif
+    }()
+
+    #if canImport(Glibc)
+    private static func closeFrom(_ first: Int32, in actions: inout posix_spawn_file_actions_t) {
+        guard let addCloseFrom else { return }
+        withUnsafeMutablePointer(to: &actions) { _ = addCloseFrom(UnsafeMutableRawPointer($0), first) }
+    }
+    #else
+    private static func closeFrom(_ first: Int32, in actions: inout posix_spawn_file_actions_t?) {}
+    #endif
 
     private func spawn(stdin: Int32, stdout: Int32, stderr: Int32) throws -> pid_t {
         #if canImport(Glibc)
@@ -204,12 +258,20 @@ public struct HookProcess: Sendable {
         posix_spawnattr_setpgroup(&attributes, 0)
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
 
-        // Swift's Glibc module lacks posix_spawn_file_actions_addchdir_np: for another working directory a first
-        // shell changes to it, then becomes (exec) the shell that runs the command — same pid, same process group.
-        let words = workingDirectory.map { ["/bin/sh", "-c", "cd -- \"$1\" && exec /bin/sh -c \"$2\"", "sh", $0, command] }
-            ?? ["/bin/sh", "-c", command]
+        // Nothing but 0, 1 and 2 reaches the command: descriptors the caller inherited or opened without
+        // close-on-exec (a test runner's pipes, say) would otherwise be held open by whatever it leaves running.
+        HookProcess.closeFrom(3, in: &actions)
+
+        // The command travels in the environment, not in argv: /proc/PID/cmdline is readable by every local user,
+        // /proc/PID/environ only by its owner, and a publish line may hold a password. The shell takes it out of
+        // the environment before running it. Swift's Glibc module lacks posix_spawn_file_actions_addchdir_np,
+        // so the same shell changes to the working directory first — same pid, same process group.
+        let run = "__outpost_command=$OUTPOST_HOOK_COMMAND; unset OUTPOST_HOOK_COMMAND; eval \"$__outpost_command\""
+        let words = workingDirectory.map { ["/bin/sh", "-c", "cd -- \"$1\" && { " + run + "; }", "sh", $0] } ?? ["/bin/sh", "-c", run]
         let arguments = words.map { $0.withCString { strdup($0) } }
-        let variables = environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)".withCString { strdup($0) } }
+        var fullEnvironment = environment
+        fullEnvironment["OUTPOST_HOOK_COMMAND"] = command
+        let variables = fullEnvironment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)".withCString { strdup($0) } }
         defer { for pointer in arguments + variables { free(pointer) } }
         var argv: [UnsafeMutablePointer<CChar>?] = arguments + [nil]
         var envp: [UnsafeMutablePointer<CChar>?] = variables + [nil]
@@ -250,3 +312,6 @@ public struct HookProcess: Sendable {
         return TimeInterval(spec.tv_sec) + TimeInterval(spec.tv_nsec) / 1e9
     }
 }
+
+/// The signal `HookProcess.SignalForwarding` caught (0: none). Written only by its handler, read by `run`'s loop.
+nonisolated(unsafe) private var pendingSignal: Int32 = 0

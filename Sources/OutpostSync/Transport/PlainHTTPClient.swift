@@ -131,7 +131,8 @@ final class PlainHTTPClient {
         var lastError = "no address"
         var entry: UnsafeMutablePointer<addrinfo>? = first
         while let info = entry {
-            let descriptor = Glibc.socket(info.pointee.ai_family, info.pointee.ai_socktype, info.pointee.ai_protocol)
+            // Close-on-exec: programs the sync starts later (a publish command) must not inherit the connection.
+            let descriptor = Glibc.socket(info.pointee.ai_family, info.pointee.ai_socktype | Int32(SOCK_CLOEXEC.rawValue), info.pointee.ai_protocol)
             if descriptor >= 0 {
                 var one: Int32 = 1
                 setsockopt(descriptor, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))

@@ -106,6 +106,11 @@ public final class SSHTransport: SyncTransport {
         process.arguments = command + [destination, "outpost", "node", "exchange", path]
         let stdin = Pipe()
         let stdout = Pipe()
+        // Our ends stay ours: a program started later (a publish command, a hook) must not inherit them and keep
+        // ssh's input open. The child's own copies on 0 and 1 are made by dup2, which clears the flag.
+        for handle in [stdin.fileHandleForReading, stdin.fileHandleForWriting, stdout.fileHandleForReading, stdout.fileHandleForWriting] {
+            _ = fcntl(handle.fileDescriptor, F_SETFD, FD_CLOEXEC)
+        }
         process.standardInput = stdin
         process.standardOutput = stdout
         do {
