@@ -28,6 +28,8 @@ public struct HookProcess: Sendable {
         public let termination: Termination
         public let stdout: String
         public let stderr: String
+        /// Whether it took all of its input (a command that exits without reading it leaves some behind).
+        public var inputComplete = true
     }
 
     /// Why the command could not be started at all.
@@ -88,6 +90,9 @@ public struct HookProcess: Sendable {
         let deadline = Self.monotonicSeconds() + timeLimit
         let bytes = Array((input ?? "").utf8)
         var written = 0
+        var inputRefused = false
+        // All of the input was taken: written whole, never refused (stdin closed with bytes still to go).
+        var inputTaken: Bool { !inputRefused && written == bytes.count }
         var out: [UInt8] = []
         var err: [UInt8] = []
         var exitStatus: Int32?
@@ -101,7 +106,7 @@ public struct HookProcess: Sendable {
                 forwarding.end()
                 raise(signal)
                 // Still here: this process ignores that signal. The command was ended all the same.
-                return Result(termination: .signalled(signal), stdout: text(out), stderr: text(err))
+                return Result(termination: .signalled(signal), stdout: text(out), stderr: text(err), inputComplete: inputTaken)
             }
             if exitStatus == nil {
                 var status: Int32 = 0
@@ -115,7 +120,7 @@ public struct HookProcess: Sendable {
             let remaining = deadline - Self.monotonicSeconds()
             if let exitStatus, remaining <= 0 || (stdoutPipe[0] < 0 && stderrPipe[0] < 0) {
                 // It exited; whatever it left running may keep writing, but its answer is in.
-                return Result(termination: Self.decode(exitStatus), stdout: text(out), stderr: text(err))
+                return Result(termination: Self.decode(exitStatus), stdout: text(out), stderr: text(err), inputComplete: inputTaken)
             }
             if exitStatus == nil, remaining <= 0 { break }
             if exitStatus != nil || written == bytes.count, stdinPipe[1] >= 0 {
@@ -138,14 +143,18 @@ public struct HookProcess: Sendable {
                 throw LaunchError(description: "waiting for the command failed: \(String(cString: strerror(errno)))")
             }
             if ready == 0, let exitStatus {
-                return Result(termination: Self.decode(exitStatus), stdout: text(out), stderr: text(err))
+                return Result(termination: Self.decode(exitStatus), stdout: text(out), stderr: text(err), inputComplete: inputTaken)
             }
             for entry in fds where entry.revents != 0 {
                 if entry.fd == stdinPipe[1] {
                     let count = bytes[written...].withUnsafeBytes { write(entry.fd, $0.baseAddress, $0.count) }
                     if count > 0 { written += count }
-                    // A hook that exits without reading its input is its own business (EPIPE), not ours.
-                    if count < 0, errno != EAGAIN, errno != EINTR { written = bytes.count }
+                    // A hook that exits without reading its input is its own business (EPIPE), not ours; the
+                    // result says so, for callers to whom it matters (sendmail).
+                    if count < 0, errno != EAGAIN, errno != EINTR {
+                        written = bytes.count
+                        inputRefused = true
+                    }
                 } else {
                     let isOut = entry.fd == stdoutPipe[0]
                     let ended = isOut ? drain(entry.fd, into: &out) : drain(entry.fd, into: &err)
@@ -160,7 +169,7 @@ public struct HookProcess: Sendable {
         kill(-pid, SIGKILL)
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0, errno == EINTR {}
-        return Result(termination: .timedOut, stdout: text(out), stderr: text(err))
+        return Result(termination: .timedOut, stdout: text(out), stderr: text(err), inputComplete: inputTaken)
     }
 
     /// Catches SIGINT, SIGTERM and SIGHUP while a foreground command runs, for `run` to pass on.

@@ -29,8 +29,10 @@ struct Sendmail {
         }
         let detail = result.stderr.split(whereSeparator: \.isNewline).last.map { ": " + $0.trimmingCharacters(in: .whitespaces) } ?? ""
         switch result.termination {
-        case .exited(0):
+        case .exited(0) where result.inputComplete:
             return
+        case .exited(0):
+            throw Failure(reason: "'\(command)' exited before it read the whole message\(detail)", stopsRun: false, isConfiguration: false)
         case .exited(let status) where status == 126 || status == 127:
             throw Failure(reason: "'\(command)' cannot be run (status \(status))\(detail)", stopsRun: true, isConfiguration: true)
         case .exited(let status):
