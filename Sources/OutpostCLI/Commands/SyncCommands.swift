@@ -126,8 +126,9 @@ enum SyncCommands {
         rsync -a --delete --exclude '.*' "$OUTPOST_SITE/" www@files:/var/www/outpost/, runs as
         /bin/sh -c CMD in the replica directory, with OUTPOST_SITE set to the site's absolute path and
         stdin from /dev/null; its output is shown only when it fails (the end of its standard error), and
-        after --timeout seconds (default 600) it is killed with all it started. A failed publish is a
-        warning: the sync, its exit code and the rendered site stay, and the next sync tries again.
+        after --timeout seconds (default 600), or when the sync is stopped, it is killed with all it
+        started. A failed publish is a warning: the sync, its exit code and the rendered site stay, and
+        the next sync tries again.
         With --no-site nothing is rendered or published.
 
         Exit codes: 0 in sync; 1 synced, but refusals or conflicts need attention; 64 usage; 65 bad data;
