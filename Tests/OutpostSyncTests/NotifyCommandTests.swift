@@ -96,6 +96,20 @@ struct NotifyCommandTests {
     }
 
     @Test(.timeLimit(.minutes(1)))
+    func aBrokenResellerDoesNotKeepTheOthersNoticesBack() throws {
+        // Reseller "ab" runs before "acme", and its database has lost a table.
+        try Self.require(try outpost(["node", "reseller", "add", "ab", "--name", "Broken", "--node", dir.path("node")], at: "2026-02-24T05:00:00Z"))
+        try Database(path: dir.path("node/tenants/ab.sqlite")).execute("DROP TABLE settings")
+        let run = try outpost(["node", "notify", dir.path("node"), "--outbox", dir.path("outbox")], at: "2026-02-24T06:00:00Z")
+        #expect(run.status == 75, "\(run.stderr)")
+        #expect(run.stdout.contains("Invoice INV-000001 is due in 7 days"), "acme's notice is sent and shown")
+        #expect(run.stderr.contains("Reseller ab was not finished:"), "\(run.stderr)")
+        #expect(run.stderr.contains("1 reseller(s) not finished; their notices are tried again on the next run"))
+        #expect(try emlFiles().count == 1)
+        #expect(try recorded() == 1)
+    }
+
+    @Test(.timeLimit(.minutes(1)))
     func sendmailFailsCleanlyAndIsRetried() throws {
         let notify = ["node", "notify", dir.path("node"), "--sendmail"]
         let down = try outpost(notify + ["--sendmail-command", "echo 'queue file write error' >&2; exit 75"], at: "2026-02-24T06:00:00Z")

@@ -122,11 +122,14 @@ enum BackOfficeCommands {
             --outbox writes NAME.eml files (CRLF, UTF-8 quoted-printable, non-ASCII headers as encoded-words)
             through a hidden .NAME.eml.tmp: staged, recorded, then renamed, so a crash neither loses nor
             doubles one (the next run finishes or drops what it left). --sendmail records a notice only after
-            sendmail succeeded; a failed one is tried again next run. One run at a time per node.
+            sendmail succeeded; a failed one is tried again next run. One run at a time per node. A reseller
+            whose run cannot finish (its database busy or damaged) is named on standard error; the others'
+            notices go out all the same.
 
             Exit status: 0 done; 64 usage; 65 a bad --from or an unknown --reseller; 66 no node at DIR;
-            73 the outbox is missing or not writable; 75 sendmail failed or another run is going (try
-            later); 78 sendmail cannot be run, or a reseller with notices due has no sender address.
+            73 the outbox is missing or not writable; 75 sendmail failed, a reseller's run did not finish, or
+            another run is going (try later); 78 sendmail cannot be run, or a reseller with notices due has no
+            sender address.
             """,
         usesReplica: false, printsJSON: true,
         run: { invocation, session in
@@ -153,6 +156,7 @@ enum BackOfficeCommands {
             }
             let node = try openNode(invocation, session)
             let outcomes: [NotificationOutcome]
+            var unfinished: NotificationRunFailure?
             do {
                 outcomes = try backOffice {
                     try node.notify(via: channel, resellerId: invocation.value("reseller"),
@@ -160,6 +164,15 @@ enum BackOfficeCommands {
                 }
             } catch let error as NotificationError {
                 throw CommandFailure(error.kind == .busy ? .tempFail : .cannotCreate, error.message)
+            } catch let error as NotificationRunFailure {
+                // Show what was done for the others, then say which resellers did not finish.
+                outcomes = error.outcomes
+                unfinished = error
+            }
+            defer {
+                if let unfinished {
+                    for failure in unfinished.failures { session.printError("Reseller \(failure.resellerId) was not finished: \(failure.reason)") }
+                }
             }
             let today = session.clock.now().date
             let sent = outcomes.filter { $0.status == .sent }, failed = outcomes.filter { $0.status == .failed }
@@ -183,6 +196,9 @@ enum BackOfficeCommands {
                     let skipped = outcomes.count - sent.count - failed.count
                     session.print("Notices for \(today): \(sent.count) \(place), \(skipped) skipped, \(failed.count) failed.")
                 }
+            }
+            if let unfinished {
+                throw CommandFailure(.tempFail, "\(unfinished.failures.count) reseller(s) not finished; their notices are tried again on the next run")
             }
             guard !failed.isEmpty else { return }
             if invocation.json || invocation.flag("quiet") {

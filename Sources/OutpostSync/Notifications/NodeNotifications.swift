@@ -16,12 +16,20 @@ extension Node {
         defer { withExtendedLifetime(lock) {} }
         if let outbox { _ = try recover(outbox) }
         var outcomes: [NotificationOutcome] = []
+        var failures: [(resellerId: String, reason: String)] = []
         for id in ids {
-            let run = NotificationRun(tenant: try tenant(id), clock: clock, channel: channel, outbox: outbox, fallbackSender: sender)
-            let result = try run.run()
-            outcomes += result.outcomes
-            if result.stopped { break }
+            // One reseller's trouble (a database busy past its timeout, a full disk) does not keep the others'
+            // notices back, nor hide what was already sent: its notices are tried again on the next run.
+            do {
+                let run = NotificationRun(tenant: try tenant(id), clock: clock, channel: channel, outbox: outbox, fallbackSender: sender)
+                let result = try run.run()
+                outcomes += result.outcomes
+                if result.stopped { break }
+            } catch {
+                failures.append((id, "\(error)"))
+            }
         }
+        guard failures.isEmpty else { throw NotificationRunFailure(outcomes: outcomes, failures: failures) }
         return outcomes
     }
 
