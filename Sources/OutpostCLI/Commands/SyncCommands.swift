@@ -195,7 +195,13 @@ enum SyncCommands {
             // Publish when configured, after every sync that has a site (so a failed publish is tried again next
             // time); a failure is reported, the sync and the site stay.
             if !invocation.flag("no-site"), FileManager.default.fileExists(atPath: output.appendingPathComponent("index.html").path) {
-                try PublishStep.run(site: output, replica: replica, timeLimit: givenTimeout.map { max(1, $0) }, log: log, session: session)
+                do {
+                    try PublishStep.run(site: output, replica: replica, timeLimit: givenTimeout.map { max(1, $0) }, log: log, session: session)
+                } catch {
+                    // The publish settings could not be read: the sync stands all the same.
+                    log.log("warning", "publish.failed", [("reason", .string("\(error)"))])
+                    session.printError("Warning: the sync succeeded and the site is rendered in \(output.path), but publishing failed: \(error)")
+                }
             }
             log.log("info", "sync.done", [
                 ("attempts", .integer(Int64(attempt))), ("pushed", .integer(Int64(report.push.sent))), ("refused", .integer(Int64(report.push.refused))),
