@@ -31,7 +31,8 @@ extension Node {
         return outcomes
     }
 
-    private func backOfficeResellers(_ resellerId: String?) throws -> [String] {
+    /// `resellerId` alone (checked to exist: an unknown reseller is an error, not an empty run), or every reseller.
+    func backOfficeResellers(_ resellerId: String?) throws -> [String] {
         if let resellerId {
             _ = try tenant(resellerId)  // an unknown reseller is an error, not an empty run
             return [resellerId]

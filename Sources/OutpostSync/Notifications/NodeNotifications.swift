@@ -11,7 +11,7 @@ extension Node {
     public func notify(via channel: NoticeChannel, resellerId: String? = nil, sender: String? = nil) throws -> [NotificationOutcome] {
         var outbox: Outbox?
         if case .outbox(let directory) = channel { outbox = try Outbox(directory) }
-        let ids = try notificationResellers(resellerId)
+        let ids = try backOfficeResellers(resellerId)
         let lock = try NotifyLock.acquire(directory: directory)
         defer { withExtendedLifetime(lock) {} }
         if let outbox { _ = try recover(outbox) }
@@ -50,13 +50,5 @@ extension Node {
             }
             return recorded
         }
-    }
-
-    private func notificationResellers(_ resellerId: String?) throws -> [String] {
-        if let resellerId {
-            _ = try tenant(resellerId)  // an unknown reseller is an error, not an empty run
-            return [resellerId]
-        }
-        return try resellers().map(\.id)
     }
 }
