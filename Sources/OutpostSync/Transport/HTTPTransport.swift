@@ -7,7 +7,7 @@ import OutpostModel
 /// `http://` and `https://`: POSTs each message to `<base>/v1/<operation>` with the bearer token.
 ///
 /// Plain `http://` goes through `PlainHTTPClient` (see why there); `https://` through URLSession.
-public final class HTTPTransport: SyncTransport, @unchecked Sendable {
+public final class HTTPTransport: WireTransport, @unchecked Sendable {
     // @unchecked: the session is thread-safe; the other properties are immutable.
     public let baseURL: URL
     let token: String?
@@ -36,17 +36,7 @@ public final class HTTPTransport: SyncTransport, @unchecked Sendable {
         session.finishTasksAndInvalidate()
     }
 
-    public func exchange(_ operation: NodeExchange.Operation, _ body: JSONValue) throws -> JSONValue {
-        let (status, bytes) = try send(operation, body)
-        return try ResponseReader.read(status: status, body: bytes)
-    }
-
-    public func exchangeBytes(_ operation: NodeExchange.Operation, _ body: JSONValue) throws -> [UInt8] {
-        let (status, bytes) = try send(operation, body)
-        return try ResponseReader.bytes(status: status, body: bytes)
-    }
-
-    private func send(_ operation: NodeExchange.Operation, _ body: JSONValue) throws -> (Int, [UInt8]) {
+    func send(_ operation: NodeExchange.Operation, _ body: JSONValue) throws -> (Int, [UInt8]) {
         if let plain {
             var headers: [(String, String)] = []
             if let token { headers.append(("Authorization", "Bearer \(token)")) }

@@ -76,7 +76,7 @@ public enum StdioFraming {
 }
 
 /// `ssh://[user@]host/path`: runs `ssh host outpost node exchange /path` and speaks the framing over its stdin/stdout, like git.
-public final class SSHTransport: SyncTransport {
+public final class SSHTransport: WireTransport {
     public let destination: String
     public let path: String
     /// The ssh program and its options (`ssh -o BatchMode=yes`); tests put a local stand-in here.
@@ -123,17 +123,7 @@ public final class SSHTransport: SyncTransport {
         self.output = stdout.fileHandleForReading
     }
 
-    public func exchange(_ operation: NodeExchange.Operation, _ body: JSONValue) throws -> JSONValue {
-        let (status, bytes) = try send(operation, body)
-        return try ResponseReader.read(status: status, body: bytes)
-    }
-
-    public func exchangeBytes(_ operation: NodeExchange.Operation, _ body: JSONValue) throws -> [UInt8] {
-        let (status, bytes) = try send(operation, body)
-        return try ResponseReader.bytes(status: status, body: bytes)
-    }
-
-    private func send(_ operation: NodeExchange.Operation, _ body: JSONValue) throws -> (Int, [UInt8]) {
+    func send(_ operation: NodeExchange.Operation, _ body: JSONValue) throws -> (Int, [UInt8]) {
         try start()
         guard let input, let output else { throw TransportError(.unavailable, "ssh is not running") }
         let bytes = Array(body.serialized.utf8)

@@ -19,6 +19,25 @@ extension SyncTransport {
     }
 }
 
+/// A transport that carries a request over a wire and gets back a status and a body (HTTP, ssh framing);
+/// the answer is read the same way for every such wire.
+protocol WireTransport: SyncTransport {
+    /// Sends one request; returns the status the node answered with and the body.
+    func send(_ operation: NodeExchange.Operation, _ body: JSONValue) throws -> (Int, [UInt8])
+}
+
+extension WireTransport {
+    public func exchange(_ operation: NodeExchange.Operation, _ body: JSONValue) throws -> JSONValue {
+        let (status, bytes) = try send(operation, body)
+        return try ResponseReader.read(status: status, body: bytes)
+    }
+
+    public func exchangeBytes(_ operation: NodeExchange.Operation, _ body: JSONValue) throws -> [UInt8] {
+        let (status, bytes) = try send(operation, body)
+        return try ResponseReader.bytes(status: status, body: bytes)
+    }
+}
+
 /// The node could not be reached or did not answer properly.
 public struct TransportError: Error, Sendable, CustomStringConvertible {
     public enum Kind: Sendable {
