@@ -10,7 +10,9 @@ enum PublishStep {
     /// Runs whichever publish step is configured (`init` and `config set` keep at most one).
     /// `timeLimit` bounds a publish command; `nil` gives it `PublishCommand.defaultTimeLimit`.
     static func run(site: URL, replica: Replica, timeLimit: TimeInterval?, log: SyncLog, session: Session) throws {
-        guard try ReplicaConfig.value(.publish, of: replica) != nil || ReplicaConfig.value(.publishCommand, of: replica) != nil else { return }
+        let directory = try ReplicaConfig.value(.publish, of: replica)
+        let command = try ReplicaConfig.value(.publishCommand, of: replica)
+        guard directory != nil || command != nil else { return }
         // Hold the site's build lock while publishing: another build into the same directory waits for us.
         let lock: FileLock
         do {
@@ -21,7 +23,7 @@ enum PublishStep {
             return
         }
         defer { withExtendedLifetime(lock) {} }
-        if let target = try ReplicaConfig.value(.publish, of: replica) {
+        if let target = directory {
             do {
                 let published = try SitePublisher.publish(site: site, to: URL(fileURLWithPath: target))
                 log.log("info", "site.published", [("copied", .integer(Int64(published.copied))), ("removed", .integer(Int64(published.removed)))])
@@ -29,7 +31,7 @@ enum PublishStep {
                 failed("\(error)", site: site, fields: [], log: log, session: session)
             }
         }
-        if let command = try ReplicaConfig.value(.publishCommand, of: replica) {
+        if let command {
             // The command text is the user's config and may hold a password; it is never logged.
             let publisher = PublishCommand(command: command, environment: session.environment,
                                            timeLimit: timeLimit ?? PublishCommand.defaultTimeLimit)
