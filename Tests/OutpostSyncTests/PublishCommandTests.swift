@@ -32,6 +32,16 @@ struct PublishCommandTests {
         try outpost(["init", "--replica", dir.path(name), "--node", dir.path("node"), "--reseller", "acme", "--token-file", dir.path("token")] + extra)
     }
 
+    /// Whether process `pid` is gone (or a zombie waiting to be reaped) within two seconds.
+    static func ends(_ pid: pid_t) -> Bool {
+        for _ in 0..<100 {
+            let state = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8))?.split(separator: ")").last?.split(separator: " ").first
+            if kill(pid, 0) != 0 || state == "Z" { return true }
+            usleep(20_000)
+        }
+        return false
+    }
+
     /// Every regular file below `root` by relative path, with its bytes; the site's hidden bookkeeping files left out.
     func tree(_ root: String) -> [String: Data] {
         var files: [String: Data] = [:]
@@ -108,13 +118,7 @@ struct PublishCommandTests {
         #expect(hung.stderr.contains("timed_out=true"))
         // The shell's child went with it (its process group was killed): gone, or a zombie waiting to be reaped.
         let child = try #require(pid_t(try String(contentsOfFile: dir.path("r/child"), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
-        var alive = true
-        for _ in 0..<100 where alive {
-            let state = (try? String(contentsOfFile: "/proc/\(child)/stat", encoding: .utf8))?.split(separator: ")").last?.split(separator: " ").first
-            alive = kill(child, 0) == 0 && state != "Z"
-            if alive { usleep(20_000) }
-        }
-        #expect(!alive, "the sleep the command started was killed too")
+        #expect(Self.ends(child), "the sleep the command started was killed too")
     }
 
     @Test(.timeLimit(.minutes(1)))
@@ -130,14 +134,9 @@ struct PublishCommandTests {
         let sleeper = try #require(child, "the publish command started")
         sync.signal(SIGTERM)
         let ended = sync.wait(timeLimit: 10)
-        #expect(ended.status != 0, "the sync ends by the signal it got")
-        var alive = true
-        for _ in 0..<100 where alive {
-            let state = (try? String(contentsOfFile: "/proc/\(sleeper)/stat", encoding: .utf8))?.split(separator: ")").last?.split(separator: " ").first
-            alive = kill(sleeper, 0) == 0 && state != "Z"
-            if alive { usleep(20_000) }
-        }
-        #expect(!alive, "the publish command's process group got the signal too")
+        #expect(sync.process.terminationReason == .uncaughtSignal && ended.status == SIGTERM,
+                "the sync ends by the signal it got, not by the test's kill after the time limit: \(ended.status)")
+        #expect(Self.ends(sleeper), "the publish command's process group got the signal too")
         kill(sleeper, SIGKILL)
     }
 
