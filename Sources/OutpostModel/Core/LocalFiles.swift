@@ -15,15 +15,21 @@ public enum LocalFiles {
         let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
         guard descriptor >= 0 else { return false }
         defer { close(descriptor) }
+        return contents.withUnsafeBytes { writeAll(descriptor, $0) } == nil
+    }
+
+    /// Writes all of `bytes` to a blocking descriptor, going on after interrupted and short writes;
+    /// `nil` when done, else the `errno` of the write that failed.
+    public static func writeAll(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer) -> Int32? {
         var offset = 0
-        while offset < contents.count {
-            let written = contents.withUnsafeBytes { write(descriptor, $0.baseAddress! + offset, contents.count - offset) }
+        while offset < bytes.count {
+            let written = write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
             if written < 0 {
                 if errno == EINTR { continue }
-                return false
+                return errno
             }
             offset += written
         }
-        return true
+        return nil
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import OutpostModel
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -99,15 +100,7 @@ final class CSVWriter {
     private func flush() throws {
         try buffer.withUnsafeBytes { bytes in
             hash.add(bytes: bytes)
-            var offset = 0
-            while offset < bytes.count {
-                let n = systemWrite(fd, bytes.baseAddress! + offset, bytes.count - offset)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    throw SiteBuildError.cannotWrite(path, errno: errno)
-                }
-                offset += n
-            }
+            if let code = LocalFiles.writeAll(fd, bytes) { throw SiteBuildError.cannotWrite(path, errno: code) }
         }
         length += Int64(buffer.count)
         buffer.removeAll(keepingCapacity: true)

@@ -254,17 +254,10 @@ final class SiteOutput: @unchecked Sendable {
         let temporary = url(SiteOutput.temporaryPath(for: path)).path
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         guard fd >= 0 else { throw SiteBuildError.cannotWrite(path, errno: errno) }
-        var offset = 0
-        while offset < bytes.count {
-            let n = systemWrite(fd, bytes.baseAddress! + offset, bytes.count - offset)
-            if n < 0 {
-                if errno == EINTR { continue }
-                let code = errno
-                systemClose(fd)
-                unlink(temporary)
-                throw SiteBuildError.cannotWrite(path, errno: code)
-            }
-            offset += n
+        if let code = LocalFiles.writeAll(fd, bytes) {
+            systemClose(fd)
+            unlink(temporary)
+            throw SiteBuildError.cannotWrite(path, errno: code)
         }
         systemClose(fd)
         guard rename(temporary, target) == 0 else {
@@ -377,15 +370,6 @@ public enum SiteBuildError: Error, Sendable, CustomStringConvertible {
         case .theme(let message): return message
         }
     }
-}
-
-/// write(2), named so the call compiles on Linux and macOS alike.
-func systemWrite(_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -> Int {
-    #if canImport(Glibc)
-    return Glibc.write(fd, buffer, count)
-    #else
-    return Darwin.write(fd, buffer, count)
-    #endif
 }
 
 /// close(2), named so the call compiles on Linux and macOS alike (and beside methods called `close`).

@@ -1,4 +1,5 @@
 import Foundation
+import OutpostModel
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -42,17 +43,10 @@ struct Outbox {
         let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { throw failure("cannot create \(path)") }
         defer { close(descriptor) }
-        var bytes = Array(text.utf8)
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes.withUnsafeMutableBytes { write(descriptor, $0.baseAddress! + offset, $0.count - offset) }
-            if written < 0 {
-                if errno == EINTR { continue }
-                let error = failure("cannot write \(path)")
-                unlink(path)
-                throw error
-            }
-            offset += written
+        if let code = Array(text.utf8).withUnsafeBytes({ LocalFiles.writeAll(descriptor, $0) }) {
+            let error = failure("cannot write \(path)", code: code)
+            unlink(path)
+            throw error
         }
         guard fsync(descriptor) == 0 else {
             let error = failure("cannot flush \(path)")
@@ -102,7 +96,7 @@ struct Outbox {
         return (published, discarded)
     }
 
-    private func failure(_ what: String) -> NotificationError {
-        NotificationError(.cannotWrite, "\(what): \(String(cString: strerror(errno)))")
+    private func failure(_ what: String, code: Int32 = errno) -> NotificationError {
+        NotificationError(.cannotWrite, "\(what): \(String(cString: strerror(code)))")
     }
 }
