@@ -28,8 +28,10 @@ func siteFiles(_ root: URL) throws -> [String: Data] {
     let base = root.standardizedFileURL.path + "/"
     guard let enumerator = FileManager.default.enumerator(at: root, includingPropertiesForKeys: [.isRegularFileKey]) else { return [:] }
     for case let url as URL in enumerator where (try url.resourceValues(forKeys: [.isRegularFileKey])).isRegularFile == true {
-        let path = url.standardizedFileURL.path
-        result[String(path.dropFirst(base.count))] = try Data(contentsOf: url)
+        let path = String(url.standardizedFileURL.path.dropFirst(base.count))
+        // The builder's own memory of the last build is not part of the site.
+        if path.hasPrefix(ListStore.fileName) || path == SiteState.fileName { continue }
+        result[path] = try Data(contentsOf: url)
     }
     return result
 }

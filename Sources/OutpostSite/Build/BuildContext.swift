@@ -1,3 +1,4 @@
+import Foundation
 import OutpostModel
 import OutpostStore
 
@@ -18,17 +19,20 @@ final class BuildContext {
     /// The business date the site is "as of": overdue and expiring are worked out against it.
     let today: BusinessDate
     let search: SearchIndexWriter
+    /// Every paginated list's rows as this build leaves them (for the next incremental build).
+    let lists: ListStore
     /// What every page's fingerprint starts with: the chrome and the formatting rules.
-    private let salt: ContentHash
+    let salt: ContentHash
     private(set) var pages = 0
     /// Told `pages` after each page is emitted.
     var progress: ((Int) -> Void)?
     /// Banner and navigation, rendered once per (depth, section).
     private var frames: [String: Node] = [:]
 
-    init(db: Database, output: SiteOutput, settings: ResellerSettings, today: BusinessDate) {
+    init(db: Database, output: SiteOutput, lists: ListStore, settings: ResellerSettings, today: BusinessDate) {
         self.db = db
         self.output = output
+        self.lists = lists
         format = SiteFormat(currency: settings.currencyValue)
         chrome = Chrome(companyName: settings.companyName)
         self.today = today
@@ -121,5 +125,28 @@ final class KeyedCursor {
             current = try statement.step() ? statement.currentRow() : nil
         }
         return result
+    }
+}
+
+/// The rows a page generator reads: all of them, or those of a few entities (an incremental build).
+struct Scope {
+    let ids: Set<String>?
+
+    init(_ ids: Set<String>?) {
+        self.ids = ids
+    }
+
+    /// `sql` (which ends in its ORDER BY) limited to rows whose `column` is one of the ids.
+    func sql(_ sql: String, _ column: String) -> String {
+        guard ids != nil, let order = sql.range(of: " ORDER BY ", options: .backwards) else { return sql }
+        return sql[..<order.lowerBound] + " WHERE " + column + " IN (SELECT value FROM json_each(?))" + sql[order.lowerBound...]
+    }
+
+    /// The ids as one JSON array argument, when limited.
+    var arguments: [any SQLBindable] {
+        guard let ids else { return [] }
+        // Ids are strings; encoding an array of strings cannot fail.
+        let json = (try? JSONEncoder().encode(ids.sorted())).map { String(decoding: $0, as: UTF8.self) } ?? "[]"
+        return [json]
     }
 }

@@ -30,10 +30,10 @@ final class CSVWriter {
     }
 
     /// A plain line writer to `temporary` (the manifest), not a CSV.
-    init(rawPath: String, temporary: URL) throws {
+    init(rawPath: String, temporary: URL, append: Bool = false) throws {
         path = rawPath
         self.temporary = temporary
-        fd = open(temporary.path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        fd = open(temporary.path, O_WRONLY | O_CREAT | (append ? O_APPEND : O_TRUNC), 0o644)
         guard fd >= 0 else { throw SiteBuildError.cannotWrite(rawPath, errno: errno) }
         buffer.reserveCapacity(1 << 16)
     }

@@ -33,6 +33,17 @@ public struct SiteBuilder {
         self.asOf = asOf
     }
 
+    /// What shows on every page besides its data: the chrome, the formatting rules and the theme.
+    private func look(_ context: BuildContext) -> ContentHash {
+        var hash = context.salt
+        for file in theme.files {
+            hash.add(file.name)
+            hash.add(Int64(file.bytes.count))
+            file.bytes.withUnsafeBytes { hash.add(bytes: $0) }
+        }
+        return hash
+    }
+
     /// The file a build locks in its output directory for as long as it writes; a publish step takes the
     /// same lock, so it never copies a tree another build is rewriting.
     public static let lockFileName = SiteOutput.manifestName + ".lock"
@@ -40,15 +51,22 @@ public struct SiteBuilder {
     /// Builds the site; `full` ignores the last build's manifest and checks every file.
     @discardableResult
     public func build(full: Bool = false) throws -> SiteBuildReport {
-        let site = try SiteOutput(directory: output, full: full, listsWritten: listsWrittenFiles)
+        let directory = output.standardizedFileURL
+        let lock = try SiteOutput.claim(directory)
+        // The state is read under the lock, and gone until this build has finished (see `SiteState`).
+        let state = SiteState.load(from: directory)
+        SiteState.remove(from: directory)
+        let site = try SiteOutput(directory: directory, full: full || state == nil, listsWritten: listsWrittenFiles, lock: lock)
         // A build, even one that fails part-way, lets the pages in flight land and the directory go before it returns.
         defer { site.close() }
         return try db.transaction(.deferred) {
             let status = try SyncStatus.load(from: db)
             let today = asOf ?? status.lastSuccessfulRun.map { ($0.finishedAt ?? $0.startedAt).date } ?? clock.now().date
             let settings = try ResellerSettings.load(from: db)
-            let context = BuildContext(db: db, output: site, settings: settings, today: today)
+            let lists = try ListStore(directory: site.directory)
+            let context = BuildContext(db: db, output: site, lists: lists, settings: settings, today: today)
             context.progress = progress
+            try lists.db.execute("BEGIN")
             for file in theme.files { try site.file("assets/" + file.name, bytes: file.bytes) }
             try SyncPages.build(in: context, status: status)
             try HomePage.build(in: context, status: status)
@@ -60,7 +78,9 @@ public struct SiteBuilder {
             try CatalogPages.settings(in: context, settings: settings)
             try ReportPages.build(in: context)
             try context.search.finish()
+            try lists.db.execute("COMMIT")
             let removed = try site.finish()
+            try SiteState(journal: 0, today: today, look: look(context)).write(to: directory)
             return SiteBuildReport(asOf: today, pages: context.pages, writtenCount: site.writtenCount, written: site.written,
                                    removed: removed, unchanged: site.unchanged)
         }

@@ -27,17 +27,27 @@ final class SiteOutput: @unchecked Sendable {
     /// What the last build recorded about one file.
     struct Entry: Sendable {
         var inputs: ContentHash?
-        var output: ContentHash
+        /// nil when not known (a CSV an incremental build patched): compared with the file on disk.
+        var output: ContentHash?
         /// Produced again by this build (what is left unseen is stale).
         var seen = false
     }
 
     static let manifestName = ".outpost-manifest"
+    /// What incremental builds changed since the manifest was last written whole: lines like the
+    /// manifest's, appended, a later line for a path replacing an earlier one (`removed` for a file that went).
+    static let deltaName = ".outpost-manifest-delta"
 
     static let manifestHeader = "outpost-site-manifest 3"
 
     let directory: URL
     let full: Bool
+    /// An incremental build from the change journal: the manifest is neither read nor rewritten;
+    /// what this build writes and removes is appended to the delta.
+    let patching: Bool
+    /// Files to remove when the build ends, and files this build produced (patching builds).
+    private var removals: Set<String> = []
+    private var producedPaths: Set<String> = []
     /// The last build's manifest, keyed by a fingerprint of the path: 100,000
     /// customers make close to a million files, and 16-byte keys keep this
     /// table small. Paths of stale files are read back from the old manifest.
@@ -72,34 +82,57 @@ final class SiteOutput: @unchecked Sendable {
     /// Let go by `close()`, not left to `deinit`: the workers' last references may outlive the build by a moment.
     private var lock: FileLock?
 
-    init(directory: URL, full: Bool, listsWritten: Bool = true) throws {
-        self.directory = directory.standardizedFileURL
-        self.full = full
-        self.listsWritten = listsWritten
+    /// Makes the directory and takes its build lock: two builds into one directory would trip over each other's files.
+    static func claim(_ directory: URL) throws -> FileLock {
         do {
-            try FileManager.default.createDirectory(at: self.directory, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         } catch {
-            throw SiteBuildError.cannotWrite(self.directory.path, errno: EACCES)
+            throw SiteBuildError.cannotWrite(directory.path, errno: EACCES)
         }
         do {
-            lock = try FileLock.acquire(self.directory.appendingPathComponent(SiteBuilder.lockFileName).path)
+            return try FileLock.acquire(directory.appendingPathComponent(SiteBuilder.lockFileName).path)
         } catch .cannotOpen(_, let code) {
             throw SiteBuildError.cannotWrite(SiteOutput.manifestName + ".lock", errno: code)
         } catch .busy {
-            throw SiteBuildError.busy(self.directory.path)
+            throw SiteBuildError.busy(directory.path)
         }
+    }
+
+    /// `lock` is the directory's lock when the caller took it already (`claim`).
+    init(directory: URL, full: Bool, patching: Bool = false, listsWritten: Bool = true, lock: FileLock? = nil) throws {
+        self.directory = directory.standardizedFileURL
+        self.full = full
+        self.patching = patching
+        self.listsWritten = listsWritten
+        self.lock = try lock ?? SiteOutput.claim(self.directory)
         previous = [:]
+        if patching {
+            manifest = try CSVWriter(rawPath: SiteOutput.deltaName, temporary: self.directory.appendingPathComponent(SiteOutput.deltaName), append: true)
+            return
+        }
         manifest = try CSVWriter(rawPath: SiteOutput.manifestName, temporary: self.directory.appendingPathComponent(SiteOutput.manifestName + ".tmp-outpost"))
         manifest.writeLine(SiteOutput.manifestHeader)
-        if !full {
-            let manifestURL = self.directory.appendingPathComponent(SiteOutput.manifestName)
-            // About 90 bytes a line: reserving up front avoids rehashing a million entries as the table grows.
-            let size = (try? FileManager.default.attributesOfItem(atPath: manifestURL.path)[.size] as? Int) ?? 0
-            previous.reserveCapacity(size / 90 + 16)
-            SiteOutput.readManifest(manifestURL) { path, entry in
-                previous[SiteOutput.key(path)] = entry
+        // A full build trusts nothing the last build recorded (every file is compared with the disk)
+        // but still reads what it wrote, to remove what no longer belongs.
+        let manifestURL = self.directory.appendingPathComponent(SiteOutput.manifestName)
+        // About 90 bytes a line: reserving up front avoids rehashing a million entries as the table grows.
+        let size = (try? FileManager.default.attributesOfItem(atPath: manifestURL.path)[.size] as? Int) ?? 0
+        previous.reserveCapacity(size / 90 + 16)
+        let trusted: (Entry?) -> Entry? = { entry in full ? entry.map { _ in Entry(inputs: nil, output: nil) } : entry }
+        SiteOutput.readManifest(manifestURL) { path, entry in
+            previous[SiteOutput.key(path)] = trusted(entry)
+        }
+        if !previous.isEmpty {
+            SiteOutput.readManifest(self.directory.appendingPathComponent(SiteOutput.deltaName), header: false) { path, entry in
+                previous[SiteOutput.key(path)] = trusted(entry)
             }
         }
+    }
+
+    /// A file of the last build that no longer belongs: removed when the build ends, after every new file is in place.
+    func remove(_ path: String) throws {
+        guard patching else { return }
+        guardLock.withLock { _ = removals.insert(path) }
     }
 
     static func key(_ path: String) -> ContentHash {
@@ -126,9 +159,10 @@ final class SiteOutput: @unchecked Sendable {
     }
 
     /// Records a file in the new manifest at its ticket's place; `kept` counts it as left as it was.
-    private func record(_ ticket: Int, _ path: String, inputs: ContentHash?, output: ContentHash, kept: Bool) {
-        let line = path + "\t" + (inputs?.description ?? "-") + "\t" + output.description
+    private func record(_ ticket: Int, _ path: String, inputs: ContentHash?, output: ContentHash?, kept: Bool) {
+        let line = path + "\t" + (inputs?.description ?? "-") + "\t" + (output?.description ?? "-")
         guardLock.withLock {
+            if patching { producedPaths.insert(path) }
             if kept { unchangedFiles += 1 }
             guard ticket == nextTicket else {
                 waitingLines[ticket] = line
@@ -220,8 +254,8 @@ final class SiteOutput: @unchecked Sendable {
     /// A file already written to `temporary` (a streamed CSV): renamed into place when its bytes changed, else dropped.
     func adopt(_ path: String, temporary: URL, output: ContentHash, inputs: ContentHash? = nil) throws {
         let same: Bool
-        if let old = claim(path) {
-            same = old.output == output
+        if let old = claim(path), let recorded = old.output {
+            same = recorded == output
         } else {
             same = FileManager.default.contentsEqual(atPath: temporary.path, andPath: url(path).path)
         }
@@ -246,7 +280,7 @@ final class SiteOutput: @unchecked Sendable {
         hash.add(Int64(bytes.count))
         hash.add(bytes: bytes)
         // Not in the manifest (a full build, a lost manifest): the file on disk may already be right.
-        let same = old.map { $0.output == hash } ?? existingFileEquals(path, bytes)
+        let same = old?.output.map { $0 == hash } ?? existingFileEquals(path, bytes)
         record(ticket, path, inputs: inputs, output: hash, kept: same)
         if same { return }
         try ensureParent(of: path)
@@ -278,12 +312,18 @@ final class SiteOutput: @unchecked Sendable {
     /// Removes the files of the last build that this one did not produce, then records the manifest.
     func finish() throws -> [String] {
         try waitForRenders()
+        if patching { return try finishPatch() }
         var removed: [String] = []
         if previous.values.contains(where: { !$0.seen }) {
-            SiteOutput.readManifest(directory.appendingPathComponent(SiteOutput.manifestName)) { path, _ in
-                guard previous[SiteOutput.key(path)]?.seen == false else { return }
+            // Stale paths are read back from the manifest and its delta (a path in both is removed once).
+            func removeStale(_ path: String) {
+                let key = SiteOutput.key(path)
+                guard previous[key]?.seen == false else { return }
+                previous[key]?.seen = true
                 if unlink(url(path).path) == 0 || errno == ENOENT { removed.append(path) }
             }
+            SiteOutput.readManifest(directory.appendingPathComponent(SiteOutput.manifestName)) { path, _ in removeStale(path) }
+            SiteOutput.readManifest(directory.appendingPathComponent(SiteOutput.deltaName), header: false) { path, _ in removeStale(path) }
         }
         removed.sort()
         // Directories emptied by the removals go too (deepest first).
@@ -302,6 +342,18 @@ final class SiteOutput: @unchecked Sendable {
         guard rename(manifest.temporary.path, directory.appendingPathComponent(SiteOutput.manifestName).path) == 0 else {
             throw SiteBuildError.cannotWrite(SiteOutput.manifestName, errno: errno)
         }
+        unlink(directory.appendingPathComponent(SiteOutput.deltaName).path)
+        return removed
+    }
+
+    /// Ends a patching build: removes what no longer belongs and appends it all to the delta.
+    private func finishPatch() throws -> [String] {
+        let removed = removals.subtracting(producedPaths).sorted()
+        for path in removed {
+            guard unlink(url(path).path) == 0 || errno == ENOENT else { throw SiteBuildError.cannotWrite(path, errno: errno) }
+            manifest.writeLine(path + "\t-\tremoved")
+        }
+        try manifest.close()
         return removed
     }
 
@@ -325,11 +377,12 @@ final class SiteOutput: @unchecked Sendable {
     }
 
     /// Streams a manifest's entries; an unknown or missing manifest has none (everything is rebuilt).
-    static func readManifest(_ url: URL, _ body: (String, Entry) -> Void) {
+    /// The delta (`header: false`) has no header line, and an entry of nil: a file its build removed.
+    static func readManifest(_ url: URL, header: Bool = true, _ body: (String, Entry?) -> Void) {
         guard let handle = try? FileHandle(forReadingFrom: url) else { return }
         defer { try? handle.close() }
         var pending: [UInt8] = []
-        var first = true
+        var first = header
         var valid = true
         func line(_ bytes: ArraySlice<UInt8>) {
             let text = String(decoding: bytes, as: UTF8.self)
@@ -340,7 +393,13 @@ final class SiteOutput: @unchecked Sendable {
             }
             guard valid else { return }
             let parts = text.split(separator: "\t", omittingEmptySubsequences: false)
-            guard parts.count == 3, let output = ContentHash(hex: parts[2]) else { return }
+            guard parts.count == 3 else { return }
+            if !header, parts[2] == "removed" {
+                body(String(parts[0]), nil)
+                return
+            }
+            let output = ContentHash(hex: parts[2])
+            guard output != nil || (!header && parts[2] == "-") else { return }
             body(String(parts[0]), Entry(inputs: ContentHash(hex: parts[1]), output: output))
         }
         while valid, let chunk = try? handle.read(upToCount: 1 << 20), !chunk.isEmpty {
@@ -352,7 +411,8 @@ final class SiteOutput: @unchecked Sendable {
             }
             pending.removeSubrange(..<start)
         }
-        if valid, !pending.isEmpty { line(pending[...]) }
+        // A last line without its newline was cut short by a crash: not trusted.
+        if valid, header, !pending.isEmpty { line(pending[...]) }
     }
 }
 

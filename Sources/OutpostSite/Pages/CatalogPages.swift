@@ -54,11 +54,12 @@ enum CatalogPages {
         let loginCells: (Row) throws -> [Cell] = { row in
             [.timestamp(row["at"].string), .text(row["username"].string ?? ""), .status(row["result"].string ?? ""), .text(row["source"].string ?? "")]
         }
+        let loginKey: (Row) -> [KeyPart] = { [.descending($0["at"].string ?? ""), .descending($0["id"].string ?? "")] }
         try PagedList(
             directory: "users/logins", title: "Login history", section: .users,
             intro: [.paragraph("Every sign-in attempt the node recorded, newest first, including usernames that no longer exist.")],
             columns: loginColumns, empty: "No sign-ins recorded yet.",
-            sql: "SELECT * FROM login_event ORDER BY at DESC, id DESC", countSQL: "SELECT count(*) FROM login_event",
+            select: "SELECT * FROM login_event", idColumn: "id", order: "at DESC, id DESC", key: loginKey,
             csvName: "logins.csv", cells: loginCells).build(in: context)
         for person in people {
             try PagedList(
@@ -67,9 +68,8 @@ enum CatalogPages {
                                 ("Role", .text(person.role)), ("Created", .timestamp(person.created)), ("User id", .text(person.id))], caption: "Profile"),
                         .heading("Login history")],
                 columns: loginColumns, empty: "This user has never signed in.",
-                sql: "SELECT * FROM login_event WHERE username = ? ORDER BY at DESC, id DESC", arguments: [person.username],
-                countSQL: "SELECT count(*) FROM login_event WHERE username = ?", countArguments: [person.username],
-                csvName: "logins.csv", cells: loginCells).build(in: context)
+                select: "SELECT * FROM login_event", filter: "username = ?", arguments: [person.username], idColumn: "id",
+                order: "at DESC, id DESC", key: loginKey, csvName: "logins.csv", cells: loginCells).build(in: context)
         }
     }
 

@@ -9,37 +9,39 @@ import OutpostStore
 /// ordered by customer id alongside (a merge join), so building 100,000
 /// customer pages holds one customer's rows at a time.
 enum CustomerPages {
-    static func build(in context: BuildContext) throws {
+    /// Builds every customer's page, or only those of `only` (an incremental build).
+    static func build(in context: BuildContext, only: Set<String>? = nil) throws {
         let db = context.db
-        let users = try KeyedCursor(db, "SELECT * FROM customer_user ORDER BY customer_id, username, id", key: "customer_id")
-        let subscriptions = try KeyedCursor(db, """
+        let scope = Scope(only)
+        let users = try KeyedCursor(db, scope.sql("SELECT * FROM customer_user ORDER BY customer_id, username, id", "customer_id"), key: "customer_id", scope.arguments)
+        let subscriptions = try KeyedCursor(db, scope.sql("""
             SELECT s.*, p.name AS plan_name, p.billing_period FROM subscription s JOIN plan p ON p.id = s.plan_id
             ORDER BY s.customer_id, s.created_at, s.id
-            """, key: "customer_id")
-        let orders = try KeyedCursor(db, ListPages.orderSQL + " ORDER BY o.customer_id, o.placed_at, o.id", key: "customer_id")
-        let orderLines = try KeyedCursor(db, """
+            """, "s.customer_id"), key: "customer_id", scope.arguments)
+        let orders = try KeyedCursor(db, scope.sql(ListPages.orderSQL + " ORDER BY o.customer_id, o.placed_at, o.id", "o.customer_id"), key: "customer_id", scope.arguments)
+        let orderLines = try KeyedCursor(db, scope.sql("""
             SELECT l.order_id, l.description, l.quantity, l.domain_name, l.common_name, o.customer_id
             FROM order_line l JOIN orders o ON o.id = l.order_id ORDER BY o.customer_id, l.order_id, l.id
-            """, key: "customer_id")
-        let creditLines = try KeyedCursor(db, """
+            """, "o.customer_id"), key: "customer_id", scope.arguments)
+        let creditLines = try KeyedCursor(db, scope.sql("""
             SELECT l.credit_note_id, l.description, l.quantity, n.customer_id
             FROM credit_note_line l JOIN credit_note n ON n.id = l.credit_note_id ORDER BY n.customer_id, l.credit_note_id, l.id
-            """, key: "customer_id")
-        let invoices = try KeyedCursor(db, ListPages.invoiceSQL + " ORDER BY i.customer_id, i.issue_date, i.id", key: "customer_id")
-        let payments = try KeyedCursor(db, """
+            """, "n.customer_id"), key: "customer_id", scope.arguments)
+        let invoices = try KeyedCursor(db, scope.sql(ListPages.invoiceSQL + " ORDER BY i.customer_id, i.issue_date, i.id", "i.customer_id"), key: "customer_id", scope.arguments)
+        let payments = try KeyedCursor(db, scope.sql("""
             SELECT p.*, i.number AS invoice_number FROM payment p JOIN invoice i ON i.id = p.invoice_id
             ORDER BY p.customer_id, p.received_on, p.id
-            """, key: "customer_id")
-        let credits = try KeyedCursor(db, """
+            """, "p.customer_id"), key: "customer_id", scope.arguments)
+        let credits = try KeyedCursor(db, scope.sql("""
             SELECT n.*, i.number AS invoice_number FROM credit_note n JOIN invoice i ON i.id = n.invoice_id
             ORDER BY n.customer_id, n.issue_date, n.id
-            """, key: "customer_id")
-        let domains = try KeyedCursor(db, "SELECT * FROM domain ORDER BY customer_id, name, id", key: "customer_id")
-        let certificates = try KeyedCursor(db, "SELECT * FROM ssl_certificate ORDER BY customer_id, common_name, id", key: "customer_id")
-        let licenses = try KeyedCursor(db, "SELECT * FROM license ORDER BY customer_id, product, id", key: "customer_id")
-        let notifications = try KeyedCursor(db, Self.notificationSQL, key: "customer_id")
+            """, "n.customer_id"), key: "customer_id", scope.arguments)
+        let domains = try KeyedCursor(db, scope.sql("SELECT * FROM domain ORDER BY customer_id, name, id", "customer_id"), key: "customer_id", scope.arguments)
+        let certificates = try KeyedCursor(db, scope.sql("SELECT * FROM ssl_certificate ORDER BY customer_id, common_name, id", "customer_id"), key: "customer_id", scope.arguments)
+        let licenses = try KeyedCursor(db, scope.sql("SELECT * FROM license ORDER BY customer_id, product, id", "customer_id"), key: "customer_id", scope.arguments)
+        let notifications = try KeyedCursor(db, scope.sql(Self.notificationSQL, "n.customer_id"), key: "customer_id", scope.arguments)
 
-        try context.forEachRow("SELECT * FROM customer ORDER BY id") { customer in
+        try context.forEachRow(scope.sql("SELECT * FROM customer ORDER BY id", "id"), scope.arguments) { customer in
             let id = customer["id"].string ?? ""
             let path = SitePath.customer(id)
             func anchor(_ row: Row, _ label: String) -> Cell {

@@ -4,11 +4,13 @@ import OutpostStore
 /// One printable page per invoice: seller and customer, lines, totals,
 /// payments, credit notes and what is still owed.
 enum InvoicePages {
-    static func build(in context: BuildContext, settings: ResellerSettings) throws {
+    /// Builds every invoice's page, or only those of `only` (an incremental build).
+    static func build(in context: BuildContext, settings: ResellerSettings, only: Set<String>? = nil) throws {
         let db = context.db
-        let lines = try KeyedCursor(db, "SELECT * FROM invoice_line ORDER BY invoice_id, id", key: "invoice_id")
-        let payments = try KeyedCursor(db, "SELECT * FROM payment ORDER BY invoice_id, received_on, id", key: "invoice_id")
-        let credits = try KeyedCursor(db, "SELECT * FROM credit_note ORDER BY invoice_id, issue_date, id", key: "invoice_id")
+        let scope = Scope(only)
+        let lines = try KeyedCursor(db, scope.sql("SELECT * FROM invoice_line ORDER BY invoice_id, id", "invoice_id"), key: "invoice_id", scope.arguments)
+        let payments = try KeyedCursor(db, scope.sql("SELECT * FROM payment ORDER BY invoice_id, received_on, id", "invoice_id"), key: "invoice_id", scope.arguments)
+        let credits = try KeyedCursor(db, scope.sql("SELECT * FROM credit_note ORDER BY invoice_id, issue_date, id", "invoice_id"), key: "invoice_id", scope.arguments)
         let seller: [(String, Cell)] = [
             ("Company", .text(settings.companyName)), ("Address", .text(settings.address)), ("E-mail", .text(settings.email)),
             ("Phone", .text(settings.phone)), ("Tax id", .text(settings.taxId)),
@@ -21,7 +23,7 @@ enum InvoicePages {
             FROM invoice i JOIN customer c ON c.id = i.customer_id LEFT JOIN orders o ON o.id = i.order_id
             ORDER BY i.id
             """
-        try context.forEachRow(sql) { invoice in
+        try context.forEachRow(scope.sql(sql, "i.id"), scope.arguments) { invoice in
             let id = invoice["id"].string ?? ""
             let customerId = invoice["customer_id"].string ?? ""
             func text(_ row: Row, _ column: String) -> String { row[column].string ?? "" }

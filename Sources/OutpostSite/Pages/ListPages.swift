@@ -23,8 +23,9 @@ enum ListPages {
             intro: [.paragraph("Every end customer, by name. Each name opens the customer's page with everything linked to it.")],
             columns: [Column("Customer"), Column("Status"), Column("Contact"), Column("E-mail"), Column("City"), Column("Country"), Column("Customer since")],
             empty: "No customers yet. Add one with: outpost customer add",
-            sql: "SELECT id, name, status, contact_name, email, city, country, created_at FROM customer ORDER BY name COLLATE NOCASE, id",
-            countSQL: "SELECT count(*) FROM customer", csvName: "customers.csv", csvExtraHeader: ["Id"],
+            select: "SELECT id, name, status, contact_name, email, city, country, created_at FROM customer", idColumn: "id",
+            order: "name COLLATE NOCASE, id", key: { [.ignoringCase($0["name"].string ?? ""), .ascending($0["id"].string ?? "")] },
+            csvName: "customers.csv",
             cells: { row in
                 let id = row["id"].string ?? ""
                 return [.link(SitePath.customer(id), row["name"].string ?? ""), .status(row["status"].string ?? ""),
@@ -48,13 +49,15 @@ enum ListPages {
                       Column("Current period ends"), Column("Renews"), Column("Price", numeric: true), Column("Cost", numeric: true),
                       Column("Margin", numeric: true), Column("Margin %", numeric: true)],
             empty: "No subscriptions yet.",
-            sql: """
+            select: """
                 SELECT s.id, s.customer_id, c.name AS customer_name, p.name AS plan_name, p.billing_period, s.quantity, s.status,
-                       s.period_end, s.auto_renew, s.cancel_at_period_end, s.unit_price, s.unit_cost
+                       s.period_end, s.auto_renew, s.cancel_at_period_end, s.unit_price, s.unit_cost, s.created_at
                 FROM subscription s JOIN customer c ON c.id = s.customer_id JOIN plan p ON p.id = s.plan_id
-                ORDER BY c.name COLLATE NOCASE, c.id, s.created_at, s.id
                 """,
-            countSQL: "SELECT count(*) FROM subscription", csvName: "subscriptions.csv", csvExtraHeader: ["Id", "Customer id"],
+            idColumn: "s.id", order: "c.name COLLATE NOCASE, c.id, s.created_at, s.id",
+            key: { [.ignoringCase($0["customer_name"].string ?? ""), .ascending($0["customer_id"].string ?? ""),
+                    .ascending($0["created_at"].string ?? ""), .ascending($0["id"].string ?? "")] },
+            csvName: "subscriptions.csv", csvSkipped: [1], csvExtraHeader: ["Id", "Customer id"],
             cells: { row in subscriptionCells(row) },
             csvExtra: { [$0["id"].string ?? "", $0["customer_id"].string ?? ""] },
             observe: { row in
@@ -95,13 +98,21 @@ enum ListPages {
                 .status(row["status"].string ?? ""), .money(row["total"].int64 ?? 0), .text(note)]
     }
 
+    /// Orders by when they were placed (then id), newest first or oldest first.
+    static func orderKey(descending: Bool) -> (Row) -> [KeyPart] {
+        { row in
+            let placed = row["placed_at"].string ?? "", id = row["id"].string ?? ""
+            return descending ? [.descending(placed), .descending(id)] : [.ascending(placed), .ascending(id)]
+        }
+    }
+
     static func orders(_ context: BuildContext) throws {
         try PagedList(
             directory: "orders", title: "Orders", section: .orders,
             intro: [.paragraph("Orders of every type (sales, renewal, change, cancellation, transfer), newest first. Numbers are assigned by the node; until then an order shows \u{201C}pending\u{201D}.")],
             columns: orderColumns, empty: "No orders yet.",
-            sql: orderSQL + " ORDER BY o.placed_at DESC, o.id DESC",
-            countSQL: "SELECT count(*) FROM orders", csvName: "orders.csv", csvExtraHeader: ["Id", "Customer id"],
+            select: orderSQL, idColumn: "o.id", order: "o.placed_at DESC, o.id DESC", key: orderKey(descending: true),
+            csvName: "orders.csv", csvSkipped: [2], csvExtraHeader: ["Id", "Customer id"],
             cells: orderCells,
             csvExtra: { [$0["id"].string ?? "", $0["customer_id"].string ?? ""] },
             observe: { row in
@@ -117,9 +128,9 @@ enum ListPages {
             directory: "provisioning", title: "Provisioning queue", section: .provisioning,
             intro: [.paragraph("Orders waiting to be provisioned (queued on this replica, submitted to the node, or being provisioned), oldest first. Failed orders are on the home page under \u{201C}Needs attention\u{201D}.")],
             columns: orderColumns, empty: "Nothing is waiting to be provisioned: every order has been completed, failed or rejected.",
-            sql: orderSQL + " WHERE o.status IN ('queued', 'submitted', 'provisioning') ORDER BY o.placed_at, o.id",
-            countSQL: "SELECT count(*) FROM orders WHERE status IN ('queued', 'submitted', 'provisioning')",
-            csvName: "provisioning.csv", csvExtraHeader: ["Id", "Customer id"],
+            select: orderSQL, filter: "o.status IN ('queued', 'submitted', 'provisioning')", idColumn: "o.id",
+            order: "o.placed_at, o.id", key: orderKey(descending: false),
+            csvName: "provisioning.csv", csvSkipped: [2], csvExtraHeader: ["Id", "Customer id"],
             cells: orderCells, csvExtra: { [$0["id"].string ?? "", $0["customer_id"].string ?? ""] }).build(in: context)
     }
 
@@ -157,8 +168,9 @@ enum ListPages {
             directory: "invoices", title: "Invoices", section: .invoices,
             intro: [.paragraph("Invoices, newest first, with what has been paid and what is still owed as of \(today). Each number opens the printable invoice.")],
             columns: invoiceColumns, empty: "No invoices yet.",
-            sql: invoiceSQL + " ORDER BY i.issue_date DESC, i.id DESC",
-            countSQL: "SELECT count(*) FROM invoice", csvName: "invoices.csv", csvExtraHeader: ["Id", "Customer id"],
+            select: invoiceSQL, idColumn: "i.id", order: "i.issue_date DESC, i.id DESC",
+            key: { [.descending($0["issue_date"].string ?? ""), .descending($0["id"].string ?? "")] },
+            csvName: "invoices.csv", csvSkipped: [1], csvExtraHeader: ["Id", "Customer id"],
             cells: { invoiceCells($0, today: today) },
             csvExtra: { [$0["id"].string ?? "", $0["customer_id"].string ?? ""] },
             observe: { row in
@@ -175,13 +187,14 @@ enum ListPages {
             intro: [.paragraph("Money received against invoices, newest first.")],
             columns: [Column("Received"), Column("Customer"), Column("Invoice"), Column("Method"), Column("Reference"), Column("Status"), Column("Amount", numeric: true)],
             empty: "No payments recorded yet.",
-            sql: """
+            select: """
                 SELECT p.id, p.customer_id, c.name AS customer_name, p.invoice_id, i.number AS invoice_number, p.method, p.reference,
                        p.status, p.amount, p.received_on
                 FROM payment p JOIN customer c ON c.id = p.customer_id JOIN invoice i ON i.id = p.invoice_id
-                ORDER BY p.received_on DESC, p.id DESC
                 """,
-            countSQL: "SELECT count(*) FROM payment", csvName: "payments.csv", csvExtraHeader: ["Id", "Customer id", "Invoice id"],
+            idColumn: "p.id", order: "p.received_on DESC, p.id DESC",
+            key: { [.descending($0["received_on"].string ?? ""), .descending($0["id"].string ?? "")] },
+            csvName: "payments.csv", csvSkipped: [1], csvExtraHeader: ["Id", "Customer id", "Invoice id"],
             cells: { row in
                 [.date(row["received_on"].string), .link(SitePath.customer(row["customer_id"].string ?? ""), row["customer_name"].string ?? ""),
                  .link(SitePath.invoice(row["invoice_id"].string ?? ""), row["invoice_number"].string ?? "pending"),
@@ -197,11 +210,12 @@ enum ListPages {
             intro: [.paragraph("Registered and transferred domains, by name.")],
             columns: [Column("Domain"), Column("Customer"), Column("Origin"), Column("Status"), Column("Registered"), Column("Expires"), Column("Renews")],
             empty: "No domains yet.",
-            sql: """
+            select: """
                 SELECT d.id, d.name, d.customer_id, c.name AS customer_name, d.origin, d.status, d.registered_on, d.expires_on, d.auto_renew
-                FROM domain d JOIN customer c ON c.id = d.customer_id ORDER BY d.name, d.id
+                FROM domain d JOIN customer c ON c.id = d.customer_id
                 """,
-            countSQL: "SELECT count(*) FROM domain", csvName: "domains.csv", csvExtraHeader: ["Id", "Customer id"],
+            idColumn: "d.id", order: "d.name, d.id", key: { [.ascending($0["name"].string ?? ""), .ascending($0["id"].string ?? "")] },
+            csvName: "domains.csv", csvSkipped: [1], csvExtraHeader: ["Id", "Customer id"],
             cells: { row in
                 let customerId = row["customer_id"].string ?? ""
                 return [.link(SitePath.onCustomer(customerId, row["id"].string ?? ""), row["name"].string ?? ""),
@@ -223,11 +237,12 @@ enum ListPages {
             intro: [.paragraph("SSL certificates by common name, with their validation level (DV, OV, EV).")],
             columns: [Column("Common name"), Column("Customer"), Column("Validation"), Column("Status"), Column("Issued"), Column("Expires")],
             empty: "No SSL certificates yet.",
-            sql: """
+            select: """
                 SELECT s.id, s.common_name, s.customer_id, c.name AS customer_name, s.validation, s.status, s.issued_on, s.expires_on
-                FROM ssl_certificate s JOIN customer c ON c.id = s.customer_id ORDER BY s.common_name, s.id
+                FROM ssl_certificate s JOIN customer c ON c.id = s.customer_id
                 """,
-            countSQL: "SELECT count(*) FROM ssl_certificate", csvName: "ssl.csv", csvExtraHeader: ["Id", "Customer id"],
+            idColumn: "s.id", order: "s.common_name, s.id", key: { [.ascending($0["common_name"].string ?? ""), .ascending($0["id"].string ?? "")] },
+            csvName: "ssl.csv", csvSkipped: [1], csvExtraHeader: ["Id", "Customer id"],
             cells: { row in
                 let customerId = row["customer_id"].string ?? ""
                 return [.link(SitePath.onCustomer(customerId, row["id"].string ?? ""), row["common_name"].string ?? ""),
@@ -243,11 +258,12 @@ enum ListPages {
             intro: [.paragraph("Software licenses by product.")],
             columns: [Column("Product"), Column("License key"), Column("Seats", numeric: true), Column("Customer"), Column("Status"), Column("Expires")],
             empty: "No licenses yet.",
-            sql: """
+            select: """
                 SELECT l.id, l.product, l.license_key, l.seats, l.customer_id, c.name AS customer_name, l.status, l.expires_on
-                FROM license l JOIN customer c ON c.id = l.customer_id ORDER BY l.product, l.id
+                FROM license l JOIN customer c ON c.id = l.customer_id
                 """,
-            countSQL: "SELECT count(*) FROM license", csvName: "licenses.csv", csvExtraHeader: ["Id", "Customer id"],
+            idColumn: "l.id", order: "l.product, l.id", key: { [.ascending($0["product"].string ?? ""), .ascending($0["id"].string ?? "")] },
+            csvName: "licenses.csv", csvSkipped: [3], csvExtraHeader: ["Id", "Customer id"],
             cells: { row in
                 let customerId = row["customer_id"].string ?? ""
                 return [.link(SitePath.onCustomer(customerId, row["id"].string ?? ""), row["product"].string ?? ""),

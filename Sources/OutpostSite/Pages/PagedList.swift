@@ -1,14 +1,20 @@
 import OutpostStore
 
-/// A list of rows split into pages of a fixed size, with every row in a CSV beside it.
+/// A list of rows cut into pages, with every row in a CSV beside it.
 ///
-/// Pages are `DIR/index.html`, `DIR/page-2.html`, …; the CSV is `DIR/NAME.csv`.
-/// Rows stream from the query: at most one page of rows is held at a time,
-/// so a list of 100,000 customers costs the same memory as a list of 100.
+/// Pages follow the list's order and are cut by `ListChunker`: a page starts
+/// at a row chosen by its id, so a page keeps its rows however the rest of
+/// the list grows, and one changed row rewrites one page (rarely two), never
+/// every page after it as numbered pages would. The first page is
+/// `DIR/index.html`; the others are named after their first row,
+/// `DIR/p-ROWID.html`, and link to the first, previous and next pages.
+///
+/// A full build streams the rows into the list store (`ListStore`) and cuts
+/// the pages from it; an incremental build (`update`) re-reads only the
+/// changed rows and rewrites only the pages around them. The CSV holds every
+/// row, id first, in id order, so an incremental build can patch it in place.
 struct PagedList {
-    static let pageSize = 100
-
-    /// Directory from the site root: `customers`, `users/usr_…`.
+    /// Directory from the site root: `customers`, `users/usr_…`; also the list's name in the store.
     let directory: String
     let title: String
     let section: Section
@@ -17,122 +23,267 @@ struct PagedList {
     let columns: [Column]
     /// What an empty list says.
     let empty: String
-    /// The rows, in page order.
-    let sql: String
+    /// `SELECT … FROM … JOIN …` with an `id` column, without WHERE or ORDER BY.
+    let select: String
+    /// A condition rows must meet (`o.status IN (…)`), if any.
+    var filter: String? = nil
     var arguments: [any SQLBindable] = []
-    /// How many rows `sql` returns.
-    let countSQL: String
-    var countArguments: [any SQLBindable] = []
-    /// CSV file name inside `directory`.
-    let csvName: String
-    /// Where the CSV beside the pages is, when it is not `directory/csvName` (a report's own CSV).
+    /// The id column in `select` (`c.id`): how one row is read again.
+    let idColumn: String
+    /// The ORDER BY the rows stream in; `key` gives the same order as bytes.
+    let order: String
+    let key: (Row) -> [KeyPart]
+    /// CSV file name inside `directory`; nil when the list has no CSV of its own.
+    let csvName: String?
+    /// Where the table's CSV link points when the list has no CSV of its own (a report's CSV).
     var csvLink: String? = nil
-    /// Extra CSV columns (ids) after the visible ones.
-    var csvExtraHeader: [String] = []
+    /// Visible columns left out of the CSV (a customer's name: the CSV has the customer id).
+    var csvSkipped: Set<Int> = []
+    /// Extra CSV columns after the visible ones; the first must be `Id`, which leads the CSV.
+    var csvExtraHeader: [String] = ["Id"]
     let cells: (Row) throws -> [Cell]
-    var csvExtra: (Row) throws -> [String] = { _ in [] }
-    /// Called for every row (the search index).
+    var csvExtra: (Row) throws -> [String] = { [$0["id"].string ?? ""] }
+    /// Called for every row of a full build (the search index).
     var observe: (Row) throws -> Void = { _ in }
     /// Shown below the table on every page.
     var outro: [Block] = []
 
-    static func pagePath(_ directory: String, _ page: Int) -> String {
-        page == 1 ? directory + "/index.html" : directory + "/page-\(page).html"
+    /// The page of the chunk named `name` (`index` for the first page).
+    func pagePath(_ name: String) -> String { directory + "/" + name + ".html" }
+
+    static func chunkName(_ firstId: String) -> String { "p-" + SitePath.file(firstId) }
+
+    var csvPath: String? { csvName.map { directory + "/" + $0 } }
+
+    var fullSQL: String {
+        select + (filter.map { " WHERE " + $0 } ?? "") + " ORDER BY " + order
     }
 
-    /// Builds every page and the CSV from the query; returns the number of rows.
+    // MARK: Full build
+
+    /// Builds every page and the CSV from the query, and records the rows in the list store; returns the number of rows.
     @discardableResult
     func build(in context: BuildContext) throws -> Int {
-        let total = Int(try context.db.scalar(countSQL, countArguments)?.int64 ?? 0)
-        var pass = 0
-        return try build(in: context, total: total) { sink in
-            pass += 1
-            try context.forEachRow(sql, arguments) { row in
-                if pass == 1 { try observe(row) }
-                try sink(try cells(row), try csvExtra(row))
-            }
-        }
-    }
-
-    /// Builds every page from rows a closure streams (cells and extra CSV fields), `total` of them.
-    ///
-    /// The CSV is fingerprinted from its rows like a page. On an incremental
-    /// build it is not written while the pages stream; only if its rows
-    /// changed does `source` run a second time to write it, so an unchanged
-    /// 100,000-row CSV costs no disk writes.
-    @discardableResult
-    func build(in context: BuildContext, total: Int, writesCSV: Bool = true,
-               rows source: (_ sink: ([Cell], [String]) throws -> Void) throws -> Void) throws -> Int {
-        let pageCount = max(1, (total + Self.pageSize - 1) / Self.pageSize)
-        let csvPath = csvLink ?? directory + "/" + csvName
-        let header = columns.map(\.title) + csvExtraHeader
-        let previousCSV = writesCSV ? context.output.previousInputs(csvPath) : nil
-        var csv = writesCSV && previousCSV == nil ? try CSVWriter(path: csvPath, output: context.output, header: header) : nil
-        var csvInputs = ContentHash()
-        csvInputs.add(header.count)
-        for title in header { csvInputs.add(title) }
-        var rows: [[Cell]] = []
-        rows.reserveCapacity(Self.pageSize)
-        var page = 1
+        let store = context.lists
+        try store.clear(directory)
         var count = 0
-        try source { cells, extra in
-            let record = cells.map { $0.csv(context.format) } + extra
-            csvInputs.add(record.count)
-            for field in record { csvInputs.add(field) }
-            try csv?.write(record)
-            rows.append(cells)
+        try context.forEachRow(fullSQL, arguments) { row in
+            try observe(row)
+            try store.insert(directory, try entry(row))
             count += 1
-            if rows.count == Self.pageSize {
-                try emit(page: page, of: pageCount, rows: rows, firstRow: count - rows.count + 1, csvPath: csvPath, in: context)
-                rows.removeAll(keepingCapacity: true)
-                page += 1
-            }
         }
-        // The last, partial page; or the only page of an empty list. A count
-        // that moved under us (it cannot inside the build's read transaction)
-        // would only leave fewer pages.
-        if !rows.isEmpty || count == 0 {
-            try emit(page: page, of: max(page, pageCount), rows: rows, firstRow: count - rows.count + 1, csvPath: csvPath, in: context)
-        }
-        guard writesCSV else { return count }
-        if let previousCSV, previousCSV == csvInputs {
-            context.output.keep(csvPath, inputs: csvInputs)
-        } else {
-            if csv == nil {
-                let writer = try CSVWriter(path: csvPath, output: context.output, header: header)
-                try source { cells, extra in try writer.write(cells.map { $0.csv(context.format) } + extra) }
-                csv = writer
-            }
-            try csv?.finish(into: context.output, inputs: csvInputs)
-        }
+        try emitAll(in: context)
+        try writeCSV(in: context)
         return count
     }
 
-    private func emit(page: Int, of pageCount: Int, rows: [[Cell]], firstRow: Int, csvPath: String, in context: BuildContext) throws {
-        var blocks = intro
-        if pageCount > 1 {
-            blocks.append(.paragraph("Page \(page) of \(pageCount): rows \(firstRow) to \(firstRow + rows.count - 1), \(Self.pageSize) per page. The CSV holds every row.", tone: "page-note"))
-        }
-        let navigation = pageCount > 1 ? Block.links(pageLinks(page, pageCount), label: "Pages of " + title.lowercased()) : nil
-        if let navigation { blocks.append(navigation) }
-        blocks.append(.table(columns: columns, rows: rows, caption: nil, id: nil, empty: empty, csv: csvPath))
-        if let navigation { blocks.append(navigation.relabelled("Pages of " + title.lowercased() + " (end of page)")) }
-        blocks += outro
-        let heading = pageCount > 1 && page > 1 ? title + " — page \(page)" : title
-        try context.emit(PageModel(path: Self.pagePath(directory, page), title: heading, section: section, blocks: blocks))
+    /// Builds every page from entries a closure streams (a report's rows), with no CSV of its own.
+    func build(in context: BuildContext, rows source: (_ sink: (ListStore.Entry) throws -> Void) throws -> Void) throws {
+        let store = context.lists
+        try store.clear(directory)
+        try source { try store.insert(directory, $0) }
+        try emitAll(in: context)
     }
 
-    /// First, previous, a window around the current page, next, last.
-    private func pageLinks(_ page: Int, _ count: Int) -> [(href: String, label: String, current: Bool)] {
-        var links: [(href: String, label: String, current: Bool)] = []
-        if page > 1 { links.append((Self.pagePath(directory, page - 1), "← Previous", false)) }
-        var numbers = Set([1, count])
-        for n in max(1, page - 3)...min(count, page + 3) { numbers.insert(n) }
-        for n in numbers.sorted() {
-            links.append((Self.pagePath(directory, n), n == page ? "\(n) (this page)" : "\(n)", n == page))
+    static func entry(id: String, key: [KeyPart], cells: [Cell]) -> ListStore.Entry {
+        ListStore.Entry(key: ListKey.make(key), id: id, hard: ListChunker.isHard(id), cells: CellCodec.encode(cells))
+    }
+
+    private func entry(_ row: Row) throws -> ListStore.Entry {
+        PagedList.entry(id: row["id"].string ?? "", key: key(row), cells: try cells(row))
+    }
+
+    /// Cuts the stored list into pages and emits each, one page behind so each knows the next.
+    private func emitAll(in context: BuildContext) throws {
+        var chunker = ListChunker()
+        var current: (name: String, rows: [ListStore.Entry])? = nil
+        var previous: String? = nil
+        try context.lists.forEach(directory) { entry in
+            if chunker.startsPage(entry.id, hard: entry.hard) {
+                let name = current == nil ? "index" : PagedList.chunkName(entry.id)
+                if let done = current {
+                    try emit(done.name, rows: done.rows, previous: previous, next: name, in: context)
+                    previous = done.name
+                }
+                current = (name, [entry])
+            } else {
+                current?.rows.append(entry)
+            }
+            return true
         }
-        if page < count { links.append((Self.pagePath(directory, page + 1), "Next →", false)) }
-        return links
+        let last = current ?? ("index", [])
+        try emit(last.name, rows: last.rows, previous: previous, next: nil, in: context)
+    }
+
+    // MARK: Incremental build
+
+    /// Rewrites the pages around the rows `ids` (changed, new or gone) and patches the CSV; returns the CSV's changed records.
+    func update(in context: BuildContext, ids: Set<String>) throws -> [String: [String]?] {
+        guard !ids.isEmpty else { return [:] }
+        let store = context.lists
+        var fresh: [String: (entry: ListStore.Entry, csv: [String])] = [:]
+        let sql = select + " WHERE " + (filter.map { "(" + $0 + ") AND " } ?? "") + idColumn + " = ?"
+        for id in ids.sorted() {
+            if let row = try context.db.row(sql, arguments + [id]) {
+                fresh[id] = (try entry(row), try csvRecord(row, context.format))
+            }
+        }
+        var old: [String: ListStore.Entry] = [:]
+        for id in ids { if let entry = try store.entry(directory, id: id) { old[id] = entry } }
+
+        // Each changed key lies between two hard rows that did not change: the pages between them are all that can move.
+        var points = old.values.map(\.key) + fresh.values.map(\.entry.key)
+        points.sort { $0.lexicographicallyPrecedes($1) }
+        var regions: [(start: ListStore.Entry?, end: ListStore.Entry?)] = []
+        for point in points {
+            if let last = regions.last, last.end.map({ point.lexicographicallyPrecedes($0.key) }) ?? true { continue }
+            regions.append((try store.hardRow(directory, before: point, excluding: ids), try store.hardRow(directory, after: point, excluding: ids)))
+        }
+        let before = try regions.map { try store.range(directory, from: $0.start?.key, to: $0.end?.key) }
+        for entry in old.values { try store.delete(directory, key: entry.key) }
+        for item in fresh.values { try store.insert(directory, item.entry) }
+
+        var oldNames: Set<String> = [], newNames: Set<String> = []
+        for (index, region) in regions.enumerated() {
+            let startsList = region.start == nil
+            let oldChunks = chunks(before[index], startsList: startsList)
+            let newRows = try store.range(directory, from: region.start?.key, to: region.end?.key)
+            var newChunks = chunks(newRows, startsList: startsList)
+            if startsList && region.end == nil && newChunks.isEmpty { newChunks = [("index", [])] }
+            oldNames.formUnion(oldChunks.map(\.name))
+            newNames.formUnion(newChunks.map(\.name))
+            var previous = try startsList ? nil : chunkName(before: region.start!, in: store)
+            for (offset, chunk) in newChunks.enumerated() {
+                let next = offset + 1 < newChunks.count ? newChunks[offset + 1].name
+                    : region.end.map { startsList && newRows.isEmpty ? "index" : PagedList.chunkName($0.id) }
+                try emit(chunk.name, rows: chunk.rows, previous: previous, next: next, in: context)
+                previous = chunk.name
+            }
+            // The page after the stretch: its name or its link back may have changed.
+            if let end = region.end {
+                let oldEndName = startsList && before[index].isEmpty ? "index" : PagedList.chunkName(end.id)
+                let newEndName = startsList && newRows.isEmpty ? "index" : PagedList.chunkName(end.id)
+                oldNames.insert(oldEndName)
+                newNames.insert(newEndName)
+                if oldEndName != newEndName || oldChunks.last?.name != newChunks.last?.name {
+                    try emitChunk(at: end, name: newEndName, previous: newChunks.last?.name, in: context)
+                }
+            }
+        }
+        for name in oldNames.subtracting(newNames) { try context.output.remove(pagePath(name)) }
+
+        var records: [String: [String]?] = [:]
+        for id in ids { records[id] = fresh[id].map(\.csv) ?? .some(nil) }
+        return records
+    }
+
+    /// The pages of a stretch of rows that begins a page (at a hard row, or the list's start).
+    private func chunks(_ rows: [ListStore.Entry], startsList: Bool) -> [(name: String, rows: [ListStore.Entry])] {
+        var chunker = ListChunker()
+        var result: [(name: String, rows: [ListStore.Entry])] = []
+        for row in rows {
+            if chunker.startsPage(row.id, hard: row.hard) {
+                result.append((result.isEmpty && startsList ? "index" : PagedList.chunkName(row.id), [row]))
+            } else {
+                result[result.count - 1].rows.append(row)
+            }
+        }
+        return result
+    }
+
+    /// The name of the page just before the row `entry` (which begins a page).
+    private func chunkName(before entry: ListStore.Entry, in store: ListStore) throws -> String? {
+        let anchor = try store.hardRow(directory, before: entry.key, excluding: [])
+        let rows = try store.range(directory, from: anchor?.key, to: entry.key)
+        return chunks(rows, startsList: anchor == nil).last?.name
+    }
+
+    /// Emits the page that begins at `start` under `name`.
+    private func emitChunk(at start: ListStore.Entry, name: String, previous: String?, in context: BuildContext) throws {
+        var chunker = ListChunker()
+        var rows: [ListStore.Entry] = []
+        var next: String? = nil
+        try context.lists.forEach(directory, from: start.key) { entry in
+            if chunker.startsPage(entry.id, hard: entry.hard), !rows.isEmpty {
+                next = PagedList.chunkName(entry.id)
+                return false
+            }
+            rows.append(entry)
+            return true
+        }
+        try emit(name, rows: rows, previous: previous, next: next, in: context)
+    }
+
+    // MARK: Pages and CSV
+
+    private func emit(_ name: String, rows entries: [ListStore.Entry], previous: String?, next: String?, in context: BuildContext) throws {
+        let rows = entries.map { CellCodec.decode($0.cells) }
+        var blocks = intro
+        let first = rows.first?.first.map(PagedList.label) ?? ""
+        if previous != nil || next != nil {
+            let last = rows.last?.first.map(PagedList.label) ?? ""
+            blocks.append(.paragraph("\(rows.count) row(s) on this page, from \u{201C}\(first)\u{201D} to \u{201C}\(last)\u{201D}. The CSV holds every row.", tone: "page-note"))
+        }
+        var links: [(href: String, label: String, current: Bool)] = []
+        if name != "index" { links.append((pagePath("index"), "First page", false)) }
+        if let previous { links.append((pagePath(previous), "← Previous page", false)) }
+        if let next { links.append((pagePath(next), "Next page →", false)) }
+        let navigation = links.isEmpty ? nil : Block.links(links, label: "Pages of " + title.lowercased())
+        if let navigation { blocks.append(navigation) }
+        blocks.append(.table(columns: columns, rows: rows, caption: nil, id: nil, empty: empty, csv: csvPath ?? csvLink))
+        if let navigation { blocks.append(navigation.relabelled("Pages of " + title.lowercased() + " (end of page)")) }
+        blocks += outro
+        let heading = name == "index" ? title : title + " — from " + first
+        try context.emit(PageModel(path: pagePath(name), title: heading, section: section, blocks: blocks))
+    }
+
+    /// What a row is called in page titles: its first cell's text.
+    static func label(_ cell: Cell) -> String {
+        switch cell {
+        case .text(let v), .status(let v): return v
+        case .link(_, let label): return label
+        case .custom(_, let text): return text
+        case .date(let v), .timestamp(let v): return v ?? ""
+        case .money(let v), .number(let v): return String(v)
+        case .percent(let v): return v.map(String.init) ?? ""
+        }
+    }
+
+    var csvHeader: [String] {
+        [csvExtraHeader[0]] + columns.enumerated().filter { !csvSkipped.contains($0.offset) }.map(\.element.title) + csvExtraHeader.dropFirst()
+    }
+
+    func csvRecord(_ row: Row, _ format: SiteFormat) throws -> [String] {
+        let extra = try csvExtra(row)
+        let visible = try cells(row).enumerated().filter { !csvSkipped.contains($0.offset) }.map { $0.element.csv(format) }
+        return [extra.first ?? ""] + visible + extra.dropFirst()
+    }
+
+    /// The CSV, every row in id order: fingerprinted first, written only when its rows changed.
+    private func writeCSV(in context: BuildContext) throws {
+        guard let csvPath else { return }
+        let sql = select + (filter.map { " WHERE " + $0 } ?? "") + " ORDER BY " + idColumn
+        var inputs = ContentHash()
+        let header = csvHeader
+        inputs.add(header.count)
+        for title in header { inputs.add(title) }
+        let previous = context.output.previousInputs(csvPath)
+        let writer = previous == nil ? try CSVWriter(path: csvPath, output: context.output, header: header) : nil
+        try context.forEachRow(sql, arguments) { row in
+            let record = try csvRecord(row, context.format)
+            inputs.add(record.count)
+            for field in record { inputs.add(field) }
+            try writer?.write(record)
+        }
+        if let writer {
+            try writer.finish(into: context.output, inputs: inputs)
+        } else if previous == inputs {
+            context.output.keep(csvPath, inputs: inputs)
+        } else {
+            let writer = try CSVWriter(path: csvPath, output: context.output, header: header)
+            try context.forEachRow(sql, arguments) { try writer.write(try csvRecord($0, context.format)) }
+            try writer.finish(into: context.output, inputs: inputs)
+        }
     }
 }
 

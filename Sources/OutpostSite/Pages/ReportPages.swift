@@ -137,15 +137,17 @@ enum ReportPages {
             .paragraph("\(report.customerCount) customer(s) owe money on \(report.openInvoiceCount) open invoice(s)."),
             .heading("Per customer"),
         ]
-        // Per customer, paginated like every long list.
+        // Per customer, paginated like every long list (its CSV is the report's own, above).
         try PagedList(directory: "reports/aging", title: "Receivables aging report", section: .reports, intro: intro, columns: columns,
-                      empty: "No customer owes anything.", sql: "", countSQL: "", csvName: "aging.csv", csvLink: "reports/aging.csv", cells: { _ in [] })
-            .build(in: context, total: report.customerCount, writesCSV: false) { sink in
+                      empty: "No customer owes anything.", select: "", idColumn: "", order: "", key: { _ in [] }, csvName: nil,
+                      csvLink: "reports/aging.csv", cells: { _ in [] })
+            .build(in: context) { sink in
                 try ReceivablesAgingReport.forEachCustomer(in: context.db, asOf: context.today) { customer in
                     let b = customer.buckets
-                    try sink([.link(SitePath.customer(customer.customerId), customer.customerName), .money(b.current), .money(b.days1to30),
-                              .money(b.days31to60), .money(b.days61to90), .money(b.over90), .money(b.total),
-                              .number(Int64(customer.openInvoices)), .date(customer.oldestDueDate?.description)], [])
+                    let cells: [Cell] = [.link(SitePath.customer(customer.customerId), customer.customerName), .money(b.current), .money(b.days1to30),
+                                         .money(b.days31to60), .money(b.days61to90), .money(b.over90), .money(b.total),
+                                         .number(Int64(customer.openInvoices)), .date(customer.oldestDueDate?.description)]
+                    try sink(PagedList.entry(id: customer.customerId, key: [.ignoringCase(customer.customerName), .ascending(customer.customerId)], cells: cells))
                 }
             }
         // The report's own address leads to the paginated pages.

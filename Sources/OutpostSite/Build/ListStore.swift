@@ -1,0 +1,142 @@
+import Foundation
+import OutpostStore
+
+/// The rows of every paginated list as the last build left them, kept beside
+/// the site (`.outpost-lists.sqlite`) so an incremental build can rewrite the
+/// one page a changed row is on without reading the list again.
+///
+/// Each row is stored under its list and its sort key (bytes whose order is
+/// the list's order, see `ListKey`), with its cells as the page shows them.
+/// Pages are cut from this order by `ListChunker`, so a page's rows depend
+/// only on the rows near it: a row that changes, arrives or leaves touches the
+/// page it is on and perhaps its neighbour, never the pages after it.
+///
+/// It is a cache. Anything wrong with it (missing, damaged, from another
+/// version) only costs a full build, which writes it afresh.
+final class ListStore {
+    static let fileName = ".outpost-lists.sqlite"
+    static let version = "outpost-lists 1"
+
+    let db: Database
+
+    struct Entry {
+        let key: [UInt8]
+        let id: String
+        let hard: Bool
+        let cells: [UInt8]
+    }
+
+    init(directory: URL) throws {
+        let path = directory.appendingPathComponent(ListStore.fileName).path
+        db = try Database(path: path)
+        try db.executeScript("""
+            PRAGMA synchronous = OFF;
+            CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
+            CREATE TABLE IF NOT EXISTS list_row (
+                list TEXT NOT NULL,
+                key BLOB NOT NULL,
+                id TEXT NOT NULL,
+                hard INTEGER NOT NULL,
+                cells BLOB NOT NULL,
+                PRIMARY KEY (list, key)
+            ) STRICT, WITHOUT ROWID;
+            CREATE INDEX IF NOT EXISTS list_row_by_id ON list_row (list, id);
+            CREATE INDEX IF NOT EXISTS list_row_hard ON list_row (list, key) WHERE hard = 1;
+            """)
+        let stored = try db.scalar("SELECT value FROM meta WHERE key = 'version'")?.string
+        if stored != ListStore.version {
+            try db.transaction {
+                try db.execute("DELETE FROM list_row")
+                try db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('version', ?)", [ListStore.version])
+            }
+        }
+    }
+
+    /// Removes the store file and its journal (a damaged store is rebuilt by the next full build).
+    static func remove(in directory: URL) {
+        for suffix in ["", "-journal", "-wal", "-shm"] {
+            unlink(directory.appendingPathComponent(fileName + suffix).path)
+        }
+    }
+
+    // MARK: Whole lists (full builds)
+
+    func clear(_ list: String) throws {
+        try db.execute("DELETE FROM list_row WHERE list = ?", [list])
+    }
+
+    func insert(_ list: String, _ entry: Entry) throws {
+        try db.cachedStatement("INSERT INTO list_row (list, key, id, hard, cells) VALUES (?, ?, ?, ?, ?)")
+            .execute([.text(list), .blob(entry.key), .text(entry.id), .integer(entry.hard ? 1 : 0), .blob(entry.cells)])
+    }
+
+    /// The rows of `list` in order, from `from` (inclusive) on, while `body` returns true.
+    func forEach(_ list: String, from: [UInt8]? = nil, _ body: (Entry) throws -> Bool) throws {
+        let sql = from == nil
+            ? "SELECT key, id, hard, cells FROM list_row WHERE list = ? ORDER BY key"
+            : "SELECT key, id, hard, cells FROM list_row WHERE list = ? AND key >= ? ORDER BY key"
+        let statement = try db.cachedStatement(sql)
+        try statement.bind(from.map { [.text(list), .blob($0)] } ?? [.text(list)])
+        defer { statement.reset() }
+        while try statement.step() {
+            guard try body(ListStore.entry(statement)) else { return }
+        }
+    }
+
+    private static func entry(_ statement: Statement) -> Entry {
+        func bytes(_ value: SQLValue) -> [UInt8] {
+            if case .blob(let b) = value { return b }
+            return []
+        }
+        return Entry(key: bytes(statement.value(at: 0)), id: statement.value(at: 1).string ?? "",
+                     hard: statement.value(at: 2).int64 == 1, cells: bytes(statement.value(at: 3)))
+    }
+
+    // MARK: Single rows (incremental builds)
+
+    func entry(_ list: String, id: String) throws -> Entry? {
+        let statement = try db.cachedStatement("SELECT key, id, hard, cells FROM list_row WHERE list = ? AND id = ?")
+        try statement.bind([.text(list), .text(id)])
+        defer { statement.reset() }
+        return try statement.step() ? ListStore.entry(statement) : nil
+    }
+
+    func delete(_ list: String, key: [UInt8]) throws {
+        try db.cachedStatement("DELETE FROM list_row WHERE list = ? AND key = ?").execute([.text(list), .blob(key)])
+    }
+
+    /// The last row flagged `hard` before `key` whose id is not in `excluded`; nil when there is none.
+    func hardRow(_ list: String, before key: [UInt8], excluding excluded: Set<String>) throws -> Entry? {
+        let statement = try db.cachedStatement("SELECT key, id, hard, cells FROM list_row WHERE list = ? AND hard = 1 AND key < ? ORDER BY key DESC")
+        try statement.bind([.text(list), .blob(key)])
+        defer { statement.reset() }
+        while try statement.step() {
+            let entry = ListStore.entry(statement)
+            if !excluded.contains(entry.id) { return entry }
+        }
+        return nil
+    }
+
+    /// The first row flagged `hard` after `key` whose id is not in `excluded`; nil when there is none.
+    func hardRow(_ list: String, after key: [UInt8], excluding excluded: Set<String>) throws -> Entry? {
+        let statement = try db.cachedStatement("SELECT key, id, hard, cells FROM list_row WHERE list = ? AND hard = 1 AND key > ? ORDER BY key")
+        try statement.bind([.text(list), .blob(key)])
+        defer { statement.reset() }
+        while try statement.step() {
+            let entry = ListStore.entry(statement)
+            if !excluded.contains(entry.id) { return entry }
+        }
+        return nil
+    }
+
+    /// The rows of `list` from `from` (nil: the start) up to, not including, `to` (nil: the end).
+    func range(_ list: String, from: [UInt8]?, to: [UInt8]?) throws -> [Entry] {
+        var result: [Entry] = []
+        try forEach(list, from: from) { entry in
+            if let to, !entry.key.lexicographicallyPrecedes(to) { return false }
+            result.append(entry)
+            return true
+        }
+        return result
+    }
+}
