@@ -107,6 +107,19 @@ enum CSVPatch {
         return counts
     }
 
+    /// -1, 0 or 1 as the bytes at `a` sort before, with or after those at `b` (UTF-8 byte order).
+    @inline(__always)
+    static func compare(_ a: UnsafePointer<UInt8>, _ aCount: Int, _ b: UnsafePointer<UInt8>, _ bCount: Int) -> Int32 {
+        var index = 0
+        let common = min(aCount, bCount)
+        // Keys share long prefixes (`cus_01HG…`) and are short: bytewise is as quick as memcmp's call.
+        while index < common {
+            if a[index] != b[index] { return a[index] < b[index] ? -1 : 1 }
+            index += 1
+        }
+        return aCount == bCount ? 0 : (aCount < bCount ? -1 : 1)
+    }
+
     /// Buffered writes to the new file; long runs go straight from the read buffer.
     private struct Output {
         let fd: Int32
@@ -158,7 +171,13 @@ enum CSVPatch {
         var atEnd = false
         /// Rows seen, the header included (for errors).
         var row = 0
+        /// The last row's key: where it is in `buffer`, or (`previousInBuffer` false) a copy kept across a refill.
+        var previousKeyStart = 0, previousKeyCount = 0
+        var previousInBuffer = true
         var previousKey: [UInt8] = []
+        /// The first quote at or after the row being scanned (`filled` when none), or -1 when not known:
+        /// found once for the many rows without quotes, not once a row.
+        var nextQuote = -1
         var replaced = 0, inserted = 0, removed = 0
 
         init(input: Int32, output: Output, path: String, keys: [[UInt8]], records: [[UInt8]?], chunkSize: Int) {
@@ -182,11 +201,13 @@ enum CSVPatch {
         }
 
         /// Finds the end of the row starting at `start`: the first LF outside quotes.
-        func scanRow(from start: Int) -> Scan {
+        mutating func scanRow(from start: Int) -> Scan {
             var position = start
             while true {
                 guard let lineFeed = find(10, from: position, to: filled) else { return .incomplete(quoted: false) }
-                guard var quote = find(UInt8(ascii: "\""), from: position, to: lineFeed) else { return .row(lineFeed + 1) }
+                if nextQuote < position { nextQuote = find(UInt8(ascii: "\""), from: position, to: filled) ?? filled }
+                guard nextQuote < lineFeed else { return .row(lineFeed + 1) }
+                var quote = nextQuote
                 // Inside a quoted field: `""` is a quote, a lone `"` closes it.
                 while true {
                     guard let close = find(UInt8(ascii: "\""), from: quote + 1, to: filled) else { return .incomplete(quoted: true) }
@@ -210,6 +231,12 @@ enum CSVPatch {
         /// Reads more after the unprocessed bytes from `start`, which move to the front; false at the end of the file.
         mutating func refill(keeping start: Int) throws -> Bool {
             let kept = filled - start
+            nextQuote = -1
+            if row > 1, previousInBuffer {
+                previousKey.removeAll(keepingCapacity: true)
+                previousKey.append(contentsOf: UnsafeBufferPointer(start: buffer + previousKeyStart, count: previousKeyCount))
+                previousInBuffer = false
+            }
             if start > 0 {
                 if kept > 0 { memmove(buffer, buffer + start, kept) }
             } else if kept == capacity {
@@ -244,10 +271,8 @@ enum CSVPatch {
         /// -1, 0 or 1 as the change key at `index` sorts before, with or after the key at `start`, `count` bytes long.
         func compare(change index: Int, _ start: Int, _ count: Int) -> Int32 {
             keys[index].withUnsafeBufferPointer { key in
-                let common = min(key.count, count)
-                let order = common == 0 ? 0 : memcmp(key.baseAddress!, buffer + start, common)
-                if order != 0 { return order < 0 ? -1 : 1 }
-                return key.count == count ? 0 : (key.count < count ? -1 : 1)
+                // An empty array's base address may be nil; any non-nil pointer does for zero bytes.
+                CSVPatch.compare(key.baseAddress ?? UnsafePointer(buffer), key.count, buffer + start, count)
             }
         }
 
@@ -283,8 +308,9 @@ enum CSVPatch {
                 if row == 1 { continue }  // the header, copied as it is
                 // The key: the first field, up to a comma or the line end.
                 guard buffer[start] != UInt8(ascii: "\"") else { throw CSVPatchError.quotedKey(path, row: row) }
-                var keyEnd = find(UInt8(ascii: ","), from: start, to: end) ?? (end - 1)
-                if keyEnd == end - 1, keyEnd > start, buffer[keyEnd - 1] == 13 { keyEnd -= 1 }
+                // Keys are short: a loop beats a call to memchr here.
+                var keyEnd = start
+                while keyEnd < end, buffer[keyEnd] != UInt8(ascii: ","), buffer[keyEnd] != 13, buffer[keyEnd] != 10 { keyEnd += 1 }
                 let keyCount = keyEnd - start
                 try checkOrder(start, keyCount)
                 while next < keys.count {
@@ -320,17 +346,18 @@ enum CSVPatch {
 
         /// Keys must rise strictly, or changes would land in the wrong place.
         mutating func checkOrder(_ start: Int, _ count: Int) throws {
-            let key = UnsafeBufferPointer(start: buffer + start, count: count)
             if row > 2 {
-                let rises = previousKey.withUnsafeBufferPointer { previous in
-                    let common = min(previous.count, count)
-                    let order = common == 0 ? 0 : memcmp(previous.baseAddress!, key.baseAddress!, common)
-                    return order < 0 || (order == 0 && previous.count < count)
+                let order: Int32
+                if previousInBuffer {
+                    order = CSVPatch.compare(buffer + previousKeyStart, previousKeyCount, buffer + start, count)
+                } else {
+                    order = previousKey.withUnsafeBufferPointer { CSVPatch.compare($0.baseAddress ?? UnsafePointer(buffer), $0.count, buffer + start, count) }
                 }
-                guard rises else { throw CSVPatchError.notSorted(path, row: row, key: String(decoding: key, as: UTF8.self)) }
+                guard order < 0 else { throw CSVPatchError.notSorted(path, row: row, key: String(decoding: UnsafeBufferPointer(start: buffer + start, count: count), as: UTF8.self)) }
             }
-            previousKey.removeAll(keepingCapacity: true)
-            previousKey.append(contentsOf: key)
+            previousKeyStart = start
+            previousKeyCount = count
+            previousInBuffer = true
         }
     }
 }
