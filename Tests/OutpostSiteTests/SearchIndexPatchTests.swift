@@ -18,11 +18,11 @@ struct SeededGenerator: RandomNumberGenerator {
 @Suite("Search index patches equal full builds")
 struct SearchIndexPatchTests {
     /// The bucket files (`search/…`) a full build writes for `entries`, by file name.
-    static func fullBuild(_ entries: [SearchEntry]) throws -> [String: [UInt8]] {
+    static func fullBuild(_ entries: [SearchEntry], spillThreshold: Int = SearchIndexWriter.spillThreshold) throws -> [String: [UInt8]] {
         try withTemporaryDirectory { directory in
             let output = try SiteOutput(directory: directory, full: true)
             defer { output.close() }
-            let writer = SearchIndexWriter(output: output)
+            let writer = SearchIndexWriter(output: output, spillThreshold: spillThreshold)
             for entry in entries { try writer.add(entry) }
             try writer.finish()
             _ = try output.finish()
@@ -80,8 +80,10 @@ struct SearchIndexPatchTests {
         let paths = try SearchBucketFile.lines(of: bucket, bucket: "ac").map { String(decoding: try SearchLine.field(3, of: bucket[$0]), as: UTF8.self) }
         #expect(paths.count == 50)
         #expect(paths == paths.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) })
-        // Same data in another order: the same bytes.
+        // Same data in another order: the same bytes; and the same again when every entry is spilled to staging files.
         #expect(try Self.fullBuild(entries.reversed()) == files)
+        #expect(try Self.fullBuild(entries, spillThreshold: 1) == files)
+        #expect(try Self.fullBuild(entries.reversed(), spillThreshold: 700) == files)
     }
 
     @Test func aRenameMovesTheEntryBetweenBuckets() throws {

@@ -23,9 +23,12 @@ final class SearchIndexWriter {
     private var buffered = 0
     private var staging: URL { output.url(".outpost-staging") }
     static let spillThreshold = 32 << 20
+    /// Bytes buffered before they are spilled (small in tests, to spill often).
+    private let spillThreshold: Int
 
-    init(output: SiteOutput) {
+    init(output: SiteOutput, spillThreshold: Int = SearchIndexWriter.spillThreshold) {
         self.output = output
+        self.spillThreshold = spillThreshold
     }
 
     /// Adds an entry: `kind` (`customer`, `order`…), what it is called, a
@@ -41,7 +44,7 @@ final class SearchIndexWriter {
             SearchIndexWriter.appendRecord(line, to: &buffers[bucket, default: []])
             buffered += line.path.count + line.bytes.count + 8
         }
-        if buffered >= Self.spillThreshold { try spill() }
+        if buffered >= spillThreshold { try spill() }
     }
 
     private static func appendRecord(_ line: SearchEntry.Line, to out: inout [UInt8]) {
