@@ -204,9 +204,10 @@ enum CSVPatch {
         mutating func scanRow(from start: Int) -> Scan {
             var position = start
             while true {
-                guard let lineFeed = find(10, from: position, to: filled) else { return .incomplete(quoted: false) }
+                // No LF yet: a quote before the buffer's end still tells an open quoted field from a cut row.
+                let lineFeed = find(10, from: position, to: filled) ?? filled
                 if nextQuote < position { nextQuote = find(UInt8(ascii: "\""), from: position, to: filled) ?? filled }
-                guard nextQuote < lineFeed else { return .row(lineFeed + 1) }
+                guard nextQuote < lineFeed else { return lineFeed < filled ? .row(lineFeed + 1) : .incomplete(quoted: false) }
                 var quote = nextQuote
                 // Inside a quoted field: `""` is a quote, a lone `"` closes it.
                 while true {
