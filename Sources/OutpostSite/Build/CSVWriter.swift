@@ -58,42 +58,15 @@ final class CSVWriter {
 
     /// Appends one record.
     func write(_ fields: [String]) throws {
-        for (index, field) in fields.enumerated() {
-            if index > 0 { buffer.append(UInt8(ascii: ",")) }
-            CSVWriter.append(field, to: &buffer)
-        }
-        buffer.append(13)
-        buffer.append(10)
+        CSVRecord.append(fields, to: &buffer)
         rows += 1
         if buffer.count >= 1 << 16 { try flush() }
-    }
-
-    /// One field, quoted when RFC 4180 says it must be.
-    static func append(_ field: String, to out: inout [UInt8]) {
-        let needsQuotes = field.utf8.contains { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == 10 || $0 == 13 }
-        guard needsQuotes else {
-            out.append(contentsOf: field.utf8)
-            return
-        }
-        out.append(UInt8(ascii: "\""))
-        for byte in field.utf8 {
-            if byte == UInt8(ascii: "\"") { out.append(byte) }
-            out.append(byte)
-        }
-        out.append(UInt8(ascii: "\""))
     }
 
     /// A whole CSV document as text (for small files built in memory).
     static func document(_ records: [[String]]) -> String {
         var out: [UInt8] = []
-        for record in records {
-            for (index, field) in record.enumerated() {
-                if index > 0 { out.append(UInt8(ascii: ",")) }
-                append(field, to: &out)
-            }
-            out.append(13)
-            out.append(10)
-        }
+        for record in records { CSVRecord.append(record, to: &out) }
         return String(decoding: out, as: UTF8.self)
     }
 

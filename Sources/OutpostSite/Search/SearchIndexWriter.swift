@@ -9,51 +9,49 @@ import Foundation
 /// query loads one small file: the bucket of its longest word. The bucket
 /// rule is `SearchKey.bucket`, mirrored by `site/outpost.js`.
 ///
-/// Entries are appended in the order the lists stream them, so the index is
-/// byte-identical for identical data. Buckets are buffered in memory and
-/// spilled to staging files when large, so a 100,000-customer index never
-/// sits in memory whole.
+/// Every bucket's entries are sorted by path (`SearchEntry.precedes`), so
+/// the index is byte-identical for identical data and `SearchIndexPatch`
+/// can change a few entries of a bucket without rebuilding it. Buckets are
+/// buffered in memory and spilled to staging files when large, so a
+/// 100,000-customer index never sits in memory whole; each bucket (a few
+/// MB at most) is sorted on its own at `finish()`.
 final class SearchIndexWriter {
     private let output: SiteOutput
+    /// Per bucket, records not yet spilled: each the path's length and the line's (32-bit, little-endian), the path, the line.
     private var buffers: [String: [UInt8]] = [:]
     private var spilled: Set<String> = []
-    /// Buckets that have an entry: the next one is preceded by a comma, so each file is `OutpostSearch.add(JSON, JSON)`.
-    private var started: Set<String> = []
     private var buffered = 0
     private var staging: URL { output.url(".outpost-staging") }
     static let spillThreshold = 32 << 20
+    /// Bytes buffered before they are spilled (small in tests, to spill often).
+    private let spillThreshold: Int
 
-    init(output: SiteOutput) {
+    init(output: SiteOutput, spillThreshold: Int = SearchIndexWriter.spillThreshold) {
         self.output = output
+        self.spillThreshold = spillThreshold
     }
 
     /// Adds an entry: `kind` (`customer`, `order`…), what it is called, a
     /// detail line, where it lives (from the site root), and the words that find it.
     func add(kind: String, label: String, detail: String, path: String, keys: [String]) throws {
-        var tokens: [String] = []
-        for key in keys { for token in SearchKey.tokens(key) where !tokens.contains(token) { tokens.append(token) } }
-        guard !tokens.isEmpty else { return }
-        var line: [UInt8] = Array("[".utf8)
-        for (index, field) in [kind, label, detail, path, tokens.joined(separator: " ")].enumerated() {
-            if index > 0 { line.append(UInt8(ascii: ",")) }
-            SearchKey.appendJSString(field, to: &line)
+        try add(SearchEntry(kind: kind, label: label, detail: detail, path: path, keys: keys))
+    }
+
+    /// Adds an entry; one without words is left out.
+    func add(_ entry: SearchEntry) throws {
+        guard let line = entry.line else { return }
+        for bucket in line.buckets {
+            SearchIndexWriter.appendRecord(line, to: &buffers[bucket, default: []])
+            buffered += line.path.count + line.bytes.count + 8
         }
-        line.append(contentsOf: "]".utf8)
-        var buckets: [String] = []
-        for token in tokens where !SearchKey.isStopWord(token) {
-            let bucket = SearchKey.bucket(token)
-            if !buckets.contains(bucket) { buckets.append(bucket) }
-        }
-        for bucket in buckets {
-            if started.insert(bucket).inserted {
-                buffers[bucket, default: []].append(contentsOf: line)
-            } else {
-                buffers[bucket, default: []].append(contentsOf: ",\n".utf8)
-                buffers[bucket, default: []].append(contentsOf: line)
-            }
-            buffered += line.count + 2
-        }
-        if buffered >= Self.spillThreshold { try spill() }
+        if buffered >= spillThreshold { try spill() }
+    }
+
+    private static func appendRecord(_ line: SearchEntry.Line, to out: inout [UInt8]) {
+        withUnsafeBytes(of: UInt32(line.path.count).littleEndian) { out.append(contentsOf: $0) }
+        withUnsafeBytes(of: UInt32(line.bytes.count).littleEndian) { out.append(contentsOf: $0) }
+        out.append(contentsOf: line.path)
+        out.append(contentsOf: line.bytes)
     }
 
     private func spill() throws {
@@ -78,18 +76,44 @@ final class SearchIndexWriter {
     func finish() throws {
         let names = Set(buffers.keys).union(spilled).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
         for bucket in names {
-            var bytes: [UInt8] = Array("OutpostSearch.add(".utf8)
-            SearchKey.appendJSString(bucket, to: &bytes)
-            bytes.append(contentsOf: ",[\n".utf8)
+            var records: [UInt8] = []
             if spilled.contains(bucket) {
-                bytes.append(contentsOf: try Data(contentsOf: staging.appendingPathComponent(SearchKey.fileName(bucket))))
+                records.append(contentsOf: try Data(contentsOf: staging.appendingPathComponent(SearchKey.fileName(bucket))))
             }
-            bytes.append(contentsOf: buffers[bucket] ?? [])
-            bytes.append(contentsOf: "\n]);\n".utf8)
-            try output.file("search/" + SearchKey.fileName(bucket), bytes: bytes)
+            records.append(contentsOf: buffers.removeValue(forKey: bucket) ?? [])
+            try output.file("search/" + SearchKey.fileName(bucket), bytes: SearchIndexWriter.bucketFile(bucket, records: records))
         }
         buffers = [:]
         try? FileManager.default.removeItem(at: staging)
+    }
+
+    /// A bucket file from its records (as `appendRecord` writes them), sorted.
+    private static func bucketFile(_ bucket: String, records: [UInt8]) -> [UInt8] {
+        // Where each record's path and line are: (path start, path end, line end).
+        var spans: [(Int, Int, Int)] = []
+        var position = 0
+        var total = 0
+        records.withUnsafeBytes { raw in
+            while position + 8 <= raw.count {
+                let pathCount = Int(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: position, as: UInt32.self)))
+                let lineCount = Int(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: position + 4, as: UInt32.self)))
+                let pathStart = position + 8
+                spans.append((pathStart, pathStart + pathCount, pathStart + pathCount + lineCount))
+                total += lineCount + 2
+                position = pathStart + pathCount + lineCount
+            }
+        }
+        spans.sort { a, b in
+            SearchEntry.precedes(path: records[a.0..<a.1], line: records[a.1..<a.2], path: records[b.0..<b.1], line: records[b.1..<b.2])
+        }
+        var bytes = SearchBucketFile.head(bucket)
+        bytes.reserveCapacity(bytes.count + total + 8)
+        for (index, span) in spans.enumerated() {
+            if index > 0 { bytes.append(contentsOf: SearchBucketFile.separator) }
+            bytes.append(contentsOf: records[span.1..<span.2])
+        }
+        bytes.append(contentsOf: SearchBucketFile.tail)
+        return bytes
     }
 }
 

@@ -1,0 +1,364 @@
+import Foundation
+import OutpostModel
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Why a CSV could not be patched; writing it afresh always works.
+enum CSVPatchError: Error, Equatable, CustomStringConvertible {
+    case cannotRead(String, errno: Int32)
+    case cannotWrite(String, errno: Int32)
+    /// `old` and `new` are one file: it cannot be read and written at once.
+    case sameFile(String)
+    /// The old file is empty: not even a header.
+    case missingHeader(String)
+    /// Row `row` (the header is row 1) opens a quote that the file never closes.
+    case unterminatedQuote(String, row: Int)
+    /// The file ends inside row `row`, without its line end.
+    case unterminatedRow(String, row: Int)
+    /// Row `row` has a quoted key: keys are ids, never quoted.
+    case quotedKey(String, row: Int)
+    /// Row `row`'s key is not after the key before it.
+    case notSorted(String, row: Int, key: String)
+    /// A change's key would need quoting.
+    case keyNeedsQuoting(String)
+    /// A change's record does not start with its key.
+    case recordKeyMismatch(String)
+
+    var description: String {
+        switch self {
+        case let .cannotRead(path, code): return "cannot read \(path): \(String(cString: strerror(code)))"
+        case let .cannotWrite(path, code): return "cannot write \(path): \(String(cString: strerror(code)))"
+        case .sameFile(let path): return "cannot patch \(path) into itself; write the patched CSV to another file"
+        case .missingHeader(let path): return "\(path) is empty; a CSV starts with its header"
+        case let .unterminatedQuote(path, row): return "\(path), row \(row): a quoted field is never closed"
+        case let .unterminatedRow(path, row): return "\(path), row \(row): the file ends before the row does"
+        case let .quotedKey(path, row): return "\(path), row \(row): the key is quoted, but keys are plain ids"
+        case let .notSorted(path, row, key): return "\(path), row \(row): key \(key) is not after the row before it; the CSV is not sorted by key"
+        case .keyNeedsQuoting(let key): return "key \(key) holds a comma, quote or line break; keys are plain ids"
+        case .recordKeyMismatch(let key): return "the new record for \(key) does not start with it"
+        }
+    }
+}
+
+/// Changes a few rows of a big CSV without writing it afresh.
+///
+/// The CSV is RFC 4180 as `CSVRecord` writes it: a header row, then rows
+/// whose first field is their key (an id, never quoted), sorted by key in
+/// UTF-8 byte order. The old file is read in large chunks and split into
+/// rows with `memchr` (quote-aware: quoted fields may hold commas, quotes,
+/// CR and LF); runs of unchanged rows are copied byte for byte in bulk and
+/// never decoded. Memory stays at one chunk, whatever the file's size.
+enum CSVPatch {
+    /// Bytes read at a time; a row longer than this grows the buffer.
+    static let chunkSize = 4 << 20
+
+    /// Writes to `new` the CSV `old` becomes when the rows of each key in
+    /// `changes` are replaced by its record, removed (nil), or inserted in key
+    /// order where there was none: byte-identical to writing every row afresh.
+    /// Each record starts with its key. On failure `new` is removed.
+    /// `chunkSize` is for tests, to put chunk ends everywhere.
+    static func apply(from old: URL, to new: URL, changes: [String: [String]?],
+                      chunkSize: Int = CSVPatch.chunkSize) throws -> (rowsReplaced: Int, rowsInserted: Int, rowsRemoved: Int) {
+        var keys: [[UInt8]] = []
+        keys.reserveCapacity(changes.count)
+        for (key, record) in changes {
+            guard !CSVRecord.needsQuotes(key) else { throw CSVPatchError.keyNeedsQuoting(key) }
+            if let record, record.first != key { throw CSVPatchError.recordKeyMismatch(key) }
+            keys.append(Array(key.utf8))
+        }
+        keys.sort { $0.lexicographicallyPrecedes($1) }
+        let records: [[UInt8]?] = keys.map { key in
+            changes[String(decoding: key, as: UTF8.self)]!.map { fields in
+                var bytes: [UInt8] = []
+                CSVRecord.append(fields, to: &bytes)
+                return bytes
+            }
+        }
+
+        let input = open(old.path, O_RDONLY | O_CLOEXEC)
+        guard input >= 0 else { throw CSVPatchError.cannotRead(old.path, errno: errno) }
+        defer { systemClose(input) }
+        // Not truncated before it is known not to be `old` itself.
+        let output = open(new.path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
+        guard output >= 0 else { throw CSVPatchError.cannotWrite(new.path, errno: errno) }
+        var inputStatus = stat(), outputStatus = stat()
+        guard fstat(input, &inputStatus) == 0, fstat(output, &outputStatus) == 0 else {
+            let code = errno
+            systemClose(output)
+            throw CSVPatchError.cannotRead(old.path, errno: code)
+        }
+        if inputStatus.st_dev == outputStatus.st_dev && inputStatus.st_ino == outputStatus.st_ino {
+            systemClose(output)
+            throw CSVPatchError.sameFile(old.path)
+        }
+        var done = false
+        defer {
+            systemClose(output)
+            if !done { unlink(new.path) }
+        }
+        guard ftruncate(output, 0) == 0 else { throw CSVPatchError.cannotWrite(new.path, errno: errno) }
+        var patcher = Patcher(input: input, output: Output(fd: output, path: new.path), path: old.path, keys: keys, records: records, chunkSize: max(1, chunkSize))
+        defer { patcher.deallocate() }
+        let counts = try patcher.run()
+        done = true
+        return counts
+    }
+
+    /// -1, 0 or 1 as the bytes at `a` sort before, with or after those at `b` (UTF-8 byte order).
+    @inline(__always)
+    static func compare(_ a: UnsafePointer<UInt8>, _ aCount: Int, _ b: UnsafePointer<UInt8>, _ bCount: Int) -> Int32 {
+        var index = 0
+        let common = min(aCount, bCount)
+        // Keys share long prefixes (`cus_01HG…`) and are short: bytewise is as quick as memcmp's call.
+        while index < common {
+            if a[index] != b[index] { return a[index] < b[index] ? -1 : 1 }
+            index += 1
+        }
+        return aCount == bCount ? 0 : (aCount < bCount ? -1 : 1)
+    }
+
+    /// Buffered writes to the new file; long runs go straight from the read buffer.
+    private struct Output {
+        let fd: Int32
+        let path: String
+        var buffer: [UInt8] = []
+
+        init(fd: Int32, path: String) {
+            self.fd = fd
+            self.path = path
+            buffer.reserveCapacity(1 << 20)
+        }
+
+        mutating func write(_ bytes: UnsafeRawBufferPointer) throws {
+            if bytes.count >= 1 << 16 {
+                try flush()
+                if let code = LocalFiles.writeAll(fd, bytes) { throw CSVPatchError.cannotWrite(path, errno: code) }
+                return
+            }
+            if buffer.count + bytes.count > 1 << 20 { try flush() }
+            buffer.append(contentsOf: bytes)
+        }
+
+        mutating func write(_ bytes: [UInt8]) throws {
+            try bytes.withUnsafeBytes { try write($0) }
+        }
+
+        mutating func flush() throws {
+            guard !buffer.isEmpty else { return }
+            try buffer.withUnsafeBytes { bytes in
+                if let code = LocalFiles.writeAll(fd, bytes) { throw CSVPatchError.cannotWrite(path, errno: code) }
+            }
+            buffer.removeAll(keepingCapacity: true)
+        }
+    }
+
+    /// One pass over the old file.
+    private struct Patcher {
+        let input: Int32
+        var output: Output
+        let path: String
+        let keys: [[UInt8]]
+        let records: [[UInt8]?]
+        /// The next change not yet written.
+        var next = 0
+        var buffer: UnsafeMutablePointer<UInt8>
+        var capacity: Int
+        /// Bytes in `buffer`.
+        var filled = 0
+        var atEnd = false
+        /// Rows seen, the header included (for errors).
+        var row = 0
+        /// The last row's key: where it is in `buffer`, or (`previousInBuffer` false) a copy kept across a refill.
+        var previousKeyStart = 0, previousKeyCount = 0
+        var previousInBuffer = true
+        var previousKey: [UInt8] = []
+        /// The first quote at or after the row being scanned (`filled` when none), or -1 when not known:
+        /// found once for the many rows without quotes, not once a row.
+        var nextQuote = -1
+        var replaced = 0, inserted = 0, removed = 0
+
+        init(input: Int32, output: Output, path: String, keys: [[UInt8]], records: [[UInt8]?], chunkSize: Int) {
+            self.input = input
+            self.output = output
+            self.path = path
+            self.keys = keys
+            self.records = records
+            capacity = chunkSize
+            buffer = .allocate(capacity: capacity)
+        }
+
+        func deallocate() { buffer.deallocate() }
+
+        /// How a row scan ended.
+        enum Scan {
+            /// The row ends just before this offset (after its LF).
+            case row(Int)
+            /// The buffer ends first; `quoted` when inside a quoted field.
+            case incomplete(quoted: Bool)
+        }
+
+        /// Finds the end of the row starting at `start`: the first LF outside quotes.
+        mutating func scanRow(from start: Int) -> Scan {
+            var position = start
+            while true {
+                // No LF yet: a quote before the buffer's end still tells an open quoted field from a cut row.
+                let lineFeed = find(10, from: position, to: filled) ?? filled
+                if nextQuote < position { nextQuote = find(UInt8(ascii: "\""), from: position, to: filled) ?? filled }
+                guard nextQuote < lineFeed else { return lineFeed < filled ? .row(lineFeed + 1) : .incomplete(quoted: false) }
+                var quote = nextQuote
+                // Inside a quoted field: `""` is a quote, a lone `"` closes it.
+                while true {
+                    guard let close = find(UInt8(ascii: "\""), from: quote + 1, to: filled) else { return .incomplete(quoted: true) }
+                    guard close + 1 < filled else { return .incomplete(quoted: !atEnd) }
+                    if buffer[close + 1] == UInt8(ascii: "\"") {
+                        quote = close + 1
+                        continue
+                    }
+                    position = close + 1
+                    break
+                }
+            }
+        }
+
+        @inline(__always)
+        func find(_ byte: UInt8, from start: Int, to end: Int) -> Int? {
+            guard start < end, let found = memchr(buffer + start, Int32(byte), end - start) else { return nil }
+            return UnsafeMutableRawPointer(buffer).distance(to: found)
+        }
+
+        /// Reads more after the unprocessed bytes from `start`, which move to the front; false at the end of the file.
+        mutating func refill(keeping start: Int) throws -> Bool {
+            let kept = filled - start
+            nextQuote = -1
+            if row > 1, previousInBuffer {
+                previousKey.removeAll(keepingCapacity: true)
+                previousKey.append(contentsOf: UnsafeBufferPointer(start: buffer + previousKeyStart, count: previousKeyCount))
+                previousInBuffer = false
+            }
+            if start > 0 {
+                if kept > 0 { memmove(buffer, buffer + start, kept) }
+            } else if kept == capacity {
+                let larger = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity * 2)
+                larger.update(from: buffer, count: kept)
+                buffer.deallocate()
+                buffer = larger
+                capacity *= 2
+            }
+            filled = kept
+            while filled < capacity {
+                let count = read(input, buffer + filled, capacity - filled)
+                if count < 0 {
+                    if errno == EINTR { continue }
+                    throw CSVPatchError.cannotRead(path, errno: errno)
+                }
+                if count == 0 {
+                    atEnd = true
+                    break
+                }
+                filled += count
+            }
+            return filled > kept
+        }
+
+        /// Writes the unchanged rows in `start..<end` of the buffer.
+        mutating func copy(_ start: Int, _ end: Int) throws {
+            guard end > start else { return }
+            try output.write(UnsafeRawBufferPointer(start: buffer + start, count: end - start))
+        }
+
+        /// -1, 0 or 1 as the change key at `index` sorts before, with or after the key at `start`, `count` bytes long.
+        func compare(change index: Int, _ start: Int, _ count: Int) -> Int32 {
+            keys[index].withUnsafeBufferPointer { key in
+                // An empty array's base address may be nil; any non-nil pointer does for zero bytes.
+                CSVPatch.compare(key.baseAddress ?? UnsafePointer(buffer), key.count, buffer + start, count)
+            }
+        }
+
+        mutating func run() throws -> (rowsReplaced: Int, rowsInserted: Int, rowsRemoved: Int) {
+            _ = try refill(keeping: 0)
+            guard filled > 0 else { throw CSVPatchError.missingHeader(path) }
+            var start = 0
+            // The first unchanged byte not yet written.
+            var pending = 0
+            while true {
+                let end: Int
+                switch scanRow(from: start) {
+                case .row(let rowEnd):
+                    end = rowEnd
+                case .incomplete(let quoted):
+                    if atEnd {
+                        guard start == filled else {
+                            throw quoted ? CSVPatchError.unterminatedQuote(path, row: row + 1) : CSVPatchError.unterminatedRow(path, row: row + 1)
+                        }
+                        try copy(pending, start)
+                        while next < keys.count { try insert() }
+                        try output.flush()
+                        return (replaced, inserted, removed)
+                    }
+                    try copy(pending, start)
+                    _ = try refill(keeping: start)
+                    start = 0
+                    pending = 0
+                    continue
+                }
+                row += 1
+                defer { start = end }
+                if row == 1 { continue }  // the header, copied as it is
+                // The key: the first field, up to a comma or the line end.
+                guard buffer[start] != UInt8(ascii: "\"") else { throw CSVPatchError.quotedKey(path, row: row) }
+                // Keys are short: a loop beats a call to memchr here.
+                var keyEnd = start
+                while keyEnd < end, buffer[keyEnd] != UInt8(ascii: ","), buffer[keyEnd] != 13, buffer[keyEnd] != 10 { keyEnd += 1 }
+                let keyCount = keyEnd - start
+                try checkOrder(start, keyCount)
+                while next < keys.count {
+                    let order = compare(change: next, start, keyCount)
+                    if order > 0 { break }
+                    try copy(pending, start)
+                    pending = start
+                    if order < 0 {
+                        try insert()
+                        continue
+                    }
+                    if let record = records[next] {
+                        try output.write(record)
+                        replaced += 1
+                    } else {
+                        removed += 1
+                    }
+                    next += 1
+                    pending = end
+                    break
+                }
+            }
+        }
+
+        /// Writes the change at `next` as a new row, if it is not a removal.
+        mutating func insert() throws {
+            if let record = records[next] {
+                try output.write(record)
+                inserted += 1
+            }
+            next += 1
+        }
+
+        /// Keys must rise strictly, or changes would land in the wrong place.
+        mutating func checkOrder(_ start: Int, _ count: Int) throws {
+            if row > 2 {
+                let order: Int32
+                if previousInBuffer {
+                    order = CSVPatch.compare(buffer + previousKeyStart, previousKeyCount, buffer + start, count)
+                } else {
+                    order = previousKey.withUnsafeBufferPointer { CSVPatch.compare($0.baseAddress ?? UnsafePointer(buffer), $0.count, buffer + start, count) }
+                }
+                guard order < 0 else { throw CSVPatchError.notSorted(path, row: row, key: String(decoding: UnsafeBufferPointer(start: buffer + start, count: count), as: UTF8.self)) }
+            }
+            previousKeyStart = start
+            previousKeyCount = count
+            previousInBuffer = true
+        }
+    }
+}
