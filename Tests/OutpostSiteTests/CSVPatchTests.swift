@@ -23,11 +23,11 @@ struct CSVPatchTests {
     /// Writes `old`, patches it with `changes`, and checks the result against `old` with the changes made, written afresh.
     @discardableResult
     static func check(_ old: [String: [String]], _ changes: [String: [String]?], chunkSizes: [Int] = [1, 7, 64, 4096, CSVPatch.chunkSize])
-        throws -> (rowsReplaced: Int, rowsInserted: Int, rowsRemoved: Int) {
+        throws -> (rowsReplaced: Int, rowsInserted: Int, rowsRemoved: Int, rowsIdentical: Int) {
         var new = old
         for (key, record) in changes { new[key] = record }
         let expected = document(new)
-        var counts = (rowsReplaced: 0, rowsInserted: 0, rowsRemoved: 0)
+        var counts = (rowsReplaced: 0, rowsInserted: 0, rowsRemoved: 0, rowsIdentical: 0)
         try withTemporaryDirectory { directory in
             let from = directory.appendingPathComponent("old.csv"), to = directory.appendingPathComponent("new.csv")
             try Data(document(old)).write(to: from)

@@ -61,7 +61,7 @@ enum CSVPatch {
     /// Each record starts with its key. On failure `new` is removed.
     /// `chunkSize` is for tests, to put chunk ends everywhere.
     static func apply(from old: URL, to new: URL, changes: [String: [String]?],
-                      chunkSize: Int = CSVPatch.chunkSize) throws -> (rowsReplaced: Int, rowsInserted: Int, rowsRemoved: Int) {
+                      chunkSize: Int = CSVPatch.chunkSize) throws -> (rowsReplaced: Int, rowsInserted: Int, rowsRemoved: Int, rowsIdentical: Int) {
         var keys: [[UInt8]] = []
         keys.reserveCapacity(changes.count)
         for (key, record) in changes {
@@ -179,6 +179,8 @@ enum CSVPatch {
         /// found once for the many rows without quotes, not once a row.
         var nextQuote = -1
         var replaced = 0, inserted = 0, removed = 0
+        /// Replacements whose bytes were the row's own: a patch with only these leaves the file as it was.
+        var identical = 0
 
         init(input: Int32, output: Output, path: String, keys: [[UInt8]], records: [[UInt8]?], chunkSize: Int) {
             self.input = input
@@ -277,7 +279,7 @@ enum CSVPatch {
             }
         }
 
-        mutating func run() throws -> (rowsReplaced: Int, rowsInserted: Int, rowsRemoved: Int) {
+        mutating func run() throws -> (rowsReplaced: Int, rowsInserted: Int, rowsRemoved: Int, rowsIdentical: Int) {
             _ = try refill(keeping: 0)
             guard filled > 0 else { throw CSVPatchError.missingHeader(path) }
             var start = 0
@@ -296,7 +298,7 @@ enum CSVPatch {
                         try copy(pending, start)
                         while next < keys.count { try insert() }
                         try output.flush()
-                        return (replaced, inserted, removed)
+                        return (replaced, inserted, removed, identical)
                     }
                     try copy(pending, start)
                     _ = try refill(keeping: start)
@@ -326,6 +328,7 @@ enum CSVPatch {
                     if let record = records[next] {
                         try output.write(record)
                         replaced += 1
+                        if record.count == end - start, memcmp(buffer + start, record, record.count) == 0 { identical += 1 }
                     } else {
                         removed += 1
                     }

@@ -269,6 +269,29 @@ final class SiteOutput: @unchecked Sendable {
         noteWritten(path)
     }
 
+    /// Patches the CSV at `path` in place of regenerating it: the rows keyed by id in `records` are
+    /// replaced, added (at their place in id order) or, mapped to nil, removed (`CSVPatch`).
+    func patch(_ path: String, records: [String: [String]?]) throws {
+        guard !records.isEmpty else { return }
+        let temporary = try temporaryURL(for: path)
+        let counts: (rowsReplaced: Int, rowsInserted: Int, rowsRemoved: Int, rowsIdentical: Int)
+        do {
+            counts = try CSVPatch.apply(from: url(path), to: temporary, changes: records)
+        } catch {
+            unlink(temporary.path)
+            throw error
+        }
+        guard counts.rowsReplaced > counts.rowsIdentical || counts.rowsInserted > 0 || counts.rowsRemoved > 0 else {
+            unlink(temporary.path)
+            return
+        }
+        try ensureParent(of: path)
+        guard rename(temporary.path, url(path).path) == 0 else { throw SiteBuildError.cannotWrite(path, errno: errno) }
+        // Its bytes are not hashed (that would read the whole file again): a later build compares them with the disk.
+        record(takeTicket(), path, inputs: nil, output: nil, kept: false)
+        noteWritten(path)
+    }
+
     /// A temporary file beside where `path` will go, for streamed output.
     func temporaryURL(for path: String) throws -> URL {
         try ensureParent(of: path)

@@ -33,11 +33,11 @@ enum ListPages {
                         .text(row["country"].string ?? ""), .date(row["created_at"].string.map { String($0.prefix(10)) })]
             },
             csvExtra: { [$0["id"].string ?? ""] },
-            observe: { row in
+            search: { row in
                 let id = row["id"].string ?? ""
                 let name = row["name"].string ?? ""
-                try context.search.add(kind: "customer", label: name, detail: [row["city"].string ?? "", row["country"].string ?? ""].filter { !$0.isEmpty }.joined(separator: ", "),
-                                       path: SitePath.customer(id), keys: [name, id, row["email"].string ?? ""])
+                return SearchEntry(kind: "customer", label: name, detail: [row["city"].string ?? "", row["country"].string ?? ""].filter { !$0.isEmpty }.joined(separator: ", "),
+                                   path: SitePath.customer(id), keys: [name, id, row["email"].string ?? ""])
             }).build(in: context)
     }
 
@@ -60,11 +60,12 @@ enum ListPages {
             csvName: "subscriptions.csv", csvSkipped: [1], csvExtraHeader: ["Id", "Customer id"],
             cells: { row in subscriptionCells(row) },
             csvExtra: { [$0["id"].string ?? "", $0["customer_id"].string ?? ""] },
-            observe: { row in
+            // Entries name no customer: a renamed customer then rewrites one entry, not one per subscription, order and invoice.
+            search: { row in
                 let id = row["id"].string ?? "", customerId = row["customer_id"].string ?? ""
-                let plan = row["plan_name"].string ?? ""
-                try context.search.add(kind: "subscription", label: plan, detail: row["customer_name"].string ?? "",
-                                       path: SitePath.onCustomer(customerId, id), keys: [id])
+                return SearchEntry(kind: "subscription", label: row["plan_name"].string ?? "",
+                                   detail: [row["billing_period"].string ?? "", row["status"].string ?? ""].filter { !$0.isEmpty }.joined(separator: " · "),
+                                   path: SitePath.onCustomer(customerId, id), keys: [id])
             }).build(in: context)
     }
 
@@ -115,11 +116,11 @@ enum ListPages {
             csvName: "orders.csv", csvSkipped: [2], csvExtraHeader: ["Id", "Customer id"],
             cells: orderCells,
             csvExtra: { [$0["id"].string ?? "", $0["customer_id"].string ?? ""] },
-            observe: { row in
+            search: { row in
                 let id = row["id"].string ?? "", customerId = row["customer_id"].string ?? ""
-                let number = row["number"].string ?? "pending order"
-                try context.search.add(kind: "order", label: number, detail: (row["type"].string ?? "") + " · " + (row["customer_name"].string ?? ""),
-                                       path: SitePath.onCustomer(customerId, id), keys: [row["number"].string ?? "", id])
+                return SearchEntry(kind: "order", label: row["number"].string ?? "pending order",
+                                   detail: (row["type"].string ?? "") + " · placed " + String((row["placed_at"].string ?? "").prefix(10)),
+                                   path: SitePath.onCustomer(customerId, id), keys: [row["number"].string ?? "", id])
             }).build(in: context)
     }
 
@@ -173,11 +174,10 @@ enum ListPages {
             csvName: "invoices.csv", csvSkipped: [1], csvExtraHeader: ["Id", "Customer id"],
             cells: { invoiceCells($0, today: today) },
             csvExtra: { [$0["id"].string ?? "", $0["customer_id"].string ?? ""] },
-            observe: { row in
+            search: { row in
                 let id = row["id"].string ?? ""
-                try context.search.add(kind: "invoice", label: row["number"].string ?? "pending invoice",
-                                       detail: (row["issue_date"].string ?? "") + " · " + (row["customer_name"].string ?? ""),
-                                       path: SitePath.invoice(id), keys: [row["number"].string ?? "", id])
+                return SearchEntry(kind: "invoice", label: row["number"].string ?? "pending invoice", detail: "issued " + (row["issue_date"].string ?? ""),
+                                   path: SitePath.invoice(id), keys: [row["number"].string ?? "", id])
             }).build(in: context)
     }
 
@@ -224,10 +224,11 @@ enum ListPages {
                         .text(row["auto_renew"].int64 == 1 ? "auto-renews" : "manual")]
             },
             csvExtra: { [$0["id"].string ?? "", $0["customer_id"].string ?? ""] },
-            observe: { row in
+            search: { row in
                 let id = row["id"].string ?? "", customerId = row["customer_id"].string ?? ""
-                try context.search.add(kind: "domain", label: row["name"].string ?? "", detail: row["customer_name"].string ?? "",
-                                       path: SitePath.onCustomer(customerId, id), keys: [row["name"].string ?? "", id])
+                return SearchEntry(kind: "domain", label: row["name"].string ?? "",
+                                   detail: (row["status"].string ?? "") + (row["expires_on"].string.map { " · expires " + $0 } ?? ""),
+                                   path: SitePath.onCustomer(customerId, id), keys: [row["name"].string ?? "", id])
             }).build(in: context)
     }
 

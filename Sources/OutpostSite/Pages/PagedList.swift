@@ -43,8 +43,8 @@ struct PagedList {
     var csvExtraHeader: [String] = ["Id"]
     let cells: (Row) throws -> [Cell]
     var csvExtra: (Row) throws -> [String] = { [$0["id"].string ?? ""] }
-    /// Called for every row of a full build (the search index).
-    var observe: (Row) throws -> Void = { _ in }
+    /// The row's entry in the search index, for lists the search box finds.
+    var search: ((Row) -> SearchEntry)? = nil
     /// Shown below the table on every page.
     var outro: [Block] = []
 
@@ -68,7 +68,7 @@ struct PagedList {
         try store.clear(directory)
         var count = 0
         try context.forEachRow(fullSQL, arguments) { row in
-            try observe(row)
+            if let search { try context.search.add(search(row)) }
             try store.insert(directory, try entry(row))
             count += 1
         }
@@ -117,15 +117,17 @@ struct PagedList {
 
     // MARK: Incremental build
 
-    /// Rewrites the pages around the rows `ids` (changed, new or gone) and patches the CSV; returns the CSV's changed records.
-    func update(in context: BuildContext, ids: Set<String>) throws -> [String: [String]?] {
-        guard !ids.isEmpty else { return [:] }
+    /// Rewrites the pages around the rows `ids` (changed, new or gone) and patches the CSV; returns what the
+    /// search index must change for them.
+    @discardableResult
+    func update(in context: BuildContext, ids: Set<String>) throws -> [SearchChange] {
+        guard !ids.isEmpty else { return [] }
         let store = context.lists
-        var fresh: [String: (entry: ListStore.Entry, csv: [String])] = [:]
+        var fresh: [String: (entry: ListStore.Entry, csv: [String], search: SearchEntry?)] = [:]
         let sql = select + " WHERE " + (filter.map { "(" + $0 + ") AND " } ?? "") + idColumn + " = ?"
         for id in ids.sorted() {
             if let row = try context.db.row(sql, arguments + [id]) {
-                fresh[id] = (try entry(row), try csvRecord(row, context.format))
+                fresh[id] = (try entry(row), try csvRecord(row, context.format), search?(row))
             }
         }
         var old: [String: ListStore.Entry] = [:]
@@ -165,16 +167,29 @@ struct PagedList {
                 let newEndName = startsList && newRows.isEmpty ? "index" : PagedList.chunkName(end.id)
                 oldNames.insert(oldEndName)
                 newNames.insert(newEndName)
-                if oldEndName != newEndName || oldChunks.last?.name != newChunks.last?.name {
+                let nextRegionStartsHere = index + 1 < regions.count && regions[index + 1].start?.id == end.id
+                if !nextRegionStartsHere, oldEndName != newEndName || oldChunks.last?.name != newChunks.last?.name {
                     try emitChunk(at: end, name: newEndName, previous: newChunks.last?.name, in: context)
                 }
             }
         }
         for name in oldNames.subtracting(newNames) { try context.output.remove(pagePath(name)) }
 
-        var records: [String: [String]?] = [:]
-        for id in ids { records[id] = fresh[id].map(\.csv) ?? .some(nil) }
-        return records
+        if let csvPath {
+            var records: [String: [String]?] = [:]
+            for id in ids where fresh[id] != nil || old[id] != nil { records.updateValue(fresh[id]?.csv, forKey: id) }
+            try context.output.patch(csvPath, records: records)
+        }
+        guard search != nil else { return [] }
+        return ids.sorted().compactMap { id in
+            // Where the index has the entry now: the link of the row's first cell, as the last build stored it.
+            let stored = old[id].flatMap { entry -> String? in
+                if case .link(let href, _)? = CellCodec.decode(entry.cells).first { return href }
+                return nil
+            }
+            guard let path = stored ?? fresh[id]?.search?.path else { return nil }
+            return SearchChange(id: id, path: path, entry: fresh[id]?.search)
+        }
     }
 
     /// The pages of a stretch of rows that begins a page (at a hard row, or the list's start).
