@@ -60,18 +60,21 @@ public struct FixtureGenerator: Sendable {
         try db.executeScript("PRAGMA cache_size = -262144")
         defer { try? db.executeScript("PRAGMA cache_size = \(cacheSize)") }
         let counts = try db.transaction(.immediate) { () throws -> [Int] in
-            // Foreign keys are checked once, at commit, instead of after every insert (which
-            // would make SQLite keep a statement journal for each row). Reset by the commit.
-            try db.executeScript("PRAGMA defer_foreign_keys = ON")
-            var sink = DatabaseFixtureSink(context: MutationContext(db: db, now: now, authority: .node, recordsChanges: false))
-            let counts = try FixturePipeline.run(world: world, numbering: numbering, into: &sink)
-            // Kept per-table digests (sync) no longer match; they are recomputed on next use.
-            if try db.scalar("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'table_digest'") != nil {
-                for table in FixtureTable.allCases {
-                    try db.execute("DELETE FROM table_digest WHERE entity = ?", [table.rawValue])
+            // Hundreds of thousands of rows: the site journal takes one "rebuild everything" marker instead.
+            try SiteJournal.withJournalOff(db) {
+                // Foreign keys are checked once, at commit, instead of after every insert (which
+                // would make SQLite keep a statement journal for each row). Reset by the commit.
+                try db.executeScript("PRAGMA defer_foreign_keys = ON")
+                var sink = DatabaseFixtureSink(context: MutationContext(db: db, now: now, authority: .node, recordsChanges: false))
+                let counts = try FixturePipeline.run(world: world, numbering: numbering, into: &sink)
+                // Kept per-table digests (sync) no longer match; they are recomputed on next use.
+                if try db.scalar("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'table_digest'") != nil {
+                    for table in FixtureTable.allCases {
+                        try db.execute("DELETE FROM table_digest WHERE entity = ?", [table.rawValue])
+                    }
                 }
+                return counts
             }
-            return counts
         }
         if db.path != ":memory:", !db.path.isEmpty {
             // Fold the write-ahead log back into the file so it does not stay as large as the data.

@@ -26,6 +26,9 @@ public enum Schema {
         migrator.register("v3: notifications sent by the node") { db in
             try db.executeScript(version3)
         }
+        migrator.register("v4: site change journal, indexes for single-customer pages") { db in
+            try db.executeScript(version4)
+        }
         return migrator
     }()
 
@@ -414,5 +417,28 @@ public enum Schema {
         UNIQUE (kind, entity_id, reference_date, threshold_days)
     ) STRICT;
     CREATE INDEX notification_by_customer ON notification (customer_id, sent_at);
+    """
+
+    /// The replica's journal of changed rows, which the dashboards read to
+    /// rebuild only what changed (`SiteJournal`). Local: it is not replicated
+    /// and only replica connections write it, through TEMP triggers; on the
+    /// node it stays empty. AUTOINCREMENT so a seq is never reused after
+    /// pruning (https://sqlite.org/autoinc.html).
+    ///
+    /// The indexes serve a customer's page, which lists its payments,
+    /// credit notes and services.
+    static let version4 = """
+    CREATE TABLE site_change (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        entity TEXT NOT NULL,
+        entity_id TEXT NOT NULL,
+        via TEXT NOT NULL DEFAULT ''
+    ) STRICT;
+
+    CREATE INDEX payment_by_customer ON payment (customer_id);
+    CREATE INDEX credit_note_by_customer ON credit_note (customer_id);
+    CREATE INDEX domain_by_customer ON domain (customer_id);
+    CREATE INDEX ssl_certificate_by_customer ON ssl_certificate (customer_id);
+    CREATE INDEX license_by_customer ON license (customer_id);
     """
 }

@@ -186,24 +186,35 @@ public final class ReplicaSync {
         try db.executeScript("PRAGMA foreign_keys = OFF")
         defer { try? db.executeScript("PRAGMA foreign_keys = ON") }
         try db.transaction {
-            try replica.queue.rebase(underneath: {
-                try RowDigest.prepare(in: db)
-                for table in page.reset {
-                    try db.execute("DELETE FROM \(RowDigest.checked(table))")
-                    try RowDigest.reset(table, in: db)
-                }
-                // Digest changes are summed in memory and written once per table.
-                var deltas: [String: (rows: Int64, sum: Int64)] = [:]
-                for change in page.changes { try apply(change, deltas: &deltas) }
-                for (table, delta) in deltas.sorted(by: { $0.key < $1.key }) {
-                    try RowDigest.add(table, rows: delta.rows, sum: delta.sum, in: db)
-                }
-                if page.snapshotAfter == nil {
-                    try setMeta("cursor", String(page.cursor))
-                    try db.execute("DELETE FROM queue WHERE acked_version IS NOT NULL AND acked_version <= ?", [page.cursor])
-                }
-            }, whenRefused: { _, _ in })
+            // A big page or a snapshot changes too much to journal row by row: one overflow marker
+            // tells the dashboards to rebuild everything, and the pull keeps its speed.
+            if page.changes.count > SiteJournal.bulkThreshold || !page.reset.isEmpty {
+                try SiteJournal.withJournalOff(db) { try applyRebased(page) }
+            } else {
+                try applyRebased(page)
+            }
         }
+    }
+
+    /// The body of `apply`: the page underneath the pending mutations. Call inside a transaction.
+    private func applyRebased(_ page: PullPage) throws {
+        try replica.queue.rebase(underneath: {
+            try RowDigest.prepare(in: db)
+            for table in page.reset {
+                try db.execute("DELETE FROM \(RowDigest.checked(table))")
+                try RowDigest.reset(table, in: db)
+            }
+            // Digest changes are summed in memory and written once per table.
+            var deltas: [String: (rows: Int64, sum: Int64)] = [:]
+            for change in page.changes { try apply(change, deltas: &deltas) }
+            for (table, delta) in deltas.sorted(by: { $0.key < $1.key }) {
+                try RowDigest.add(table, rows: delta.rows, sum: delta.sum, in: db)
+            }
+            if page.snapshotAfter == nil {
+                try setMeta("cursor", String(page.cursor))
+                try db.execute("DELETE FROM queue WHERE acked_version IS NOT NULL AND acked_version <= ?", [page.cursor])
+            }
+        }, whenRefused: { _, _ in })
     }
 
     /// How rows of one table are read and written: columns in sorted order and the statements, made once.

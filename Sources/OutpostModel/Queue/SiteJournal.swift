@@ -1,0 +1,193 @@
+import OutpostStore
+
+/// One journaled change: a row that was written, or a parent whose child was.
+public struct SiteChange: Sendable, Equatable {
+    /// The journal position; increases with every change and is never reused.
+    public let seq: Int64
+    /// The table of the changed row (`customer`, `invoice`, …), or `*` for an overflow marker.
+    public let entity: String
+    /// The changed row's id (empty for an overflow marker).
+    public let entityId: String
+    /// Empty when the row itself was written; the child table's name when a row pointing at
+    /// this one was; `display` for a customer update that moved neither status nor
+    /// creation date; `overflow` for the marker of a bulk write.
+    public let via: String
+
+    public init(seq: Int64, entity: String, entityId: String, via: String) {
+        self.seq = seq
+        self.entity = entity
+        self.entityId = entityId
+        self.via = via
+    }
+}
+
+/// The replica's journal of changed rows, so the dashboards rebuild only the
+/// pages whose data changed since their last build.
+///
+/// The site builder remembers `latest` after a build and next time asks for
+/// `changes(after:)`: each row written since, and each parent whose page shows
+/// it (a payment marks its customer and its invoice). `nil` means "cannot tell,
+/// rebuild everything".
+///
+/// Triggers write the journal, so no write path can forget it. They are TEMP
+/// triggers, created on each connection `Replica` opens: the node keeps one
+/// database per reseller with the same schema, and nothing would ever read a
+/// journal there. Bulk writes (big pulls, snapshots, the fixture generator)
+/// switch the triggers off and leave one overflow marker instead of millions of
+/// rows that would only say "everything changed" slowly.
+public enum SiteJournal {
+    /// Pull pages with more changes than this are applied with the journal off (`withJournalOff`).
+    public static let bulkThreshold = 2_000
+
+    /// The marker a bulk write leaves: anything may have changed.
+    static let overflow = (entity: "*", entityId: "", via: "overflow")
+
+    /// `replica_meta` key: the highest seq pruned away; asking for changes after an older seq cannot be answered.
+    static let prunedKey = "site_journal_pruned"
+
+    /// A table's parents: the columns that point at rows whose pages show this one.
+    struct Parent {
+        let column: String
+        let table: String
+    }
+
+    /// Every parent link the journal follows, by child table. The one place that says which
+    /// page a row belongs to; tables missing here (settings, plans, users, logins,
+    /// conflicts) have no parent page.
+    static let parents: [String: [Parent]] = [
+        "customer_user": [Parent(column: "customer_id", table: "customer")],
+        "orders": [Parent(column: "customer_id", table: "customer")],
+        "order_line": [Parent(column: "order_id", table: "orders")],
+        "subscription": [Parent(column: "customer_id", table: "customer")],
+        "invoice": [Parent(column: "customer_id", table: "customer")],
+        "invoice_line": [Parent(column: "invoice_id", table: "invoice")],
+        "credit_note": [Parent(column: "invoice_id", table: "invoice"), Parent(column: "customer_id", table: "customer")],
+        "credit_note_line": [Parent(column: "credit_note_id", table: "credit_note")],
+        "payment": [Parent(column: "customer_id", table: "customer"), Parent(column: "invoice_id", table: "invoice")],
+        "domain": [Parent(column: "customer_id", table: "customer")],
+        "ssl_certificate": [Parent(column: "customer_id", table: "customer")],
+        "license": [Parent(column: "customer_id", table: "customer")],
+        "notification": [Parent(column: "customer_id", table: "customer")],
+        "price_rule": [Parent(column: "plan_id", table: "plan")],
+    ]
+
+    /// How an update of a table marks the row itself: a customer rename (neither status nor
+    /// creation date moved) cannot change any financial figure, so the site can rebuild
+    /// less for it.
+    static func updateVia(_ table: String) -> String {
+        table == "customer"
+            ? "CASE WHEN OLD.status IS NEW.status AND OLD.created_at IS NEW.created_at THEN 'display' ELSE '' END"
+            : "''"
+    }
+
+    /// The TEMP triggers and the off switch, as one script (identifiers from `Schema.replicatedTables` and `parents` only).
+    static let installScript: String = {
+        var script = "CREATE TEMP TABLE IF NOT EXISTS site_journal_off (x INTEGER);\n"
+        let insert = "INSERT INTO site_change (entity, entity_id, via)"
+        for table in Schema.replicatedTables.map(SQLIdentifier.checked) {
+            let links = (parents[table] ?? []).map { (column: SQLIdentifier.checked($0.column), table: SQLIdentifier.checked($0.table)) }
+            func trigger(_ event: String, _ body: [String]) -> String {
+                // Trigger bodies may not name a schema for the table they write (https://sqlite.org/lang_createtrigger.html);
+                // `site_change` exists only in main, so the unqualified name finds it.
+                """
+                CREATE TEMP TRIGGER IF NOT EXISTS site_journal_\(table)_\(event.lowercased()) AFTER \(event) ON main.\(table)
+                WHEN NOT EXISTS (SELECT 1 FROM temp.site_journal_off)
+                BEGIN
+                \(body.map { "    \($0);" }.joined(separator: "\n"))
+                END;
+
+                """
+            }
+            func rowAndParents(_ image: String) -> [String] {
+                ["\(insert) VALUES ('\(table)', \(image).id, '')"]
+                    + links.map { "\(insert) SELECT '\($0.table)', \(image).\($0.column), '\(table)' WHERE \(image).\($0.column) IS NOT NULL" }
+            }
+            script += trigger("INSERT", rowAndParents("NEW"))
+            script += trigger("DELETE", rowAndParents("OLD"))
+            let via = updateVia(table)
+            script += trigger("UPDATE", [
+                "\(insert) VALUES ('\(table)', NEW.id, \(via))",
+                "\(insert) SELECT '\(table)', OLD.id, \(via) WHERE OLD.id IS NOT NEW.id",
+            ] + links.flatMap { link in [
+                "\(insert) SELECT '\(link.table)', NEW.\(link.column), '\(table)' WHERE NEW.\(link.column) IS NOT NULL",
+                "\(insert) SELECT '\(link.table)', OLD.\(link.column), '\(table)' WHERE OLD.\(link.column) IS NOT NULL AND OLD.\(link.column) IS NOT NEW.\(link.column)",
+            ] })
+        }
+        return script
+    }()
+
+    /// Makes this connection journal every write to a replicated table. Call after migrating;
+    /// calling again is harmless. TEMP objects live as long as the connection.
+    public static func install(on db: Database) throws {
+        try db.executeScript(installScript)
+    }
+
+    /// Whether `install` ran on this connection.
+    static func isInstalled(_ db: Database) throws -> Bool {
+        try db.scalar("SELECT 1 FROM sqlite_temp_master WHERE type = 'table' AND name = 'site_journal_off'") != nil
+    }
+
+    /// Runs a bulk write with the journal off and leaves one overflow marker ("rebuild everything").
+    ///
+    /// Journaling every row of a million-row pull would cost more than the pull itself and say
+    /// no more than the marker does. The switch is removed again also when `body` throws; inside a
+    /// transaction that then rolls back, the marker goes with it, so the journal never claims less
+    /// than happened. Nested calls are fine: each removes only its own switch.
+    public static func withJournalOff<T>(_ db: Database, _ body: () throws -> T) throws -> T {
+        let hasJournal = try db.scalar("SELECT 1 FROM main.sqlite_master WHERE type = 'table' AND name = 'site_change'") != nil
+        // The marker first: if `body` commits some of its work and then fails, the marker already says so.
+        if hasJournal {
+            try db.execute("INSERT INTO site_change (entity, entity_id, via) VALUES (?, ?, ?)", [overflow.entity, overflow.entityId, overflow.via])
+        }
+        guard try isInstalled(db) else { return try body() }
+        try db.execute("INSERT INTO temp.site_journal_off (x) VALUES (1)")
+        let flag = try db.scalar("SELECT last_insert_rowid()")?.int64 ?? 0
+        defer { try? db.execute("DELETE FROM temp.site_journal_off WHERE rowid = ?", [flag]) }
+        return try body()
+    }
+
+    /// The highest seq handed out so far (0 for a journal never written); pruning does not lower it.
+    public static func latest(_ db: Database) throws -> Int64 {
+        // sqlite_sequence keeps AUTOINCREMENT's high-water mark even when every row is deleted.
+        let sequence = try db.scalar("SELECT seq FROM sqlite_sequence WHERE name = 'site_change'")?.int64 ?? 0
+        return max(sequence, try pruned(db))
+    }
+
+    /// The changes after `seq`, oldest first; nil when the journal cannot say what changed
+    /// (a bulk write happened, more than `limit` changes, the journal was pruned past `seq`, or
+    /// `seq` is ahead of this journal — it came from another database): rebuild everything.
+    public static func changes(_ db: Database, after seq: Int64, limit: Int) throws -> [SiteChange]? {
+        guard seq >= (try pruned(db)), seq <= (try latest(db)) else { return nil }
+        var changes: [SiteChange] = []
+        var complete = true
+        try db.forEachRowWhile("SELECT seq, entity, entity_id, via FROM site_change WHERE seq > ? ORDER BY seq LIMIT ?",
+                               [seq, Int64(max(limit, 0)) + 1]) { row in
+            let change = SiteChange(seq: try row.int64("seq"), entity: try row.string("entity"),
+                                    entityId: try row.string("entity_id"), via: try row.string("via"))
+            guard change.entity != overflow.entity, changes.count < limit else {
+                complete = false
+                return false
+            }
+            changes.append(change)
+            return true
+        }
+        return complete ? changes : nil
+    }
+
+    /// Deletes the changes up to and including `seq` (clamped to `latest`) and remembers how far
+    /// it pruned, so a later question about older changes gets nil, not a partial answer.
+    public static func prune(_ db: Database, through seq: Int64) throws {
+        try db.transaction {
+            let through = min(seq, try latest(db))
+            guard through > (try pruned(db)) else { return }
+            try db.execute("DELETE FROM site_change WHERE seq <= ?", [through])
+            try db.execute("INSERT INTO replica_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                           [prunedKey, String(through)])
+        }
+    }
+
+    /// The highest seq pruned away (0 when never pruned).
+    static func pruned(_ db: Database) throws -> Int64 {
+        Int64(try db.scalar("SELECT value FROM replica_meta WHERE key = ?", [prunedKey])?.string ?? "0") ?? 0
+    }
+}
