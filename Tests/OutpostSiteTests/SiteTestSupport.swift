@@ -7,7 +7,8 @@ import OutpostStore
 
 /// A replica-shaped database filled by the fixture generator, in `directory`.
 func fixtureDatabase(in directory: URL, customers: Int, seed: UInt64 = 1) throws -> Database {
-    let db = try Database(path: directory.appendingPathComponent("replica.sqlite").path)
+    // A replica connection, as outpost opens one: its writes go into the change journal incremental builds read.
+    let db = try Replica.create(directory, clock: fixtureClock).db
     try FixtureGenerator(seed: seed, customers: customers, asOf: FixtureGenerator.defaultAsOf).write(into: db)
     return db
 }
@@ -30,7 +31,7 @@ func siteFiles(_ root: URL) throws -> [String: Data] {
     for case let url as URL in enumerator where (try url.resourceValues(forKeys: [.isRegularFileKey])).isRegularFile == true {
         let path = String(url.standardizedFileURL.path.dropFirst(base.count))
         // The builder's own memory of the last build is not part of the site.
-        if path.hasPrefix(ListStore.fileName) || path == SiteState.fileName { continue }
+        if path.hasPrefix(ListStore.fileName) || path == SiteState.fileName || path == SiteOutput.deltaName { continue }
         result[path] = try Data(contentsOf: url)
     }
     return result

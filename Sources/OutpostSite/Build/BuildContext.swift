@@ -37,6 +37,11 @@ final class BuildContext {
         chrome = Chrome(companyName: settings.companyName)
         self.today = today
         search = SearchIndexWriter(output: output)
+        salt = BuildContext.salt(settings)
+    }
+
+    /// What every page's fingerprint starts with for these settings.
+    static func salt(_ settings: ResellerSettings) -> ContentHash {
         var salt = ContentHash()
         salt.add(Chrome.version)
         salt.add(settings.companyName)
@@ -44,8 +49,8 @@ final class BuildContext {
         // A page showing every kind of block and cell, rendered by this build:
         // when a new Outpost renders markup differently, every fingerprint
         // changes with it and the whole site is rewritten once.
-        salt.add(BuildContext.probe(format: format, chrome: chrome))
-        self.salt = salt
+        salt.add(BuildContext.probe(format: SiteFormat(currency: settings.currencyValue), chrome: Chrome(companyName: settings.companyName)))
+        return salt
     }
 
     static func probe(format: SiteFormat, chrome: Chrome) -> String {
@@ -138,8 +143,10 @@ struct Scope {
 
     /// `sql` (which ends in its ORDER BY) limited to rows whose `column` is one of the ids.
     func sql(_ sql: String, _ column: String) -> String {
-        guard ids != nil, let order = sql.range(of: " ORDER BY ", options: .backwards) else { return sql }
-        return sql[..<order.lowerBound] + " WHERE " + column + " IN (SELECT value FROM json_each(?))" + sql[order.lowerBound...]
+        guard ids != nil else { return sql }
+        // Our own statements, each ending in one top-level ORDER BY after a space or a line break.
+        guard let order = sql.range(of: "ORDER BY ", options: .backwards) else { preconditionFailure("no ORDER BY in \(sql)") }
+        return sql[..<order.lowerBound] + " WHERE " + column + " IN (SELECT value FROM json_each(?)) " + sql[order.lowerBound...]
     }
 
     /// The ids as one JSON array argument, when limited.

@@ -44,12 +44,33 @@ final class ListStore {
             CREATE INDEX IF NOT EXISTS list_row_hard ON list_row (list, key) WHERE hard = 1;
             """)
         let stored = try db.scalar("SELECT value FROM meta WHERE key = 'version'")?.string
-        if stored != ListStore.version {
+        wasReset = stored != ListStore.version
+        if wasReset {
             try db.transaction {
                 try db.execute("DELETE FROM list_row")
-                try db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('version', ?)", [ListStore.version])
+                try db.execute("DELETE FROM meta")
+                try db.execute("INSERT INTO meta (key, value) VALUES ('version', ?)", [ListStore.version])
             }
         }
+    }
+
+    /// The store was empty or from another version when opened: only a full build may use it.
+    private(set) var wasReset = false
+
+    /// Opens the store in `directory`; one that cannot be opened (damaged) is removed and made afresh.
+    static func open(in directory: URL) throws -> ListStore {
+        if let store = try? ListStore(directory: directory) { return store }
+        remove(in: directory)
+        return try ListStore(directory: directory)
+    }
+
+    /// A remembered value (what the home page named, the sync figures it showed).
+    func meta(_ key: String) throws -> String? {
+        try db.scalar("SELECT value FROM meta WHERE key = ?", [key])?.string
+    }
+
+    func setMeta(_ key: String, _ value: String) throws {
+        try db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", [key, value])
     }
 
     /// Removes the store file and its journal (a damaged store is rebuilt by the next full build).
@@ -127,6 +148,11 @@ final class ListStore {
             if !excluded.contains(entry.id) { return entry }
         }
         return nil
+    }
+
+    /// Whether `list` has a row before `key` (else a page starting at `key` is the list's first, `index`).
+    func hasRow(_ list: String, before key: [UInt8]) throws -> Bool {
+        try db.scalar("SELECT 1 FROM list_row WHERE list = ? AND key < ? LIMIT 1", [list, SQLValue.blob(key)]) != nil
     }
 
     /// The rows of `list` from `from` (nil: the start) up to, not including, `to` (nil: the end).

@@ -34,8 +34,8 @@ public struct SiteBuilder {
     }
 
     /// What shows on every page besides its data: the chrome, the formatting rules and the theme.
-    private func look(_ context: BuildContext) -> ContentHash {
-        var hash = context.salt
+    private func look(_ salt: ContentHash) -> ContentHash {
+        var hash = salt
         for file in theme.files {
             hash.add(file.name)
             hash.add(Int64(file.bytes.count))
@@ -49,6 +49,13 @@ public struct SiteBuilder {
     public static let lockFileName = SiteOutput.manifestName + ".lock"
 
     /// Builds the site; `full` ignores the last build's manifest and checks every file.
+    ///
+    /// Three ways, cheapest first: when the replica's change journal covers
+    /// everything since the last build and names only rows the site can
+    /// follow (`ChangePlan`), just the pages showing those rows are rendered;
+    /// otherwise every page's content is fingerprinted and only changed pages
+    /// are rendered; and with `full`, or after an interrupted build, every
+    /// file is compared with the disk.
     @discardableResult
     public func build(full: Bool = false) throws -> SiteBuildReport {
         let directory = output.standardizedFileURL
@@ -56,33 +63,91 @@ public struct SiteBuilder {
         // The state is read under the lock, and gone until this build has finished (see `SiteState`).
         let state = SiteState.load(from: directory)
         SiteState.remove(from: directory)
-        let site = try SiteOutput(directory: directory, full: full || state == nil, listsWritten: listsWrittenFiles, lock: lock)
-        // A build, even one that fails part-way, lets the pages in flight land and the directory go before it returns.
-        defer { site.close() }
         return try db.transaction(.deferred) {
             let status = try SyncStatus.load(from: db)
             let today = asOf ?? status.lastSuccessfulRun.map { ($0.finishedAt ?? $0.startedAt).date } ?? clock.now().date
             let settings = try ResellerSettings.load(from: db)
-            let lists = try ListStore(directory: site.directory)
+            let look = look(BuildContext.salt(settings))
+            let journal = try SiteJournal.latest(db)
+            let lists = try ListStore.open(in: directory)
+            var plan: ChangePlan? = nil
+            if !full, let state, !lists.wasReset, state.today == today, state.look == look,
+               let changes = try SiteJournal.changes(db, after: state.journal, limit: ChangePlan.limit) {
+                plan = try ChangePlan(changes, db: db)
+            }
+            let site = try SiteOutput(directory: directory, full: full || state == nil || lists.wasReset, patching: plan != nil,
+                                      listsWritten: listsWrittenFiles, lock: lock)
+            // A build, even one that fails part-way, lets the pages in flight land and the directory go before it returns.
+            defer { site.close() }
             let context = BuildContext(db: db, output: site, lists: lists, settings: settings, today: today)
             context.progress = progress
             try lists.db.execute("BEGIN")
-            for file in theme.files { try site.file("assets/" + file.name, bytes: file.bytes) }
-            try SyncPages.build(in: context, status: status)
-            try HomePage.build(in: context, status: status)
-            try ListPages.build(in: context)
-            try CustomerPages.build(in: context)
-            try InvoicePages.build(in: context, settings: settings)
-            try CatalogPages.plans(in: context)
-            try CatalogPages.users(in: context)
-            try CatalogPages.settings(in: context, settings: settings)
-            try ReportPages.build(in: context)
-            try context.search.finish()
+            if let plan {
+                try patch(plan, in: context, status: status, settings: settings)
+            } else {
+                for file in theme.files { try site.file("assets/" + file.name, bytes: file.bytes) }
+                try SyncPages.build(in: context, status: status)
+                try home(in: context, status: status)
+                try ListPages.build(in: context)
+                try CustomerPages.build(in: context)
+                try InvoicePages.build(in: context, settings: settings)
+                try CatalogPages.plans(in: context)
+                try CatalogPages.users(in: context)
+                try CatalogPages.settings(in: context, settings: settings)
+                try ReportPages.build(in: context)
+                try context.search.finish()
+            }
             try lists.db.execute("COMMIT")
             let removed = try site.finish()
-            try SiteState(journal: 0, today: today, look: look(context)).write(to: directory)
+            try SiteState(journal: journal, today: today, look: look).write(to: directory)
             return SiteBuildReport(asOf: today, pages: context.pages, writtenCount: site.writtenCount, written: site.written,
-                                   removed: removed, unchanged: site.unchanged)
+                                   removed: removed, unchanged: site.unchanged, incremental: plan != nil)
+        }
+    }
+
+    /// Builds the home page and remembers what it shows besides its figures.
+    private func home(in context: BuildContext, status: SyncStatus) throws {
+        let named = try HomePage.build(in: context, status: status)
+        try context.lists.setMeta("home.customers", named.sorted().joined(separator: "\n"))
+        try context.lists.setMeta("home.sync", SiteBuilder.homeSync(status))
+    }
+
+    /// The sync figures the home page shows (rejected changes and conflicts).
+    private static func homeSync(_ status: SyncStatus) -> String { "\(status.rejected) \(status.conflicts)" }
+
+    /// Renders only what the journal's changes show on: the sync page always, the
+    /// list pages around changed rows, the changed customers' and invoices' pages,
+    /// the home page and reports when their figures or names can have moved, and
+    /// the search index entries and CSV rows of changed rows, patched in place.
+    private func patch(_ plan: ChangePlan, in context: BuildContext, status: SyncStatus, settings: ResellerSettings) throws {
+        try SyncPages.build(in: context, status: status)
+        let named = Set((try context.lists.meta("home.customers") ?? "").split(separator: "\n").map(String.init))
+        let shownSync = try context.lists.meta("home.sync")
+        if plan.financial || plan.conflicts || !named.isDisjoint(with: plan.customerRows) || shownSync != SiteBuilder.homeSync(status) {
+            try home(in: context, status: status)
+        }
+        var search: [SearchChange] = []
+        let rows = try plan.listRows()
+        for list in ListPages.lists(context) {
+            search += try list.update(in: context, ids: rows[list.directory] ?? [])
+        }
+        let customers = try ChangePlan.existing("customer", plan.customers, in: db)
+        try CustomerPages.build(in: context, only: customers)
+        for id in plan.customers.subtracting(customers) { try context.output.remove(SitePath.customer(id)) }
+        let invoices = try ChangePlan.existing("invoice", plan.invoices, in: db)
+        try InvoicePages.build(in: context, settings: settings, only: invoices)
+        for id in plan.invoices.subtracting(invoices) { try context.output.remove(SitePath.invoice(id)) }
+        if plan.financial {
+            try ReportPages.build(in: context)
+        } else if try plan.customerRows.contains(where: { try context.lists.entry(ReportPages.agingDirectory, id: $0) != nil }) {
+            // The per-customer aging rows name their customers.
+            try ReportPages.aging(context)
+        }
+        let files = try SearchIndexPatch.apply(search) { name in
+            FileManager.default.contents(atPath: context.output.url("search/" + name).path).map { Array($0) }
+        }
+        for (name, bytes) in files.sorted(by: { $0.key < $1.key }) {
+            if let bytes { try context.output.file("search/" + name, bytes: bytes) } else { try context.output.remove("search/" + name) }
         }
     }
 }
@@ -102,4 +167,6 @@ public struct SiteBuildReport: Sendable, Equatable, Codable {
     public let removed: [String]
     /// Files left as they were.
     public let unchanged: Int
+    /// Whether only the pages showing the rows the change journal named were rendered.
+    public var incremental = false
 }

@@ -4,7 +4,9 @@ import OutpostSync
 /// Home, "My reseller status": the financial summary, the 12-month revenue
 /// and receivables aging charts, and what needs attention.
 enum HomePage {
-    static func build(in context: BuildContext, status: SyncStatus) throws {
+    /// Builds the home page; returns the customers it names (in "Needs attention"), whose renaming rewrites it.
+    @discardableResult
+    static func build(in context: BuildContext, status: SyncStatus) throws -> Set<String> {
         let summary = try ResellerSummary.compute(in: context.db, asOf: context.today, attentionLimit: 10)
         let currency = summary.currency
         var blocks: [Block] = []
@@ -29,6 +31,10 @@ enum HomePage {
                                                link: ("reports/aging.html", "Receivables aging report, per customer")))
         blocks.append(.section(title: "Needs attention", id: "attention", attention(summary.attention, status: status, context: context)))
         try context.emit(PageModel(path: Section.home.path, title: "Reseller status", section: .home, blocks: blocks))
+        let attention = summary.attention
+        return Set(attention.orders.items.map(\.customerId) + attention.overdueInvoices.items.map(\.customerId)
+                   + attention.expiringSubscriptions.items.map(\.customerId) + attention.expiringDomains.items.map(\.customerId)
+                   + attention.expiringCertificates.items.map(\.customerId))
     }
 
     static func attention(_ attention: ResellerSummary.Attention, status: SyncStatus, context: BuildContext) -> [Block] {

@@ -6,19 +6,17 @@ import OutpostStore
 /// ones the search box finds feed the search index as they stream.
 enum ListPages {
     static func build(in context: BuildContext) throws {
-        try customers(context)
-        try subscriptions(context)
-        try orders(context)
-        try provisioning(context)
-        try invoices(context)
-        try payments(context)
-        try domains(context)
-        try certificates(context)
-        try licenses(context)
+        for list in lists(context) { try list.build(in: context) }
     }
 
-    static func customers(_ context: BuildContext) throws {
-        try PagedList(
+    /// Every list, in build order; each list's `directory` names it.
+    static func lists(_ context: BuildContext) -> [PagedList] {
+        [customers(context), subscriptions(context), orders(context), provisioning(context), invoices(context), payments(context),
+         domains(context), certificates(context), licenses(context)]
+    }
+
+    static func customers(_ context: BuildContext) -> PagedList {
+        PagedList(
             directory: "customers", title: "Customers", section: .customers,
             intro: [.paragraph("Every end customer, by name. Each name opens the customer's page with everything linked to it.")],
             columns: [Column("Customer"), Column("Status"), Column("Contact"), Column("E-mail"), Column("City"), Column("Country"), Column("Customer since")],
@@ -38,11 +36,11 @@ enum ListPages {
                 let name = row["name"].string ?? ""
                 return SearchEntry(kind: "customer", label: name, detail: [row["city"].string ?? "", row["country"].string ?? ""].filter { !$0.isEmpty }.joined(separator: ", "),
                                    path: SitePath.customer(id), keys: [name, id, row["email"].string ?? ""])
-            }).build(in: context)
+            })
     }
 
-    static func subscriptions(_ context: BuildContext) throws {
-        try PagedList(
+    static func subscriptions(_ context: BuildContext) -> PagedList {
+        PagedList(
             directory: "subscriptions", title: "Subscriptions", section: .subscriptions,
             intro: [.paragraph("Price, cost and margin are per billing period for the whole quantity. Margin is on price: (price − cost) ÷ price.")],
             columns: [Column("Subscription"), Column("Customer"), Column("Plan"), Column("Period"), Column("Qty", numeric: true), Column("Status"),
@@ -66,7 +64,7 @@ enum ListPages {
                 return SearchEntry(kind: "subscription", label: row["plan_name"].string ?? "",
                                    detail: [row["billing_period"].string ?? "", row["status"].string ?? ""].filter { !$0.isEmpty }.joined(separator: " · "),
                                    path: SitePath.onCustomer(customerId, id), keys: [id])
-            }).build(in: context)
+            })
     }
 
     /// Price, cost and margin of a subscription row (`unit_price`, `unit_cost`, `quantity`).
@@ -107,8 +105,8 @@ enum ListPages {
         }
     }
 
-    static func orders(_ context: BuildContext) throws {
-        try PagedList(
+    static func orders(_ context: BuildContext) -> PagedList {
+        PagedList(
             directory: "orders", title: "Orders", section: .orders,
             intro: [.paragraph("Orders of every type (sales, renewal, change, cancellation, transfer), newest first. Numbers are assigned by the node; until then an order shows \u{201C}pending\u{201D}.")],
             columns: orderColumns, empty: "No orders yet.",
@@ -121,18 +119,18 @@ enum ListPages {
                 return SearchEntry(kind: "order", label: row["number"].string ?? "pending order",
                                    detail: (row["type"].string ?? "") + " · placed " + String((row["placed_at"].string ?? "").prefix(10)),
                                    path: SitePath.onCustomer(customerId, id), keys: [row["number"].string ?? "", id])
-            }).build(in: context)
+            })
     }
 
-    static func provisioning(_ context: BuildContext) throws {
-        try PagedList(
+    static func provisioning(_ context: BuildContext) -> PagedList {
+        PagedList(
             directory: "provisioning", title: "Provisioning queue", section: .provisioning,
             intro: [.paragraph("Orders waiting to be provisioned (queued on this replica, submitted to the node, or being provisioned), oldest first. Failed orders are on the home page under \u{201C}Needs attention\u{201D}.")],
             columns: orderColumns, empty: "Nothing is waiting to be provisioned: every order has been completed, failed or rejected.",
             select: orderSQL, filter: "o.status IN ('queued', 'submitted', 'provisioning')", idColumn: "o.id",
             order: "o.placed_at, o.id", key: orderKey(descending: false),
             csvName: "provisioning.csv", csvSkipped: [2], csvExtraHeader: ["Id", "Customer id"],
-            cells: orderCells, csvExtra: { [$0["id"].string ?? "", $0["customer_id"].string ?? ""] }).build(in: context)
+            cells: orderCells, csvExtra: { [$0["id"].string ?? "", $0["customer_id"].string ?? ""] })
     }
 
     static let invoiceSQL = """
@@ -163,9 +161,9 @@ enum ListPages {
                 .money(row["paid"].int64 ?? 0), .money(outstanding), .status(state)]
     }
 
-    static func invoices(_ context: BuildContext) throws {
+    static func invoices(_ context: BuildContext) -> PagedList {
         let today = context.today
-        try PagedList(
+        return PagedList(
             directory: "invoices", title: "Invoices", section: .invoices,
             intro: [.paragraph("Invoices, newest first, with what has been paid and what is still owed as of \(today). Each number opens the printable invoice.")],
             columns: invoiceColumns, empty: "No invoices yet.",
@@ -178,11 +176,11 @@ enum ListPages {
                 let id = row["id"].string ?? ""
                 return SearchEntry(kind: "invoice", label: row["number"].string ?? "pending invoice", detail: "issued " + (row["issue_date"].string ?? ""),
                                    path: SitePath.invoice(id), keys: [row["number"].string ?? "", id])
-            }).build(in: context)
+            })
     }
 
-    static func payments(_ context: BuildContext) throws {
-        try PagedList(
+    static func payments(_ context: BuildContext) -> PagedList {
+        PagedList(
             directory: "payments", title: "Payments", section: .payments,
             intro: [.paragraph("Money received against invoices, newest first.")],
             columns: [Column("Received"), Column("Customer"), Column("Invoice"), Column("Method"), Column("Reference"), Column("Status"), Column("Amount", numeric: true)],
@@ -201,11 +199,11 @@ enum ListPages {
                  .text(SiteFormat.words(row["method"].string ?? "")), .text(row["reference"].string ?? ""),
                  .status(row["status"].string ?? ""), .money(row["amount"].int64 ?? 0)]
             },
-            csvExtra: { [$0["id"].string ?? "", $0["customer_id"].string ?? "", $0["invoice_id"].string ?? ""] }).build(in: context)
+            csvExtra: { [$0["id"].string ?? "", $0["customer_id"].string ?? "", $0["invoice_id"].string ?? ""] })
     }
 
-    static func domains(_ context: BuildContext) throws {
-        try PagedList(
+    static func domains(_ context: BuildContext) -> PagedList {
+        PagedList(
             directory: "domains", title: "Domains", section: .domains,
             intro: [.paragraph("Registered and transferred domains, by name.")],
             columns: [Column("Domain"), Column("Customer"), Column("Origin"), Column("Status"), Column("Registered"), Column("Expires"), Column("Renews")],
@@ -229,11 +227,11 @@ enum ListPages {
                 return SearchEntry(kind: "domain", label: row["name"].string ?? "",
                                    detail: (row["status"].string ?? "") + (row["expires_on"].string.map { " · expires " + $0 } ?? ""),
                                    path: SitePath.onCustomer(customerId, id), keys: [row["name"].string ?? "", id])
-            }).build(in: context)
+            })
     }
 
-    static func certificates(_ context: BuildContext) throws {
-        try PagedList(
+    static func certificates(_ context: BuildContext) -> PagedList {
+        PagedList(
             directory: "ssl", title: "SSL certificates", section: .ssl,
             intro: [.paragraph("SSL certificates by common name, with their validation level (DV, OV, EV).")],
             columns: [Column("Common name"), Column("Customer"), Column("Validation"), Column("Status"), Column("Issued"), Column("Expires")],
@@ -250,11 +248,11 @@ enum ListPages {
                         .link(SitePath.customer(customerId), row["customer_name"].string ?? ""), .text(row["validation"].string ?? ""),
                         .status(row["status"].string ?? ""), .date(row["issued_on"].string), .date(row["expires_on"].string)]
             },
-            csvExtra: { [$0["id"].string ?? "", $0["customer_id"].string ?? ""] }).build(in: context)
+            csvExtra: { [$0["id"].string ?? "", $0["customer_id"].string ?? ""] })
     }
 
-    static func licenses(_ context: BuildContext) throws {
-        try PagedList(
+    static func licenses(_ context: BuildContext) -> PagedList {
+        PagedList(
             directory: "licenses", title: "Licenses", section: .licenses,
             intro: [.paragraph("Software licenses by product.")],
             columns: [Column("Product"), Column("License key"), Column("Seats", numeric: true), Column("Customer"), Column("Status"), Column("Expires")],
@@ -272,6 +270,6 @@ enum ListPages {
                         .link(SitePath.customer(customerId), row["customer_name"].string ?? ""),
                         .status(row["status"].string ?? ""), .date(row["expires_on"].string)]
             },
-            csvExtra: { [$0["id"].string ?? "", $0["customer_id"].string ?? ""] }).build(in: context)
+            csvExtra: { [$0["id"].string ?? "", $0["customer_id"].string ?? ""] })
     }
 }

@@ -64,15 +64,14 @@ struct PagedList {
     /// Builds every page and the CSV from the query, and records the rows in the list store; returns the number of rows.
     @discardableResult
     func build(in context: BuildContext) throws -> Int {
-        let store = context.lists
-        try store.clear(directory)
         var count = 0
-        try context.forEachRow(fullSQL, arguments) { row in
-            if let search { try context.search.add(search(row)) }
-            try store.insert(directory, try entry(row))
-            count += 1
+        try build(in: context) { sink in
+            try context.forEachRow(fullSQL, arguments) { row in
+                if let search { try context.search.add(search(row)) }
+                try sink(try entry(row))
+                count += 1
+            }
         }
-        try emitAll(in: context)
         try writeCSV(in: context)
         return count
     }
@@ -80,9 +79,23 @@ struct PagedList {
     /// Builds every page from entries a closure streams (a report's rows), with no CSV of its own.
     func build(in context: BuildContext, rows source: (_ sink: (ListStore.Entry) throws -> Void) throws -> Void) throws {
         let store = context.lists
+        // An incremental build that redoes a whole list removes the pages it no longer has itself.
+        let old = context.output.patching ? try pageNames(in: store) : []
         try store.clear(directory)
         try source { try store.insert(directory, $0) }
-        try emitAll(in: context)
+        let new = try emitAll(in: context)
+        for name in old.subtracting(new) { try context.output.remove(pagePath(name)) }
+    }
+
+    /// The names of the list's pages as the store has them.
+    private func pageNames(in store: ListStore) throws -> Set<String> {
+        var chunker = ListChunker()
+        var names: Set<String> = []
+        try store.forEach(directory) { entry in
+            if chunker.startsPage(entry.id, hard: entry.hard) { names.insert(names.isEmpty ? "index" : PagedList.chunkName(entry.id)) }
+            return true
+        }
+        return names
     }
 
     static func entry(id: String, key: [KeyPart], cells: [Cell]) -> ListStore.Entry {
@@ -93,8 +106,10 @@ struct PagedList {
         PagedList.entry(id: row["id"].string ?? "", key: key(row), cells: try cells(row))
     }
 
-    /// Cuts the stored list into pages and emits each, one page behind so each knows the next.
-    private func emitAll(in context: BuildContext) throws {
+    /// Cuts the stored list into pages and emits each, one page behind so each knows the next; returns their names.
+    @discardableResult
+    private func emitAll(in context: BuildContext) throws -> Set<String> {
+        var names: Set<String> = []
         var chunker = ListChunker()
         var current: (name: String, rows: [ListStore.Entry])? = nil
         var previous: String? = nil
@@ -103,6 +118,7 @@ struct PagedList {
                 let name = current == nil ? "index" : PagedList.chunkName(entry.id)
                 if let done = current {
                     try emit(done.name, rows: done.rows, previous: previous, next: name, in: context)
+                    names.insert(done.name)
                     previous = done.name
                 }
                 current = (name, [entry])
@@ -113,6 +129,8 @@ struct PagedList {
         }
         let last = current ?? ("index", [])
         try emit(last.name, rows: last.rows, previous: previous, next: nil, in: context)
+        names.insert(last.name)
+        return names
     }
 
     // MARK: Incremental build
@@ -141,30 +159,36 @@ struct PagedList {
             if let last = regions.last, last.end.map({ point.lexicographicallyPrecedes($0.key) }) ?? true { continue }
             regions.append((try store.hardRow(directory, before: point, excluding: ids), try store.hardRow(directory, after: point, excluding: ids)))
         }
+        // Whether each stretch begins the list, before and after: its first page is then `index`.
+        func startsList(_ start: ListStore.Entry?) throws -> Bool {
+            guard let start else { return true }
+            return try !store.hasRow(directory, before: start.key)
+        }
         let before = try regions.map { try store.range(directory, from: $0.start?.key, to: $0.end?.key) }
+        let beganList = try regions.map { try startsList($0.start) }
         for entry in old.values { try store.delete(directory, key: entry.key) }
         for item in fresh.values { try store.insert(directory, item.entry) }
 
         var oldNames: Set<String> = [], newNames: Set<String> = []
         for (index, region) in regions.enumerated() {
-            let startsList = region.start == nil
-            let oldChunks = chunks(before[index], startsList: startsList)
+            let begins = try startsList(region.start)
+            let oldChunks = chunks(before[index], startsList: beganList[index])
             let newRows = try store.range(directory, from: region.start?.key, to: region.end?.key)
-            var newChunks = chunks(newRows, startsList: startsList)
-            if startsList && region.end == nil && newChunks.isEmpty { newChunks = [("index", [])] }
+            var newChunks = chunks(newRows, startsList: begins)
+            if begins && region.end == nil && newChunks.isEmpty { newChunks = [("index", [])] }
             oldNames.formUnion(oldChunks.map(\.name))
             newNames.formUnion(newChunks.map(\.name))
-            var previous = try startsList ? nil : chunkName(before: region.start!, in: store)
+            var previous = try begins ? nil : chunkName(before: region.start!, in: store)
             for (offset, chunk) in newChunks.enumerated() {
                 let next = offset + 1 < newChunks.count ? newChunks[offset + 1].name
-                    : region.end.map { startsList && newRows.isEmpty ? "index" : PagedList.chunkName($0.id) }
+                    : region.end.map { begins && newRows.isEmpty ? "index" : PagedList.chunkName($0.id) }
                 try emit(chunk.name, rows: chunk.rows, previous: previous, next: next, in: context)
                 previous = chunk.name
             }
             // The page after the stretch: its name or its link back may have changed.
             if let end = region.end {
-                let oldEndName = startsList && before[index].isEmpty ? "index" : PagedList.chunkName(end.id)
-                let newEndName = startsList && newRows.isEmpty ? "index" : PagedList.chunkName(end.id)
+                let oldEndName = beganList[index] && before[index].isEmpty ? "index" : PagedList.chunkName(end.id)
+                let newEndName = begins && newRows.isEmpty ? "index" : PagedList.chunkName(end.id)
                 oldNames.insert(oldEndName)
                 newNames.insert(newEndName)
                 let nextRegionStartsHere = index + 1 < regions.count && regions[index + 1].start?.id == end.id
@@ -210,7 +234,8 @@ struct PagedList {
     private func chunkName(before entry: ListStore.Entry, in store: ListStore) throws -> String? {
         let anchor = try store.hardRow(directory, before: entry.key, excluding: [])
         let rows = try store.range(directory, from: anchor?.key, to: entry.key)
-        return chunks(rows, startsList: anchor == nil).last?.name
+        let first = try anchor.map { try !store.hasRow(directory, before: $0.key) } ?? true
+        return chunks(rows, startsList: first).last?.name
     }
 
     /// Emits the page that begins at `start` under `name`.

@@ -116,6 +116,9 @@ enum ReportPages {
         ])
     }
 
+    /// Where the per-customer aging pages go (and their list's name in the list store).
+    static let agingDirectory = "reports/aging"
+
     static func aging(_ context: BuildContext) throws {
         let report = try ReceivablesAgingReport.compute(in: context.db, asOf: context.today)
         let chart = ReportCharts.aging(report.total, currency: report.currency)
@@ -138,7 +141,7 @@ enum ReportPages {
             .heading("Per customer"),
         ]
         // Per customer, paginated like every long list (its CSV is the report's own, above).
-        try PagedList(directory: "reports/aging", title: "Receivables aging report", section: .reports, intro: intro, columns: columns,
+        try PagedList(directory: agingDirectory, title: "Receivables aging report", section: .reports, intro: intro, columns: columns,
                       empty: "No customer owes anything.", select: "", idColumn: "", order: "", key: { _ in [] }, csvName: nil,
                       csvLink: "reports/aging.csv", cells: { _ in [] })
             .build(in: context) { sink in

@@ -1,0 +1,136 @@
+import Foundation
+import OutpostModel
+import OutpostStore
+
+/// What the rows the change journal names mean for the site: which customer
+/// and invoice pages, which list rows, and whether the figures of the home
+/// page and the reports can have moved.
+///
+/// Only changes the site can follow row by row make a plan: customers and
+/// what belongs to them. A change to the settings, the catalogue, prices or
+/// panel users shows on too many pages to follow; for those (and for a
+/// journal that overflowed) there is no plan and the build fingerprints every
+/// page instead.
+struct ChangePlan {
+    /// More changed rows than this and fingerprinting every page is as quick.
+    static let limit = 20_000
+
+    /// Tables whose changes a plan follows.
+    static let followed: Set<String> = [
+        "customer", "customer_user", "orders", "order_line", "subscription", "invoice", "invoice_line",
+        "credit_note", "credit_note_line", "payment", "domain", "ssl_certificate", "license", "notification", "conflict",
+    ]
+    /// Tables whose rows add up to the home page's figures and the reports.
+    static let financial: Set<String> = [
+        "orders", "order_line", "subscription", "invoice", "invoice_line", "credit_note", "credit_note_line", "payment",
+        "domain", "ssl_certificate", "license",
+    ]
+
+    /// Customers whose page shows something that changed.
+    var customers: Set<String> = []
+    /// Customers whose own row changed (their name shows in every list).
+    var customerRows: Set<String> = []
+    /// Invoices whose page shows something that changed.
+    var invoices: Set<String> = []
+    /// Rows that changed themselves, by table.
+    var direct: [String: Set<String>] = [:]
+    /// Rows written, or touched through a child row, by table.
+    var touched: [String: Set<String>] = [:]
+    /// Whether the home page's figures and the reports can have changed.
+    var financial = false
+    var conflicts = false
+
+    /// nil when the journal names a table the plan does not follow.
+    init?(_ changes: [SiteChange], db: Database) throws {
+        self.db = db
+        func column(_ name: String, of table: String, ids: Set<String>?) throws -> Set<String> {
+            try ChangePlan.column(name, of: table, ids: ids, db: db)
+        }
+        func ids(of table: String, where name: String, in values: Set<String>?) throws -> Set<String> {
+            try ChangePlan.ids(of: table, where: name, in: values, db: db)
+        }
+        for change in changes {
+            guard ChangePlan.followed.contains(change.entity) else { return nil }
+            touched[change.entity, default: []].insert(change.entityId)
+            if change.via.isEmpty || change.via == "display" { direct[change.entity, default: []].insert(change.entityId) }
+            switch change.entity {
+            case "customer":
+                customers.insert(change.entityId)
+                if change.via.isEmpty || change.via == "display" { customerRows.insert(change.entityId) }
+                // A customer added, removed or changing status moves the figures; a new name does not.
+                if change.via.isEmpty { financial = true }
+            case "invoice":
+                invoices.insert(change.entityId)
+            case "conflict":
+                conflicts = true
+            default:
+                break
+            }
+            if ChangePlan.financial.contains(change.entity) { financial = true }
+        }
+        // Every row that belongs to a customer shows on the customer's page.
+        for table in ["orders", "subscription", "invoice", "credit_note", "payment", "domain", "ssl_certificate", "license",
+                      "customer_user", "notification"] {
+            customers.formUnion(try column("customer_id", of: table, ids: touched[table]))
+        }
+        // Lines show on their documents.
+        let orders = try column("order_id", of: "order_line", ids: touched["order_line"])
+        customers.formUnion(try column("customer_id", of: "orders", ids: orders))
+        let notes = touched["credit_note", default: []].union(try column("credit_note_id", of: "credit_note_line", ids: touched["credit_note_line"]))
+        customers.formUnion(try column("customer_id", of: "credit_note", ids: notes))
+        invoices.formUnion(try column("invoice_id", of: "credit_note", ids: notes))
+        invoices.formUnion(try column("invoice_id", of: "invoice_line", ids: touched["invoice_line"]))
+        invoices.formUnion(try column("invoice_id", of: "payment", ids: touched["payment"]))
+        // An invoice page shows its order's number and its customer's name and address.
+        invoices.formUnion(try ids(of: "invoice", where: "order_id", in: direct["orders"]))
+        invoices.formUnion(try ids(of: "invoice", where: "customer_id", in: customerRows))
+    }
+
+    private let db: Database
+
+    /// The rows of each list that must be read again, by the list's directory.
+    func listRows() throws -> [String: Set<String>] {
+        func ofCustomers(_ table: String) throws -> Set<String> { try ChangePlan.ids(of: table, where: "customer_id", in: customerRows, db: db) }
+        let orders = direct["orders", default: []].union(try ofCustomers("orders"))
+        var payments = direct["payment", default: []].union(try ofCustomers("payment"))
+        // A payment row shows its invoice's number.
+        payments.formUnion(try ChangePlan.ids(of: "payment", where: "invoice_id", in: direct["invoice"], db: db))
+        return [
+            "customers": customerRows,
+            "subscriptions": direct["subscription", default: []].union(try ofCustomers("subscription")),
+            "orders": orders,
+            "provisioning": orders,
+            // An invoice row shows what was paid and credited.
+            "invoices": touched["invoice", default: []].union(try ofCustomers("invoice")),
+            "payments": payments,
+            "domains": direct["domain", default: []].union(try ofCustomers("domain")),
+            "ssl": direct["ssl_certificate", default: []].union(try ofCustomers("ssl_certificate")),
+            "licenses": direct["license", default: []].union(try ofCustomers("license")),
+        ]
+    }
+
+    /// Which of `ids` are rows of `table` now.
+    static func existing(_ table: String, _ ids: Set<String>, in db: Database) throws -> Set<String> {
+        try ChangePlan.ids(of: table, where: "id", in: ids, db: db)
+    }
+
+    /// `column` of the rows of `table` whose id is in `ids`.
+    static func column(_ column: String, of table: String, ids: Set<String>?, db: Database) throws -> Set<String> {
+        guard let ids, !ids.isEmpty else { return [] }
+        var result: Set<String> = []
+        try db.forEachRow("SELECT \(column) FROM \(table) WHERE id IN (SELECT value FROM json_each(?))", Scope(ids).arguments) { row in
+            if let value = row[column].string { result.insert(value) }
+        }
+        return result
+    }
+
+    /// The ids of the rows of `table` whose `column` is in `values`.
+    static func ids(of table: String, where column: String, in values: Set<String>?, db: Database) throws -> Set<String> {
+        guard let values, !values.isEmpty else { return [] }
+        var result: Set<String> = []
+        try db.forEachRow("SELECT id FROM \(table) WHERE \(column) IN (SELECT value FROM json_each(?))", Scope(values).arguments) { row in
+            if let value = row["id"].string { result.insert(value) }
+        }
+        return result
+    }
+}

@@ -1,0 +1,132 @@
+import Foundation
+import Testing
+import OutpostModel
+import OutpostStore
+@testable import OutpostSite
+
+/// Incremental builds from the replica's change journal must give, byte for
+/// byte, the site a full build of the same data gives: every step below
+/// changes the data as a pull or a mutation would, builds incrementally, and
+/// compares the whole tree with a fresh full build.
+@Suite("Incremental builds from the change journal")
+struct JournalBuildTests {
+    /// The site's files without the builder's bookkeeping (the manifest differs: an incremental build appends to its delta).
+    func published(_ site: URL) throws -> [String: Data] {
+        try siteFiles(site).filter { !$0.key.hasPrefix(".outpost-") }
+    }
+
+    /// Builds `site` incrementally and a fresh full build beside it; they must be the same.
+    @discardableResult
+    func buildAndCompare(_ db: Database, _ site: URL, _ step: String, incremental: Bool = true,
+                         sourceLocation: SourceLocation = #_sourceLocation) throws -> SiteBuildReport {
+        let report = try buildSite(db, into: site)
+        #expect(report.incremental == incremental, "\(step): incremental", sourceLocation: sourceLocation)
+        let fresh = site.deletingLastPathComponent().appendingPathComponent("fresh")
+        try? FileManager.default.removeItem(at: fresh)
+        try buildSite(db, into: fresh)
+        let mine = try published(site), theirs = try published(fresh)
+        let differing = Set(mine.keys).union(theirs.keys).filter { mine[$0] != theirs[$0] }.sorted()
+        #expect(differing.isEmpty, "\(step): \(differing.count) files differ from a full build: \(differing.prefix(8))", sourceLocation: sourceLocation)
+        return report
+    }
+
+    @Test func everyKindOfChangeGivesTheSiteAFullBuildGives() throws {
+        try withTemporaryDirectory { directory in
+            let db = try fixtureDatabase(in: directory, customers: 45)
+            let site = directory.appendingPathComponent("site")
+            try buildSite(db, into: site)
+            func one(_ sql: String) throws -> String { try #require(db.scalar(sql)?.string) }
+            let customer = try one("SELECT id FROM customer ORDER BY name LIMIT 1 OFFSET 30")
+
+            // A rename that moves the customer from late in the alphabet to the front.
+            try db.execute("UPDATE customer SET name = 'Aaaa First Renamed' WHERE id = ?", [customer])
+            var report = try buildAndCompare(db, site, "rename to the front")
+            #expect(report.written.contains(SitePath.customer(customer)))
+            #expect(report.written.count < 60, "a rename rewrites a few pages: \(report.written.count)")
+
+            // Hostile text in a name.
+            try db.execute("UPDATE customer SET name = ? WHERE id = ?", ["<script>alert(1)</script> \"&' \u{202E}RTL 🙂", customer])
+            try buildAndCompare(db, site, "hostile name")
+
+            // A new customer, and one removed again.
+            try db.execute("INSERT INTO customer (id, name, status, email, created_at) VALUES ('cus_01JNEWNEWNEWNEWNEWNEWNEWNE', 'Middle Newcomer', 'active', 'new@example.com', '2026-11-20T09:00:00Z')")
+            try buildAndCompare(db, site, "new customer")
+            try db.execute("DELETE FROM customer WHERE id = 'cus_01JNEWNEWNEWNEWNEWNEWNEWNE'")
+            report = try buildAndCompare(db, site, "customer removed")
+            #expect(report.removed.contains(SitePath.customer("cus_01JNEWNEWNEWNEWNEWNEWNEWNE")))
+
+            // A payment against an open invoice: invoice, payments, customer, home and reports.
+            let invoice = try #require(try db.row("""
+                SELECT i.id, i.customer_id, i.total FROM invoice i
+                WHERE i.status = 'issued' AND NOT EXISTS (SELECT 1 FROM payment p WHERE p.invoice_id = i.id) ORDER BY i.id LIMIT 1
+                """))
+            try db.execute("""
+                INSERT INTO payment (id, customer_id, invoice_id, method, reference, amount, currency, received_on, status, recorded_at)
+                VALUES ('pay_01JPAYPAYPAYPAYPAYPAYPAYPA', ?, ?, 'card', 'ref 1', ?, 'EUR', '2026-11-24', 'completed', '2026-11-24T10:00:00Z')
+                """, [try invoice.string("customer_id"), try invoice.string("id"), try invoice.int64("total")])
+            try buildAndCompare(db, site, "payment")
+
+            // An order fails (it leaves the provisioning queue), and a new one is placed.
+            let order = try one("SELECT id FROM orders ORDER BY placed_at DESC LIMIT 1")
+            try db.execute("UPDATE orders SET status = 'queued' WHERE id = ?", [order])
+            try buildAndCompare(db, site, "order queued")
+            try db.execute("UPDATE orders SET status = 'failed', status_reason = 'vendor said no' WHERE id = ?", [order])
+            try buildAndCompare(db, site, "order failed")
+            let plan = try one("SELECT id FROM plan ORDER BY id LIMIT 1")
+            try db.execute("""
+                INSERT INTO orders (id, number, customer_id, type, status, placed_at, total, currency)
+                VALUES ('ord_01JORDORDORDORDORDORDORDOR', NULL, ?, 'sales', 'queued', '2026-11-25T08:00:00Z', 1200, 'EUR')
+                """, [customer])
+            try db.execute("""
+                INSERT INTO order_line (id, order_id, plan_id, description, quantity, unit_price, unit_cost, amount)
+                VALUES ('orl_01JORDORDORDORDORDORDORDOR', 'ord_01JORDORDORDORDORDORDORDOR', ?, 'New seats', 2, 600, 400, 1200)
+                """, [plan])
+            try buildAndCompare(db, site, "new order")
+
+            // Seats, a domain that moves in the name order, a credit note, a conflict to review.
+            let subscription = try one("SELECT id FROM subscription ORDER BY id LIMIT 1")
+            try db.execute("UPDATE subscription SET quantity = quantity + 3 WHERE id = ?", [subscription])
+            try buildAndCompare(db, site, "seats")
+            if let domain = try db.scalar("SELECT id FROM domain ORDER BY id LIMIT 1")?.string {
+                try db.execute("UPDATE domain SET name = 'aaaa-moved-to-the-front.example', expires_on = '2026-12-01' WHERE id = ?", [domain])
+                try buildAndCompare(db, site, "domain")
+            }
+            try db.execute("""
+                INSERT INTO credit_note (id, number, invoice_id, customer_id, reason, issue_date, currency, subtotal, tax, total)
+                VALUES ('crn_01JCRNCRNCRNCRNCRNCRNCRNCR', 'CRN-000900', ?, ?, 'goodwill', '2026-11-24', 'EUR', 100, 0, 100)
+                """, [try invoice.string("id"), try invoice.string("customer_id")])
+            try buildAndCompare(db, site, "credit note")
+            try db.execute("""
+                INSERT INTO conflict (id, entity, entity_id, field, local_value, node_value, winner, base_version, node_version, replica_id, seq, mutation, at)
+                VALUES ('cfl_01JCFLCFLCFLCFLCFLCFLCFLCF', 'customer', ?, 'name', 'a', 'b', 'node', 1, 2, 'rep_x', 1, 'customer.update', '2026-11-24T10:00:00Z')
+                """, [customer])
+            try buildAndCompare(db, site, "conflict")
+
+            // Twenty customers renamed at once.
+            try db.execute("UPDATE customer SET name = name || ' (renamed)' WHERE id IN (SELECT id FROM customer ORDER BY id LIMIT 20)")
+            try buildAndCompare(db, site, "twenty renames")
+
+            // The settings show on every page: that is a fingerprinted build, and the next one is incremental again.
+            try db.execute("UPDATE settings SET company_name = 'Renamed Reseller GmbH'")
+            try buildAndCompare(db, site, "settings", incremental: false)
+            try db.execute("UPDATE customer SET city = 'Graz' WHERE id = ?", [customer])
+            try buildAndCompare(db, site, "after a fingerprinted build")
+
+            // Nothing changed: nothing is written.
+            report = try buildSite(db, into: site)
+            #expect(report.incremental && report.written.isEmpty && report.removed.isEmpty)
+        }
+    }
+
+    @Test func anInterruptedBuildIsFollowedByAFullOne() throws {
+        try withTemporaryDirectory { directory in
+            let db = try fixtureDatabase(in: directory, customers: 8)
+            let site = directory.appendingPathComponent("site")
+            try buildSite(db, into: site)
+            // What a build that died part-way leaves: no state file.
+            SiteState.remove(from: site)
+            try db.execute("UPDATE customer SET name = 'After The Crash' WHERE id = (SELECT min(id) FROM customer)")
+            try buildAndCompare(db, site, "after a crash", incremental: false)
+        }
+    }
+}
