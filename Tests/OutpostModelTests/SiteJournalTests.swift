@@ -165,10 +165,13 @@ struct SiteJournalTests {
                 try SiteJournal.withJournalOff(db) {
                     try db.execute("INSERT INTO customer (id, name, status, created_at) VALUES ('cus_OFF', 'Off', 'active', '2026-01-31T10:00:00Z')")
                     #expect(try db.scalar("SELECT count(*) FROM temp.site_journal_off") == .integer(1))
+                    #expect(try db.scalar("SELECT count(*) FROM sqlite_temp_master WHERE type = 'trigger'") == .integer(0),
+                            "dropped: a table with triggers costs every write a statement journal")
                     throw Failure()
                 }
             }
             #expect(try db.scalar("SELECT count(*) FROM temp.site_journal_off") == .integer(0))
+            #expect(try db.scalar("SELECT count(*) FROM sqlite_temp_master WHERE type = 'trigger'") == .integer(Int64(3 * Schema.replicatedTables.count)))
             // Outside a transaction the insert stayed although the body failed: the marker says so.
             #expect(try db.rows("SELECT entity, via FROM site_change").map { [$0["entity"], $0["via"]] } == [[.text("*"), .text("overflow")]])
             // The journal is on again.
@@ -181,12 +184,19 @@ struct SiteJournalTests {
     @Test func nestedSwitchesEachRemoveOnlyTheirOwn() throws {
         try withTestReplica { replica in
             let db = replica.db
-            try SiteJournal.withJournalOff(db) {
+            try SiteJournal.withJournalOff(db, tables: ["customer"]) {
                 try SiteJournal.withJournalOff(db) {}
                 try seedCustomer(replica)
+                try seedCustomerUser(replica)
+                #expect(try db.scalar("SELECT count(*) FROM sqlite_temp_master WHERE type = 'trigger' AND tbl_name = 'customer'") == .integer(0))
             }
-            #expect(try db.scalar("SELECT count(*) FROM site_change WHERE entity = 'customer'") == .integer(0))
+            // The switch covers every table; only the named ones lost their triggers for the while.
+            #expect(try db.scalar("SELECT count(*) FROM site_change WHERE entity <> '*'") == .integer(0))
             #expect(try db.scalar("SELECT count(*) FROM site_change WHERE via = 'overflow'") == .integer(2))
+            #expect(try db.scalar("SELECT count(*) FROM sqlite_temp_master WHERE type = 'trigger'") == .integer(Int64(3 * Schema.replicatedTables.count)))
+            let mark = try SiteJournal.latest(db)
+            try setFact(replica, "customer", id: "cus_ACME", [("name", "Acme AG")])
+            #expect(try journal(replica, after: mark) == [Entry(entity: "customer", id: "cus_ACME", via: "display")])
         }
     }
 

@@ -80,17 +80,25 @@ public enum SiteJournal {
             : "''"
     }
 
-    /// The TEMP triggers and the off switch, as one script (identifiers from `Schema.replicatedTables` and `parents` only).
-    static let installScript: String = {
-        var script = "CREATE TEMP TABLE IF NOT EXISTS site_journal_off (x INTEGER);\n"
+    /// The events journaled for every replicated table.
+    static let events = ["INSERT", "UPDATE", "DELETE"]
+
+    static func triggerName(_ table: String, _ event: String) -> String {
+        "site_journal_\(table)_\(event.lowercased())"
+    }
+
+    /// Per replicated table, the script making its three TEMP triggers and the one dropping them.
+    /// Identifiers come from `Schema.replicatedTables` and `parents` only.
+    static let triggerScripts: [String: (create: String, drop: String)] = {
         let insert = "INSERT INTO site_change (entity, entity_id, via)"
+        var scripts: [String: (create: String, drop: String)] = [:]
         for table in Schema.replicatedTables.map(SQLIdentifier.checked) {
             let links = (parents[table] ?? []).map { (column: SQLIdentifier.checked($0.column), table: SQLIdentifier.checked($0.table)) }
             func trigger(_ event: String, _ body: [String]) -> String {
                 // Trigger bodies may not name a schema for the table they write (https://sqlite.org/lang_createtrigger.html);
                 // `site_change` exists only in main, so the unqualified name finds it.
                 """
-                CREATE TEMP TRIGGER IF NOT EXISTS site_journal_\(table)_\(event.lowercased()) AFTER \(event) ON main.\(table)
+                CREATE TEMP TRIGGER IF NOT EXISTS \(triggerName(table, event)) AFTER \(event) ON main.\(table)
                 WHEN NOT EXISTS (SELECT 1 FROM temp.site_journal_off)
                 BEGIN
                 \(body.map { "    \($0);" }.joined(separator: "\n"))
@@ -102,19 +110,23 @@ public enum SiteJournal {
                 ["\(insert) VALUES ('\(table)', \(image).id, '')"]
                     + links.map { "\(insert) SELECT '\($0.table)', \(image).\($0.column), '\(table)' WHERE \(image).\($0.column) IS NOT NULL" }
             }
-            script += trigger("INSERT", rowAndParents("NEW"))
-            script += trigger("DELETE", rowAndParents("OLD"))
             let via = updateVia(table)
-            script += trigger("UPDATE", [
+            let create = trigger("INSERT", rowAndParents("NEW")) + trigger("DELETE", rowAndParents("OLD")) + trigger("UPDATE", [
                 "\(insert) VALUES ('\(table)', NEW.id, \(via))",
                 "\(insert) SELECT '\(table)', OLD.id, \(via) WHERE OLD.id IS NOT NEW.id",
             ] + links.flatMap { link in [
                 "\(insert) SELECT '\(link.table)', NEW.\(link.column), '\(table)' WHERE NEW.\(link.column) IS NOT NULL",
                 "\(insert) SELECT '\(link.table)', OLD.\(link.column), '\(table)' WHERE OLD.\(link.column) IS NOT NULL AND OLD.\(link.column) IS NOT NEW.\(link.column)",
             ] })
+            let drop = events.map { "DROP TRIGGER IF EXISTS temp.\(triggerName(table, $0));\n" }.joined()
+            scripts[table] = (create, drop)
         }
-        return script
+        return scripts
     }()
+
+    /// The off switch and every table's triggers, as one script.
+    static let installScript = "CREATE TEMP TABLE IF NOT EXISTS site_journal_off (x INTEGER);\n"
+        + Schema.replicatedTables.compactMap { triggerScripts[$0]?.create }.joined()
 
     /// Makes this connection journal every write to a replicated table. Call after migrating;
     /// calling again is harmless. TEMP objects live as long as the connection.
@@ -133,7 +145,14 @@ public enum SiteJournal {
     /// no more than the marker does. The switch is removed again also when `body` throws; inside a
     /// transaction that then rolls back, the marker goes with it, so the journal never claims less
     /// than happened. Nested calls are fine: each removes only its own switch.
-    public static func withJournalOff<T>(_ db: Database, _ body: () throws -> T) throws -> T {
+    ///
+    /// Besides setting the switch, the triggers of `tables` (every replicated table when nil; name
+    /// the ones the bulk write fills) are dropped for the duration and made again afterwards:
+    /// while a table has a trigger, SQLite gives every write statement on it a statement journal
+    /// (https://sqlite.org/tempfiles.html#stmtjrnl), even when the trigger's WHEN is false — a
+    /// tenth of a big pull's time. TEMP schema changes are transactional, so a rollback brings
+    /// the triggers back too.
+    public static func withJournalOff<T>(_ db: Database, tables: [String]? = nil, _ body: () throws -> T) throws -> T {
         let hasJournal = try db.scalar("SELECT 1 FROM main.sqlite_master WHERE type = 'table' AND name = 'site_change'") != nil
         // The marker first: if `body` commits some of its work and then fails, the marker already says so.
         if hasJournal {
@@ -142,8 +161,26 @@ public enum SiteJournal {
         guard try isInstalled(db) else { return try body() }
         try db.execute("INSERT INTO temp.site_journal_off (x) VALUES (1)")
         let flag = try db.scalar("SELECT last_insert_rowid()")?.int64 ?? 0
-        defer { try? db.execute("DELETE FROM temp.site_journal_off WHERE rowid = ?", [flag]) }
-        return try body()
+        // Only triggers still there: an enclosing call that dropped some makes those again itself.
+        let present = Set(try db.rows("SELECT DISTINCT tbl_name FROM sqlite_temp_master WHERE type = 'trigger' AND name LIKE 'site_journal_%'")
+            .compactMap { $0[0].string })
+        let dropped = (tables ?? Schema.replicatedTables).filter(present.contains).compactMap { triggerScripts[$0] }
+        // Switching back on must not fail silently (the journal would stay off), so only the
+        // error path swallows a second error.
+        func switchBackOn() throws {
+            if !dropped.isEmpty { try db.executeScript(dropped.map(\.create).joined()) }
+            try db.execute("DELETE FROM temp.site_journal_off WHERE rowid = ?", [flag])
+        }
+        let result: T
+        do {
+            if !dropped.isEmpty { try db.executeScript(dropped.map(\.drop).joined()) }
+            result = try body()
+        } catch {
+            try? switchBackOn()
+            throw error
+        }
+        try switchBackOn()
+        return result
     }
 
     /// The highest seq handed out so far (0 for a journal never written); pruning does not lower it.

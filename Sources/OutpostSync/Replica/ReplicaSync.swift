@@ -189,7 +189,8 @@ public final class ReplicaSync {
             // A big page or a snapshot changes too much to journal row by row: one overflow marker
             // tells the dashboards to rebuild everything, and the pull keeps its speed.
             if page.changes.count > SiteJournal.bulkThreshold || !page.reset.isEmpty {
-                try SiteJournal.withJournalOff(db) { try applyRebased(page) }
+                let tables = Set(page.changes.map(\.table)).union(page.reset)
+                try SiteJournal.withJournalOff(db, tables: Schema.replicatedTables.filter(tables.contains)) { try applyRebased(page) }
             } else {
                 try applyRebased(page)
             }
