@@ -1,3 +1,4 @@
+import Foundation
 import OutpostStore
 
 /// Receivables aging: current, 1–30, 31–60, 61–90 and 90+ days past due, in total and per customer.
@@ -49,20 +50,27 @@ public struct ReceivablesAgingReport: Sendable, Equatable {
             openInvoiceCount: Int(try row.map { try ReportSQL.integer($0, "invoices") } ?? 0))
     }
 
-    /// Calls `body` for each customer with something outstanding, by name; `limit`/`offset` page through them.
+    /// Calls `body` for each customer with something outstanding, by name (or by id); `limit`/`offset`
+    /// page through them; `only` limits them to some customers (whose rows an incremental site build redoes).
     public static func forEachCustomer(in db: Database, asOf: BusinessDate, limit: Int? = nil, offset: Int = 0,
+                                       only: Set<String>? = nil, byId: Bool = false,
                                        _ body: (CustomerAging) throws -> Void) throws {
         let sql = """
             WITH open AS (\(ReportSQL.openInvoices)),
             per AS (
                 SELECT customer_id, \(AgingBuckets.sumColumns), count(*) AS invoices, min(due_date) AS oldest
-                FROM open WHERE outstanding > 0 GROUP BY customer_id
+                FROM open WHERE outstanding > 0\(only == nil ? "" : " AND customer_id IN (SELECT value FROM json_each(?7))") GROUP BY customer_id
             )
             SELECT per.*, c.name AS name FROM per JOIN customer c ON c.id = per.customer_id
-            ORDER BY c.name COLLATE NOCASE, c.id
+            ORDER BY \(byId ? "c.id" : "c.name COLLATE NOCASE, c.id")
             LIMIT ?5 OFFSET ?6
             """
-        let arguments = AgingBuckets.arguments(asOf: asOf) + [limit ?? -1, max(0, offset)]
+        var arguments = AgingBuckets.arguments(asOf: asOf) + [limit ?? -1, max(0, offset)]
+        if let only {
+            // An array of ids as JSON; ids need no escaping but are escaped all the same.
+            let json = (try? JSONEncoder().encode(only.sorted())).map { String(decoding: $0, as: UTF8.self) } ?? "[]"
+            arguments.append(json)
+        }
         try db.forEachRow(sql, arguments) { row in
             try body(CustomerAging(
                 customerId: try row.string("customer_id"), customerName: try row.string("name"), buckets: try AgingBuckets(row: row),
@@ -83,17 +91,21 @@ public struct ReceivablesAgingReport: Sendable, Equatable {
         ["Customer ID", "Customer"] + AgingBuckets.labels.map { "\($0) (\(currency.code))" } + ["Total (\(currency.code))", "Open invoices", "Oldest due date"]
     }
 
-    /// Every customer's row (never capped), then a final `Total` row.
+    /// The `Total` row first, then every customer's row (never capped) in id order: the order in
+    /// which an incremental site build can patch one customer's row in place.
     public func forEachCSVRow(in db: Database, _ body: ([String]) throws -> Void) throws {
-        let digits = currency.minorDigits
-        func amounts(_ b: AgingBuckets) -> [String] {
-            [b.current, b.days1to30, b.days31to60, b.days61to90, b.over90, b.total].map { Money.decimalString($0, digits: digits) }
-        }
-        try Self.forEachCustomer(in: db, asOf: asOf) { customer in
-            try body([customer.customerId, customer.customerName] + amounts(customer.buckets)
-                     + [String(customer.openInvoices), customer.oldestDueDate?.description ?? ""])
-        }
-        try body(["", "Total"] + amounts(total) + [String(openInvoiceCount), ""])
+        try body(["", "Total"] + Self.amounts(total, currency) + [String(openInvoiceCount), ""])
+        try Self.forEachCustomer(in: db, asOf: asOf, byId: true) { try body(Self.csvRecord($0, currency: currency)) }
+    }
+
+    /// One customer's CSV row.
+    public static func csvRecord(_ customer: CustomerAging, currency: Currency) -> [String] {
+        [customer.customerId, customer.customerName] + amounts(customer.buckets, currency)
+            + [String(customer.openInvoices), customer.oldestDueDate?.description ?? ""]
+    }
+
+    private static func amounts(_ b: AgingBuckets, _ currency: Currency) -> [String] {
+        [b.current, b.days1to30, b.days31to60, b.days61to90, b.over90, b.total].map { Money.decimalString($0, digits: currency.minorDigits) }
     }
 
     /// A bucket amount as `Money`.

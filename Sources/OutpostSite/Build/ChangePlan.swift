@@ -88,24 +88,27 @@ struct ChangePlan {
 
     private let db: Database
 
-    /// The rows of each list that must be read again, by the list's directory.
-    func listRows() throws -> [String: Set<String>] {
-        func ofCustomers(_ table: String) throws -> Set<String> { try ChangePlan.ids(of: table, where: "customer_id", in: customerRows, db: db) }
-        let orders = direct["orders", default: []].union(try ofCustomers("orders"))
-        var payments = direct["payment", default: []].union(try ofCustomers("payment"))
+    /// The rows of each list that must be read again, by the list's directory; `shownOnly` are
+    /// those read again only for their customer's name, which neither the CSV nor the search index holds.
+    func listRows() throws -> [String: (ids: Set<String>, shownOnly: Set<String>)] {
+        func redo(_ changed: Set<String>, naming table: String) throws -> (ids: Set<String>, shownOnly: Set<String>) {
+            let named = try ChangePlan.ids(of: table, where: "customer_id", in: customerRows, db: db)
+            return (changed.union(named), named.subtracting(changed))
+        }
         // A payment row shows its invoice's number.
-        payments.formUnion(try ChangePlan.ids(of: "payment", where: "invoice_id", in: direct["invoice"], db: db))
+        let payments = direct["payment", default: []].union(try ChangePlan.ids(of: "payment", where: "invoice_id", in: direct["invoice"], db: db))
+        let orders = try redo(direct["orders", default: []], naming: "orders")
         return [
-            "customers": customerRows,
-            "subscriptions": direct["subscription", default: []].union(try ofCustomers("subscription")),
+            "customers": (customerRows, []),
+            "subscriptions": try redo(direct["subscription", default: []], naming: "subscription"),
             "orders": orders,
             "provisioning": orders,
             // An invoice row shows what was paid and credited.
-            "invoices": touched["invoice", default: []].union(try ofCustomers("invoice")),
-            "payments": payments,
-            "domains": direct["domain", default: []].union(try ofCustomers("domain")),
-            "ssl": direct["ssl_certificate", default: []].union(try ofCustomers("ssl_certificate")),
-            "licenses": direct["license", default: []].union(try ofCustomers("license")),
+            "invoices": try redo(touched["invoice", default: []], naming: "invoice"),
+            "payments": try redo(payments, naming: "payment"),
+            "domains": try redo(direct["domain", default: []], naming: "domain"),
+            "ssl": try redo(direct["ssl_certificate", default: []], naming: "ssl_certificate"),
+            "licenses": try redo(direct["license", default: []], naming: "license"),
         ]
     }
 

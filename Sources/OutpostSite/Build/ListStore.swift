@@ -31,6 +31,7 @@ final class ListStore {
         db = try Database(path: path)
         try db.executeScript("""
             PRAGMA synchronous = OFF;
+            PRAGMA cache_size = -32768;
             CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
             CREATE TABLE IF NOT EXISTS list_row (
                 list TEXT NOT NULL,
@@ -116,7 +117,7 @@ final class ListStore {
     // MARK: Single rows (incremental builds)
 
     func entry(_ list: String, id: String) throws -> Entry? {
-        let statement = try db.cachedStatement("SELECT key, id, hard, cells FROM list_row WHERE list = ? AND id = ?")
+        let statement = try db.cachedStatement("SELECT key, id, hard, cells FROM list_row INDEXED BY list_row_by_id WHERE list = ? AND id = ?")
         try statement.bind([.text(list), .text(id)])
         defer { statement.reset() }
         return try statement.step() ? ListStore.entry(statement) : nil
@@ -128,7 +129,7 @@ final class ListStore {
 
     /// The last row flagged `hard` before `key` whose id is not in `excluded`; nil when there is none.
     func hardRow(_ list: String, before key: [UInt8], excluding excluded: Set<String>) throws -> Entry? {
-        let statement = try db.cachedStatement("SELECT key, id, hard, cells FROM list_row WHERE list = ? AND hard = 1 AND key < ? ORDER BY key DESC")
+        let statement = try db.cachedStatement("SELECT key, id, hard, cells FROM list_row INDEXED BY list_row_hard WHERE list = ? AND hard = 1 AND key < ? ORDER BY key DESC")
         try statement.bind([.text(list), .blob(key)])
         defer { statement.reset() }
         while try statement.step() {
@@ -140,7 +141,7 @@ final class ListStore {
 
     /// The first row flagged `hard` after `key` whose id is not in `excluded`; nil when there is none.
     func hardRow(_ list: String, after key: [UInt8], excluding excluded: Set<String>) throws -> Entry? {
-        let statement = try db.cachedStatement("SELECT key, id, hard, cells FROM list_row WHERE list = ? AND hard = 1 AND key > ? ORDER BY key")
+        let statement = try db.cachedStatement("SELECT key, id, hard, cells FROM list_row INDEXED BY list_row_hard WHERE list = ? AND hard = 1 AND key > ? ORDER BY key")
         try statement.bind([.text(list), .blob(key)])
         defer { statement.reset() }
         while try statement.step() {

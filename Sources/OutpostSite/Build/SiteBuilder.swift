@@ -129,7 +129,8 @@ public struct SiteBuilder {
         var search: [SearchChange] = []
         let rows = try plan.listRows()
         for list in ListPages.lists(context) {
-            search += try list.update(in: context, ids: rows[list.directory] ?? [])
+            let redo = rows[list.directory]
+            search += try list.update(in: context, ids: redo?.ids ?? [], shownOnly: redo?.shownOnly ?? [])
         }
         let customers = try ChangePlan.existing("customer", plan.customers, in: db)
         try CustomerPages.build(in: context, only: customers)
@@ -139,9 +140,12 @@ public struct SiteBuilder {
         for id in plan.invoices.subtracting(invoices) { try context.output.remove(SitePath.invoice(id)) }
         if plan.financial {
             try ReportPages.build(in: context)
-        } else if try plan.customerRows.contains(where: { try context.lists.entry(ReportPages.agingDirectory, id: $0) != nil }) {
+        } else {
             // The per-customer aging rows name their customers.
-            try ReportPages.aging(context)
+            let owing = try plan.customerRows.filter { try context.lists.entry(ReportPages.agingDirectory, id: $0) != nil }
+            if !owing.isEmpty, !(try ReportPages.patchAging(context, customers: owing, currency: settings.currencyValue)) {
+                try ReportPages.aging(context)
+            }
         }
         let files = try SearchIndexPatch.apply(search) { name in
             FileManager.default.contents(atPath: context.output.url("search/" + name).path).map { Array($0) }

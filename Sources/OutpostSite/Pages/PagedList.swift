@@ -138,9 +138,11 @@ struct PagedList {
     /// Rewrites the pages around the rows `ids` (changed, new or gone) and patches the CSV; returns what the
     /// search index must change for them.
     @discardableResult
-    func update(in context: BuildContext, ids: Set<String>) throws -> [SearchChange] {
+    ///
+    /// `shownOnly` are rows whose CSV record and search entry cannot have changed (they show a
+    /// customer's name, which neither holds): only their pages are redone.
+    func update(in context: BuildContext, ids: Set<String>, shownOnly: Set<String> = []) throws -> [SearchChange] {
         guard !ids.isEmpty else { return [] }
-        let store = context.lists
         var fresh: [String: (entry: ListStore.Entry, csv: [String], search: SearchEntry?)] = [:]
         let sql = select + " WHERE " + (filter.map { "(" + $0 + ") AND " } ?? "") + idColumn + " = ?"
         for id in ids.sorted() {
@@ -148,11 +150,36 @@ struct PagedList {
                 fresh[id] = (try entry(row), try csvRecord(row, context.format), search?(row))
             }
         }
+        let old = try replace(in: context, ids: ids, with: fresh.mapValues(\.entry))
+        let changed = ids.subtracting(shownOnly)
+        if let csvPath {
+            var records: [String: [String]?] = [:]
+            for id in changed where fresh[id] != nil || old[id] != nil { records.updateValue(fresh[id]?.csv, forKey: id) }
+            try context.output.patch(csvPath, records: records)
+        }
+        guard search != nil else { return [] }
+        return changed.sorted().compactMap { id in
+            // Where the index has the entry now: the link of the row's first cell, as the last build stored it.
+            let stored = old[id].flatMap { entry -> String? in
+                if case .link(let href, _)? = CellCodec.decode(entry.cells).first { return href }
+                return nil
+            }
+            guard let path = stored ?? fresh[id]?.search?.path else { return nil }
+            return SearchChange(id: id, path: path, entry: fresh[id]?.search)
+        }
+    }
+
+    /// Puts `fresh` in the store in place of the rows `ids` had (an id without a fresh entry leaves
+    /// the list) and rewrites the pages around them; returns the rows as they were.
+    @discardableResult
+    func replace(in context: BuildContext, ids: Set<String>, with fresh: [String: ListStore.Entry]) throws -> [String: ListStore.Entry] {
+        let store = context.lists
         var old: [String: ListStore.Entry] = [:]
         for id in ids { if let entry = try store.entry(directory, id: id) { old[id] = entry } }
+        guard !old.isEmpty || !fresh.isEmpty else { return old }
 
         // Each changed key lies between two hard rows that did not change: the pages between them are all that can move.
-        var points = old.values.map(\.key) + fresh.values.map(\.entry.key)
+        var points = old.values.map(\.key) + fresh.values.map(\.key)
         points.sort { $0.lexicographicallyPrecedes($1) }
         var regions: [(start: ListStore.Entry?, end: ListStore.Entry?)] = []
         for point in points {
@@ -167,7 +194,7 @@ struct PagedList {
         let before = try regions.map { try store.range(directory, from: $0.start?.key, to: $0.end?.key) }
         let beganList = try regions.map { try startsList($0.start) }
         for entry in old.values { try store.delete(directory, key: entry.key) }
-        for item in fresh.values { try store.insert(directory, item.entry) }
+        for entry in fresh.values { try store.insert(directory, entry) }
 
         var oldNames: Set<String> = [], newNames: Set<String> = []
         for (index, region) in regions.enumerated() {
@@ -198,22 +225,7 @@ struct PagedList {
             }
         }
         for name in oldNames.subtracting(newNames) { try context.output.remove(pagePath(name)) }
-
-        if let csvPath {
-            var records: [String: [String]?] = [:]
-            for id in ids where fresh[id] != nil || old[id] != nil { records.updateValue(fresh[id]?.csv, forKey: id) }
-            try context.output.patch(csvPath, records: records)
-        }
-        guard search != nil else { return [] }
-        return ids.sorted().compactMap { id in
-            // Where the index has the entry now: the link of the row's first cell, as the last build stored it.
-            let stored = old[id].flatMap { entry -> String? in
-                if case .link(let href, _)? = CellCodec.decode(entry.cells).first { return href }
-                return nil
-            }
-            guard let path = stored ?? fresh[id]?.search?.path else { return nil }
-            return SearchChange(id: id, path: path, entry: fresh[id]?.search)
-        }
+        return old
     }
 
     /// The pages of a stretch of rows that begins a page (at a hard row, or the list's start).

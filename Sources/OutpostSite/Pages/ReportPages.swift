@@ -1,3 +1,4 @@
+import Foundation
 import OutpostModel
 
 /// The six reports, each a page with a chart (inline SVG with its numbers
@@ -121,42 +122,79 @@ enum ReportPages {
 
     static func aging(_ context: BuildContext) throws {
         let report = try ReceivablesAgingReport.compute(in: context.db, asOf: context.today)
-        let chart = ReportCharts.aging(report.total, currency: report.currency)
         // The CSV: every customer's row, streamed.
-        let csv = try CSVWriter(path: "reports/aging.csv", output: context.output, header: report.csvHeader)
+        let csv = try CSVWriter(path: agingCSV, output: context.output, header: report.csvHeader)
         try report.forEachCSVRow(in: context.db) { try csv.write($0) }
         try csv.finish(into: context.output)
-        let columns = [Column("Customer")] + AgingBuckets.labels.map { Column($0, numeric: true) }
-            + [Column("Total", numeric: true), Column("Open invoices", numeric: true), Column("Oldest due date")]
-        let intro: [Block] = [
-            .paragraph(catalogue[3].about + " As of \(context.today). Days past due count from the due date: on the due date an invoice is current, the day after it is 1 day past due."),
-            chartSection(title: "Chart", id: "chart", chart: chart.figure()),
-            .section(title: "Totals", id: "totals", [.table(
-                columns: [Column("Bucket"), Column("Outstanding", numeric: true)],
-                rows: report.total.labelled.map { [.text($0.label), .money($0.amount)] }
-                    + [[.custom(H.el("strong", [], .text("Total")), "Total"), .money(report.total.total)],
-                       [.text("of which overdue"), .money(report.total.overdue)]],
-                empty: "", csv: "reports/aging.csv")]),
-            .paragraph("\(report.customerCount) customer(s) owe money on \(report.openInvoiceCount) open invoice(s)."),
-            .heading("Per customer"),
-        ]
-        // Per customer, paginated like every long list (its CSV is the report's own, above).
-        try PagedList(directory: agingDirectory, title: "Receivables aging report", section: .reports, intro: intro, columns: columns,
-                      empty: "No customer owes anything.", select: "", idColumn: "", order: "", key: { _ in [] }, csvName: nil,
-                      csvLink: "reports/aging.csv", cells: { _ in [] })
-            .build(in: context) { sink in
-                try ReceivablesAgingReport.forEachCustomer(in: context.db, asOf: context.today) { customer in
-                    let b = customer.buckets
-                    let cells: [Cell] = [.link(SitePath.customer(customer.customerId), customer.customerName), .money(b.current), .money(b.days1to30),
-                                         .money(b.days31to60), .money(b.days61to90), .money(b.over90), .money(b.total),
-                                         .number(Int64(customer.openInvoices)), .date(customer.oldestDueDate?.description)]
-                    try sink(PagedList.entry(id: customer.customerId, key: [.ignoringCase(customer.customerName), .ascending(customer.customerId)], cells: cells))
-                }
-            }
+        let figures = AgingFigures(total: report.total, customers: report.customerCount, invoices: report.openInvoiceCount)
+        let intro = agingIntro(context, figures, currency: report.currency)
+        try agingList(intro).build(in: context) { sink in
+            try ReceivablesAgingReport.forEachCustomer(in: context.db, asOf: context.today) { try sink(agingEntry($0)) }
+        }
         // The report's own address leads to the paginated pages.
         try context.emit(PageModel(path: catalogue[3].path, title: "Receivables aging report", section: .reports, blocks: Array(intro.dropLast()) + [
             .links([("reports/aging/index.html", "Per-customer receivables (\(report.customerCount) customers)", false)], label: "Per customer"),
         ]))
+        try context.lists.setMeta(AgingFigures.key, String(decoding: try JSONEncoder().encode(figures), as: UTF8.self))
+    }
+
+    /// Redoes the per-customer rows of `customers` (renamed: no amount moved), in the pages and the CSV;
+    /// false when the figures the pages show were not remembered (the caller rebuilds the report).
+    static func patchAging(_ context: BuildContext, customers: Set<String>, currency: Currency) throws -> Bool {
+        guard let text = try context.lists.meta(AgingFigures.key),
+              let figures = try? JSONDecoder().decode(AgingFigures.self, from: Data(text.utf8)) else { return false }
+        var fresh: [String: ListStore.Entry] = [:]
+        var records: [String: [String]?] = [:]
+        try ReceivablesAgingReport.forEachCustomer(in: context.db, asOf: context.today, only: customers) { customer in
+            fresh[customer.customerId] = agingEntry(customer)
+            records[customer.customerId] = ReceivablesAgingReport.csvRecord(customer, currency: currency)
+        }
+        try agingList(agingIntro(context, figures, currency: currency)).replace(in: context, ids: customers, with: fresh)
+        try context.output.patch(agingCSV, records: records)
+        return true
+    }
+
+    static let agingCSV = "reports/aging.csv"
+
+    /// What the aging pages show above the table, remembered so one customer's row can be redone alone.
+    struct AgingFigures: Codable {
+        static let key = "aging.figures"
+        let total: AgingBuckets
+        let customers: Int
+        let invoices: Int
+    }
+
+    private static func agingIntro(_ context: BuildContext, _ figures: AgingFigures, currency: Currency) -> [Block] {
+        let chart = ReportCharts.aging(figures.total, currency: currency)
+        return [
+            .paragraph(catalogue[3].about + " As of \(context.today). Days past due count from the due date: on the due date an invoice is current, the day after it is 1 day past due."),
+            chartSection(title: "Chart", id: "chart", chart: chart.figure()),
+            .section(title: "Totals", id: "totals", [.table(
+                columns: [Column("Bucket"), Column("Outstanding", numeric: true)],
+                rows: figures.total.labelled.map { [.text($0.label), .money($0.amount)] }
+                    + [[.custom(H.el("strong", [], .text("Total")), "Total"), .money(figures.total.total)],
+                       [.text("of which overdue"), .money(figures.total.overdue)]],
+                empty: "", csv: agingCSV)]),
+            .paragraph("\(figures.customers) customer(s) owe money on \(figures.invoices) open invoice(s)."),
+            .heading("Per customer"),
+        ]
+    }
+
+    /// Per customer, paginated like every long list (its CSV is the report's own).
+    private static func agingList(_ intro: [Block]) -> PagedList {
+        let columns = [Column("Customer")] + AgingBuckets.labels.map { Column($0, numeric: true) }
+            + [Column("Total", numeric: true), Column("Open invoices", numeric: true), Column("Oldest due date")]
+        return PagedList(directory: agingDirectory, title: "Receivables aging report", section: .reports, intro: intro, columns: columns,
+                         empty: "No customer owes anything.", select: "", idColumn: "", order: "", key: { _ in [] }, csvName: nil,
+                         csvLink: agingCSV, cells: { _ in [] })
+    }
+
+    private static func agingEntry(_ customer: ReceivablesAgingReport.CustomerAging) -> ListStore.Entry {
+        let b = customer.buckets
+        let cells: [Cell] = [.link(SitePath.customer(customer.customerId), customer.customerName), .money(b.current), .money(b.days1to30),
+                             .money(b.days31to60), .money(b.days61to90), .money(b.over90), .money(b.total),
+                             .number(Int64(customer.openInvoices)), .date(customer.oldestDueDate?.description)]
+        return PagedList.entry(id: customer.customerId, key: [.ignoringCase(customer.customerName), .ascending(customer.customerId)], cells: cells)
     }
 
     static func payments(_ context: BuildContext) throws {
