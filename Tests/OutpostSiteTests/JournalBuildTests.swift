@@ -104,7 +104,9 @@ struct JournalBuildTests {
 
             // Twenty customers renamed at once.
             try db.execute("UPDATE customer SET name = name || ' (renamed)' WHERE id IN (SELECT id FROM customer ORDER BY id LIMIT 20)")
-            try buildAndCompare(db, site, "twenty renames")
+            report = try buildAndCompare(db, site, "twenty renames")
+            #expect(report.written.contains { $0.hasPrefix("reports/aging/") }, "some of them owe money: their aging rows were redone")
+            #expect(!report.written.contains("reports/revenue.html"), "no figure moved")
 
             // The settings show on every page: that is a fingerprinted build, and the next one is incremental again.
             try db.execute("UPDATE settings SET company_name = 'Renamed Reseller GmbH'")
@@ -115,6 +117,25 @@ struct JournalBuildTests {
             // Nothing changed: nothing is written.
             report = try buildSite(db, into: site)
             #expect(report.incremental && report.written.isEmpty && report.removed.isEmpty)
+        }
+    }
+
+    @Test func aPrunedJournalMakesAnotherDirectoryFingerprintItsPages() throws {
+        try withTemporaryDirectory { directory in
+            let db = try fixtureDatabase(in: directory, customers: 8)
+            let own = directory.appendingPathComponent("own"), other = directory.appendingPathComponent("site")
+            try buildSite(db, into: own)
+            try buildSite(db, into: other)
+            try db.execute("UPDATE customer SET name = 'First Change' WHERE id = (SELECT min(id) FROM customer)")
+            let report = try buildSite(db, into: own)
+            #expect(report.incremental)
+            try SiteBuilder.pruneJournal(db, after: report)
+            #expect(try db.scalar("SELECT count(*) FROM site_change")?.int64 == 0)
+            // The other directory's last build is older than what was pruned: it cannot trust the journal.
+            try db.execute("UPDATE customer SET name = 'Second Change' WHERE id = (SELECT max(id) FROM customer)")
+            try buildAndCompare(db, other, "after pruning", incremental: false)
+            try db.execute("UPDATE customer SET name = 'Third Change' WHERE id = (SELECT max(id) FROM customer)")
+            try buildAndCompare(db, other, "and then", incremental: true)
         }
     }
 

@@ -41,6 +41,10 @@ enum SiteCommands {
                 var builder = SiteBuilder(db: replica.db, output: output, theme: theme, clock: session.clock)
                 builder.progress = { bar?.update($0) }
                 report = try builder.build(full: invocation.flag("full"))
+                // The replica's own site: what it included is not needed again.
+                if output.standardizedFileURL == (try SyncCommands.siteOutput(replica)).standardizedFileURL {
+                    try SiteBuilder.pruneJournal(replica.db, after: report)
+                }
             } catch let error as SiteBuildError {
                 if case .busy = error { throw CommandFailure(.tempFail, error.description) }
                 throw CommandFailure(.cannotCreate, error.description)

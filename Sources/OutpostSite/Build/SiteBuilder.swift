@@ -44,6 +44,21 @@ public struct SiteBuilder {
         return hash
     }
 
+    /// After a build of the replica's own site: the journal up to what it included is not needed again
+    /// (another directory built later finds it pruned and fingerprints its pages instead).
+    public static func pruneJournal(_ db: Database, after report: SiteBuildReport) throws {
+        try SiteJournal.prune(db, through: report.journal)
+    }
+
+    /// When no site is rendered for a long time the journal is of no use: past this many rows it is pruned whole.
+    public static let unrenderedJournalLimit: Int64 = 50_000
+
+    /// Prunes the journal when no build has read it for a long time (`--no-site` syncs).
+    public static func trimJournal(_ db: Database) throws {
+        let rows = try db.scalar("SELECT count(*) FROM site_change")?.int64 ?? 0
+        if rows > unrenderedJournalLimit { try SiteJournal.prune(db, through: try SiteJournal.latest(db)) }
+    }
+
     /// The file a build locks in its output directory for as long as it writes; a publish step takes the
     /// same lock, so it never copies a tree another build is rewriting.
     public static let lockFileName = SiteOutput.manifestName + ".lock"
@@ -101,7 +116,7 @@ public struct SiteBuilder {
             let removed = try site.finish()
             try SiteState(journal: journal, today: today, look: look).write(to: directory)
             return SiteBuildReport(asOf: today, pages: context.pages, writtenCount: site.writtenCount, written: site.written,
-                                   removed: removed, unchanged: site.unchanged, incremental: plan != nil)
+                                   removed: removed, unchanged: site.unchanged, incremental: plan != nil, journal: journal)
         }
     }
 
@@ -173,4 +188,6 @@ public struct SiteBuildReport: Sendable, Equatable, Codable {
     public let unchanged: Int
     /// Whether only the pages showing the rows the change journal named were rendered.
     public var incremental = false
+    /// The change journal's position the site includes: the replica's own site build prunes the journal up to it.
+    public var journal: Int64 = 0
 }
