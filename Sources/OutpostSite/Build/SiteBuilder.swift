@@ -166,7 +166,7 @@ public struct SiteBuilder {
             FileManager.default.contents(atPath: context.output.url("search/" + name).path).map { Array($0) }
         }
         for (name, bytes) in files.sorted(by: { $0.key < $1.key }) {
-            if let bytes { try context.output.file("search/" + name, bytes: bytes) } else { try context.output.remove("search/" + name) }
+            if let bytes { try context.output.file("search/" + name, bytes: bytes, changed: true) } else { try context.output.remove("search/" + name) }
         }
     }
 }

@@ -227,10 +227,11 @@ final class SiteOutput: @unchecked Sendable {
         lock = nil
     }
 
-    /// A file given by its bytes: written when they differ from the last build's.
-    func file(_ path: String, bytes: [UInt8]) throws {
+    /// A file given by its bytes: written when they differ from the last build's; `changed` when the
+    /// caller knows they do (a patched search bucket), which spares reading the old file to compare.
+    func file(_ path: String, bytes: [UInt8], changed: Bool = false) throws {
         let old = claim(path)
-        try bytes.withUnsafeBytes { try store(path, bytes: $0, inputs: nil, old: old, ticket: takeTicket()) }
+        try bytes.withUnsafeBytes { try store(path, bytes: $0, inputs: nil, old: old, ticket: takeTicket(), changed: changed) }
     }
 
     /// A file given as text.
@@ -298,12 +299,12 @@ final class SiteOutput: @unchecked Sendable {
         return url(SiteOutput.temporaryPath(for: path))
     }
 
-    private func store(_ path: String, bytes: UnsafeRawBufferPointer, inputs: ContentHash?, old: Entry?, ticket: Int) throws {
+    private func store(_ path: String, bytes: UnsafeRawBufferPointer, inputs: ContentHash?, old: Entry?, ticket: Int, changed: Bool = false) throws {
         var hash = ContentHash()
         hash.add(Int64(bytes.count))
         hash.add(bytes: bytes)
         // Not in the manifest (a full build, a lost manifest): the file on disk may already be right.
-        let same = old?.output.map { $0 == hash } ?? existingFileEquals(path, bytes)
+        let same = !changed && (old?.output.map { $0 == hash } ?? existingFileEquals(path, bytes))
         record(ticket, path, inputs: inputs, output: hash, kept: same)
         if same { return }
         try ensureParent(of: path)

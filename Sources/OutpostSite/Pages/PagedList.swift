@@ -1,3 +1,4 @@
+import Foundation
 import OutpostStore
 
 /// A list of rows cut into pages, with every row in a CSV beside it.
@@ -150,7 +151,23 @@ struct PagedList {
                 fresh[id] = (try entry(row), try csvRecord(row, context.format), search?(row))
             }
         }
-        let old = try replace(in: context, ids: ids, with: fresh.mapValues(\.entry))
+        // Rows that only show a renamed customer and keep their place: their pages are patched, not
+        // rendered again (`relabel`); every other row goes through `replace`.
+        var relabelled: [String: (old: ListStore.Entry, swaps: [(old: [UInt8], new: [UInt8])])] = [:]
+        for id in shownOnly {
+            guard let now = fresh[id]?.entry, let before = try context.lists.entry(directory, id: id), before.key == now.key,
+                  let swaps = labelSwaps(before.cells, now.cells, context.format) else { continue }
+            relabelled[id] = (before, swaps)
+        }
+        var (old, emitted) = try replace(in: context, ids: ids.subtracting(relabelled.keys),
+                                         with: fresh.filter { relabelled[$0.key] == nil }.mapValues(\.entry))
+        let unpatched = try relabel(relabelled.mapValues { (entry: fresh[$0.old.id]!.entry, swaps: $0.swaps) }, skipping: emitted, in: context)
+        if !unpatched.isEmpty {
+            // A page on disk that is not as the store says (edited by hand?): rendered afresh.
+            let again = try replace(in: context, ids: unpatched, with: fresh.filter { unpatched.contains($0.key) }.mapValues(\.entry))
+            emitted.formUnion(again.emitted)
+        }
+        for (id, item) in relabelled { old[id] = item.old }
         let changed = ids.subtracting(shownOnly)
         if let csvPath {
             var records: [String: [String]?] = [:]
@@ -172,11 +189,13 @@ struct PagedList {
     /// Puts `fresh` in the store in place of the rows `ids` had (an id without a fresh entry leaves
     /// the list) and rewrites the pages around them; returns the rows as they were.
     @discardableResult
-    func replace(in context: BuildContext, ids: Set<String>, with fresh: [String: ListStore.Entry]) throws -> [String: ListStore.Entry] {
+    func replace(in context: BuildContext, ids: Set<String>, with fresh: [String: ListStore.Entry]) throws
+        -> (old: [String: ListStore.Entry], emitted: Set<String>) {
         let store = context.lists
         var old: [String: ListStore.Entry] = [:]
+        var emitted: Set<String> = []
         for id in ids { if let entry = try store.entry(directory, id: id) { old[id] = entry } }
-        guard !old.isEmpty || !fresh.isEmpty else { return old }
+        guard !old.isEmpty || !fresh.isEmpty else { return (old, emitted) }
 
         // Each changed key lies between two hard rows that did not change: the pages between them are all that can move.
         var points = old.values.map(\.key) + fresh.values.map(\.key)
@@ -210,6 +229,7 @@ struct PagedList {
                 let next = offset + 1 < newChunks.count ? newChunks[offset + 1].name
                     : region.end.map { begins && newRows.isEmpty ? "index" : PagedList.chunkName($0.id) }
                 try emit(chunk.name, rows: chunk.rows, previous: previous, next: next, in: context)
+                emitted.insert(chunk.name)
                 previous = chunk.name
             }
             // The page after the stretch: its name or its link back may have changed.
@@ -221,11 +241,99 @@ struct PagedList {
                 let nextRegionStartsHere = index + 1 < regions.count && regions[index + 1].start?.id == end.id
                 if !nextRegionStartsHere, oldEndName != newEndName || oldChunks.last?.name != newChunks.last?.name {
                     try emitChunk(at: end, name: newEndName, previous: newChunks.last?.name, in: context)
+                    emitted.insert(newEndName)
                 }
             }
         }
         for name in oldNames.subtracting(newNames) { try context.output.remove(pagePath(name)) }
-        return old
+        return (old, emitted)
+    }
+
+    /// The `<td>` swaps that turn a row's old cells into its new ones when they differ only in the
+    /// label of links to a customer's page; nil when anything else differs.
+    private func labelSwaps(_ old: [UInt8], _ new: [UInt8], _ format: SiteFormat) -> [(old: [UInt8], new: [UInt8])]? {
+        let before = CellCodec.decode(old), after = CellCodec.decode(new)
+        guard before.count == after.count else { return nil }
+        let root = Page.root(of: pagePath("index"))
+        var swaps: [(old: [UInt8], new: [UInt8])] = []
+        for (a, b) in zip(before, after) where CellCodec.encode([a]) != CellCodec.encode([b]) {
+            guard case .link(let href, _) = a, case .link(let newHref, _) = b, href == newHref, href.hasPrefix("customers/") else { return nil }
+            swaps.append((Array(a.td(format, root: root).render().utf8), Array(b.td(format, root: root).render().utf8)))
+        }
+        return swaps
+    }
+
+    /// Puts the rows' new cells in the store and swaps their cells in the page each is on (unless that
+    /// page was just rendered whole); returns the rows whose page did not hold the cells it should.
+    private func relabel(_ rows: [String: (entry: ListStore.Entry, swaps: [(old: [UInt8], new: [UInt8])])], skipping rendered: Set<String>,
+                         in context: BuildContext) throws -> Set<String> {
+        guard !rows.isEmpty else { return [] }
+        let store = context.lists
+        var pages: [String: [String]] = [:]
+        for (id, row) in rows {
+            try store.delete(directory, key: row.entry.key)
+            try store.insert(directory, row.entry)
+            let name = try chunkName(containing: row.entry, in: store)
+            if !rendered.contains(name) { pages[name, default: []].append(id) }
+        }
+        var failed: Set<String> = []
+        for (name, ids) in pages.sorted(by: { $0.key < $1.key }) {
+            let path = pagePath(name)
+            guard var bytes = FileManager.default.contents(atPath: context.output.url(path).path).map(Array.init) else {
+                failed.formUnion(ids)
+                continue
+            }
+            // Each distinct swap once: several rows of one customer share it.
+            var swaps: [[UInt8]: [UInt8]] = [:]
+            for id in ids { for swap in rows[id]!.swaps { swaps[swap.old] = swap.new } }
+            var complete = true
+            for (target, replacement) in swaps.sorted(by: { $0.key.lexicographicallyPrecedes($1.key) }) {
+                guard let patched = PagedList.replacingAll(target, with: replacement, in: bytes) else {
+                    complete = false
+                    break
+                }
+                bytes = patched
+            }
+            if complete { try context.output.file(path, bytes: bytes) } else { failed.formUnion(ids) }
+        }
+        return failed
+    }
+
+    /// `bytes` with every `target` replaced by `replacement`; nil when there is none.
+    static func replacingAll(_ target: [UInt8], with replacement: [UInt8], in bytes: [UInt8]) -> [UInt8]? {
+        guard let first = target.first, !target.isEmpty else { return nil }
+        var result: [UInt8] = []
+        result.reserveCapacity(bytes.count + 64)
+        var index = 0, found = false
+        let last = bytes.count - target.count
+        while index <= last {
+            if bytes[index] == first, bytes[index..<(index + target.count)].elementsEqual(target) {
+                result.append(contentsOf: replacement)
+                index += target.count
+                found = true
+            } else {
+                result.append(bytes[index])
+                index += 1
+            }
+        }
+        if index < bytes.count { result.append(contentsOf: bytes[index...]) }
+        return found ? result : nil
+    }
+
+    /// The name of the page the stored row `entry` is on.
+    private func chunkName(containing entry: ListStore.Entry, in store: ListStore) throws -> String {
+        let anchor = entry.hard ? entry : try store.hardRow(directory, before: entry.key, excluding: [])
+        var chunker = ListChunker()
+        var name = "index"
+        var first = try anchor.map { try !store.hasRow(directory, before: $0.key) } ?? true
+        try store.forEach(directory, from: anchor?.key) { row in
+            if chunker.startsPage(row.id, hard: row.hard) {
+                name = first ? "index" : PagedList.chunkName(row.id)
+                first = false
+            }
+            return row.key != entry.key
+        }
+        return name
     }
 
     /// The pages of a stretch of rows that begins a page (at a hard row, or the list's start).

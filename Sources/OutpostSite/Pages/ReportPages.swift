@@ -149,7 +149,7 @@ enum ReportPages {
             fresh[customer.customerId] = agingEntry(customer)
             records[customer.customerId] = ReceivablesAgingReport.csvRecord(customer, currency: currency)
         }
-        try agingList(agingIntro(context, figures, currency: currency)).replace(in: context, ids: customers, with: fresh)
+        _ = try agingList(agingIntro(context, figures, currency: currency)).replace(in: context, ids: customers, with: fresh)
         try context.output.patch(agingCSV, records: records)
         return true
     }

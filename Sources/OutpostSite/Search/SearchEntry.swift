@@ -49,7 +49,7 @@ struct SearchEntry: Equatable, Sendable {
     /// The buckets of an entry with these words: one per distinct bucket of a word that is not a stop word.
     static func buckets(of tokens: [String]) -> [String] {
         var buckets: [String] = []
-        for token in tokens where !SearchKey.isStopWord(token) {
+        for token in tokens where !SearchKey.isStopWord(token) && !SearchKey.isSingleLetter(token) {
             let bucket = SearchKey.bucket(token)
             if !buckets.contains(bucket) { buckets.append(bucket) }
         }

@@ -199,6 +199,13 @@ enum SearchKey {
         return String(String.UnicodeScalarView(token.unicodeScalars.prefix(2)))
     }
 
+    /// A word of one letter (the `S`, `p` and `A` of `S.p.A.`): found through the entry's other
+    /// words, never a bucket of its own (it would hold every such company). A one-digit number is
+    /// (`INV-000007` is found by its `7`).
+    static func isSingleLetter(_ token: String) -> Bool {
+        token.unicodeScalars.count == 1 && !token.unicodeScalars.allSatisfy { $0.properties.numericType != nil }
+    }
+
     /// Words too common to be a bucket of their own (`com` would hold every domain).
     static func isStopWord(_ token: String) -> Bool { stopWords.contains(token) }
 

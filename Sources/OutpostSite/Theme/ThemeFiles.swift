@@ -347,13 +347,13 @@ body.frame main { padding: 0; }
     if (first) first.click();
   });
 
-  function show(query, items) {
+  function show(query, items, message) {
     if (input.value !== query) return;
     results.textContent = "";
     if (!items) return;
     if (items.length === 0) {
       var none = document.createElement("li");
-      none.textContent = "Nothing found for \u201c" + query + "\u201d.";
+      none.textContent = message || "Nothing found for \u201c" + query + "\u201d.";
       results.appendChild(none);
       return;
     }
@@ -382,6 +382,8 @@ body.frame main { padding: 0; }
     var candidates = words.filter(function (word) { return stopWords.indexOf(word) === -1; });
     if (candidates.length === 0) candidates = words;
     var longest = candidates.reduce(function (a, b) { return Array.from(b).length > Array.from(a).length ? b : a; });
+    // A word of one letter is no bucket of its own (SearchKey.isSingleLetter): ask for a longer one.
+    if (Array.from(longest).length < 2 && !/^[0-9]$/.test(longest)) { show(query, [], "Type a word of two letters or more."); return; }
     var name = bucket(longest);
     load(name, function () {
       // Every word must start a word of the entry; entries with more whole-word matches come first.
