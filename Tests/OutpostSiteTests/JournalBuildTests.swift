@@ -102,6 +102,16 @@ struct JournalBuildTests {
                 """, [customer])
             try buildAndCompare(db, site, "conflict")
 
+            // A rename and, on the same list page, another customer's order changing: the page is rendered
+            // whole (the renamed customer's cells come from the list store, already updated), not patched.
+            let placed = try one("SELECT placed_at FROM orders WHERE customer_id = '\(customer)' ORDER BY placed_at LIMIT 1")
+            let neighbour = try #require(try db.scalar("""
+                SELECT id FROM orders WHERE customer_id != ? ORDER BY abs(julianday(placed_at) - julianday(?)) LIMIT 1
+                """, [customer, placed])?.string)
+            try db.execute("UPDATE customer SET name = 'Neighbourly Renamed' WHERE id = ?", [customer])
+            try db.execute("UPDATE orders SET status_reason = 'looked at' WHERE id = ?", [neighbour])
+            try buildAndCompare(db, site, "rename and a neighbouring order")
+
             // Twenty customers renamed at once.
             try db.execute("UPDATE customer SET name = name || ' (renamed)' WHERE id IN (SELECT id FROM customer ORDER BY id LIMIT 20)")
             report = try buildAndCompare(db, site, "twenty renames")

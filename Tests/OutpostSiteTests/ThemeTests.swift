@@ -59,6 +59,8 @@ struct BuildingBlockTests {
         #expect(SearchKey.bucket("müller") == "mü")
         #expect(SearchKey.bucket("cus_01jd2k3m4n5p6q7r8s9t0vwxyz") == "#yz")
         #expect(SearchKey.fileName("mü") == "s-6dc3bc.js")
+        // One letter is no bucket (S.p.A. would file every such company under "s"); one digit is (INV-000007).
+        #expect(SearchEntry.buckets(of: SearchKey.tokens("Rossi S.p.A. INV-000007")) == ["ro", "7"])
         var out: [UInt8] = []
         SearchKey.appendJSString("</script><b>\"\\\u{2028}", to: &out)
         #expect(String(decoding: out, as: UTF8.self) == #""\u003c/script\u003e\u003cb\u003e\"\\\u2028""#)

@@ -162,9 +162,7 @@ public struct SiteBuilder {
                 try ReportPages.aging(context)
             }
         }
-        let files = try SearchIndexPatch.apply(search) { name in
-            FileManager.default.contents(atPath: context.output.url("search/" + name).path).map { Array($0) }
-        }
+        let files = try SearchIndexPatch.apply(search) { context.output.contents("search/" + $0) }
         for (name, bytes) in files.sorted(by: { $0.key < $1.key }) {
             if let bytes { try context.output.file("search/" + name, bytes: bytes, changed: true) } else { try context.output.remove("search/" + name) }
         }

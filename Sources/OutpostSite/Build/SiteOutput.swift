@@ -228,10 +228,47 @@ final class SiteOutput: @unchecked Sendable {
     }
 
     /// A file given by its bytes: written when they differ from the last build's; `changed` when the
-    /// caller knows they do (a patched search bucket), which spares reading the old file to compare.
+    /// caller knows they do (a patched page or search bucket), which spares reading the old file to
+    /// compare, and the file is then written on a worker thread while the caller goes on.
     func file(_ path: String, bytes: [UInt8], changed: Bool = false) throws {
         let old = claim(path)
-        try bytes.withUnsafeBytes { try store(path, bytes: $0, inputs: nil, old: old, ticket: takeTicket(), changed: changed) }
+        let ticket = takeTicket()
+        guard changed else {
+            try bytes.withUnsafeBytes { try store(path, bytes: $0, inputs: nil, old: old, ticket: ticket) }
+            return
+        }
+        try checkRenders()
+        renderSlots.wait()
+        rendering.enter()
+        renderQueue.async { [self] in
+            defer {
+                renderSlots.signal()
+                rendering.leave()
+            }
+            do {
+                try bytes.withUnsafeBytes { try store(path, bytes: $0, inputs: nil, old: old, ticket: ticket, changed: true) }
+            } catch {
+                guardLock.withLock { if renderFailure == nil { renderFailure = error } }
+            }
+        }
+    }
+
+    /// The bytes of `path` as the last build left them; nil when there is no such file.
+    func contents(_ path: String) -> [UInt8]? {
+        let fd = open(url(path).path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { systemClose(fd) }
+        var status = stat()
+        guard fstat(fd, &status) == 0 else { return nil }
+        var bytes = [UInt8](repeating: 0, count: Int(status.st_size))
+        var offset = 0
+        while offset < bytes.count {
+            let count = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + offset, $0.count - offset) }
+            if count < 0, errno == EINTR { continue }
+            guard count > 0 else { return nil }
+            offset += count
+        }
+        return bytes
     }
 
     /// A file given as text.

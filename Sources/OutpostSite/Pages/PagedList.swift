@@ -159,6 +159,11 @@ struct PagedList {
                   let swaps = labelSwaps(before.cells, now.cells, context.format) else { continue }
             relabelled[id] = (before, swaps)
         }
+        // Their new cells go in first: a page `replace` renders whole may hold some of them.
+        for (id, item) in relabelled {
+            try context.lists.delete(directory, key: item.old.key)
+            try context.lists.insert(directory, fresh[id]!.entry)
+        }
         var (old, emitted) = try replace(in: context, ids: ids.subtracting(relabelled.keys),
                                          with: fresh.filter { relabelled[$0.key] == nil }.mapValues(\.entry))
         let unpatched = try relabel(relabelled.mapValues { (entry: fresh[$0.old.id]!.entry, swaps: $0.swaps) }, skipping: emitted, in: context)
@@ -263,23 +268,21 @@ struct PagedList {
         return swaps
     }
 
-    /// Puts the rows' new cells in the store and swaps their cells in the page each is on (unless that
-    /// page was just rendered whole); returns the rows whose page did not hold the cells it should.
+    /// Swaps the rows' cells in the page each is on (unless that page was just rendered whole; the
+    /// store has their new cells already); returns the rows whose page did not hold the cells it should.
     private func relabel(_ rows: [String: (entry: ListStore.Entry, swaps: [(old: [UInt8], new: [UInt8])])], skipping rendered: Set<String>,
                          in context: BuildContext) throws -> Set<String> {
         guard !rows.isEmpty else { return [] }
         let store = context.lists
         var pages: [String: [String]] = [:]
         for (id, row) in rows {
-            try store.delete(directory, key: row.entry.key)
-            try store.insert(directory, row.entry)
             let name = try chunkName(containing: row.entry, in: store)
             if !rendered.contains(name) { pages[name, default: []].append(id) }
         }
         var failed: Set<String> = []
         for (name, ids) in pages.sorted(by: { $0.key < $1.key }) {
             let path = pagePath(name)
-            guard var bytes = FileManager.default.contents(atPath: context.output.url(path).path).map(Array.init) else {
+            guard var bytes = context.output.contents(path) else {
                 failed.formUnion(ids)
                 continue
             }
@@ -294,7 +297,7 @@ struct PagedList {
                 }
                 bytes = patched
             }
-            if complete { try context.output.file(path, bytes: bytes) } else { failed.formUnion(ids) }
+            if complete { try context.output.file(path, bytes: bytes, changed: true) } else { failed.formUnion(ids) }
         }
         return failed
     }
