@@ -112,6 +112,14 @@ struct JournalBuildTests {
             try db.execute("UPDATE orders SET status_reason = 'looked at' WHERE id = ?", [neighbour])
             try buildAndCompare(db, site, "rename and a neighbouring order")
 
+            // A list page edited behind the builder's back cannot be patched: it is rendered whole.
+            let link = Data(("customers/" + customer + ".html").utf8)
+            for (path, data) in try siteFiles(site) where path.hasPrefix("orders/") && data.range(of: link) != nil {
+                try Data("edited by hand".utf8).write(to: site.appendingPathComponent(path))
+            }
+            try db.execute("UPDATE customer SET name = 'Patched Or Rendered' WHERE id = ?", [customer])
+            try buildAndCompare(db, site, "a page edited by hand")
+
             // Twenty customers renamed at once.
             try db.execute("UPDATE customer SET name = name || ' (renamed)' WHERE id IN (SELECT id FROM customer ORDER BY id LIMIT 20)")
             report = try buildAndCompare(db, site, "twenty renames")
@@ -147,6 +155,12 @@ struct JournalBuildTests {
             try db.execute("UPDATE customer SET name = 'Third Change' WHERE id = (SELECT max(id) FROM customer)")
             try buildAndCompare(db, other, "and then", incremental: true)
         }
+    }
+
+    @Test func replacingBytesFindsEveryOccurrenceOrSaysThereIsNone() {
+        #expect(PagedList.replacingAll(Array("ab".utf8), with: Array("xyz".utf8), in: Array("aabab".utf8)) == Array("axyzxyz".utf8))
+        #expect(PagedList.replacingAll(Array("ab".utf8), with: Array("".utf8), in: Array("ba".utf8)) == nil)
+        #expect(PagedList.replacingAll(Array("<td>".utf8), with: Array("<td>!".utf8), in: Array("<td>".utf8)) == Array("<td>!".utf8))
     }
 
     @Test func anInterruptedBuildIsFollowedByAFullOne() throws {

@@ -21,6 +21,8 @@ final class BuildContext {
     let search: SearchIndexWriter
     /// Every paginated list's rows as this build leaves them (for the next incremental build).
     let lists: ListStore
+    /// Rows whose list page could not be patched, by list (filled by worker threads).
+    let unpatched = UnpatchedRows()
     /// What every page's fingerprint starts with: the chrome and the formatting rules.
     let salt: ContentHash
     private(set) var pages = 0
@@ -156,4 +158,16 @@ struct Scope {
         let json = (try? JSONEncoder().encode(ids.sorted())).map { String(decoding: $0, as: UTF8.self) } ?? "[]"
         return [json]
     }
+}
+
+/// Rows of each list whose page a worker could not patch; read once the workers are done.
+final class UnpatchedRows: @unchecked Sendable {
+    private let lock = NSLock()
+    private var rows: [String: Set<String>] = [:]
+
+    func add(_ list: String, _ ids: [String]) {
+        lock.withLock { rows[list, default: []].formUnion(ids) }
+    }
+
+    var byList: [String: Set<String>] { lock.withLock { rows } }
 }

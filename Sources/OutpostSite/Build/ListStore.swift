@@ -12,7 +12,9 @@ import OutpostStore
 /// page it is on and perhaps its neighbour, never the pages after it.
 ///
 /// It is a cache. Anything wrong with it (missing, damaged, from another
-/// version) only costs a full build, which writes it afresh.
+/// version) only costs a full build, which writes it afresh. So it keeps no
+/// rollback journal: a build that dies while writing it leaves no site state
+/// (`SiteState`), and the full build after it starts from a new file.
 final class ListStore {
     static let fileName = ".outpost-lists.sqlite"
     static let version = "outpost-lists 1"
@@ -31,6 +33,7 @@ final class ListStore {
         db = try Database(path: path)
         try db.executeScript("""
             PRAGMA synchronous = OFF;
+            PRAGMA journal_mode = OFF;
             PRAGMA cache_size = -32768;
             CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
             CREATE TABLE IF NOT EXISTS list_row (
@@ -92,11 +95,13 @@ final class ListStore {
             .execute([.text(list), .blob(entry.key), .text(entry.id), .integer(entry.hard ? 1 : 0), .blob(entry.cells)])
     }
 
-    /// The rows of `list` in order, from `from` (inclusive) on, while `body` returns true.
-    func forEach(_ list: String, from: [UInt8]? = nil, _ body: (Entry) throws -> Bool) throws {
+    /// The rows of `list` in order, from `from` (inclusive) on, while `body` returns true; without
+    /// their cells (empty) when `withCells` is false, for walks that only look for where pages begin.
+    func forEach(_ list: String, from: [UInt8]? = nil, withCells: Bool = true, _ body: (Entry) throws -> Bool) throws {
+        let columns = withCells ? "key, id, hard, cells" : "key, id, hard, x'' AS cells"
         let sql = from == nil
-            ? "SELECT key, id, hard, cells FROM list_row WHERE list = ? ORDER BY key"
-            : "SELECT key, id, hard, cells FROM list_row WHERE list = ? AND key >= ? ORDER BY key"
+            ? "SELECT \(columns) FROM list_row WHERE list = ? ORDER BY key"
+            : "SELECT \(columns) FROM list_row WHERE list = ? AND key >= ? ORDER BY key"
         let statement = try db.cachedStatement(sql)
         try statement.bind(from.map { [.text(list), .blob($0)] } ?? [.text(list)])
         defer { statement.reset() }

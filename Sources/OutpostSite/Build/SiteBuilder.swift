@@ -78,6 +78,8 @@ public struct SiteBuilder {
         // The state is read under the lock, and gone until this build has finished (see `SiteState`).
         let state = SiteState.load(from: directory)
         SiteState.remove(from: directory)
+        // After an interrupted build the list store may be half written: a full build starts it afresh.
+        if full || state == nil { ListStore.remove(in: directory) }
         return try db.transaction(.deferred) {
             let status = try SyncStatus.load(from: db)
             let today = asOf ?? status.lastSuccessfulRun.map { ($0.finishedAt ?? $0.startedAt).date } ?? clock.now().date
@@ -143,7 +145,8 @@ public struct SiteBuilder {
         }
         var search: [SearchChange] = []
         let rows = try plan.listRows()
-        for list in ListPages.lists(context) {
+        let lists = ListPages.lists(context)
+        for list in lists {
             let redo = rows[list.directory]
             search += try list.update(in: context, ids: redo?.ids ?? [], shownOnly: redo?.shownOnly ?? [])
         }
@@ -163,6 +166,10 @@ public struct SiteBuilder {
             }
         }
         let files = try SearchIndexPatch.apply(search) { context.output.contents("search/" + $0) }
+        // Pages a worker could not patch are rendered whole.
+        try context.output.waitForRenders()
+        let unpatched = context.unpatched.byList
+        for list in lists { if let ids = unpatched[list.directory] { try list.renderAgain(in: context, ids: ids) } }
         for (name, bytes) in files.sorted(by: { $0.key < $1.key }) {
             if let bytes { try context.output.file("search/" + name, bytes: bytes, changed: true) } else { try context.output.remove("search/" + name) }
         }

@@ -164,15 +164,46 @@ final class SiteOutput: @unchecked Sendable {
         guardLock.withLock {
             if patching { producedPaths.insert(path) }
             if kept { unchangedFiles += 1 }
-            guard ticket == nextTicket else {
-                waitingLines[ticket] = line
+            place(ticket, line)
+        }
+    }
+
+    /// Writes `line` (none for a ticket given back) at its ticket's place in the manifest; under `guardLock`.
+    private func place(_ ticket: Int, _ line: String?) {
+        guard ticket == nextTicket else {
+            waitingLines[ticket] = line ?? ""
+            return
+        }
+        if let line { manifest.writeLine(line) }
+        nextTicket += 1
+        while let next = waitingLines.removeValue(forKey: nextTicket) {
+            if !next.isEmpty { manifest.writeLine(next) }
+            nextTicket += 1
+        }
+    }
+
+    /// Changes the file at `path` on a worker thread: `transform` gets its bytes and gives the new ones,
+    /// which are written; when it gives nil (or there is no file) nothing is written and `failed` is called.
+    func patchFile(_ path: String, transform: @escaping @Sendable ([UInt8]) -> [UInt8]?, failed: @escaping @Sendable () -> Void) throws {
+        try checkRenders()
+        let old = claim(path)
+        let ticket = takeTicket()
+        renderSlots.wait()
+        rendering.enter()
+        renderQueue.async { [self] in
+            defer {
+                renderSlots.signal()
+                rendering.leave()
+            }
+            guard let bytes = contents(path).flatMap(transform) else {
+                guardLock.withLock { place(ticket, nil) }
+                failed()
                 return
             }
-            manifest.writeLine(line)
-            nextTicket += 1
-            while let next = waitingLines.removeValue(forKey: nextTicket) {
-                manifest.writeLine(next)
-                nextTicket += 1
+            do {
+                try bytes.withUnsafeBytes { try store(path, bytes: $0, inputs: nil, old: old, ticket: ticket, changed: true) }
+            } catch {
+                guardLock.withLock { if renderFailure == nil { renderFailure = error } }
             }
         }
     }

@@ -166,12 +166,7 @@ struct PagedList {
         }
         var (old, emitted) = try replace(in: context, ids: ids.subtracting(relabelled.keys),
                                          with: fresh.filter { relabelled[$0.key] == nil }.mapValues(\.entry))
-        let unpatched = try relabel(relabelled.mapValues { (entry: fresh[$0.old.id]!.entry, swaps: $0.swaps) }, skipping: emitted, in: context)
-        if !unpatched.isEmpty {
-            // A page on disk that is not as the store says (edited by hand?): rendered afresh.
-            let again = try replace(in: context, ids: unpatched, with: fresh.filter { unpatched.contains($0.key) }.mapValues(\.entry))
-            emitted.formUnion(again.emitted)
-        }
+        try relabel(relabelled.mapValues { (entry: fresh[$0.old.id]!.entry, swaps: $0.swaps) }, skipping: emitted, in: context)
         for (id, item) in relabelled { old[id] = item.old }
         let changed = ids.subtracting(shownOnly)
         if let csvPath {
@@ -269,58 +264,69 @@ struct PagedList {
     }
 
     /// Swaps the rows' cells in the page each is on (unless that page was just rendered whole; the
-    /// store has their new cells already); returns the rows whose page did not hold the cells it should.
+    /// store has their new cells already), on worker threads. A page that does not hold the cells it
+    /// should (edited by hand?) is left to `renderAgain` once the workers are done.
     private func relabel(_ rows: [String: (entry: ListStore.Entry, swaps: [(old: [UInt8], new: [UInt8])])], skipping rendered: Set<String>,
-                         in context: BuildContext) throws -> Set<String> {
-        guard !rows.isEmpty else { return [] }
+                         in context: BuildContext) throws {
+        guard !rows.isEmpty else { return }
         let store = context.lists
         var pages: [String: [String]] = [:]
         for (id, row) in rows {
             let name = try chunkName(containing: row.entry, in: store)
             if !rendered.contains(name) { pages[name, default: []].append(id) }
         }
-        var failed: Set<String> = []
         for (name, ids) in pages.sorted(by: { $0.key < $1.key }) {
-            let path = pagePath(name)
-            guard var bytes = context.output.contents(path) else {
-                failed.formUnion(ids)
-                continue
-            }
             // Each distinct swap once: several rows of one customer share it.
             var swaps: [[UInt8]: [UInt8]] = [:]
             for id in ids { for swap in rows[id]!.swaps { swaps[swap.old] = swap.new } }
-            var complete = true
-            for (target, replacement) in swaps.sorted(by: { $0.key.lexicographicallyPrecedes($1.key) }) {
-                guard let patched = PagedList.replacingAll(target, with: replacement, in: bytes) else {
-                    complete = false
-                    break
+            let ordered = swaps.sorted { $0.key.lexicographicallyPrecedes($1.key) }
+            let failures = context.unpatched, directory = directory
+            try context.output.patchFile(pagePath(name), transform: { bytes in
+                var bytes = bytes
+                for (target, replacement) in ordered {
+                    guard let patched = PagedList.replacingAll(target, with: replacement, in: bytes) else { return nil }
+                    bytes = patched
                 }
-                bytes = patched
-            }
-            if complete { try context.output.file(path, bytes: bytes, changed: true) } else { failed.formUnion(ids) }
+                return bytes
+            }, failed: { failures.add(directory, ids) })
         }
-        return failed
+    }
+
+    /// Renders again the pages around rows whose page could not be patched (see `relabel`).
+    func renderAgain(in context: BuildContext, ids: Set<String>) throws {
+        var entries: [String: ListStore.Entry] = [:]
+        for id in ids { if let entry = try context.lists.entry(directory, id: id) { entries[id] = entry } }
+        try replace(in: context, ids: ids, with: entries)
     }
 
     /// `bytes` with every `target` replaced by `replacement`; nil when there is none.
     static func replacingAll(_ target: [UInt8], with replacement: [UInt8], in bytes: [UInt8]) -> [UInt8]? {
-        guard let first = target.first, !target.isEmpty else { return nil }
+        guard !target.isEmpty, bytes.count >= target.count else { return nil }
         var result: [UInt8] = []
-        result.reserveCapacity(bytes.count + 64)
-        var index = 0, found = false
-        let last = bytes.count - target.count
-        while index <= last {
-            if bytes[index] == first, bytes[index..<(index + target.count)].elementsEqual(target) {
-                result.append(contentsOf: replacement)
-                index += target.count
-                found = true
-            } else {
-                result.append(bytes[index])
-                index += 1
+        var copied = 0
+        bytes.withUnsafeBytes { haystack in
+            target.withUnsafeBytes { needle in
+                // memchr to the next place the first byte is, memcmp the rest (glibc's memmem is not exported to Swift).
+                var from = 0
+                let first = Int32(needle[0])
+                while from + needle.count <= haystack.count,
+                      let candidate = memchr(haystack.baseAddress! + from, first, haystack.count - needle.count + 1 - from) {
+                    let at = haystack.baseAddress!.distance(to: UnsafeRawPointer(candidate))
+                    guard memcmp(haystack.baseAddress! + at, needle.baseAddress!, needle.count) == 0 else {
+                        from = at + 1
+                        continue
+                    }
+                    if result.isEmpty { result.reserveCapacity(bytes.count + 64) }
+                    result.append(contentsOf: haystack[copied..<at])
+                    result.append(contentsOf: replacement)
+                    copied = at + needle.count
+                    from = copied
+                }
             }
         }
-        if index < bytes.count { result.append(contentsOf: bytes[index...]) }
-        return found ? result : nil
+        guard copied > 0 else { return nil }
+        result.append(contentsOf: bytes[copied...])
+        return result
     }
 
     /// The name of the page the stored row `entry` is on.
@@ -329,7 +335,7 @@ struct PagedList {
         var chunker = ListChunker()
         var name = "index"
         var first = try anchor.map { try !store.hasRow(directory, before: $0.key) } ?? true
-        try store.forEach(directory, from: anchor?.key) { row in
+        try store.forEach(directory, from: anchor?.key, withCells: false) { row in
             if chunker.startsPage(row.id, hard: row.hard) {
                 name = first ? "index" : PagedList.chunkName(row.id)
                 first = false

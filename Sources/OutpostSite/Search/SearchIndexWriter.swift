@@ -210,7 +210,9 @@ enum SearchKey {
     static func isStopWord(_ token: String) -> Bool { stopWords.contains(token) }
 
     static let stopWords: Set<String> = ["ord", "inv", "crn", "com", "net", "org", "io", "de", "uk", "co", "eu", "fr", "nl", "es", "it",
-                                         "the", "and", "of", "ltd", "gmbh", "inc", "llc", "ag", "sa", "bv", "srl", "sl", "oy", "ab", "as"]
+                                         "the", "and", "of", "ltd", "gmbh", "inc", "llc", "ag", "sa", "bv", "srl", "sl", "oy", "ab", "as",
+                                         // Shared mailboxes (info@…, billing@…): found through the rest of the address.
+                                         "info", "office", "billing", "accounts", "admin", "contact", "sales", "support", "mail", "hello"]
 
     /// The file of a bucket: its UTF-8 bytes in hex, so any script is a safe file name.
     static func fileName(_ bucket: String) -> String {

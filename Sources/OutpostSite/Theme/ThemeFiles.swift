@@ -288,7 +288,8 @@ body.frame main { padding: 0; }
   /* Search ---------------------------------------------------------------- */
 
   var stopWords = ["ord", "inv", "crn", "com", "net", "org", "io", "de", "uk", "co", "eu", "fr", "nl", "es", "it",
-                   "the", "and", "of", "ltd", "gmbh", "inc", "llc", "ag", "sa", "bv", "srl", "sl", "oy", "ab", "as"];
+                   "the", "and", "of", "ltd", "gmbh", "inc", "llc", "ag", "sa", "bv", "srl", "sl", "oy", "ab", "as",
+                   "info", "office", "billing", "accounts", "admin", "contact", "sales", "support", "mail", "hello"];
   var idPattern = /^[a-z]{2,4}_[0-9a-z]{8,}$/;
 
   function tokens(text) {
