@@ -120,6 +120,16 @@ struct JournalBuildTests {
             try db.execute("UPDATE customer SET name = 'Patched Or Rendered' WHERE id = ?", [customer])
             try buildAndCompare(db, site, "a page edited by hand")
 
+            // A customer the home page names under "Needs attention" (the most overdue invoice's).
+            let overdue = try one("""
+                SELECT i.customer_id FROM invoice i WHERE i.status = 'issued' AND i.due_date < '2026-11-01'
+                AND i.total > coalesce((SELECT sum(amount) FROM payment p WHERE p.invoice_id = i.id AND p.status = 'completed'), 0)
+                ORDER BY i.due_date LIMIT 1
+                """)
+            try db.execute("UPDATE customer SET name = 'Named On The Home Page' WHERE id = ?", [overdue])
+            report = try buildAndCompare(db, site, "a customer on the home page")
+            #expect(report.written.contains("index.html"))
+
             // Twenty customers renamed at once.
             try db.execute("UPDATE customer SET name = name || ' (renamed)' WHERE id IN (SELECT id FROM customer ORDER BY id LIMIT 20)")
             report = try buildAndCompare(db, site, "twenty renames")

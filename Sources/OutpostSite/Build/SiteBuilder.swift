@@ -129,6 +129,33 @@ public struct SiteBuilder {
         try context.lists.setMeta("home.sync", SiteBuilder.homeSync(status))
     }
 
+    /// Swaps the customer cells of renamed customers in the home page's bytes (both rendered by the
+    /// escaping builder), on a worker thread; `failed` hears of it when the page does not hold them.
+    /// Called before the customers list takes their new names, which is where the old ones are read.
+    private func renameOnHome(_ customers: Set<String>, in context: BuildContext, failed: UnpatchedRows) throws {
+        var swaps: [[UInt8]: [UInt8]] = [:]
+        let root = Page.root(of: Section.home.path)
+        for id in customers.sorted() {
+            guard let entry = try context.lists.entry("customers", id: id), case .link(let href, let before)? = CellCodec.decode(entry.cells).first,
+                  let after = try db.scalar("SELECT name FROM customer WHERE id = ?", [id])?.string else {
+                failed.add("home", [id])
+                return
+            }
+            swaps[Array(Cell.link(href, before).td(context.format, root: root).render().utf8)] =
+                Array(Cell.link(href, after).td(context.format, root: root).render().utf8)
+        }
+        let ordered = swaps.filter { $0.key != $0.value }.sorted { $0.key.lexicographicallyPrecedes($1.key) }
+        guard !ordered.isEmpty else { return }
+        try context.output.patchFile(Section.home.path, transform: { bytes in
+            var bytes = bytes
+            for (target, replacement) in ordered {
+                guard let patched = PagedList.replacingAll(target, with: replacement, in: bytes) else { return nil }
+                bytes = patched
+            }
+            return bytes
+        }, failed: { failed.add("home", Array(customers)) })
+    }
+
     /// The sync figures the home page shows (rejected changes and conflicts).
     private static func homeSync(_ status: SyncStatus) -> String { "\(status.rejected) \(status.conflicts)" }
 
@@ -140,8 +167,13 @@ public struct SiteBuilder {
         try SyncPages.build(in: context, status: status)
         let named = Set((try context.lists.meta("home.customers") ?? "").split(separator: "\n").map(String.init))
         let shownSync = try context.lists.meta("home.sync")
-        if plan.financial || plan.conflicts || !named.isDisjoint(with: plan.customerRows) || shownSync != SiteBuilder.homeSync(status) {
+        let homeRebuilt = plan.financial || plan.conflicts || shownSync != SiteBuilder.homeSync(status)
+        let homeFailed = UnpatchedRows()
+        if homeRebuilt {
             try home(in: context, status: status)
+        } else if !named.isDisjoint(with: plan.customerRows) {
+            // No figure moved: only the names of renamed customers in "Needs attention" change.
+            try renameOnHome(named.intersection(plan.customerRows), in: context, failed: homeFailed)
         }
         var search: [SearchChange] = []
         let rows = try plan.listRows()
@@ -168,6 +200,7 @@ public struct SiteBuilder {
         let files = try SearchIndexPatch.apply(search) { context.output.contents("search/" + $0) }
         // Pages a worker could not patch are rendered whole.
         try context.output.waitForRenders()
+        if !homeFailed.byList.isEmpty { try home(in: context, status: status) }
         let unpatched = context.unpatched.byList
         for list in lists { if let ids = unpatched[list.directory] { try list.renderAgain(in: context, ids: ids) } }
         for (name, bytes) in files.sorted(by: { $0.key < $1.key }) {
