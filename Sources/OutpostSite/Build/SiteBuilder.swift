@@ -178,9 +178,13 @@ public struct SiteBuilder {
         var search: [SearchChange] = []
         let rows = try plan.listRows()
         let lists = ListPages.lists(context)
+        var names: [String: String] = [:]
+        try db.forEachRow("SELECT id, name FROM customer WHERE id IN (SELECT value FROM json_each(?))", Scope(plan.customerRows).arguments) { row in
+            names[SitePath.customer(row["id"].string ?? "")] = row["name"].string ?? ""
+        }
         for list in lists {
             let redo = rows[list.directory]
-            search += try list.update(in: context, ids: redo?.ids ?? [], shownOnly: redo?.shownOnly ?? [])
+            search += try list.update(in: context, ids: redo?.ids ?? [], shownOnly: redo?.shownOnly ?? [], names: names)
         }
         let customers = try ChangePlan.existing("customer", plan.customers, in: db)
         try CustomerPages.build(in: context, only: customers)

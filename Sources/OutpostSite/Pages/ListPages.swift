@@ -55,7 +55,7 @@ enum ListPages {
             idColumn: "s.id", order: "c.name COLLATE NOCASE, c.id, s.created_at, s.id",
             key: { [.ignoringCase($0["customer_name"].string ?? ""), .ascending($0["customer_id"].string ?? ""),
                     .ascending($0["created_at"].string ?? ""), .ascending($0["id"].string ?? "")] },
-            csvName: "subscriptions.csv", csvSkipped: [1], csvExtraHeader: ["Id", "Customer id"],
+            keyShowsCustomer: true, csvName: "subscriptions.csv", csvSkipped: [1], csvExtraHeader: ["Id", "Customer id"],
             cells: { row in subscriptionCells(row) },
             csvExtra: { [$0["id"].string ?? "", $0["customer_id"].string ?? ""] },
             // Entries name no customer: a renamed customer then rewrites one entry, not one per subscription, order and invoice.

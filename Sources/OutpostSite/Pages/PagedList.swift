@@ -34,6 +34,8 @@ struct PagedList {
     /// The ORDER BY the rows stream in; `key` gives the same order as bytes.
     let order: String
     let key: (Row) -> [KeyPart]
+    /// Whether the order follows customers' names (a renamed customer's rows move).
+    var keyShowsCustomer = false
     /// CSV file name inside `directory`; nil when the list has no CSV of its own.
     let csvName: String?
     /// Where the table's CSV link points when the list has no CSV of its own (a report's CSV).
@@ -142,31 +144,44 @@ struct PagedList {
     ///
     /// `shownOnly` are rows whose CSV record and search entry cannot have changed (they show a
     /// customer's name, which neither holds): only their pages are redone.
-    func update(in context: BuildContext, ids: Set<String>, shownOnly: Set<String> = []) throws -> [SearchChange] {
+    func update(in context: BuildContext, ids: Set<String>, shownOnly: Set<String> = [], names: [String: String] = [:]) throws -> [SearchChange] {
         guard !ids.isEmpty else { return [] }
+        // Rows that only show a renamed customer, in a list whose order does not follow customers' names,
+        // take the new name from `names` (by the customer's page) without the replica being read again.
+        let renamedOnly: Set<String> = keyShowsCustomer ? [] : shownOnly
         var fresh: [String: (entry: ListStore.Entry, csv: [String], search: SearchEntry?)] = [:]
         let sql = select + " WHERE " + (filter.map { "(" + $0 + ") AND " } ?? "") + idColumn + " = ?"
-        for id in ids.sorted() {
+        for id in ids.sorted() where !renamedOnly.contains(id) {
             if let row = try context.db.row(sql, arguments + [id]) {
                 fresh[id] = (try entry(row), try csvRecord(row, context.format), search?(row))
             }
         }
+        var entries = fresh.mapValues(\.entry)
+        for id in renamedOnly {
+            guard let before = try context.lists.entry(directory, id: id) else { continue }
+            let cells = CellCodec.decode(before.cells).map { cell -> Cell in
+                if case .link(let href, _) = cell, let name = names[href] { return .link(href, name) }
+                return cell
+            }
+            entries[id] = ListStore.Entry(key: before.key, id: id, hard: before.hard, cells: CellCodec.encode(cells))
+        }
         // Rows that only show a renamed customer and keep their place: their pages are patched, not
         // rendered again (`relabel`); every other row goes through `replace`.
         var relabelled: [String: (old: ListStore.Entry, swaps: [(old: [UInt8], new: [UInt8])])] = [:]
+        var unchanged: Set<String> = []
         for id in shownOnly {
-            guard let now = fresh[id]?.entry, let before = try context.lists.entry(directory, id: id), before.key == now.key,
+            guard let now = entries[id], let before = try context.lists.entry(directory, id: id), before.key == now.key,
                   let swaps = labelSwaps(before.cells, now.cells, context.format) else { continue }
-            relabelled[id] = (before, swaps)
+            if swaps.isEmpty { unchanged.insert(id) } else { relabelled[id] = (before, swaps) }
         }
         // Their new cells go in first: a page `replace` renders whole may hold some of them.
         for (id, item) in relabelled {
             try context.lists.delete(directory, key: item.old.key)
-            try context.lists.insert(directory, fresh[id]!.entry)
+            try context.lists.insert(directory, entries[id]!)
         }
-        var (old, emitted) = try replace(in: context, ids: ids.subtracting(relabelled.keys),
-                                         with: fresh.filter { relabelled[$0.key] == nil }.mapValues(\.entry))
-        try relabel(relabelled.mapValues { (entry: fresh[$0.old.id]!.entry, swaps: $0.swaps) }, skipping: emitted, in: context)
+        let settled = Set(relabelled.keys).union(unchanged)
+        var (old, emitted) = try replace(in: context, ids: ids.subtracting(settled), with: entries.filter { !settled.contains($0.key) })
+        try relabel(relabelled.mapValues { (entry: entries[$0.old.id]!, swaps: $0.swaps) }, skipping: emitted, in: context)
         for (id, item) in relabelled { old[id] = item.old }
         let changed = ids.subtracting(shownOnly)
         if let csvPath {
