@@ -152,3 +152,27 @@ enum Base64 {
         return out
     }
 }
+
+extension SQLValue {
+    /// Texts as one JSON array, for `x IN (SELECT value FROM json_each(?))`: a list of any length
+    /// bound as a single parameter, in sorted order so the statement text and argument are stable.
+    public static func jsonArray(_ texts: some Collection<String>) -> SQLValue {
+        var out = "["
+        for (index, text) in texts.sorted().enumerated() {
+            if index > 0 { out += "," }
+            out += "\""
+            for scalar in text.unicodeScalars {
+                switch scalar {
+                case "\"": out += "\\\""
+                case "\\": out += "\\\\"
+                case _ where scalar.value < 0x20:
+                    let hex = String(scalar.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                default: out.unicodeScalars.append(scalar)
+                }
+            }
+            out += "\""
+        }
+        return .text(out + "]")
+    }
+}

@@ -22,6 +22,15 @@ struct StatementTests {
 
     static let tenKilobytes = String(repeating: "0123456789", count: 1024)
 
+    @Test func aJSONArrayBindsAListOfAnyLengthAsOneParameter() throws {
+        let db = try Database.inMemory()
+        let texts = ["cus_02", "cus_01", "quote \" and \\ backslash", "line\nbreak\u{1}", "Ünïcödé 🙂", ""]
+        var back: [String] = []
+        try db.forEachRow("SELECT value FROM json_each(?)", [SQLValue.jsonArray(texts)]) { back.append(try $0.string("value")) }
+        #expect(back == texts.sorted())
+        #expect(try db.scalar("SELECT count(*) FROM json_each(?)", [SQLValue.jsonArray([String]())])?.int64 == 0)
+    }
+
     static let roundTripValues: [SQLValue] = [
         .null,
         .integer(0),

@@ -1,4 +1,3 @@
-import Foundation
 import OutpostStore
 
 /// Receivables aging: current, 1–30, 31–60, 61–90 and 90+ days past due, in total and per customer.
@@ -66,11 +65,7 @@ public struct ReceivablesAgingReport: Sendable, Equatable {
             LIMIT ?5 OFFSET ?6
             """
         var arguments = AgingBuckets.arguments(asOf: asOf) + [limit ?? -1, max(0, offset)]
-        if let only {
-            // An array of ids as JSON; ids need no escaping but are escaped all the same.
-            let json = (try? JSONEncoder().encode(only.sorted())).map { String(decoding: $0, as: UTF8.self) } ?? "[]"
-            arguments.append(json)
-        }
+        if let only { arguments.append(SQLValue.jsonArray(only)) }
         try db.forEachRow(sql, arguments) { row in
             try body(CustomerAging(
                 customerId: try row.string("customer_id"), customerName: try row.string("name"), buckets: try AgingBuckets(row: row),

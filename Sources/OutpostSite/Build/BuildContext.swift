@@ -154,9 +154,7 @@ struct Scope {
     /// The ids as one JSON array argument, when limited.
     var arguments: [any SQLBindable] {
         guard let ids else { return [] }
-        // Ids are strings; encoding an array of strings cannot fail.
-        let json = (try? JSONEncoder().encode(ids.sorted())).map { String(decoding: $0, as: UTF8.self) } ?? "[]"
-        return [json]
+        return [SQLValue.jsonArray(ids)]
     }
 }
 

@@ -134,19 +134,18 @@ final class ListStore {
 
     /// The last row flagged `hard` before `key` whose id is not in `excluded`; nil when there is none.
     func hardRow(_ list: String, before key: [UInt8], excluding excluded: Set<String>) throws -> Entry? {
-        let statement = try db.cachedStatement("SELECT key, id, hard, cells FROM list_row INDEXED BY list_row_hard WHERE list = ? AND hard = 1 AND key < ? ORDER BY key DESC")
-        try statement.bind([.text(list), .blob(key)])
-        defer { statement.reset() }
-        while try statement.step() {
-            let entry = ListStore.entry(statement)
-            if !excluded.contains(entry.id) { return entry }
-        }
-        return nil
+        try hardRow(list, key, forward: false, excluding: excluded)
     }
 
     /// The first row flagged `hard` after `key` whose id is not in `excluded`; nil when there is none.
     func hardRow(_ list: String, after key: [UInt8], excluding excluded: Set<String>) throws -> Entry? {
-        let statement = try db.cachedStatement("SELECT key, id, hard, cells FROM list_row INDEXED BY list_row_hard WHERE list = ? AND hard = 1 AND key > ? ORDER BY key")
+        try hardRow(list, key, forward: true, excluding: excluded)
+    }
+
+    private func hardRow(_ list: String, _ key: [UInt8], forward: Bool, excluding excluded: Set<String>) throws -> Entry? {
+        let statement = try db.cachedStatement(forward
+            ? "SELECT key, id, hard, cells FROM list_row INDEXED BY list_row_hard WHERE list = ? AND hard = 1 AND key > ? ORDER BY key"
+            : "SELECT key, id, hard, cells FROM list_row INDEXED BY list_row_hard WHERE list = ? AND hard = 1 AND key < ? ORDER BY key DESC")
         try statement.bind([.text(list), .blob(key)])
         defer { statement.reset() }
         while try statement.step() {

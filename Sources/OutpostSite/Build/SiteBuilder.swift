@@ -132,12 +132,12 @@ public struct SiteBuilder {
     /// Swaps the customer cells of renamed customers in the home page's bytes (both rendered by the
     /// escaping builder), on a worker thread; `failed` hears of it when the page does not hold them.
     /// Called before the customers list takes their new names, which is where the old ones are read.
-    private func renameOnHome(_ customers: Set<String>, in context: BuildContext, failed: UnpatchedRows) throws {
+    private func renameOnHome(_ customers: Set<String>, names: [String: String], in context: BuildContext, failed: UnpatchedRows) throws {
         var swaps: [[UInt8]: [UInt8]] = [:]
         let root = Page.root(of: Section.home.path)
         for id in customers.sorted() {
             guard let entry = try context.lists.entry("customers", id: id), case .link(let href, let before)? = CellCodec.decode(entry.cells).first,
-                  let after = try db.scalar("SELECT name FROM customer WHERE id = ?", [id])?.string else {
+                  let after = names[href] else {
                 failed.add("home", [id])
                 return
             }
@@ -165,6 +165,11 @@ public struct SiteBuilder {
     /// the search index entries and CSV rows of changed rows, patched in place.
     private func patch(_ plan: ChangePlan, in context: BuildContext, status: SyncStatus, settings: ResellerSettings) throws {
         try SyncPages.build(in: context, status: status)
+        // The new names of renamed customers, by their page (what list cells and the home page link to).
+        var names: [String: String] = [:]
+        try db.forEachRow("SELECT id, name FROM customer WHERE id IN (SELECT value FROM json_each(?))", Scope(plan.customerRows).arguments) { row in
+            names[SitePath.customer(row["id"].string ?? "")] = row["name"].string ?? ""
+        }
         let named = Set((try context.lists.meta("home.customers") ?? "").split(separator: "\n").map(String.init))
         let shownSync = try context.lists.meta("home.sync")
         let homeRebuilt = plan.financial || plan.conflicts || shownSync != SiteBuilder.homeSync(status)
@@ -173,15 +178,11 @@ public struct SiteBuilder {
             try home(in: context, status: status)
         } else if !named.isDisjoint(with: plan.customerRows) {
             // No figure moved: only the names of renamed customers in "Needs attention" change.
-            try renameOnHome(named.intersection(plan.customerRows), in: context, failed: homeFailed)
+            try renameOnHome(named.intersection(plan.customerRows), names: names, in: context, failed: homeFailed)
         }
         var search: [SearchChange] = []
         let rows = try plan.listRows()
         let lists = ListPages.lists(context)
-        var names: [String: String] = [:]
-        try db.forEachRow("SELECT id, name FROM customer WHERE id IN (SELECT value FROM json_each(?))", Scope(plan.customerRows).arguments) { row in
-            names[SitePath.customer(row["id"].string ?? "")] = row["name"].string ?? ""
-        }
         for list in lists {
             let redo = rows[list.directory]
             search += try list.update(in: context, ids: redo?.ids ?? [], shownOnly: redo?.shownOnly ?? [], names: names)

@@ -188,6 +188,19 @@ final class SiteOutput: @unchecked Sendable {
         try checkRenders()
         let old = claim(path)
         let ticket = takeTicket()
+        inBackground { [self] in
+            guard let bytes = contents(path).flatMap(transform) else {
+                guardLock.withLock { place(ticket, nil) }
+                failed()
+                return
+            }
+            try bytes.withUnsafeBytes { try store(path, bytes: $0, inputs: nil, old: old, ticket: ticket, changed: true) }
+        }
+    }
+
+    /// Runs `work` on a worker thread, at most 64 at a time (bounding the memory pages in flight hold);
+    /// its first failure is rethrown by the build thread's next call, or by `waitForRenders`.
+    private func inBackground(_ work: @escaping @Sendable () throws -> Void) {
         renderSlots.wait()
         rendering.enter()
         renderQueue.async { [self] in
@@ -195,13 +208,8 @@ final class SiteOutput: @unchecked Sendable {
                 renderSlots.signal()
                 rendering.leave()
             }
-            guard let bytes = contents(path).flatMap(transform) else {
-                guardLock.withLock { place(ticket, nil) }
-                failed()
-                return
-            }
             do {
-                try bytes.withUnsafeBytes { try store(path, bytes: $0, inputs: nil, old: old, ticket: ticket, changed: true) }
+                try work()
             } catch {
                 guardLock.withLock { if renderFailure == nil { renderFailure = error } }
             }
@@ -218,19 +226,9 @@ final class SiteOutput: @unchecked Sendable {
             record(ticket, path, inputs: inputs, output: old.output, kept: true)
             return
         }
-        renderSlots.wait()
-        rendering.enter()
-        renderQueue.async { [self] in
-            defer {
-                renderSlots.signal()
-                rendering.leave()
-            }
+        inBackground { [self] in
             var text = render()
-            do {
-                try text.withUTF8 { try store(path, bytes: UnsafeRawBufferPointer($0), inputs: inputs, old: old, ticket: ticket) }
-            } catch {
-                guardLock.withLock { if renderFailure == nil { renderFailure = error } }
-            }
+            try text.withUTF8 { try store(path, bytes: UnsafeRawBufferPointer($0), inputs: inputs, old: old, ticket: ticket) }
         }
     }
 
@@ -269,18 +267,8 @@ final class SiteOutput: @unchecked Sendable {
             return
         }
         try checkRenders()
-        renderSlots.wait()
-        rendering.enter()
-        renderQueue.async { [self] in
-            defer {
-                renderSlots.signal()
-                rendering.leave()
-            }
-            do {
-                try bytes.withUnsafeBytes { try store(path, bytes: $0, inputs: nil, old: old, ticket: ticket, changed: true) }
-            } catch {
-                guardLock.withLock { if renderFailure == nil { renderFailure = error } }
-            }
+        inBackground { [self] in
+            try bytes.withUnsafeBytes { try store(path, bytes: $0, inputs: nil, old: old, ticket: ticket, changed: true) }
         }
     }
 
