@@ -31,12 +31,6 @@ final class SearchIndexWriter {
         self.spillThreshold = spillThreshold
     }
 
-    /// Adds an entry: `kind` (`customer`, `order`…), what it is called, a
-    /// detail line, where it lives (from the site root), and the words that find it.
-    func add(kind: String, label: String, detail: String, path: String, keys: [String]) throws {
-        try add(SearchEntry(kind: kind, label: label, detail: detail, path: path, keys: keys))
-    }
-
     /// Adds an entry; one without words is left out.
     func add(_ entry: SearchEntry) throws {
         guard let line = entry.line else { return }
