@@ -107,8 +107,8 @@
 
   function bucket(token) {
     var points = Array.from(token);
-    if (idPattern.test(token)) return "#" + points.slice(-2).join("");
-    return points.slice(0, 2).join("");
+    if (idPattern.test(token)) return "#" + points.slice(-3).join("");
+    return points.slice(0, 3).join("");
   }
 
   function fileName(name) {
@@ -186,6 +186,8 @@
     // A word of one letter is no bucket of its own (SearchKey.isSingleLetter): ask for a longer one.
     if (Array.from(longest).length < 2 && !/^[0-9]$/.test(longest)) { show(query, [], "Type a word of two letters or more."); return; }
     var name = bucket(longest);
+    // A bucket holds the words that start with its three letters; a shorter word's bucket holds only that word.
+    var whole = Array.from(longest).length < 3 && !/^[0-9]+$/.test(longest);
     load(name, function () {
       // Every word must start a word of the entry; entries with more whole-word matches come first.
       var found = [];
@@ -200,7 +202,8 @@
         if (all) found.push({ entry: entries[i], exact: exact, index: i });
       }
       found.sort(function (a, b) { return b.exact - a.exact || a.index - b.index; });
-      show(query, found.slice(0, 25).map(function (item) { return item.entry; }));
+      show(query, found.slice(0, 25).map(function (item) { return item.entry; }),
+           whole ? "Nothing found with the word \u201c" + longest + "\u201d; type three letters or more to find the words that start with them." : null);
     });
   }
 

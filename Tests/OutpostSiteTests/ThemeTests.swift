@@ -56,11 +56,11 @@ struct BuildingBlockTests {
         #expect(SearchKey.tokens("ORD-000123") == ["ord", "123"])
         #expect(SearchKey.tokens("Café Müller & Söhne GmbH") == ["café", "müller", "söhne", "gmbh"])
         #expect(SearchKey.tokens("cus_01JD2K3M4N5P6Q7R8S9T0VWXYZ") == ["cus_01jd2k3m4n5p6q7r8s9t0vwxyz"])
-        #expect(SearchKey.bucket("müller") == "mü")
-        #expect(SearchKey.bucket("cus_01jd2k3m4n5p6q7r8s9t0vwxyz") == "#yz")
+        #expect(SearchKey.bucket("müller") == "mül")
+        #expect(SearchKey.bucket("cus_01jd2k3m4n5p6q7r8s9t0vwxyz") == "#xyz")
         #expect(SearchKey.fileName("mü") == "s-6dc3bc.js")
         // One letter is no bucket (S.p.A. would file every such company under "s"); one digit is (INV-000007).
-        #expect(SearchEntry.buckets(of: SearchKey.tokens("Rossi S.p.A. INV-000007")) == ["ro", "7"])
+        #expect(SearchEntry.buckets(of: SearchKey.tokens("Rossi S.p.A. INV-000007")) == ["ros", "7"])
         var out: [UInt8] = []
         SearchKey.appendJSString("</script><b>\"\\\u{2028}", to: &out)
         #expect(String(decoding: out, as: UTF8.self) == #""\u003c/script\u003e\u003cb\u003e\"\\\u2028""#)

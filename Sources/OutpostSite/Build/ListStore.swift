@@ -17,7 +17,7 @@ import OutpostStore
 /// (`SiteState`), and the full build after it starts from a new file.
 final class ListStore {
     static let fileName = ".outpost-lists.sqlite"
-    static let version = "outpost-lists 1"
+    static let version = "outpost-lists 2"
 
     let db: Database
 
@@ -46,12 +46,19 @@ final class ListStore {
             ) STRICT, WITHOUT ROWID;
             CREATE INDEX IF NOT EXISTS list_row_by_id ON list_row (list, id);
             CREATE INDEX IF NOT EXISTS list_row_hard ON list_row (list, key) WHERE hard = 1;
+            CREATE TABLE IF NOT EXISTS list_page (
+                list TEXT NOT NULL,
+                first BLOB NOT NULL,
+                id TEXT NOT NULL,
+                PRIMARY KEY (list, first)
+            ) STRICT, WITHOUT ROWID;
             """)
         let stored = try db.scalar("SELECT value FROM meta WHERE key = 'version'")?.string
         wasReset = stored != ListStore.version
         if wasReset {
             try db.transaction {
                 try db.execute("DELETE FROM list_row")
+                try db.execute("DELETE FROM list_page")
                 try db.execute("DELETE FROM meta")
                 try db.execute("INSERT INTO meta (key, value) VALUES ('version', ?)", [ListStore.version])
             }
@@ -88,6 +95,7 @@ final class ListStore {
 
     func clear(_ list: String) throws {
         try db.execute("DELETE FROM list_row WHERE list = ?", [list])
+        try db.execute("DELETE FROM list_page WHERE list = ?", [list])
     }
 
     func insert(_ list: String, _ entry: Entry) throws {
@@ -126,6 +134,11 @@ final class ListStore {
         try statement.bind([.text(list), .text(id)])
         defer { statement.reset() }
         return try statement.step() ? ListStore.entry(statement) : nil
+    }
+
+    /// Gives the stored row at `key` new cells (its key, id and place stay).
+    func setCells(_ list: String, key: [UInt8], cells: [UInt8]) throws {
+        try db.cachedStatement("UPDATE list_row SET cells = ? WHERE list = ? AND key = ?").execute([.blob(cells), .text(list), .blob(key)])
     }
 
     func delete(_ list: String, key: [UInt8]) throws {
@@ -167,6 +180,43 @@ final class ListStore {
             if let to, !entry.key.lexicographicallyPrecedes(to) { return false }
             result.append(entry)
             return true
+        }
+        return result
+    }
+
+    // MARK: Pages
+
+    /// Where each page of a list begins: its first row's key and id, so the page a row is on is one
+    /// lookup, not a walk over the rows from the hard row before it.
+    func addPage(_ list: String, first: Entry) throws {
+        try db.cachedStatement("INSERT OR REPLACE INTO list_page (list, first, id) VALUES (?, ?, ?)")
+            .execute([.text(list), .blob(first.key), .text(first.id)])
+    }
+
+    /// Forgets the pages beginning from `from` (inclusive, nil: the start) up to `to` (exclusive, nil: the end).
+    func removePages(_ list: String, from: [UInt8]?, to: [UInt8]?) throws {
+        try db.cachedStatement("DELETE FROM list_page WHERE list = ? AND first >= ? AND (? IS NULL OR first < ?)")
+            .execute([.text(list), .blob(from ?? []), to.map { .blob($0) } ?? .null, to.map { .blob($0) } ?? .null])
+    }
+
+    /// The page holding the row at `key` (or, `before`, the row just before it): the id its name
+    /// comes from, nil for the list's first page (`index`).
+    func page(_ list: String, containing key: [UInt8], before: Bool = false) throws -> String? {
+        let statement = try db.cachedStatement(before
+            ? "SELECT first, id FROM list_page WHERE list = ? AND first < ? ORDER BY first DESC LIMIT 1"
+            : "SELECT first, id FROM list_page WHERE list = ? AND first <= ? ORDER BY first DESC LIMIT 1")
+        try statement.bind([.text(list), .blob(key)])
+        let found: (first: SQLValue, id: String)? = try statement.step() ? (statement.value(at: 0), statement.value(at: 1).string ?? "") : nil
+        statement.reset()
+        guard let found else { return nil }
+        return try db.scalar("SELECT 1 FROM list_page WHERE list = ? AND first < ? LIMIT 1", [list, found.first]) == nil ? nil : found.id
+    }
+
+    /// The ids the names of a list's pages come from, nil for the first page (`index`).
+    func pages(_ list: String) throws -> [String?] {
+        var result: [String?] = []
+        try db.forEachRow("SELECT id FROM list_page WHERE list = ? ORDER BY first", [list]) { row in
+            result.append(result.isEmpty ? nil : row["id"].string ?? "")
         }
         return result
     }

@@ -73,6 +73,8 @@ public struct SiteBuilder {
     /// file is compared with the disk.
     @discardableResult
     public func build(full: Bool = false) throws -> SiteBuildReport {
+        let phases = PhaseClock()
+        SiteBuilder.keepFreedMemory()
         let directory = output.standardizedFileURL
         let lock = try SiteOutput.claim(directory)
         // The state is read under the lock, and gone until this build has finished (see `SiteState`).
@@ -92,6 +94,7 @@ public struct SiteBuilder {
                let changes = try SiteJournal.changes(db, after: state.journal, limit: ChangePlan.limit) {
                 plan = try ChangePlan(changes, db: db)
             }
+            phases.mark("plan")
             let site = try SiteOutput(directory: directory, full: full || state == nil || lists.wasReset, patching: plan != nil,
                                       listsWritten: listsWrittenFiles, lock: lock)
             // A build, even one that fails part-way, lets the pages in flight land and the directory go before it returns.
@@ -100,7 +103,7 @@ public struct SiteBuilder {
             context.progress = progress
             try lists.db.execute("BEGIN")
             if let plan {
-                try patch(plan, in: context, status: status, settings: settings)
+                try patch(plan, in: context, status: status, settings: settings, phases: phases)
             } else {
                 for file in theme.files { try site.file("assets/" + file.name, bytes: file.bytes) }
                 try SyncPages.build(in: context, status: status)
@@ -114,12 +117,28 @@ public struct SiteBuilder {
                 try ReportPages.build(in: context)
                 try context.search.finish()
             }
-            try lists.db.execute("COMMIT")
+                        try lists.db.execute("COMMIT")
             let removed = try site.finish()
+            phases.mark("finish")
             try SiteState(journal: journal, today: today, look: look).write(to: directory)
             return SiteBuildReport(asOf: today, pages: context.pages, writtenCount: site.writtenCount, written: site.written,
                                    removed: removed, unchanged: site.unchanged, incremental: plan != nil, journal: journal)
         }
+    }
+
+    /// Lets the allocator keep freed blocks for reuse. A build reads and writes many files of a few
+    /// hundred kB to a few MB (pages, search buckets, CSVs); by default glibc maps each such buffer
+    /// afresh and unmaps it when freed, and the page faults of touching new memory each time cost
+    /// about a tenth of an incremental build. Process-wide, and harmless to the rest of outpost.
+    static func keepFreedMemory() {
+        #if canImport(Glibc)
+        // mallopt is declared in malloc.h, which Swift's Glibc module leaves out: looked up instead.
+        typealias Mallopt = @convention(c) (Int32, Int32) -> Int32
+        guard let symbol = dlsym(nil, "mallopt") else { return }
+        let mallopt = unsafeBitCast(symbol, to: Mallopt.self)
+        _ = mallopt(-3 /* M_MMAP_THRESHOLD */, 64 << 20)
+        _ = mallopt(-1 /* M_TRIM_THRESHOLD */, 128 << 20)
+        #endif
     }
 
     /// Builds the home page and remembers what it shows besides its figures.
@@ -163,8 +182,9 @@ public struct SiteBuilder {
     /// list pages around changed rows, the changed customers' and invoices' pages,
     /// the home page and reports when their figures or names can have moved, and
     /// the search index entries and CSV rows of changed rows, patched in place.
-    private func patch(_ plan: ChangePlan, in context: BuildContext, status: SyncStatus, settings: ResellerSettings) throws {
+    private func patch(_ plan: ChangePlan, in context: BuildContext, status: SyncStatus, settings: ResellerSettings, phases: PhaseClock) throws {
         try SyncPages.build(in: context, status: status)
+        phases.mark("sync page")
         // The new names of renamed customers, by their page (what list cells and the home page link to).
         var names: [String: String] = [:]
         try db.forEachRow("SELECT id, name FROM customer WHERE id IN (SELECT value FROM json_each(?))", Scope(plan.customerRows).arguments) { row in
@@ -180,19 +200,27 @@ public struct SiteBuilder {
             // No figure moved: only the names of renamed customers in "Needs attention" change.
             try renameOnHome(named.intersection(plan.customerRows), names: names, in: context, failed: homeFailed)
         }
+        phases.mark("home page")
         var search: [SearchChange] = []
         let rows = try plan.listRows()
         let lists = ListPages.lists(context)
         for list in lists {
             let redo = rows[list.directory]
             search += try list.update(in: context, ids: redo?.ids ?? [], shownOnly: redo?.shownOnly ?? [], names: names)
+            phases.mark("list \(list.directory), \(redo?.ids.count ?? 0) rows")
         }
+        // The search buckets are patched on a thread of their own while the pages below are rendered.
+        let output = context.output
+        let changes = search
+        let searchFiles = Concurrently { try SearchIndexPatch.apply(changes) { output.contents("search/" + $0) } }
         let customers = try ChangePlan.existing("customer", plan.customers, in: db)
         try CustomerPages.build(in: context, only: customers)
         for id in plan.customers.subtracting(customers) { try context.output.remove(SitePath.customer(id)) }
+        phases.mark("customer pages")
         let invoices = try ChangePlan.existing("invoice", plan.invoices, in: db)
         try InvoicePages.build(in: context, settings: settings, only: invoices)
         for id in plan.invoices.subtracting(invoices) { try context.output.remove(SitePath.invoice(id)) }
+        phases.mark("invoice pages")
         if plan.financial {
             try ReportPages.build(in: context)
         } else {
@@ -202,7 +230,9 @@ public struct SiteBuilder {
                 try ReportPages.aging(context)
             }
         }
-        let files = try SearchIndexPatch.apply(search) { context.output.contents("search/" + $0) }
+        phases.mark("reports")
+        let files = try searchFiles.value()
+        phases.mark("search index")
         // Pages a worker could not patch are rendered whole.
         try context.output.waitForRenders()
         if !homeFailed.byList.isEmpty { try home(in: context, status: status) }
@@ -211,6 +241,41 @@ public struct SiteBuilder {
         for (name, bytes) in files.sorted(by: { $0.key < $1.key }) {
             if let bytes { try context.output.file("search/" + name, bytes: bytes, changed: true) } else { try context.output.remove("search/" + name) }
         }
+    }
+}
+
+/// Work done on a thread of its own while the caller goes on; `value()` waits for its result.
+final class Concurrently<Value: Sendable>: @unchecked Sendable {
+    /// Set once by the worker, read after `done` is signalled.
+    private var result: Result<Value, any Error>?
+    private let done = DispatchSemaphore(value: 0)
+
+    init(_ work: @escaping @Sendable () throws -> Value) {
+        DispatchQueue.global(qos: .userInitiated).async { [self] in
+            result = Result { try work() }
+            done.signal()
+        }
+    }
+
+    func value() throws -> Value {
+        done.wait()
+        done.signal()
+        return try result!.get()
+    }
+}
+
+/// Where a build's time goes, phase by phase, on standard error when `OUTPOST_SITE_TIMING` is set
+/// (for working on build speed; see the README's benchmark section). Costs nothing otherwise.
+final class PhaseClock {
+    private let enabled = ProcessInfo.processInfo.environment["OUTPOST_SITE_TIMING"] != nil
+    private var last = DispatchTime.now().uptimeNanoseconds
+
+    /// Reports the time since the last mark as `phase`'s.
+    func mark(_ phase: @autoclosure () -> String) {
+        guard enabled else { return }
+        let now = DispatchTime.now().uptimeNanoseconds
+        FileHandle.standardError.write(Data(String(format: "site build: %@ %.1f ms\n", phase(), Double(now - last) / 1e6).utf8))
+        last = now
     }
 }
 

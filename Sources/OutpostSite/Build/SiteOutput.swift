@@ -101,6 +101,7 @@ final class SiteOutput: @unchecked Sendable {
     /// `lock` is the directory's lock when the caller took it already (`claim`).
     init(directory: URL, full: Bool, patching: Bool = false, listsWritten: Bool = true, lock: FileLock? = nil) throws {
         self.directory = directory.standardizedFileURL
+        rootPath = self.directory.path
         self.full = full
         self.patching = patching
         self.listsWritten = listsWritten
@@ -274,7 +275,7 @@ final class SiteOutput: @unchecked Sendable {
 
     /// The bytes of `path` as the last build left them; nil when there is no such file.
     func contents(_ path: String) -> [UInt8]? {
-        let fd = open(url(path).path, O_RDONLY | O_CLOEXEC)
+        let fd = open(filePath(path), O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { systemClose(fd) }
         var status = stat()
@@ -314,7 +315,7 @@ final class SiteOutput: @unchecked Sendable {
         if let old = claim(path), let recorded = old.output {
             same = recorded == output
         } else {
-            same = FileManager.default.contentsEqual(atPath: temporary.path, andPath: url(path).path)
+            same = FileManager.default.contentsEqual(atPath: temporary.path, andPath: filePath(path))
         }
         record(takeTicket(), path, inputs: inputs, output: output, kept: same)
         if same {
@@ -322,31 +323,37 @@ final class SiteOutput: @unchecked Sendable {
             return
         }
         try ensureParent(of: path)
-        guard rename(temporary.path, url(path).path) == 0 else { throw SiteBuildError.cannotWrite(path, errno: errno) }
+        guard rename(temporary.path, filePath(path)) == 0 else { throw SiteBuildError.cannotWrite(path, errno: errno) }
         noteWritten(path)
     }
 
-    /// Patches the CSV at `path` in place of regenerating it: the rows keyed by id in `records` are
-    /// replaced, added (at their place in id order) or, mapped to nil, removed (`CSVPatch`).
+    /// Patches the CSV at `path` in place of regenerating it, on a worker thread: the rows keyed by id in
+    /// `records` are replaced, added (at their place in id order) or, mapped to nil, removed (`CSVPatch`).
     func patch(_ path: String, records: [String: [String]?]) throws {
         guard !records.isEmpty else { return }
+        try checkRenders()
         let temporary = try temporaryURL(for: path)
-        let counts: (rowsReplaced: Int, rowsInserted: Int, rowsRemoved: Int, rowsIdentical: Int)
-        do {
-            counts = try CSVPatch.apply(from: url(path), to: temporary, changes: records)
-        } catch {
-            unlink(temporary.path)
-            throw error
+        let ticket = takeTicket()
+        inBackground { [self] in
+            var written = false
+            defer { if !written { guardLock.withLock { place(ticket, nil) } } }
+            let counts: (rowsReplaced: Int, rowsInserted: Int, rowsRemoved: Int, rowsIdentical: Int)
+            do {
+                counts = try CSVPatch.apply(from: url(path), to: temporary, changes: records)
+            } catch {
+                unlink(temporary.path)
+                throw error
+            }
+            guard counts.rowsReplaced > counts.rowsIdentical || counts.rowsInserted > 0 || counts.rowsRemoved > 0 else {
+                unlink(temporary.path)
+                return
+            }
+            guard rename(temporary.path, filePath(path)) == 0 else { throw SiteBuildError.cannotWrite(path, errno: errno) }
+            // Its bytes are not hashed (that would read the whole file again): a later build compares them with the disk.
+            written = true
+            record(ticket, path, inputs: nil, output: nil, kept: false)
+            noteWritten(path)
         }
-        guard counts.rowsReplaced > counts.rowsIdentical || counts.rowsInserted > 0 || counts.rowsRemoved > 0 else {
-            unlink(temporary.path)
-            return
-        }
-        try ensureParent(of: path)
-        guard rename(temporary.path, url(path).path) == 0 else { throw SiteBuildError.cannotWrite(path, errno: errno) }
-        // Its bytes are not hashed (that would read the whole file again): a later build compares them with the disk.
-        record(takeTicket(), path, inputs: nil, output: nil, kept: false)
-        noteWritten(path)
     }
 
     /// A temporary file beside where `path` will go, for streamed output.
@@ -364,8 +371,8 @@ final class SiteOutput: @unchecked Sendable {
         record(ticket, path, inputs: inputs, output: hash, kept: same)
         if same { return }
         try ensureParent(of: path)
-        let target = url(path).path
-        let temporary = url(SiteOutput.temporaryPath(for: path)).path
+        let target = filePath(path)
+        let temporary = filePath(SiteOutput.temporaryPath(for: path))
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         guard fd >= 0 else { throw SiteBuildError.cannotWrite(path, errno: errno) }
         if let code = LocalFiles.writeAll(fd, bytes) {
@@ -383,7 +390,7 @@ final class SiteOutput: @unchecked Sendable {
     }
 
     private func existingFileEquals(_ path: String, _ bytes: UnsafeRawBufferPointer) -> Bool {
-        guard let data = FileManager.default.contents(atPath: url(path).path), data.count == bytes.count else { return false }
+        guard let data = FileManager.default.contents(atPath: filePath(path)), data.count == bytes.count else { return false }
         return data.withUnsafeBytes { existing in
             existing.count == 0 || memcmp(existing.baseAddress!, bytes.baseAddress!, bytes.count) == 0
         }
@@ -400,7 +407,7 @@ final class SiteOutput: @unchecked Sendable {
                 let key = SiteOutput.key(path)
                 guard previous[key]?.seen == false else { return }
                 previous[key]?.seen = true
-                if unlink(url(path).path) == 0 || errno == ENOENT { removed.append(path) }
+                if unlink(filePath(path)) == 0 || errno == ENOENT { removed.append(path) }
             }
             SiteOutput.readManifest(directory.appendingPathComponent(SiteOutput.manifestName)) { path, _ in removeStale(path) }
             SiteOutput.readManifest(directory.appendingPathComponent(SiteOutput.deltaName), header: false) { path, _ in removeStale(path) }
@@ -414,7 +421,7 @@ final class SiteOutput: @unchecked Sendable {
         while !parents.isEmpty {
             let deepest = parents.max { $0.split(separator: "/").count < $1.split(separator: "/").count }!
             parents.remove(deepest)
-            if rmdir(url(deepest).path) == 0, let slash = deepest.lastIndex(of: "/") { parents.insert(String(deepest[..<slash])) }
+            if rmdir(filePath(deepest)) == 0, let slash = deepest.lastIndex(of: "/") { parents.insert(String(deepest[..<slash])) }
         }
         previous = [:]
         // The manifest is not part of the published site, but is written the same careful way.
@@ -430,14 +437,19 @@ final class SiteOutput: @unchecked Sendable {
     private func finishPatch() throws -> [String] {
         let removed = removals.subtracting(producedPaths).sorted()
         for path in removed {
-            guard unlink(url(path).path) == 0 || errno == ENOENT else { throw SiteBuildError.cannotWrite(path, errno: errno) }
+            guard unlink(filePath(path)) == 0 || errno == ENOENT else { throw SiteBuildError.cannotWrite(path, errno: errno) }
             manifest.writeLine(path + "\t-\tremoved")
         }
         try manifest.close()
         return removed
     }
 
-    func url(_ path: String) -> URL { directory.appendingPathComponent(path) }
+    func url(_ path: String) -> URL { URL(fileURLWithPath: filePath(path), isDirectory: false) }
+
+    /// The file system path of `path` (from the site root). Built as a string: Foundation's
+    /// `appendingPathComponent` looks at the disk to tell files from directories, a `stat` per call.
+    func filePath(_ path: String) -> String { rootPath + "/" + path }
+    private let rootPath: String
 
     /// Where `path` is written before it is renamed into place: beside it, hidden (a leading dot), so a
     /// mirror or an `rsync --exclude ".*"` taken while a build runs never copies a half-written file.
@@ -451,7 +463,7 @@ final class SiteOutput: @unchecked Sendable {
         let parent = String(path[..<slash])
         try guardLock.withLock {
             guard !createdDirectories.contains(parent) else { return }
-            try FileManager.default.createDirectory(at: url(parent), withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(atPath: filePath(parent), withIntermediateDirectories: true)
             createdDirectories.insert(parent)
         }
     }

@@ -76,7 +76,7 @@ struct Chrome: Sendable {
                  H.el("input", [Attribute("id", "site-search"), Attribute("type", "search"), Attribute("autocomplete", "off"),
                                 Attribute("placeholder", "Customer, order, invoice, domain…"),
                                 Attribute("aria-describedby", "site-search-hint")]),
-                 H.span("Type at least two characters.", [Attribute("id", "site-search-hint"), Attribute("class", "hint")]),
+                 H.span("Type at least three characters.", [Attribute("id", "site-search-hint"), Attribute("class", "hint")]),
                  H.el("ul", [Attribute("id", "site-search-results"), Attribute("class", "search-results"), Attribute("aria-live", "polite")])),
             H.el("iframe", [Attribute("class", "freshness"), Attribute("src", root + "freshness.html"),
                             Attribute("title", "How fresh this data is")],

@@ -92,13 +92,7 @@ struct PagedList {
 
     /// The names of the list's pages as the store has them.
     private func pageNames(in store: ListStore) throws -> Set<String> {
-        var chunker = ListChunker()
-        var names: Set<String> = []
-        try store.forEach(directory) { entry in
-            if chunker.startsPage(entry.id, hard: entry.hard) { names.insert(names.isEmpty ? "index" : PagedList.chunkName(entry.id)) }
-            return true
-        }
-        return names
+        Set(try store.pages(directory).map { $0.map(PagedList.chunkName) ?? "index" })
     }
 
     static func entry(id: String, key: [KeyPart], cells: [Cell]) -> ListStore.Entry {
@@ -119,6 +113,7 @@ struct PagedList {
         try context.lists.forEach(directory) { entry in
             if chunker.startsPage(entry.id, hard: entry.hard) {
                 let name = current == nil ? "index" : PagedList.chunkName(entry.id)
+                try context.lists.addPage(directory, first: entry)
                 if let done = current {
                     try emit(done.name, rows: done.rows, previous: previous, next: name, in: context)
                     names.insert(done.name)
@@ -157,8 +152,10 @@ struct PagedList {
             }
         }
         var entries = fresh.mapValues(\.entry)
+        var stored: [String: ListStore.Entry] = [:]
+        for id in shownOnly { if let entry = try context.lists.entry(directory, id: id) { stored[id] = entry } }
         for id in renamedOnly {
-            guard let before = try context.lists.entry(directory, id: id) else { continue }
+            guard let before = stored[id] else { continue }
             let cells = CellCodec.decode(before.cells).map { cell -> Cell in
                 if case .link(let href, _) = cell, let name = names[href] { return .link(href, name) }
                 return cell
@@ -170,15 +167,12 @@ struct PagedList {
         var relabelled: [String: (old: ListStore.Entry, swaps: [(old: [UInt8], new: [UInt8])])] = [:]
         var unchanged: Set<String> = []
         for id in shownOnly {
-            guard let now = entries[id], let before = try context.lists.entry(directory, id: id), before.key == now.key,
+            guard let now = entries[id], let before = stored[id], before.key == now.key,
                   let swaps = labelSwaps(before.cells, now.cells, context.format) else { continue }
             if swaps.isEmpty { unchanged.insert(id) } else { relabelled[id] = (before, swaps) }
         }
         // Their new cells go in first: a page `replace` renders whole may hold some of them.
-        for (id, item) in relabelled {
-            try context.lists.delete(directory, key: item.old.key)
-            try context.lists.insert(directory, entries[id]!)
-        }
+        for (id, item) in relabelled { try context.lists.setCells(directory, key: item.old.key, cells: entries[id]!.cells) }
         let settled = Set(relabelled.keys).union(unchanged)
         var (old, emitted) = try replace(in: context, ids: ids.subtracting(settled), with: entries.filter { !settled.contains($0.key) })
         try relabel(relabelled.mapValues { (entry: entries[$0.old.id]!, swaps: $0.swaps) }, skipping: emitted, in: context)
@@ -239,6 +233,8 @@ struct PagedList {
             if begins && region.end == nil && newChunks.isEmpty { newChunks = [("index", [])] }
             oldNames.formUnion(oldChunks.map(\.name))
             newNames.formUnion(newChunks.map(\.name))
+            try store.removePages(directory, from: region.start?.key, to: region.end?.key)
+            for chunk in newChunks { if let first = chunk.rows.first { try store.addPage(directory, first: first) } }
             var previous = try begins ? nil : chunkName(before: region.start!, in: store)
             for (offset, chunk) in newChunks.enumerated() {
                 let next = offset + 1 < newChunks.count ? newChunks[offset + 1].name
@@ -346,18 +342,7 @@ struct PagedList {
 
     /// The name of the page the stored row `entry` is on.
     private func chunkName(containing entry: ListStore.Entry, in store: ListStore) throws -> String {
-        let anchor = entry.hard ? entry : try store.hardRow(directory, before: entry.key, excluding: [])
-        var chunker = ListChunker()
-        var name = "index"
-        var first = try anchor.map { try !store.hasRow(directory, before: $0.key) } ?? true
-        try store.forEach(directory, from: anchor?.key, withCells: false) { row in
-            if chunker.startsPage(row.id, hard: row.hard) {
-                name = first ? "index" : PagedList.chunkName(row.id)
-                first = false
-            }
-            return row.key != entry.key
-        }
-        return name
+        try store.page(directory, containing: entry.key).map(PagedList.chunkName) ?? "index"
     }
 
     /// The pages of a stretch of rows that begins a page (at a hard row, or the list's start).
@@ -376,10 +361,7 @@ struct PagedList {
 
     /// The name of the page just before the row `entry` (which begins a page).
     private func chunkName(before entry: ListStore.Entry, in store: ListStore) throws -> String? {
-        let anchor = try store.hardRow(directory, before: entry.key, excluding: [])
-        let rows = try store.range(directory, from: anchor?.key, to: entry.key)
-        let first = try anchor.map { try !store.hasRow(directory, before: $0.key) } ?? true
-        return chunks(rows, startsList: first).last?.name
+        try store.page(directory, containing: entry.key, before: true).map(PagedList.chunkName) ?? "index"
     }
 
     /// Emits the page that begins at `start` under `name`.
