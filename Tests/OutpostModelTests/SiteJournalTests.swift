@@ -76,8 +76,8 @@ struct SiteJournalTests {
 
             var mark = try SiteJournal.latest(db)
             try db.execute("UPDATE \(table) SET version = version + 1 WHERE id = ?", [id])
-            // Only the version moved: a customer keeps its status and creation date, so that is a display change.
-            #expect(try journal(replica, after: mark) == expected(table, row, via: table == "customer" ? "display" : ""), "update")
+            // Only the version moved: a customer keeps its status, creation date and bill-to, so at most its name changed.
+            #expect(try journal(replica, after: mark) == expected(table, row, via: table == "customer" ? "name" : ""), "update")
 
             mark = try SiteJournal.latest(db)
             try db.executeScript("PRAGMA foreign_keys = OFF")
@@ -113,7 +113,7 @@ struct SiteJournalTests {
         }
     }
 
-    @Test func aRenameIsADisplayChangeAndAStatusChangeIsNot() throws {
+    @Test func aRenameIsANameChangeAnAddressADisplayChangeAndAStatusChangeNeither() throws {
         try withTestReplica { replica in
             try seedCustomer(replica)
             let version = try #require(try replica.db.scalar("SELECT version FROM customer WHERE id = 'cus_ACME'")?.int64)
@@ -121,6 +121,11 @@ struct SiteJournalTests {
             rename.name = "Acme Europe GmbH"
             var mark = try SiteJournal.latest(replica.db)
             try replica.submit(rename)
+            #expect(try journal(replica, after: mark) == [Entry(entity: "customer", id: "cus_ACME", via: "name")])
+
+            // A new address shows on the invoices' bill-to: a display change, not only a name.
+            mark = try SiteJournal.latest(replica.db)
+            try replica.db.execute("UPDATE customer SET city = 'Lyon' WHERE id = 'cus_ACME'")
             #expect(try journal(replica, after: mark) == [Entry(entity: "customer", id: "cus_ACME", via: "display")])
 
             mark = try SiteJournal.latest(replica.db)
@@ -196,7 +201,7 @@ struct SiteJournalTests {
             #expect(try db.scalar("SELECT count(*) FROM sqlite_temp_master WHERE type = 'trigger'") == .integer(Int64(3 * Schema.replicatedTables.count)))
             let mark = try SiteJournal.latest(db)
             try setFact(replica, "customer", id: "cus_ACME", [("name", "Acme AG")])
-            #expect(try journal(replica, after: mark) == [Entry(entity: "customer", id: "cus_ACME", via: "display")])
+            #expect(try journal(replica, after: mark) == [Entry(entity: "customer", id: "cus_ACME", via: "name")])
         }
     }
 
@@ -266,6 +271,6 @@ struct SiteJournalTests {
         var rename = UpdateCustomer(id: "cus_OLD", baseVersion: 0)
         rename.name = "Older"
         try replica.submit(rename)
-        #expect(try journal(replica, after: 0) == [Entry(entity: "customer", id: "cus_OLD", via: "display")])
+        #expect(try journal(replica, after: 0) == [Entry(entity: "customer", id: "cus_OLD", via: "name")])
     }
 }

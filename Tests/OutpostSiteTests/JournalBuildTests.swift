@@ -112,11 +112,13 @@ struct JournalBuildTests {
             try db.execute("UPDATE orders SET status_reason = 'looked at' WHERE id = ?", [neighbour])
             try buildAndCompare(db, site, "rename and a neighbouring order")
 
-            // A list page edited behind the builder's back cannot be patched: it is rendered whole.
+            // A list page or an invoice page edited behind the builder's back cannot be patched: it is rendered whole.
             let link = Data(("customers/" + customer + ".html").utf8)
             for (path, data) in try siteFiles(site) where path.hasPrefix("orders/") && data.range(of: link) != nil {
                 try Data("edited by hand".utf8).write(to: site.appendingPathComponent(path))
             }
+            let billed = try one("SELECT id FROM invoice WHERE customer_id = '\(customer)' ORDER BY id LIMIT 1")
+            try Data("edited by hand".utf8).write(to: site.appendingPathComponent(SitePath.invoice(billed)))
             try db.execute("UPDATE customer SET name = 'Patched Or Rendered' WHERE id = ?", [customer])
             try buildAndCompare(db, site, "a page edited by hand")
 

@@ -10,7 +10,8 @@ public struct SiteChange: Sendable, Equatable {
     public let entityId: String
     /// Empty when the row itself was written; the child table's name when a row pointing at
     /// this one was; `display` for a customer update that moved neither status nor
-    /// creation date; `overflow` for the marker of a bulk write.
+    /// creation date; `name` for one that also left the invoices' bill-to as it was,
+    /// but for the name; `overflow` for the marker of a bulk write.
     public let via: String
 
     public init(seq: Int64, entity: String, entityId: String, via: String) {
@@ -71,12 +72,14 @@ public enum SiteJournal {
         "price_rule": [Parent(column: "plan_id", table: "plan")],
     ]
 
-    /// How an update of a table marks the row itself: a customer rename (neither status nor
-    /// creation date moved) cannot change any financial figure, so the site can rebuild
-    /// less for it.
+    /// How an update of a table marks the row itself: a customer update that moved neither
+    /// status nor creation date cannot change any financial figure (`display`), and one that
+    /// also left the bill-to's contact, address and tax id alone changes at most the name on
+    /// the customer's invoices (`name`), so the site can rebuild less for them.
     static func updateVia(_ table: String) -> String {
-        table == "customer"
-            ? "CASE WHEN OLD.status IS NEW.status AND OLD.created_at IS NEW.created_at THEN 'display' ELSE '' END"
+        let billTo = ["contact_name", "address", "city", "postal_code", "country", "tax_id"].map { "OLD.\($0) IS NEW.\($0)" }.joined(separator: " AND ")
+        return table == "customer"
+            ? "CASE WHEN OLD.status IS NOT NEW.status OR OLD.created_at IS NOT NEW.created_at THEN '' WHEN \(billTo) THEN 'name' ELSE 'display' END"
             : "''"
     }
 

@@ -32,6 +32,9 @@ struct ChangePlan {
     var customerRows: Set<String> = []
     /// Invoices whose page shows something that changed.
     var invoices: Set<String> = []
+    /// Invoices whose page shows nothing changed but their customer's name, by invoice: the customer
+    /// (`renamed`); their pages are patched, not rendered again.
+    var renamedOnInvoices: [String: String] = [:]
     /// Rows that changed themselves, by table.
     var direct: [String: Set<String>] = [:]
     /// Rows written, or touched through a child row, by table.
@@ -52,11 +55,14 @@ struct ChangePlan {
         for change in changes {
             guard ChangePlan.followed.contains(change.entity) else { return nil }
             touched[change.entity, default: []].insert(change.entityId)
-            if change.via.isEmpty || change.via == "display" { direct[change.entity, default: []].insert(change.entityId) }
+            let rowItself = ChangePlan.rowItself.contains(change.via)
+            if rowItself { direct[change.entity, default: []].insert(change.entityId) }
             switch change.entity {
             case "customer":
                 customers.insert(change.entityId)
-                if change.via.isEmpty || change.via == "display" { customerRows.insert(change.entityId) }
+                if rowItself { customerRows.insert(change.entityId) }
+                // Their invoices' bill-to changed beyond the name.
+                if rowItself && change.via != "name" { billTo.insert(change.entityId) }
                 // A customer added, removed or changing status moves the figures; a new name does not.
                 if change.via.isEmpty { financial = true }
             case "invoice":
@@ -83,8 +89,19 @@ struct ChangePlan {
         invoices.formUnion(try column("invoice_id", of: "payment", ids: touched["payment"]))
         // An invoice page shows its order's number and its customer's name and address.
         invoices.formUnion(try ids(of: "invoice", where: "order_id", in: direct["orders"]))
-        invoices.formUnion(try ids(of: "invoice", where: "customer_id", in: customerRows))
+        invoices.formUnion(try ids(of: "invoice", where: "customer_id", in: billTo))
+        let renamedOnly = customerRows.subtracting(billTo)
+        if !renamedOnly.isEmpty {
+            try db.forEachRow("SELECT id, customer_id FROM invoice WHERE customer_id IN (SELECT value FROM json_each(?))", Scope(renamedOnly).arguments) { row in
+                if let id = row["id"].string, !invoices.contains(id) { renamedOnInvoices[id] = row["customer_id"].string }
+            }
+        }
     }
+
+    /// How the journal marks a row written itself (not a parent touched through a child): see `SiteChange.via`.
+    static let rowItself: Set<String> = ["", "display", "name"]
+    /// Customers whose row changed beyond what the journal marks `name`.
+    private var billTo: Set<String> = []
 
     private let db: Database
 

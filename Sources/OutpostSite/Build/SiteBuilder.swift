@@ -150,13 +150,14 @@ public struct SiteBuilder {
 
     /// Swaps the customer cells of renamed customers in the home page's bytes (both rendered by the
     /// escaping builder), on a worker thread; `failed` hears of it when the page does not hold them.
-    /// Called before the customers list takes their new names, which is where the old ones are read.
-    private func renameOnHome(_ customers: Set<String>, names: [String: String], in context: BuildContext, failed: UnpatchedRows) throws {
+    /// `old` and `new` are the names by the customer's page.
+    private func renameOnHome(_ customers: Set<String>, old: [String: String], new: [String: String], in context: BuildContext,
+                              failed: UnpatchedRows) throws {
         var swaps: [[UInt8]: [UInt8]] = [:]
         let root = Page.root(of: Section.home.path)
         for id in customers.sorted() {
-            guard let entry = try context.lists.entry("customers", id: id), case .link(let href, let before)? = CellCodec.decode(entry.cells).first,
-                  let after = names[href] else {
+            let href = SitePath.customer(id)
+            guard let before = old[href], let after = new[href] else {
                 failed.add("home", [id])
                 return
             }
@@ -173,6 +174,18 @@ public struct SiteBuilder {
             }
             return bytes
         }, failed: { failed.add("home", Array(customers)) })
+    }
+
+    /// The names renamed customers had at the last build, by their page, as the customers list shows
+    /// them; read before the list takes the new ones.
+    private func shownNames(_ customers: Set<String>, in context: BuildContext) throws -> [String: String] {
+        var names: [String: String] = [:]
+        for id in customers {
+            if let entry = try context.lists.entry("customers", id: id), case .link(let href, let name)? = CellCodec.decode(entry.cells).first {
+                names[href] = name
+            }
+        }
+        return names
     }
 
     /// The sync figures the home page shows (rejected changes and conflicts).
@@ -194,11 +207,12 @@ public struct SiteBuilder {
         let shownSync = try context.lists.meta("home.sync")
         let homeRebuilt = plan.financial || plan.conflicts || shownSync != SiteBuilder.homeSync(status)
         let homeFailed = UnpatchedRows()
+        let oldNames = try shownNames(plan.customerRows, in: context)
         if homeRebuilt {
             try home(in: context, status: status)
         } else if !named.isDisjoint(with: plan.customerRows) {
             // No figure moved: only the names of renamed customers in "Needs attention" change.
-            try renameOnHome(named.intersection(plan.customerRows), names: names, in: context, failed: homeFailed)
+            try renameOnHome(named.intersection(plan.customerRows), old: oldNames, new: names, in: context, failed: homeFailed)
         }
         phases.mark("home page")
         var search: [SearchChange] = []
@@ -220,6 +234,8 @@ public struct SiteBuilder {
         let invoices = try ChangePlan.existing("invoice", plan.invoices, in: db)
         try InvoicePages.build(in: context, settings: settings, only: invoices)
         for id in plan.invoices.subtracting(invoices) { try context.output.remove(SitePath.invoice(id)) }
+        let invoicesFailed = UnpatchedRows()
+        try InvoicePages.rename(plan.renamedOnInvoices, old: oldNames, new: names, in: context, failed: invoicesFailed)
         phases.mark("invoice pages")
         if plan.financial {
             try ReportPages.build(in: context)
@@ -236,6 +252,7 @@ public struct SiteBuilder {
         // Pages a worker could not patch are rendered whole.
         try context.output.waitForRenders()
         if !homeFailed.byList.isEmpty { try home(in: context, status: status) }
+        if let ids = invoicesFailed.byList["invoices"] { try InvoicePages.build(in: context, settings: settings, only: ids) }
         let unpatched = context.unpatched.byList
         for list in lists { if let ids = unpatched[list.directory] { try list.renderAgain(in: context, ids: ids) } }
         for (name, bytes) in files.sorted(by: { $0.key < $1.key }) {

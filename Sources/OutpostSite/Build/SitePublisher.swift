@@ -54,11 +54,11 @@ public enum SitePublisher {
         return Report(copied: copied, removed: removed)
     }
 
-    /// Regular files below a directory, by relative path (hidden bookkeeping files left out).
+    /// Regular files below a directory, by relative path (hidden bookkeeping files and directories left out).
     static func files(under root: URL) -> [String: Bool] {
         var result: [String: Bool] = [:]
         let base = root.standardizedFileURL.path + "/"
-        guard let walker = FileManager.default.enumerator(at: root, includingPropertiesForKeys: [.isRegularFileKey]) else { return [:] }
+        guard let walker = FileManager.default.enumerator(at: root, includingPropertiesForKeys: [.isRegularFileKey], options: [.skipsHiddenFiles]) else { return [:] }
         for case let url as URL in walker {
             guard (try? url.resourceValues(forKeys: [.isRegularFileKey]))?.isRegularFile == true, !url.lastPathComponent.hasPrefix(".") else { continue }
             result[String(url.standardizedFileURL.path.dropFirst(base.count))] = true

@@ -38,7 +38,7 @@ enum InvoicePages {
             ], caption: "Invoice"))
             blocks.append(.section(title: "From", id: "seller", [.facts(seller)]))
             blocks.append(.section(title: "Bill to", id: "customer", [.facts([
-                ("Customer", .link(SitePath.customer(customerId), text(invoice, "customer_name"))),
+                (customerLabel, .link(SitePath.customer(customerId), text(invoice, "customer_name"))),
                 ("Contact", .text(text(invoice, "contact_name"))), ("Address", .text(text(invoice, "address"))),
                 ("City", .text([text(invoice, "postal_code"), text(invoice, "city")].filter { !$0.isEmpty }.joined(separator: " "))),
                 ("Country", .text(text(invoice, "country"))), ("Tax id", .text(text(invoice, "customer_tax_id"))),
@@ -75,6 +75,32 @@ enum InvoicePages {
                 ("Outstanding", .money(outstanding), state == "void" ? "void: nothing is owed" : outstanding == 0 ? "paid in full" : state == "overdue" ? "overdue as of \(context.today)" : "due " + text(invoice, "due_date")),
             ])]))
             try context.emit(PageModel(path: SitePath.invoice(id), title: "Invoice " + (number ?? "(number pending)"), section: .invoices, blocks: blocks))
+        }
+    }
+
+    static let customerLabel = "Customer"
+
+    /// Puts the new names of renamed customers on their invoices' pages (`invoices`: invoice id to customer
+    /// id) by swapping the bill-to's customer row in the page's bytes, both rendered by the escaping
+    /// builder, on worker threads. `old` and `new` are the names by the customer's page; an invoice whose
+    /// page does not hold the old row (edited by hand?) is told to `failed`, to be rendered whole.
+    static func rename(_ invoices: [String: String], old: [String: String], new: [String: String], in context: BuildContext,
+                       failed: UnpatchedRows) throws {
+        var swaps: [String: (old: [UInt8], new: [UInt8])] = [:]
+        let root = Page.root(of: SitePath.invoice("x"))
+        func row(_ href: String, _ name: String) -> [UInt8] {
+            Array(Table.factRow(customerLabel, Cell.link(href, name).content(context.format, root: root)).render().utf8)
+        }
+        for (invoice, customer) in invoices.sorted(by: { $0.key < $1.key }) {
+            let href = SitePath.customer(customer)
+            guard let before = old[href], let after = new[href] else {
+                failed.add("invoices", [invoice])
+                continue
+            }
+            if swaps[href] == nil { swaps[href] = (row(href, before), row(href, after)) }
+            guard let swap = swaps[href], swap.old != swap.new else { continue }
+            try context.output.patchFile(SitePath.invoice(invoice), transform: { PagedList.replacingAll(swap.old, with: swap.new, in: $0) },
+                                         failed: { failed.add("invoices", [invoice]) })
         }
     }
 }

@@ -22,9 +22,12 @@ enum Table {
     static func facts(_ rows: [(String, Node)], caption: String? = nil) -> Node {
         var children: [Node] = []
         if let caption { children.append(H.el("caption", [], .text(caption))) }
-        children.append(H.el("tbody", [], children: rows.map { label, value in
-            H.el("tr", [], H.rowHeader(.text(label)), H.el("td", [], value))
-        }))
+        children.append(H.el("tbody", [], children: rows.map(factRow)))
         return H.el("table", [Attribute("class", "facts")], children: children)
+    }
+
+    /// One row of `facts`.
+    static func factRow(_ label: String, _ value: Node) -> Node {
+        H.el("tr", [], H.rowHeader(.text(label)), H.el("td", [], value))
     }
 }
