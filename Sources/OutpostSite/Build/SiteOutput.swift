@@ -323,7 +323,7 @@ final class SiteOutput: @unchecked Sendable {
             return
         }
         try ensureParent(of: path)
-        guard rename(temporary.path, filePath(path)) == 0 else { throw SiteBuildError.cannotWrite(path, errno: errno) }
+        if let code = LocalFiles.replace(temporary.path, filePath(path)) { throw SiteBuildError.cannotWrite(path, errno: code) }
         noteWritten(path)
     }
 
@@ -348,7 +348,7 @@ final class SiteOutput: @unchecked Sendable {
                 unlink(temporary.path)
                 return
             }
-            guard rename(temporary.path, filePath(path)) == 0 else { throw SiteBuildError.cannotWrite(path, errno: errno) }
+            if let code = LocalFiles.replace(temporary.path, filePath(path)) { throw SiteBuildError.cannotWrite(path, errno: code) }
             // Its bytes are not hashed (that would read the whole file again): a later build compares them with the disk.
             written = true
             record(ticket, path, inputs: nil, output: nil, kept: false)
@@ -381,8 +381,7 @@ final class SiteOutput: @unchecked Sendable {
             throw SiteBuildError.cannotWrite(path, errno: code)
         }
         systemClose(fd)
-        guard rename(temporary, target) == 0 else {
-            let code = errno
+        if let code = LocalFiles.replace(temporary, target) {
             unlink(temporary)
             throw SiteBuildError.cannotWrite(path, errno: code)
         }
@@ -426,8 +425,8 @@ final class SiteOutput: @unchecked Sendable {
         previous = [:]
         // The manifest is not part of the published site, but is written the same careful way.
         try manifest.close()
-        guard rename(manifest.temporary.path, directory.appendingPathComponent(SiteOutput.manifestName).path) == 0 else {
-            throw SiteBuildError.cannotWrite(SiteOutput.manifestName, errno: errno)
+        if let code = LocalFiles.replace(manifest.temporary.path, filePath(SiteOutput.manifestName)) {
+            throw SiteBuildError.cannotWrite(SiteOutput.manifestName, errno: code)
         }
         unlink(directory.appendingPathComponent(SiteOutput.deltaName).path)
         return removed

@@ -1,4 +1,5 @@
 import Foundation
+import OutpostModel
 
 /// Publishes a rendered site to a directory on a file server (a mounted share):
 /// every new or changed file through a temporary name and a rename, files that no
@@ -36,8 +37,8 @@ public enum SitePublisher {
                 try manager.createDirectory(at: to.deletingLastPathComponent(), withIntermediateDirectories: true)
                 let temporary = to.deletingLastPathComponent().appendingPathComponent(".\(to.lastPathComponent).publishing")
                 try bytes.write(to: temporary)
-                guard rename(temporary.path, to.path) == 0 else {
-                    throw Failure(message: "cannot move \(path) into place: \(String(cString: strerror(errno)))")
+                if let code = LocalFiles.replace(temporary.path, to.path) {
+                    throw Failure(message: "cannot move \(path) into place: \(String(cString: strerror(code)))")
                 }
                 copied += 1
             } catch let failure as Failure {
