@@ -64,7 +64,10 @@ struct JournalBuildTests {
                 INSERT INTO payment (id, customer_id, invoice_id, method, reference, amount, currency, received_on, status, recorded_at)
                 VALUES ('pay_01JPAYPAYPAYPAYPAYPAYPAYPA', ?, ?, 'card', 'ref 1', ?, 'EUR', '2026-11-24', 'completed', '2026-11-24T10:00:00Z')
                 """, [try invoice.string("customer_id"), try invoice.string("id"), try invoice.int64("total")])
-            try buildAndCompare(db, site, "payment")
+            report = try buildAndCompare(db, site, "payment")
+            // Money received moves revenue, aging and the payments report; orders and subscriptions did not change.
+            #expect(report.written.contains("reports/payments.html") && !report.written.contains("reports/sales.html")
+                    && !report.written.contains("reports/subscriptions.html"), "\(report.written.filter { $0.hasPrefix("reports/") })")
 
             // An order fails (it leaves the provisioning queue), and a new one is placed.
             let order = try one("SELECT id FROM orders ORDER BY placed_at DESC LIMIT 1")

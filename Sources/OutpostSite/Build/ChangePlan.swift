@@ -26,6 +26,17 @@ struct ChangePlan {
         "domain", "ssl_certificate", "license",
     ]
 
+    /// The reports each table's rows add up to (a customer's own row: its status and creation date).
+    /// Domains, certificates and licenses show on the home page ("expiring soon") but in no report.
+    static let reportsFed: [String: Set<String>] = [
+        "customer": ["customers", "aging"],
+        "orders": ["sales", "customers"], "order_line": ["sales", "customers"],
+        "subscription": ["revenue", "customers", "subscriptions"],
+        "invoice": ["revenue", "aging"], "invoice_line": ["revenue", "aging"],
+        "credit_note": ["revenue", "aging"], "credit_note_line": ["revenue", "aging"],
+        "payment": ["revenue", "aging", "payments"],
+    ]
+
     /// Customers whose page shows something that changed.
     var customers: Set<String> = []
     /// Customers whose own row changed (their name shows in every list).
@@ -41,6 +52,8 @@ struct ChangePlan {
     var touched: [String: Set<String>] = [:]
     /// Whether the home page's figures and the reports can have changed.
     var financial = false
+    /// The reports whose figures can have changed (`ReportPages.catalogue` names).
+    var reports: Set<String> = []
     var conflicts = false
 
     /// nil when the journal names a table the plan does not follow.
@@ -73,6 +86,7 @@ struct ChangePlan {
                 break
             }
             if ChangePlan.financial.contains(change.entity) { financial = true }
+            if change.via.isEmpty { reports.formUnion(ChangePlan.reportsFed[change.entity] ?? []) }
         }
         // Every row that belongs to a customer shows on the customer's page.
         for table in ["orders", "subscription", "invoice", "credit_note", "payment", "domain", "ssl_certificate", "license",

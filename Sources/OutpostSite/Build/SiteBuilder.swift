@@ -237,9 +237,10 @@ public struct SiteBuilder {
         let invoicesFailed = UnpatchedRows()
         try InvoicePages.rename(plan.renamedOnInvoices, old: oldNames, new: names, in: context, failed: invoicesFailed)
         phases.mark("invoice pages")
-        if plan.financial {
-            try ReportPages.build(in: context)
-        } else {
+        if !plan.reports.isEmpty {
+            try ReportPages.build(in: context, only: plan.reports)
+        }
+        if !plan.reports.contains("aging") {
             // The per-customer aging rows name their customers.
             let owing = try plan.customerRows.filter { try context.lists.entry(ReportPages.agingDirectory, id: $0) != nil }
             if !owing.isEmpty, !(try ReportPages.patchAging(context, customers: owing, currency: settings.currencyValue)) {

@@ -16,18 +16,18 @@ enum ReportPages {
         ("reports/subscriptions.html", "Customers' subscriptions", "Active subscriptions per plan, and those expiring or renewing in 30, 60 and 90 days."),
     ]
 
-    static func build(in context: BuildContext) throws {
+    /// The reports' names (`reports/NAME.html`), in catalogue order.
+    static let names = catalogue.map { String($0.path.dropFirst("reports/".count).dropLast(".html".count)) }
+
+    /// Builds the reports' index and every report, or only the reports named in `only` (an incremental build).
+    static func build(in context: BuildContext, only: Set<String>? = nil) throws {
         try context.emit(PageModel(path: Section.reports.path, title: "Reports", section: .reports, blocks: [
             .paragraph("Each report has a chart, the numbers as a table, and a CSV with every row. Figures as of \(context.today), covering the last \(months) months where a report is monthly."),
             .table(columns: [Column("Report"), Column("What it shows")],
                    rows: catalogue.map { [.link($0.path, $0.title), .text($0.about)] }, empty: ""),
         ]))
-        try sales(context)
-        try revenue(context)
-        try customers(context)
-        try aging(context)
-        try payments(context)
-        try subscriptions(context)
+        let builders: [(BuildContext) throws -> Void] = [sales, revenue, customers, aging, payments, subscriptions]
+        for (name, builder) in zip(names, builders) where only?.contains(name) ?? true { try builder(context) }
     }
 
     /// A chart under a heading, with a link onwards; the chart's markup is its own fingerprint.
