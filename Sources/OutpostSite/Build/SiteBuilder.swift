@@ -74,7 +74,6 @@ public struct SiteBuilder {
     @discardableResult
     public func build(full: Bool = false) throws -> SiteBuildReport {
         let phases = PhaseClock()
-        SiteBuilder.keepFreedMemory()
         let directory = output.standardizedFileURL
         let lock = try SiteOutput.claim(directory)
         // The state is read under the lock, and gone until this build has finished (see `SiteState`).
@@ -117,28 +116,13 @@ public struct SiteBuilder {
                 try ReportPages.build(in: context)
                 try context.search.finish()
             }
-                        try lists.db.execute("COMMIT")
+            try lists.db.execute("COMMIT")
             let removed = try site.finish()
             phases.mark("finish")
             try SiteState(journal: journal, today: today, look: look).write(to: directory)
             return SiteBuildReport(asOf: today, pages: context.pages, writtenCount: site.writtenCount, written: site.written,
                                    removed: removed, unchanged: site.unchanged, incremental: plan != nil, journal: journal)
         }
-    }
-
-    /// Lets the allocator keep freed blocks for reuse. A build reads and writes many files of a few
-    /// hundred kB to a few MB (pages, search buckets, CSVs); by default glibc maps each such buffer
-    /// afresh and unmaps it when freed, and the page faults of touching new memory each time cost
-    /// about a tenth of an incremental build. Process-wide, and harmless to the rest of outpost.
-    static func keepFreedMemory() {
-        #if canImport(Glibc)
-        // mallopt is declared in malloc.h, which Swift's Glibc module leaves out: looked up instead.
-        typealias Mallopt = @convention(c) (Int32, Int32) -> Int32
-        guard let symbol = dlsym(nil, "mallopt") else { return }
-        let mallopt = unsafeBitCast(symbol, to: Mallopt.self)
-        _ = mallopt(-3 /* M_MMAP_THRESHOLD */, 64 << 20)
-        _ = mallopt(-1 /* M_TRIM_THRESHOLD */, 128 << 20)
-        #endif
     }
 
     /// Builds the home page and remembers what it shows besides its figures.
