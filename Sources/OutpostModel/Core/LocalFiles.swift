@@ -33,8 +33,8 @@ public enum LocalFiles {
                 unlink(temporary)
                 return nil
             }
-            // No file at `target` yet (ENOENT), or a file system without the swap (EINVAL): a plain rename.
-            guard errno == ENOENT || errno == EINVAL || errno == ENOSYS else { return errno }
+            // No file at `target` yet, or a file system without the swap (a network share may say EINVAL,
+            // EPERM or EOPNOTSUPP): a plain rename, whose error (a missing temporary file) is the one told.
         }
         #endif
         return rename(temporary, target) == 0 ? nil : errno
