@@ -89,8 +89,13 @@ public struct ReceivablesAgingReport: Sendable, Equatable {
     /// The `Total` row first, then every customer's row (never capped) in id order: the order in
     /// which an incremental site build can patch one customer's row in place.
     public func forEachCSVRow(in db: Database, _ body: ([String]) throws -> Void) throws {
-        try body(["", "Total"] + Self.amounts(total, currency) + [String(openInvoiceCount), ""])
+        try body(csvTotalRecord)
         try Self.forEachCustomer(in: db, asOf: asOf, byId: true) { try body(Self.csvRecord($0, currency: currency)) }
+    }
+
+    /// The CSV's `Total` row (its id is empty, so it leads the rows in id order).
+    public var csvTotalRecord: [String] {
+        ["", "Total"] + Self.amounts(total, currency) + [String(openInvoiceCount), ""]
     }
 
     /// One customer's CSV row.

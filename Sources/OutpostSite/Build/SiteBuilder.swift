@@ -221,15 +221,15 @@ public struct SiteBuilder {
         let invoicesFailed = UnpatchedRows()
         try InvoicePages.rename(plan.renamedOnInvoices, old: oldNames, new: names, in: context, failed: invoicesFailed)
         phases.mark("invoice pages")
-        if !plan.reports.isEmpty {
-            try ReportPages.build(in: context, only: plan.reports)
-        }
-        if !plan.reports.contains("aging") {
+        let reports = plan.reports.subtracting(["aging"])
+        if !reports.isEmpty { try ReportPages.build(in: context, only: reports) }
+        if plan.reports.contains("aging") {
+            // Money moved for these customers: their rows and the totals.
+            try ReportPages.aging(context, customers: plan.customers)
+        } else {
             // The per-customer aging rows name their customers.
             let owing = try plan.customerRows.filter { try context.lists.entry(ReportPages.agingDirectory, id: $0) != nil }
-            if !owing.isEmpty, !(try ReportPages.patchAging(context, customers: owing, currency: settings.currencyValue)) {
-                try ReportPages.aging(context)
-            }
+            if !owing.isEmpty { try ReportPages.patchAging(context, customers: owing, currency: settings.currencyValue) }
         }
         phases.mark("reports")
         let files = try searchFiles.value()

@@ -26,7 +26,7 @@ enum ReportPages {
             .table(columns: [Column("Report"), Column("What it shows")],
                    rows: catalogue.map { [.link($0.path, $0.title), .text($0.about)] }, empty: ""),
         ]))
-        let builders: [(BuildContext) throws -> Void] = [sales, revenue, customers, aging, payments, subscriptions]
+        let builders: [(BuildContext) throws -> Void] = [sales, revenue, customers, { try aging($0) }, payments, subscriptions]
         for (name, builder) in zip(names, builders) where only?.contains(name) ?? true { try builder(context) }
     }
 
@@ -120,68 +120,64 @@ enum ReportPages {
     /// Where the per-customer aging pages go (and their list's name in the list store).
     static let agingDirectory = "reports/aging"
 
-    static func aging(_ context: BuildContext) throws {
+    /// The aging report: its page, the per-customer pages and the CSV; with `customers` (an incremental
+    /// build) only their rows are redone, and the totals.
+    static func aging(_ context: BuildContext, customers: Set<String>? = nil) throws {
         let report = try ReceivablesAgingReport.compute(in: context.db, asOf: context.today)
-        // The CSV: every customer's row, streamed.
-        let csv = try CSVWriter(path: agingCSV, output: context.output, header: report.csvHeader)
-        try report.forEachCSVRow(in: context.db) { try csv.write($0) }
-        try csv.finish(into: context.output)
-        let figures = AgingFigures(total: report.total, customers: report.customerCount, invoices: report.openInvoiceCount)
-        let intro = agingIntro(context, figures, currency: report.currency)
-        try agingList(intro).build(in: context) { sink in
-            try ReceivablesAgingReport.forEachCustomer(in: context.db, asOf: context.today) { try sink(agingEntry($0)) }
+        if let customers {
+            try patchAging(context, customers: customers, currency: report.currency, total: report.csvTotalRecord)
+        } else {
+            // The CSV: every customer's row, streamed.
+            let csv = try CSVWriter(path: agingCSV, output: context.output, header: report.csvHeader)
+            try report.forEachCSVRow(in: context.db) { try csv.write($0) }
+            try csv.finish(into: context.output)
+            try agingList(context).build(in: context) { sink in
+                try ReceivablesAgingReport.forEachCustomer(in: context.db, asOf: context.today) { try sink(agingEntry($0)) }
+            }
         }
-        // The report's own address leads to the paginated pages.
-        try context.emit(PageModel(path: catalogue[3].path, title: "Receivables aging report", section: .reports, blocks: Array(intro.dropLast()) + [
+        // The report's own address has the chart and the totals, and leads to the paginated pages.
+        try context.emit(PageModel(path: catalogue[3].path, title: "Receivables aging report", section: .reports, blocks: [
+            .paragraph(catalogue[3].about + " As of \(context.today). " + agingDays),
+            chartSection(title: "Chart", id: "chart", chart: ReportCharts.aging(report.total, currency: report.currency).figure()),
+            .section(title: "Totals", id: "totals", [.table(
+                columns: [Column("Bucket"), Column("Outstanding", numeric: true)],
+                rows: report.total.labelled.map { [.text($0.label), .money($0.amount)] }
+                    + [[.custom(H.el("strong", [], .text("Total")), "Total"), .money(report.total.total)],
+                       [.text("of which overdue"), .money(report.total.overdue)]],
+                empty: "", csv: agingCSV)]),
+            .paragraph("\(report.customerCount) customer(s) owe money on \(report.openInvoiceCount) open invoice(s)."),
             .links([("reports/aging/index.html", "Per-customer receivables (\(report.customerCount) customers)", false)], label: "Per customer"),
         ]))
-        try context.lists.setMeta(AgingFigures.key, String(decoding: try JSONEncoder().encode(figures), as: UTF8.self))
     }
 
-    /// Redoes the per-customer rows of `customers` (renamed: no amount moved), in the pages and the CSV;
-    /// false when the figures the pages show were not remembered (the caller rebuilds the report).
-    static func patchAging(_ context: BuildContext, customers: Set<String>, currency: Currency) throws -> Bool {
-        guard let text = try context.lists.meta(AgingFigures.key),
-              let figures = try? JSONDecoder().decode(AgingFigures.self, from: Data(text.utf8)) else { return false }
+    private static let agingDays = "Days past due count from the due date: on the due date an invoice is current, the day after it is 1 day past due."
+
+    /// Redoes the per-customer rows of `customers` (renamed, or their money moved), in the pages and the
+    /// CSV, and the CSV's `Total` row when money moved (`total`).
+    static func patchAging(_ context: BuildContext, customers: Set<String>, currency: Currency, total: [String]? = nil) throws {
         var fresh: [String: ListStore.Entry] = [:]
         var records: [String: [String]?] = [:]
+        if let total { records[total[0]] = total }
         try ReceivablesAgingReport.forEachCustomer(in: context.db, asOf: context.today, only: customers) { customer in
             fresh[customer.customerId] = agingEntry(customer)
             records[customer.customerId] = ReceivablesAgingReport.csvRecord(customer, currency: currency)
         }
-        _ = try agingList(agingIntro(context, figures, currency: currency)).replace(in: context, ids: customers, with: fresh)
+        // A customer who owes nothing now leaves the list and the CSV.
+        for id in customers where fresh[id] == nil { records.updateValue(nil, forKey: id) }
+        _ = try agingList(context).replace(in: context, ids: customers, with: fresh)
         try context.output.patch(agingCSV, records: records)
-        return true
     }
 
     static let agingCSV = "reports/aging.csv"
 
-    /// What the aging pages show above the table, remembered so one customer's row can be redone alone.
-    struct AgingFigures: Codable {
-        static let key = "aging.figures"
-        let total: AgingBuckets
-        let customers: Int
-        let invoices: Int
-    }
-
-    private static func agingIntro(_ context: BuildContext, _ figures: AgingFigures, currency: Currency) -> [Block] {
-        let chart = ReportCharts.aging(figures.total, currency: currency)
-        return [
-            .paragraph(catalogue[3].about + " As of \(context.today). Days past due count from the due date: on the due date an invoice is current, the day after it is 1 day past due."),
-            chartSection(title: "Chart", id: "chart", chart: chart.figure()),
-            .section(title: "Totals", id: "totals", [.table(
-                columns: [Column("Bucket"), Column("Outstanding", numeric: true)],
-                rows: figures.total.labelled.map { [.text($0.label), .money($0.amount)] }
-                    + [[.custom(H.el("strong", [], .text("Total")), "Total"), .money(figures.total.total)],
-                       [.text("of which overdue"), .money(figures.total.overdue)]],
-                empty: "", csv: agingCSV)]),
-            .paragraph("\(figures.customers) customer(s) owe money on \(figures.invoices) open invoice(s)."),
-            .heading("Per customer"),
+    /// Per customer, paginated like every long list (its CSV is the report's own). Its pages carry no
+    /// totals (they are on the report's own page), so money moving for a few customers rewrites only
+    /// the pages their rows are on.
+    private static func agingList(_ context: BuildContext) -> PagedList {
+        let intro: [Block] = [
+            .paragraph("What each customer owes as of \(context.today), by days past due. " + agingDays),
+            .links([(catalogue[3].path, "Totals and chart", false)], label: "Receivables aging report"),
         ]
-    }
-
-    /// Per customer, paginated like every long list (its CSV is the report's own).
-    private static func agingList(_ intro: [Block]) -> PagedList {
         let columns = [Column("Customer")] + AgingBuckets.labels.map { Column($0, numeric: true) }
             + [Column("Total", numeric: true), Column("Open invoices", numeric: true), Column("Oldest due date")]
         return PagedList(directory: agingDirectory, title: "Receivables aging report", section: .reports, intro: intro, columns: columns,
