@@ -115,6 +115,14 @@ struct JournalBuildTests {
             try db.execute("UPDATE orders SET status_reason = 'looked at' WHERE id = ?", [neighbour])
             try buildAndCompare(db, site, "rename and a neighbouring order")
 
+            // A rename, then in the next build a change to another row of the same list page: the page is
+            // rendered from the list store, whose cells for the renamed customer's orders still hold the old
+            // name (the store's renames give the new one).
+            try db.execute("UPDATE customer SET name = 'Renamed The Build Before' WHERE id = ?", [customer])
+            try buildAndCompare(db, site, "a rename alone")
+            try db.execute("UPDATE orders SET status_reason = 'looked at again' WHERE id = ?", [neighbour])
+            try buildAndCompare(db, site, "a neighbouring order after the rename")
+
             // A list page or an invoice page edited behind the builder's back cannot be patched: it is rendered whole.
             let link = Data(("customers/" + customer + ".html").utf8)
             for (path, data) in try siteFiles(site) where path.hasPrefix("orders/") && data.range(of: link) != nil {

@@ -121,16 +121,23 @@ struct ChangePlan {
 
     /// The rows of each list that must be read again, by the list's directory; `shownOnly` are
     /// those read again only for their customer's name, which neither the CSV nor the search index holds.
-    func listRows() throws -> [String: (ids: Set<String>, shownOnly: Set<String>)] {
-        func redo(_ changed: Set<String>, naming table: String) throws -> (ids: Set<String>, shownOnly: Set<String>) {
-            let named = try ChangePlan.ids(of: table, where: "customer_id", in: customerRows, db: db)
-            return (changed.union(named), named.subtracting(changed))
+    /// `shownOnly` maps each such row to the customer it shows.
+    func listRows() throws -> [String: (ids: Set<String>, shownOnly: [String: String])] {
+        func redo(_ changed: Set<String>, naming table: String) throws -> (ids: Set<String>, shownOnly: [String: String]) {
+            var named: [String: String] = [:]
+            if !customerRows.isEmpty {
+                try db.forEachRow("SELECT id, customer_id FROM \(table) WHERE customer_id IN (SELECT value FROM json_each(?))",
+                                  Scope(customerRows).arguments) { row in
+                    if let id = row["id"].string, let customer = row["customer_id"].string { named[id] = customer }
+                }
+            }
+            return (changed.union(named.keys), named.filter { !changed.contains($0.key) })
         }
         // A payment row shows its invoice's number.
         let payments = direct["payment", default: []].union(try ChangePlan.ids(of: "payment", where: "invoice_id", in: direct["invoice"], db: db))
         let orders = try redo(direct["orders", default: []], naming: "orders")
         return [
-            "customers": (customerRows, []),
+            "customers": (customerRows, [:]),
             "subscriptions": try redo(direct["subscription", default: []], naming: "subscription"),
             "orders": orders,
             "provisioning": orders,

@@ -46,6 +46,7 @@ final class ListStore {
             ) STRICT, WITHOUT ROWID;
             CREATE INDEX IF NOT EXISTS list_row_by_id ON list_row (list, id);
             CREATE INDEX IF NOT EXISTS list_row_hard ON list_row (list, key) WHERE hard = 1;
+            CREATE TABLE IF NOT EXISTS renamed (href TEXT PRIMARY KEY, name TEXT NOT NULL) STRICT, WITHOUT ROWID;
             CREATE TABLE IF NOT EXISTS list_page (
                 list TEXT NOT NULL,
                 first BLOB NOT NULL,
@@ -55,15 +56,24 @@ final class ListStore {
             """)
         let stored = try db.scalar("SELECT value FROM meta WHERE key = 'version'")?.string
         wasReset = stored != ListStore.version
+        if !wasReset {
+            try db.forEachRow("SELECT href, name FROM renamed") { row in renames[row["href"].string ?? ""] = row["name"].string ?? "" }
+        }
         if wasReset {
             try db.transaction {
                 try db.execute("DELETE FROM list_row")
                 try db.execute("DELETE FROM list_page")
+                try db.execute("DELETE FROM renamed")
                 try db.execute("DELETE FROM meta")
                 try db.execute("INSERT INTO meta (key, value) VALUES ('version', ?)", [ListStore.version])
             }
         }
     }
+
+    /// Customers renamed since their rows' cells were stored, by their page: their current names, which
+    /// every page rendered from the store shows in place of the stored ones (`cells`). A rename is
+    /// then one row here, not a write to each of the customer's rows in every list.
+    private(set) var renames: [String: String] = [:]
 
     /// The store was empty or from another version when opened: only a full build may use it.
     private(set) var wasReset = false
@@ -73,6 +83,28 @@ final class ListStore {
         if let store = try? ListStore(directory: directory) { return store }
         remove(in: directory)
         return try ListStore(directory: directory)
+    }
+
+    /// A row's stored cells as a page shows them: links to renamed customers carry their current names.
+    func cells(_ bytes: [UInt8]) -> [Cell] {
+        let cells = CellCodec.decode(bytes)
+        guard !renames.isEmpty else { return cells }
+        return cells.map { cell in
+            if case .link(let href, _) = cell, let name = renames[href] { return .link(href, name) }
+            return cell
+        }
+    }
+
+    /// Records a customer's new name for every stored row that shows it (see `renames`).
+    func rename(_ href: String, to name: String) throws {
+        try db.execute("INSERT OR REPLACE INTO renamed (href, name) VALUES (?, ?)", [href, name])
+        renames[href] = name
+    }
+
+    /// Forgets the renames: every list was just read again from the replica, with the current names.
+    func clearRenames() throws {
+        try db.execute("DELETE FROM renamed")
+        renames = [:]
     }
 
     /// A remembered value (what the home page named, the sync figures it showed).
@@ -136,9 +168,13 @@ final class ListStore {
         return try statement.step() ? ListStore.entry(statement) : nil
     }
 
-    /// Gives the stored row at `key` new cells (its key, id and place stay).
-    func setCells(_ list: String, key: [UInt8], cells: [UInt8]) throws {
-        try db.cachedStatement("UPDATE list_row SET cells = ? WHERE list = ? AND key = ?").execute([.blob(cells), .text(list), .blob(key)])
+    /// The sort key of row `id` of `list` (from the index alone).
+    func key(_ list: String, id: String) throws -> [UInt8]? {
+        let statement = try db.cachedStatement("SELECT key FROM list_row INDEXED BY list_row_by_id WHERE list = ? AND id = ?")
+        try statement.bind([.text(list), .text(id)])
+        defer { statement.reset() }
+        guard try statement.step(), case .blob(let key) = statement.value(at: 0) else { return nil }
+        return key
     }
 
     func delete(_ list: String, key: [UInt8]) throws {

@@ -104,6 +104,8 @@ public struct SiteBuilder {
             if let plan {
                 try patch(plan, in: context, status: status, settings: settings, phases: phases)
             } else {
+                // Every list is read again from the replica, with the current names.
+                try lists.clearRenames()
                 for file in theme.files { try site.file("assets/" + file.name, bytes: file.bytes) }
                 try SyncPages.build(in: context, status: status)
                 try home(in: context, status: status)
@@ -165,7 +167,7 @@ public struct SiteBuilder {
     private func shownNames(_ customers: Set<String>, in context: BuildContext) throws -> [String: String] {
         var names: [String: String] = [:]
         for id in customers {
-            if let entry = try context.lists.entry("customers", id: id), case .link(let href, let name)? = CellCodec.decode(entry.cells).first {
+            if let entry = try context.lists.entry("customers", id: id), case .link(let href, let name)? = context.lists.cells(entry.cells).first {
                 names[href] = name
             }
         }
@@ -192,6 +194,13 @@ public struct SiteBuilder {
         let homeRebuilt = plan.financial || plan.conflicts || shownSync != SiteBuilder.homeSync(status)
         let homeFailed = UnpatchedRows()
         let oldNames = try shownNames(plan.customerRows, in: context)
+        // Renamed customers: every page rendered from the list store shows their new names from here on.
+        var renamed: [String: (old: String, new: String)] = [:]
+        for (href, old) in oldNames.sorted(by: { $0.key < $1.key }) {
+            guard let new = names[href], new != old else { continue }
+            renamed[href] = (old, new)
+            try context.lists.rename(href, to: new)
+        }
         if homeRebuilt {
             try home(in: context, status: status)
         } else if !named.isDisjoint(with: plan.customerRows) {
@@ -204,7 +213,7 @@ public struct SiteBuilder {
         let lists = ListPages.lists(context)
         for list in lists {
             let redo = rows[list.directory]
-            search += try list.update(in: context, ids: redo?.ids ?? [], shownOnly: redo?.shownOnly ?? [], names: names)
+            search += try list.update(in: context, ids: redo?.ids ?? [], shownOnly: redo?.shownOnly ?? [:], renamed: renamed)
             phases.mark("list \(list.directory), \(redo?.ids.count ?? 0) rows")
         }
         // The search buckets are patched on a thread of their own while the pages below are rendered.

@@ -135,49 +135,28 @@ struct PagedList {
 
     /// Rewrites the pages around the rows `ids` (changed, new or gone) and patches the CSV; returns what the
     /// search index must change for them.
-    @discardableResult
     ///
-    /// `shownOnly` are rows whose CSV record and search entry cannot have changed (they show a
-    /// customer's name, which neither holds): only their pages are redone.
-    func update(in context: BuildContext, ids: Set<String>, shownOnly: Set<String> = [], names: [String: String] = [:]) throws -> [SearchChange] {
+    /// `shownOnly` are rows (with the customer each shows) whose CSV record and search entry cannot have
+    /// changed: they show a customer's name, which neither holds; only their pages are redone.
+    /// `renamed` has the old and new names of renamed customers, by their page.
+    @discardableResult
+    func update(in context: BuildContext, ids: Set<String>, shownOnly: [String: String] = [:],
+                renamed: [String: (old: String, new: String)] = [:]) throws -> [SearchChange] {
         guard !ids.isEmpty else { return [] }
-        // Rows that only show a renamed customer, in a list whose order does not follow customers' names,
-        // take the new name from `names` (by the customer's page) without the replica being read again.
-        let renamedOnly: Set<String> = keyShowsCustomer ? [] : shownOnly
+        // Rows that only show a renamed customer, in a list whose order does not follow customers' names:
+        // the store's `renames` gives them the new name, and their pages get the customer's cell swapped in
+        // their bytes (`relabel`). Every other row is read again and goes through `replace`.
+        let relabelled: [String: String] = keyShowsCustomer ? [:] : shownOnly
         var fresh: [String: (entry: ListStore.Entry, csv: [String], search: SearchEntry?)] = [:]
         let sql = select + " WHERE " + (filter.map { "(" + $0 + ") AND " } ?? "") + idColumn + " = ?"
-        for id in ids.sorted() where !renamedOnly.contains(id) {
+        for id in ids.sorted() where relabelled[id] == nil {
             if let row = try context.db.row(sql, arguments + [id]) {
                 fresh[id] = (try entry(row), try csvRecord(row, context.format), search?(row))
             }
         }
-        var entries = fresh.mapValues(\.entry)
-        var stored: [String: ListStore.Entry] = [:]
-        for id in shownOnly { if let entry = try context.lists.entry(directory, id: id) { stored[id] = entry } }
-        for id in renamedOnly {
-            guard let before = stored[id] else { continue }
-            let cells = CellCodec.decode(before.cells).map { cell -> Cell in
-                if case .link(let href, _) = cell, let name = names[href] { return .link(href, name) }
-                return cell
-            }
-            entries[id] = ListStore.Entry(key: before.key, id: id, hard: before.hard, cells: CellCodec.encode(cells))
-        }
-        // Rows that only show a renamed customer and keep their place: their pages are patched, not
-        // rendered again (`relabel`); every other row goes through `replace`.
-        var relabelled: [String: (old: ListStore.Entry, swaps: [(old: [UInt8], new: [UInt8])])] = [:]
-        var unchanged: Set<String> = []
-        for id in shownOnly {
-            guard let now = entries[id], let before = stored[id], before.key == now.key,
-                  let swaps = labelSwaps(before.cells, now.cells, context.format) else { continue }
-            if swaps.isEmpty { unchanged.insert(id) } else { relabelled[id] = (before, swaps) }
-        }
-        // Their new cells go in first: a page `replace` renders whole may hold some of them.
-        for (id, item) in relabelled { try context.lists.setCells(directory, key: item.old.key, cells: entries[id]!.cells) }
-        let settled = Set(relabelled.keys).union(unchanged)
-        var (old, emitted) = try replace(in: context, ids: ids.subtracting(settled), with: entries.filter { !settled.contains($0.key) })
-        try relabel(relabelled.mapValues { (entry: entries[$0.old.id]!, swaps: $0.swaps) }, skipping: emitted, in: context)
-        for (id, item) in relabelled { old[id] = item.old }
-        let changed = ids.subtracting(shownOnly)
+        let (old, emitted) = try replace(in: context, ids: ids.subtracting(relabelled.keys), with: fresh.mapValues(\.entry))
+        try relabel(relabelled, renamed: renamed, skipping: emitted, in: context)
+        let changed = ids.subtracting(shownOnly.keys)
         if let csvPath {
             var records: [String: [String]?] = [:]
             for id in changed where fresh[id] != nil || old[id] != nil { records.updateValue(fresh[id]?.csv, forKey: id) }
@@ -260,41 +239,32 @@ struct PagedList {
         return (old, emitted)
     }
 
-    /// The `<td>` swaps that turn a row's old cells into its new ones when they differ only in the
-    /// label of links to a customer's page; nil when anything else differs.
-    private func labelSwaps(_ old: [UInt8], _ new: [UInt8], _ format: SiteFormat) -> [(old: [UInt8], new: [UInt8])]? {
-        let before = CellCodec.decode(old), after = CellCodec.decode(new)
-        guard before.count == after.count else { return nil }
-        let root = Page.root(of: pagePath("index"))
-        var swaps: [(old: [UInt8], new: [UInt8])] = []
-        for (a, b) in zip(before, after) where CellCodec.encode([a]) != CellCodec.encode([b]) {
-            guard case .link(let href, _) = a, case .link(let newHref, _) = b, href == newHref, href.hasPrefix("customers/") else { return nil }
-            swaps.append((Array(a.td(format, root: root).render().utf8), Array(b.td(format, root: root).render().utf8)))
-        }
-        return swaps
-    }
-
-    /// Swaps the rows' cells in the page each is on (unless that page was just rendered whole; the
-    /// store has their new cells already), on worker threads. A page that does not hold the cells it
-    /// should (edited by hand?) is left to `renderAgain` once the workers are done.
-    private func relabel(_ rows: [String: (entry: ListStore.Entry, swaps: [(old: [UInt8], new: [UInt8])])], skipping rendered: Set<String>,
+    /// Swaps the renamed customers' cells in the pages the rows (with the customer each shows) are on,
+    /// unless a page was just rendered whole, on worker threads. Old and new cells are both rendered by
+    /// the escaping builder. A page that does not hold a cell it should (edited by hand?) is left to
+    /// `renderAgain` once the workers are done.
+    private func relabel(_ rows: [String: String], renamed: [String: (old: String, new: String)], skipping rendered: Set<String>,
                          in context: BuildContext) throws {
-        guard !rows.isEmpty else { return }
+        guard !rows.isEmpty, !renamed.isEmpty else { return }
         let store = context.lists
-        var pages: [String: [String]] = [:]
-        for (id, row) in rows {
-            let name = try chunkName(containing: row.entry, in: store)
-            if !rendered.contains(name) { pages[name, default: []].append(id) }
+        var pages: [String: (customers: Set<String>, ids: [String])] = [:]
+        for (id, customer) in rows {
+            let href = SitePath.customer(customer)
+            guard renamed[href] != nil, let key = try store.key(directory, id: id) else { continue }
+            let name = try store.page(directory, containing: key).map(PagedList.chunkName) ?? "index"
+            if !rendered.contains(name) {
+                pages[name, default: ([], [])].customers.insert(href)
+                pages[name, default: ([], [])].ids.append(id)
+            }
         }
-        for (name, ids) in pages.sorted(by: { $0.key < $1.key }) {
-            // Each distinct swap once: several rows of one customer share it.
-            var swaps: [[UInt8]: [UInt8]] = [:]
-            for id in ids { for swap in rows[id]!.swaps { swaps[swap.old] = swap.new } }
-            let ordered = swaps.sorted { $0.key.lexicographicallyPrecedes($1.key) }
-            let failures = context.unpatched, directory = directory
+        let root = Page.root(of: pagePath("index"))
+        func td(_ href: String, _ name: String) -> [UInt8] { Array(Cell.link(href, name).td(context.format, root: root).render().utf8) }
+        for (name, page) in pages.sorted(by: { $0.key < $1.key }) {
+            let swaps = page.customers.sorted().map { href in (td(href, renamed[href]!.old), td(href, renamed[href]!.new)) }
+            let failures = context.unpatched, directory = directory, ids = page.ids
             try context.output.patchFile(pagePath(name), transform: { bytes in
                 var bytes = bytes
-                for (target, replacement) in ordered {
+                for (target, replacement) in swaps {
                     guard let patched = PagedList.replacingAll(target, with: replacement, in: bytes) else { return nil }
                     bytes = patched
                 }
@@ -340,11 +310,6 @@ struct PagedList {
         return result
     }
 
-    /// The name of the page the stored row `entry` is on.
-    private func chunkName(containing entry: ListStore.Entry, in store: ListStore) throws -> String {
-        try store.page(directory, containing: entry.key).map(PagedList.chunkName) ?? "index"
-    }
-
     /// The pages of a stretch of rows that begins a page (at a hard row, or the list's start).
     private func chunks(_ rows: [ListStore.Entry], startsList: Bool) -> [(name: String, rows: [ListStore.Entry])] {
         var chunker = ListChunker()
@@ -383,7 +348,7 @@ struct PagedList {
     // MARK: Pages and CSV
 
     private func emit(_ name: String, rows entries: [ListStore.Entry], previous: String?, next: String?, in context: BuildContext) throws {
-        let rows = entries.map { CellCodec.decode($0.cells) }
+        let rows = entries.map { context.lists.cells($0.cells) }
         var blocks = intro
         let first = rows.first?.first.map(PagedList.label) ?? ""
         if previous != nil || next != nil {
