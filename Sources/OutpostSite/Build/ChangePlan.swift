@@ -119,9 +119,9 @@ struct ChangePlan {
 
     private let db: Database
 
-    /// The rows of each list that must be read again, by the list's directory; `shownOnly` are
-    /// those read again only for their customer's name, which neither the CSV nor the search index holds.
-    /// `shownOnly` maps each such row to the customer it shows.
+    /// The rows of each list that must be redone, by the list's directory; `shownOnly` are those
+    /// redone only for their customer's name, which neither the CSV nor the search index holds,
+    /// each with the customer it shows.
     func listRows() throws -> [String: (ids: Set<String>, shownOnly: [String: String])] {
         func redo(_ changed: Set<String>, naming table: String) throws -> (ids: Set<String>, shownOnly: [String: String]) {
             var named: [String: String] = [:]
