@@ -20,14 +20,7 @@ struct ChangePlan {
         "customer", "customer_user", "orders", "order_line", "subscription", "invoice", "invoice_line",
         "credit_note", "credit_note_line", "payment", "domain", "ssl_certificate", "license", "notification", "conflict",
     ]
-    /// Tables whose rows add up to the home page's figures and the reports.
-    static let financial: Set<String> = [
-        "orders", "order_line", "subscription", "invoice", "invoice_line", "credit_note", "credit_note_line", "payment",
-        "domain", "ssl_certificate", "license",
-    ]
-
     /// The reports each table's rows add up to (a customer's own row: its status and creation date).
-    /// Domains, certificates and licenses show on the home page ("expiring soon") but in no report.
     static let reportsFed: [String: Set<String>] = [
         "customer": ["customers", "aging"],
         "orders": ["sales", "customers"], "order_line": ["sales", "customers"],
@@ -36,6 +29,10 @@ struct ChangePlan {
         "credit_note": ["revenue", "aging"], "credit_note_line": ["revenue", "aging"],
         "payment": ["revenue", "aging", "payments"],
     ]
+    /// Tables whose rows add up to the home page's figures: those of the reports (a customer's own
+    /// row counts only when it is written itself, see `init`), and domains, certificates and licenses,
+    /// which the home page lists when they expire soon but no report shows.
+    static let financial = Set(reportsFed.keys).subtracting(["customer"]).union(["domain", "ssl_certificate", "license"])
 
     /// Customers whose page shows something that changed.
     var customers: Set<String> = []
@@ -105,11 +102,8 @@ struct ChangePlan {
         invoices.formUnion(try ids(of: "invoice", where: "order_id", in: direct["orders"]))
         invoices.formUnion(try ids(of: "invoice", where: "customer_id", in: billTo))
         let renamedOnly = customerRows.subtracting(billTo)
-        if !renamedOnly.isEmpty {
-            try db.forEachRow("SELECT id, customer_id FROM invoice WHERE customer_id IN (SELECT value FROM json_each(?))", Scope(renamedOnly).arguments) { row in
-                if let id = row["id"].string, !invoices.contains(id) { renamedOnInvoices[id] = row["customer_id"].string }
-            }
-        }
+        renamedOnInvoices = try ChangePlan.rows(of: "invoice", where: "customer_id", in: renamedOnly, giving: "customer_id", db: db)
+            .filter { !invoices.contains($0.key) }
     }
 
     /// How the journal marks a row written itself (not a parent touched through a child): see `SiteChange.via`.
@@ -124,13 +118,7 @@ struct ChangePlan {
     /// each with the customer it shows.
     func listRows() throws -> [String: (ids: Set<String>, shownOnly: [String: String])] {
         func redo(_ changed: Set<String>, naming table: String) throws -> (ids: Set<String>, shownOnly: [String: String]) {
-            var named: [String: String] = [:]
-            if !customerRows.isEmpty {
-                try db.forEachRow("SELECT id, customer_id FROM \(table) WHERE customer_id IN (SELECT value FROM json_each(?))",
-                                  Scope(customerRows).arguments) { row in
-                    if let id = row["id"].string, let customer = row["customer_id"].string { named[id] = customer }
-                }
-            }
+            let named = try ChangePlan.rows(of: table, where: "customer_id", in: customerRows, giving: "customer_id", db: db)
             return (changed.union(named.keys), named.filter { !changed.contains($0.key) })
         }
         // A payment row shows its invoice's number.
@@ -157,20 +145,21 @@ struct ChangePlan {
 
     /// `column` of the rows of `table` whose id is in `ids`.
     static func column(_ column: String, of table: String, ids: Set<String>?, db: Database) throws -> Set<String> {
-        guard let ids, !ids.isEmpty else { return [] }
-        var result: Set<String> = []
-        try db.forEachRow("SELECT \(column) FROM \(table) WHERE id IN (SELECT value FROM json_each(?))", Scope(ids).arguments) { row in
-            if let value = row[column].string { result.insert(value) }
-        }
-        return result
+        Set(try rows(of: table, where: "id", in: ids, giving: column, db: db).values)
     }
 
     /// The ids of the rows of `table` whose `column` is in `values`.
     static func ids(of table: String, where column: String, in values: Set<String>?, db: Database) throws -> Set<String> {
-        guard let values, !values.isEmpty else { return [] }
-        var result: Set<String> = []
-        try db.forEachRow("SELECT id FROM \(table) WHERE \(column) IN (SELECT value FROM json_each(?))", Scope(values).arguments) { row in
-            if let value = row["id"].string { result.insert(value) }
+        Set(try rows(of: table, where: column, in: values, giving: column, db: db).keys)
+    }
+
+    /// The rows of `table` whose `filter` column is in `values`: each one's `column` by its id (rows
+    /// where it is NULL left out). Table and column names come from this file only.
+    static func rows(of table: String, where filter: String, in values: Set<String>?, giving column: String, db: Database) throws -> [String: String] {
+        guard let values, !values.isEmpty else { return [:] }
+        var result: [String: String] = [:]
+        try db.forEachRow("SELECT id, \(column) AS value FROM \(table) WHERE \(filter) IN (SELECT value FROM json_each(?))", Scope(values).arguments) { row in
+            if let id = row["id"].string, let value = row["value"].string { result[id] = value }
         }
         return result
     }

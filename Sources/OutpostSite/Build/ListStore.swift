@@ -135,13 +135,11 @@ final class ListStore {
             .execute([.text(list), .blob(entry.key), .text(entry.id), .integer(entry.hard ? 1 : 0), .blob(entry.cells)])
     }
 
-    /// The rows of `list` in order, from `from` (inclusive) on, while `body` returns true; without
-    /// their cells (empty) when `withCells` is false, for walks that only look for where pages begin.
-    func forEach(_ list: String, from: [UInt8]? = nil, withCells: Bool = true, _ body: (Entry) throws -> Bool) throws {
-        let columns = withCells ? "key, id, hard, cells" : "key, id, hard, x'' AS cells"
+    /// The rows of `list` in order, from `from` (inclusive) on, while `body` returns true.
+    func forEach(_ list: String, from: [UInt8]? = nil, _ body: (Entry) throws -> Bool) throws {
         let sql = from == nil
-            ? "SELECT \(columns) FROM list_row WHERE list = ? ORDER BY key"
-            : "SELECT \(columns) FROM list_row WHERE list = ? AND key >= ? ORDER BY key"
+            ? "SELECT key, id, hard, cells FROM list_row WHERE list = ? ORDER BY key"
+            : "SELECT key, id, hard, cells FROM list_row WHERE list = ? AND key >= ? ORDER BY key"
         let statement = try db.cachedStatement(sql)
         try statement.bind(from.map { [.text(list), .blob($0)] } ?? [.text(list)])
         defer { statement.reset() }

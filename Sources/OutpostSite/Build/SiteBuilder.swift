@@ -139,7 +139,7 @@ public struct SiteBuilder {
     /// `old` and `new` are the names by the customer's page.
     private func renameOnHome(_ customers: Set<String>, old: [String: String], new: [String: String], in context: BuildContext,
                               failed: UnpatchedRows) throws {
-        var swaps: [[UInt8]: [UInt8]] = [:]
+        var swaps: [(old: [UInt8], new: [UInt8])] = []
         let root = Page.root(of: Section.home.path)
         for id in customers.sorted() {
             let href = SitePath.customer(id)
@@ -147,19 +147,10 @@ public struct SiteBuilder {
                 failed.add("home", [id])
                 return
             }
-            swaps[Array(Cell.link(href, before).td(context.format, root: root).render().utf8)] =
-                Array(Cell.link(href, after).td(context.format, root: root).render().utf8)
+            swaps.append((Array(Cell.link(href, before).td(context.format, root: root).render().utf8),
+                          Array(Cell.link(href, after).td(context.format, root: root).render().utf8)))
         }
-        let ordered = swaps.filter { $0.key != $0.value }.sorted { $0.key.lexicographicallyPrecedes($1.key) }
-        guard !ordered.isEmpty else { return }
-        try context.output.patchFile(Section.home.path, transform: { bytes in
-            var bytes = bytes
-            for (target, replacement) in ordered {
-                guard let patched = PagedList.replacingAll(target, with: replacement, in: bytes) else { return nil }
-                bytes = patched
-            }
-            return bytes
-        }, failed: { failed.add("home", Array(customers)) })
+        try context.output.swapBytes(in: Section.home.path, swaps, failed: { failed.add("home", Array(customers)) })
     }
 
     /// The names renamed customers had at the last build, by their page, as the customers list shows

@@ -199,6 +199,21 @@ final class SiteOutput: @unchecked Sendable {
         }
     }
 
+    /// Swaps bytes in the file at `path` on a worker thread (see `patchFile`): each `old` sequence, which
+    /// must be there, becomes its `new` one; `failed` is called when the file lacks one of them.
+    func swapBytes(in path: String, _ swaps: [(old: [UInt8], new: [UInt8])], failed: @escaping @Sendable () -> Void) throws {
+        let swaps = swaps.filter { $0.old != $0.new }
+        guard !swaps.isEmpty else { return }
+        try patchFile(path, transform: { bytes in
+            var bytes = bytes
+            for swap in swaps {
+                guard let patched = PagedList.replacingAll(swap.old, with: swap.new, in: bytes) else { return nil }
+                bytes = patched
+            }
+            return bytes
+        }, failed: failed)
+    }
+
     /// Runs `work` on a worker thread, at most 64 at a time (bounding the memory pages in flight hold);
     /// its first failure is rethrown by the build thread's next call, or by `waitForRenders`.
     private func inBackground(_ work: @escaping @Sendable () throws -> Void) {
@@ -389,7 +404,7 @@ final class SiteOutput: @unchecked Sendable {
     }
 
     private func existingFileEquals(_ path: String, _ bytes: UnsafeRawBufferPointer) -> Bool {
-        guard let data = FileManager.default.contents(atPath: filePath(path)), data.count == bytes.count else { return false }
+        guard let data = contents(path), data.count == bytes.count else { return false }
         return data.withUnsafeBytes { existing in
             existing.count == 0 || memcmp(existing.baseAddress!, bytes.baseAddress!, bytes.count) == 0
         }

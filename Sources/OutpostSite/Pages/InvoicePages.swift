@@ -98,9 +98,7 @@ enum InvoicePages {
                 continue
             }
             if swaps[href] == nil { swaps[href] = (row(href, before), row(href, after)) }
-            guard let swap = swaps[href], swap.old != swap.new else { continue }
-            try context.output.patchFile(SitePath.invoice(invoice), transform: { PagedList.replacingAll(swap.old, with: swap.new, in: $0) },
-                                         failed: { failed.add("invoices", [invoice]) })
+            try context.output.swapBytes(in: SitePath.invoice(invoice), [swaps[href]!], failed: { failed.add("invoices", [invoice]) })
         }
     }
 }

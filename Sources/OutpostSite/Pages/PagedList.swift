@@ -257,19 +257,14 @@ struct PagedList {
                 pages[name, default: ([], [])].ids.append(id)
             }
         }
+        // Each customer's cell, old and new, rendered once for all the pages.
         let root = Page.root(of: pagePath("index"))
         func td(_ href: String, _ name: String) -> [UInt8] { Array(Cell.link(href, name).td(context.format, root: root).render().utf8) }
+        var swaps: [String: (old: [UInt8], new: [UInt8])] = [:]
+        for href in Set(pages.values.flatMap(\.customers)) { swaps[href] = (td(href, renamed[href]!.old), td(href, renamed[href]!.new)) }
         for (name, page) in pages.sorted(by: { $0.key < $1.key }) {
-            let swaps = page.customers.sorted().map { href in (td(href, renamed[href]!.old), td(href, renamed[href]!.new)) }
             let failures = context.unpatched, directory = directory, ids = page.ids
-            try context.output.patchFile(pagePath(name), transform: { bytes in
-                var bytes = bytes
-                for (target, replacement) in swaps {
-                    guard let patched = PagedList.replacingAll(target, with: replacement, in: bytes) else { return nil }
-                    bytes = patched
-                }
-                return bytes
-            }, failed: { failures.add(directory, ids) })
+            try context.output.swapBytes(in: pagePath(name), page.customers.sorted().map { swaps[$0]! }, failed: { failures.add(directory, ids) })
         }
     }
 
