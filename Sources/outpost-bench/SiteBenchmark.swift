@@ -6,8 +6,8 @@ import OutpostStore
 import Glibc
 #endif
 
-/// The dashboards: a full build of the fixture data set, then an incremental
-/// build after 10 customers changed — pages/s, files written, peak memory.
+/// The dashboards: a full build of the fixture data set, then incremental
+/// builds after 10 customers were renamed and after 10 payments were recorded — pages/s, files written, peak memory.
 ///
 /// The fixtures are generated in this process; each build runs in a child
 /// process of its own (`outpost-bench --site-build`), so the peak memory
@@ -42,7 +42,7 @@ struct SiteBenchmark {
         // A kept data set renames other customers on each run.
         let first = reused ? try replica.db.rows("SELECT count(*) AS n FROM customer WHERE name LIKE '%(renamed)'")[0].int("n") : 0
         // Incremental builds: five rounds, each after 10 other customers were renamed (the disk and the
-        // page cache make single runs vary), then one after 10 payments were recorded.
+        // page cache make single runs vary); then five rounds of payments.
         var rounds: [SiteBuildChild] = []
         for round in 0..<count("OUTPOST_BENCH_ROUNDS", 5) {
             try replica.db.transaction {
@@ -60,21 +60,29 @@ struct SiteBenchmark {
                           median.elapsed * 1000, sorted.first!.elapsed * 1000, sorted.last!.elapsed * 1000, rounds.count, median.written,
                           rounds.map(\.peakMB).max() ?? 0)
         if ProcessInfo.processInfo.environment["OUTPOST_BENCH_SKIP_PAYMENTS"] != nil { return line }
-        try replica.db.transaction {
-            let open = try replica.db.rows("""
-                SELECT i.id, i.customer_id FROM invoice i WHERE i.status = 'issued'
-                AND NOT EXISTS (SELECT 1 FROM payment p WHERE p.invoice_id = i.id) ORDER BY i.id LIMIT 10
-                """)
-            for (index, row) in open.enumerated() {
-                try replica.db.execute("""
-                    INSERT INTO payment (id, customer_id, invoice_id, method, reference, amount, currency, received_on, status, recorded_at)
-                    VALUES (?, ?, ?, 'bank_transfer', 'bench', 100, 'EUR', ?, 'completed', ?)
-                    """, ["pay_bench\(first)-\(index)", try row.string("customer_id"), try row.string("id"), asOf.description, clock.now().description])
+        // Money moving: five rounds, each after 10 payments against 10 other open invoices.
+        var paid: [SiteBuildChild] = []
+        for round in 0..<count("OUTPOST_BENCH_ROUNDS", 5) {
+            try replica.db.transaction {
+                let open = try replica.db.rows("""
+                    SELECT i.id, i.customer_id FROM invoice i WHERE i.status = 'issued'
+                    AND NOT EXISTS (SELECT 1 FROM payment p WHERE p.invoice_id = i.id) ORDER BY i.id LIMIT 10
+                    """)
+                for (index, row) in open.enumerated() {
+                    try replica.db.execute("""
+                        INSERT INTO payment (id, customer_id, invoice_id, method, reference, amount, currency, received_on, status, recorded_at)
+                        VALUES (?, ?, ?, 'bank_transfer', 'bench', 100, 'EUR', ?, 'completed', ?)
+                        """, ["pay_bench\(first)-\(round)-\(index)", try row.string("customer_id"), try row.string("id"), asOf.description,
+                              clock.now().description])
+                }
             }
+            paid.append(try SiteBuildChild.run(replica: replicaURL, output: output))
         }
-        let payments = try SiteBuildChild.run(replica: replicaURL, output: output)
-        line += String(format: "; after 10 payments (home and reports recomputed) %.0f ms, %d files written, peak memory %.0f MB",
-                       payments.elapsed * 1000, payments.written, payments.peakMB)
+        let paidSorted = paid.sorted { $0.elapsed < $1.elapsed }
+        let paidMedian = paidSorted[paidSorted.count / 2]
+        line += String(format: "; after 10 payments (home page, money reports and their CSVs redone): median %.0f ms (%.0f–%.0f ms over %d rounds), %d files written, peak memory %.0f MB",
+                       paidMedian.elapsed * 1000, paidSorted.first!.elapsed * 1000, paidSorted.last!.elapsed * 1000, paid.count,
+                       paidMedian.written, paid.map(\.peakMB).max() ?? 0)
         return line
     }
 }

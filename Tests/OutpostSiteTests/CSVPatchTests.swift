@@ -125,4 +125,86 @@ struct CSVPatchTests {
             #expect(try Data(contentsOf: file) == Data("id\r\ncus_0\r\n".utf8), "left as it was")
         }
     }
+
+    /// Patches `old` by stretches with an index of every `spacing`th row; checks the bytes against the
+    /// file written afresh and the returned index against a scan of the result.
+    static func checkStretches(_ old: [String: [String]], _ changes: [String: [String]?], spacing: Int) throws {
+        var new = old
+        for (key, record) in changes { new[key] = record }
+        try withTemporaryDirectory { directory in
+            let from = directory.appendingPathComponent("old.csv"), to = directory.appendingPathComponent("new.csv")
+            try Data(document(old)).write(to: from)
+            let index = try #require(scan(from, spacing: spacing))
+            let patched = try #require(try CSVPatch.stretches(from: from, to: to, changes: try CSVPatch.sorted(changes), index: index),
+                                       "the index describes the file")
+            #expect(Array(try Data(contentsOf: to)) == document(new))
+            let bytes = Array(try Data(contentsOf: to))
+            let result = try #require(patched.index)
+            for anchor in result.anchors {
+                // Each anchor is a row's start: after a line end, its key then a comma.
+                let start = Int(anchor.offset)
+                #expect(bytes[start - 1] == 10 && Array(bytes[start..<start + anchor.key.count + 1]) == anchor.key + [UInt8(ascii: ",")])
+            }
+            #expect(result.anchors.map(\.key) == result.anchors.map(\.key).sorted { $0.lexicographicallyPrecedes($1) })
+            let fd = open(to.path, O_RDONLY)
+            defer { close(fd) }
+            #expect(result.describes(fd))
+        }
+    }
+
+    static func scan(_ file: URL, spacing: Int) -> CSVRowIndex? {
+        let fd = open(file.path, O_RDONLY)
+        defer { close(fd) }
+        return CSVRowIndex.scan(fd, spacing: spacing)
+    }
+
+    @Test(arguments: 1...20 as ClosedRange<UInt64>)
+    func stretchesGiveTheWholeFilesBytes(seed: UInt64) throws {
+        var generator = SeededGenerator(seed: seed)
+        let old = Self.table(Int.random(in: 1..<80, using: &generator), &generator)
+        var changes: [String: [String]?] = [:]
+        for _ in 0..<Int.random(in: 0..<25, using: &generator) {
+            let key = "cus_" + String(Int.random(in: 0..<260, using: &generator))
+            changes[key] = Bool.random(using: &generator) ? .some(nil) : Self.randomRecord(key, &generator)
+        }
+        for spacing in [1, 3, 16, 256] { try Self.checkStretches(old, changes, spacing: spacing) }
+    }
+
+    @Test func everyRowRemovedAndInsertedAtBothEnds() throws {
+        var generator = SeededGenerator(seed: 7)
+        let old = Self.table(40, &generator)
+        try Self.checkStretches(old, old.mapValues { _ in nil }, spacing: 4)
+        try Self.checkStretches(old, ["cus_": ["cus_", "first"], "cus_99": ["cus_99", "last"], "cus_0": nil], spacing: 4)
+    }
+
+    /// An index that is not its file's (the file was written again, or the offsets are wrong) is not
+    /// used: the whole file is patched, correctly, and indexed afresh.
+    @Test func anIndexThatDoesNotFitItsFileIsNotUsed() throws {
+        var generator = SeededGenerator(seed: 3)
+        let old = Self.table(50, &generator)
+        let changes: [String: [String]?] = ["cus_30": ["cus_30", "changed"], "cus_31": ["cus_31", "new"]]
+        var new = old
+        for (key, record) in changes { new[key] = record }
+        try withTemporaryDirectory { directory in
+            let from = directory.appendingPathComponent("old.csv"), to = directory.appendingPathComponent("new.csv")
+            try Data(Self.document(old)).write(to: from)
+            let index = try #require(Self.scan(from, spacing: 5))
+            // The offsets moved by a few bytes, the file being what it was.
+            var shifted = index
+            shifted.anchors = index.anchors.map { .init(key: $0.key, offset: $0.offset + 3) }
+            #expect(try CSVPatch.stretches(from: from, to: to, changes: try CSVPatch.sorted(changes), index: shifted) == nil)
+            #expect(!FileManager.default.fileExists(atPath: to.path), "no half-patched file is left")
+            // The file written again (another inode and time): the index no longer describes it.
+            try FileManager.default.removeItem(at: from)
+            try Data(Self.document(old)).write(to: from)
+            #expect(try CSVPatch.stretches(from: from, to: to, changes: try CSVPatch.sorted(changes), index: index) == nil)
+            for stale in [shifted, index] {
+                let patched = try CSVPatch.apply(from: from, to: to, changes: changes, index: stale)
+                #expect(Array(try Data(contentsOf: to)) == Self.document(new))
+                let fd = open(to.path, O_RDONLY)
+                defer { close(fd) }
+                #expect(patched.index?.describes(fd) == true, "the result is indexed")
+            }
+        }
+    }
 }

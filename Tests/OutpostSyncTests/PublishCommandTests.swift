@@ -48,9 +48,11 @@ struct PublishCommandTests {
         let base = URL(fileURLWithPath: root).standardizedFileURL.path + "/"
         for case let url as URL in FileManager.default.enumerator(at: URL(fileURLWithPath: root), includingPropertiesForKeys: nil) ?? .init() {
             var isDirectory: ObjCBool = false
+            let path = String(url.standardizedFileURL.path.dropFirst(base.count))
+            // Hidden files and directories are the builder's bookkeeping, never published.
             guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), !isDirectory.boolValue,
-                  !url.lastPathComponent.hasPrefix(".") else { continue }
-            files[String(url.standardizedFileURL.path.dropFirst(base.count))] = FileManager.default.contents(atPath: url.path)
+                  !path.split(separator: "/").contains(where: { $0.hasPrefix(".") }) else { continue }
+            files[path] = FileManager.default.contents(atPath: url.path)
         }
         return files
     }

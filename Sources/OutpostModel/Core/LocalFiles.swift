@@ -46,6 +46,48 @@ public enum LocalFiles {
     nonisolated(unsafe) private static let renameExchange: RenameAt2? = dlsym(nil, "renameat2").map { unsafeBitCast($0, to: RenameAt2.self) }
     #endif
 
+    /// Appends `count` bytes of `input` from `offset` to `output` (at its current position), inside the
+    /// kernel where it can (`copy_file_range`), else through a buffer; `nil` when done, else the `errno`.
+    public static func copyRange(_ input: Int32, offset: Int64, count: Int64, to output: Int32) -> Int32? {
+        var source = offset
+        var left = count
+        #if canImport(Glibc)
+        if let copy = copyFileRange {
+            while left > 0 {
+                let copied = copy(input, &source, output, nil, Int(min(left, 1 << 30)), 0)
+                if copied < 0 {
+                    if errno == EINTR { continue }
+                    break  // not across these file systems: the buffer below goes on from `source`
+                }
+                if copied == 0 { return EIO }  // the input ended early
+                source += Int64(copied)
+                left -= Int64(copied)
+            }
+        }
+        #endif
+        guard left > 0 else { return nil }
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+        defer { buffer.deallocate() }
+        while left > 0 {
+            let read = pread(input, buffer.baseAddress!, Int(min(left, Int64(buffer.count))), off_t(source))
+            if read < 0 {
+                if errno == EINTR { continue }
+                return errno
+            }
+            if read == 0 { return EIO }
+            if let code = writeAll(output, UnsafeRawBufferPointer(rebasing: buffer[0..<read])) { return code }
+            source += Int64(read)
+            left -= Int64(read)
+        }
+        return nil
+    }
+
+    #if canImport(Glibc)
+    /// glibc's `copy_file_range`, looked up at run time like `renameat2`.
+    private typealias CopyFileRange = @convention(c) (Int32, UnsafeMutablePointer<Int64>?, Int32, UnsafeMutablePointer<Int64>?, Int, UInt32) -> Int
+    nonisolated(unsafe) private static let copyFileRange: CopyFileRange? = dlsym(nil, "copy_file_range").map { unsafeBitCast($0, to: CopyFileRange.self) }
+    #endif
+
     /// Writes all of `bytes` to a blocking descriptor, going on after interrupted and short writes;
     /// `nil` when done, else the `errno` of the write that failed.
     public static func writeAll(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer) -> Int32? {

@@ -75,14 +75,8 @@ public struct AgingBuckets: Sendable, Equatable, Codable {
         over90 = try ReportSQL.integer(row, "over90")
     }
 
-    /// The whole reseller's buckets as of `asOf`, and how many invoices are past due (one pass over the invoices).
-    static func compute(in db: Database, asOf: BusinessDate) throws -> (buckets: AgingBuckets, overdueInvoices: Int) {
-        let sql = """
-            WITH open AS (\(ReportSQL.openInvoices))
-            SELECT \(sumColumns), sum(CASE WHEN due_date < ?1 THEN 1 ELSE 0 END) AS overdue_invoices
-            FROM open WHERE outstanding > 0
-            """
-        guard let row = try db.row(sql, arguments(asOf: asOf)) else { return (AgingBuckets(), 0) }
-        return (try AgingBuckets(row: row), Int(try ReportSQL.integer(row, "overdue_invoices")))
+    /// The first five values of a ledger `receivables` sum.
+    init(_ sum: Ledger.Sum) {
+        self.init(current: sum[0], days1to30: sum[1], days31to60: sum[2], days61to90: sum[3], over90: sum[4])
     }
 }

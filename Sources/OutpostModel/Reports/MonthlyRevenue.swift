@@ -25,35 +25,25 @@ public struct MonthlyRevenue: Sendable, Equatable, Codable {
     /// Revenue: invoiced excluding tax, net of credit notes.
     public var invoiced: Int64 { invoicedGross - credited }
 
-    /// Every month of `period`, zero-filled, oldest first (the last month ends at the period's `asOf`).
-    static func series(in db: Database, period: ReportPeriod) throws -> [MonthlyRevenue] {
-        var byMonth: [ReportMonth: MonthlyRevenue] = [:]
-        for month in period.months { byMonth[month] = MonthlyRevenue(month: month) }
-        let arguments: [any SQLBindable] = [period.fromText, period.throughText]
-        try db.forEachRow("""
-            SELECT substr(issue_date, 1, 7) AS month, sum(subtotal) AS subtotal, sum(total) AS total
-            FROM invoice WHERE status = 'issued' AND issue_date BETWEEN ?1 AND ?2 GROUP BY 1
-            """, arguments) { row in
-            guard let month = ReportMonth(try row.string("month")), byMonth[month] != nil else { return }
-            byMonth[month]!.invoicedGross += try ReportSQL.integer(row, "subtotal")
-            byMonth[month]!.invoicedIncludingTax += try ReportSQL.integer(row, "total")
+    /// The last `count` months of the ledger's period, zero-filled, oldest first (the last month ends at `asOf`).
+    static func series(_ ledger: any LedgerTotals, months count: Int) throws -> [MonthlyRevenue] {
+        let invoiced = try ledger.sums(.invoiced)
+        let credited = try ledger.sums(.credited)
+        var collected: [Substring: Int64] = [:]
+        for (key, sum) in try ledger.sums(.payments) {
+            let month = key.prefix(7)
+            collected[month] = try ReportMath.add(collected[month] ?? 0, sum[1])
         }
-        try db.forEachRow("""
-            SELECT substr(c.issue_date, 1, 7) AS month, sum(c.subtotal) AS subtotal, sum(c.total) AS total
-            FROM credit_note c JOIN invoice i ON i.id = c.invoice_id
-            WHERE i.status = 'issued' AND c.issue_date BETWEEN ?1 AND ?2 GROUP BY 1
-            """, arguments) { row in
-            guard let month = ReportMonth(try row.string("month")), byMonth[month] != nil else { return }
-            byMonth[month]!.credited += try ReportSQL.integer(row, "subtotal")
-            byMonth[month]!.invoicedIncludingTax -= try ReportSQL.integer(row, "total")
+        return try ledger.months(count).map { month in
+            let key = month.description
+            var entry = MonthlyRevenue(month: month)
+            let gross = invoiced[key] ?? Ledger.Sum()
+            let credit = credited[key] ?? Ledger.Sum()
+            entry.invoicedGross = gross[0]
+            entry.credited = credit[0]
+            entry.invoicedIncludingTax = try ReportMath.add(gross[1], -credit[1])
+            entry.collected = collected[Substring(key)] ?? 0
+            return entry
         }
-        try db.forEachRow("""
-            SELECT substr(received_on, 1, 7) AS month, sum(amount) AS amount
-            FROM payment WHERE status = 'completed' AND received_on BETWEEN ?1 AND ?2 GROUP BY 1
-            """, arguments) { row in
-            guard let month = ReportMonth(try row.string("month")), byMonth[month] != nil else { return }
-            byMonth[month]!.collected += try ReportSQL.integer(row, "amount")
-        }
-        return period.months.map { byMonth[$0]! }
     }
 }

@@ -45,23 +45,19 @@ public struct PaymentTransactionsReport: Sendable, Equatable {
 
     /// Payments of the `months` calendar months ending with `asOf`'s month (through `asOf`).
     public static func compute(in db: Database, asOf: BusinessDate, months: Int = 12) throws -> PaymentTransactionsReport {
-        let period = ReportPeriod(asOf: asOf, months: months)
-        var found: [ReportMonth: [Payment.Method: (Int, Int64)]] = [:]
-        try db.forEachRow("""
-            SELECT substr(received_on, 1, 7) AS month, method, count(*) AS payments, sum(amount) AS amount
-            FROM payment WHERE status = 'completed' AND received_on BETWEEN ?1 AND ?2
-            GROUP BY 1, 2
-            """, [period.fromText, period.throughText]) { row in
-            guard let month = ReportMonth(try row.string("month")), let method = Payment.Method(rawValue: try row.string("method")) else { return }
-            found[month, default: [:]][method] = (Int(try ReportSQL.integer(row, "payments")), try ReportSQL.integer(row, "amount"))
-        }
-        let rows = period.months.flatMap { month in
+        try compute(in: db, ledger: try Ledger.Memory(in: db, asOf: asOf, months: months))
+    }
+
+    /// Payments of the ledger's period, from its sums.
+    public static func compute(in db: Database, ledger: any LedgerTotals) throws -> PaymentTransactionsReport {
+        let found = try ledger.sums(.payments)
+        let rows = ledger.months.flatMap { month in
             Payment.Method.allCases.map { method in
-                let (count, amount) = found[month]?[method] ?? (0, 0)
-                return Row(month: month, method: method, count: count, amount: amount)
+                let sum = found[month.description + " " + method.rawValue] ?? Ledger.Sum()
+                return Row(month: month, method: method, count: Int(sum[0]), amount: sum[1])
             }
         }
-        return PaymentTransactionsReport(asOf: asOf, currency: try ReportSQL.currency(in: db), periods: period.months, rows: rows)
+        return PaymentTransactionsReport(asOf: ledger.asOf, currency: try ReportSQL.currency(in: db), periods: ledger.months, rows: rows)
     }
 
     /// An amount of this report as `Money`.

@@ -37,16 +37,14 @@ public struct ReceivablesAgingReport: Sendable, Equatable {
 
     /// The totals; the per-customer rows are read with `customers(…)` or `forEachCustomer(…)`.
     public static func compute(in db: Database, asOf: BusinessDate) throws -> ReceivablesAgingReport {
-        let sql = """
-            WITH open AS (\(ReportSQL.openInvoices))
-            SELECT \(AgingBuckets.sumColumns), count(DISTINCT customer_id) AS customers, count(*) AS invoices
-            FROM open WHERE outstanding > 0
-            """
-        let row = try db.row(sql, AgingBuckets.arguments(asOf: asOf))
-        return ReceivablesAgingReport(
-            asOf: asOf, currency: try ReportSQL.currency(in: db), total: try row.map(AgingBuckets.init(row:)) ?? AgingBuckets(),
-            customerCount: Int(try row.map { try ReportSQL.integer($0, "customers") } ?? 0),
-            openInvoiceCount: Int(try row.map { try ReportSQL.integer($0, "invoices") } ?? 0))
+        try compute(in: db, ledger: try Ledger.Memory(in: db, asOf: asOf, months: 1))
+    }
+
+    /// The totals from the ledger's sums.
+    public static func compute(in db: Database, ledger: any LedgerTotals) throws -> ReceivablesAgingReport {
+        let sum = try ledger.sum(.receivables)
+        return ReceivablesAgingReport(asOf: ledger.asOf, currency: try ReportSQL.currency(in: db), total: AgingBuckets(sum),
+                                      customerCount: Int(sum[7]), openInvoiceCount: Int(sum[5]))
     }
 
     /// Calls `body` for each customer with something outstanding, by name (or by id); `limit`/`offset`

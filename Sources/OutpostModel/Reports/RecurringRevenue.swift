@@ -49,6 +49,15 @@ public struct RecurringRevenue: Sendable, Equatable, Codable {
         units = try ReportSQL.integer(row, "units")
     }
 
+    /// The sum of the ledger's `recurring` parts.
+    init(_ sum: Ledger.Sum) {
+        amount = sum[0]
+        cost = sum[1]
+        margin = sum[2]
+        subscriptions = Int(sum[3])
+        units = sum[4]
+    }
+
     /// The reseller's MRR as of `asOf`.
     public static func compute(in db: Database, asOf: BusinessDate) throws -> RecurringRevenue {
         let sql = "SELECT \(columns) FROM subscription s JOIN plan p ON p.id = s.plan_id WHERE \(condition)"

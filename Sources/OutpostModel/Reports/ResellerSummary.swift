@@ -46,28 +46,31 @@ public struct ResellerSummary: Sendable, Equatable {
 
     /// Computes the summary; each "needs attention" list keeps its first `attentionLimit` items (its `count` is complete).
     public static func compute(in db: Database, asOf: BusinessDate, attentionLimit: Int = 10) throws -> ResellerSummary {
+        try compute(in: db, ledger: try Ledger.Memory(in: db, asOf: asOf, months: 12), attentionLimit: attentionLimit)
+    }
+
+    /// The summary from the ledger's sums (whose period must end with `asOf`'s month and hold 12 months);
+    /// the orders needing attention, the details of the listed items and the sync counts are read from `db`.
+    public static func compute(in db: Database, ledger: any LedgerTotals, attentionLimit: Int = 10) throws -> ResellerSummary {
+        let asOf = ledger.asOf
         let currency = try ReportSQL.currency(in: db)
         func money(_ units: Int64) -> Money { Money(minorUnits: units, currency: currency) }
-        let nextDay = asOf.adding(days: 1).description
-        let recurring = try RecurringRevenue.compute(in: db, asOf: asOf)
-        let paying = try db.scalar("""
-            SELECT count(DISTINCT s.customer_id) FROM subscription s WHERE \(RecurringRevenue.condition)
-            """, [nextDay])?.int64 ?? 0
-        let active = try db.scalar("SELECT count(*) FROM customer WHERE status = 'active' AND created_at < ?1", [nextDay])?.int64 ?? 0
-
-        let series = try MonthlyRevenue.series(in: db, period: ReportPeriod(asOf: asOf, months: 12))
+        let recurringSum = try ledger.sum(.recurring)
+        let recurring = RecurringRevenue(recurringSum)
+        let series = try MonthlyRevenue.series(ledger, months: 12)
         let thisMonth = series.last ?? MonthlyRevenue(month: ReportMonth(asOf))
         // January … asOf's month is the tail of the 12-month series.
         let thisYear = try series.suffix(asOf.parts.month).reduce(Int64(0)) { try ReportMath.add($0, $1.invoiced) }
 
-        let (aging, overdueInvoices) = try AgingBuckets.compute(in: db, asOf: asOf)
-        let attention = try Attention.compute(in: db, asOf: asOf, limit: attentionLimit, currency: currency,
-                                              overdueInvoices: overdueInvoices)
+        let receivables = try ledger.sum(.receivables)
+        let aging = AgingBuckets(receivables)
+        let attention = try Attention.compute(in: db, ledger: ledger, limit: attentionLimit, currency: currency,
+                                              overdueInvoices: Int(receivables[6]))
         return ResellerSummary(
             asOf: asOf, currency: currency, mrr: money(recurring.amount), arr: money(recurring.annual), mrrCost: money(recurring.cost),
             mrrMargin: money(recurring.margin), mrrMarginBp: recurring.marginBp, revenueThisMonth: money(thisMonth.invoiced),
             revenueThisYear: money(thisYear), collectedThisMonth: money(thisMonth.collected), outstanding: money(aging.total),
-            overdue: money(aging.overdue), activeCustomers: Int(active), payingCustomers: Int(paying),
+            overdue: money(aging.overdue), activeCustomers: Int(try ledger.sum(.active)[0]), payingCustomers: Int(recurringSum[5]),
             activeSubscriptions: recurring.subscriptions, revenueSeries: series, aging: aging, attention: attention)
     }
 }
@@ -176,7 +179,9 @@ extension ResellerSummary {
                 && expiringCertificates.isEmpty && rejectedMutations == 0 && conflicts == 0
         }
 
-        static func compute(in db: Database, asOf: BusinessDate, limit: Int, currency: Currency, overdueInvoices overdueCount: Int) throws -> Attention {
+        static func compute(in db: Database, ledger: any LedgerTotals, limit: Int, currency: Currency,
+                            overdueInvoices overdueCount: Int) throws -> Attention {
+            let asOf = ledger.asOf
             let limit = max(0, limit)
             func money(_ units: Int64) -> Money { Money(minorUnits: units, currency: currency) }
             func count(_ sql: String, _ arguments: [any SQLBindable] = []) throws -> Int {
@@ -205,62 +210,44 @@ extension ResellerSummary {
                     total: money(try row.int64("total")), statusReason: try row.string("status_reason")))
             }
 
-            // Overdue invoices (counted with the aging buckets).
-            var invoiceItems: [InvoiceItem] = []
+            // Overdue invoices (counted with the aging buckets): the ledger knows which, the replica the rest.
+            let overdue = try ledger.items(.overdue, first: limit)
+            var invoiceItems: [String: InvoiceItem] = [:]
             try db.forEachRow("""
-                WITH open AS (\(ReportSQL.openInvoices))
+                WITH open AS (\(ReportSQL.openInvoices) AND i.id IN (SELECT value FROM json_each(?2)))
                 SELECT open.*, c.name AS customer_name FROM open JOIN customer c ON c.id = open.customer_id
-                WHERE outstanding > 0 AND due_date < ?1 ORDER BY due_date, open.id LIMIT ?2
-                """, [asOf.description, limit]) { row in
+                """, [asOf.description, SQLValue.jsonArray(overdue.keys.map(Ledger.itemId))]) { row in
                 let due = BusinessDate(try row.string("due_date")) ?? asOf
-                invoiceItems.append(InvoiceItem(
+                invoiceItems[try row.string("id")] = InvoiceItem(
                     id: try row.string("id"), number: try row.optionalString("number"), customerId: try row.string("customer_id"),
                     customerName: try row.string("customer_name"), dueDate: due, daysOverdue: due.days(until: asOf),
-                    outstanding: money(try row.int64("outstanding"))))
+                    outstanding: money(try row.int64("outstanding")))
             }
 
-            // Expiring within the window and not renewing on their own.
-            let window: [any SQLBindable] = [asOf.description, asOf.adding(days: expiryWindowDays).description]
-            func expiring(_ kind: ExpiryItem.Kind, from: String, condition: String, name: String, ends: String, order: String) throws -> AttentionList<ExpiryItem> {
-                let total = try count("SELECT count(*) FROM \(from) WHERE \(condition)", window)
-                var items: [ExpiryItem] = []
+            // Expiring within the window and not renewing on their own: the ledger's items, in its order.
+            func expiring(_ kind: ExpiryItem.Kind, _ figure: Ledger.Figure, _ source: Ledger.Expiring.Source,
+                          name: String, ends: String) throws -> AttentionList<ExpiryItem> {
+                let listed = try ledger.items(figure, first: limit)
+                var items: [String: ExpiryItem] = [:]
                 try db.forEachRow("""
                     SELECT x.id AS id, x.customer_id AS customer_id, cu.name AS customer_name, \(name) AS name, \(ends) AS ends
-                    FROM \(from) JOIN customer cu ON cu.id = x.customer_id
-                    WHERE \(condition) ORDER BY \(ends), \(order) LIMIT ?3
-                    """, window + [limit]) { row in
+                    FROM \(source.from) JOIN customer cu ON cu.id = x.customer_id
+                    WHERE x.id IN (SELECT value FROM json_each(?1))
+                    """, [SQLValue.jsonArray(listed.keys.map(Ledger.itemId))]) { row in
                     let ends = BusinessDate(try row.string("ends")) ?? asOf
-                    items.append(ExpiryItem(kind: kind, id: try row.string("id"), customerId: try row.string("customer_id"),
-                                            customerName: try row.string("customer_name"), name: try row.string("name"),
-                                            endsOn: ends, daysLeft: asOf.days(until: ends)))
+                    items[try row.string("id")] = ExpiryItem(kind: kind, id: try row.string("id"), customerId: try row.string("customer_id"),
+                                                             customerName: try row.string("customer_name"), name: try row.string("name"),
+                                                             endsOn: ends, daysLeft: asOf.days(until: ends))
                 }
-                return AttentionList(count: total, items: items)
+                return AttentionList(count: listed.count, items: listed.keys.compactMap { items[Ledger.itemId($0)] })
             }
-            let subscriptions = try expiring(
-                .subscription, from: "subscription x JOIN plan p ON p.id = x.plan_id",
-                condition: """
-                    x.status = 'active' AND p.kind IN ('subscription', 'license') AND x.period_end BETWEEN ?1 AND ?2
-                    AND (x.auto_renew = 0 OR x.cancel_at_period_end = 1)
-                    """,
-                name: "p.name", ends: "x.period_end", order: "x.id")
-            let domains = try expiring(
-                .domain, from: "domain x LEFT JOIN subscription s ON s.id = x.subscription_id",
-                condition: """
-                    x.status = 'active' AND x.expires_on BETWEEN ?1 AND ?2
-                    AND (x.auto_renew = 0 OR coalesce(s.auto_renew, 1) = 0 OR coalesce(s.cancel_at_period_end, 0) = 1)
-                    """,
-                name: "x.name", ends: "x.expires_on", order: "x.name")
-            let certificates = try expiring(
-                .certificate, from: "ssl_certificate x LEFT JOIN subscription s ON s.id = x.subscription_id",
-                condition: """
-                    x.status = 'issued' AND x.expires_on BETWEEN ?1 AND ?2
-                    AND NOT (coalesce(s.status, '') = 'active' AND coalesce(s.auto_renew, 0) = 1 AND coalesce(s.cancel_at_period_end, 1) = 0)
-                    """,
-                name: "x.common_name", ends: "x.expires_on", order: "x.id")
+            let subscriptions = try expiring(.subscription, .expiringSubscriptions, Ledger.Expiring.subscriptions, name: "p.name", ends: "x.period_end")
+            let domains = try expiring(.domain, .expiringDomains, Ledger.Expiring.domains, name: "x.name", ends: "x.expires_on")
+            let certificates = try expiring(.certificate, .expiringCertificates, Ledger.Expiring.certificates, name: "x.common_name", ends: "x.expires_on")
 
             return Attention(
                 orders: AttentionList(count: orderCount, items: orderItems), failedOrders: failed,
-                overdueInvoices: AttentionList(count: overdueCount, items: invoiceItems),
+                overdueInvoices: AttentionList(count: overdueCount, items: overdue.keys.compactMap { invoiceItems[Ledger.itemId($0)] }),
                 expiringSubscriptions: subscriptions, expiringDomains: domains, expiringCertificates: certificates,
                 rejectedMutations: try count("SELECT count(*) FROM rejected"), conflicts: try count("SELECT count(*) FROM conflict"),
                 pendingMutations: try count("SELECT count(*) FROM queue"))

@@ -70,50 +70,35 @@ public struct RevenueReport: Sendable, Equatable {
 
     /// Revenue of the `months` calendar months ending with `asOf`'s month (through `asOf`).
     public static func compute(in db: Database, asOf: BusinessDate, months: Int = 12) throws -> RevenueReport {
-        let period = ReportPeriod(asOf: asOf, months: months)
-        let series = try MonthlyRevenue.series(in: db, period: period)
-        let arguments: [any SQLBindable] = [period.fromText, period.throughText]
+        try compute(in: db, ledger: try Ledger.Memory(in: db, asOf: asOf, months: months))
+    }
+
+    /// Revenue of the ledger's period, from its sums (plan names from `db`).
+    public static func compute(in db: Database, ledger: any LedgerTotals) throws -> RevenueReport {
+        let series = try MonthlyRevenue.series(ledger, months: ledger.months.count)
 
         struct Key: Hashable { let month: String; let plan: String? }
-        var lineAmount: [Key: Int64] = [:]
-        var lineMargin: [Key: Int64] = [:]
-        var creditAmount: [Key: Int64] = [:]
-        var creditMargin: [Key: Int64] = [:]
-
-        // A group's margin from its subscription price and cost; no subscription: all margin.
-        func margin(_ row: Row, amount: Int64) throws -> Int64 {
-            guard let price = try row.optionalInt64("unit_price"), price > 0 else { return amount }
-            let cost = try row.optionalInt64("unit_cost") ?? 0
-            return try ReportMath.scaled(amount, by: price - cost, over: price)
+        // By month and plan: amounts, and margins rounded once per price and cost group (the ledger's key).
+        func group(_ figure: Ledger.Figure) throws -> (amount: [Key: Int64], margin: [Key: Int64]) {
+            var amounts: [Key: Int64] = [:]
+            var margins: [Key: Int64] = [:]
+            for (text, sum) in try ledger.sums(figure) {
+                let fields = Ledger.fields(text)
+                guard fields.count == 4 else { continue }
+                let key = Key(month: String(fields[0]), plan: fields[1].isEmpty ? nil : String(fields[1]))
+                let amount = sum[0]
+                // No subscription (or no price): the reseller's own charge, all margin.
+                var margin = amount
+                if let price = Int64(fields[2]), price > 0 {
+                    margin = try ReportMath.scaled(amount, by: price - (Int64(fields[3]) ?? 0), over: price)
+                }
+                amounts[key] = try ReportMath.add(amounts[key] ?? 0, amount)
+                margins[key] = try ReportMath.add(margins[key] ?? 0, margin)
+            }
+            return (amounts, margins)
         }
-        try db.forEachRow("""
-            SELECT substr(i.issue_date, 1, 7) AS month, s.plan_id AS plan_id, s.unit_price AS unit_price, s.unit_cost AS unit_cost,
-                   sum(l.amount) AS amount
-            FROM invoice i JOIN invoice_line l ON l.invoice_id = i.id
-            LEFT JOIN subscription s ON s.id = l.subscription_id
-            WHERE i.status = 'issued' AND i.issue_date BETWEEN ?1 AND ?2
-            GROUP BY 1, 2, 3, 4
-            """, arguments) { row in
-            let key = Key(month: try row.string("month"), plan: try row.optionalString("plan_id"))
-            let amount = try ReportSQL.integer(row, "amount")
-            lineAmount[key, default: 0] = try ReportMath.add(lineAmount[key, default: 0], amount)
-            lineMargin[key, default: 0] = try ReportMath.add(lineMargin[key, default: 0], try margin(row, amount: amount))
-        }
-        let share = ReportSQL.roundedDivision("c.subtotal * l.amount", "i.subtotal")
-        try db.forEachRow("""
-            SELECT substr(c.issue_date, 1, 7) AS month, s.plan_id AS plan_id, s.unit_price AS unit_price, s.unit_cost AS unit_cost,
-                   sum(CASE WHEN l.amount = i.subtotal THEN c.subtotal ELSE \(share) END) AS amount
-            FROM credit_note c JOIN invoice i ON i.id = c.invoice_id
-            JOIN invoice_line l ON l.invoice_id = i.id
-            LEFT JOIN subscription s ON s.id = l.subscription_id
-            WHERE i.status = 'issued' AND i.subtotal > 0 AND c.issue_date BETWEEN ?1 AND ?2
-            GROUP BY 1, 2, 3, 4
-            """, arguments) { row in
-            let key = Key(month: try row.string("month"), plan: try row.optionalString("plan_id"))
-            let amount = try ReportSQL.integer(row, "amount")
-            creditAmount[key, default: 0] = try ReportMath.add(creditAmount[key, default: 0], amount)
-            creditMargin[key, default: 0] = try ReportMath.add(creditMargin[key, default: 0], try margin(row, amount: amount))
-        }
+        let (lineAmount, lineMargin) = try group(.lines)
+        let (creditAmount, creditMargin) = try group(.creditLines)
 
         var marginByMonth: [String: Int64] = [:]
         for (key, value) in lineMargin { marginByMonth[key.month, default: 0] += value }
@@ -140,7 +125,7 @@ public struct RevenueReport: Sendable, Equatable {
             if a.planName != b.planName { return a.planName < b.planName }
             return (a.planId ?? "") < (b.planId ?? "")
         }
-        return RevenueReport(asOf: asOf, currency: try ReportSQL.currency(in: db), months: monthRows, plans: planRows)
+        return RevenueReport(asOf: ledger.asOf, currency: try ReportSQL.currency(in: db), months: monthRows, plans: planRows)
     }
 
     /// An amount of this report as `Money`.

@@ -61,7 +61,29 @@ enum CSVPatch {
     /// Each record starts with its key. On failure `new` is removed.
     /// `chunkSize` is for tests, to put chunk ends everywhere.
     static func apply(from old: URL, to new: URL, changes: [String: [String]?],
-                      chunkSize: Int = CSVPatch.chunkSize) throws -> (rowsReplaced: Int, rowsInserted: Int, rowsRemoved: Int, rowsIdentical: Int) {
+                      chunkSize: Int = CSVPatch.chunkSize) throws -> Counts {
+        let (keys, records) = try sorted(changes)
+        let input = open(old.path, O_RDONLY | O_CLOEXEC)
+        guard input >= 0 else { throw CSVPatchError.cannotRead(old.path, errno: errno) }
+        defer { systemClose(input) }
+        let output = try openOutput(new, besides: input, old: old)
+        var done = false
+        defer {
+            systemClose(output)
+            if !done { unlink(new.path) }
+        }
+        var patcher = Patcher(input: input, output: Output(fd: output, path: new.path), path: old.path, keys: keys, records: records, chunkSize: max(1, chunkSize))
+        defer { patcher.deallocate() }
+        let counts = try patcher.run()
+        done = true
+        return counts
+    }
+
+    /// Rows replaced, inserted and removed, and replaced by their own bytes.
+    typealias Counts = (rowsReplaced: Int, rowsInserted: Int, rowsRemoved: Int, rowsIdentical: Int)
+
+    /// The changes' keys in order, each with its record as bytes (nil: remove the row).
+    static func sorted(_ changes: [String: [String]?]) throws -> (keys: [[UInt8]], records: [[UInt8]?]) {
         var keys: [[UInt8]] = []
         keys.reserveCapacity(changes.count)
         for (key, record) in changes {
@@ -77,10 +99,143 @@ enum CSVPatch {
                 return bytes
             }
         }
+        return (keys, records)
+    }
 
+    /// As `apply(from:to:changes:)`, and returns the index of `new`. When `index` describes `old`, only
+    /// the stretches holding changed rows are read and rewritten; the kernel copies the rest. Without a
+    /// usable index, or when a stretch is not what the index says, the whole file is patched and indexed.
+    static func apply(from old: URL, to new: URL, changes: [String: [String]?], index: CSVRowIndex?) throws -> (counts: Counts, index: CSVRowIndex?) {
+        let (keys, records) = try sorted(changes)
+        if let index, !index.anchors.isEmpty, let patched = try stretches(from: old, to: new, changes: (keys, records), index: index) {
+            return patched
+        }
+        let counts = try apply(from: old, to: new, changes: changes)
+        let fd = open(new.path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return (counts, nil) }
+        defer { systemClose(fd) }
+        return (counts, CSVRowIndex.scan(fd))
+    }
+
+    /// The patch by stretches; nil (and `new` removed) when `old` is not what `index` says.
+    static func stretches(from old: URL, to new: URL, changes: (keys: [[UInt8]], records: [[UInt8]?]),
+                          index: CSVRowIndex) throws -> (counts: Counts, index: CSVRowIndex?)? {
+        let (keys, records) = changes
         let input = open(old.path, O_RDONLY | O_CLOEXEC)
         guard input >= 0 else { throw CSVPatchError.cannotRead(old.path, errno: errno) }
         defer { systemClose(input) }
+        guard index.describes(input) else { return nil }
+        let output = try openOutput(new, besides: input, old: old)
+        var done = false
+        defer {
+            systemClose(output)
+            if !done { unlink(new.path) }
+        }
+        let anchors = index.anchors
+        // A change's stretch: that of the last anchor at or before its key (keys before the first go in the first).
+        func stretch(_ key: [UInt8]) -> Int {
+            var low = 0, high = anchors.count
+            while low < high {
+                let middle = (low + high) / 2
+                if anchors[middle].key.lexicographicallyPrecedes(key) || anchors[middle].key == key { low = middle + 1 } else { high = middle }
+            }
+            return max(0, low - 1)
+        }
+        var counts: Counts = (0, 0, 0, 0)
+        var fresh: [CSVRowIndex.Anchor] = []
+        var copied: Int64 = 0, written: Int64 = 0
+        var carried = 0
+        var change = 0
+        while change < keys.count {
+            let number = stretch(keys[change])
+            var last = change
+            while last < keys.count, stretch(keys[last]) == number { last += 1 }
+            let start = anchors[number].offset
+            let end = number + 1 < anchors.count ? anchors[number + 1].offset : index.size
+            guard start > 0, start >= copied, end >= start, end <= index.size else { return nil }
+            // The anchors before this stretch move by what the stretches before them grew.
+            for anchor in anchors[carried..<number] { fresh.append(.init(key: anchor.key, offset: anchor.offset + written - copied)) }
+            if let code = LocalFiles.copyRange(input, offset: copied, count: start - copied, to: output) { throw CSVPatchError.cannotWrite(new.path, errno: code) }
+            written += start - copied
+            // The stretch, with the byte before it: a line end, or the index is wrong.
+            var bytes = [UInt8](repeating: 0, count: Int(end - start) + 1)
+            let read = bytes.withUnsafeMutableBytes { pread(input, $0.baseAddress!, $0.count, off_t(start - 1)) }
+            guard read == bytes.count, bytes[0] == 10 else { return nil }
+            guard let patched = try bytes.withUnsafeBufferPointer({ buffer -> [UInt8]? in
+                try merge(buffer.baseAddress! + 1, count: buffer.count - 1, keys: keys[change..<last], records: records[change..<last],
+                          after: number > 0 ? anchors[number].key : nil,
+                          before: number + 1 < anchors.count ? anchors[number + 1].key : nil, counts: &counts)
+            }) else { return nil }
+            let rows = patched.withUnsafeBufferPointer { CSVRowIndex.rows($0.baseAddress!, count: $0.count) } ?? []
+            for (row, bounds) in rows.enumerated() where row % CSVRowIndex.spacing == 0 {
+                let key = patched[bounds.start..<bounds.keyEnd]
+                if CSVRowIndex.canAnchor(key) { fresh.append(.init(key: Array(key), offset: written + Int64(bounds.start))) }
+            }
+            if let code = patched.withUnsafeBytes({ LocalFiles.writeAll(output, $0) }) { throw CSVPatchError.cannotWrite(new.path, errno: code) }
+            written += Int64(patched.count)
+            copied = end
+            carried = number + 1
+            change = last
+        }
+        for anchor in anchors[carried...] { fresh.append(.init(key: anchor.key, offset: anchor.offset + written - copied)) }
+        if let code = LocalFiles.copyRange(input, offset: copied, count: index.size - copied, to: output) { throw CSVPatchError.cannotWrite(new.path, errno: code) }
+        var result = CSVRowIndex(anchors: fresh)
+        result.identify(output)
+        done = true
+        return (counts, result)
+    }
+
+    /// One stretch's rows with the changes applied; nil when its rows are not sorted, have a quoted
+    /// key, or fall outside the keys `after` (inclusive) and `before` that the index gives it.
+    private static func merge(_ bytes: UnsafePointer<UInt8>, count: Int, keys: ArraySlice<[UInt8]>, records: ArraySlice<[UInt8]?>,
+                              after: [UInt8]?, before: [UInt8]?, counts: inout Counts) throws -> [UInt8]? {
+        guard let rows = CSVRowIndex.rows(bytes, count: count) else { return nil }
+        var out: [UInt8] = []
+        out.reserveCapacity(count + records.reduce(0) { $0 + ($1?.count ?? 0) })
+        var next = keys.startIndex
+        var previous: (start: Int, count: Int)? = nil
+        func order(_ key: [UInt8], _ start: Int, _ length: Int) -> Int32 {
+            key.withUnsafeBufferPointer { CSVPatch.compare($0.baseAddress ?? bytes, $0.count, bytes + start, length) }
+        }
+        func insert() {
+            if let record = records[next] {
+                out += record
+                counts.rowsInserted += 1
+            }
+            next += 1
+        }
+        for row in rows {
+            let length = row.keyEnd - row.start
+            guard bytes[row.start] != UInt8(ascii: "\"") else { return nil }
+            if let previous {
+                guard CSVPatch.compare(bytes + previous.start, previous.count, bytes + row.start, length) < 0 else { return nil }
+            } else if let after {
+                guard order(after, row.start, length) <= 0 else { return nil }
+            }
+            previous = (row.start, length)
+            while next < keys.endIndex, order(keys[next], row.start, length) < 0 { insert() }
+            if next < keys.endIndex, order(keys[next], row.start, length) == 0 {
+                if let record = records[next] {
+                    out += record
+                    counts.rowsReplaced += 1
+                    if record.count == row.end - row.start, memcmp(bytes + row.start, record, record.count) == 0 { counts.rowsIdentical += 1 }
+                } else {
+                    counts.rowsRemoved += 1
+                }
+                next += 1
+            } else {
+                out.append(contentsOf: UnsafeBufferPointer(start: bytes + row.start, count: row.end - row.start))
+            }
+        }
+        if let previous, let before {
+            guard order(before, previous.start, previous.count) > 0 else { return nil }
+        }
+        while next < keys.endIndex { insert() }
+        return out
+    }
+
+    /// Opens `new` for writing, refusing to truncate `old` itself.
+    private static func openOutput(_ new: URL, besides input: Int32, old: URL) throws -> Int32 {
         // Not truncated before it is known not to be `old` itself.
         let output = open(new.path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
         guard output >= 0 else { throw CSVPatchError.cannotWrite(new.path, errno: errno) }
@@ -94,17 +249,12 @@ enum CSVPatch {
             systemClose(output)
             throw CSVPatchError.sameFile(old.path)
         }
-        var done = false
-        defer {
+        guard ftruncate(output, 0) == 0 else {
+            let code = errno
             systemClose(output)
-            if !done { unlink(new.path) }
+            throw CSVPatchError.cannotWrite(new.path, errno: code)
         }
-        guard ftruncate(output, 0) == 0 else { throw CSVPatchError.cannotWrite(new.path, errno: errno) }
-        var patcher = Patcher(input: input, output: Output(fd: output, path: new.path), path: old.path, keys: keys, records: records, chunkSize: max(1, chunkSize))
-        defer { patcher.deallocate() }
-        let counts = try patcher.run()
-        done = true
-        return counts
+        return output
     }
 
     /// -1, 0 or 1 as the bytes at `a` sort before, with or after those at `b` (UTF-8 byte order).

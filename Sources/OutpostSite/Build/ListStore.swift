@@ -17,7 +17,7 @@ import OutpostStore
 /// (`SiteState`), and the full build after it starts from a new file.
 final class ListStore {
     static let fileName = ".outpost-lists.sqlite"
-    static let version = "outpost-lists 2"
+    static let version = "outpost-lists 3"
 
     let db: Database
 
@@ -53,7 +53,7 @@ final class ListStore {
                 id TEXT NOT NULL,
                 PRIMARY KEY (list, first)
             ) STRICT, WITHOUT ROWID;
-            """)
+            """ + SiteLedger.schema)
         let stored = try db.scalar("SELECT value FROM meta WHERE key = 'version'")?.string
         wasReset = stored != ListStore.version
         if !wasReset {
@@ -64,6 +64,8 @@ final class ListStore {
                 try db.execute("DELETE FROM list_row")
                 try db.execute("DELETE FROM list_page")
                 try db.execute("DELETE FROM renamed")
+                try db.execute("DELETE FROM ledger_part")
+                try db.execute("DELETE FROM ledger_sum")
                 try db.execute("DELETE FROM meta")
                 try db.execute("INSERT INTO meta (key, value) VALUES ('version', ?)", [ListStore.version])
             }

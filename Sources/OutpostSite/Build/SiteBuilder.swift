@@ -108,6 +108,8 @@ public struct SiteBuilder {
                 try lists.clearRenames()
                 for file in theme.files { try site.file("assets/" + file.name, bytes: file.bytes) }
                 try SyncPages.build(in: context, status: status)
+                try context.ledger.rebuild(from: db)
+                phases.mark("ledger")
                 try home(in: context, status: status)
                 try ListPages.build(in: context)
                 try CustomerPages.build(in: context)
@@ -192,13 +194,6 @@ public struct SiteBuilder {
             renamed[href] = (old, new)
             try context.lists.rename(href, to: new)
         }
-        if homeRebuilt {
-            try home(in: context, status: status)
-        } else if !named.isDisjoint(with: plan.customerRows) {
-            // No figure moved: only the names of renamed customers in "Needs attention" change.
-            try renameOnHome(named.intersection(plan.customerRows), old: oldNames, new: names, in: context, failed: homeFailed)
-        }
-        phases.mark("home page")
         var search: [SearchChange] = []
         let rows = try plan.listRows()
         let lists = ListPages.lists(context)
@@ -211,6 +206,17 @@ public struct SiteBuilder {
         let output = context.output
         let changes = search
         let searchFiles = Concurrently { try SearchIndexPatch.apply(changes) { output.contents("search/" + $0) } }
+        // The lists' CSVs (big files, patched on worker threads) go first; the home page and the rest meanwhile.
+        // The figures: the changed customers' parts out, their new ones in.
+        try context.ledger.update(customers: plan.customers, from: db)
+        phases.mark("ledger")
+        if homeRebuilt {
+            try home(in: context, status: status)
+        } else if !named.isDisjoint(with: plan.customerRows) {
+            // No figure moved: only the names of renamed customers in "Needs attention" change.
+            try renameOnHome(named.intersection(plan.customerRows), old: oldNames, new: names, in: context, failed: homeFailed)
+        }
+        phases.mark("home page")
         let customers = try ChangePlan.existing("customer", plan.customers, in: db)
         try CustomerPages.build(in: context, only: customers)
         for id in plan.customers.subtracting(customers) { try context.output.remove(SitePath.customer(id)) }

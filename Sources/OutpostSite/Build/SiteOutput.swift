@@ -325,7 +325,9 @@ final class SiteOutput: @unchecked Sendable {
     }
 
     /// A file already written to `temporary` (a streamed CSV): renamed into place when its bytes changed, else dropped.
-    func adopt(_ path: String, temporary: URL, output: ContentHash, inputs: ContentHash? = nil) throws {
+    func adopt(_ path: String, temporary: URL, output: ContentHash, inputs: ContentHash? = nil, rows: [CSVRowIndex.Anchor]? = nil) throws {
+        // The file in place at the end is described by the row index, whichever it is.
+        defer { if let rows { indexRows(path, rows) } }
         let same: Bool
         if let old = claim(path), let recorded = old.output {
             same = recorded == output
@@ -342,6 +344,16 @@ final class SiteOutput: @unchecked Sendable {
         noteWritten(path)
     }
 
+    /// Writes the row index of the CSV now at `path` (see `CSVRowIndex`).
+    private func indexRows(_ path: String, _ anchors: [CSVRowIndex.Anchor]) {
+        let fd = open(filePath(path), O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        defer { systemClose(fd) }
+        var index = CSVRowIndex(anchors: anchors)
+        index.identify(fd)
+        index.write(to: CSVRowIndex.file(for: path, root: rootPath))
+    }
+
     /// Patches the CSV at `path` in place of regenerating it, on a worker thread: the rows keyed by id in
     /// `records` are replaced, added (at their place in id order) or, mapped to nil, removed (`CSVPatch`).
     func patch(_ path: String, records: [String: [String]?]) throws {
@@ -352,9 +364,11 @@ final class SiteOutput: @unchecked Sendable {
         inBackground { [self] in
             var written = false
             defer { if !written { guardLock.withLock { place(ticket, nil) } } }
-            let counts: (rowsReplaced: Int, rowsInserted: Int, rowsRemoved: Int, rowsIdentical: Int)
+            let counts: CSVPatch.Counts
+            let index: CSVRowIndex?
+            let indexFile = CSVRowIndex.file(for: path, root: rootPath)
             do {
-                counts = try CSVPatch.apply(from: url(path), to: temporary, changes: records)
+                (counts, index) = try CSVPatch.apply(from: url(path), to: temporary, changes: records, index: CSVRowIndex.load(indexFile))
             } catch {
                 unlink(temporary.path)
                 throw error
@@ -364,6 +378,7 @@ final class SiteOutput: @unchecked Sendable {
                 return
             }
             if let code = LocalFiles.replace(temporary.path, filePath(path)) { throw SiteBuildError.cannotWrite(path, errno: code) }
+            if let index { index.write(to: indexFile) } else { CSVRowIndex.remove(for: path, root: rootPath) }
             // Its bytes are not hashed (that would read the whole file again): a later build compares them with the disk.
             written = true
             record(ticket, path, inputs: nil, output: nil, kept: false)

@@ -7,7 +7,7 @@ enum HomePage {
     /// Builds the home page; returns the customers it names (in "Needs attention"), whose renaming rewrites it.
     @discardableResult
     static func build(in context: BuildContext, status: SyncStatus) throws -> Set<String> {
-        let summary = try ResellerSummary.compute(in: context.db, asOf: context.today, attentionLimit: 10)
+        let summary = try ResellerSummary.compute(in: context.db, ledger: context.ledger, attentionLimit: 10)
         let currency = summary.currency
         var blocks: [Block] = []
         blocks.append(.paragraph("Figures as of \(context.today). Revenue is invoiced amounts excluding tax, net of credit notes; collected amounts include tax."))

@@ -72,7 +72,7 @@ enum ReportPages {
     }
 
     static func revenue(_ context: BuildContext) throws {
-        let report = try RevenueReport.compute(in: context.db, asOf: context.today, months: months)
+        let report = try RevenueReport.compute(in: context.db, ledger: context.ledger)
         let chart = ReportCharts.revenue(report)
         try csv(context, "reports/revenue.csv", report.csvHeader, report.csvRows)
         try csv(context, "reports/revenue-by-plan.csv", report.planCSVHeader, report.planCSVRows)
@@ -123,7 +123,7 @@ enum ReportPages {
     /// The aging report: its page, the per-customer pages and the CSV; with `customers` (an incremental
     /// build) only their rows are redone, and the totals.
     static func aging(_ context: BuildContext, customers: Set<String>? = nil) throws {
-        let report = try ReceivablesAgingReport.compute(in: context.db, asOf: context.today)
+        let report = try ReceivablesAgingReport.compute(in: context.db, ledger: context.ledger)
         if let customers {
             try patchAging(context, customers: customers, currency: report.currency, total: report.csvTotalRecord)
         } else {
@@ -194,7 +194,7 @@ enum ReportPages {
     }
 
     static func payments(_ context: BuildContext) throws {
-        let report = try PaymentTransactionsReport.compute(in: context.db, asOf: context.today, months: months)
+        let report = try PaymentTransactionsReport.compute(in: context.db, ledger: context.ledger)
         let methods = Payment.Method.allCases
         let chart = ReportCharts.payments(report)
         try csv(context, "reports/payments.csv", report.csvHeader, report.csvRows)

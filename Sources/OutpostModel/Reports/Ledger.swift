@@ -1,0 +1,319 @@
+import OutpostStore
+
+/// The reports' figures, split by customer.
+///
+/// Almost every figure of the home page and the money reports is a sum over
+/// customers: MRR, invoiced and credited per month, payments per month and
+/// method, receivables per bucket. A customer's share of a figure is a
+/// **part**: a few integers under a key (a month, a month and payment
+/// method, …). The reseller's figure under a key is the sum of every
+/// customer's part under it. Nothing is rounded per customer: where a
+/// definition rounds (revenue margins, once per month, plan, price and cost
+/// group), the key is that group, the parts hold the amounts before
+/// rounding, and the report rounds the sums. So parts summed in any order
+/// give exactly what one query over every row gives.
+///
+/// Some figures are **items** instead: one part per overdue invoice, or per
+/// subscription, domain or certificate expiring soon, keyed so that key
+/// order is the order the home page lists them in.
+///
+/// `Ledger.Memory` sums every part in memory; the reports' `compute(in:asOf:…)`
+/// use it. A site build keeps the parts and their sums beside the site, and
+/// when some customers change, takes their old parts out of the sums and puts
+/// in their new ones from `parts(…, customers:)`: a payment then costs a few
+/// indexed queries, not a pass over every invoice.
+///
+/// Parts depend on `asOf` (what is overdue, which months count): they are
+/// worked out again whole when it moves.
+public enum Ledger {
+    /// What a part adds to. Values are listed in order.
+    public enum Figure: String, CaseIterable, Sendable {
+        /// Key `""`: MRR, its cost, its margin, active subscriptions, units (`RecurringRevenue`), and 1: a paying customer.
+        case recurring
+        /// Key `""`: 1 for an active customer (status `active`, created on or before `asOf`).
+        case active
+        /// Key `YYYY-MM`: subtotals and totals of issued invoices by issue date.
+        case invoiced
+        /// Key `YYYY-MM`: subtotals and totals of credit notes on issued invoices, by the credit note's date.
+        case credited
+        /// Key `YYYY-MM method`: completed payments by date received and method: how many, and their amount.
+        case payments
+        /// Key `YYYY-MM⇥plan⇥price⇥cost` (empty plan, price and cost: no subscription): invoice line amounts.
+        case lines
+        /// Key as `lines`: credit notes spread over their invoice's lines.
+        case creditLines
+        /// Key `""`: receivables current, 1–30, 31–60, 61–90 and 90+ days past due, open invoices,
+        /// overdue invoices, and 1: the customer owes something.
+        case receivables
+        /// Items, key `due date⇥invoice id`: an overdue invoice's outstanding amount.
+        case overdue
+        /// Items, key `period end⇥id`: an active subscription ending within 30 days that does not renew.
+        case expiringSubscriptions
+        /// Items, key `expires on⇥name⇥id`: an active domain expiring within 30 days that does not renew.
+        case expiringDomains
+        /// Items, key `expires on⇥id`: an issued certificate expiring within 30 days that does not renew.
+        case expiringCertificates
+
+        /// Whether each part is an item of a list (summing them only counts them).
+        public var isItems: Bool {
+            switch self {
+            case .overdue, .expiringSubscriptions, .expiringDomains, .expiringCertificates: return true
+            default: return false
+            }
+        }
+    }
+
+    /// One customer's share of a figure.
+    public struct Part: Sendable, Equatable {
+        public let customer: String
+        public let figure: Figure
+        public let key: String
+        public let values: [Int64]
+
+        public init(customer: String, figure: Figure, key: String, values: [Int64]) {
+            self.customer = customer
+            self.figure = figure
+            self.key = key
+            self.values = values
+        }
+    }
+
+    /// The sum of the parts under one key.
+    public struct Sum: Sendable, Equatable {
+        /// How many parts were summed.
+        public var parts: Int
+        public var values: [Int64]
+
+        public init(parts: Int = 0, values: [Int64] = []) {
+            self.parts = parts
+            self.values = values
+        }
+
+        /// The `index`th value; 0 when there is none.
+        public subscript(index: Int) -> Int64 { index < values.count ? values[index] : 0 }
+
+        /// Adds (`sign` 1) or takes out (`sign` −1) a part's values; overflow is an error, never wrapped.
+        public mutating func add(_ part: [Int64], sign: Int64 = 1) throws {
+            parts += Int(sign)
+            try addValues(part, sign: sign)
+        }
+
+        /// Adds another sum (its parts and values).
+        public mutating func add(_ other: Sum) throws {
+            parts += other.parts
+            try addValues(other.values, sign: 1)
+        }
+
+        private mutating func addValues(_ other: [Int64], sign: Int64) throws {
+            if values.count < other.count { values += Array(repeating: 0, count: other.count - values.count) }
+            for (index, value) in other.enumerated() {
+                let (product, overflow) = value.multipliedReportingOverflow(by: sign)
+                guard !overflow else { throw ReportError.overflow("a total") }
+                values[index] = try ReportMath.add(values[index], product)
+            }
+        }
+    }
+
+    /// The character between the fields of a key.
+    public static let separator = "\t"
+
+    /// Every part of every figure as of `asOf`, monthly figures over the `months` months ending with
+    /// `asOf`'s; with `customers`, only those customers' parts.
+    public static func parts(in db: Database, asOf: BusinessDate, months: Int, customers: Set<String>? = nil,
+                             _ body: (Part) throws -> Void) throws {
+        let period = ReportPeriod(asOf: asOf, months: months)
+        let nextDay = asOf.adding(days: 1).description
+        let window: [any SQLBindable] = [asOf.description, asOf.adding(days: ResellerSummary.Attention.expiryWindowDays).description]
+        let dates: [any SQLBindable] = [period.fromText, period.throughText]
+        for figure in Figure.allCases {
+            let (sql, arguments): (String, [any SQLBindable])
+            // `?S` is the customers, bound after the query's own arguments.
+            switch figure {
+            case .recurring:
+                (sql, arguments) = ("""
+                    SELECT s.customer_id AS customer, '' AS key, \(RecurringRevenue.columns), 1 AS paying
+                    FROM subscription s JOIN plan p ON p.id = s.plan_id
+                    WHERE \(RecurringRevenue.condition) AND s.customer_id IN ?S GROUP BY s.customer_id
+                    """, [nextDay])
+            case .active:
+                (sql, arguments) = ("""
+                    SELECT id AS customer, '' AS key, 1 AS active FROM customer WHERE status = 'active' AND created_at < ?1 AND id IN ?S
+                    """, [nextDay])
+            case .invoiced:
+                (sql, arguments) = ("""
+                    SELECT customer_id AS customer, substr(issue_date, 1, 7) AS key, sum(subtotal) AS subtotal, sum(total) AS total
+                    FROM invoice WHERE status = 'issued' AND issue_date BETWEEN ?1 AND ?2 AND customer_id IN ?S GROUP BY 1, 2
+                    """, dates)
+            case .credited:
+                (sql, arguments) = ("""
+                    SELECT i.customer_id AS customer, substr(c.issue_date, 1, 7) AS key, sum(c.subtotal) AS subtotal, sum(c.total) AS total
+                    FROM credit_note c JOIN invoice i ON i.id = c.invoice_id
+                    WHERE i.status = 'issued' AND c.issue_date BETWEEN ?1 AND ?2 AND i.customer_id IN ?S GROUP BY 1, 2
+                    """, dates)
+            case .payments:
+                (sql, arguments) = ("""
+                    SELECT customer_id AS customer, substr(received_on, 1, 7) || ' ' || method AS key, count(*) AS payments, sum(amount) AS amount
+                    FROM payment WHERE status = 'completed' AND received_on BETWEEN ?1 AND ?2 AND customer_id IN ?S GROUP BY 1, 2
+                    """, dates)
+            case .lines:
+                (sql, arguments) = ("""
+                    SELECT i.customer_id AS customer, \(lineKey("i.issue_date")) AS key, sum(l.amount) AS amount
+                    FROM invoice i JOIN invoice_line l ON l.invoice_id = i.id
+                    LEFT JOIN subscription s ON s.id = l.subscription_id
+                    WHERE i.status = 'issued' AND i.issue_date BETWEEN ?1 AND ?2 AND i.customer_id IN ?S GROUP BY 1, 2
+                    """, dates)
+            case .creditLines:
+                // A credit note is spread over its invoice's lines in proportion to their amounts, rounded per line.
+                let share = ReportSQL.roundedDivision("c.subtotal * l.amount", "i.subtotal")
+                (sql, arguments) = ("""
+                    SELECT i.customer_id AS customer, \(lineKey("c.issue_date")) AS key,
+                           sum(CASE WHEN l.amount = i.subtotal THEN c.subtotal ELSE \(share) END) AS amount
+                    FROM credit_note c JOIN invoice i ON i.id = c.invoice_id
+                    JOIN invoice_line l ON l.invoice_id = i.id
+                    LEFT JOIN subscription s ON s.id = l.subscription_id
+                    WHERE i.status = 'issued' AND i.subtotal > 0 AND c.issue_date BETWEEN ?1 AND ?2 AND i.customer_id IN ?S GROUP BY 1, 2
+                    """, dates)
+            case .receivables:
+                (sql, arguments) = ("""
+                    WITH open AS (\(ReportSQL.openInvoices) AND i.customer_id IN ?S)
+                    SELECT customer_id AS customer, '' AS key, \(AgingBuckets.sumColumns), count(*) AS invoices,
+                           sum(CASE WHEN due_date < ?1 THEN 1 ELSE 0 END) AS overdue, 1 AS owing
+                    FROM open WHERE outstanding > 0 GROUP BY customer_id
+                    """, AgingBuckets.arguments(asOf: asOf))
+            case .overdue:
+                (sql, arguments) = ("""
+                    WITH open AS (\(ReportSQL.openInvoices) AND i.customer_id IN ?S)
+                    SELECT customer_id AS customer, due_date || char(9) || id AS key, outstanding
+                    FROM open WHERE outstanding > 0 AND due_date < ?1
+                    """, [asOf.description])
+            case .expiringSubscriptions:
+                (sql, arguments) = ("""
+                    SELECT x.customer_id AS customer, x.period_end || char(9) || x.id AS key
+                    FROM \(Expiring.subscriptions.from) WHERE \(Expiring.subscriptions.condition) AND x.customer_id IN ?S
+                    """, window)
+            case .expiringDomains:
+                (sql, arguments) = ("""
+                    SELECT x.customer_id AS customer, x.expires_on || char(9) || x.name || char(9) || x.id AS key
+                    FROM \(Expiring.domains.from) WHERE \(Expiring.domains.condition) AND x.customer_id IN ?S
+                    """, window)
+            case .expiringCertificates:
+                (sql, arguments) = ("""
+                    SELECT x.customer_id AS customer, x.expires_on || char(9) || x.id AS key
+                    FROM \(Expiring.certificates.from) WHERE \(Expiring.certificates.condition) AND x.customer_id IN ?S
+                    """, window)
+            }
+            // Every customer: the scope condition goes; some: it names the bound list.
+            let scoped = customers.map { _ in sql.replacingOccurrences(of: "IN ?S", with: "IN (SELECT value FROM json_each(?\(arguments.count + 1)))") }
+                ?? sql.replacingOccurrences(of: #" AND [a-z._]+ IN \?S"#, with: "", options: .regularExpression)
+            let bound = arguments + (customers.map { [SQLValue.jsonArray($0)] } ?? [])
+            try db.forEachRow(scoped, bound) { row in
+                var values: [Int64] = []
+                values.reserveCapacity(row.values.count - 2)
+                for index in 2..<row.values.count {
+                    switch row[index] {
+                    case .null: values.append(0)
+                    case .integer(let value): values.append(value)
+                    case .real: throw ReportError.overflow(figure.rawValue)
+                    case let other: throw RowDecodingError(column: row.columns[index], expected: "integer", found: other)
+                    }
+                }
+                try body(Part(customer: try row.string("customer"), figure: figure, key: try row.string("key"), values: values))
+            }
+        }
+    }
+
+    /// `month⇥plan⇥price⇥cost` of an invoice line (`l`) and its subscription (`s`), dated by `date`.
+    private static func lineKey(_ date: String) -> String {
+        "substr(\(date), 1, 7) || char(9) || coalesce(s.plan_id, '') || char(9) || coalesce(s.unit_price, '') || char(9) || coalesce(s.unit_cost, '')"
+    }
+
+    /// The id an item's key ends with.
+    public static func itemId(_ key: String) -> String {
+        guard let tab = key.lastIndex(of: Character(separator)) else { return key }
+        return String(key[key.index(after: tab)...])
+    }
+
+    /// The fields of a key.
+    public static func fields(_ key: String) -> [Substring] {
+        key.split(separator: Character(separator), omittingEmptySubsequences: false)
+    }
+
+    /// What the home page lists as ending soon and not renewing: `x` is the subscription, domain or
+    /// certificate; `?1` … `?2` the window.
+    enum Expiring {
+        /// The table(s) and the condition.
+        typealias Source = (from: String, condition: String)
+
+        /// Subscriptions of subscription and license plans (domains and certificates are listed as such).
+        static let subscriptions: Source = (
+            "subscription x JOIN plan p ON p.id = x.plan_id",
+            """
+            x.status = 'active' AND p.kind IN ('subscription', 'license') AND x.period_end BETWEEN ?1 AND ?2
+            AND (x.auto_renew = 0 OR x.cancel_at_period_end = 1)
+            """)
+        /// A domain renews when it and its subscription (if any) are set to renew.
+        static let domains: Source = (
+            "domain x LEFT JOIN subscription s ON s.id = x.subscription_id",
+            """
+            x.status = 'active' AND x.expires_on BETWEEN ?1 AND ?2
+            AND (x.auto_renew = 0 OR coalesce(s.auto_renew, 1) = 0 OR coalesce(s.cancel_at_period_end, 0) = 1)
+            """)
+        /// A certificate renews when its subscription is active, set to auto-renew and not cancelled at period end.
+        static let certificates: Source = (
+            "ssl_certificate x LEFT JOIN subscription s ON s.id = x.subscription_id",
+            """
+            x.status = 'issued' AND x.expires_on BETWEEN ?1 AND ?2
+            AND NOT (coalesce(s.status, '') = 'active' AND coalesce(s.auto_renew, 0) = 1 AND coalesce(s.cancel_at_period_end, 1) = 0)
+            """)
+    }
+
+    /// Every part summed in memory: what a report computed on its own uses.
+    public final class Memory: LedgerTotals {
+        public let asOf: BusinessDate
+        public let months: [ReportMonth]
+        private var sums: [Figure: [String: Sum]] = [:]
+        private var items: [Figure: [String]] = [:]
+
+        public init(in db: Database, asOf: BusinessDate, months: Int) throws {
+            self.asOf = asOf
+            self.months = ReportPeriod(asOf: asOf, months: months).months
+            try Ledger.parts(in: db, asOf: asOf, months: months) { part in
+                if part.figure.isItems {
+                    items[part.figure, default: []].append(part.key)
+                } else {
+                    try sums[part.figure, default: [:]][part.key, default: Sum()].add(part.values)
+                }
+            }
+            for figure in items.keys { items[figure]!.sort() }
+        }
+
+        public func sums(_ figure: Figure) -> [String: Sum] { sums[figure] ?? [:] }
+
+        public func items(_ figure: Figure, first limit: Int) -> (count: Int, keys: [String]) {
+            let all = items[figure] ?? []
+            return (all.count, Array(all.prefix(max(0, limit))))
+        }
+    }
+}
+
+/// The sums of the ledger's parts, wherever they are kept.
+public protocol LedgerTotals {
+    /// The business date the parts are as of.
+    var asOf: BusinessDate { get }
+    /// The months the monthly figures cover, oldest first (ending with `asOf`'s).
+    var months: [ReportMonth] { get }
+    /// A figure's sums, by key (keys without parts are absent).
+    func sums(_ figure: Ledger.Figure) throws -> [String: Ledger.Sum]
+    /// An item figure's first `limit` keys in key order, and how many items it has.
+    func items(_ figure: Ledger.Figure, first limit: Int) throws -> (count: Int, keys: [String])
+}
+
+extension LedgerTotals {
+    /// A figure's sum under `key` (zero when nothing adds to it).
+    func sum(_ figure: Ledger.Figure, _ key: String = "") throws -> Ledger.Sum {
+        try sums(figure)[key] ?? Ledger.Sum()
+    }
+
+    /// The last `count` months of the ledger's period.
+    func months(_ count: Int) -> [ReportMonth] { Array(months.suffix(count)) }
+}
