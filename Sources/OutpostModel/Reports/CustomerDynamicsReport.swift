@@ -65,77 +65,27 @@ public struct CustomerDynamicsReport: Sendable, Equatable {
 
     /// The `months` calendar months ending with `asOf`'s month (through `asOf`).
     public static func compute(in db: Database, asOf: BusinessDate, months: Int = 12) throws -> CustomerDynamicsReport {
-        let period = ReportPeriod(asOf: asOf, months: months)
-        var rows: [ReportMonth: Month] = [:]
-        for month in period.months { rows[month] = Month(month: month) }
+        try compute(in: db, ledger: try Ledger.Memory(in: db, asOf: asOf, months: months))
+    }
 
-        try db.forEachRow("""
-            SELECT substr(created_at, 1, 7) AS month, count(*) AS customers FROM customer
-            WHERE created_at >= ?1 AND created_at < ?2 GROUP BY 1
-            """, [period.fromText, period.endText]) { row in
-            guard let month = ReportMonth(try row.string("month")), rows[month] != nil else { return }
-            rows[month]!.newCustomers = Int(try ReportSQL.integer(row, "customers"))
+    /// The ledger's period, from its sums.
+    public static func compute(in db: Database, ledger: any LedgerTotals) throws -> CustomerDynamicsReport {
+        let new = try ledger.sums(.newCustomers)
+        let events = try ledger.sums(.customerEvents)
+        let movements = try ledger.sums(.mrrMovements)
+        let months = ledger.months.map { month in
+            let key = month.description
+            var row = Month(month: month)
+            row.newCustomers = Int(new[key]?[0] ?? 0)
+            row.churnedCustomers = Int(events[key]?[0] ?? 0)
+            row.reactivatedCustomers = Int(events[key]?[1] ?? 0)
+            row.newMRR = movements[key + " new"]?[0] ?? 0
+            row.expansionMRR = movements[key + " expansion"]?[0] ?? 0
+            row.contractionMRR = movements[key + " contraction"]?[0] ?? 0
+            row.churnMRR = movements[key + " churn"]?[0] ?? 0
+            return row
         }
-
-        // Subscription lifetimes, one customer at a time (ordered by customer), so memory stays one customer's worth.
-        // The unary `+` keeps SQLite from reaching the orders through `orders_by_status` (most orders are
-        // completed) instead of `orders_by_subscription`: a `+` term cannot use an index (sqlite.org/optoverview.html).
-        var churned: [ReportMonth: Int] = [:]
-        var reactivated: [ReportMonth: Int] = [:]
-        var customer: String?
-        var lives: [SubscriptionLife] = []
-        func flush() {
-            let (churns, returns) = SubscriptionLife.events(lives, asOf: asOf)
-            for month in Set(churns.map(ReportMonth.init)) where rows[month] != nil { churned[month, default: 0] += 1 }
-            for month in Set(returns.map(ReportMonth.init)) where rows[month] != nil { reactivated[month, default: 0] += 1 }
-            lives.removeAll(keepingCapacity: true)
-        }
-        try db.forEachRow("""
-            SELECT s.customer_id AS customer_id, substr(s.created_at, 1, 10) AS started_on,
-                   CASE WHEN s.status IN ('cancelled', 'expired') THEN coalesce(
-                       (SELECT min(substr(o.placed_at, 1, 10)) FROM orders o
-                        WHERE o.subscription_id = s.id AND +o.type = 'cancellation' AND +o.cancel_mode = 'now' AND +o.status = 'completed'),
-                       s.period_end) END AS ended_on
-            FROM subscription s
-            WHERE s.created_at < ?1
-            ORDER BY s.customer_id
-            """, [period.endText]) { row in
-            let id = try row.string("customer_id")
-            if id != customer {
-                flush()
-                customer = id
-            }
-            guard let start = BusinessDate(try row.string("started_on")) else { return }
-            lives.append(SubscriptionLife(start: start, end: try row.optionalString("ended_on").flatMap(BusinessDate.init)))
-        }
-        flush()
-        for (month, count) in churned { rows[month]!.churnedCustomers = count }
-        for (month, count) in reactivated { rows[month]!.reactivatedCustomers = count }
-
-        // `+o.status`: a scan of all orders beats walking `orders_by_status` for the bulk of them.
-        let monthlyAmount = ReportSQL.monthly("l.quantity * l.unit_price", periodColumn: "p.billing_period")
-        try db.forEachRow("""
-            SELECT substr(o.placed_at, 1, 7) AS month,
-                   CASE WHEN o.type IN ('sales', 'transfer') THEN 'new'
-                        WHEN o.type = 'cancellation' THEN 'churn'
-                        WHEN l.quantity > 0 THEN 'expansion'
-                        ELSE 'contraction' END AS movement,
-                   sum(\(monthlyAmount)) AS amount
-            FROM orders o JOIN order_line l ON l.order_id = o.id JOIN plan p ON p.id = l.plan_id
-            WHERE +o.status = 'completed' AND o.type IN ('sales', 'transfer', 'change', 'cancellation')
-              AND o.placed_at >= ?1 AND o.placed_at < ?2
-            GROUP BY 1, 2
-            """, [period.fromText, period.endText]) { row in
-            guard let month = ReportMonth(try row.string("month")), rows[month] != nil else { return }
-            let amount = try ReportSQL.integer(row, "amount")
-            switch try row.string("movement") {
-            case "new": rows[month]!.newMRR = amount
-            case "expansion": rows[month]!.expansionMRR = amount
-            case "contraction": rows[month]!.contractionMRR = amount
-            default: rows[month]!.churnMRR = amount
-            }
-        }
-        return CustomerDynamicsReport(asOf: asOf, currency: try ReportSQL.currency(in: db), months: period.months.map { rows[$0]! })
+        return CustomerDynamicsReport(asOf: ledger.asOf, currency: try ReportSQL.currency(in: db), months: months)
     }
 
     /// An amount of this report as `Money`.

@@ -45,6 +45,17 @@ public enum Ledger {
         /// Key `""`: receivables current, 1–30, 31–60, 61–90 and 90+ days past due, open invoices,
         /// overdue invoices, and 1: the customer owes something.
         case receivables
+        /// Key `YYYY-MM type`: orders placed and not refused (`SalesReport`): how many, and their total.
+        case sales
+        /// Key plan id: the plan's `RecurringRevenue` values, then active subscriptions expiring within 30, 60
+        /// and 90 days, then renewing within them (`SubscriptionsReport`).
+        case plans
+        /// Key `YYYY-MM`: 1 in the month the customer was created.
+        case newCustomers
+        /// Key `YYYY-MM`: 1 when the customer churned in the month, 1 when it was reactivated (`CustomerDynamicsReport`).
+        case customerEvents
+        /// Key `YYYY-MM movement` (new, expansion, contraction, churn): MRR moved by completed orders.
+        case mrrMovements
         /// Items, key `due date⇥invoice id`: an overdue invoice's outstanding amount.
         case overdue
         /// Items, key `period end⇥id`: an active subscription ending within 30 days that does not renew.
@@ -173,6 +184,53 @@ public enum Ledger {
                     LEFT JOIN subscription s ON s.id = l.subscription_id
                     WHERE i.status = 'issued' AND i.subtotal > 0 AND c.issue_date BETWEEN ?1 AND ?2 AND i.customer_id IN ?S GROUP BY 1, 2
                     """, dates)
+            case .sales:
+                // `+status`: nearly every order qualifies, so scan rather than walk `orders_by_status`.
+                (sql, arguments) = ("""
+                    SELECT customer_id AS customer, substr(placed_at, 1, 7) || ' ' || type AS key, count(*) AS orders, sum(total) AS amount
+                    FROM orders
+                    WHERE +status IN ('queued', 'submitted', 'provisioning', 'completed') AND placed_at >= ?1 AND placed_at < ?2
+                      AND customer_id IN ?S
+                    GROUP BY 1, 2
+                    """, [period.fromText, period.endText])
+            case .plans:
+                func window(_ name: String, _ days: String, renewing: Bool) -> String {
+                    let rule = renewing ? "s.auto_renew = 1 AND s.cancel_at_period_end = 0" : "(s.auto_renew = 0 OR s.cancel_at_period_end = 1)"
+                    return "sum(CASE WHEN s.period_end BETWEEN ?2 AND \(days) AND \(rule) THEN 1 ELSE 0 END) AS \(name)"
+                }
+                let windows = [false, true].flatMap { renewing in
+                    [("30", "?3"), ("60", "?4"), ("90", "?5")].map { window((renewing ? "renewing" : "expiring") + $0, $1, renewing: renewing) }
+                }.joined(separator: ",\n")
+                (sql, arguments) = ("""
+                    SELECT s.customer_id AS customer, s.plan_id AS key, \(RecurringRevenue.columns), \(windows)
+                    FROM subscription s JOIN plan p ON p.id = s.plan_id
+                    WHERE \(RecurringRevenue.condition) AND s.customer_id IN ?S
+                    GROUP BY 1, 2
+                    """, [nextDay, asOf.description, asOf.adding(days: 30).description, asOf.adding(days: 60).description,
+                          asOf.adding(days: 90).description])
+            case .newCustomers:
+                (sql, arguments) = ("""
+                    SELECT id AS customer, substr(created_at, 1, 7) AS key, 1 AS new FROM customer
+                    WHERE created_at >= ?1 AND created_at < ?2 AND id IN ?S
+                    """, [period.fromText, period.endText])
+            case .customerEvents:
+                try customerEvents(in: db, asOf: asOf, period: period, customers: customers, body)
+                continue
+            case .mrrMovements:
+                // `+o.status`: a scan of all orders beats walking `orders_by_status` for the bulk of them.
+                let monthlyAmount = ReportSQL.monthly("l.quantity * l.unit_price", periodColumn: "p.billing_period")
+                (sql, arguments) = ("""
+                    SELECT o.customer_id AS customer,
+                           substr(o.placed_at, 1, 7) || ' ' || CASE WHEN o.type IN ('sales', 'transfer') THEN 'new'
+                                WHEN o.type = 'cancellation' THEN 'churn'
+                                WHEN l.quantity > 0 THEN 'expansion'
+                                ELSE 'contraction' END AS key,
+                           sum(\(monthlyAmount)) AS amount
+                    FROM orders o JOIN order_line l ON l.order_id = o.id JOIN plan p ON p.id = l.plan_id
+                    WHERE +o.status = 'completed' AND o.type IN ('sales', 'transfer', 'change', 'cancellation')
+                      AND o.placed_at >= ?1 AND o.placed_at < ?2 AND o.customer_id IN ?S
+                    GROUP BY 1, 2
+                    """, [period.fromText, period.endText])
             case .receivables:
                 (sql, arguments) = ("""
                     WITH open AS (\(ReportSQL.openInvoices) AND i.customer_id IN ?S)
@@ -220,6 +278,48 @@ public enum Ledger {
                 try body(Part(customer: try row.string("customer"), figure: figure, key: try row.string("key"), values: values))
             }
         }
+    }
+
+    /// Each customer's churn and reactivation months (`CustomerDynamicsReport`), from its subscriptions' lifetimes.
+    private static func customerEvents(in db: Database, asOf: BusinessDate, period: ReportPeriod, customers: Set<String>?,
+                                       _ body: (Part) throws -> Void) throws {
+        let months = Set(period.months)
+        var customer: String?
+        var lives: [SubscriptionLife] = []
+        func flush() throws {
+            guard let customer else { return }
+            let (churns, returns) = SubscriptionLife.events(lives, asOf: asOf)
+            let churned = Set(churns.map(ReportMonth.init)).intersection(months)
+            let reactivated = Set(returns.map(ReportMonth.init)).intersection(months)
+            for month in churned.union(reactivated).sorted() {
+                try body(Part(customer: customer, figure: .customerEvents, key: month.description,
+                              values: [churned.contains(month) ? 1 : 0, reactivated.contains(month) ? 1 : 0]))
+            }
+            lives.removeAll(keepingCapacity: true)
+        }
+        // One customer at a time (ordered by customer), so memory stays one customer's worth. The unary `+`
+        // keeps SQLite from reaching the orders through `orders_by_status` (most orders are completed)
+        // instead of `orders_by_subscription`: a `+` term cannot use an index (sqlite.org/optoverview.html).
+        let scope = customers == nil ? "" : " AND s.customer_id IN (SELECT value FROM json_each(?2))"
+        try db.forEachRow("""
+            SELECT s.customer_id AS customer_id, substr(s.created_at, 1, 10) AS started_on,
+                   CASE WHEN s.status IN ('cancelled', 'expired') THEN coalesce(
+                       (SELECT min(substr(o.placed_at, 1, 10)) FROM orders o
+                        WHERE o.subscription_id = s.id AND +o.type = 'cancellation' AND +o.cancel_mode = 'now' AND +o.status = 'completed'),
+                       s.period_end) END AS ended_on
+            FROM subscription s
+            WHERE s.created_at < ?1\(scope)
+            ORDER BY s.customer_id
+            """, [period.endText] + (customers.map { [SQLValue.jsonArray($0)] } ?? [])) { row in
+            let id = try row.string("customer_id")
+            if id != customer {
+                try flush()
+                customer = id
+            }
+            guard let start = BusinessDate(try row.string("started_on")) else { return }
+            lives.append(SubscriptionLife(start: start, end: try row.optionalString("ended_on").flatMap(BusinessDate.init)))
+        }
+        try flush()
     }
 
     /// `month⇥plan⇥price⇥cost` of an invoice line (`l`) and its subscription (`s`), dated by `date`.

@@ -54,25 +54,19 @@ public struct SalesReport: Sendable, Equatable {
 
     /// Orders of the `months` calendar months ending with `asOf`'s month (through `asOf`).
     public static func compute(in db: Database, asOf: BusinessDate, months: Int = 12) throws -> SalesReport {
-        let period = ReportPeriod(asOf: asOf, months: months)
-        var found: [ReportMonth: [Order.OrderType: (Int, Int64)]] = [:]
-        // `+status`: nearly every order qualifies, so scan rather than walk `orders_by_status`.
-        try db.forEachRow("""
-            SELECT substr(placed_at, 1, 7) AS month, type, count(*) AS orders, sum(total) AS amount
-            FROM orders
-            WHERE +status IN ('queued', 'submitted', 'provisioning', 'completed') AND placed_at >= ?1 AND placed_at < ?2
-            GROUP BY 1, 2
-            """, [period.fromText, period.endText]) { row in
-            guard let month = ReportMonth(try row.string("month")), let type = Order.OrderType(rawValue: try row.string("type")) else { return }
-            found[month, default: [:]][type] = (Int(try ReportSQL.integer(row, "orders")), try ReportSQL.integer(row, "amount"))
-        }
-        let rows = period.months.flatMap { month in
+        try compute(in: db, ledger: try Ledger.Memory(in: db, asOf: asOf, months: months))
+    }
+
+    /// Orders of the ledger's period, from its sums.
+    public static func compute(in db: Database, ledger: any LedgerTotals) throws -> SalesReport {
+        let found = try ledger.sums(.sales)
+        let rows = ledger.months.flatMap { month in
             Order.OrderType.allCases.map { type in
-                let (count, amount) = found[month]?[type] ?? (0, 0)
-                return Row(month: month, type: type, count: count, amount: amount)
+                let sum = found[month.description + " " + type.rawValue] ?? Ledger.Sum()
+                return Row(month: month, type: type, count: Int(sum[0]), amount: sum[1])
             }
         }
-        return SalesReport(asOf: asOf, currency: try ReportSQL.currency(in: db), periods: period.months, rows: rows)
+        return SalesReport(asOf: ledger.asOf, currency: try ReportSQL.currency(in: db), periods: ledger.months, rows: rows)
     }
 
     /// An amount of this report as `Money`.

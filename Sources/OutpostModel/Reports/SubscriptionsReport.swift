@@ -61,36 +61,30 @@ public struct SubscriptionsReport: Sendable, Equatable {
     }
 
     public static func compute(in db: Database, asOf: BusinessDate) throws -> SubscriptionsReport {
-        func window(_ name: String, _ days: String, renewing: Bool) -> String {
-            let rule = renewing ? "s.auto_renew = 1 AND s.cancel_at_period_end = 0" : "(s.auto_renew = 0 OR s.cancel_at_period_end = 1)"
-            return "sum(CASE WHEN s.period_end BETWEEN ?2 AND \(days) AND \(rule) THEN 1 ELSE 0 END) AS \(name)"
-        }
-        let windows = [("30", "?3"), ("60", "?4"), ("90", "?5")].flatMap { suffix, parameter in
-            [window("expiring\(suffix)", parameter, renewing: false), window("renewing\(suffix)", parameter, renewing: true)]
-        }.joined(separator: ",\n")
+        try compute(in: db, ledger: try Ledger.Memory(in: db, asOf: asOf, months: 1))
+    }
+
+    /// The report from the ledger's sums (plan names from `db`).
+    public static func compute(in db: Database, ledger: any LedgerTotals) throws -> SubscriptionsReport {
+        let sums = try ledger.sums(.plans)
         var plans: [PlanRow] = []
         try db.forEachRow("""
-            SELECT s.plan_id AS plan_id, p.name AS plan_name, p.kind AS kind, p.billing_period AS billing_period,
-                   \(RecurringRevenue.columns),
-                   \(windows)
-            FROM subscription s JOIN plan p ON p.id = s.plan_id
-            WHERE \(RecurringRevenue.condition)
-            GROUP BY s.plan_id
-            ORDER BY p.name COLLATE NOCASE, s.plan_id
-            """, [asOf.adding(days: 1).description, asOf.description, asOf.adding(days: 30).description,
-                  asOf.adding(days: 60).description, asOf.adding(days: 90).description]) { row in
-            func int(_ column: String) throws -> Int { Int(try ReportSQL.integer(row, column)) }
-            let recurring = try RecurringRevenue(row: row)
+            SELECT id, name, kind, billing_period FROM plan WHERE id IN (SELECT value FROM json_each(?1)) ORDER BY name COLLATE NOCASE, id
+            """, [SQLValue.jsonArray(sums.keys)]) { row in
+            let id = try row.string("id")
+            guard let sum = sums[id] else { return }
+            func int(_ index: Int) -> Int { Int(sum[index]) }
+            let recurring = RecurringRevenue(sum)
             plans.append(PlanRow(
-                planId: try row.string("plan_id"), planName: try row.string("plan_name"),
+                planId: id, planName: try row.string("name"),
                 kind: Plan.Kind(rawValue: try row.string("kind")) ?? .subscription,
                 billingPeriod: Plan.BillingPeriod(rawValue: try row.string("billing_period")) ?? .monthly,
                 active: recurring.subscriptions,
-                expiring: Windows(in30: try int("expiring30"), in60: try int("expiring60"), in90: try int("expiring90")),
-                renewing: Windows(in30: try int("renewing30"), in60: try int("renewing60"), in90: try int("renewing90")),
+                expiring: Windows(in30: int(5), in60: int(6), in90: int(7)),
+                renewing: Windows(in30: int(8), in60: int(9), in90: int(10)),
                 recurring: recurring))
         }
-        return SubscriptionsReport(asOf: asOf, currency: try ReportSQL.currency(in: db), plans: plans)
+        return SubscriptionsReport(asOf: ledger.asOf, currency: try ReportSQL.currency(in: db), plans: plans)
     }
 
     /// An amount of this report as `Money`.

@@ -26,7 +26,7 @@ final class SiteLedger: LedgerTotals {
             key TEXT NOT NULL,
             item INTEGER NOT NULL,
             vals TEXT NOT NULL,
-            PRIMARY KEY (customer, figure, key)
+            PRIMARY KEY (figure, customer, key)
         ) STRICT, WITHOUT ROWID;
         CREATE INDEX IF NOT EXISTS ledger_item ON ledger_part (figure, key) WHERE item = 1;
         CREATE TABLE IF NOT EXISTS ledger_sum (
@@ -65,11 +65,16 @@ final class SiteLedger: LedgerTotals {
         guard !customers.isEmpty else { return }
         let scope = SQLValue.jsonArray(customers)
         var deltas: [Ledger.Figure: [String: Ledger.Sum]] = [:]
-        try db.forEachRow("SELECT customer, figure, key, vals FROM ledger_part WHERE customer IN (SELECT value FROM json_each(?))", [scope]) { row in
-            guard let part = try Self.part(row) else { return }
-            try deltas[part.figure, default: [:]][Self.sumKey(part), default: Ledger.Sum()].add(part.values, sign: -1)
+        // Parts are stored figure by figure (a full build writes them so, in order): each figure is one look-up per customer.
+        for figure in Ledger.Figure.allCases {
+            let arguments: [SQLValue] = [.text(figure.rawValue), scope]
+            try db.forEachRow("SELECT customer, figure, key, vals FROM ledger_part WHERE figure = ? AND customer IN (SELECT value FROM json_each(?))",
+                              arguments) { row in
+                guard let part = try Self.part(row) else { return }
+                try deltas[part.figure, default: [:]][Self.sumKey(part), default: Ledger.Sum()].add(part.values, sign: -1)
+            }
+            try db.execute("DELETE FROM ledger_part WHERE figure = ? AND customer IN (SELECT value FROM json_each(?))", arguments)
         }
-        try db.execute("DELETE FROM ledger_part WHERE customer IN (SELECT value FROM json_each(?))", [scope])
         try Ledger.parts(in: replica, asOf: asOf, months: monthCount, customers: customers) { part in
             try store(part)
             try deltas[part.figure, default: [:]][Self.sumKey(part), default: Ledger.Sum()].add(part.values)

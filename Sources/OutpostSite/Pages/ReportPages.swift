@@ -48,7 +48,7 @@ enum ReportPages {
     }
 
     static func sales(_ context: BuildContext) throws {
-        let report = try SalesReport.compute(in: context.db, asOf: context.today, months: months)
+        let report = try SalesReport.compute(in: context.db, ledger: context.ledger)
         let types = Order.OrderType.allCases
         let chart = ReportCharts.sales(report)
         try csv(context, "reports/sales.csv", report.csvHeader, report.csvRows)
@@ -99,7 +99,7 @@ enum ReportPages {
     }
 
     static func customers(_ context: BuildContext) throws {
-        let report = try CustomerDynamicsReport.compute(in: context.db, asOf: context.today, months: months)
+        let report = try CustomerDynamicsReport.compute(in: context.db, ledger: context.ledger)
         let customersChart = ReportCharts.customers(report)
         let mrrChart = ReportCharts.mrrMovements(report)
         try csv(context, "reports/customers.csv", report.csvHeader, report.csvRows)
@@ -218,7 +218,7 @@ enum ReportPages {
     }
 
     static func subscriptions(_ context: BuildContext) throws {
-        let report = try SubscriptionsReport.compute(in: context.db, asOf: context.today)
+        let report = try SubscriptionsReport.compute(in: context.db, ledger: context.ledger)
         let chart = ReportCharts.subscriptions(report)
         try csv(context, "reports/subscriptions.csv", report.csvHeader, report.csvRows)
         var rows: [[Cell]] = report.plans.map { p in
