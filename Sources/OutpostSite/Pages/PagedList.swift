@@ -154,14 +154,17 @@ struct PagedList {
                 fresh[id] = (try entry(row), try csvRecord(row, context.format), search?(row))
             }
         }
-        let (old, emitted) = try replace(in: context, ids: ids.subtracting(relabelled.keys), with: fresh.mapValues(\.entry))
-        try relabel(relabelled, renamed: renamed, skipping: emitted, in: context)
         let changed = ids.subtracting(shownOnly.keys)
+        // The CSV first: a big one takes longest to patch (on a worker thread), so it starts before the pages.
         if let csvPath {
             var records: [String: [String]?] = [:]
-            for id in changed where fresh[id] != nil || old[id] != nil { records.updateValue(fresh[id]?.csv, forKey: id) }
+            for id in changed where try fresh[id] != nil || context.lists.key(directory, id: id) != nil {
+                records.updateValue(fresh[id]?.csv, forKey: id)
+            }
             try context.output.patch(csvPath, records: records)
         }
+        let (old, emitted) = try replace(in: context, ids: ids.subtracting(relabelled.keys), with: fresh.mapValues(\.entry))
+        try relabel(relabelled, renamed: renamed, skipping: emitted, in: context)
         guard search != nil else { return [] }
         return changed.sorted().compactMap { id in
             // Where the index has the entry now: the link of the row's first cell, as the last build stored it.
