@@ -1,0 +1,60 @@
+import Foundation
+import Testing
+import OutpostModel
+import OutpostStore
+@testable import OutpostSite
+
+/// The figures an incremental build shows come from sums kept up to date customer by customer; they
+/// must be the sums worked out afresh, and the sums every report computed on its own adds up.
+@Suite("The ledger of customers' shares")
+struct SiteLedgerTests {
+    func ledger(_ directory: URL) throws -> SiteLedger {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        return SiteLedger(store: try ListStore.open(in: directory), asOf: FixtureGenerator.defaultAsOf, months: 12)
+    }
+
+    @Test func aLedgerKeptUpToDateEqualsOneWorkedOutAfresh() throws {
+        try withTemporaryDirectory { directory in
+            let db = try fixtureDatabase(in: directory.appendingPathComponent("replica"), customers: 30)
+            let kept = try ledger(directory.appendingPathComponent("kept"))
+            try kept.rebuild(from: db)
+            let before = try kept.sums(.receivables)
+            let customers = try db.rows("""
+                SELECT c.id FROM customer c WHERE EXISTS (SELECT 1 FROM subscription s WHERE s.customer_id = c.id AND s.status = 'active')
+                AND EXISTS (SELECT 1 FROM invoice i WHERE i.customer_id = c.id AND i.status = 'issued') ORDER BY c.id LIMIT 6
+                """).map { try $0.string("id") }
+            try #require(customers.count == 6)
+            let asOf = FixtureGenerator.defaultAsOf.description
+            // Money moves, seats change, a subscription ends, an invoice is voided, a customer closes, payments go.
+            try db.execute("""
+                INSERT INTO payment (id, customer_id, invoice_id, method, reference, amount, currency, received_on, status, recorded_at)
+                SELECT 'pay_ledger_test', customer_id, id, 'bank_transfer', 'test', total, 'EUR', ?, 'completed', ? FROM invoice
+                WHERE customer_id = ? AND status = 'issued' ORDER BY due_date DESC LIMIT 1
+                """, [asOf, asOf + "T12:00:00Z", customers[0]])
+            try db.execute("UPDATE subscription SET quantity = quantity + 3 WHERE customer_id = ? AND status = 'active'", [customers[1]])
+            try db.execute("UPDATE subscription SET status = 'cancelled' WHERE customer_id = ? AND status = 'active'", [customers[2]])
+            try db.execute("UPDATE invoice SET status = 'void' WHERE customer_id = ?", [customers[3]])
+            try db.execute("UPDATE customer SET status = 'closed' WHERE id = ?", [customers[4]])
+            try db.execute("DELETE FROM payment WHERE customer_id = ?", [customers[5]])
+            try kept.update(customers: Set(customers), from: db)
+            #expect(try kept.sums(.receivables) != before, "the receivables moved")
+
+            let fresh = try ledger(directory.appendingPathComponent("fresh"))
+            try fresh.rebuild(from: db)
+            let memory = try Ledger.Memory(in: db, asOf: FixtureGenerator.defaultAsOf, months: 12)
+            for figure in Ledger.Figure.allCases {
+                let sums = try kept.sums(figure)
+                #expect(sums == (try fresh.sums(figure)), "\(figure) kept up to date")
+                if figure.isItems {
+                    let items = try kept.items(figure, first: 1000)
+                    let freshItems = try fresh.items(figure, first: 1000)
+                    let memoryItems = memory.items(figure, first: 1000)
+                    #expect(items == freshItems && items == memoryItems, "\(figure) items")
+                } else {
+                    #expect(sums == memory.sums(figure), "\(figure) as the reports add it up")
+                }
+            }
+            #expect(try kept.sums(.recurring)[""].map { $0[3] } ?? 0 > 0, "there are active subscriptions to count")
+        }
+    }
+}
