@@ -7,7 +7,8 @@ import Glibc
 #endif
 
 /// The dashboards: a full build of the fixture data set, then incremental
-/// builds after 10 customers were renamed and after 10 payments were recorded — pages/s, files written, peak memory.
+/// builds after 10 customers were renamed, 10 payments recorded, or a seat added to 10 subscriptions —
+/// pages/s, files written, peak memory.
 ///
 /// The fixtures are generated in this process; each build runs in a child
 /// process of its own (`outpost-bench --site-build`), so the peak memory
@@ -41,48 +42,46 @@ struct SiteBenchmark {
         }
         // A kept data set renames other customers on each run.
         let first = reused ? try replica.db.rows("SELECT count(*) AS n FROM customer WHERE name LIKE '%(renamed)'")[0].int("n") : 0
-        // Incremental builds: five rounds, each after 10 other customers were renamed (the disk and the
-        // page cache make single runs vary); then five rounds of payments.
-        var rounds: [SiteBuildChild] = []
-        for round in 0..<count("OUTPOST_BENCH_ROUNDS", 5) {
-            try replica.db.transaction {
-                for row in try replica.db.rows("SELECT id FROM customer ORDER BY id LIMIT 10 OFFSET ?", [first + round * 10]) {
-                    try replica.db.execute("UPDATE customer SET name = name || ' (renamed)' WHERE id = ?", [try row.string("id")])
-                }
+        // Incremental builds: five rounds of each kind of sync (the disk and the page cache make single runs
+        // vary), each round changing 10 other rows: renamed customers, payments recorded, seats added.
+        func rounds(_ what: String, _ change: (Int) throws -> Void) throws -> String {
+            var builds: [SiteBuildChild] = []
+            for round in 0..<count("OUTPOST_BENCH_ROUNDS", 5) {
+                try replica.db.transaction { try change(round) }
+                builds.append(try SiteBuildChild.run(replica: replicaURL, output: output))
             }
-            rounds.append(try SiteBuildChild.run(replica: replicaURL, output: output))
+            let sorted = builds.sorted { $0.elapsed < $1.elapsed }
+            let median = sorted[sorted.count / 2]
+            return String(format: "; incremental after %@: median %.0f ms (%.0f–%.0f ms over %d rounds), %d files written, peak memory %.0f MB",
+                          what, median.elapsed * 1000, sorted.first!.elapsed * 1000, sorted.last!.elapsed * 1000, builds.count,
+                          median.written, builds.map(\.peakMB).max() ?? 0)
         }
-        let sorted = rounds.sorted { $0.elapsed < $1.elapsed }
-        let median = sorted[sorted.count / 2]
-        var line = String(format: "site: %d customers; full build %d pages (%d files written) in %.1f s = %.0f pages/s, peak memory %.0f MB; "
-                          + "incremental after 10 renamed customers: median %.0f ms (%.0f–%.0f ms over %d rounds), %d files written, peak memory %.0f MB",
-                          customers, full.pages, full.written, full.elapsed, Double(full.pages) / full.elapsed, full.peakMB,
-                          median.elapsed * 1000, sorted.first!.elapsed * 1000, sorted.last!.elapsed * 1000, rounds.count, median.written,
-                          rounds.map(\.peakMB).max() ?? 0)
+        var line = String(format: "site: %d customers; full build %d pages (%d files written) in %.1f s = %.0f pages/s, peak memory %.0f MB",
+                          customers, full.pages, full.written, full.elapsed, Double(full.pages) / full.elapsed, full.peakMB)
+        line += try rounds("10 renamed customers") { round in
+            for row in try replica.db.rows("SELECT id FROM customer ORDER BY id LIMIT 10 OFFSET ?", [first + round * 10]) {
+                try replica.db.execute("UPDATE customer SET name = name || ' (renamed)' WHERE id = ?", [try row.string("id")])
+            }
+        }
         if ProcessInfo.processInfo.environment["OUTPOST_BENCH_SKIP_PAYMENTS"] != nil { return line }
-        // Money moving: five rounds, each after 10 payments against 10 other open invoices.
-        var paid: [SiteBuildChild] = []
-        for round in 0..<count("OUTPOST_BENCH_ROUNDS", 5) {
-            try replica.db.transaction {
-                let open = try replica.db.rows("""
-                    SELECT i.id, i.customer_id FROM invoice i WHERE i.status = 'issued'
-                    AND NOT EXISTS (SELECT 1 FROM payment p WHERE p.invoice_id = i.id) ORDER BY i.id LIMIT 10
-                    """)
-                for (index, row) in open.enumerated() {
-                    try replica.db.execute("""
-                        INSERT INTO payment (id, customer_id, invoice_id, method, reference, amount, currency, received_on, status, recorded_at)
-                        VALUES (?, ?, ?, 'bank_transfer', 'bench', 100, 'EUR', ?, 'completed', ?)
-                        """, ["pay_bench\(first)-\(round)-\(index)", try row.string("customer_id"), try row.string("id"), asOf.description,
-                              clock.now().description])
-                }
+        line += try rounds("10 payments (home page, money reports and their CSVs redone)") { round in
+            let open = try replica.db.rows("""
+                SELECT i.id, i.customer_id FROM invoice i WHERE i.status = 'issued'
+                AND NOT EXISTS (SELECT 1 FROM payment p WHERE p.invoice_id = i.id) ORDER BY i.id LIMIT 10
+                """)
+            for (index, row) in open.enumerated() {
+                try replica.db.execute("""
+                    INSERT INTO payment (id, customer_id, invoice_id, method, reference, amount, currency, received_on, status, recorded_at)
+                    VALUES (?, ?, ?, 'bank_transfer', 'bench', 100, 'EUR', ?, 'completed', ?)
+                    """, ["pay_bench\(first)-\(round)-\(index)", try row.string("customer_id"), try row.string("id"), asOf.description,
+                          clock.now().description])
             }
-            paid.append(try SiteBuildChild.run(replica: replicaURL, output: output))
         }
-        let paidSorted = paid.sorted { $0.elapsed < $1.elapsed }
-        let paidMedian = paidSorted[paidSorted.count / 2]
-        line += String(format: "; after 10 payments (home page, money reports and their CSVs redone): median %.0f ms (%.0f–%.0f ms over %d rounds), %d files written, peak memory %.0f MB",
-                       paidMedian.elapsed * 1000, paidSorted.first!.elapsed * 1000, paidSorted.last!.elapsed * 1000, paid.count,
-                       paidMedian.written, paid.map(\.peakMB).max() ?? 0)
+        line += try rounds("a seat added to 10 subscriptions (home page and subscription reports redone)") { round in
+            for row in try replica.db.rows("SELECT id FROM subscription WHERE status = 'active' ORDER BY id LIMIT 10 OFFSET ?", [first + round * 10]) {
+                try replica.db.execute("UPDATE subscription SET quantity = quantity + 1 WHERE id = ?", [try row.string("id")])
+            }
+        }
         return line
     }
 }

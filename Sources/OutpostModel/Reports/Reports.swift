@@ -3,14 +3,17 @@ import OutpostStore
 // # Reports — what the dashboards compute, as typed Swift values
 //
 // Every report is a `public struct` computed by
-// `static func compute(in db: Database, asOf: BusinessDate, …) throws -> Self`.
+// `static func compute(in db: Database, asOf: BusinessDate, …) throws -> Self`,
+// or from sums kept elsewhere by `compute(in:ledger:)`.
 // `asOf` is the business date the report is "as of" (the site passes the
 // date of its data — the last successful sync — never the wall clock);
 // nothing dated after it counts. Statuses (active, cancelled, …) are the
-// replica's current state. Aggregation happens in SQL with bound
-// parameters, so a report over 100,000 customers holds a few hundred rows
-// at most (≈ 30 MB peak and 0.3–4 s per report on the 100,000-customer
-// fixture); the only unbounded list, receivables per customer, is streamed.
+// replica's current state. Every figure is a sum of customers' shares
+// (`Ledger`): SQL with bound parameters works out each customer's share,
+// and the report adds them up, so it holds a few hundred sums at most. A
+// site build keeps the shares and updates them for the customers a sync
+// touched; `compute(in:asOf:)` adds up every share in memory. The only
+// unbounded list, receivables per customer, is streamed.
 //
 // Money: row and series amounts are `Int64` minor units of the report's
 // `currency` (the reseller's, from settings) — what charts and CSV need;
@@ -29,6 +32,7 @@ import OutpostStore
 //         expiringDomains, expiringCertificates: AttentionList<…> {count, items};
 //         failedOrders, rejectedMutations, conflicts, pendingMutations: Int)
 // RecurringRevenue.compute(in:asOf:)          amount (MRR), annual (ARR), cost, margin, marginBp
+// Ledger.parts(in:asOf:months:customers:_:)  each customer's share of every figure; Ledger.Memory sums them
 // SalesReport.compute(in:asOf:months:)        rows [Row(month, type, count, amount)], months, totals; csvHeader, csvRows
 // RevenueReport.compute(in:asOf:months:)      months [Month], plans [PlanRow], total;
 //                                             csvHeader/csvRows (months), planCSVHeader/planCSVRows

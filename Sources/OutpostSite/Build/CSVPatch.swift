@@ -72,6 +72,8 @@ enum CSVPatch {
             systemClose(output)
             if !done { unlink(new.path) }
         }
+        var status = stat()
+        if fstat(input, &status) == 0 { LocalFiles.reserve(output, bytes: Int64(status.st_size)) }
         var patcher = Patcher(input: input, output: Output(fd: output, path: new.path), path: old.path, keys: keys, records: records, chunkSize: max(1, chunkSize))
         defer { patcher.deallocate() }
         let counts = try patcher.run()
@@ -131,6 +133,8 @@ enum CSVPatch {
             systemClose(output)
             if !done { unlink(new.path) }
         }
+        // The new file is about the old one's size: its blocks are reserved at once, not page by page.
+        LocalFiles.reserve(output, bytes: index.size + Int64(records.reduce(0) { $0 + ($1?.count ?? 0) }))
         let anchors = index.anchors
         // A change's stretch: that of the last anchor at or before its key (keys before the first go in the first).
         func stretch(_ key: [UInt8]) -> Int {

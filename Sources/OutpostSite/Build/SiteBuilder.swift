@@ -194,6 +194,7 @@ public struct SiteBuilder {
             renamed[href] = (old, new)
             try context.lists.rename(href, to: new)
         }
+        // The lists first: their CSVs, the biggest files, are patched on worker threads while the rest is rendered.
         var search: [SearchChange] = []
         let rows = try plan.listRows()
         let lists = ListPages.lists(context)
@@ -206,7 +207,6 @@ public struct SiteBuilder {
         let output = context.output
         let changes = search
         let searchFiles = Concurrently { try SearchIndexPatch.apply(changes) { output.contents("search/" + $0) } }
-        // The lists' CSVs (big files, patched on worker threads) go first; the home page and the rest meanwhile.
         // The figures: the changed customers' parts out, their new ones in.
         try context.ledger.update(customers: plan.customers, from: db)
         phases.mark("ledger")
