@@ -207,8 +207,8 @@ public struct SiteBuilder {
         let output = context.output
         let changes = search
         let searchFiles = Concurrently { try SearchIndexPatch.apply(changes) { output.contents("search/" + $0) } }
-        // The figures: the changed customers' parts out, their new ones in.
-        try context.ledger.update(customers: plan.customers, from: db)
+        // The figures: the changed customers' parts out, their new ones in (no part holds a name or an address).
+        if plan.financial { try context.ledger.update(customers: plan.customers, from: db) }
         phases.mark("ledger")
         if homeRebuilt {
             try home(in: context, status: status)
