@@ -43,7 +43,7 @@ public enum LocalFiles {
     #if canImport(Glibc)
     /// glibc's `renameat2`, looked up at run time: Swift's Glibc module does not declare it.
     private typealias RenameAt2 = @convention(c) (Int32, UnsafePointer<CChar>, Int32, UnsafePointer<CChar>, UInt32) -> Int32
-    nonisolated(unsafe) private static let renameExchange: RenameAt2? = dlsym(nil, "renameat2").map { unsafeBitCast($0, to: RenameAt2.self) }
+    private static let renameExchange: RenameAt2? = dlsym(nil, "renameat2").map { unsafeBitCast($0, to: RenameAt2.self) }
     #endif
 
     /// Reserves disk blocks for the first `bytes` of a file about to be written, without changing its size
@@ -60,7 +60,7 @@ public enum LocalFiles {
     #if canImport(Glibc)
     /// glibc's `fallocate`, looked up at run time like `renameat2`.
     private typealias Fallocate = @convention(c) (Int32, Int32, Int64, Int64) -> Int32
-    nonisolated(unsafe) private static let fallocate: Fallocate? = dlsym(nil, "fallocate").map { unsafeBitCast($0, to: Fallocate.self) }
+    private static let fallocate: Fallocate? = dlsym(nil, "fallocate").map { unsafeBitCast($0, to: Fallocate.self) }
     #endif
 
     /// Appends `count` bytes of `input` from `offset` to `output` (at its current position), inside the
@@ -102,7 +102,7 @@ public enum LocalFiles {
     #if canImport(Glibc)
     /// glibc's `copy_file_range`, looked up at run time like `renameat2`.
     private typealias CopyFileRange = @convention(c) (Int32, UnsafeMutablePointer<Int64>?, Int32, UnsafeMutablePointer<Int64>?, Int, UInt32) -> Int
-    nonisolated(unsafe) private static let copyFileRange: CopyFileRange? = dlsym(nil, "copy_file_range").map { unsafeBitCast($0, to: CopyFileRange.self) }
+    private static let copyFileRange: CopyFileRange? = dlsym(nil, "copy_file_range").map { unsafeBitCast($0, to: CopyFileRange.self) }
     #endif
 
     /// Writes all of `bytes` to a blocking descriptor, going on after interrupted and short writes;
