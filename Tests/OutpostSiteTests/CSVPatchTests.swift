@@ -207,4 +207,24 @@ struct CSVPatchTests {
             }
         }
     }
+
+    /// A first row whose key cannot anchor a stretch (a tab in it): the index starts further on, and
+    /// the rows before its first anchor are covered by no stretch, so it is not used.
+    @Test func rowsBeforeTheFirstAnchorAreNeverSkipped() throws {
+        var generator = SeededGenerator(seed: 5)
+        var old = Self.table(20, &generator)
+        old["cus_\t"] = Self.randomRecord("cus_\t", &generator)
+        let changes: [String: [String]?] = ["cus_0": ["cus_0", "changed"], "cus_10": nil]
+        var new = old
+        for (key, record) in changes { new[key] = record }
+        try withTemporaryDirectory { directory in
+            let from = directory.appendingPathComponent("old.csv"), to = directory.appendingPathComponent("new.csv")
+            try Data(Self.document(old)).write(to: from)
+            let index = try #require(Self.scan(from, spacing: 4))
+            #expect(index.anchors.first?.key != Array("cus_\t".utf8), "the tab cannot anchor")
+            #expect(try CSVPatch.stretches(from: from, to: to, changes: try CSVPatch.sorted(changes), index: index) == nil)
+            _ = try CSVPatch.apply(from: from, to: to, changes: changes, index: index)
+            #expect(Array(try Data(contentsOf: to)) == Self.document(new))
+        }
+    }
 }

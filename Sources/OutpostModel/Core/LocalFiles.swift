@@ -65,25 +65,28 @@ public enum LocalFiles {
 
     /// Appends `count` bytes of `input` from `offset` to `output` (at its current position), inside the
     /// kernel where it can (`copy_file_range`), else through a buffer; `nil` when done, else the `errno`.
-    public static func copyRange(_ input: Int32, offset: Int64, count: Int64, to output: Int32) -> Int32? {
+    /// `chunk` bounds each request (tests make it small to see many short copies); `inKernel` false
+    /// takes the buffer throughout.
+    public static func copyRange(_ input: Int32, offset: Int64, count: Int64, to output: Int32,
+                                 chunk: Int = 1 << 30, inKernel: Bool = true) -> Int32? {
         var source = offset
         var left = count
         #if canImport(Glibc)
-        if let copy = copyFileRange {
+        if inKernel, let copy = copyFileRange {
             while left > 0 {
-                let copied = copy(input, &source, output, nil, Int(min(left, 1 << 30)), 0)
+                // The kernel moves `source` on by what it copied.
+                let copied = copy(input, &source, output, nil, Int(min(left, Int64(max(1, chunk)))), 0)
                 if copied < 0 {
                     if errno == EINTR { continue }
                     break  // not across these file systems: the buffer below goes on from `source`
                 }
                 if copied == 0 { return EIO }  // the input ended early
-                source += Int64(copied)
                 left -= Int64(copied)
             }
         }
         #endif
         guard left > 0 else { return nil }
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: min(1 << 20, max(1, chunk)), alignment: 16)
         defer { buffer.deallocate() }
         while left > 0 {
             let read = pread(input, buffer.baseAddress!, Int(min(left, Int64(buffer.count))), off_t(source))

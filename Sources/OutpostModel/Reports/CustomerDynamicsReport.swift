@@ -65,7 +65,7 @@ public struct CustomerDynamicsReport: Sendable, Equatable {
 
     /// The `months` calendar months ending with `asOf`'s month (through `asOf`).
     public static func compute(in db: Database, asOf: BusinessDate, months: Int = 12) throws -> CustomerDynamicsReport {
-        try compute(in: db, ledger: try Ledger.Memory(in: db, asOf: asOf, months: months))
+        try compute(in: db, ledger: try Ledger.Memory(in: db, asOf: asOf, months: months, figures: [.newCustomers, .customerEvents, .mrrMovements]))
     }
 
     /// The ledger's period, from its sums.

@@ -128,15 +128,15 @@ public enum Ledger {
     /// The character between the fields of a key.
     public static let separator = "\t"
 
-    /// Every part of every figure as of `asOf`, monthly figures over the `months` months ending with
+    /// Every part of `figures` as of `asOf`, monthly figures over the `months` months ending with
     /// `asOf`'s; with `customers`, only those customers' parts.
     public static func parts(in db: Database, asOf: BusinessDate, months: Int, customers: Set<String>? = nil,
-                             _ body: (Part) throws -> Void) throws {
+                             figures: [Figure] = Figure.allCases, _ body: (Part) throws -> Void) throws {
         let period = ReportPeriod(asOf: asOf, months: months)
         let nextDay = asOf.adding(days: 1).description
         let window: [any SQLBindable] = [asOf.description, asOf.adding(days: ResellerSummary.Attention.expiryWindowDays).description]
         let dates: [any SQLBindable] = [period.fromText, period.throughText]
-        for figure in Figure.allCases {
+        for figure in figures {
             let (sql, arguments): (String, [any SQLBindable])
             // `?S` is the customers, bound after the query's own arguments.
             switch figure {
@@ -374,10 +374,11 @@ public enum Ledger {
         private var sums: [Figure: [String: Sum]] = [:]
         private var items: [Figure: [String]] = [:]
 
-        public init(in db: Database, asOf: BusinessDate, months: Int) throws {
+        /// The sums of `figures` (a report asks for those it shows; the others stay empty).
+        public init(in db: Database, asOf: BusinessDate, months: Int, figures: [Figure] = Figure.allCases) throws {
             self.asOf = asOf
             self.months = ReportPeriod(asOf: asOf, months: months).months
-            try Ledger.parts(in: db, asOf: asOf, months: months) { part in
+            try Ledger.parts(in: db, asOf: asOf, months: months, figures: figures) { part in
                 if part.figure.isItems {
                     items[part.figure, default: []].append(part.key)
                 } else {

@@ -45,7 +45,7 @@ public struct PaymentTransactionsReport: Sendable, Equatable {
 
     /// Payments of the `months` calendar months ending with `asOf`'s month (through `asOf`).
     public static func compute(in db: Database, asOf: BusinessDate, months: Int = 12) throws -> PaymentTransactionsReport {
-        try compute(in: db, ledger: try Ledger.Memory(in: db, asOf: asOf, months: months))
+        try compute(in: db, ledger: try Ledger.Memory(in: db, asOf: asOf, months: months, figures: [.payments]))
     }
 
     /// Payments of the ledger's period, from its sums.

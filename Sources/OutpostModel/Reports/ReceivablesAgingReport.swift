@@ -37,7 +37,7 @@ public struct ReceivablesAgingReport: Sendable, Equatable {
 
     /// The totals; the per-customer rows are read with `customers(…)` or `forEachCustomer(…)`.
     public static func compute(in db: Database, asOf: BusinessDate) throws -> ReceivablesAgingReport {
-        try compute(in: db, ledger: try Ledger.Memory(in: db, asOf: asOf, months: 1))
+        try compute(in: db, ledger: try Ledger.Memory(in: db, asOf: asOf, months: 1, figures: [.receivables]))
     }
 
     /// The totals from the ledger's sums.

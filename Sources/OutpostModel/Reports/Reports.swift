@@ -10,7 +10,9 @@ import OutpostStore
 // nothing dated after it counts. Statuses (active, cancelled, …) are the
 // replica's current state. Every figure is a sum of customers' shares
 // (`Ledger`): SQL with bound parameters works out each customer's share,
-// and the report adds them up, so it holds a few hundred sums at most. A
+// and the report adds them up, so it holds a few hundred sums (and the home
+// page's lists hold the keys of every overdue invoice and every expiry in
+// the next 30 days, to list the first ones). A
 // site build keeps the shares and updates them for the customers a sync
 // touched; `compute(in:asOf:)` adds up every share in memory. The only
 // unbounded list, receivables per customer, is streamed.

@@ -46,7 +46,10 @@ public struct ResellerSummary: Sendable, Equatable {
 
     /// Computes the summary; each "needs attention" list keeps its first `attentionLimit` items (its `count` is complete).
     public static func compute(in db: Database, asOf: BusinessDate, attentionLimit: Int = 10) throws -> ResellerSummary {
-        try compute(in: db, ledger: try Ledger.Memory(in: db, asOf: asOf, months: 12), attentionLimit: attentionLimit)
+        try compute(in: db, ledger: try Ledger.Memory(in: db, asOf: asOf, months: 12, figures: [
+            .recurring, .active, .invoiced, .credited, .payments, .receivables, .overdue,
+            .expiringSubscriptions, .expiringDomains, .expiringCertificates,
+        ]), attentionLimit: attentionLimit)
     }
 
     /// The summary from the ledger's sums (whose period must end with `asOf`'s month and hold 12 months);

@@ -70,7 +70,7 @@ public struct RevenueReport: Sendable, Equatable {
 
     /// Revenue of the `months` calendar months ending with `asOf`'s month (through `asOf`).
     public static func compute(in db: Database, asOf: BusinessDate, months: Int = 12) throws -> RevenueReport {
-        try compute(in: db, ledger: try Ledger.Memory(in: db, asOf: asOf, months: months))
+        try compute(in: db, ledger: try Ledger.Memory(in: db, asOf: asOf, months: months, figures: [.invoiced, .credited, .payments, .lines, .creditLines]))
     }
 
     /// Revenue of the ledger's period, from its sums (plan names from `db`).

@@ -54,7 +54,7 @@ public struct SalesReport: Sendable, Equatable {
 
     /// Orders of the `months` calendar months ending with `asOf`'s month (through `asOf`).
     public static func compute(in db: Database, asOf: BusinessDate, months: Int = 12) throws -> SalesReport {
-        try compute(in: db, ledger: try Ledger.Memory(in: db, asOf: asOf, months: months))
+        try compute(in: db, ledger: try Ledger.Memory(in: db, asOf: asOf, months: months, figures: [.sales]))
     }
 
     /// Orders of the ledger's period, from its sums.

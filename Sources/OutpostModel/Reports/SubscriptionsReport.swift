@@ -61,7 +61,7 @@ public struct SubscriptionsReport: Sendable, Equatable {
     }
 
     public static func compute(in db: Database, asOf: BusinessDate) throws -> SubscriptionsReport {
-        try compute(in: db, ledger: try Ledger.Memory(in: db, asOf: asOf, months: 1))
+        try compute(in: db, ledger: try Ledger.Memory(in: db, asOf: asOf, months: 1, figures: [.plans]))
     }
 
     /// The report from the ledger's sums (plan names from `db`).

@@ -136,6 +136,12 @@ enum CSVPatch {
         // The new file is about the old one's size: its blocks are reserved at once, not page by page.
         LocalFiles.reserve(output, bytes: index.size + Int64(records.reduce(0) { $0 + ($1?.count ?? 0) }))
         let anchors = index.anchors
+        // The first stretch starts right after the header (keys before the first anchor go in it).
+        guard anchors[0].offset > 0, anchors[0].offset <= 1 << 20 else { return nil }
+        var header = [UInt8](repeating: 0, count: Int(anchors[0].offset))
+        guard header.withUnsafeMutableBytes({ pread(input, $0.baseAddress!, $0.count, 0) }) == header.count,
+              let headerRows = header.withUnsafeBufferPointer({ CSVRowIndex.rows($0.baseAddress!, count: $0.count) }), headerRows.count == 1
+        else { return nil }
         // A change's stretch: that of the last anchor at or before its key (keys before the first go in the first).
         func stretch(_ key: [UInt8]) -> Int {
             var low = 0, high = anchors.count

@@ -58,6 +58,16 @@ struct CSVRowIndex: Equatable {
         if let identity = CSVRowIndex.identity(of: fd) { (size, inode, modified) = identity }
     }
 
+    /// An index of `anchors` naming the file at `file` as it is now; nil when it cannot be opened.
+    static func identified(anchors: [Anchor], file: String) -> CSVRowIndex? {
+        let fd = open(file, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var index = CSVRowIndex(anchors: anchors)
+        index.identify(fd)
+        return index.size >= 0 ? index : nil
+    }
+
     /// Reads an index file; nil when it is missing or not one.
     static func load(_ file: String) -> CSVRowIndex? {
         guard let data = FileManager.default.contents(atPath: file) else { return nil }
@@ -86,8 +96,10 @@ struct CSVRowIndex: Equatable {
         let slash = file.lastIndex(of: "/")!
         mkdir(String(file[..<slash]), 0o755)
         let temporary = file + ".tmp"
-        guard LocalFiles.create(temporary, contents: bytes) else { return }
-        if rename(temporary, file) != 0 { unlink(temporary) }
+        guard LocalFiles.create(temporary, contents: bytes), rename(temporary, file) == 0 else {
+            unlink(temporary)
+            return
+        }
     }
 
     /// Removes the index of `path`: its CSV was written some other way.

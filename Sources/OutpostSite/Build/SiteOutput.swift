@@ -326,32 +326,33 @@ final class SiteOutput: @unchecked Sendable {
 
     /// A file already written to `temporary` (a streamed CSV): renamed into place when its bytes changed, else dropped.
     func adopt(_ path: String, temporary: URL, output: ContentHash, inputs: ContentHash? = nil, rows: [CSVRowIndex.Anchor]? = nil) throws {
-        // The file in place at the end is described by the row index, whichever it is.
-        defer { if let rows { indexRows(path, rows) } }
         let same: Bool
+        var compared = false
         if let old = claim(path), let recorded = old.output {
             same = recorded == output
         } else {
             same = FileManager.default.contentsEqual(atPath: temporary.path, andPath: filePath(path))
+            compared = true
         }
         record(takeTicket(), path, inputs: inputs, output: output, kept: same)
         if same {
             try? FileManager.default.removeItem(at: temporary)
+            // Rows as written describe the file kept when the disk was compared; a file kept on the
+            // manifest's word keeps the index it has (which names the file it was made for).
+            if let rows, compared { indexRows(path, rows, file: filePath(path)) }
             return
         }
         try ensureParent(of: path)
+        // The index names the new file, which keeps its inode when renamed; it is written once the file is in place.
+        let index = rows.flatMap { CSVRowIndex.identified(anchors: $0, file: temporary.path) }
         if let code = LocalFiles.replace(temporary.path, filePath(path)) { throw SiteBuildError.cannotWrite(path, errno: code) }
+        index?.write(to: CSVRowIndex.file(for: path, root: rootPath))
         noteWritten(path)
     }
 
-    /// Writes the row index of the CSV now at `path` (see `CSVRowIndex`).
-    private func indexRows(_ path: String, _ anchors: [CSVRowIndex.Anchor]) {
-        let fd = open(filePath(path), O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return }
-        defer { systemClose(fd) }
-        var index = CSVRowIndex(anchors: anchors)
-        index.identify(fd)
-        index.write(to: CSVRowIndex.file(for: path, root: rootPath))
+    /// Writes the row index of the CSV `file` (at `path` from the site root), see `CSVRowIndex`.
+    private func indexRows(_ path: String, _ anchors: [CSVRowIndex.Anchor], file: String) {
+        CSVRowIndex.identified(anchors: anchors, file: file)?.write(to: CSVRowIndex.file(for: path, root: rootPath))
     }
 
     /// Patches the CSV at `path` in place of regenerating it, on a worker thread: the rows keyed by id in
