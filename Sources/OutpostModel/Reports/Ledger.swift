@@ -28,8 +28,8 @@ import OutpostStore
 public enum Ledger {
     /// What a part adds to. Values are listed in order.
     public enum Figure: String, CaseIterable, Sendable {
-        /// Key `""`: MRR, its cost, its margin, active subscriptions, units (`RecurringRevenue`), and 1: a paying customer.
-        case recurring
+        /// Key `""`: 1 for a paying customer (one with an active subscription). Its MRR is in `plans`.
+        case paying
         /// Key `""`: 1 for an active customer (status `active`, created on or before `asOf`).
         case active
         /// Key `YYYY-MM`: subtotals and totals of issued invoices by issue date.
@@ -42,8 +42,8 @@ public enum Ledger {
         case lines
         /// Key as `lines`: credit notes spread over their invoice's lines.
         case creditLines
-        /// Key `""`: receivables current, 1–30, 31–60, 61–90 and 90+ days past due, open invoices,
-        /// overdue invoices, and 1: the customer owes something.
+        /// Key `""`: receivables current, 1–30, 31–60, 61–90 and 90+ days past due, open invoices, and 1:
+        /// the customer owes something (overdue invoices are counted as `overdue` items).
         case receivables
         /// Key `YYYY-MM type`: orders placed and not refused (`SalesReport`): how many, and their total.
         case sales
@@ -140,11 +140,10 @@ public enum Ledger {
             let (sql, arguments): (String, [any SQLBindable])
             // `?S` is the customers, bound after the query's own arguments.
             switch figure {
-            case .recurring:
+            case .paying:
                 (sql, arguments) = ("""
-                    SELECT s.customer_id AS customer, '' AS key, \(RecurringRevenue.columns), 1 AS paying
-                    FROM subscription s JOIN plan p ON p.id = s.plan_id
-                    WHERE \(RecurringRevenue.condition) AND s.customer_id IN ?S GROUP BY s.customer_id
+                    SELECT s.customer_id AS customer, '' AS key, 1 AS paying
+                    FROM subscription s WHERE \(RecurringRevenue.condition) AND s.customer_id IN ?S GROUP BY s.customer_id
                     """, [nextDay])
             case .active:
                 (sql, arguments) = ("""
@@ -234,8 +233,7 @@ public enum Ledger {
             case .receivables:
                 (sql, arguments) = ("""
                     WITH open AS (\(ReportSQL.openInvoices) AND i.customer_id IN ?S)
-                    SELECT customer_id AS customer, '' AS key, \(AgingBuckets.sumColumns), count(*) AS invoices,
-                           sum(CASE WHEN due_date < ?1 THEN 1 ELSE 0 END) AS overdue, 1 AS owing
+                    SELECT customer_id AS customer, '' AS key, \(AgingBuckets.sumColumns), count(*) AS invoices, 1 AS owing
                     FROM open WHERE outstanding > 0 GROUP BY customer_id
                     """, AgingBuckets.arguments(asOf: asOf))
             case .overdue:

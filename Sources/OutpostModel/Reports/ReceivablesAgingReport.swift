@@ -44,7 +44,7 @@ public struct ReceivablesAgingReport: Sendable, Equatable {
     public static func compute(in db: Database, ledger: any LedgerTotals) throws -> ReceivablesAgingReport {
         let sum = try ledger.sum(.receivables)
         return ReceivablesAgingReport(asOf: ledger.asOf, currency: try ReportSQL.currency(in: db), total: AgingBuckets(sum),
-                                      customerCount: Int(sum[7]), openInvoiceCount: Int(sum[5]))
+                                      customerCount: Int(sum[6]), openInvoiceCount: Int(sum[5]))
     }
 
     /// Calls `body` for each customer with something outstanding, by name (or by id); `limit`/`offset`

@@ -49,13 +49,20 @@ public struct RecurringRevenue: Sendable, Equatable, Codable {
         units = try ReportSQL.integer(row, "units")
     }
 
-    /// The sum of the ledger's `recurring` parts.
+    /// The first five values of a ledger `plans` sum (one plan's MRR).
     init(_ sum: Ledger.Sum) {
         amount = sum[0]
         cost = sum[1]
         margin = sum[2]
         subscriptions = Int(sum[3])
         units = sum[4]
+    }
+
+    /// Every plan's MRR in the ledger, added up.
+    static func total(_ ledger: any LedgerTotals) throws -> RecurringRevenue {
+        var all = Ledger.Sum()
+        for sum in try ledger.sums(.plans).values { try all.add(sum) }
+        return RecurringRevenue(all)
     }
 
     /// The reseller's MRR as of `asOf`.

@@ -47,7 +47,7 @@ public struct ResellerSummary: Sendable, Equatable {
     /// Computes the summary; each "needs attention" list keeps its first `attentionLimit` items (its `count` is complete).
     public static func compute(in db: Database, asOf: BusinessDate, attentionLimit: Int = 10) throws -> ResellerSummary {
         try compute(in: db, ledger: try Ledger.Memory(in: db, asOf: asOf, months: 12, figures: [
-            .recurring, .active, .invoiced, .credited, .payments, .receivables, .overdue,
+            .paying, .plans, .active, .invoiced, .credited, .payments, .receivables, .overdue,
             .expiringSubscriptions, .expiringDomains, .expiringCertificates,
         ]), attentionLimit: attentionLimit)
     }
@@ -58,8 +58,7 @@ public struct ResellerSummary: Sendable, Equatable {
         let asOf = ledger.asOf
         let currency = try ReportSQL.currency(in: db)
         func money(_ units: Int64) -> Money { Money(minorUnits: units, currency: currency) }
-        let recurringSum = try ledger.sum(.recurring)
-        let recurring = RecurringRevenue(recurringSum)
+        let recurring = try RecurringRevenue.total(ledger)
         let series = try MonthlyRevenue.series(ledger, months: 12)
         let thisMonth = series.last ?? MonthlyRevenue(month: ReportMonth(asOf))
         // January … asOf's month is the tail of the 12-month series.
@@ -67,13 +66,12 @@ public struct ResellerSummary: Sendable, Equatable {
 
         let receivables = try ledger.sum(.receivables)
         let aging = AgingBuckets(receivables)
-        let attention = try Attention.compute(in: db, ledger: ledger, limit: attentionLimit, currency: currency,
-                                              overdueInvoices: Int(receivables[6]))
+        let attention = try Attention.compute(in: db, ledger: ledger, limit: attentionLimit, currency: currency)
         return ResellerSummary(
             asOf: asOf, currency: currency, mrr: money(recurring.amount), arr: money(recurring.annual), mrrCost: money(recurring.cost),
             mrrMargin: money(recurring.margin), mrrMarginBp: recurring.marginBp, revenueThisMonth: money(thisMonth.invoiced),
             revenueThisYear: money(thisYear), collectedThisMonth: money(thisMonth.collected), outstanding: money(aging.total),
-            overdue: money(aging.overdue), activeCustomers: Int(try ledger.sum(.active)[0]), payingCustomers: Int(recurringSum[5]),
+            overdue: money(aging.overdue), activeCustomers: Int(try ledger.sum(.active)[0]), payingCustomers: Int(try ledger.sum(.paying)[0]),
             activeSubscriptions: recurring.subscriptions, revenueSeries: series, aging: aging, attention: attention)
     }
 }
@@ -182,8 +180,7 @@ extension ResellerSummary {
                 && expiringCertificates.isEmpty && rejectedMutations == 0 && conflicts == 0
         }
 
-        static func compute(in db: Database, ledger: any LedgerTotals, limit: Int, currency: Currency,
-                            overdueInvoices overdueCount: Int) throws -> Attention {
+        static func compute(in db: Database, ledger: any LedgerTotals, limit: Int, currency: Currency) throws -> Attention {
             let asOf = ledger.asOf
             let limit = max(0, limit)
             func money(_ units: Int64) -> Money { Money(minorUnits: units, currency: currency) }
@@ -250,7 +247,7 @@ extension ResellerSummary {
 
             return Attention(
                 orders: AttentionList(count: orderCount, items: orderItems), failedOrders: failed,
-                overdueInvoices: AttentionList(count: overdueCount, items: overdue.keys.compactMap { invoiceItems[Ledger.itemId($0)] }),
+                overdueInvoices: AttentionList(count: overdue.count, items: overdue.keys.compactMap { invoiceItems[Ledger.itemId($0)] }),
                 expiringSubscriptions: subscriptions, expiringDomains: domains, expiringCertificates: certificates,
                 rejectedMutations: try count("SELECT count(*) FROM rejected"), conflicts: try count("SELECT count(*) FROM conflict"),
                 pendingMutations: try count("SELECT count(*) FROM queue"))

@@ -17,7 +17,7 @@ import OutpostStore
 /// (`SiteState`), and the full build after it starts from a new file.
 final class ListStore {
     static let fileName = ".outpost-lists.sqlite"
-    static let version = "outpost-lists 4"
+    static let version = "outpost-lists 5"
 
     let db: Database
 
