@@ -15,7 +15,7 @@ final class SiteLedger: LedgerTotals {
     let months: [ReportMonth]
     private let monthCount: Int
     private let db: Database
-    /// Every sum, read once per build (a few hundred rows: months, methods, price points).
+    /// Every sum, as this build has them (see `allSums`).
     private var loaded: [Ledger.Figure: [String: Ledger.Sum]]?
 
     /// The tables, in the list store's database.
@@ -63,47 +63,51 @@ final class SiteLedger: LedgerTotals {
     /// Takes `customers`' stored parts out of the sums and puts their parts in `replica` in.
     func update(customers: Set<String>, from replica: Database) throws {
         guard !customers.isEmpty else { return }
-        let scope = SQLValue.jsonArray(customers)
-        var deltas: [Ledger.Figure: [String: Ledger.Sum]] = [:]
+        var all = try allSums()
+        var touched: [Ledger.Figure: Set<String>] = [:]
+        func add(_ figure: Ledger.Figure, _ key: String, _ values: [Int64], sign: Int64) throws {
+            try all[figure, default: [:]][key, default: Ledger.Sum()].add(values, sign: sign)
+            touched[figure, default: []].insert(key)
+        }
         // Parts are stored figure by figure (a full build writes them so, in order): each figure is one look-up per customer.
+        let scope = SQLValue.jsonArray(customers)
         for figure in Ledger.Figure.allCases {
-            let arguments: [SQLValue] = [.text(figure.rawValue), scope]
-            try db.forEachRow("SELECT customer, figure, key, vals FROM ledger_part WHERE figure = ? AND customer IN (SELECT value FROM json_each(?))",
-                              arguments) { row in
-                guard let part = try Self.part(row) else { return }
-                try deltas[part.figure, default: [:]][Self.sumKey(part), default: Ledger.Sum()].add(part.values, sign: -1)
+            try db.forEachRow("DELETE FROM ledger_part WHERE figure = ? AND customer IN (SELECT value FROM json_each(?)) RETURNING key, vals",
+                              [.text(figure.rawValue), scope]) { row in
+                try add(figure, figure.isItems ? "" : try row.string("key"), Self.values(try row.string("vals")), sign: -1)
             }
-            try db.execute("DELETE FROM ledger_part WHERE figure = ? AND customer IN (SELECT value FROM json_each(?))", arguments)
         }
         try Ledger.parts(in: replica, asOf: asOf, months: monthCount, customers: customers) { part in
             try store(part)
-            try deltas[part.figure, default: [:]][Self.sumKey(part), default: Ledger.Sum()].add(part.values)
+            try add(part.figure, Self.sumKey(part), part.values, sign: 1)
         }
-        for (figure, byKey) in deltas {
-            for (key, delta) in byKey where delta.parts != 0 || delta.values.contains(where: { $0 != 0 }) {
-                var sum = try db.row("SELECT parts, vals FROM ledger_sum WHERE figure = ? AND key = ?", [figure.rawValue, key])
-                    .map { Ledger.Sum(parts: try $0.int("parts"), values: Self.values(try $0.string("vals"))) } ?? Ledger.Sum()
-                try sum.add(delta)
-                if sum.parts > 0 {
+        for (figure, keys) in touched {
+            for key in keys {
+                if let sum = all[figure]?[key], sum.parts > 0 {
                     try write(figure, key, sum)
                 } else {
+                    all[figure]?[key] = nil
                     try db.execute("DELETE FROM ledger_sum WHERE figure = ? AND key = ?", [figure.rawValue, key])
                 }
             }
         }
-        loaded = nil
+        loaded = all
     }
 
     func sums(_ figure: Ledger.Figure) throws -> [String: Ledger.Sum] {
-        if loaded == nil {
-            var all: [Ledger.Figure: [String: Ledger.Sum]] = [:]
-            try db.forEachRow("SELECT figure, key, parts, vals FROM ledger_sum") { row in
-                guard let figure = Ledger.Figure(rawValue: try row.string("figure")) else { return }
-                all[figure, default: [:]][try row.string("key")] = Ledger.Sum(parts: try row.int("parts"), values: Self.values(try row.string("vals")))
-            }
-            loaded = all
+        try allSums()[figure] ?? [:]
+    }
+
+    /// Every sum, read once per build (a few hundred rows: months, methods, price points).
+    private func allSums() throws -> [Ledger.Figure: [String: Ledger.Sum]] {
+        if let loaded { return loaded }
+        var all: [Ledger.Figure: [String: Ledger.Sum]] = [:]
+        try db.forEachRow("SELECT figure, key, parts, vals FROM ledger_sum") { row in
+            guard let figure = Ledger.Figure(rawValue: try row.string("figure")) else { return }
+            all[figure, default: [:]][try row.string("key")] = Ledger.Sum(parts: try row.int("parts"), values: Self.values(try row.string("vals")))
         }
-        return loaded?[figure] ?? [:]
+        loaded = all
+        return all
     }
 
     func items(_ figure: Ledger.Figure, first limit: Int) throws -> (count: Int, keys: [String]) {
@@ -124,11 +128,6 @@ final class SiteLedger: LedgerTotals {
     private func write(_ figure: Ledger.Figure, _ key: String, _ sum: Ledger.Sum) throws {
         try db.cachedStatement("INSERT OR REPLACE INTO ledger_sum (figure, key, parts, vals) VALUES (?, ?, ?, ?)")
             .execute([.text(figure.rawValue), .text(key), .integer(Int64(sum.parts)), .text(Self.text(sum.values))])
-    }
-
-    private static func part(_ row: Row) throws -> Ledger.Part? {
-        guard let figure = Ledger.Figure(rawValue: try row.string("figure")) else { return nil }
-        return Ledger.Part(customer: try row.string("customer"), figure: figure, key: try row.string("key"), values: values(try row.string("vals")))
     }
 
     private static func text(_ values: [Int64]) -> String { values.map(String.init).joined(separator: " ") }
