@@ -44,6 +44,16 @@ struct CSVPatchTests {
         return counts
     }
 
+    /// Up to 24 changes to keys `cus_0` … below `cus_<keysBelow>` (existing or not): removals or new records.
+    static func randomChanges(keysBelow: Int, _ generator: inout SeededGenerator) -> [String: [String]?] {
+        var changes: [String: [String]?] = [:]
+        for _ in 0..<Int.random(in: 0..<25, using: &generator) {
+            let key = "cus_" + String(Int.random(in: 0..<keysBelow, using: &generator))
+            changes[key] = Bool.random(using: &generator) ? .some(nil) : randomRecord(key, &generator)
+        }
+        return changes
+    }
+
     static func table(_ count: Int, _ generator: inout SeededGenerator) -> [String: [String]] {
         var rows: [String: [String]] = [:]
         for index in 0..<count {
@@ -73,11 +83,7 @@ struct CSVPatchTests {
     func randomChanges(seed: UInt64) throws {
         var generator = SeededGenerator(seed: seed)
         let old = Self.table(Int.random(in: 0..<60, using: &generator), &generator)
-        var changes: [String: [String]?] = [:]
-        for _ in 0..<Int.random(in: 0..<25, using: &generator) {
-            let key = "cus_" + String(Int.random(in: 0..<200, using: &generator))
-            changes[key] = Bool.random(using: &generator) ? .some(nil) : Self.randomRecord(key, &generator)
-        }
+        let changes = Self.randomChanges(keysBelow: 200, &generator)
         try Self.check(old, changes, chunkSizes: [1, Int.random(in: 2..<300, using: &generator), CSVPatch.chunkSize])
     }
 
@@ -162,11 +168,7 @@ struct CSVPatchTests {
     func stretchesGiveTheWholeFilesBytes(seed: UInt64) throws {
         var generator = SeededGenerator(seed: seed)
         let old = Self.table(Int.random(in: 1..<80, using: &generator), &generator)
-        var changes: [String: [String]?] = [:]
-        for _ in 0..<Int.random(in: 0..<25, using: &generator) {
-            let key = "cus_" + String(Int.random(in: 0..<260, using: &generator))
-            changes[key] = Bool.random(using: &generator) ? .some(nil) : Self.randomRecord(key, &generator)
-        }
+        let changes = Self.randomChanges(keysBelow: 260, &generator)
         for spacing in [1, 3, 16, 256] { try Self.checkStretches(old, changes, spacing: spacing) }
     }
 
