@@ -181,9 +181,9 @@ struct JournalBuildTests {
     }
 
     @Test func replacingBytesFindsEveryOccurrenceOrSaysThereIsNone() {
-        #expect(PagedList.replacingAll(Array("ab".utf8), with: Array("xyz".utf8), in: Array("aabab".utf8)) == Array("axyzxyz".utf8))
-        #expect(PagedList.replacingAll(Array("ab".utf8), with: Array("".utf8), in: Array("ba".utf8)) == nil)
-        #expect(PagedList.replacingAll(Array("<td>".utf8), with: Array("<td>!".utf8), in: Array("<td>".utf8)) == Array("<td>!".utf8))
+        #expect(SiteOutput.replacingAll(Array("ab".utf8), with: Array("xyz".utf8), in: Array("aabab".utf8)) == Array("axyzxyz".utf8))
+        #expect(SiteOutput.replacingAll(Array("ab".utf8), with: Array("".utf8), in: Array("ba".utf8)) == nil)
+        #expect(SiteOutput.replacingAll(Array("<td>".utf8), with: Array("<td>!".utf8), in: Array("<td>".utf8)) == Array("<td>!".utf8))
     }
 
     @Test func anInterruptedBuildIsFollowedByAFullOne() throws {

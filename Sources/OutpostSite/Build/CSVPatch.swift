@@ -171,16 +171,12 @@ enum CSVPatch {
             var bytes = [UInt8](repeating: 0, count: Int(end - start) + 1)
             let read = bytes.withUnsafeMutableBytes { pread(input, $0.baseAddress!, $0.count, off_t(start - 1)) }
             guard read == bytes.count, bytes[0] == 10 else { return nil }
-            guard let patched = try bytes.withUnsafeBufferPointer({ buffer -> [UInt8]? in
+            guard let (patched, stretchAnchors) = try bytes.withUnsafeBufferPointer({ buffer in
                 try merge(buffer.baseAddress! + 1, count: buffer.count - 1, keys: keys[change..<last], records: records[change..<last],
                           after: number > 0 ? anchors[number].key : nil,
                           before: number + 1 < anchors.count ? anchors[number + 1].key : nil, counts: &counts)
             }) else { return nil }
-            let rows = patched.withUnsafeBufferPointer { CSVRowIndex.rows($0.baseAddress!, count: $0.count) } ?? []
-            for (row, bounds) in rows.enumerated() where row % CSVRowIndex.spacing == 0 {
-                let key = patched[bounds.start..<bounds.keyEnd]
-                if CSVRowIndex.canAnchor(key) { fresh.append(.init(key: Array(key), offset: written + Int64(bounds.start))) }
-            }
+            fresh += stretchAnchors.map { .init(key: $0.key, offset: written + $0.offset) }
             if let code = patched.withUnsafeBytes({ LocalFiles.writeAll(output, $0) }) { throw CSVPatchError.cannotWrite(new.path, errno: code) }
             written += Int64(patched.count)
             copied = end
@@ -195,13 +191,25 @@ enum CSVPatch {
         return (counts, result)
     }
 
-    /// One stretch's rows with the changes applied; nil when its rows are not sorted, have a quoted
-    /// key, or fall outside the keys `after` (inclusive) and `before` that the index gives it.
+    /// One stretch's rows with the changes applied, and the anchors of its every `CSVRowIndex.spacing`th
+    /// row (offsets from the stretch's start); nil when its rows are not sorted, have a quoted key, or
+    /// fall outside the keys `after` (inclusive) and `before` that the index gives it.
     private static func merge(_ bytes: UnsafePointer<UInt8>, count: Int, keys: ArraySlice<[UInt8]>, records: ArraySlice<[UInt8]?>,
-                              after: [UInt8]?, before: [UInt8]?, counts: inout Counts) throws -> [UInt8]? {
+                              after: [UInt8]?, before: [UInt8]?, counts: inout Counts) throws -> ([UInt8], [CSVRowIndex.Anchor])? {
         guard let rows = CSVRowIndex.rows(bytes, count: count) else { return nil }
         var out: [UInt8] = []
         out.reserveCapacity(count + records.reduce(0) { $0 + ($1?.count ?? 0) })
+        var anchors: [CSVRowIndex.Anchor] = []
+        var written = 0
+        /// Appends a row, anchoring it when its turn comes (`key` is only read then).
+        func emit(_ row: UnsafeBufferPointer<UInt8>, key: () -> [UInt8]) {
+            if written % CSVRowIndex.spacing == 0 {
+                let key = key()
+                if CSVRowIndex.canAnchor(key) { anchors.append(.init(key: key, offset: Int64(out.count))) }
+            }
+            out.append(contentsOf: row)
+            written += 1
+        }
         var next = keys.startIndex
         var previous: (start: Int, count: Int)? = nil
         func order(_ key: [UInt8], _ start: Int, _ length: Int) -> Int32 {
@@ -209,7 +217,7 @@ enum CSVPatch {
         }
         func insert() {
             if let record = records[next] {
-                out += record
+                record.withUnsafeBufferPointer { emit($0, key: { keys[next] }) }
                 counts.rowsInserted += 1
             }
             next += 1
@@ -226,7 +234,7 @@ enum CSVPatch {
             while next < keys.endIndex, order(keys[next], row.start, length) < 0 { insert() }
             if next < keys.endIndex, order(keys[next], row.start, length) == 0 {
                 if let record = records[next] {
-                    out += record
+                    record.withUnsafeBufferPointer { emit($0, key: { keys[next] }) }
                     counts.rowsReplaced += 1
                     if record.count == row.end - row.start, memcmp(bytes + row.start, record, record.count) == 0 { counts.rowsIdentical += 1 }
                 } else {
@@ -234,14 +242,15 @@ enum CSVPatch {
                 }
                 next += 1
             } else {
-                out.append(contentsOf: UnsafeBufferPointer(start: bytes + row.start, count: row.end - row.start))
+                emit(UnsafeBufferPointer(start: bytes + row.start, count: row.end - row.start),
+                     key: { Array(UnsafeBufferPointer(start: bytes + row.start, count: length)) })
             }
         }
         if let previous, let before {
             guard order(before, previous.start, previous.count) > 0 else { return nil }
         }
         while next < keys.endIndex { insert() }
-        return out
+        return (out, anchors)
     }
 
     /// Opens `new` for writing, refusing to truncate `old` itself.

@@ -61,7 +61,7 @@ final class CSVWriter {
 
     /// Appends one record.
     func write(_ fields: [String]) throws {
-        if rows % CSVRowIndex.spacing == 0, let key = fields.first?.utf8, CSVRowIndex.canAnchor(key), !CSVRecord.needsQuotes(fields[0]) {
+        if rows % CSVRowIndex.spacing == 0, let key = fields.first?.utf8, CSVRowIndex.canAnchor(key) {
             anchors?.append(CSVRowIndex.Anchor(key: Array(key), offset: length + Int64(buffer.count)))
         }
         CSVRecord.append(fields, to: &buffer)

@@ -207,11 +207,41 @@ final class SiteOutput: @unchecked Sendable {
         try patchFile(path, transform: { bytes in
             var bytes = bytes
             for swap in swaps {
-                guard let patched = PagedList.replacingAll(swap.old, with: swap.new, in: bytes) else { return nil }
+                guard let patched = SiteOutput.replacingAll(swap.old, with: swap.new, in: bytes) else { return nil }
                 bytes = patched
             }
             return bytes
         }, failed: failed)
+    }
+
+    /// `bytes` with every `target` replaced by `replacement`; nil when there is none.
+    static func replacingAll(_ target: [UInt8], with replacement: [UInt8], in bytes: [UInt8]) -> [UInt8]? {
+        guard !target.isEmpty, bytes.count >= target.count else { return nil }
+        var result: [UInt8] = []
+        var copied = 0
+        bytes.withUnsafeBytes { haystack in
+            target.withUnsafeBytes { needle in
+                // memchr to the next place the first byte is, memcmp the rest (glibc's memmem is not exported to Swift).
+                var from = 0
+                let first = Int32(needle[0])
+                while from + needle.count <= haystack.count,
+                      let candidate = memchr(haystack.baseAddress! + from, first, haystack.count - needle.count + 1 - from) {
+                    let at = haystack.baseAddress!.distance(to: UnsafeRawPointer(candidate))
+                    guard memcmp(haystack.baseAddress! + at, needle.baseAddress!, needle.count) == 0 else {
+                        from = at + 1
+                        continue
+                    }
+                    if result.isEmpty { result.reserveCapacity(bytes.count + 64) }
+                    result.append(contentsOf: haystack[copied..<at])
+                    result.append(contentsOf: replacement)
+                    copied = at + needle.count
+                    from = copied
+                }
+            }
+        }
+        guard copied > 0 else { return nil }
+        result.append(contentsOf: bytes[copied...])
+        return result
     }
 
     /// Runs `work` on a worker thread, at most 64 at a time (bounding the memory pages in flight hold);
@@ -339,7 +369,9 @@ final class SiteOutput: @unchecked Sendable {
             try? FileManager.default.removeItem(at: temporary)
             // Rows as written describe the file kept when the disk was compared; a file kept on the
             // manifest's word keeps the index it has (which names the file it was made for).
-            if let rows, compared { indexRows(path, rows, file: filePath(path)) }
+            if let rows, compared {
+                CSVRowIndex.identified(anchors: rows, file: filePath(path))?.write(to: CSVRowIndex.file(for: path, root: rootPath))
+            }
             return
         }
         try ensureParent(of: path)
@@ -348,11 +380,6 @@ final class SiteOutput: @unchecked Sendable {
         if let code = LocalFiles.replace(temporary.path, filePath(path)) { throw SiteBuildError.cannotWrite(path, errno: code) }
         index?.write(to: CSVRowIndex.file(for: path, root: rootPath))
         noteWritten(path)
-    }
-
-    /// Writes the row index of the CSV `file` (at `path` from the site root), see `CSVRowIndex`.
-    private func indexRows(_ path: String, _ anchors: [CSVRowIndex.Anchor], file: String) {
-        CSVRowIndex.identified(anchors: anchors, file: file)?.write(to: CSVRowIndex.file(for: path, root: rootPath))
     }
 
     /// Patches the CSV at `path` in place of regenerating it, on a worker thread: the rows keyed by id in

@@ -278,35 +278,6 @@ struct PagedList {
         try replace(in: context, ids: ids, with: entries)
     }
 
-    /// `bytes` with every `target` replaced by `replacement`; nil when there is none.
-    static func replacingAll(_ target: [UInt8], with replacement: [UInt8], in bytes: [UInt8]) -> [UInt8]? {
-        guard !target.isEmpty, bytes.count >= target.count else { return nil }
-        var result: [UInt8] = []
-        var copied = 0
-        bytes.withUnsafeBytes { haystack in
-            target.withUnsafeBytes { needle in
-                // memchr to the next place the first byte is, memcmp the rest (glibc's memmem is not exported to Swift).
-                var from = 0
-                let first = Int32(needle[0])
-                while from + needle.count <= haystack.count,
-                      let candidate = memchr(haystack.baseAddress! + from, first, haystack.count - needle.count + 1 - from) {
-                    let at = haystack.baseAddress!.distance(to: UnsafeRawPointer(candidate))
-                    guard memcmp(haystack.baseAddress! + at, needle.baseAddress!, needle.count) == 0 else {
-                        from = at + 1
-                        continue
-                    }
-                    if result.isEmpty { result.reserveCapacity(bytes.count + 64) }
-                    result.append(contentsOf: haystack[copied..<at])
-                    result.append(contentsOf: replacement)
-                    copied = at + needle.count
-                    from = copied
-                }
-            }
-        }
-        guard copied > 0 else { return nil }
-        result.append(contentsOf: bytes[copied...])
-        return result
-    }
 
     /// The pages of a stretch of rows that begins a page (at a hard row, or the list's start).
     private func chunks(_ rows: [ListStore.Entry], startsList: Bool) -> [(name: String, rows: [ListStore.Entry])] {
