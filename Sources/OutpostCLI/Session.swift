@@ -1,5 +1,12 @@
 import Foundation
 import OutpostModel
+#if canImport(Glibc)
+import Glibc
+private let systemWrite = Glibc.write
+#elseif canImport(Darwin)
+import Darwin
+private let systemWrite = Darwin.write
+#endif
 
 /// What a command runs with: its streams, environment and clock. Tests make their own.
 public final class Session: @unchecked Sendable {
@@ -39,8 +46,8 @@ public final class Session: @unchecked Sendable {
         }
         return Session(
             environment: environment, clock: clock, stdinIsTerminal: isatty(0) == 1, stderrIsTerminal: isatty(2) == 1,
-            out: { FileHandle.standardOutput.write(Data($0.utf8)) },
-            err: { FileHandle.standardError.write(Data($0.utf8)) },
+            out: { StandardStream.output.write($0) },
+            err: { StandardStream.error.write($0) },
             readLine: { Swift.readLine(strippingNewline: true) })
     }
 
@@ -57,6 +64,47 @@ public final class Session: @unchecked Sendable {
     func ask(_ prompt: String) -> String? {
         writeErr(prompt)
         return readLineFromInput()
+    }
+}
+
+/// Standard output or error, written with `write(2)`.
+///
+/// A reader that goes away early (`outpost customer list | head -1`) must end
+/// the output quietly, as git does: Foundation's `FileHandle.write` traps on
+/// `EPIPE`, so the stream is written directly, and once the reader is gone the
+/// rest of the output is dropped while the command finishes and returns its
+/// own exit code (SIGPIPE is ignored in `main.swift`).
+final class StandardStream: @unchecked Sendable {
+    // @unchecked: `closed` is only read and set under `lock`.
+    static let output = StandardStream(descriptor: 1)
+    static let error = StandardStream(descriptor: 2)
+
+    private let descriptor: Int32
+    private let lock = NSLock()
+    private var closed = false
+
+    init(descriptor: Int32) { self.descriptor = descriptor }
+
+    func write(_ text: String) {
+        lock.lock()
+        defer { lock.unlock() }
+        guard !closed else { return }
+        var bytes = Array(text.utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes.withUnsafeMutableBytes { buffer in
+                systemWrite(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
+            }
+            if written > 0 {
+                offset += written
+            } else if written < 0, errno == EINTR || errno == EAGAIN {
+                continue
+            } else {
+                // EPIPE, a closed descriptor, a full disk behind a redirect: nothing more can reach the reader.
+                closed = true
+                return
+            }
+        }
     }
 }
 

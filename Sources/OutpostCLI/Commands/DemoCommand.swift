@@ -36,6 +36,7 @@ enum DemoCommand {
                 ["order", "place", "--replica", anna, "--customer", "{contoso}", "--plan", "pln_m365-business-premium-m", "--quantity", "12"],
                 ["order", "place", "--replica", anna, "--customer", "{contoso}", "--plan", "pln_domain-de", "--domain", "contoso-dental.de"],
                 ["order", "place", "--replica", anna, "--customer", "{contoso}", "--plan", "pln_sectigo-ov", "--common-name", "www.contoso-dental.de"],
+                ["order", "place", "--replica", anna, "--customer", "{contoso}", "--plan", "pln_office-ltsc-std-2024", "--quantity", "5"],
                 ["sync", "--replica", anna, "--quiet", "--no-site"], ["sync", "--replica", ben, "--quiet", "--no-site"],
             ]),
             Step(summary: "offline: both edit Contoso's phone; Anna suspends Fabrikam while Ben orders for it", commands: [
@@ -101,10 +102,43 @@ enum DemoCommand {
                 session.print("✓ " + step.summary)
             }
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
-            session.print(String(format: "Done in %.1f s. Try: outpost customer list --replica %@; outpost conflicts --replica %@; outpost queue rejected --replica %@",
-                                 seconds, path("anna"), path("ben"), path("ben")))
+            session.print(String(format: "Done in %.1f s. Try:", seconds))
+            let outpost = commandName(environment: session.environment)
+            for command in followUps(anna: path("anna"), ben: path("ben")) {
+                session.print("  " + ([outpost] + command.map(shellQuoted)).joined(separator: " "))
+            }
             session.print("Dashboards: " + directory.appendingPathComponent("anna/site/index.html").path)
         })
+
+    /// What the demo suggests trying next, each a command line that works as printed.
+    static func followUps(anna: String, ben: String) -> [[String]] {
+        [
+            ["customer", "list", "--replica", anna],
+            ["customer", "show", "Contoso", "--replica", anna],
+            ["conflicts", "--replica", ben],
+            ["queue", "rejected", "--replica", ben],
+        ]
+    }
+
+    /// How to run this binary from the current directory: `outpost` when that is
+    /// what the `PATH` finds, else its path (under `swift run` it is not on the `PATH`).
+    static func commandName(environment: [String: String]) -> String {
+        guard let running = Bundle.main.executableURL?.resolvingSymlinksInPath() else { return "outpost" }
+        for directory in (environment["PATH"] ?? "").split(separator: ":") {
+            let candidate = URL(fileURLWithPath: String(directory)).appendingPathComponent("outpost").resolvingSymlinksInPath()
+            if FileManager.default.isExecutableFile(atPath: candidate.path) {
+                return candidate.path == running.path ? "outpost" : shellQuoted(running.path)
+            }
+        }
+        let current = FileManager.default.currentDirectoryPath + "/"
+        return shellQuoted(running.path.hasPrefix(current) ? "./" + running.path.dropFirst(current.count) : running.path)
+    }
+
+    /// `text` as one word for a POSIX shell: unchanged when it is plain, else in single quotes.
+    static func shellQuoted(_ text: String) -> String {
+        let plain = text.unicodeScalars.allSatisfy { CharacterSet.alphanumerics.contains($0) || "/._-+=:@,%".unicodeScalars.contains($0) }
+        return plain && !text.isEmpty ? text : "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }
 
     /// Makes `directory` empty, refusing to touch anything that is not a previous demo.
     static func prepare(_ directory: URL) throws {

@@ -23,7 +23,7 @@ enum FixtureCommands {
             let customers = try invocation.value("customers").map { try OptionValue.integer($0, option: "customers") } ?? 100
             guard seed >= 0 else { throw CommandFailure(.dataError, "--seed must be zero or more") }
             guard (1...10_000_000).contains(customers) else { throw CommandFailure(.dataError, "--customers must be between 1 and 10000000") }
-            let asOf = try BusinessDate(try OptionValue.date(invocation.value("as-of") ?? "2026-11-24", option: "as-of"))!
+            let asOf = BusinessDate(try OptionValue.date(invocation.value("as-of") ?? "2026-11-24", option: "as-of"))!
             let out = invocation.value("out")
             let into = invocation.value("into")
             guard (out == nil) != (into == nil) else {

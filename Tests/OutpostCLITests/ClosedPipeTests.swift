@@ -1,0 +1,107 @@
+import Foundation
+import OutpostCLI
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `outpost customer list | head -1`: a reader that stops early must end the
+/// output quietly, as git does — exit 0, nothing on standard error, no crash.
+@Suite("outpost end to end: a reader that closes early", .timeLimit(.minutes(3)))
+struct ClosedPipeTests {
+    /// The demo's world: a node and Anna's replica with customers, orders,
+    /// subscriptions, invoices, services and a pending change.
+    final class World: @unchecked Sendable {
+        // @unchecked: built once, then only read (paths) by the tests.
+        let sandbox: Sandbox
+        var node: String { sandbox.root.appendingPathComponent("outpost-demo/node").path }
+        var anna: String { sandbox.root.appendingPathComponent("outpost-demo/anna").path }
+
+        init() throws {
+            sandbox = try Sandbox("closed-pipe")
+            let demo = sandbox.bare(["demo", sandbox.root.appendingPathComponent("outpost-demo").path])
+            #expect(demo.status == 0, "\(demo)")
+            // One change still queued, so `queue list` and `queue show` have something to print.
+            let add = sandbox.bare(["customer", "add", "--name", "Pending Pipes Ltd", "--replica", anna])
+            #expect(add.status == 0, "\(add)")
+        }
+    }
+
+    static let world = Result { try World() }
+
+    /// Every command that only reads and prints. Commands whose last word is
+    /// `list` or `show` are found in the command table, so a new one is covered
+    /// (or this test fails asking how to give it an argument).
+    static var readCommands: [CommandSpec] {
+        let named: Set<String> = ["status", "conflicts", "queue rejected", "verify", "node status", "help", "version", "settings show", "config show"]
+        return Outpost.commands.filter { named.contains($0.name) || ["list", "show"].contains($0.path.last) }
+    }
+
+    /// For a `show` command: the `list` command whose first JSON row gives its argument, and the key path to read.
+    static let showArgumentSource: [String: (list: [String], key: String)] = [
+        "customer show": (["customer", "list"], "id"),
+        "plan show": (["plan", "list"], "plan.id"),
+        "order show": (["order", "list"], "id"),
+        "subscription show": (["subscription", "list"], "subscription.id"),
+        "invoice show": (["invoice", "list"], "invoice.id"),
+        "queue show": (["queue", "list"], "seq"),
+        "license show": (["license", "list"], "id"),
+        "settings show": ([], ""),
+        "config show": ([], ""),
+    ]
+
+    /// The command line for `command` against the demo's world, or a reason it has none.
+    static func arguments(for command: CommandSpec, in world: World) throws -> [String] {
+        let location = command.path.first == "node" ? [String]() : ["--replica", world.anna]
+        switch command.name {
+        case "node status": return ["node", "status", world.node]
+        case "node reseller list": return ["node", "reseller", "list", "--node", world.node]
+        case "help": return ["help", "--reference"]
+        case "version": return ["version"]
+        default: break
+        }
+        guard command.path.last == "show", command.arguments.contains(where: { !$0.optional }) else {
+            return command.path + location
+        }
+        let source = try #require(showArgumentSource[command.name], "\(command.name): say in showArgumentSource how to find an argument for it")
+        let listed = world.sandbox.bare(source.list + ["--json"] + location)
+        let rows = try #require(try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]], "\(listed)")
+        let first = try #require(rows.first.flatMap { row in
+            source.key.split(separator: ".").reduce(row as Any?) { ($0 as? [String: Any])?[String($1)] }
+        }, "\(source.list.joined(separator: " ")) printed no row with \(source.key) in the demo")
+        return command.path + ["\(first)"] + location
+    }
+
+    /// Runs `outpost args…` with standard output a pipe whose reading end is
+    /// closed as soon as the process starts: every write it makes meets `EPIPE`.
+    static func runWithClosedReader(_ arguments: [String]) throws -> (status: Int32, stderr: String) {
+        let binary = try OutpostProcess.binary.get()
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        process.environment = OutpostProcess.environment([:])
+        let output = Pipe()
+        let errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        try output.fileHandleForReading.close()
+        let stderr = errors.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: stderr, as: UTF8.self))
+    }
+
+    @Test("every read command, text and JSON, into a closed pipe: exit 0 and nothing on standard error",
+          arguments: ClosedPipeTests.readCommands.map(\.name))
+    func readCommandIntoClosedPipe(name: String) throws {
+        let world = try Self.world.get()
+        let command = try #require(Outpost.commands.first { $0.name == name })
+        let arguments = try Self.arguments(for: command, in: world)
+        for variant in command.printsJSON ? [arguments, arguments + ["--json"]] : [arguments] {
+            let (status, stderr) = try Self.runWithClosedReader(variant)
+            #expect(status == 0, "outpost \(variant.joined(separator: " ")) exited \(status): \(stderr)")
+            #expect(stderr.isEmpty, "outpost \(variant.joined(separator: " ")) wrote to standard error: \(stderr)")
+        }
+    }
+}
