@@ -4,7 +4,7 @@ import OutpostSync
 
 /// `node provision`, `node bill`, `node notify`, `node order resubmit`: the node's back office.
 enum BackOfficeCommands {
-    static let all: [CommandSpec] = [provision, bill, notify, resubmit]
+    static let all: [CommandSpec] = [provision, bill, notify, resubmit, voidInvoice, creditInvoice]
 
     static let resellerOption = CommandSpec.Option("reseller", value: "ID", "only this reseller (default: all)")
 
@@ -136,6 +136,10 @@ enum BackOfficeCommands {
         run: { invocation, session in
             let through = BusinessDate(try OptionValue.date(invocation.required("through"), option: "through"))!
             let node = try openNode(invocation, session)
+            let today = session.clock.now().date
+            if through < today, !invocation.json {
+                session.print("\(through) is before today (\(today)): only what was already due by then is caught up.")
+            }
             if invocation.flag("dry-run") {
                 let outcomes = try backOffice { try node.rehearseBilling(through: through, resellerId: invocation.value("reseller")) }
                 if invocation.json { return try JSONOutput.print(outcomes, to: session) }
@@ -314,6 +318,57 @@ enum BackOfficeCommands {
             } else {
                 throw CommandFailure(.attention, "the vendor's recorded answer to \(name) still cannot be applied: \(order.statusReason)")
             }
+        })
+
+    static let voidInvoice = CommandSpec(
+        ["node", "invoice", "void"], "void an invoice issued by mistake (only while nothing is paid or credited on it)",
+        arguments: [.init("INVOICE", "the invoice's number (INV-000045) or id (inv_…)")],
+        options: [.init("reason", value: "TEXT", required: true, "why it is void, shown on the invoice"), resellerOption, NodeCommands.nodeOption],
+        discussion: """
+            The invoice keeps its number (numbering stays gap-free) and becomes void with the reason and the
+            time, which the replicas pull: it is no longer owed (balances, receivables, overdue lists and
+            notices leave it) and its revenue no longer counts. An invoice with a payment or a credit note
+            is not voided (exit 65): credit it instead with outpost node invoice credit.
+            """,
+        usesReplica: false, printsJSON: true,
+        run: { invocation, session in
+            let node = try backOffice { try NodeCommands.openNodeNamed(invocation, session) }
+            let invoice = try backOffice {
+                let (corrections, id) = try node.invoiceCorrections(for: invocation.argument(0), resellerId: invocation.value("reseller"))
+                return try corrections.void(id, reason: invocation.required("reason"))
+            }
+            if invocation.json { return try JSONOutput.print(invoice, to: session) }
+            session.print("Invoice \(invoice.displayNumber) (\(invoice.id)) is void: \(invocation.value("reason")?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""). "
+                          + "Replicas see it with their next sync.")
+        })
+
+    static let creditInvoice = CommandSpec(
+        ["node", "invoice", "credit"], "issue a credit note against an invoice (all that is still open, or an amount)",
+        arguments: [.init("INVOICE", "the invoice's number (INV-000045) or id (inv_…)")],
+        options: [
+            .init("reason", value: "TEXT", required: true, "why it is credited, shown on the credit note"),
+            .init("amount", value: "AMOUNT", "how much to credit, tax included (default: everything still open)"),
+            resellerOption, NodeCommands.nodeOption,
+        ],
+        discussion: """
+            The credit note is numbered like every other (CRN-…) and lowers what the invoice still owes; it
+            cannot credit more than is open, nor a void invoice (exit 65).
+            """,
+        usesReplica: false, printsJSON: true,
+        run: { invocation, session in
+            let node = try backOffice { try NodeCommands.openNodeNamed(invocation, session) }
+            let result = try backOffice {
+                let (corrections, id) = try node.invoiceCorrections(for: invocation.argument(0), resellerId: invocation.value("reseller"))
+                let currency = try Invoice.require(id, in: corrections.tenant.db).currency
+                let amount = try invocation.value("amount").map { try OptionValue.money($0, option: "amount", currency: currency) }
+                return try corrections.credit(id, reason: invocation.required("reason"), amount: amount)
+            }
+            if invocation.json {
+                return try JSONOutput.print(["invoice": result.invoice.displayNumber, "credit_note": result.creditNoteNumber,
+                                             "total": Format.money(result.total, result.invoice.currency)], to: session)
+            }
+            session.print("Credit note \(result.creditNoteNumber) of \(Format.money(result.total, result.invoice.currency)) issued against invoice "
+                          + "\(result.invoice.displayNumber). Replicas see it with their next sync.")
         })
 
     /// `node notify --dry-run`: what would go out today, per reseller.

@@ -35,18 +35,23 @@ public struct ProvisioningQueue {
     /// (with the reason a run would give), would be sent to `hook`, or — for the built-in provisioner, `hook` nil —
     /// its whole provisioning is rehearsed and rolled back, giving the documents a run would issue.
     public func rehearse(hook: String?) throws -> [ProvisioningPreview] {
-        try waiting().map { order in
-            let customer = try Customer.require(order.customerId, in: tenant.db).name
-            func preview(_ verdict: ProvisioningPreview.Verdict, _ reason: String, documents: [ProvisioningPreview.Document] = []) -> ProvisioningPreview {
-                ProvisioningPreview(resellerId: tenant.resellerId, orderId: order.id, orderNumber: order.number, type: order.type,
-                                    customerName: customer, verdict: verdict, reason: reason, hook: hook, currency: order.currency,
-                                    documents: documents)
+        func preview(_ order: Order, _ verdict: ProvisioningPreview.Verdict, _ reason: String,
+                     documents: [ProvisioningPreview.Document] = []) throws -> ProvisioningPreview {
+            ProvisioningPreview(resellerId: tenant.resellerId, orderId: order.id, orderNumber: order.number, type: order.type,
+                                customerName: try Customer.require(order.customerId, in: tenant.db).name, verdict: verdict, reason: reason,
+                                hook: hook, currency: order.currency, documents: documents)
+        }
+        if let hook {
+            return try waiting().map { order in
+                if let refusal = try refusal(of: order.id) { return try preview(order, .refused, refusal) }
+                return try preview(order, .sentToHook, "would be sent to hook \(hook)")
             }
-            if let refusal = try refusal(of: order.id) { return preview(.refused, refusal) }
-            if let hook { return preview(.sentToHook, "would be sent to hook \(hook)") }
-            return try tenant.rehearse {
-                guard let outcome = try provision(order.id, with: BuiltInProvisioner()) else { return preview(.refused, "taken by another run") }
-                guard outcome.status == .completed else { return preview(.refused, outcome.reason) }
+        }
+        // The whole run in one rehearsal, so each order sees what the ones before it did (document numbers, domains taken).
+        return try tenant.rehearse {
+            try waiting().compactMap { order in
+                guard let outcome = try provision(order.id, with: BuiltInProvisioner()) else { return nil }
+                guard outcome.status == .completed else { return try preview(order, .refused, outcome.reason) }
                 var documents: [ProvisioningPreview.Document] = []
                 for number in outcome.invoiceNumbers {
                     let total = try tenant.db.scalar("SELECT total FROM invoice WHERE number = ?", [number])?.int64 ?? 0
@@ -56,7 +61,7 @@ public struct ProvisioningQueue {
                     let total = try tenant.db.scalar("SELECT total FROM credit_note WHERE number = ?", [number])?.int64 ?? 0
                     documents.append(.init(kind: "credit_note", number: number, amount: total))
                 }
-                return preview(.completes, outcome.reason, documents: documents)
+                return try preview(order, .completes, outcome.reason, documents: documents)
             }
         }
     }
