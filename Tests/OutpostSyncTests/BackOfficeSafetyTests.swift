@@ -46,6 +46,7 @@ struct BackOfficeSafetyTests {
         let answer = try #require(try office.vendorAnswer(order))
         #expect(answer.contains("VNDR1-KEY22-KEY33-KEY44-3F9A"))
         #expect(try office.count("subscription") == 0 && office.count("invoice") == 0)
+        #expect(try office.node.status().first?.ordersToSettle == 1)
 
         // Resubmitted while still suspended: the recorded answer is tried again, not the vendor.
         let early = try office.node.resubmit(order: "ORD-000001").resubmission
@@ -57,6 +58,7 @@ struct BackOfficeSafetyTests {
         try office.activate(customer)
         let settled = try office.node.resubmit(order: order).resubmission
         #expect(settled.order.status == .completed)
+        #expect(try office.node.status().first?.ordersToSettle == 0)
         #expect(settled.applied?.invoiceNumbers == ["INV-000001"])
         #expect(vendor.calls == 1)
         let license = try #require(try License.list(customerId: customer, in: office.tenant.db).first)
