@@ -4,11 +4,14 @@ import OutpostStore
 /// One reseller's orders waiting for the distributor, and the loop that works through them.
 ///
 /// Each order goes `submitted` → `provisioning` (claimed in its own
-/// transaction, so two provisioners never take the same order) → the
-/// provisioner runs outside any transaction → `completed` with its effects, or
-/// `failed` with a reason, in a second transaction that checks the order is
-/// still this run's. Every write goes through `Tenant.record`, so replicas
-/// pull the outcome.
+/// transaction, so two provisioners never take the same order) → checked by
+/// its completion rehearsed and rolled back (a refusal fails it before any
+/// vendor is called) → the provisioner runs outside any transaction → a
+/// "completed" answer is committed on the order (`vendor_answer`) → applied:
+/// `completed` with its effects, or `failed` with a reason, in a transaction
+/// that checks the order is still this run's. An answer that cannot be applied
+/// stays on the failed order, and `resubmit` applies it without a second
+/// call. Every write goes through `Tenant.record`, so replicas pull the outcome.
 public struct ProvisioningQueue {
     /// Change-log origin of everything the queue writes.
     static let origin = "provisioning"
