@@ -34,7 +34,7 @@ struct NotifyCommandTests {
         customer = try #require(try JSONValue(parsing: added.stdout)["id"]?.stringValue)
         try Self.require(try OutpostBinary.run(["order", "place", "--customer", customer, "--plan", "pln_m365-business-basic-m", "--quantity", "10"], environment: env, in: dir.url))
         try Self.require(try OutpostBinary.run(["sync", "--no-site", "--quiet"], environment: env, in: dir.url))
-        try Self.require(try OutpostBinary.run(["node", "provision", dir.path("node")], environment: env, in: dir.url))
+        try Self.require(try OutpostBinary.run(["node", "provision", dir.path("node"), "--builtin"], environment: env, in: dir.url))
         try FileManager.default.createDirectory(atPath: dir.path("outbox"), withIntermediateDirectories: false)
     }
 

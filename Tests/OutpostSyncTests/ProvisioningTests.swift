@@ -437,11 +437,14 @@ struct ProvisioningTests {
         _ = try office.provision(with: failing)
         #expect(try office.order(order).status == .failed)
 
-        #expect(throws: BackOfficeError.self) { try office.node.resubmit(orderId: "ord_NOSUCHORDER") }
-        let (reseller, resubmitted) = try office.node.resubmit(orderId: order)
+        #expect(throws: BackOfficeError.self) { try office.node.resubmit(order: "ord_NOSUCHORDER") }
+        // By its number, as `node provision` printed it.
+        let (reseller, resubmission) = try office.node.resubmit(order: "ORD-000001")
         #expect(reseller == BackOfficeFixture.reseller)
-        #expect(resubmitted.status == .submitted)
-        #expect(resubmitted.statusReason.isEmpty)
+        #expect(resubmission.order.id == order)
+        #expect(resubmission.order.status == .submitted)
+        #expect(resubmission.order.statusReason.isEmpty)
+        #expect(resubmission.applied == nil)
         #expect(try office.queue().waiting().map(\.id) == [order])
 
         let seen = office.directory.appendingPathComponent("seen.json")
@@ -470,9 +473,12 @@ struct ProvisioningTests {
         #expect(input["customer"]?["id"]?.stringValue == customer)
         #expect(input["plan"]?["kind"]?.stringValue == "license")
         #expect(input["reseller"]?.stringValue == BackOfficeFixture.reseller)
+        // The same key as the failed first call had: the vendor can tell it is the same order.
+        #expect(input["idempotency_key"]?.stringValue == ProvisioningRequest.idempotencyKey(resellerId: BackOfficeFixture.reseller, orderId: order))
 
-        // Only failed orders can be resubmitted.
-        #expect(throws: BackOfficeError.self) { try office.node.resubmit(orderId: order) }
+        // A completed order is not resubmitted: it says why.
+        let completed = #expect(throws: BackOfficeError.self) { try office.node.resubmit(order: order) }
+        #expect(completed?.message.contains("already completed") == true, "\(String(describing: completed))")
     }
 
     @Test("a hook that hangs is killed after the time limit, with everything it started, and the order fails")
@@ -562,28 +568,30 @@ struct ProvisioningTests {
         let resubmitted = try OutpostBinary.run(["node", "order", "resubmit", license, "--node", node], environment: environment, in: office.directory)
         #expect(resubmitted.status == 0, "\(resubmitted)")
         #expect(try office.order(license).status == .submitted)
-        let retried = try OutpostBinary.run(["node", "provision", node, "--json"], environment: environment, in: office.directory)
+        let retried = try OutpostBinary.run(["node", "provision", node, "--builtin", "--json"], environment: environment, in: office.directory)
         #expect(retried.status == 0, "\(retried)")
         let retriedJSON = try JSONValue(parsing: retried.stdout)
         #expect(retriedJSON.arrayValue?.first?["order_id"]?.stringValue == license)
         #expect(retriedJSON.arrayValue?.first?["status"]?.stringValue == "completed")
         #expect(try office.order(license).status == .completed)
 
-        let billed = try OutpostBinary.run(["node", "bill", node, "--through", "2026-03-01"], environment: environment, in: office.directory)
+        // Billing a period that ends 2026-03-01 is allowed from 2026-02-15 on (14 days ahead by default).
+        let billingDay = ["OUTPOST_NOW": "2026-02-20T10:00:00Z"]
+        let billed = try OutpostBinary.run(["node", "bill", node, "--through", "2026-03-01"], environment: billingDay, in: office.directory)
         #expect(billed.status == 0, "\(billed)")
         #expect(billed.stdout.contains("Billed through 2026-03-01: 1 renewed (1 invoice(s)), 0 cancelled, 0 expired."), "\(billed.stdout)")
         let head = try office.head()
-        let again = try OutpostBinary.run(["node", "bill", node, "--through", "2026-03-01"], environment: environment, in: office.directory)
+        let again = try OutpostBinary.run(["node", "bill", node, "--through", "2026-03-01"], environment: billingDay, in: office.directory)
         #expect(again.status == 0)
         #expect(again.stdout == "Nothing to bill through 2026-03-01.\n")
         #expect(try office.head() == head)
 
         let badDate = try OutpostBinary.run(["node", "bill", node, "--through", "March"], environment: environment, in: office.directory)
         #expect(badDate.status == 65)
-        let missing = try OutpostBinary.run(["node", "provision", office.directory.appendingPathComponent("nope").path],
+        let missing = try OutpostBinary.run(["node", "provision", office.directory.appendingPathComponent("nope").path, "--builtin"],
                                             environment: environment, in: office.directory)
         #expect(missing.status == 66, "\(missing)")
-        let unknown = try OutpostBinary.run(["node", "provision", node, "--reseller", "globex"], environment: environment, in: office.directory)
+        let unknown = try OutpostBinary.run(["node", "provision", node, "--builtin", "--reseller", "globex"], environment: environment, in: office.directory)
         #expect(unknown.status == 65, "\(unknown)")
     }
 }
@@ -704,8 +712,9 @@ final class BackOfficeFixture {
         try node.provision(resellerId: Self.reseller, with: provisioner)
     }
 
+    /// The billing run itself, on any date: the node's advance-billing window (`Node.bill`) is tested on its own.
     func bill(through date: String) throws -> [BillingOutcome] {
-        try node.bill(through: try #require(BusinessDate(date)), resellerId: Self.reseller)
+        try BillingRun(tenant: tenant, clock: clock).run(through: try #require(BusinessDate(date)))
     }
 
     /// An executable shell script in the fixture's directory; returns its path.

@@ -31,6 +31,7 @@ enum BillingCommands {
             for entry in invoices {
                 let i = entry.invoice
                 let state = entry.balance.state.rawValue + (entry.balance.overdue ? ", overdue \(entry.balance.daysOverdue)d" : "")
+                    + (i.status == .void && !i.voidReason.isEmpty ? ": \(i.voidReason)" : "")
                 table.add(i.id, i.displayNumber, i.customerId, i.issueDate.description, i.dueDate.description,
                           Format.money(i.total, i.currency), Format.money(entry.balance.outstanding, i.currency), state)
             }
@@ -63,6 +64,9 @@ enum BillingCommands {
             session.print("Invoice \(invoice.displayNumber)  (\(invoice.id), \(invoice.status.rawValue))")
             session.print("Customer: \(invoice.customerId)")
             session.print("Issued \(invoice.issueDate), due \(invoice.dueDate)")
+            if invoice.status == .void {
+                session.print("Void\(invoice.voidedAt.map { " since \($0)" } ?? ""): \(invoice.voidReason.isEmpty ? "no reason given" : invoice.voidReason); nothing is owed")
+            }
             var table = TextTable("DESCRIPTION", "QTY", "UNIT PRICE", "AMOUNT")
             for line in detail.lines {
                 table.add(line.description, String(line.quantity), Format.money(line.unitPrice, c), Format.money(line.amount, c))

@@ -49,7 +49,7 @@ enum DemoCommand {
                 ["sync", "--replica", anna, "--quiet", "--no-site"], ["sync", "--replica", ben, "--quiet", "--no-site"],
             ], accepted: [0, 1]),
             Step(summary: "the node provisions the orders and runs billing through \(billThrough)", commands: [
-                ["node", "provision", node], ["node", "bill", node, "--through", billThrough],
+                ["node", "provision", node, "--builtin"], ["node", "bill", node, "--through", billThrough],
             ]),
             Step(summary: "both sync again; Anna's dashboards are rendered", commands: [
                 ["sync", "--replica", ben, "--quiet"], ["sync", "--replica", anna, "--quiet"],

@@ -234,12 +234,16 @@ enum NodeCommands {
             let node = try Node.open(URL(fileURLWithPath: invocation.argument(0)), clock: session.clock)
             let status = try node.status()
             if invocation.json { return try JSONOutput.print(status, to: session) }
-            var table = TextTable("RESELLER", "HEAD", "HORIZON", "LOG", "REPLICAS", "VERDICTS", "REFUSED", "OPEN ORDERS", "TOKENS", "LAST EXCHANGE")
+            var table = TextTable("RESELLER", "HEAD", "HORIZON", "LOG", "REPLICAS", "VERDICTS", "REFUSED", "OPEN ORDERS", "TO SETTLE", "TOKENS", "LAST EXCHANGE")
             for s in status {
                 table.add(s.id, String(s.head), String(s.horizon), String(s.logEntries), String(s.replicas), String(s.verdicts), String(s.refused),
-                          String(s.openOrders), String(s.activeTokens), s.lastExchange ?? "never")
+                          String(s.openOrders), String(s.ordersToSettle), String(s.activeTokens), s.lastExchange ?? "never")
             }
             session.print(table.render(empty: "No resellers yet. Add one with: outpost node reseller add ID --name NAME"))
+            let toSettle = status.reduce(0) { $0 + $1.ordersToSettle }
+            if toSettle > 0 {
+                session.print("\(toSettle) order(s) completed at the vendor but not applied; fix the cause, then: outpost node order resubmit ORD-… --node \(node.directory.path)")
+            }
         })
 
     static let exchange = CommandSpec(

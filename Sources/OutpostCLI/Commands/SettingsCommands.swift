@@ -22,6 +22,7 @@ enum SettingsCommands {
             session.print("Tax rate:       \(Format.percent(s.taxRateBp))")
             session.print("Payment terms:  \(s.paymentTermsDays) day(s)")
             session.print("Default markup: \(Format.percent(s.defaultMarkupBp)) on cost (\(Format.percent(Pricing.margin(forMarkup: s.defaultMarkupBp))) margin on price)")
+            session.print("Bill ahead:     at most \(s.advanceBillingDays) day(s) past today (node bill --through)")
             session.print("")
             session.print("Notifications:")
             session.print("  invoice due in:            \(days(s.notifyInvoiceDue))")
@@ -32,7 +33,7 @@ enum SettingsCommands {
         })
 
     static let set = CommandSpec(
-        ["settings", "set"], "change company settings, tax, payment terms or notification schedules",
+        ["settings", "set"], "change company settings, tax, payment terms, the advance-billing window or notification schedules",
         options: [
             .init("company-name", value: "NAME", "company name"),
             .init("address", value: "TEXT", "company address"),
@@ -42,6 +43,7 @@ enum SettingsCommands {
             .init("currency", value: "CODE", "ISO 4217 currency (only before the first order)"),
             .init("tax-rate", value: "PERCENT", "tax added to invoices, like 19 or 20"),
             .init("payment-terms", value: "DAYS", "days from invoice to due date"),
+            .init("advance-billing-days", value: "DAYS", "how far past today the node's billing run may reach, 0 to 366 (default 14)"),
             .init("notify-invoice-due", value: "DAYS", "notify N days before an invoice is due, like 7,1 (or none)"),
             .init("notify-invoice-overdue", value: "DAYS", "notify N days after the due date, like 1,7,30"),
             .init("notify-subscription-expiring", value: "DAYS", "notify N days before a subscription ends"),
@@ -61,6 +63,9 @@ enum SettingsCommands {
             mutation.currency = invocation.value("currency")
             mutation.taxRateBp = try invocation.value("tax-rate").map { try OptionValue.percent($0, option: "tax-rate") }
             mutation.paymentTermsDays = try invocation.value("payment-terms").map { try OptionValue.integer($0, option: "payment-terms") }
+            mutation.advanceBillingDays = try invocation.value("advance-billing-days").map {
+                try OptionValue.integer($0, option: "advance-billing-days")
+            }
             mutation.notifyInvoiceDue = invocation.value("notify-invoice-due")
             mutation.notifyInvoiceOverdue = invocation.value("notify-invoice-overdue")
             mutation.notifySubscriptionExpiring = invocation.value("notify-subscription-expiring")

@@ -20,6 +20,10 @@ public struct Invoice: Codable, Sendable, Equatable {
     public let subtotal: Int64
     public let tax: Int64
     public let total: Int64
+    /// Why a void invoice was voided (empty otherwise).
+    public let voidReason: String
+    /// When it was voided on the node.
+    public let voidedAt: Timestamp?
     public let version: Int64
 
     public init(row: Row) throws {
@@ -34,6 +38,8 @@ public struct Invoice: Codable, Sendable, Equatable {
         subtotal = try row.int64("subtotal")
         tax = try row.int64("tax")
         total = try row.int64("total")
+        voidReason = try row.string("void_reason")
+        voidedAt = try row.optionalString("voided_at").flatMap(Timestamp.init)
         version = try row.int64("version")
     }
 

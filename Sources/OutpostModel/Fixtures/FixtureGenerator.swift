@@ -344,7 +344,8 @@ struct FixtureRenderer<Sink: FixtureSink> {
             ("email", "billing@" + domain), ("phone", phone(country: city.country, random)), ("tax_id", vat),
             ("currency", currency), ("tax_rate_bp", world.taxRateBp), ("payment_terms_days", world.paymentTermsDays),
             ("notify_invoice_due", "7,1"), ("notify_invoice_overdue", "30,7,1"), ("notify_subscription_expiring", "30,7"),
-            ("notify_domain_expiring", "60,30,7"), ("notify_ssl_expiring", "30,14,7"), ("version", 0),
+            ("notify_domain_expiring", "60,30,7"), ("notify_ssl_expiring", "30,14,7"),
+            ("advance_billing_days", ResellerSettings.defaultAdvanceBillingDays), ("version", 0),
         ], upsert: true)
         for plan in world.plans {
             try row(.plan, [
@@ -634,7 +635,7 @@ struct FixtureRenderer<Sink: FixtureSink> {
             ("id", orderId), ("number", number), ("customer_id", identity.customerId), ("subscription_id", subscriptionId),
             ("type", order.type.rawValue), ("status", order.status.rawValue), ("cancel_mode", order.cancelMode?.rawValue),
             ("placed_at", stamp(order.placedAt)), ("total", order.amount), ("currency", currency), ("status_reason", order.reason),
-            ("version", 0),
+            ("vendor_answer", nil as String?), ("vendor_answered_at", nil as String?), ("version", 0),
         ])
         let named: Bool
         switch order.text {
@@ -683,7 +684,8 @@ struct FixtureRenderer<Sink: FixtureSink> {
         try row(.invoice, [
             ("id", invoiceId), ("number", number), ("customer_id", identity.customerId), ("order_id", orderId), ("status", "issued"),
             ("issue_date", issued.description), ("due_date", issued.adding(days: world.paymentTermsDays).description),
-            ("currency", currency), ("subtotal", invoice.amount), ("tax", invoice.tax), ("total", invoice.total), ("version", 0),
+            ("currency", currency), ("subtotal", invoice.amount), ("tax", invoice.tax), ("total", invoice.total),
+            ("void_reason", ""), ("voided_at", nil as String?), ("version", 0),
         ])
         let plan = world.plans[order.plan]
         let description = lineDescription(invoice.text, plan: plan, quantity: invoice.quantity, domain: domain, common: common,

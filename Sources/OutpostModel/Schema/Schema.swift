@@ -29,6 +29,9 @@ public enum Schema {
         migrator.register("v4: site change journal, indexes for single-customer pages") { db in
             try db.executeScript(version4)
         }
+        migrator.register("v5: back office safety") { db in
+            try db.executeScript(version5)
+        }
         return migrator
     }()
 
@@ -440,5 +443,19 @@ public enum Schema {
     CREATE INDEX domain_by_customer ON domain (customer_id);
     CREATE INDEX ssl_certificate_by_customer ON ssl_certificate (customer_id);
     CREATE INDEX license_by_customer ON license (customer_id);
+    """
+
+    /// The back office's safety rails: how far ahead a billing run may go
+    /// (`advance_billing_days`), why and when an invoice was voided, and a
+    /// vendor's "completed" answer kept on its order the moment it arrives, so
+    /// an answer that could not be applied is settled from the record and the
+    /// vendor is never called twice for it. Added columns only (SQLite's
+    /// `ALTER TABLE … ADD COLUMN` rewrites nothing, https://sqlite.org/lang_altertable.html).
+    static let version5 = """
+    ALTER TABLE settings ADD COLUMN advance_billing_days INTEGER NOT NULL DEFAULT 14 CHECK (advance_billing_days BETWEEN 0 AND 366);
+    ALTER TABLE invoice ADD COLUMN void_reason TEXT NOT NULL DEFAULT '';
+    ALTER TABLE invoice ADD COLUMN voided_at TEXT;
+    ALTER TABLE orders ADD COLUMN vendor_answer TEXT;
+    ALTER TABLE orders ADD COLUMN vendor_answered_at TEXT;
     """
 }

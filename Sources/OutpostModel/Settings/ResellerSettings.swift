@@ -21,7 +21,14 @@ public struct ResellerSettings: Codable, Sendable, Equatable {
     public let notifySslExpiring: [Int]
     /// The default markup (the setup wizard's answer), basis points.
     public let defaultMarkupBp: Int
+    /// How many days past today `node bill --through` may reach: billing further ahead is refused as a likely typo.
+    public let advanceBillingDays: Int
     public let version: Int64
+
+    /// The advance-billing window when nothing else is set.
+    public static let defaultAdvanceBillingDays = 14
+    /// The allowed advance-billing windows, in days.
+    public static let advanceBillingRange = 0...366
 
     public static func load(from db: Database) throws -> ResellerSettings {
         guard let row = try db.row("SELECT * FROM settings WHERE id = 'settings'") else {
@@ -37,6 +44,7 @@ public struct ResellerSettings: Codable, Sendable, Equatable {
             notifyDomainExpiring: NotificationDays.parse(try row.string("notify_domain_expiring")) ?? [],
             notifySslExpiring: NotificationDays.parse(try row.string("notify_ssl_expiring")) ?? [],
             defaultMarkupBp: try PriceRule.defaultMarkup(in: db),
+            advanceBillingDays: try row.int("advance_billing_days"),
             version: try row.int64("version"))
     }
 
@@ -82,6 +90,8 @@ public struct UpdateSettings: Mutation {
     public var notifySubscriptionExpiring: String?
     public var notifyDomainExpiring: String?
     public var notifySslExpiring: String?
+    /// Days past today a billing run may reach (0–366).
+    public var advanceBillingDays: Int?
 
     public init(baseVersion: Int64) {
         self.baseVersion = baseVersion
@@ -110,6 +120,10 @@ public struct UpdateSettings: Mutation {
         }
         if let taxRateBp { values.append(("tax_rate_bp", try FieldRules.range(taxRateBp, 0...10_000, field: "tax_rate"))) }
         if let paymentTermsDays { values.append(("payment_terms_days", try FieldRules.range(paymentTermsDays, 0...365, field: "payment_terms"))) }
+        if let advanceBillingDays {
+            values.append(("advance_billing_days",
+                           try FieldRules.range(advanceBillingDays, ResellerSettings.advanceBillingRange, field: "advance_billing_days")))
+        }
         let schedules: [(String, String?)] = [
             ("notify_invoice_due", notifyInvoiceDue), ("notify_invoice_overdue", notifyInvoiceOverdue),
             ("notify_subscription_expiring", notifySubscriptionExpiring), ("notify_domain_expiring", notifyDomainExpiring),

@@ -17,7 +17,8 @@ import OutpostStore
 /// (`SiteState`), and the full build after it starts from a new file.
 final class ListStore {
     static let fileName = ".outpost-lists.sqlite"
-    static let version = "outpost-lists 5"
+    /// 6: license keys are stored masked (a list store from before holds full keys, and its pages are redone).
+    static let version = "outpost-lists 6"
 
     let db: Database
 

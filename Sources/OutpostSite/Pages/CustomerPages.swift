@@ -152,7 +152,7 @@ enum CustomerPages {
             blocks.append(.section(title: "Licenses", id: "licenses", [.table(
                 columns: [Column("Product"), Column("License key"), Column("Seats", numeric: true), Column("Status"), Column("Expires")],
                 rows: try licenses.rows(for: id).map { row in
-                    [anchor(row, text(row, "product")), .text(text(row, "license_key")), .number(row["seats"].int64 ?? 0),
+                    [anchor(row, text(row, "product")), .text(LicenseKey.masked(text(row, "license_key"))), .number(row["seats"].int64 ?? 0),
                      .status(text(row, "status")), .date(row["expires_on"].string)]
                 }, empty: "No licenses.")]))
             blocks.append(.section(title: "Notifications", id: "notifications", [.table(

@@ -30,12 +30,18 @@ enum InvoicePages {
             let (state, outstanding) = ListPages.invoiceState(invoice, today: context.today)
             let number = invoice["number"].string
             var blocks: [Block] = []
-            blocks.append(.facts([
-                ("Invoice number", .text(number ?? "pending (the node assigns it)")), ("State", .status(state)),
+            var facts: [(String, Cell)] = [("Invoice number", .text(number ?? "pending (the node assigns it)")), ("State", .status(state))]
+            if state == "void" {
+                // Why it was voided, and when: the record stays so its number is accounted for.
+                let reason = text(invoice, "void_reason")
+                facts.append(("Void", .text((reason.isEmpty ? "no reason given" : reason) + (invoice["voided_at"].string.map { " (voided \($0))" } ?? ""))))
+            }
+            facts += [
                 ("Issued", .date(invoice["issue_date"].string)), ("Due", .date(invoice["due_date"].string)),
                 ("Order", invoice["order_id"].string.map { .link(SitePath.onCustomer(customerId, $0), invoice["order_number"].string ?? "pending") } ?? .text("")),
                 ("Currency", .text(text(invoice, "currency"))),
-            ], caption: "Invoice"))
+            ]
+            blocks.append(.facts(facts, caption: "Invoice"))
             blocks.append(.section(title: "From", id: "seller", [.facts(seller)]))
             blocks.append(.section(title: "Bill to", id: "customer", [.facts([
                 (customerLabel, .link(SitePath.customer(customerId), text(invoice, "customer_name"))),

@@ -62,8 +62,9 @@ struct Chrome: Sendable {
     let companyName: String
 
     /// What goes into every page's fingerprint: change it and every page is rebuilt (2: the aging
-    /// report's per-customer pages lost their totals, the search hint asks for three letters).
-    static let version = "outpost-site-chrome 2"
+    /// report's per-customer pages lost their totals, the search hint asks for three letters; 3: license
+    /// keys show only their last four characters, so pages published with full keys are rewritten).
+    static let version = "outpost-site-chrome 3"
 
     /// The banner and the navigation: the same on every page of one section at one depth.
     func frame(root: String, section current: Section) -> Node {

@@ -266,7 +266,7 @@ enum ListPages {
             cells: { row in
                 let customerId = row["customer_id"].string ?? ""
                 return [.link(SitePath.onCustomer(customerId, row["id"].string ?? ""), row["product"].string ?? ""),
-                        .text(row["license_key"].string ?? ""), .number(row["seats"].int64 ?? 0),
+                        .text(LicenseKey.masked(row["license_key"].string ?? "")), .number(row["seats"].int64 ?? 0),
                         .link(SitePath.customer(customerId), row["customer_name"].string ?? ""),
                         .status(row["status"].string ?? ""), .date(row["expires_on"].string)]
             },

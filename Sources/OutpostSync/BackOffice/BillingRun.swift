@@ -59,8 +59,12 @@ public struct BillingRun {
                 action = .renewed
             }
             let final = try Subscription.require(subscription.id, in: context.db)
+            var invoiced: Int64 = 0
+            for number in invoices { invoiced += try context.db.scalar("SELECT total FROM invoice WHERE number = ?", [number])?.int64 ?? 0 }
             outcome = BillingOutcome(resellerId: tenant.resellerId, subscriptionId: subscription.id, customerId: subscription.customerId,
-                                     action: action, orderNumbers: orders, invoiceNumbers: invoices, quantity: final.quantity,
+                                     customerName: try Customer.require(subscription.customerId, in: context.db).name,
+                                     action: action, orderNumbers: orders, invoiceNumbers: invoices, invoicedTotal: invoiced,
+                                     currency: subscription.currency, quantity: final.quantity,
                                      periodStart: final.periodStart, periodEnd: final.periodEnd)
         }
         return outcome
@@ -148,10 +152,14 @@ public struct BillingOutcome: Sendable, Equatable, Encodable {
     public let resellerId: String
     public let subscriptionId: String
     public let customerId: String
+    public let customerName: String
     public let action: Action
     /// Renewal orders made (or the cancellation order that ended it).
     public let orderNumbers: [String]
     public let invoiceNumbers: [String]
+    /// What those invoices add up to, tax included, in minor units of `currency`.
+    public let invoicedTotal: Int64
+    public let currency: String
     /// Seats in the current period (after any decrease applied at renewal).
     public let quantity: Int
     public let periodStart: BusinessDate

@@ -4,8 +4,10 @@ import OutpostModel
 /// A provisioner that runs an operator's command for each order — the integration point for a real vendor API.
 ///
 /// The command runs as `/bin/sh -c COMMAND` with the order as JSON on stdin
-/// (`ProvisioningRequest.json`) and `OUTPOST_RESELLER`, `OUTPOST_ORDER_ID` and
-/// `OUTPOST_ORDER_NUMBER` in its environment. It answers with its exit status
+/// (`ProvisioningRequest.json`, with an `idempotency_key` that stays the same
+/// for the order across resubmits: the vendor call must honour it) and
+/// `OUTPOST_RESELLER`, `OUTPOST_ORDER_ID`, `OUTPOST_ORDER_NUMBER` and
+/// `OUTPOST_IDEMPOTENCY_KEY` in its environment. It answers with its exit status
 /// and one JSON object on stdout:
 ///
 /// - exit 0 and `{"status": "completed"}`, optionally with `license_key`,
@@ -33,6 +35,7 @@ public struct HookProvisioner: Provisioner {
         environment["OUTPOST_RESELLER"] = request.resellerId
         environment["OUTPOST_ORDER_ID"] = request.order.id
         environment["OUTPOST_ORDER_NUMBER"] = request.order.number ?? ""
+        environment["OUTPOST_IDEMPOTENCY_KEY"] = request.idempotencyKey
         let process = HookProcess(command: command, environment: environment, timeLimit: timeLimit)
         let result: HookProcess.Result
         do {

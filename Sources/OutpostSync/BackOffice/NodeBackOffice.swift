@@ -1,4 +1,5 @@
 import OutpostModel
+import OutpostStore
 
 /// The node's back office over all its resellers (or one): the provisioning queue, resubmission and the billing run.
 extension Node {
@@ -11,24 +12,73 @@ extension Node {
         return outcomes
     }
 
-    /// Sends a failed order back to the provisioning queue. Without `resellerId`, the reseller is found by the order.
+    /// What `provision` would do, with nothing written and no provisioner called for real: each waiting order,
+    /// checked as a run checks it, is refused with the reason or would go to `hook`; with the built-in
+    /// provisioner (no hook) its completion is rehearsed, documents and all.
+    public func rehearseProvisioning(resellerId: String? = nil, hook: String?) throws -> [ProvisioningPreview] {
+        var previews: [ProvisioningPreview] = []
+        for id in try backOfficeResellers(resellerId) {
+            previews += try ProvisioningQueue(tenant: try tenant(id), clock: clock).rehearse(hook: hook)
+        }
+        return previews
+    }
+
+    /// Settles a failed order, named by its number (`ORD-000004`) or id: back to the provisioning queue, or, when the
+    /// vendor had completed it, its recorded answer applied again without calling the vendor.
+    /// Without `resellerId`, the reseller is found by the order.
     @discardableResult
-    public func resubmit(orderId: String, resellerId: String? = nil) throws -> (resellerId: String, order: Order) {
+    public func resubmit(order reference: String, resellerId: String? = nil) throws -> (resellerId: String, resubmission: ProvisioningQueue.Resubmission) {
         for id in try backOfficeResellers(resellerId) {
             let tenant = try tenant(id)
-            guard try tenant.db.scalar("SELECT 1 FROM orders WHERE id = ?", [orderId]) != nil else { continue }
+            guard let orderId = try Self.orderId(forReference: reference, in: tenant.db) else { continue }
             return (id, try ProvisioningQueue(tenant: tenant, clock: clock).resubmit(orderId))
         }
-        throw BackOfficeError(resellerId.map { "reseller \($0) has no order \(orderId)" } ?? "no reseller on this node has an order \(orderId)")
+        throw BackOfficeError(resellerId.map { "reseller \($0) has no order \(reference)" } ?? "no reseller on this node has an order \(reference)")
+    }
+
+    /// The id of the order `reference` names in one reseller's books — its number (`ORD-000004`, any case) or its
+    /// id (`ord_…`) — or `nil` when there is none.
+    static func orderId(forReference reference: String, in db: Database) throws -> String? {
+        let text = reference.trimmingCharacters(in: .whitespaces)
+        return try db.scalar("SELECT id FROM orders WHERE id = ?1 OR number = upper(?1) LIMIT 1", [text])?.string
     }
 
     /// The renewal run through `date` for every reseller (or `resellerId`); idempotent.
+    ///
+    /// Refused as a whole, before anything is written, when `date` lies beyond today plus any billed reseller's
+    /// advance-billing window (`advance_billing_days`): a year billed ahead by a typo cannot be taken back.
+    /// A date in the past is allowed: it only catches up what was already due.
     public func bill(through date: BusinessDate, resellerId: String? = nil) throws -> [BillingOutcome] {
+        let runs = try billingRuns(through: date, resellerId: resellerId)
         var outcomes: [BillingOutcome] = []
-        for id in try backOfficeResellers(resellerId) {
-            outcomes += try BillingRun(tenant: try tenant(id), clock: clock).run(through: date)
-        }
+        for run in runs { outcomes += try run.run(through: date) }
         return outcomes
+    }
+
+    /// What `bill` would do through `date`, rehearsed by the real run and rolled back; refused as `bill` refuses.
+    public func rehearseBilling(through date: BusinessDate, resellerId: String? = nil) throws -> [BillingOutcome] {
+        let runs = try billingRuns(through: date, resellerId: resellerId)
+        var outcomes: [BillingOutcome] = []
+        for run in runs { outcomes += try run.tenant.rehearse { try run.run(through: date) } }
+        return outcomes
+    }
+
+    /// The billing run of each reseller concerned, once `date` is checked against every one's window.
+    private func billingRuns(through date: BusinessDate, resellerId: String?) throws -> [BillingRun] {
+        let today = clock.now().date
+        let runs = try backOfficeResellers(resellerId).map { BillingRun(tenant: try tenant($0), clock: clock) }
+        for run in runs {
+            let window = try ResellerSettings.load(from: run.tenant.db).advanceBillingDays
+            let latest = today.adding(days: window)
+            guard date <= latest else {
+                throw BackOfficeError("""
+                    --through \(date) is \(today.days(until: date)) day(s) after today (\(today)); reseller \(run.tenant.resellerId) \
+                    bills at most \(window) day(s) ahead, so the latest allowed date is \(latest). Nothing was billed. \
+                    Check the date, or widen the window: outpost settings set --advance-billing-days N
+                    """)
+            }
+        }
+        return runs
     }
 
     /// `resellerId` alone (checked to exist: an unknown reseller is an error, not an empty run), or every reseller.

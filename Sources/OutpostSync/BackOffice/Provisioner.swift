@@ -20,8 +20,15 @@ public struct ProvisioningRequest: Sendable, Equatable {
     public let plan: Plan
     /// The subscription a change or cancellation acts on.
     public let subscription: Subscription?
+    /// The same for every call about this order (resubmits included): the vendor must do an order once per key.
+    public let idempotencyKey: String
     /// The JSON a hook reads on stdin.
     public let json: JSONValue
+
+    /// The idempotency key of an order: from who placed it and its id, never from the time of the call.
+    public static func idempotencyKey(resellerId: String, orderId: String) -> String {
+        "outpost-" + resellerId + "-" + orderId
+    }
 
     /// Reads everything about `order` a provisioner needs.
     init(resellerId: String, order: Order, in db: Database) throws {
@@ -39,8 +46,10 @@ public struct ProvisioningRequest: Sendable, Equatable {
             row["version"] = nil
             return .object(row)
         }
+        idempotencyKey = Self.idempotencyKey(resellerId: resellerId, orderId: order.id)
         var object: [String: JSONValue] = [
             "reseller": .string(resellerId),
+            "idempotency_key": .string(idempotencyKey),
             "order": try image("orders", order.id),
             "lines": .array(try lines.map { try image("order_line", $0.id) }),
             "customer": .object(["id": .string(customer.id), "name": .string(customer.name)]),
@@ -82,6 +91,25 @@ public struct ProvisioningDetails: Sendable, Equatable {
         self.expiresOn = expiresOn
         self.issuedOn = issuedOn
         self.registeredOn = registeredOn
+    }
+
+    /// The answer as it is kept on the order (`orders.vendor_answer`): the hook's own fields.
+    var answerJSON: JSONValue {
+        var object: [String: JSONValue] = ["status": .string("completed")]
+        object["license_key"] = licenseKey.map(JSONValue.string)
+        object["expires_on"] = expiresOn.map { .string($0.description) }
+        object["issued_on"] = issuedOn.map { .string($0.description) }
+        object["registered_on"] = registeredOn.map { .string($0.description) }
+        return .object(object)
+    }
+
+    /// Reads an answer kept by `answerJSON`.
+    init(answerJSON json: JSONValue) {
+        let object = json.objectValue ?? [:]
+        licenseKey = object["license_key"]?.stringValue
+        expiresOn = object["expires_on"]?.stringValue.flatMap(BusinessDate.init)
+        issuedOn = object["issued_on"]?.stringValue.flatMap(BusinessDate.init)
+        registeredOn = object["registered_on"]?.stringValue.flatMap(BusinessDate.init)
     }
 }
 

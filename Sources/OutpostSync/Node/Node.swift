@@ -166,6 +166,8 @@ public final class Node {
         public let verdicts: Int64
         public let refused: Int64
         public let openOrders: Int64
+        /// Orders completed at the vendor that the node could not apply: a person must settle each (`node order resubmit`).
+        public let ordersToSettle: Int64
         public let activeTokens: Int64
         /// The newest login event (an authenticated exchange), if any.
         public let lastExchange: String?
@@ -180,6 +182,7 @@ public final class Node {
                 logEntries: try count("SELECT count(*) FROM change_log"), replicas: try count("SELECT count(DISTINCT replica_id) FROM verdict"),
                 verdicts: try count("SELECT count(*) FROM verdict"), refused: try count("SELECT count(*) FROM verdict WHERE status = 'refused'"),
                 openOrders: try count("SELECT count(*) FROM orders WHERE status IN ('submitted', 'provisioning')"),
+                ordersToSettle: try count("SELECT count(*) FROM orders WHERE status = 'failed' AND vendor_answer IS NOT NULL"),
                 activeTokens: try registry.scalar("SELECT count(*) FROM token WHERE reseller_id = ? AND revoked_at IS NULL", [reseller.id])?.int64 ?? 0,
                 lastExchange: try db.scalar("SELECT max(at) FROM login_event")?.string)
         }

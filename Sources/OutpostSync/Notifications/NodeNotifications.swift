@@ -33,6 +33,17 @@ extension Node {
         return outcomes
     }
 
+    /// What `notify` would send today, per reseller (or `resellerId`), with nothing sent, written or recorded:
+    /// each due notice `wouldSend`, or skipped or failed with the reason a run would give. Takes no lock and
+    /// touches no outbox, so it can run beside a real run.
+    public func rehearseNotices(resellerId: String? = nil, sender: String? = nil) throws -> [NotificationOutcome] {
+        var outcomes: [NotificationOutcome] = []
+        for id in try backOfficeResellers(resellerId) {
+            outcomes += try NotificationRun(tenant: try tenant(id), clock: clock, channel: nil, outbox: nil, fallbackSender: sender).run().outcomes
+        }
+        return outcomes
+    }
+
     /// Staged outbox files of a crashed run: published when their notice was recorded, else removed.
     func recover(_ outbox: Outbox) throws -> (published: Int, discarded: Int) {
         let known = Set(try resellers().map(\.id))

@@ -9,6 +9,8 @@ public struct NotificationOutcome: Sendable, Equatable, Encodable {
         case skipped
         /// Not sent because of a problem the operator must see; tried again next run.
         case failed
+        /// A rehearsal (`--dry-run`): it would be sent now; nothing was written, sent or recorded.
+        case wouldSend = "would_send"
     }
 
     public enum Problem: String, Sendable, Encodable {

@@ -25,7 +25,8 @@ struct NotificationRun {
 
     let tenant: Tenant
     let clock: any Clock
-    let channel: NoticeChannel
+    /// Where the notices go; `nil` for a rehearsal, which sends and records nothing (`node notify --dry-run`).
+    let channel: NoticeChannel?
     let outbox: Outbox?
     /// The sender when the reseller's settings have no company e-mail.
     let fallbackSender: String?
@@ -68,6 +69,10 @@ struct NotificationRun {
                 outcomes.append(outcome(.failed, .noSender, reason))
                 continue
             }
+            guard let channel else {
+                outcomes.append(outcome(.wouldSend, nil, "", recipient: recipient.address))
+                continue
+            }
             let key = NoticeKey(resellerId: tenant.resellerId, notice: notice)
             let message = MailMessage(
                 from: sender, to: recipient, subject: letter.subject, date: now,
@@ -76,7 +81,7 @@ struct NotificationRun {
                                .init("X-Outpost-Notice", "\(notice.kind.rawValue); \(notice.entityId); \(notice.referenceDate); \(notice.thresholdDays)")],
                 body: letter.body)
             do {
-                try deliver(message, notice: notice, key: key, now: now)
+                try deliver(message, via: channel, notice: notice, key: key, now: now)
             } catch let failure as Sendmail.Failure {
                 outcomes.append(outcome(.failed, failure.isConfiguration ? .mailerMissing : .deliveryFailed, failure.reason, recipient: recipient.address))
                 if failure.stopsRun { return (outcomes, true) }
@@ -88,13 +93,13 @@ struct NotificationRun {
     }
 
     /// Hands the message over and records it, in the crash-safe order of the channel.
-    private func deliver(_ message: MailMessage, notice: DueNotice, key: NoticeKey, now: Timestamp) throws {
+    private func deliver(_ message: MailMessage, via channel: NoticeChannel, notice: DueNotice, key: NoticeKey, now: Timestamp) throws {
         switch channel {
         case .outbox:
             guard let outbox else { preconditionFailure("an outbox channel without its outbox") }
             try outbox.stage(message.text, name: key.fileName)
             do {
-                try record(message, notice: notice, now: now)
+                try record(message, via: channel, notice: notice, now: now)
             } catch {
                 outbox.discard(key.fileName)
                 throw error
@@ -102,11 +107,11 @@ struct NotificationRun {
             try outbox.publish(key.fileName)
         case let .sendmail(command, environment, timeLimit):
             try Sendmail(command: command, environment: environment, timeLimit: timeLimit).send(message)
-            try record(message, notice: notice, now: now)
+            try record(message, via: channel, notice: notice, now: now)
         }
     }
 
-    private func record(_ message: MailMessage, notice: DueNotice, now: Timestamp) throws {
+    private func record(_ message: MailMessage, via channel: NoticeChannel, notice: DueNotice, now: Timestamp) throws {
         try tenant.record(now: now, origin: Self.origin) { context in
             try context.insert("notification", [
                 ("id", tenant.ids.make("ntf")), ("customer_id", notice.customerId), ("kind", notice.kind.rawValue),

@@ -1,0 +1,124 @@
+import OutpostModel
+import OutpostStore
+
+/// Corrections to an issued invoice, on the node: voiding one that should never have been issued (while nothing
+/// was paid or credited on it), or crediting it with a credit note. Either way the invoice keeps its number, so
+/// numbering stays gap-free, and the change replicates like every back-office fact.
+public struct InvoiceCorrections {
+    /// Change-log origin of everything written here.
+    static let origin = "back_office"
+
+    public let tenant: Tenant
+    public let clock: any Clock
+
+    public init(tenant: Tenant, clock: any Clock) {
+        self.tenant = tenant
+        self.clock = clock
+    }
+
+    /// Voids an unpaid invoice: status `void` with the reason and the time. It is no longer owed (balances,
+    /// receivables, overdue lists, notices) and its revenue no longer counts; the record and its number stay.
+    @discardableResult
+    public func void(_ invoiceId: String, reason: String) throws -> Invoice {
+        let reason = try Self.reason(reason)
+        try tenant.record(now: clock.now(), origin: Self.origin) { context in
+            let invoice = try require(invoiceId, in: context.db)
+            let name = "invoice \(invoice.displayNumber) (\(invoice.id))"
+            if invoice.status == .void {
+                throw BackOfficeError("\(name) is already void (\(try voidReason(invoice.id, in: context.db))); there is nothing to void")
+            }
+            let payments = try context.db.scalar("SELECT count(*) FROM payment WHERE invoice_id = ? AND status IN ('pending', 'completed')",
+                                                 [invoice.id])?.int64 ?? 0
+            guard payments == 0 else {
+                throw BackOfficeError("\(name) has \(payments) payment(s) recorded; a paid invoice is not voided — credit it instead: outpost node invoice credit \(invoice.displayNumber) --reason TEXT")
+            }
+            let credits = try context.db.scalar("SELECT count(*) FROM credit_note WHERE invoice_id = ?", [invoice.id])?.int64 ?? 0
+            guard credits == 0 else {
+                throw BackOfficeError("\(name) has \(credits) credit note(s); an invoice already credited is not voided — credit what is still open instead")
+            }
+            try context.update("invoice", id: invoice.id, [
+                ("status", Invoice.Status.void.rawValue), ("void_reason", reason), ("voided_at", context.now.description),
+            ])
+        }
+        return try Invoice.require(invoiceId, in: tenant.db)
+    }
+
+    /// Issues a credit note against an issued invoice for `amount` (tax included; by default all that is still
+    /// open), through the same numbering and lines as every other credit note.
+    public func credit(_ invoiceId: String, reason: String, amount: Int64? = nil) throws -> (invoice: Invoice, creditNoteNumber: String, total: Int64) {
+        let reason = try Self.reason(reason)
+        var issued: (number: String, total: Int64)?
+        try tenant.record(now: clock.now(), origin: Self.origin) { context in
+            let invoice = try require(invoiceId, in: context.db)
+            let name = "invoice \(invoice.displayNumber) (\(invoice.id))"
+            guard invoice.status == .issued else { throw BackOfficeError("\(name) is void; a void invoice owes nothing and is not credited") }
+            let today = context.today
+            guard let balance = try InvoiceBalance.of(invoice.id, today: today, in: context.db), balance.outstanding > 0 else {
+                throw BackOfficeError("\(name) has nothing open to credit (paid or credited in full)")
+            }
+            let gross = amount ?? balance.outstanding
+            guard gross > 0, gross <= balance.outstanding else {
+                throw BackOfficeError("\(name) has \(Self.money(balance.outstanding, invoice.currency)) open; a credit must be more than 0 and at most that, not \(Self.money(gross, invoice.currency))")
+            }
+            let settings = try ResellerSettings.load(from: context.db)
+            let net = Self.net(ofGross: gross, taxRateBp: settings.taxRateBp)
+            let note = try BillingDocuments.creditNote(invoiceId: invoice.id, reason: reason, description: "Credit on \(invoice.displayNumber): \(reason)",
+                                                       amount: net, issueDate: today, ids: tenant.ids, in: context)
+            let total = try context.db.scalar("SELECT total FROM credit_note WHERE id = ?", [note.id])?.int64 ?? 0
+            issued = (note.number, total)
+        }
+        guard let issued else { preconditionFailure("a credit recorded without its note") }
+        return (try Invoice.require(invoiceId, in: tenant.db), issued.number, issued.total)
+    }
+
+    /// The amount before tax whose total with tax, rounded as invoices round it, is `gross` (or as close below as can be).
+    static func net(ofGross gross: Int64, taxRateBp: Int) -> Int64 {
+        var net = (gross * 10_000 + Int64(10_000 + taxRateBp) / 2) / Int64(10_000 + taxRateBp)
+        while net > 0, net + Invoicing.tax(on: net, rateBp: taxRateBp) > gross { net -= 1 }
+        return net
+    }
+
+    /// The id of the invoice `reference` names — its number (`INV-000045`, any case) or its id — or `nil`.
+    public static func invoiceId(forReference reference: String, in db: Database) throws -> String? {
+        let text = reference.trimmingCharacters(in: .whitespaces)
+        return try db.scalar("SELECT id FROM invoice WHERE id = ?1 OR number = upper(?1) LIMIT 1", [text])?.string
+    }
+
+    private func require(_ invoiceId: String, in db: Database) throws -> Invoice {
+        guard let row = try db.row("SELECT * FROM invoice WHERE id = ?", [invoiceId]) else {
+            throw BackOfficeError("reseller \(tenant.resellerId) has no invoice \(invoiceId)")
+        }
+        return try Invoice(row: row)
+    }
+
+    private func voidReason(_ invoiceId: String, in db: Database) throws -> String {
+        let row = try db.row("SELECT void_reason, voided_at FROM invoice WHERE id = ?", [invoiceId])
+        let reason = row?["void_reason"].string ?? ""
+        let at = row?["voided_at"].string ?? ""
+        return [at.isEmpty ? nil : "since \(at)", reason.isEmpty ? nil : reason].compactMap { $0 }.joined(separator: ": ")
+    }
+
+    private static func money(_ units: Int64, _ currency: String) -> String {
+        Money.formatted(units, currency: Currency(code: currency) ?? Currency(code: "EUR")!)
+    }
+
+    /// A reason is required: one line of at most 200 characters, shown on the invoice.
+    static func reason(_ text: String) throws -> String {
+        let line = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !line.isEmpty else { throw BackOfficeError("--reason must say why, like --reason \"billed a year ahead by mistake\"") }
+        guard line.count <= 200, !line.contains(where: \.isNewline) else { throw BackOfficeError("--reason must be one line of at most 200 characters") }
+        return line
+    }
+}
+
+extension Node {
+    /// The corrections of the reseller whose books hold invoice `reference` (`INV-000045` or its id), with its id.
+    public func invoiceCorrections(for reference: String, resellerId: String? = nil) throws -> (corrections: InvoiceCorrections, invoiceId: String) {
+        for id in try backOfficeResellers(resellerId) {
+            let tenant = try tenant(id)
+            guard let invoiceId = try InvoiceCorrections.invoiceId(forReference: reference, in: tenant.db) else { continue }
+            return (InvoiceCorrections(tenant: tenant, clock: clock), invoiceId)
+        }
+        throw BackOfficeError(resellerId.map { "reseller \($0) has no invoice \(reference)" } ?? "no reseller on this node has an invoice \(reference)")
+    }
+}
