@@ -57,17 +57,21 @@ struct UnattendedSyncTests {
             for index in 0..<1500 { try replica.submit(CreateCustomer(id: replica.ids.make("cus"), name: "Customer \(index)")) }
         }
         let first = try OutpostBinary.start(["sync", "--replica", dir.path("r"), "--no-site"], environment: env, in: dir.url)
-        var second: OutpostBinary.Result?
-        for _ in 0..<50 where second == nil {
+        // Either may take the lock first on a busy machine (a probe can start before the first
+        // process gets there): whichever wins syncs, and the one started meanwhile is turned away.
+        var probes: [OutpostBinary.Result] = []
+        for _ in 0..<50 {
             usleep(20_000)
             let attempt = try outpost(["sync", "--replica", dir.path("r"), "--no-site"])
-            if attempt.status == 75 { second = attempt }
-            if !first.process.isRunning { break }
+            probes.append(attempt)
+            if attempt.status == 75 || !first.process.isRunning { break }
         }
-        let firstResult = first.wait()
-        #expect(firstResult.status == 0, "\(firstResult.stderr)")
-        let refused = try #require(second, "a second sync started while the first ran was turned away")
-        #expect(refused.stderr.contains("another outpost sync is running"))
+        let all = probes + [first.wait()]
+        #expect(all.allSatisfy { $0.status == 0 || $0.status == 75 }, "\(all.map { "\($0.status): \($0.stderr)" })")
+        #expect(all.contains { $0.status == 0 }, "one of them synced")
+        let turnedAway = all.filter { $0.status == 75 }
+        #expect(!turnedAway.isEmpty, "a sync started while another ran was turned away")
+        for refused in turnedAway { #expect(refused.stderr.contains("another outpost sync is running"), "\(refused.stderr)") }
         // With --wait it queues behind instead, and the lock of a finished (or killed) run never blocks.
         let after = try outpost(["sync", "--replica", dir.path("r"), "--wait", "5", "--quiet"])
         #expect(after.status == 0)
