@@ -363,7 +363,7 @@ struct ScriptedSessionTests {
         defer { sandbox.remove() }
         try sandbox.initialize()
         let outcome = try sandbox.ok(["customer", "add", "--name", "Text AG"])
-        #expect(outcome.stdout.hasPrefix("Added customer cus_"))
+        #expect(outcome.stdout.hasPrefix("Added customer Text AG (cus_"))
         #expect(outcome.stdout.contains("(queued as #3 customer.create)"))
         #expect(outcome.stderr.isEmpty)
     }

@@ -5,7 +5,7 @@ import OutpostModel
 enum ServiceCommands {
     static let all: [CommandSpec] = [domains, certificates, licenses]
 
-    static let customerOption = CommandSpec.Option("customer", value: "ID", "only this customer's")
+    static let customerOption = CommandSpec.Option("customer", value: "CUSTOMER", "only this customer's (id, id prefix or name)")
 
     static let domains = CommandSpec(
         ["domain", "list"], "list registered and transferred domains",
@@ -13,7 +13,7 @@ enum ServiceCommands {
         printsJSON: true,
         run: { invocation, session in
             let replica = try session.openReplica(invocation)
-            let domains = try Domain.list(customerId: invocation.value("customer"), in: replica.db)
+            let domains = try Domain.list(customerId: replica.resolve(.customer, invocation.value("customer"), field: "--customer"), in: replica.db)
             if invocation.json { return try JSONOutput.print(domains, to: session) }
             var table = TextTable("ID", "NAME", "CUSTOMER", "ORIGIN", "STATUS", "EXPIRES", "AUTO-RENEW")
             for d in domains {
@@ -28,7 +28,7 @@ enum ServiceCommands {
         printsJSON: true,
         run: { invocation, session in
             let replica = try session.openReplica(invocation)
-            let certificates = try SSLCertificate.list(customerId: invocation.value("customer"), in: replica.db)
+            let certificates = try SSLCertificate.list(customerId: replica.resolve(.customer, invocation.value("customer"), field: "--customer"), in: replica.db)
             if invocation.json { return try JSONOutput.print(certificates, to: session) }
             var table = TextTable("ID", "COMMON NAME", "CUSTOMER", "TYPE", "STATUS", "EXPIRES")
             for c in certificates {
@@ -43,7 +43,7 @@ enum ServiceCommands {
         printsJSON: true,
         run: { invocation, session in
             let replica = try session.openReplica(invocation)
-            let licenses = try License.list(customerId: invocation.value("customer"), in: replica.db)
+            let licenses = try License.list(customerId: replica.resolve(.customer, invocation.value("customer"), field: "--customer"), in: replica.db)
             if invocation.json { return try JSONOutput.print(licenses, to: session) }
             var table = TextTable("ID", "PRODUCT", "CUSTOMER", "SEATS", "STATUS", "EXPIRES", "KEY")
             for l in licenses {
