@@ -233,7 +233,7 @@ struct ScriptedSessionTests {
         #expect(string(after.last?["mutation"]) == "price.set_markup")
         let gone = sandbox.run(["order", "show", orderId])
         #expect(gone.status == 65)
-        #expect(gone.stderr.contains("does not exist"))
+        #expect(gone.stderr.contains("no order matches"))
         #expect(sandbox.run(["queue", "show", "10"]).status == 65)
 
         // settings; a discarded seq is never reused
