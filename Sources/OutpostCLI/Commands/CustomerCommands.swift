@@ -114,7 +114,7 @@ enum CustomerCommands {
         let domains: [Domain]
         let sslCertificates: [SSLCertificate]
         let licenses: [License]
-        /// What the customer owes in total.
+        /// What the customer owes as of today (`Receivables`).
         let balance: Int64
         let currency: String
     }
@@ -133,6 +133,8 @@ enum CustomerCommands {
             let today = session.clock.now().date
             let invoices = try InvoiceWithBalance.list(customerId: customer.id, today: today, in: db)
             let currency = try ResellerSettings.load(from: db).currency
+            // The same figure as the customer's page and the home page (one definition: `Receivables`).
+            let receivables = try Receivables.of(customerId: customer.id, asOf: today, in: db)
             let detail = CustomerDetail(
                 customer: customer, users: try CustomerUser.list(customerId: customer.id, in: db),
                 subscriptions: try Subscription.list(customerId: customer.id, in: db),
@@ -142,7 +144,7 @@ enum CustomerCommands {
                 domains: try Domain.list(customerId: customer.id, in: db),
                 sslCertificates: try SSLCertificate.list(customerId: customer.id, in: db),
                 licenses: try License.list(customerId: customer.id, in: db),
-                balance: invoices.reduce(0) { $0 + $1.balance.outstanding }, currency: currency)
+                balance: receivables.outstanding, currency: currency)
             if invocation.json { return try JSONOutput.print(detail, to: session) }
             let names = try NameBook(db)
             session.print("\(customer.name)  (\(customer.id), \(customer.status.rawValue))")
@@ -151,7 +153,7 @@ enum CustomerCommands {
             let address = [customer.address, customer.postalCode, customer.city, customer.country].filter { !$0.isEmpty }.joined(separator: ", ")
             if !address.isEmpty { session.print("Address: \(address)") }
             if !customer.taxId.isEmpty { session.print("Tax id:  \(customer.taxId)") }
-            session.print("Balance: \(Format.money(detail.balance, currency)) outstanding")
+            session.print("Outstanding: \(Format.money(receivables.outstanding, currency)), overdue \(Format.money(receivables.overdue, currency))")
             session.print("Users: \(detail.users.isEmpty ? "none" : detail.users.map { "\($0.username) (\($0.role.rawValue))" }.joined(separator: ", "))")
 
             session.print("")
@@ -165,7 +167,7 @@ enum CustomerCommands {
 
             session.print("")
             session.print("Open invoices:")
-            var open = TextTable("NUMBER", "ISSUED", "DUE", "TOTAL", "OUTSTANDING", "STATE")
+            var open = TextTable("NUMBER", "ISSUED", "DUE", "INVOICE TOTAL", "OUTSTANDING", "STATE")
             for entry in invoices where entry.balance.outstanding > 0 {
                 let i = entry.invoice
                 let state = entry.balance.state.rawValue + (entry.balance.overdue ? ", overdue \(entry.balance.daysOverdue)d" : "")
