@@ -89,6 +89,8 @@ struct EntityReferenceTests {
             #expect(failure.description == "no customer matches 'Northwind' (--x)")
             let near = try #require(Self.failure(.customer, "Holding", in: replica))
             #expect(near.description.contains("did you mean: Fabrikam Holding (cus_03DDDD)"))
+            let typo = try #require(Self.failure(.customer, "Cntoso AG", in: replica))
+            #expect(typo.description.hasSuffix("did you mean: Contoso AG (cus_01AABB)"))
         }
     }
 

@@ -232,9 +232,38 @@ public struct EntityReference: Sendable, Equatable {
         return try candidates(db, where: "substr(\(column), 1, ?1) = ?2 COLLATE NOCASE", [Int64(text.unicodeScalars.count), text])
     }
 
-    /// Near names for "did you mean": those that contain the text (customers and plans only).
+    /// Near names for "did you mean" (customers and plans only): those that contain the text, else
+    /// those a few typing mistakes away from it.
     private func suggestions(in db: Database) throws -> [Candidate] {
         guard kind.matchesNamePrefix, let column = kind.nameColumn, text.unicodeScalars.count >= 3 else { return [] }
-        return Array(try candidates(db, where: "instr(lower(\(column)), lower(?1)) > 0", [text]).prefix(5))
+        let containing = try candidates(db, where: "instr(lower(\(column)), lower(?1)) > 0", [text])
+        if !containing.isEmpty { return Array(containing.prefix(5)) }
+        // Only on this error path: every name is read once (a bounded scan, fine for 100,000 customers).
+        let typed = Array(text.lowercased())
+        let allowed = max(1, min(3, typed.count / 4))
+        var near: [(distance: Int, candidate: Candidate)] = []
+        try db.forEachRow("SELECT id, \(column) AS name FROM \(kind.table) WHERE length(\(column)) BETWEEN ?1 AND ?2",
+                          [Int64(typed.count - allowed), Int64(typed.count + allowed)]) { row in
+            let name = try row.string("name")
+            let distance = Self.editDistance(typed, Array(name.lowercased()), limit: allowed)
+            if distance <= allowed { near.append((distance, Candidate(id: try row.string("id"), label: name))) }
+        }
+        return near.sorted { ($0.distance, $0.candidate.label, $0.candidate.id) < ($1.distance, $1.candidate.label, $1.candidate.id) }
+            .prefix(5).map(\.candidate)
+    }
+
+    /// Levenshtein distance, or something above `limit` as soon as it is certain to exceed it.
+    static func editDistance(_ a: [Character], _ b: [Character], limit: Int) -> Int {
+        if abs(a.count - b.count) > limit { return limit + 1 }
+        var previous = Array(0...b.count)
+        for (i, x) in a.enumerated() {
+            var current = [i + 1] + Array(repeating: 0, count: b.count)
+            for (j, y) in b.enumerated() {
+                current[j + 1] = Swift.min(previous[j + 1] + 1, current[j] + 1, previous[j] + (x == y ? 0 : 1))
+            }
+            if current.min() ?? 0 > limit { return limit + 1 }
+            previous = current
+        }
+        return previous[b.count]
     }
 }

@@ -96,7 +96,7 @@ enum CustomerPages {
                 }, empty: "This customer has no panel logins.")]))
             blocks.append(.section(title: "Subscriptions", id: "subscriptions", [.table(
                 columns: [Column("Subscription"), Column("Plan"), Column("Period"), Column("Qty", numeric: true), Column("Status"),
-                          Column("Current period ends"), Column("Renews"), Column("Price", numeric: true), Column("Cost", numeric: true),
+                          Column("Current period ends"), Column("Renews"), Column("Price per period", numeric: true), Column("Cost per period", numeric: true),
                           Column("Margin", numeric: true), Column("Margin %", numeric: true)],
                 rows: try subscriptions.rows(for: id).map { ListPages.subscriptionCells($0, withCustomer: false) },
                 empty: "No subscriptions.")]))
@@ -107,7 +107,7 @@ enum CustomerPages {
                 return "\(line["quantity"].int64 ?? 1) × " + item
             }
             blocks.append(.section(title: "Orders", id: "orders", [.table(
-                columns: [Column("Order"), Column("Placed"), Column("Type"), Column("Status"), Column("Items"), Column("Total", numeric: true), Column("Note")],
+                columns: [Column("Order"), Column("Placed"), Column("Type"), Column("Status"), Column("Items"), Column("Order total", numeric: true), Column("Note")],
                 rows: try orders.rows(for: id).map { row in
                     var cells = ListPages.orderCells(row)
                     cells[0] = anchor(row, row["number"].string ?? "pending")
