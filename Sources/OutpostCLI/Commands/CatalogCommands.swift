@@ -68,7 +68,7 @@ enum CatalogCommands {
             let base = try replica.db.scalar("SELECT version FROM price_rule WHERE id = ?", [ruleId])?.int64 ?? 0
             try replica.submitAndReport(
                 SetMarkup(planId: planId, markupBp: markup, baseVersion: base), id: ruleId, session: session, json: invocation.json,
-                summary: "\(planId.map { "Markup for \($0)" } ?? "Default markup") set to \(Format.percent(markup)) on cost (\(Format.percent(Pricing.margin(forMarkup: markup))) margin on price)")
+                summary: "\(try planId.map { "Markup for \(try Plan.require($0, in: replica.db).name)" } ?? "Default markup") set to \(Format.percent(markup)) on cost (\(Format.percent(Pricing.margin(forMarkup: markup))) margin on price)")
         })
 
     static let priceList = CommandSpec(
