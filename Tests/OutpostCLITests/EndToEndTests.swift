@@ -652,9 +652,9 @@ struct BadInput: Sendable, CustomTestStringConvertible {
 
     static let all: [BadInput] = [
         BadInput("unknown customer", ["order", "place", "--customer", "cus_01NOSUCHCUSTOMER00000000000", "--plan", "{plan}"], 65,
-                 "customer cus_01NOSUCHCUSTOMER00000000000 does not exist"),
+                 "no customer matches 'cus_01NOSUCHCUSTOMER00000000000' (--customer)"),
         BadInput("unknown plan", ["order", "place", "--customer", "{customer}", "--plan", "pln_no-such-plan"], 65,
-                 "plan pln_no-such-plan does not exist"),
+                 "no plan matches 'pln_no-such-plan' (--plan)"),
         BadInput("quantity 0", ["order", "place", "--customer", "{customer}", "--plan", "{plan}", "--quantity", "0"], 65,
                  "quantity", "got 0"),
         BadInput("quantity -3", ["order", "place", "--customer", "{customer}", "--plan", "{plan}", "--quantity", "-3"],
