@@ -56,6 +56,9 @@ public enum Outpost {
             return CommandFailure(.dataError, refusal.message)
         case let error as UsageError:
             return CommandFailure(.usage, error.message)
+        case let failure as EntityReference.Failure:
+            // Ambiguous input is a usage problem (say more); input that names nothing is bad data.
+            return CommandFailure(failure.isAmbiguous ? .usage : .dataError, failure.description)
         case let error as Money.ParseError:
             return CommandFailure(.dataError, error.description)
         case let error as Replica.OpenError:

@@ -198,7 +198,7 @@ struct CommandLineParserTests {
     @Test("a missing positional argument is named")
     func missingPositional() throws {
         let error = try #require(usageError(["customer", "show"]))
-        #expect(error.message.contains("ID"))
+        #expect(error.message.contains("CUSTOMER"))
         #expect(error.command == "customer show")
         #expect(usageError(["queue", "discard", "--json"])?.message.contains("SEQ") == true)
     }

@@ -233,7 +233,7 @@ struct ScriptedSessionTests {
         #expect(string(after.last?["mutation"]) == "price.set_markup")
         let gone = sandbox.run(["order", "show", orderId])
         #expect(gone.status == 65)
-        #expect(gone.stderr.contains("does not exist"))
+        #expect(gone.stderr.contains("no order matches"))
         #expect(sandbox.run(["queue", "show", "10"]).status == 65)
 
         // settings; a discarded seq is never reused
@@ -363,7 +363,7 @@ struct ScriptedSessionTests {
         defer { sandbox.remove() }
         try sandbox.initialize()
         let outcome = try sandbox.ok(["customer", "add", "--name", "Text AG"])
-        #expect(outcome.stdout.hasPrefix("Added customer cus_"))
+        #expect(outcome.stdout.hasPrefix("Added customer Text AG (cus_"))
         #expect(outcome.stdout.contains("(queued as #3 customer.create)"))
         #expect(outcome.stderr.isEmpty)
     }
@@ -652,9 +652,9 @@ struct BadInput: Sendable, CustomTestStringConvertible {
 
     static let all: [BadInput] = [
         BadInput("unknown customer", ["order", "place", "--customer", "cus_01NOSUCHCUSTOMER00000000000", "--plan", "{plan}"], 65,
-                 "customer cus_01NOSUCHCUSTOMER00000000000 does not exist"),
+                 "no customer matches 'cus_01NOSUCHCUSTOMER00000000000' (--customer)"),
         BadInput("unknown plan", ["order", "place", "--customer", "{customer}", "--plan", "pln_no-such-plan"], 65,
-                 "plan pln_no-such-plan does not exist"),
+                 "no plan matches 'pln_no-such-plan' (--plan)"),
         BadInput("quantity 0", ["order", "place", "--customer", "{customer}", "--plan", "{plan}", "--quantity", "0"], 65,
                  "quantity", "got 0"),
         BadInput("quantity -3", ["order", "place", "--customer", "{customer}", "--plan", "{plan}", "--quantity", "-3"],

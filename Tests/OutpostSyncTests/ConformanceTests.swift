@@ -18,7 +18,7 @@ struct ConformanceTests {
     static let schemaDirectory = syncDirectory.appendingPathComponent("schema")
 
     /// Every message of protocol 1 has a schema of this name.
-    static let schemaNames = ["push-request", "push-response", "pull-request", "pull-response", "digest-request", "digest-response", "error"]
+    static let schemaNames = ["push-request", "push-response", "pull-request", "pull-response", "digest-request", "digest-response", "account-request", "account-response", "error"]
 
     static func jsonFiles(in directory: URL) -> [String] {
         ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []).filter { $0.hasSuffix(".json") }.sorted()
@@ -68,6 +68,12 @@ struct ConformanceTests {
                 "protocol": .integer(SyncProtocol.version), "cursor": .integer(cursor),
                 "digests": .object(digests.mapValues { .object(["rows": .integer($0.rows), "digest": .integer($0.digest)]) }),
             ])
+        case "account-request":
+            // What NodeExchange reads of it, and what `AccountResponse.fetch` sends.
+            let reader = try MessageReader(value, "account request")
+            try reader.checkProtocol()
+            return AccountResponse.request
+        case "account-response": return try AccountResponse(json: value).json
         case "error":
             // `SyncError(json:)` answers nil for a body that is not an error; the vectors call that `malformed`.
             guard let error = SyncError(json: value) else { throw SyncError(.malformed, "not an error body") }

@@ -301,7 +301,8 @@ struct HTTPServerTests {
         #expect(objects.allSatisfy { $0["time"]?.stringValue == ServedNode.now && $0["level"]?.stringValue != nil })
 
         let requests = objects.filter { $0["event"]?.stringValue == "http.request" }
-        #expect(requests.count == 5, "push, pull, forged pull, hostile pull, health:\n\(node.log)")
+        #expect(requests.count == 6, "init's account check, push, pull, forged pull, hostile pull, health:\n\(node.log)")
+        #expect(requests.contains { $0["path"]?.stringValue == "/v1/account" && $0["status"]?.integerValue == 200 && $0["reseller"]?.stringValue == "a" })
         for request in requests {
             for key in ["method", "path", "status", "bytes", "in", "ms", "run", "reseller", "peer"] {
                 #expect(request[key] != nil, "\(key) in \(request)")

@@ -6,16 +6,15 @@ import OutpostStore
 enum BillingCommands {
     static let all: [CommandSpec] = [invoiceList, invoiceShow, paymentRecord, paymentList]
 
-    /// An invoice by id (`inv_…`) or number (`INV-…`).
+    /// An invoice by number (`INV-…`), id (`inv_…`) or unique id prefix.
     static func findInvoice(_ key: String, in db: Database, field: String) throws -> Invoice {
-        let id = try db.scalar("SELECT id FROM invoice WHERE id = ?1 OR number = ?1", [key])?.string ?? key
-        return try Invoice.require(id, in: db, field: field)
+        try Invoice.require(EntityReference(.invoice, key).resolve(in: db, field: field), in: db, field: field)
     }
 
     static let invoiceList = CommandSpec(
         ["invoice", "list"], "list invoices with their payment state",
         options: [
-            .init("customer", value: "ID", "only this customer's invoices"),
+            .init("customer", value: "CUSTOMER", "only this customer's invoices (id, id prefix or name)"),
             .init("unpaid", "only invoices with something outstanding"),
             .init("overdue", "only invoices past their due date and not paid"),
         ],
@@ -23,17 +22,18 @@ enum BillingCommands {
         run: { invocation, session in
             let replica = try session.openReplica(invocation)
             let today = session.clock.now().date
-            let invoices = try InvoiceWithBalance.list(customerId: invocation.value("customer"), today: today, in: replica.db).filter {
+            let customerId = try replica.resolve(.customer, invocation.value("customer"), field: "--customer")
+            let invoices = try InvoiceWithBalance.list(customerId: customerId, today: today, in: replica.db).filter {
                 (!invocation.flag("unpaid") || $0.balance.outstanding > 0) && (!invocation.flag("overdue") || $0.balance.overdue)
             }
             if invocation.json { return try JSONOutput.print(invoices, to: session) }
-            var table = TextTable("ID", "NUMBER", "CUSTOMER", "ISSUED", "DUE", "TOTAL", "OUTSTANDING", "STATE")
+            var table = TextTable("NUMBER", "CUSTOMER", "ISSUED", "DUE", "INVOICE TOTAL", "OUTSTANDING", "STATE", "ID")
             for entry in invoices {
                 let i = entry.invoice
                 let state = entry.balance.state.rawValue + (entry.balance.overdue ? ", overdue \(entry.balance.daysOverdue)d" : "")
                     + (i.status == .void && !i.voidReason.isEmpty ? ": \(i.voidReason)" : "")
-                table.add(i.id, i.displayNumber, i.customerId, i.issueDate.description, i.dueDate.description,
-                          Format.money(i.total, i.currency), Format.money(entry.balance.outstanding, i.currency), state)
+                table.add(i.displayNumber, entry.customerName, i.issueDate.description, i.dueDate.description,
+                          Format.money(i.total, i.currency), Format.money(entry.balance.outstanding, i.currency), state, i.id)
             }
             session.print(table.render(empty: "No invoices. The node issues them when orders are provisioned."))
         })
@@ -48,12 +48,12 @@ enum BillingCommands {
 
     static let invoiceShow = CommandSpec(
         ["invoice", "show"], "show an invoice with lines, payments and credit notes",
-        arguments: [.init("ID", "invoice id (inv_…) or number (INV-…)")],
+        arguments: [.init("INVOICE", "invoice number (INV-…), id (inv_…) or unique id prefix")],
         printsJSON: true,
         run: { invocation, session in
             let replica = try session.openReplica(invocation)
             let db = replica.db
-            let invoice = try findInvoice(invocation.argument(0), in: db, field: "ID")
+            let invoice = try findInvoice(invocation.argument(0), in: db, field: "INVOICE")
             guard let balance = try InvoiceBalance.of(invoice.id, today: session.clock.now().date, in: db) else { return }
             let detail = InvoiceDetail(
                 invoice: invoice, balance: balance, lines: try invoice.lines(in: db),
@@ -62,12 +62,12 @@ enum BillingCommands {
             if invocation.json { return try JSONOutput.print(detail, to: session) }
             let c = invoice.currency
             session.print("Invoice \(invoice.displayNumber)  (\(invoice.id), \(invoice.status.rawValue))")
-            session.print("Customer: \(invoice.customerId)")
+            session.print("Customer: \(try NameBook(db).customer(invoice.customerId))  (\(invoice.customerId))")
             session.print("Issued \(invoice.issueDate), due \(invoice.dueDate)")
             if invoice.status == .void {
                 session.print("Void\(invoice.voidedAt.map { " since \($0)" } ?? ""): \(invoice.voidReason.isEmpty ? "no reason given" : invoice.voidReason); nothing is owed")
             }
-            var table = TextTable("DESCRIPTION", "QTY", "UNIT PRICE", "AMOUNT")
+            var table = TextTable("DESCRIPTION", "QTY", "UNIT PRICE", "LINE TOTAL")
             for line in detail.lines {
                 table.add(line.description, String(line.quantity), Format.money(line.unitPrice, c), Format.money(line.amount, c))
             }
@@ -80,7 +80,7 @@ enum BillingCommands {
     static let paymentRecord = CommandSpec(
         ["payment", "record"], "record money received against an open invoice",
         options: [
-            .init("invoice", value: "ID", required: true, "invoice id (inv_…) or number (INV-…)"),
+            .init("invoice", value: "INVOICE", required: true, "invoice number (INV-…), id (inv_…) or unique id prefix"),
             .init("amount", value: "AMOUNT", required: true, "decimal amount in the invoice's currency, like 12.34"),
             .init("method", value: "METHOD", "bank_transfer, card, direct_debit, cash, check or other (default bank_transfer)"),
             .init("reference", value: "TEXT", "bank reference or receipt number"),
@@ -89,7 +89,7 @@ enum BillingCommands {
         printsJSON: true,
         run: { invocation, session in
             let replica = try session.openReplica(invocation)
-            let invoice = try findInvoice(invocation.required("invoice"), in: replica.db, field: "invoice")
+            let invoice = try findInvoice(invocation.required("invoice"), in: replica.db, field: "--invoice")
             let amount = try OptionValue.money(invocation.required("amount"), option: "amount", currency: invoice.currency)
             let method = try OptionValue.choice(invocation.value("method") ?? Payment.Method.bankTransfer.rawValue, Payment.Method.self, option: "method")
             var mutation = RecordPayment(id: replica.ids.make("pay"), invoiceId: invoice.id, amount: amount, method: method)
@@ -102,19 +102,25 @@ enum BillingCommands {
     static let paymentList = CommandSpec(
         ["payment", "list"], "list payments",
         options: [
-            .init("customer", value: "ID", "only this customer's payments"),
-            .init("invoice", value: "ID", "only payments on this invoice"),
+            .init("customer", value: "CUSTOMER", "only this customer's payments (id, id prefix or name)"),
+            .init("invoice", value: "INVOICE", "only payments on this invoice (number or id)"),
         ],
         printsJSON: true,
         run: { invocation, session in
             let replica = try session.openReplica(invocation)
-            let invoiceId = try invocation.value("invoice").map { try findInvoice($0, in: replica.db, field: "invoice").id }
-            let payments = try Payment.list(customerId: invocation.value("customer"), invoiceId: invoiceId, in: replica.db)
-            if invocation.json { return try JSONOutput.print(payments, to: session) }
-            var table = TextTable("ID", "CUSTOMER", "INVOICE", "RECEIVED", "METHOD", "AMOUNT", "STATUS", "REFERENCE")
+            let invoiceId = try invocation.value("invoice").map { try findInvoice($0, in: replica.db, field: "--invoice").id }
+            let customerId = try replica.resolve(.customer, invocation.value("customer"), field: "--customer")
+            let payments = try Payment.list(customerId: customerId, invoiceId: invoiceId, in: replica.db)
+            let names = try NameBook(replica.db)
+            if invocation.json {
+                return try JSONOutput.print(payments.map {
+                    Annotated($0, ["customerName": names.customer($0.customerId), "invoiceNumber": names.invoiceNumber($0.invoiceId)])
+                }, to: session)
+            }
+            var table = TextTable("RECEIVED", "CUSTOMER", "INVOICE", "METHOD", "AMOUNT", "STATUS", "REFERENCE", "ID")
             for p in payments {
-                table.add(p.id, p.customerId, p.invoiceId, p.receivedOn.description, p.method.rawValue, Format.money(p.amount, p.currency),
-                          p.status.rawValue, p.reference)
+                table.add(p.receivedOn.description, names.customer(p.customerId), names.invoiceNumber(p.invoiceId), p.method.rawValue,
+                          Format.money(p.amount, p.currency), p.status.rawValue, p.reference, p.id)
             }
             session.print(table.render(empty: "No payments."))
         })

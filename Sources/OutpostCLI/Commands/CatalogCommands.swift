@@ -34,11 +34,11 @@ enum CatalogCommands {
 
     static let planShow = CommandSpec(
         ["plan", "show"], "show one service plan and its price",
-        arguments: [.init("ID", "plan id (pln_…)")],
+        arguments: [.init("PLAN", "plan id (pln_…), slug, name or unique name prefix")],
         printsJSON: true,
         run: { invocation, session in
             let replica = try session.openReplica(invocation)
-            let plan = try Plan.require(invocation.argument(0), in: replica.db, field: "ID")
+            let plan = try Plan.require(replica.resolve(.plan, invocation.argument(0), field: "PLAN"), in: replica.db)
             guard let price = try PlanPrice.list(in: replica.db).first(where: { $0.plan.id == plan.id }) else { return }
             if invocation.json { return try JSONOutput.print(price, to: session) }
             session.print("\(plan.name)  (\(plan.id))")
@@ -56,19 +56,19 @@ enum CatalogCommands {
         ["price", "set"], "set the default markup, or one plan's (0 to 1000% on cost)",
         options: [
             .init("markup", value: "PERCENT", required: true, "markup on cost, like 25 or 33.33"),
-            .init("plan", value: "ID", "the plan; without it, the default markup"),
+            .init("plan", value: "PLAN", "the plan (id, slug or name); without it, the default markup"),
         ],
         discussion: "Markup is on cost; margin is on price. A 25% markup is a 20% margin.",
         printsJSON: true,
         run: { invocation, session in
             let replica = try session.openReplica(invocation)
             let markup = try OptionValue.percent(invocation.required("markup"), option: "markup")
-            let planId = invocation.value("plan")
+            let planId = try replica.resolve(.plan, invocation.value("plan"), field: "--plan")
             let ruleId = planId.map(PriceRule.id(forPlan:)) ?? PriceRule.defaultId
             let base = try replica.db.scalar("SELECT version FROM price_rule WHERE id = ?", [ruleId])?.int64 ?? 0
             try replica.submitAndReport(
                 SetMarkup(planId: planId, markupBp: markup, baseVersion: base), id: ruleId, session: session, json: invocation.json,
-                summary: "\(planId.map { "Markup for \($0)" } ?? "Default markup") set to \(Format.percent(markup)) on cost (\(Format.percent(Pricing.margin(forMarkup: markup))) margin on price)")
+                summary: "\(try planId.map { "Markup for \(try Plan.require($0, in: replica.db).name)" } ?? "Default markup") set to \(Format.percent(markup)) on cost (\(Format.percent(Pricing.margin(forMarkup: markup))) margin on price)")
         })
 
     static let priceList = CommandSpec(

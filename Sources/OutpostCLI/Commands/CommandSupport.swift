@@ -75,6 +75,17 @@ struct WriteReceipt: Encodable {
 }
 
 extension Replica {
+    /// The id of the entity `text` names — an id, a number, a unique id prefix or a name (see
+    /// `EntityReference`); `field` is the option or argument it came from, for the message.
+    func resolve(_ kind: EntityReference.Kind, _ text: String, field: String) throws -> String {
+        try EntityReference(kind, text).resolve(in: db, field: field)
+    }
+
+    /// `resolve` for an optional filter such as `--customer`.
+    func resolve(_ kind: EntityReference.Kind, _ text: String?, field: String) throws -> String? {
+        try text.map { try resolve(kind, $0, field: field) }
+    }
+
     /// Submits and prints the receipt in one go.
     func submitAndReport(_ mutation: any Mutation, id: String?, session: Session, json: Bool, summary: String) throws {
         let seq = try submit(mutation)

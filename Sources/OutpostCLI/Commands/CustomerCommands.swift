@@ -34,18 +34,24 @@ enum CustomerCommands {
             mutation.postalCode = invocation.value("postal-code") ?? ""
             mutation.country = invocation.value("country")?.uppercased() ?? ""
             mutation.taxId = invocation.value("tax-id") ?? ""
+            // Two customers may share a name (two branches, a typo to fix later), but say so: lookups by name become ambiguous.
+            let namesake = try replica.db.row("SELECT id, name FROM customer WHERE name = ? COLLATE NOCASE ORDER BY created_at, id LIMIT 1",
+                                              [mutation.name])
             try replica.submitAndReport(mutation, id: mutation.id, session: session, json: invocation.json,
-                                        summary: "Added customer \(mutation.id)")
+                                        summary: "Added customer \(mutation.name) (\(mutation.id))")
+            if let namesake {
+                session.printError("warning: \(try namesake.string("name")) already exists as \(try namesake.string("id")); added a second customer with that name")
+            }
         })
 
     static let edit = CommandSpec(
         ["customer", "edit"], "change a customer's profile (only the fields given)",
-        arguments: [.init("ID", "customer id (cus_…)")],
+        arguments: [.init("CUSTOMER", "customer id, unique id prefix, name or unique name prefix")],
         options: [.init("name", value: "NAME", "the customer's name")] + profileOptions,
         printsJSON: true,
         run: { invocation, session in
             let replica = try session.openReplica(invocation)
-            let customer = try Customer.require(invocation.argument(0), in: replica.db, field: "ID")
+            let customer = try Customer.require(replica.resolve(.customer, invocation.argument(0), field: "CUSTOMER"), in: replica.db)
             var mutation = UpdateCustomer(id: customer.id, baseVersion: customer.version)
             mutation.name = invocation.value("name")
             mutation.contactName = invocation.value("contact")
@@ -61,20 +67,20 @@ enum CustomerCommands {
                 throw UsageError(message: "nothing to change: give at least one of --name, --email, …", command: invocation.command.name)
             }
             try replica.submitAndReport(mutation, id: customer.id, session: session, json: invocation.json,
-                                        summary: "Updated customer \(customer.id): \(given.joined(separator: ", "))")
+                                        summary: "Updated customer \(customer.name) (\(customer.id)): \(given.joined(separator: ", "))")
         })
 
     static func statusChange(_ verb: String, _ abstract: String, _ make: @escaping @Sendable (String, Int64) -> any Mutation) -> CommandSpec {
         CommandSpec(
             ["customer", verb], abstract,
-            arguments: [.init("ID", "customer id (cus_…)")],
+            arguments: [.init("CUSTOMER", "customer id, unique id prefix, name or unique name prefix")],
             printsJSON: true,
             run: { invocation, session in
                 let replica = try session.openReplica(invocation)
-                let customer = try Customer.require(invocation.argument(0), in: replica.db, field: "ID")
+                let customer = try Customer.require(replica.resolve(.customer, invocation.argument(0), field: "CUSTOMER"), in: replica.db)
                 let mutation = make(customer.id, customer.version)
                 try replica.submitAndReport(mutation, id: customer.id, session: session, json: invocation.json,
-                                            summary: "Customer \(customer.id) \(verb == "close" ? "closed" : verb == "suspend" ? "suspended" : "activated")")
+                                            summary: "Customer \(customer.name) (\(customer.id)) \(verb == "close" ? "closed" : verb == "suspend" ? "suspended" : "activated")")
             })
     }
 
@@ -108,22 +114,27 @@ enum CustomerCommands {
         let domains: [Domain]
         let sslCertificates: [SSLCertificate]
         let licenses: [License]
-        /// What the customer owes in total.
+        /// What the customer owes as of today (`Receivables`).
         let balance: Int64
         let currency: String
     }
 
+    /// How many of a customer's latest orders `customer show` lists.
+    static let recentOrders = 10
+
     static let show = CommandSpec(
-        ["customer", "show"], "show a customer with users, subscriptions, orders, invoices and balance",
-        arguments: [.init("ID", "customer id (cus_…)")],
+        ["customer", "show"], "show a customer with users, subscriptions, open invoices, recent orders and balance",
+        arguments: [.init("CUSTOMER", "customer id, unique id prefix, name or unique name prefix")],
         printsJSON: true,
         run: { invocation, session in
             let replica = try session.openReplica(invocation)
             let db = replica.db
-            let customer = try Customer.require(invocation.argument(0), in: db, field: "ID")
+            let customer = try Customer.require(replica.resolve(.customer, invocation.argument(0), field: "CUSTOMER"), in: db)
             let today = session.clock.now().date
             let invoices = try InvoiceWithBalance.list(customerId: customer.id, today: today, in: db)
             let currency = try ResellerSettings.load(from: db).currency
+            // The same figure as the customer's page and the home page (one definition: `Receivables`).
+            let receivables = try Receivables.of(customerId: customer.id, asOf: today, in: db)
             let detail = CustomerDetail(
                 customer: customer, users: try CustomerUser.list(customerId: customer.id, in: db),
                 subscriptions: try Subscription.list(customerId: customer.id, in: db),
@@ -133,19 +144,53 @@ enum CustomerCommands {
                 domains: try Domain.list(customerId: customer.id, in: db),
                 sslCertificates: try SSLCertificate.list(customerId: customer.id, in: db),
                 licenses: try License.list(customerId: customer.id, in: db),
-                balance: invoices.reduce(0) { $0 + $1.balance.outstanding }, currency: currency)
+                balance: receivables.outstanding, currency: currency)
             if invocation.json { return try JSONOutput.print(detail, to: session) }
+            let names = try NameBook(db)
             session.print("\(customer.name)  (\(customer.id), \(customer.status.rawValue))")
             let contact = [customer.contactName, customer.email, customer.phone].filter { !$0.isEmpty }.joined(separator: ", ")
             if !contact.isEmpty { session.print("Contact: \(contact)") }
             let address = [customer.address, customer.postalCode, customer.city, customer.country].filter { !$0.isEmpty }.joined(separator: ", ")
             if !address.isEmpty { session.print("Address: \(address)") }
             if !customer.taxId.isEmpty { session.print("Tax id:  \(customer.taxId)") }
-            session.print("Balance: \(Format.money(detail.balance, currency)) outstanding")
-            session.print("")
+            session.print("Outstanding: \(Format.money(receivables.outstanding, currency)), overdue \(Format.money(receivables.overdue, currency))")
             session.print("Users: \(detail.users.isEmpty ? "none" : detail.users.map { "\($0.username) (\($0.role.rawValue))" }.joined(separator: ", "))")
-            session.print("Subscriptions: \(detail.subscriptions.count), orders: \(detail.orders.count), invoices: \(detail.invoices.count), payments: \(detail.payments.count), credit notes: \(detail.creditNotes.count)")
-            session.print("Domains: \(detail.domains.count), SSL certificates: \(detail.sslCertificates.count), licenses: \(detail.licenses.count)")
+
+            session.print("")
+            session.print("Subscriptions:")
+            var subscriptions = TextTable("PLAN", "SEATS", "UNIT PRICE", "STATUS", "RENEWAL")
+            for s in detail.subscriptions {
+                let renewal = s.cancelAtPeriodEnd || !s.autoRenew ? "ends \(s.periodEnd)" : "renews \(s.periodEnd)"
+                subscriptions.add(names.plan(s.planId), String(s.quantity), Format.money(s.unitPrice, s.currency), s.status.rawValue, renewal)
+            }
+            session.print(subscriptions.render(empty: "  none"))
+
+            session.print("")
+            session.print("Open invoices:")
+            var open = TextTable("NUMBER", "ISSUED", "DUE", "INVOICE TOTAL", "OUTSTANDING", "STATE")
+            for entry in invoices where entry.balance.outstanding > 0 {
+                let i = entry.invoice
+                let state = entry.balance.state.rawValue + (entry.balance.overdue ? ", overdue \(entry.balance.daysOverdue)d" : "")
+                open.add(i.displayNumber, i.issueDate.description, i.dueDate.description, Format.money(i.total, i.currency),
+                         Format.money(entry.balance.outstanding, i.currency), state)
+            }
+            session.print(open.render(empty: "  none"))
+
+            session.print("")
+            session.print("Recent orders:")
+            var orders = TextTable("NUMBER", "PLACED", "TYPE", "STATUS", "ORDER TOTAL")
+            let latest = detail.orders.sorted { ($0.placedAt.description, $0.id) > ($1.placedAt.description, $1.id) }.prefix(recentOrders)
+            for order in latest {
+                orders.add(order.displayNumber, order.placedAt.description, order.type.rawValue, order.status.rawValue,
+                           Format.money(order.total, order.currency))
+            }
+            session.print(orders.render(empty: "  none"))
+            if detail.orders.count > recentOrders {
+                session.print("(and \(detail.orders.count - recentOrders) older: outpost order list --customer \(customer.id))")
+            }
+
+            session.print("")
+            session.print("Payments: \(detail.payments.count), credit notes: \(detail.creditNotes.count), domains: \(detail.domains.count), SSL certificates: \(detail.sslCertificates.count), licenses: \(detail.licenses.count)")
         })
 
     // MARK: customer-user
@@ -153,7 +198,7 @@ enum CustomerCommands {
     static let userAdd = CommandSpec(
         ["customer-user", "add"], "add a login for a customer (username unique per customer)",
         options: [
-            .init("customer", value: "ID", required: true, "customer id (cus_…)"),
+            .init("customer", value: "CUSTOMER", required: true, "customer id, id prefix or name"),
             .init("username", value: "NAME", required: true, "login name: lowercase letters, digits, . _ -"),
             .init("name", value: "NAME", required: true, "full name"),
             .init("email", value: "EMAIL", required: true, "e-mail address"),
@@ -163,7 +208,7 @@ enum CustomerCommands {
         run: { invocation, session in
             let replica = try session.openReplica(invocation)
             var mutation = CreateCustomerUser(
-                id: replica.ids.make("cu"), customerId: invocation.required("customer"), username: invocation.required("username"),
+                id: replica.ids.make("cu"), customerId: try replica.resolve(.customer, invocation.required("customer"), field: "--customer"), username: invocation.required("username"),
                 name: invocation.required("name"), email: invocation.required("email"))
             if let role = invocation.value("role") { mutation.role = role }
             try replica.submitAndReport(mutation, id: mutation.id, session: session, json: invocation.json,
@@ -172,7 +217,7 @@ enum CustomerCommands {
 
     static let userEdit = CommandSpec(
         ["customer-user", "edit"], "change a customer user's name, e-mail or role",
-        arguments: [.init("ID", "customer user id (cu_…)")],
+        arguments: [.init("USER", "customer user id (cu_…), unique id prefix or username")],
         options: [
             .init("name", value: "NAME", "full name"),
             .init("email", value: "EMAIL", "e-mail address"),
@@ -181,7 +226,7 @@ enum CustomerCommands {
         printsJSON: true,
         run: { invocation, session in
             let replica = try session.openReplica(invocation)
-            let user = try CustomerUser.require(invocation.argument(0), in: replica.db)
+            let user = try CustomerUser.require(replica.resolve(.customerUser, invocation.argument(0), field: "USER"), in: replica.db)
             var mutation = UpdateCustomerUser(id: user.id, baseVersion: user.version)
             mutation.name = invocation.value("name")
             mutation.email = invocation.value("email")
@@ -194,25 +239,26 @@ enum CustomerCommands {
 
     static let userDelete = CommandSpec(
         ["customer-user", "delete"], "remove a customer's login",
-        arguments: [.init("ID", "customer user id (cu_…)")],
+        arguments: [.init("USER", "customer user id (cu_…), unique id prefix or username")],
         printsJSON: true,
         run: { invocation, session in
             let replica = try session.openReplica(invocation)
-            let user = try CustomerUser.require(invocation.argument(0), in: replica.db)
+            let user = try CustomerUser.require(replica.resolve(.customerUser, invocation.argument(0), field: "USER"), in: replica.db)
             try replica.submitAndReport(DeleteCustomerUser(id: user.id, baseVersion: user.version), id: user.id, session: session,
                                         json: invocation.json, summary: "Deleted customer user \(user.username)")
         })
 
     static let userList = CommandSpec(
         ["customer-user", "list"], "list customer users",
-        options: [.init("customer", value: "ID", "only this customer's users")],
+        options: [.init("customer", value: "CUSTOMER", "only this customer's users (id, id prefix or name)")],
         printsJSON: true,
         run: { invocation, session in
             let replica = try session.openReplica(invocation)
-            let users = try CustomerUser.list(customerId: invocation.value("customer"), in: replica.db)
-            if invocation.json { return try JSONOutput.print(users, to: session) }
+            let users = try CustomerUser.list(customerId: replica.resolve(.customer, invocation.value("customer"), field: "--customer"), in: replica.db)
+            let names = try NameBook(replica.db)
+            if invocation.json { return try JSONOutput.print(users.map { Annotated($0, ["customerName": names.customer($0.customerId)]) }, to: session) }
             var table = TextTable("ID", "CUSTOMER", "USERNAME", "NAME", "EMAIL", "ROLE")
-            for user in users { table.add(user.id, user.customerId, user.username, user.name, user.email, user.role.rawValue) }
+            for user in users { table.add(user.id, names.customer(user.customerId), user.username, user.name, user.email, user.role.rawValue) }
             session.print(table.render(empty: "No customer users."))
         })
 }
@@ -221,11 +267,14 @@ enum CustomerCommands {
 struct InvoiceWithBalance: Encodable {
     let invoice: Invoice
     let balance: InvoiceBalance
+    /// The customer's name, for people; `invoice.customerId` keeps the id.
+    let customerName: String
 
     static func list(customerId: String?, today: BusinessDate, in db: Database) throws -> [InvoiceWithBalance] {
         let balances = try InvoiceBalance.all(customerId: customerId, today: today, in: db)
+        let names = try NameBook(db)
         return try Invoice.list(customerId: customerId, in: db).compactMap { invoice in
-            balances[invoice.id].map { InvoiceWithBalance(invoice: invoice, balance: $0) }
+            balances[invoice.id].map { InvoiceWithBalance(invoice: invoice, balance: $0, customerName: names.customer(invoice.customerId)) }
         }
     }
 }

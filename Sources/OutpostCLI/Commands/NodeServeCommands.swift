@@ -21,7 +21,7 @@ enum NodeServeCommands {
             LogFormat.option,
         ],
         discussion: """
-            Routes: POST /v1/push, /v1/pull and /v1/digest with 'Authorization: Bearer TOKEN' (the token decides
+            Routes: POST /v1/push, /v1/pull, /v1/digest and /v1/account with 'Authorization: Bearer TOKEN' (the token decides
             the reseller); GET /health; GET /metrics in the Prometheus text format.
 
             Prints 'Listening on http://HOST:PORT/' to standard error once bound, then one line per request:

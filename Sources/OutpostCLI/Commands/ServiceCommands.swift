@@ -5,7 +5,7 @@ import OutpostModel
 enum ServiceCommands {
     static let all: [CommandSpec] = [domains, certificates, licenses, license]
 
-    static let customerOption = CommandSpec.Option("customer", value: "ID", "only this customer's")
+    static let customerOption = CommandSpec.Option("customer", value: "CUSTOMER", "only this customer's (id, id prefix or name)")
 
     static let domains = CommandSpec(
         ["domain", "list"], "list registered and transferred domains",
@@ -13,11 +13,13 @@ enum ServiceCommands {
         printsJSON: true,
         run: { invocation, session in
             let replica = try session.openReplica(invocation)
-            let domains = try Domain.list(customerId: invocation.value("customer"), in: replica.db)
+            let domains = try Domain.list(customerId: replica.resolve(.customer, invocation.value("customer"), field: "--customer"), in: replica.db)
             if invocation.json { return try JSONOutput.print(domains, to: session) }
-            var table = TextTable("ID", "NAME", "CUSTOMER", "ORIGIN", "STATUS", "EXPIRES", "AUTO-RENEW")
+            let names = try NameBook(replica.db)
+            var table = TextTable("NAME", "CUSTOMER", "ORIGIN", "STATUS", "EXPIRES", "AUTO-RENEW", "ID")
             for d in domains {
-                table.add(d.id, d.name, d.customerId, d.origin.rawValue, d.status.rawValue, Format.optionalDate(d.expiresOn), Format.yesNo(d.autoRenew))
+                table.add(d.name, names.customer(d.customerId), d.origin.rawValue, d.status.rawValue, Format.optionalDate(d.expiresOn),
+                          Format.yesNo(d.autoRenew), d.id)
             }
             session.print(table.render(empty: "No domains."))
         })
@@ -28,11 +30,12 @@ enum ServiceCommands {
         printsJSON: true,
         run: { invocation, session in
             let replica = try session.openReplica(invocation)
-            let certificates = try SSLCertificate.list(customerId: invocation.value("customer"), in: replica.db)
+            let certificates = try SSLCertificate.list(customerId: replica.resolve(.customer, invocation.value("customer"), field: "--customer"), in: replica.db)
             if invocation.json { return try JSONOutput.print(certificates, to: session) }
-            var table = TextTable("ID", "COMMON NAME", "CUSTOMER", "TYPE", "STATUS", "EXPIRES")
+            let names = try NameBook(replica.db)
+            var table = TextTable("COMMON NAME", "CUSTOMER", "TYPE", "STATUS", "EXPIRES", "ID")
             for c in certificates {
-                table.add(c.id, c.commonName, c.customerId, c.validation.rawValue, c.status.rawValue, Format.optionalDate(c.expiresOn))
+                table.add(c.commonName, names.customer(c.customerId), c.validation.rawValue, c.status.rawValue, Format.optionalDate(c.expiresOn), c.id)
             }
             session.print(table.render(empty: "No SSL certificates."))
         })
@@ -43,12 +46,13 @@ enum ServiceCommands {
         printsJSON: true,
         run: { invocation, session in
             let replica = try session.openReplica(invocation)
-            let licenses = try License.list(customerId: invocation.value("customer"), in: replica.db)
+            let licenses = try License.list(customerId: replica.resolve(.customer, invocation.value("customer"), field: "--customer"), in: replica.db)
             if invocation.json { return try JSONOutput.print(licenses.map { LicenseView($0, fullKey: false) }, to: session) }
-            var table = TextTable("ID", "PRODUCT", "CUSTOMER", "SEATS", "STATUS", "EXPIRES", "KEY")
+            let names = try NameBook(replica.db)
+            var table = TextTable("PRODUCT", "CUSTOMER", "SEATS", "STATUS", "EXPIRES", "KEY", "ID")
             for l in licenses {
-                table.add(l.id, l.product, l.customerId, String(l.seats), l.status.rawValue, Format.optionalDate(l.expiresOn),
-                          LicenseKey.masked(l.licenseKey))
+                table.add(l.product, names.customer(l.customerId), String(l.seats), l.status.rawValue, Format.optionalDate(l.expiresOn),
+                          LicenseKey.masked(l.licenseKey), l.id)
             }
             session.print(table.render(empty: "No licenses."))
             if !licenses.isEmpty { session.print("Keys show their last four characters; the full key: outpost license show ID") }
@@ -56,26 +60,18 @@ enum ServiceCommands {
 
     static let license = CommandSpec(
         ["license", "show"], "show one license with its full key (only here: lists and dashboards show the last four characters)",
-        arguments: [.init("LICENSE", "the license's id (lic_…), or the start of it if only one license begins so")],
+        arguments: [.init("LICENSE", "the license's id (lic_…) or a unique start of it")],
         printsJSON: true,
         run: { invocation, session in
             let replica = try session.openReplica(invocation)
-            let reference = invocation.argument(0).trimmingCharacters(in: .whitespaces)
-            guard !reference.isEmpty else { throw CommandFailure(.dataError, "LICENSE is empty; give a license id like lic_01…") }
-            // A prefix is matched literally: LIKE's wildcards in it are escaped.
-            let pattern = reference.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
-                .replacingOccurrences(of: "_", with: "\\_") + "%"
-            let matches = try replica.db.rows("SELECT * FROM license WHERE id = ?1 OR id LIKE ?2 ESCAPE '\\' ORDER BY id LIMIT 3",
-                                              [reference, pattern]).map(License.init(row:))
-            let exact = matches.first { $0.id == reference }
-            guard let l = exact ?? (matches.count == 1 ? matches.first : nil) else {
-                if matches.isEmpty { throw CommandFailure(.dataError, "no license \(reference); outpost license list shows them") }
-                throw CommandFailure(.dataError, "\(reference) is the start of more than one license (\(matches.prefix(2).map(\.id).joined(separator: ", "))…); give more of the id")
+            let id = try replica.resolve(.license, invocation.argument(0), field: "LICENSE")
+            guard let l = try replica.db.row("SELECT * FROM license WHERE id = ?", [id]).map(License.init(row:)) else {
+                throw CommandFailure(.dataError, "no license \(id); outpost license list shows them")
             }
             if invocation.json { return try JSONOutput.print(LicenseView(l, fullKey: true), to: session) }
             session.print("License \(l.id): \(l.product)")
             session.print("Key:      \(l.licenseKey)")
-            session.print("Customer: \(l.customerId)")
+            session.print("Customer: \(try NameBook(replica.db).customer(l.customerId))  (\(l.customerId))")
             session.print("Seats:    \(l.seats)")
             session.print("Status:   \(l.status.rawValue)")
             session.print("Expires:  \(Format.optionalDate(l.expiresOn))")

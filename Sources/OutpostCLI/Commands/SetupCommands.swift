@@ -24,6 +24,14 @@ enum SetupCommands {
         On a terminal, init asks for what the flags did not say; in scripts it never prompts.
         The answers are queued like every other change (settings.update, price.set_markup).
         Markup is on cost: a 25% markup on a cost of 100 gives a price of 125, a 20% margin.
+        With --node the replica joins a reseller the node already knows: before creating anything, init asks
+        the node (when it can be reached) whether the token belongs to --reseller — a token of another
+        reseller is exit 77, an unknown reseller on a local node 65, a location that is not a node 66 or 78;
+        an unreachable node is only a warning. A joining replica takes the node's company name, currency
+        and markup on its first sync and queues no settings of its own, so the wizard asks nothing:
+        --company-name, --currency or --markup given with --node must equal the node's (change them with
+        outpost settings set or outpost price set after the first sync).
+        A replica made without --node can join one later with outpost config set --node.
         --site, --publish and --publish-command are this replica's own config (see outpost help sync);
         outpost config set changes them later.
         """,
@@ -38,32 +46,14 @@ enum SetupCommands {
             var companyName = invocation.value("company-name")
             var currency = invocation.value("currency")
             var markupText = invocation.value("markup")
-            let attached = invocation.value("node") != nil
-            if attached {
-                guard invocation.value("reseller") != nil else {
-                    throw UsageError(message: "--node needs --reseller ID", command: invocation.command.name)
-                }
-                do {
-                    _ = try NodeLocation.parse(invocation.required("node"))
-                } catch {
-                    throw CommandFailure(.config, "--node: \(error)")
-                }
-            }
-            var token: String?
-            if let file = invocation.value("token-file") {
-                guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
-                    throw CommandFailure(.noInput, "cannot read the token file \(file)")
-                }
-                token = text.trimmingCharacters(in: .whitespacesAndNewlines)
-            }
-            if session.stdinIsTerminal && !attached {
+            let target = try NodeJoin.target(invocation)
+            if session.stdinIsTerminal && target == nil {
                 if companyName == nil { companyName = session.ask("Company name: ").flatMap { $0.isEmpty ? nil : $0 } }
                 if currency == nil { currency = session.ask("Currency [EUR]: ").flatMap { $0.isEmpty ? nil : $0 } }
                 if markupText == nil { markupText = session.ask("Default markup on cost, percent [25]: ").flatMap { $0.isEmpty ? nil : $0 } }
             }
             // Check every answer before creating anything.
             let markup = try markupText.map { try OptionValue.percent($0, option: "markup") } ?? Pricing.defaultMarkup
-            let explicitCurrency = currency != nil
             _ = try FieldRules.range(markup, 0...Pricing.maximumMarkup, field: "markup")
             let code = (currency ?? "EUR").uppercased()
             guard Currency(code: code) != nil else {
@@ -71,6 +61,12 @@ enum SetupCommands {
             }
             if let companyName { _ = try FieldRules.requiredText(companyName, field: "company_name") }
             let directory = try session.replicaDirectory(invocation)
+            var account: AccountResponse?
+            if let target {
+                account = try NodeJoin.check(target, session: session)
+                try checkSettingsAgree(companyName: companyName, currency: currency.map { _ in code },
+                                       markup: markupText.map { _ in markup }, with: account, invocation: invocation)
+            }
             let replica = try Replica.create(directory, clock: session.clock)
             do {
                 if let publish = invocation.value("publish") {
@@ -82,27 +78,21 @@ enum SetupCommands {
                 if let site = invocation.value("site") {
                     try ReplicaConfig.set(.site, to: URL(fileURLWithPath: site).path, in: replica)
                 }
-                if attached {
-                    try replica.db.execute("INSERT INTO replica_meta (key, value) VALUES ('node', ?), ('reseller_id', ?)",
-                                           [invocation.required("node"), invocation.required("reseller")])
-                    if let token {
-                        let url = directory.appendingPathComponent(SyncCommands.tokenFileName)
-                        guard LocalFiles.create(url.path, contents: Array((token + "\n").utf8), mode: 0o600) else {
-                            throw CommandFailure(.cannotCreate, "cannot write the token file \(url.path)")
+                if let target {
+                    // A joining replica queues no settings: the node's arrive with the first sync.
+                    try NodeJoin.attach(target, to: replica)
+                } else {
+                    if !invocation.flag("no-catalog") {
+                        let plans = try Catalog.plans()
+                        try replica.applyFacts { context in
+                            for plan in plans { try plan.upsert(in: context) }
                         }
                     }
-                } else if !invocation.flag("no-catalog") {
-                    let plans = try Catalog.plans()
-                    try replica.applyFacts { context in
-                        for plan in plans { try plan.upsert(in: context) }
-                    }
-                }
-                var settings = UpdateSettings(baseVersion: 0)
-                settings.companyName = companyName
-                settings.currency = code == "EUR" && !(attached && explicitCurrency) ? nil : code
-                if companyName != nil || settings.currency != nil { try replica.submit(settings) }
-                if markup != Pricing.defaultMarkup || (attached && markupText != nil) {
-                    try replica.submit(SetMarkup(planId: nil, markupBp: markup, baseVersion: 0))
+                    var settings = UpdateSettings(baseVersion: 0)
+                    settings.companyName = companyName
+                    settings.currency = code == "EUR" ? nil : code
+                    if companyName != nil || settings.currency != nil { try replica.submit(settings) }
+                    if markup != Pricing.defaultMarkup { try replica.submit(SetMarkup(planId: nil, markupBp: markup, baseVersion: 0)) }
                 }
             } catch {
                 // A half-made replica is worse than none: remove what init created.
@@ -112,14 +102,47 @@ enum SetupCommands {
                 throw error
             }
             let plans = try replica.db.scalar("SELECT count(*) FROM plan")?.int64 ?? 0
+            let markupShown = account.map { Int($0.defaultMarkupBp) } ?? markup
             if invocation.json {
-                struct Created: Encodable { let replica: String; let replicaId: String; let plans: Int64; let defaultMarkupBp: Int }
-                try JSONOutput.print(Created(replica: directory.path, replicaId: try replica.replicaId(), plans: plans, defaultMarkupBp: markup), to: session)
+                struct Created: Encodable {
+                    let replica: String; let replicaId: String; let plans: Int64; let defaultMarkupBp: Int
+                    /// The node's answer, when it was asked.
+                    let reseller: String?; let companyName: String?; let currency: String?
+                }
+                try JSONOutput.print(Created(replica: directory.path, replicaId: try replica.replicaId(), plans: plans, defaultMarkupBp: markupShown,
+                                             reseller: account?.reseller, companyName: account?.companyName, currency: account?.currency), to: session)
             } else {
                 session.print("Created replica \(try replica.replicaId()) in \(directory.path)")
-                let catalog = attached && plans == 0 ? "the catalog arrives with the first outpost sync" : "\(plans) service plans in the catalog"
-                session.print("Default markup \(Pricing.percent(markup)) on cost (\(Pricing.percent(Pricing.margin(forMarkup: markup))) margin on price); \(catalog).")
+                if let target {
+                    if let account {
+                        session.print("Joined reseller \(account.reseller) (\(account.companyName), \(account.currency)) as \(account.user) on \(target.location); the node's settings and catalog arrive with the first outpost sync.")
+                    } else {
+                        session.print("Attached to reseller \(target.reseller) on \(target.location); the node's settings and catalog arrive with the first outpost sync.")
+                    }
+                } else {
+                    session.print("Default markup \(Pricing.percent(markup)) on cost (\(Pricing.percent(Pricing.margin(forMarkup: markup))) margin on price); \(plans) service plans in the catalog.")
+                }
             }
         }
     )
+
+    /// With `--node`, settings flags are allowed only where they say what the node already has: a joining
+    /// replica queues no settings (they would meet the node's as a conflict on the first sync).
+    static func checkSettingsAgree(companyName: String?, currency: String?, markup: Int?, with account: AccountResponse?,
+                                   invocation: Invocation) throws {
+        let given = [("company-name", companyName != nil), ("currency", currency != nil), ("markup", markup != nil)].filter(\.1).map(\.0)
+        guard !given.isEmpty else { return }
+        let flags = given.map { "--" + $0 }.joined(separator: ", ")
+        guard let account else {
+            throw UsageError(message: "\(flags) cannot be checked against the node now; leave \(given.count == 1 ? "it" : "them") out (a joining replica takes the node's settings on its first sync) and change them with outpost settings set or outpost price set afterwards",
+                             command: invocation.command.name)
+        }
+        var differences: [String] = []
+        if let companyName, companyName != account.companyName { differences.append("company name '\(account.companyName)'") }
+        if let currency, currency != account.currency { differences.append("currency \(account.currency)") }
+        if let markup, Int64(markup) != account.defaultMarkupBp { differences.append("default markup \(Pricing.percent(Int(account.defaultMarkupBp)))") }
+        guard differences.isEmpty else {
+            throw CommandFailure(.dataError, "the node already has \(differences.joined(separator: ", ")) for reseller \(account.reseller); a joining replica takes the node's settings. Leave out \(flags), and change them with outpost settings set or outpost price set after the first sync")
+        }
+    }
 }

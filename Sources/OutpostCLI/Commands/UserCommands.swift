@@ -6,13 +6,9 @@ import OutpostStore
 enum UserCommands {
     static let all: [CommandSpec] = [add, edit, delete, list]
 
-    /// A user by id (`usr_…`) or username.
+    /// A user by id (`usr_…`), unique id prefix or username.
     static func find(_ key: String, in db: Database) throws -> PanelUser {
-        if key.hasPrefix("usr_") { return try PanelUser.require(key, in: db) }
-        guard let user = try PanelUser.list(in: db).first(where: { $0.username == key }) else {
-            throw MutationRefusal(.notFound, field: "USER", "no user with id or username '\(key)'")
-        }
-        return user
+        try PanelUser.require(EntityReference(.panelUser, key).resolve(in: db, field: "USER"), in: db)
     }
 
     static let add = CommandSpec(

@@ -52,8 +52,10 @@ public struct Invoice: Codable, Sendable, Equatable {
         return try Invoice(row: row)
     }
 
+    /// Invoices by number (zero-padded, so by length first), then any without one by issue date.
     public static func list(customerId: String?, in db: Database) throws -> [Invoice] {
-        try db.rows("SELECT * FROM invoice WHERE ?1 IS NULL OR customer_id = ?1 ORDER BY issue_date, id", [customerId])
+        try db.rows("SELECT * FROM invoice WHERE ?1 IS NULL OR customer_id = ?1 ORDER BY number IS NULL, length(number), number, issue_date, id",
+                    [customerId])
             .map(Invoice.init(row:))
     }
 

@@ -61,10 +61,11 @@ public struct Order: Codable, Sendable, Equatable {
         return try Order(row: row)
     }
 
+    /// Orders by number (zero-padded, so by length first), then the pending ones by when they were placed.
     public static func list(customerId: String?, status: Status? = nil, in db: Database) throws -> [Order] {
         try db.rows("""
             SELECT * FROM orders WHERE (?1 IS NULL OR customer_id = ?1) AND (?2 IS NULL OR status = ?2)
-            ORDER BY placed_at, id
+            ORDER BY number IS NULL, length(number), number, placed_at, id
             """, [customerId, status?.rawValue]).map(Order.init(row:))
     }
 

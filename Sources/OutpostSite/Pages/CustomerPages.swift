@@ -27,6 +27,9 @@ enum CustomerPages {
             SELECT l.credit_note_id, l.description, l.quantity, n.customer_id
             FROM credit_note_line l JOIN credit_note n ON n.id = l.credit_note_id ORDER BY n.customer_id, l.credit_note_id, l.id
             """, "n.customer_id"), key: "customer_id", scope.arguments)
+        // What the home page calls outstanding, per customer: one definition (`Receivables`).
+        let receivables = try KeyedCursor(db, scope.sql(Receivables.byCustomerSQL, "customer_id"), key: "customer_id",
+                                          [context.today.description as any SQLBindable] + scope.arguments)
         let invoices = try KeyedCursor(db, scope.sql(ListPages.invoiceSQL + " ORDER BY i.customer_id, i.issue_date, i.id", "i.customer_id"), key: "customer_id", scope.arguments)
         let payments = try KeyedCursor(db, scope.sql("""
             SELECT p.*, i.number AS invoice_number FROM payment p JOIN invoice i ON i.id = p.invoice_id
@@ -51,15 +54,14 @@ enum CustomerPages {
             func text(_ row: Row, _ column: String) -> String { row[column].string ?? "" }
 
             let invoiceRows = try invoices.rows(for: id)
-            var invoiced: Int64 = 0, paid: Int64 = 0, credited: Int64 = 0, outstanding: Int64 = 0, overdue: Int64 = 0
+            var invoiced: Int64 = 0, paid: Int64 = 0, credited: Int64 = 0
             for row in invoiceRows where row["status"].string != "void" {
                 invoiced += row["total"].int64 ?? 0
                 paid += row["paid"].int64 ?? 0
                 credited += row["credited"].int64 ?? 0
-                let (state, owed) = ListPages.invoiceState(row, today: context.today)
-                outstanding += owed
-                if state == "overdue" { overdue += owed }
             }
+            let owed = try receivables.rows(for: id).first.map(Receivables.init(row:)) ?? Receivables(outstanding: 0, overdue: 0)
+            let outstanding = owed.outstanding, overdue = owed.overdue
 
             var blocks: [Block] = []
             blocks.append(.links([
@@ -82,7 +84,7 @@ enum CustomerPages {
                     ("Invoiced", .money(invoiced), "issued invoices, tax included"),
                     ("Paid", .money(paid), "completed payments"),
                     ("Credited", .money(credited), "credit notes"),
-                    ("Outstanding", .money(outstanding), outstanding == 0 ? "nothing owed" : "still owed"),
+                    ("Outstanding", .money(outstanding), outstanding == 0 ? "nothing owed" : "owed as of \(context.today), as on the home page"),
                     ("Overdue", .money(overdue), overdue == 0 ? "nothing past due" : "past the due date as of \(context.today)"),
                 ]),
             ]))
@@ -94,7 +96,7 @@ enum CustomerPages {
                 }, empty: "This customer has no panel logins.")]))
             blocks.append(.section(title: "Subscriptions", id: "subscriptions", [.table(
                 columns: [Column("Subscription"), Column("Plan"), Column("Period"), Column("Qty", numeric: true), Column("Status"),
-                          Column("Current period ends"), Column("Renews"), Column("Price", numeric: true), Column("Cost", numeric: true),
+                          Column("Current period ends"), Column("Renews"), Column("Price per period", numeric: true), Column("Cost per period", numeric: true),
                           Column("Margin", numeric: true), Column("Margin %", numeric: true)],
                 rows: try subscriptions.rows(for: id).map { ListPages.subscriptionCells($0, withCustomer: false) },
                 empty: "No subscriptions.")]))
@@ -105,7 +107,7 @@ enum CustomerPages {
                 return "\(line["quantity"].int64 ?? 1) × " + item
             }
             blocks.append(.section(title: "Orders", id: "orders", [.table(
-                columns: [Column("Order"), Column("Placed"), Column("Type"), Column("Status"), Column("Items"), Column("Total", numeric: true), Column("Note")],
+                columns: [Column("Order"), Column("Placed"), Column("Type"), Column("Status"), Column("Items"), Column("Order total", numeric: true), Column("Note")],
                 rows: try orders.rows(for: id).map { row in
                     var cells = ListPages.orderCells(row)
                     cells[0] = anchor(row, row["number"].string ?? "pending")

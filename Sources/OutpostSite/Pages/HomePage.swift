@@ -54,7 +54,7 @@ enum HomePage {
         let orders = attention.orders
         blocks.append(.section(title: "Orders failed or waiting for provisioning", id: "attention-orders", [
             .paragraph("\(attention.failedOrders) failed in the last \(ResellerSummary.Attention.failedOrderWindowDays) days; \(orders.count) in all. " + more(orders, "orders")),
-            .table(columns: [Column("Order"), Column("Placed"), Column("Customer"), Column("Type"), Column("Status"), Column("Total", numeric: true), Column("Reason")],
+            .table(columns: [Column("Order"), Column("Placed"), Column("Customer"), Column("Type"), Column("Status"), Column("Order total", numeric: true), Column("Reason")],
                    rows: orders.items.map { item in
                        [.link(SitePath.onCustomer(item.customerId, item.id), item.number ?? "pending"), .timestamp(item.placedAt.description),
                         .link(SitePath.customer(item.customerId), item.customerName), .text(item.type.rawValue), .status(item.status.rawValue),

@@ -17,7 +17,7 @@ enum InvoicePages {
         ]
         let sql = """
             SELECT i.*, c.name AS customer_name, c.contact_name, c.address, c.city, c.postal_code, c.country, c.tax_id AS customer_tax_id,
-                   o.number AS order_number,
+                   o.number AS order_number, o.total AS order_total, o.type AS order_type,
                    coalesce((SELECT sum(amount) FROM payment p WHERE p.invoice_id = i.id AND p.status = 'completed'), 0) AS paid,
                    coalesce((SELECT sum(total) FROM credit_note n WHERE n.invoice_id = i.id), 0) AS credited
             FROM invoice i JOIN customer c ON c.id = i.customer_id LEFT JOIN orders o ON o.id = i.order_id
@@ -42,6 +42,15 @@ enum InvoicePages {
                 ("Currency", .text(text(invoice, "currency"))),
             ]
             blocks.append(.facts(facts, caption: "Invoice"))
+            if let orderTotal = invoice["order_total"].int64, let subtotal = invoice["subtotal"].int64, orderTotal != subtotal {
+                // The terminal's order show says the same: the order's total and its invoice's amount are different figures.
+                let currency = Currency(code: text(invoice, "currency"))
+                func amount(_ units: Int64) -> String { currency.map { Money.formatted(units, currency: $0) } ?? String(units) }
+                let why = invoice["order_type"].string == "change"
+                    ? "a change order is priced for a whole billing period; its invoice charges only the days left in the current period (prorated by day)"
+                    : "the order's total is before tax and as priced when it was placed"
+                blocks.append(.paragraph("Order total \(amount(orderTotal)); this invoice's subtotal \(amount(subtotal)): \(why)."))
+            }
             blocks.append(.section(title: "From", id: "seller", [.facts(seller)]))
             blocks.append(.section(title: "Bill to", id: "customer", [.facts([
                 (customerLabel, .link(SitePath.customer(customerId), text(invoice, "customer_name"))),
@@ -60,7 +69,7 @@ enum InvoicePages {
             lineRows.append([.custom(H.el("strong", [], .text("Tax")), "Tax"), .blank, .blank, .blank, .money(invoice["tax"].int64 ?? 0)])
             lineRows.append([.custom(H.el("strong", [], .text("Total")), "Total"), .blank, .blank, .blank, .money(total)])
             blocks.append(.section(title: "Lines", id: "lines", [.table(
-                columns: [Column("Description"), Column("Period"), Column("Qty", numeric: true), Column("Unit price", numeric: true), Column("Amount", numeric: true)],
+                columns: [Column("Description"), Column("Period"), Column("Qty", numeric: true), Column("Unit price", numeric: true), Column("Line total", numeric: true)],
                 rows: lineRows, empty: "This invoice has no lines.")]))
             blocks.append(.section(title: "Payments", id: "payments", [.table(
                 columns: [Column("Received"), Column("Method"), Column("Reference"), Column("Status"), Column("Amount", numeric: true)],

@@ -42,9 +42,9 @@ enum ListPages {
     static func subscriptions(_ context: BuildContext) -> PagedList {
         PagedList(
             directory: "subscriptions", title: "Subscriptions", section: .subscriptions,
-            intro: [.paragraph("Price, cost and margin are per billing period for the whole quantity. Margin is on price: (price − cost) ÷ price.")],
+            intro: [.paragraph("Price, cost and margin are per billing period for the whole quantity (unit price × quantity); outpost subscription list shows the unit price and unit cost. Margin is on price: (price − cost) ÷ price.")],
             columns: [Column("Subscription"), Column("Customer"), Column("Plan"), Column("Period"), Column("Qty", numeric: true), Column("Status"),
-                      Column("Current period ends"), Column("Renews"), Column("Price", numeric: true), Column("Cost", numeric: true),
+                      Column("Current period ends"), Column("Renews"), Column("Price per period", numeric: true), Column("Cost per period", numeric: true),
                       Column("Margin", numeric: true), Column("Margin %", numeric: true)],
             empty: "No subscriptions yet.",
             select: """
@@ -81,7 +81,7 @@ enum ListPages {
         return cells
     }
 
-    static let orderColumns = [Column("Order"), Column("Placed"), Column("Customer"), Column("Type"), Column("Status"), Column("Total", numeric: true), Column("Note")]
+    static let orderColumns = [Column("Order"), Column("Placed"), Column("Customer"), Column("Type"), Column("Status"), Column("Order total", numeric: true), Column("Note")]
 
     static let orderSQL = """
         SELECT o.id, o.number, o.customer_id, c.name AS customer_name, o.type, o.status, o.placed_at, o.total, o.status_reason, o.cancel_mode
@@ -150,7 +150,7 @@ enum ListPages {
         return (paid + credited > 0 ? "partially_paid" : "unpaid", outstanding)
     }
 
-    static let invoiceColumns = [Column("Invoice"), Column("Customer"), Column("Issued"), Column("Due"), Column("Total", numeric: true),
+    static let invoiceColumns = [Column("Invoice"), Column("Customer"), Column("Issued"), Column("Due"), Column("Invoice total", numeric: true),
                                  Column("Paid", numeric: true), Column("Outstanding", numeric: true), Column("State")]
 
     static func invoiceCells(_ row: Row, today: BusinessDate) -> [Cell] {

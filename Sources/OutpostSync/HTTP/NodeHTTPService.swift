@@ -1,6 +1,6 @@
 import OutpostModel
 
-/// The node's routes over HTTP: `POST /v1/push|pull|digest` to `NodeExchange`, `GET /health`, `GET /metrics`;
+/// The node's routes over HTTP: `POST /v1/push|pull|digest|account` to `NodeExchange`, `GET /health`, `GET /metrics`;
 /// it also keeps the metrics and writes the request log.
 public final class NodeHTTPService: HTTPResponder {
     public let node: NodeQueue
@@ -24,7 +24,7 @@ public final class NodeHTTPService: HTTPResponder {
         default:
             guard request.path.hasPrefix("/v1/"), let operation = NodeExchange.Operation(rawValue: String(request.path.dropFirst(4))) else {
                 return HTTPError(status: 404, .notFound,
-                                 "no route \(request.path.prefix(200)); the node answers POST /v1/push, /v1/pull, /v1/digest, GET /health and /metrics").response
+                                 "no route \(request.path.prefix(200)); the node answers POST /v1/push, /v1/pull, /v1/digest, /v1/account, GET /health and /metrics").response
             }
             guard request.method == "POST" else { return Self.methodNotAllowed(request, allow: "POST") }
             guard request.hasContentLength else {

@@ -10,7 +10,7 @@ public final class ServerMetrics: @unchecked Sendable {
     public static let latencyBuckets: [Double] = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
 
     /// Routes get their own label; anything else is counted as `other`, so clients cannot invent series.
-    public static let routes: Set<String> = ["/health", "/metrics", "/v1/push", "/v1/pull", "/v1/digest"]
+    public static let routes: Set<String> = ["/health", "/metrics", "/v1/push", "/v1/pull", "/v1/digest", "/v1/account"]
 
     struct Counts {
         var requests: [RequestKey: Int] = [:]
@@ -57,6 +57,8 @@ public final class ServerMetrics: @unchecked Sendable {
         case .push: counts.pushes += 1
         case .pull: counts.pulls += 1
         case .digest: counts.digests += 1
+        // Asked once per init; the per-route request counter is enough.
+        case .account: break
         }
         counts.mutations += mutations
         counts.refusals += refused

@@ -9,6 +9,8 @@ public struct NodeExchange {
     /// Operations of protocol 1.
     public enum Operation: String, Sendable, CaseIterable {
         case push, pull, digest
+        /// Whose token this is, and the reseller's settings (`outpost init --node` checks it).
+        case account
     }
 
     public let node: Node
@@ -32,7 +34,7 @@ public struct NodeExchange {
         var resellerId: String?
         do {
             guard let operation = Operation(rawValue: operation) else {
-                throw SyncError(.notFound, "no operation '\(operation)'; protocol 1 has push, pull and digest")
+                throw SyncError(.notFound, "no operation '\(operation)'; protocol 1 has push, pull, digest and account")
             }
             guard body.count <= SyncProtocol.maximumRequestBytes else {
                 throw SyncError(.tooLarge, "request body of \(body.count) bytes is larger than \(SyncProtocol.maximumRequestBytes)")
@@ -67,6 +69,11 @@ public struct NodeExchange {
                     "digests": .object(digests.mapValues { .object(["rows": .integer($0.rows), "digest": .integer($0.digest)]) }),
                 ])
                 return Outcome(status: 200, body: Array(value.serialized.utf8), resellerId: reseller, refused: 0, conflicts: 0)
+            case .account:
+                let reader = try MessageReader(json, "account request")
+                try reader.checkProtocol()
+                let answer = try tenant.db.transaction(.deferred) { try AccountResponse(reseller: reseller, user: username, tenant: tenant.db) }
+                return Outcome(status: 200, body: Array(answer.json.serialized.utf8), resellerId: reseller, refused: 0, conflicts: 0)
             }
         } catch let error as SyncError {
             return Self.failure(error, resellerId: resellerId)

@@ -1,0 +1,117 @@
+import Foundation
+import OutpostModel
+import OutpostSync
+
+/// Attaching a replica to a node — `init --node` and `config set --node` — and the checks made
+/// before anything is written: the location is a node, the reseller exists, the token is that
+/// reseller's. A node that cannot be reached now is a warning, not an error (the replica works
+/// offline until the first sync); a node that answers "no" is an error.
+enum NodeJoin {
+    /// How long the check may wait for the node.
+    static let checkTimeout: Double = 10
+
+    /// What `--node`, `--reseller` and `--token-file` say, read and parsed.
+    struct Target {
+        let location: String
+        let parsed: NodeLocation
+        let reseller: String
+        /// The token, from `--token-file`; `nil` when none was given.
+        let token: String?
+    }
+
+    /// Reads `--node`, `--reseller` and `--token-file`; `nil` when `--node` is not given.
+    static func target(_ invocation: Invocation) throws -> Target? {
+        guard let location = invocation.value("node") else {
+            for option in ["reseller", "token-file"] where invocation.value(option) != nil {
+                throw UsageError(message: "--\(option) goes with --node LOCATION", command: invocation.command.name)
+            }
+            return nil
+        }
+        guard let reseller = invocation.value("reseller"), !reseller.isEmpty else {
+            throw UsageError(message: "--node needs --reseller ID", command: invocation.command.name)
+        }
+        let parsed: NodeLocation
+        do {
+            parsed = try NodeLocation.parse(location)
+        } catch {
+            throw CommandFailure(.config, "--node: \(error)")
+        }
+        var token: String?
+        if let file = invocation.value("token-file") {
+            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
+                throw CommandFailure(.noInput, "cannot read the token file \(file)")
+            }
+            token = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard token?.isEmpty == false else { throw CommandFailure(.dataError, "the token file \(file) is empty") }
+        }
+        return Target(location: location, parsed: parsed, reseller: reseller, token: token)
+    }
+
+    /// Asks the node whose token this is. The node's answer when it could be asked; `nil`, after a
+    /// warning on standard error, when it cannot be reached now or there is no token to ask with.
+    /// Throws when the location is not a node, the reseller does not exist, or the token is refused
+    /// or belongs to another reseller.
+    static func check(_ target: Target, session: Session) throws -> AccountResponse? {
+        if case .directory(let path) = target.parsed {
+            // A node on this machine: open it to tell "no such directory" (66) from "not a node" (78),
+            // and an unknown reseller (65) from a token of another one (77).
+            let node = try Node.open(URL(fileURLWithPath: path), clock: session.clock)
+            guard try node.resellers().contains(where: { $0.id == target.reseller }) else {
+                throw CommandFailure(.dataError, "no reseller '\(target.reseller)' on the node at \(path) (see outpost node reseller list)")
+            }
+        }
+        guard let token = target.token else {
+            session.printError("warning: no --token-file: the reseller and the token were not checked; outpost sync needs the token in \(SyncCommands.tokenFileName) in the replica")
+            return nil
+        }
+        let account: AccountResponse
+        do {
+            let transport = try Transports.make(target.parsed, token: token, clock: session.clock, timeout: checkTimeout)
+            account = try AccountResponse.fetch(over: transport)
+        } catch let error as SyncError {
+            switch error.code {
+            case .unauthorized:
+                throw CommandFailure(.noPermission, "the node at \(target.location) refused the token: \(error.message)")
+            case .notFound:
+                session.printError("warning: the node at \(target.location) does not answer 'account' (an older outpost): the reseller and the token were not checked")
+                return nil
+            case .unavailable, .internalError:
+                session.printError("warning: the node at \(target.location) cannot answer now (\(error.message)); the first outpost sync will check the token")
+                return nil
+            case .unsupportedProtocol, .malformed, .tooLarge, .seqGap, .seqReused:
+                throw CommandFailure(.config, "\(target.location) does not answer as an Outpost node of this version: \(error.message)")
+            }
+        } catch let error as TransportError {
+            switch error.kind {
+            case .unavailable:
+                session.printError("warning: the node at \(target.location) is not reachable now (\(error.message)); the first outpost sync will check the token")
+                return nil
+            case .configuration:
+                throw CommandFailure(.config, "--node \(target.location): \(error.message)")
+            case .protocolViolation:
+                throw CommandFailure(.config, "\(target.location) does not answer as an Outpost node: \(error.message)")
+            }
+        }
+        guard account.reseller == target.reseller else {
+            throw CommandFailure(.noPermission, "the token belongs to reseller '\(account.reseller)' on this node, not '\(target.reseller)'; check --reseller and --token-file")
+        }
+        return account
+    }
+
+    /// Writes the node, the reseller and the token (mode 0600) into the replica.
+    static func attach(_ target: Target, to replica: Replica) throws {
+        try ReplicaConfig.set(.node, to: target.location, in: replica)
+        try ReplicaConfig.set(.resellerId, to: target.reseller, in: replica)
+        if let token = target.token {
+            let url = replica.directory.appendingPathComponent(SyncCommands.tokenFileName)
+            guard LocalFiles.create(url.path, contents: Array((token + "\n").utf8), mode: 0o600) else {
+                throw CommandFailure(.cannotCreate, "cannot write the token file \(url.path)")
+            }
+        }
+    }
+
+    /// Whether the replica has ever pushed to or pulled from a node (then its node cannot change).
+    static func hasSynced(_ replica: Replica) throws -> Bool {
+        try replica.db.scalar("SELECT 1 FROM replica_meta WHERE key IN ('cursor', 'last_push_seq')") != nil
+    }
+}
