@@ -44,9 +44,9 @@ enum HomePage {
         var blocks: [Block] = []
         var sync: [Block] = []
         if status.rejected > 0 || status.conflicts > 0 {
-            sync.append(.paragraph("\(status.rejected) change(s) rejected by the node and \(status.conflicts) conflict(s) to review.", tone: "warning"))
+            sync.append(.paragraph("\(status.rejected) change(s) rejected by the node and \(status.conflicts) open conflict(s) to settle (outpost conflicts resolve).", tone: "warning"))
         } else {
-            sync.append(.paragraph("No rejected changes and no conflicts."))
+            sync.append(.paragraph("No rejected changes and no open conflicts."))
         }
         sync.append(.links([("sync.html#rejected", "Rejected changes", false), ("sync.html#conflicts", "Conflicts", false)], label: "Sync problems"))
         blocks.append(.section(title: "Rejected changes and conflicts", id: "attention-sync", sync))
