@@ -25,7 +25,7 @@ struct ExactlyOnceTests {
         // A refusal in the middle: quantity 0 is refused by the node as well.
         var refused = PlaceOrder(id: ids.make("ord"), lineId: ids.make("oln"), customerId: customer.id, planId: "pln_domain-com", quantity: 1)
         refused.domainName = "not a domain"
-        try replica.db.transaction {
+        _ = try replica.db.transaction {
             // Queue it without the local check, as an older replica might have.
             try replica.queue.append(refused, createdAt: fixture.clock.now(), changes: [])
         }

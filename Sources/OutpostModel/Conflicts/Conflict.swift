@@ -151,7 +151,8 @@ public struct Conflict: Sendable, Equatable {
 
     /// A JSON value text as people read it: strings without quotes, `(none)` for null.
     public static func shown(_ json: String?) -> String {
-        guard let json, let value = try? JSONValue(parsing: json) else { return "(none)" }
+        guard let json else { return "(none)" }
+        guard let value = try? JSONValue(parsing: json) else { return json }
         switch value {
         case .null: return "(none)"
         case .string(let text): return "\"\(text)\""
