@@ -133,6 +133,9 @@ struct ConflictResolutionTests {
             #expect(red.stderr.contains("1 open conflict"), "\(red.stderr)")
         }
         let id = try #require(try conflicts("ben").first?["id"] as? String)
+        try outpost(["site", "build"], replica: "ben", at: check)
+        let openHome = try String(contentsOfFile: dir.path("ben/site/index.html"), encoding: .utf8)
+        #expect(openHome.contains("1 open conflict(s) to settle") && openHome.contains("was overwritten by anna"), "the home page lists it from Ben's side")
 
         // Bad input is refused before anything is queued.
         let queued = try outpost(["queue", "list", "--json"], replica: "ben", at: check).stdout
@@ -169,6 +172,19 @@ struct ConflictResolutionTests {
         #expect(home.contains("No rejected changes and no open conflicts."))
         let syncPage = try String(contentsOfFile: dir.path("anna/site/sync.html"), encoding: .utf8)
         #expect(syncPage.contains("No open conflicts.") && syncPage.contains("resolved by ben"))
+    }
+
+    @Test func pushAloneTellsTheLoserFromItsVerdictAndThePullDoesNotRepeatIt() throws {
+        let customer = try setUp()
+        try outpost(["customer", "edit", customer, "--phone", "+49 30 1111"], replica: "anna", at: "2026-03-02T10:00:00Z")
+        try outpost(["customer", "edit", customer, "--phone", "+49 30 2222"], replica: "ben", at: "2026-03-02T09:00:00Z")
+        try outpost(["sync", "--no-site"], replica: "anna", at: "2026-03-02T10:30:00Z")
+        let pushed = try outpost(["push"], replica: "ben", at: "2026-03-02T10:31:00Z", expect: 1)
+        #expect(pushed.stdout.contains("Overwritten:") && pushed.stdout.contains("phone") && pushed.stdout.contains("+49 30 2222")
+                && pushed.stdout.contains("+49 30 1111"), "\(pushed.stdout)")
+        let pulled = try outpost(["pull"], replica: "ben", at: "2026-03-02T10:32:00Z")
+        #expect(!pulled.stdout.contains("Overwritten:"), "told once: \(pulled.stdout)")
+        #expect(try phone(customer, on: "ben") == "+49 30 1111")
     }
 
     @Test func allResolvesEveryOpenConflictInOneReviewedBatch() throws {
