@@ -166,14 +166,24 @@ public struct Conflict: Sendable, Equatable {
     /// What happened, told from `replica`'s side:
     /// "your edit \"+1\" was overwritten by ben's later edit \"+2\"", or "your edit … was kept over …".
     public func story(from replica: String) -> String {
-        let mine = Self.shown(overwritten.value), theirs = Self.shown(kept.value)
+        let lostValue = Self.shown(overwritten.value), keptValue = Self.shown(kept.value)
+        let winner = name(kept, other: overwritten), loser = name(overwritten, other: kept)
         if lost(by: replica) {
-            return "your edit \(mine)\(Self.when(overwritten.at)) was overwritten by \(kept.who)'s \(reason.words) \(theirs)\(Self.when(kept.at))"
+            let how: String
+            switch reason {
+            case .laterEdit: how = "\(winner)'s later edit \(keptValue)\(Self.when(kept.at))"
+            case .laterEditClockAhead, .sameInstantLaterArrival, .arrivalOrder:
+                how = "\(winner)'s edit \(keptValue)\(Self.when(kept.at)) (\(reason.words))"
+            }
+            return "your edit \(lostValue)\(Self.when(overwritten.at)) was overwritten by \(how)"
         }
-        if !replica.isEmpty && kept.replica == replica {
-            return "your edit \(theirs)\(Self.when(kept.at)) was kept over \(overwritten.who)'s edit \(mine)\(Self.when(overwritten.at)) (\(reason.words))"
-        }
-        return "\(kept.who)'s edit \(theirs)\(Self.when(kept.at)) was kept over \(overwritten.who)'s edit \(mine)\(Self.when(overwritten.at)) (\(reason.words))"
+        let keptSide = !replica.isEmpty && kept.replica == replica ? "your edit" : "\(winner)'s edit"
+        return "\(keptSide) \(keptValue)\(Self.when(kept.at)) was kept over \(loser)'s edit \(lostValue)\(Self.when(overwritten.at)) (\(reason.words))"
+    }
+
+    /// Who made `edit`; with the replica too when both sides are the same user (one person, two laptops).
+    private func name(_ edit: Edit, other: Edit) -> String {
+        edit.user.isEmpty || edit.user != other.user || edit.replica.isEmpty ? edit.who : "\(edit.user) on \(edit.replica)"
     }
 
     /// How it was settled, or nil while open: "resolved by anna at …: kept \"+2\"".
