@@ -33,6 +33,7 @@ public struct Conflict: Sendable, Equatable {
 
     /// One of the two edits: its value (JSON text), where and by whom it was made, and when it counts as made.
     public struct Edit: Sendable, Equatable {
+        /// The value it set, as JSON text (`"\"+49 30 1111\""`, `2500`, `null`).
         public let value: String?
         /// The replica that pushed it; `node` for a back-office fact; empty when unknown (old records).
         public let replica: String
@@ -59,10 +60,14 @@ public struct Conflict: Sendable, Equatable {
         case value
     }
 
+    /// `cfl_…`, made by the node.
     public let id: String
+    /// The table of the row both edits changed, and its id.
     public let entity: String
     public let entityId: String
+    /// The column both edits set.
     public let field: String
+    /// The edit whose value the row holds, and the one that lost.
     public let kept: Edit
     public let overwritten: Edit
     public let reason: Reason
@@ -82,6 +87,7 @@ public struct Conflict: Sendable, Equatable {
     /// Whether a person still has to settle it.
     public var isOpen: Bool { resolvedAt == nil }
 
+    /// Reads a `conflict` row.
     public init(row: Row) throws {
         id = try row.string("id")
         entity = try row.string("entity")

@@ -31,6 +31,8 @@ public final class ReplicaSync {
         public var bytes = 0
         /// This replica's edits that lost to a later one, as the node told them (one line per mutation).
         public var overwritten: [String] = []
+        /// The `conflict_notice` keys those lines were remembered under.
+        var overwrittenKeys: [String] = []
 
         public init() {}
     }
@@ -54,6 +56,17 @@ public final class ReplicaSync {
     /// Sends every unacknowledged mutation, in order, and records the verdicts.
     public func push() throws -> PushReport {
         var report = PushReport()
+        do {
+            try push(into: &report)
+        } catch {
+            // Lost edits this push learned are never printed now: let the records pulled next time tell them.
+            for key in report.overwrittenKeys { try? db.execute("DELETE FROM conflict_notice WHERE key = ?", [key]) }
+            throw error
+        }
+        return report
+    }
+
+    private func push(into report: inout PushReport) throws {
         let replicaId = try replica.replicaId()
         while true {
             let batch = try db.transaction { () -> [PushedMutation] in
@@ -85,7 +98,6 @@ public final class ReplicaSync {
             try record(response.verdicts, into: &report)
             if batch.count < pushBatch { break }
         }
-        return report
     }
 
     /// Applies verdicts: acknowledged mutations wait for their effect to be pulled; refused ones leave the queue for the rejected list.
@@ -106,8 +118,12 @@ public final class ReplicaSync {
                         let now = replica.clock.now().description
                         var told = false
                         for field in fields.split(separator: ",") {
-                            try db.execute("INSERT OR IGNORE INTO conflict_notice (key, at) VALUES (?, ?)", [Self.noticeKey(seq: verdict.seq, field: String(field)), now])
-                            told = told || db.changes > 0
+                            let key = Self.noticeKey(seq: verdict.seq, field: String(field))
+                            try db.execute("INSERT OR IGNORE INTO conflict_notice (key, at) VALUES (?, ?)", [key, now])
+                            if db.changes > 0 {
+                                told = true
+                                report.overwrittenKeys.append(key)
+                            }
                         }
                         if told { report.overwritten.append(verdict.message ?? "push #\(verdict.seq) (\(verdict.mutation)): your edit of \(fields) was overwritten by a later edit") }
                     }
@@ -346,6 +362,8 @@ public final class ReplicaSync {
             report.push = try push()
             report.pull = try pull()
         } catch {
+            // The lines the push learned are not printed after a failure: let the records pulled next time tell them.
+            for key in report.push.overwrittenKeys { try? db.execute("DELETE FROM conflict_notice WHERE key = ?", [key]) }
             try? db.execute("UPDATE sync_run SET finished_at = ?, result = 'failed', message = ?, pushed = ?, refused = ?, conflicts = ?, pulled = ?, bytes = ? WHERE id = ?",
                             [replica.clock.now().description, "\(error)", report.push.sent, report.push.refused, report.push.conflicts,
                              report.pull.changes, report.push.bytes + report.pull.bytes, run])
