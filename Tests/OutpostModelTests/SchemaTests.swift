@@ -96,7 +96,7 @@ struct SchemaTests {
     @Test func everyTableIsReplicatedOrTheReplicasOwn() throws {
         try withTestReplica { replica in
             // Local to one side: the replica's queue and runs, the node's change log and verdicts.
-            let local: Set<String> = ["replica_meta", "queue", "rejected", "sync_run", "change_log", "verdict", "refused_id", "table_digest",
+            let local: Set<String> = ["replica_meta", "queue", "rejected", "sync_run", "change_log", "verdict", "refused_id", "table_digest", "conflict_notice",
                                       "site_change"]
             #expect(Set(try tables(replica.db)) == Set(Schema.replicatedTables).union(local))
             // The change log and verdicts record node versions; the rest carry none.

@@ -56,8 +56,8 @@ struct SiteJournalTests {
                         'outbox', '2026-02-24T06:00:00Z')
                 """, [customer])
             try replica.db.execute("""
-                INSERT INTO conflict (id, entity, entity_id, field, local_value, node_value, winner, base_version, node_version, replica_id, seq, mutation, at)
-                VALUES ('cfl_1', 'customer', ?, 'phone', '1', '2', 'node', 1, 2, 'rep_X', 1, 'customer.update', '2026-01-31T10:00:00Z')
+                INSERT INTO conflict (id, entity, entity_id, field, kept_value, overwritten_value, kept_replica, kept_user, kept_at, overwritten_replica, overwritten_user, overwritten_at, reason, base_version, node_version, replica_id, seq, mutation, at)
+                VALUES ('cfl_1', 'customer', ?, 'phone', '1', '2', 'rep_Y', 'ben', '2026-01-31T09:00:00Z', 'rep_X', 'anna', '2026-01-31T08:00:00Z', 'later_edit', 1, 2, 'rep_X', 1, 'customer.update', '2026-01-31T10:00:00Z')
                 """, [customer])
             try body(replica)
         }

@@ -59,8 +59,8 @@ struct HostileTextTests {
                 VALUES (7, 'customer.update', 1, ?, '2026-11-24T10:00:00Z', 'invalid', ?, '2026-11-24T11:00:00Z')
                 """, [#"{"name":"<script>alert(1)</script>"}"#, Self.hostile[1] + " rejected"])
             try db.execute("""
-                INSERT INTO conflict (id, entity, entity_id, field, local_value, node_value, winner, base_version, node_version, replica_id, seq, mutation, at)
-                VALUES ('cfl_1', 'customer', 'cus_x', 'name', ?, ?, 'node', 1, 2, 'rep_1', 3, 'customer.update', '2026-11-24T12:00:00Z')
+                INSERT INTO conflict (id, entity, entity_id, field, kept_value, overwritten_value, kept_replica, kept_user, kept_at, overwritten_replica, overwritten_user, overwritten_at, reason, base_version, node_version, replica_id, seq, mutation, at)
+                VALUES ('cfl_1', 'customer', 'cus_x', 'name', ?, ?, 'rep_2', 'ben', '2026-11-24T11:00:00Z', 'rep_1', 'anna', '2026-11-24T10:00:00Z', 'later_edit', 1, 2, 'rep_1', 3, 'customer.update', '2026-11-24T12:00:00Z')
                 """, [Self.hostile[0] + " local", Self.hostile[2] + " node"])
             let customer = try #require(try db.scalar("SELECT id FROM customer ORDER BY id LIMIT 1")?.string)
             try db.execute("""

@@ -100,8 +100,8 @@ struct JournalBuildTests {
                 """, [try invoice.string("id"), try invoice.string("customer_id")])
             try buildAndCompare(db, site, "credit note")
             try db.execute("""
-                INSERT INTO conflict (id, entity, entity_id, field, local_value, node_value, winner, base_version, node_version, replica_id, seq, mutation, at)
-                VALUES ('cfl_01JCFLCFLCFLCFLCFLCFLCFLCF', 'customer', ?, 'name', 'a', 'b', 'node', 1, 2, 'rep_x', 1, 'customer.update', '2026-11-24T10:00:00Z')
+                INSERT INTO conflict (id, entity, entity_id, field, kept_value, overwritten_value, kept_replica, kept_user, kept_at, overwritten_replica, overwritten_user, overwritten_at, reason, base_version, node_version, replica_id, seq, mutation, at)
+                VALUES ('cfl_01JCFLCFLCFLCFLCFLCFLCFLCF', 'customer', ?, 'name', 'a', 'b', 'rep_y', 'ben', '2026-11-24T09:00:00Z', 'rep_x', 'anna', '2026-11-24T08:00:00Z', 'later_edit', 1, 2, 'rep_x', 1, 'customer.update', '2026-11-24T10:00:00Z')
                 """, [customer])
             try buildAndCompare(db, site, "conflict")
 

@@ -57,10 +57,15 @@ struct OfflineScenarioTests {
         let orderId = try #require((order as? [String: Any])?["id"] as? String)
 
         // Sync in an order that makes the suspension land first: r3's order is refused, r2's phone edit conflicts.
+        // Both phone edits were made at the same instant, so the later arrival (r2's) is kept: r2 is not told
+        // (exit 0), r1, whose edit was overwritten, learns it on its next sync — once.
         try outpost(["sync"], replica: "r1")
         try outpost(["sync"], replica: "r3", expect: 1)
-        try outpost(["sync"], replica: "r2", expect: 1)
-        for rep in ["r1", "r2", "r3", "r1", "r2", "r3"] { _ = try outpost(["sync"], replica: rep) }
+        try outpost(["sync"], replica: "r2")
+        let told = try outpost(["sync"], replica: "r1", expect: 1)
+        #expect(told.stdout.contains("Contoso Dental") && told.stdout.contains("phone") && told.stdout.contains("+49 30 1111")
+                && told.stdout.contains("+49 30 2222"), "r1 is told which field lost, with both values: \(told.stdout)")
+        for rep in ["r2", "r3", "r1", "r2", "r3"] { _ = try outpost(["sync"], replica: rep) }
 
         // Every replica equals the node, and each has its dashboards rendered by sync.
         for rep in ["r1", "r2", "r3"] {
@@ -82,11 +87,13 @@ struct OfflineScenarioTests {
             let conflicts = try #require(try json(["conflicts"], replica: rep) as? [[String: Any]])
             let phone = conflicts.filter { $0["entity_id"] as? String == customer && $0["field"] as? String == "phone" }
             #expect(phone.count == 1, "\(rep) shows the phone conflict")
-            #expect(phone.first?["local_value"] as? String == "\"+49 30 2222\"")
-            #expect(phone.first?["node_value"] as? String == "\"+49 30 1111\"")
+            #expect(phone.first?["kept_value"] as? String == "\"+49 30 2222\"")
+            #expect(phone.first?["overwritten_value"] as? String == "\"+49 30 1111\"")
+            #expect(phone.first?["reason"] as? String == "same_instant_later_arrival")
+            #expect(phone.first?["your_side"] as? String == ["r1": "lost", "r2": "kept", "r3": "other"][rep], "\(rep) sees it from its side")
             let shown = try #require(try json(["customer", "show", customer], replica: rep) as? [String: Any])
             let profile = try #require(shown["customer"] as? [String: Any])
-            #expect(profile["phone"] as? String == "+49 30 2222", "the later edit won")
+            #expect(profile["phone"] as? String == "+49 30 2222", "the later arrival won the tie")
             #expect(profile["city"] as? String == "Berlin", "fields edited once are merged, not lost")
             #expect(profile["status"] as? String == "suspended")
             let customers = try #require(try json(["customer", "list"], replica: rep) as? [[String: Any]])

@@ -6,7 +6,7 @@ import OutpostSync
 
 /// `push`, `pull`, `sync`, `conflicts`, `queue rejected`, `verify`: the replica's side of sync.
 enum SyncCommands {
-    static let all: [CommandSpec] = [push, pull, sync, conflicts, rejected, verify]
+    static let all: [CommandSpec] = [push, pull, sync] + ConflictCommands.all + [rejected, verify]
 
     static let transportOptions: [CommandSpec.Option] = [
         .init("ssh-command", value: "CMD", "the ssh program for ssh:// nodes (default: ssh -o BatchMode=yes)"),
@@ -66,11 +66,15 @@ enum SyncCommands {
             do {
                 let report = try sync.push()
                 if invocation.json {
-                    struct Out: Encodable { let sent: Int; let applied: Int; let refused: Int; let conflicts: Int }
-                    return try JSONOutput.print(Out(sent: report.sent, applied: report.applied, refused: report.refused, conflicts: report.conflicts), to: session)
+                    struct Out: Encodable { let sent: Int; let applied: Int; let refused: Int; let conflicts: Int; let overwritten: [String] }
+                    try JSONOutput.print(Out(sent: report.sent, applied: report.applied, refused: report.refused, conflicts: report.conflicts,
+                                             overwritten: report.overwritten), to: session)
+                } else {
+                    session.print("Pushed \(report.sent): \(report.applied) applied, \(report.refused) refused, \(report.conflicts) with conflicts.")
+                    printLosses(report.overwritten, session)
                 }
-                session.print("Pushed \(report.sent): \(report.applied) applied, \(report.refused) refused, \(report.conflicts) with conflicts.")
-            } catch { throw failure(error) }
+                try attention(refused: report.refused, overwritten: report.overwritten.count)
+            } catch let failure as CommandFailure { throw failure } catch { throw failure(error) }
         })
 
     static let pull = CommandSpec(
@@ -86,13 +90,31 @@ enum SyncCommands {
                 defer { bar?.finish() }
                 let report = try sync.pull()
                 if invocation.json {
-                    struct Out: Encodable { let pages: Int; let changes: Int; let cursor: Int64; let snapshots: [String] }
-                    return try JSONOutput.print(Out(pages: report.pages, changes: report.changes, cursor: report.cursor, snapshots: report.snapshots), to: session)
+                    struct Out: Encodable { let pages: Int; let changes: Int; let cursor: Int64; let snapshots: [String]; let overwritten: [String] }
+                    try JSONOutput.print(Out(pages: report.pages, changes: report.changes, cursor: report.cursor, snapshots: report.snapshots,
+                                             overwritten: report.overwritten), to: session)
+                    return try attention(refused: 0, overwritten: report.overwritten.count)
                 }
                 session.print("Pulled \(report.changes) change(s) in \(report.pages) page(s); cursor \(report.cursor).")
                 if !report.snapshots.isEmpty { session.print("Re-fetched whole: \(report.snapshots.joined(separator: ", ")).") }
-            } catch { throw failure(error) }
+                printLosses(report.overwritten, session)
+                try attention(refused: 0, overwritten: report.overwritten.count)
+            } catch let failure as CommandFailure { throw failure } catch { throw failure(error) }
         })
+
+    /// One line per edit of this laptop's that lost to a later one (entity, field, your value, the kept value).
+    static func printLosses(_ lines: [String], _ session: Session) {
+        for line in lines { session.print("Overwritten: \(line)") }
+    }
+
+    /// Exit 1 when something this laptop sent was refused or lost to a later edit; the winning side of a conflict is not told.
+    static func attention(refused: Int, overwritten: Int) throws {
+        guard refused > 0 || overwritten > 0 else { return }
+        var parts: [String] = []
+        if refused > 0 { parts.append("\(refused) change(s) refused (see outpost queue rejected)") }
+        if overwritten > 0 { parts.append("\(overwritten) of your edit(s) overwritten by later ones (see outpost conflicts; settle with outpost conflicts resolve)") }
+        throw CommandFailure(.attention, parts.joined(separator: " and "))
+    }
 
     /// Where a replica's dashboards go: `site` in its config, else `site/` in the replica directory.
     static func siteOutput(_ replica: Replica) throws -> URL {
@@ -131,7 +153,10 @@ enum SyncCommands {
         the next sync tries again.
         With --no-site nothing is rendered or published.
 
-        Exit codes: 0 in sync; 1 synced, but refusals or conflicts need attention; 64 usage; 65 bad data;
+        An edit of yours that lost to someone's later edit of the same field is told once, one line each
+        (entity, field, your value, the kept value), and makes the sync exit 1; see outpost conflicts.
+
+        Exit codes: 0 in sync; 1 synced, but a change was refused or an edit of yours was overwritten; 64 usage; 65 bad data;
         75 node unavailable or another sync running, try later; 77 the token is not allowed; 78 configuration.
         """,
         printsJSON: true,
@@ -208,61 +233,24 @@ enum SyncCommands {
             }
             log.log("info", "sync.done", [
                 ("attempts", .integer(Int64(attempt))), ("pushed", .integer(Int64(report.push.sent))), ("refused", .integer(Int64(report.push.refused))),
-                ("conflicts", .integer(Int64(report.push.conflicts))), ("pulled", .integer(Int64(report.pull.changes))),
+                ("conflicts", .integer(Int64(report.push.conflicts))), ("overwritten", .integer(Int64(report.overwritten.count))),
+                ("pulled", .integer(Int64(report.pull.changes))),
                 ("cursor", .integer(report.pull.cursor)), ("site_files", .integer(Int64(written))),
             ])
             if invocation.json {
-                struct Out: Encodable { let run: String; let pushed: Int; let refused: Int; let conflicts: Int; let pulled: Int; let cursor: Int64 }
+                struct Out: Encodable {
+                    let run: String; let pushed: Int; let refused: Int; let conflicts: Int; let overwritten: [String]; let pulled: Int; let cursor: Int64
+                }
                 try JSONOutput.print(Out(run: runId, pushed: report.push.sent, refused: report.push.refused, conflicts: report.push.conflicts,
-                                         pulled: report.pull.changes, cursor: report.pull.cursor), to: session)
+                                         overwritten: report.overwritten, pulled: report.pull.changes, cursor: report.pull.cursor), to: session)
             } else if !quiet {
                 session.print("Synced: pushed \(report.push.sent) (\(report.push.refused) refused, \(report.push.conflicts) with conflicts), pulled \(report.pull.changes); cursor \(report.pull.cursor).")
                 if !report.pull.snapshots.isEmpty { session.print("Re-fetched whole: \(report.pull.snapshots.joined(separator: ", ")).") }
                 if written > 0 { session.print("Dashboards: \(written) file(s) written in \(output.path)") }
             }
-            if report.push.refused > 0 || report.push.conflicts > 0 {
-                throw CommandFailure(.attention, "\(report.push.refused) change(s) refused and \(report.push.conflicts) conflict(s) need attention: see outpost queue rejected and outpost conflicts")
-            }
-        })
-
-    /// A conflict record as shown.
-    struct ConflictView: Encodable {
-        let id: String
-        let entity: String
-        let entityId: String
-        let field: String
-        let localValue: String?
-        let nodeValue: String?
-        let winner: String
-        let baseVersion: Int64
-        let nodeVersion: Int64
-        let replicaId: String
-        let seq: Int64
-        let mutation: String
-        let at: String
-    }
-
-    static let conflicts = CommandSpec(
-        ["conflicts"], "list concurrent edits of the same field, with both values and the winner",
-        printsJSON: true,
-        run: { invocation, session in
-            let replica = try session.openReplica(invocation)
-            let rows = try replica.db.rows("SELECT * FROM conflict ORDER BY at DESC, id DESC").map { row in
-                ConflictView(id: try row.string("id"), entity: try row.string("entity"), entityId: try row.string("entity_id"),
-                             field: try row.string("field"), localValue: try row.optionalString("local_value"),
-                             nodeValue: try row.optionalString("node_value"), winner: try row.string("winner"),
-                             baseVersion: try row.int64("base_version"), nodeVersion: try row.int64("node_version"),
-                             replicaId: try row.string("replica_id"), seq: try row.int64("seq"), mutation: try row.string("mutation"),
-                             at: try row.string("at"))
-            }
-            if invocation.json { return try JSONOutput.print(rows, to: session) }
-            var table = TextTable("AT", "ENTITY", "FIELD", "KEPT (later edit)", "OVERWRITTEN", "BY")
-            for c in rows {
-                let kept = c.winner == "local" ? c.localValue : c.nodeValue
-                let lost = c.winner == "local" ? c.nodeValue : c.localValue
-                table.add(c.at, "\(c.entity) \(c.entityId)", c.field, kept ?? "null", lost ?? "null", "\(c.replicaId) #\(c.seq)")
-            }
-            session.print(table.render(empty: "No conflicts."))
+            // A lost edit is news even under --quiet: cron mails it.
+            if !invocation.json { printLosses(report.overwritten, session) }
+            try attention(refused: report.push.refused, overwritten: report.overwritten.count)
         })
 
     static let rejected = CommandSpec(

@@ -17,6 +17,9 @@ public final class MutationContext {
     /// When the user made the change; re-applying a queued mutation uses its original instant.
     public let now: Timestamp
     public let authority: Authority
+    /// Who acts: on the node, the panel user whose token pushed the mutation; empty on a replica
+    /// (which does not know its user's name; the node's record replaces the optimistic one).
+    public var actor = ""
     /// Every row written so far, in order.
     public private(set) var changes: [RowChange] = []
     private let recordsChanges: Bool

@@ -249,7 +249,7 @@ extension ResellerSummary {
                 orders: AttentionList(count: orderCount, items: orderItems), failedOrders: failed,
                 overdueInvoices: AttentionList(count: overdue.count, items: overdue.keys.compactMap { invoiceItems[Ledger.itemId($0)] }),
                 expiringSubscriptions: subscriptions, expiringDomains: domains, expiringCertificates: certificates,
-                rejectedMutations: try count("SELECT count(*) FROM rejected"), conflicts: try count("SELECT count(*) FROM conflict"),
+                rejectedMutations: try count("SELECT count(*) FROM rejected"), conflicts: try count("SELECT count(*) FROM conflict WHERE resolved_at IS NULL"),
                 pendingMutations: try count("SELECT count(*) FROM queue"))
         }
     }

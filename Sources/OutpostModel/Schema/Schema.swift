@@ -32,6 +32,9 @@ public enum Schema {
         migrator.register("v5: back office safety") { db in
             try db.executeScript(version5)
         }
+        migrator.register("v6: conflicts people can settle") { db in
+            try db.executeScript(version6)
+        }
         return migrator
     }()
 
@@ -457,5 +460,86 @@ public enum Schema {
     ALTER TABLE invoice ADD COLUMN voided_at TEXT;
     ALTER TABLE orders ADD COLUMN vendor_answer TEXT;
     ALTER TABLE orders ADD COLUMN vendor_answered_at TEXT;
+    """
+
+    /// Conflicts people can settle: the later edit wins (judged by when it
+    /// was made), and a record says truthfully which value was kept, which was
+    /// overwritten, whose each was and why, and later how a person resolved it.
+    ///
+    /// The v2 columns `local_value`, `node_value` and `winner` are replaced (the
+    /// table is rebuilt, https://sqlite.org/lang_altertable.html#otheralter).
+    /// Rows written before this step applied in arrival order: the pushed value
+    /// was kept, the other side is unknown, the reason says `arrival_order`. The
+    /// change log's images of them are rewritten to the new shape (replicas read
+    /// rows column by column), and the table's kept digest is dropped so it is
+    /// computed again from the rows.
+    ///
+    /// The change log learns, per entry, the instant its edit counts as made,
+    /// who made it, and whether that instant was capped at the node's clock.
+    /// `conflict_notice` (replica only) remembers which lost edits this replica
+    /// has already announced, so each loss is told once.
+    static let version6 = """
+    CREATE TABLE conflict_v6 (
+        id TEXT PRIMARY KEY,
+        entity TEXT NOT NULL,
+        entity_id TEXT NOT NULL,
+        field TEXT NOT NULL,
+        kept_value TEXT,
+        overwritten_value TEXT,
+        kept_replica TEXT NOT NULL,
+        kept_user TEXT NOT NULL,
+        kept_at TEXT NOT NULL,
+        overwritten_replica TEXT NOT NULL,
+        overwritten_user TEXT NOT NULL,
+        overwritten_at TEXT NOT NULL,
+        reason TEXT NOT NULL CHECK (reason IN ('later_edit', 'later_edit_clock_ahead', 'same_instant_later_arrival', 'arrival_order')),
+        base_version INTEGER NOT NULL,
+        node_version INTEGER NOT NULL,
+        replica_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        mutation TEXT NOT NULL,
+        at TEXT NOT NULL,
+        resolved_at TEXT,
+        resolved_by TEXT,
+        resolution TEXT CHECK (resolution IN ('kept', 'overwritten', 'value')),
+        resolved_value TEXT,
+        version INTEGER NOT NULL DEFAULT 0
+    ) STRICT;
+    INSERT INTO conflict_v6 (id, entity, entity_id, field, kept_value, overwritten_value, kept_replica, kept_user, kept_at,
+                             overwritten_replica, overwritten_user, overwritten_at, reason, base_version, node_version,
+                             replica_id, seq, mutation, at, version)
+    SELECT id, entity, entity_id, field,
+           CASE winner WHEN 'local' THEN local_value ELSE node_value END,
+           CASE winner WHEN 'local' THEN node_value ELSE local_value END,
+           CASE winner WHEN 'local' THEN replica_id ELSE '' END, '', CASE winner WHEN 'local' THEN at ELSE '' END,
+           CASE winner WHEN 'local' THEN '' ELSE replica_id END, '', CASE winner WHEN 'local' THEN '' ELSE at END,
+           'arrival_order', base_version, node_version, replica_id, seq, mutation, at, version
+    FROM conflict;
+    DROP TABLE conflict;
+    ALTER TABLE conflict_v6 RENAME TO conflict;
+    CREATE INDEX conflict_by_entity ON conflict (entity, entity_id);
+    CREATE INDEX conflict_open ON conflict (resolved_at, at);
+
+    UPDATE change_log SET row = (
+        SELECT json_object(
+            'at', c.at, 'base_version', c.base_version, 'entity', c.entity, 'entity_id', c.entity_id, 'field', c.field,
+            'id', c.id, 'kept_at', c.kept_at, 'kept_replica', c.kept_replica, 'kept_user', c.kept_user, 'kept_value', c.kept_value,
+            'mutation', c.mutation, 'node_version', c.node_version, 'overwritten_at', c.overwritten_at,
+            'overwritten_replica', c.overwritten_replica, 'overwritten_user', c.overwritten_user,
+            'overwritten_value', c.overwritten_value, 'reason', c.reason, 'replica_id', c.replica_id,
+            'resolution', c.resolution, 'resolved_at', c.resolved_at, 'resolved_by', c.resolved_by,
+            'resolved_value', c.resolved_value, 'seq', c.seq, 'version', change_log.version)
+        FROM conflict c WHERE c.id = change_log.entity_id)
+    WHERE entity = 'conflict' AND op = 'upsert' AND EXISTS (SELECT 1 FROM conflict c WHERE c.id = change_log.entity_id);
+    DELETE FROM table_digest WHERE entity = 'conflict';
+
+    ALTER TABLE change_log ADD COLUMN made_at TEXT NOT NULL DEFAULT '';
+    ALTER TABLE change_log ADD COLUMN made_by TEXT NOT NULL DEFAULT '';
+    ALTER TABLE change_log ADD COLUMN clock_ahead INTEGER NOT NULL DEFAULT 0;
+
+    CREATE TABLE conflict_notice (
+        key TEXT PRIMARY KEY,
+        at TEXT NOT NULL
+    ) STRICT;
     """
 }

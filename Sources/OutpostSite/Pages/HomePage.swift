@@ -29,24 +29,39 @@ enum HomePage {
         let aging = ReportCharts.aging(summary.aging, currency: currency)
         blocks.append(ReportPages.chartSection(title: "Receivables aging", id: "aging", chart: aging.figure(),
                                                link: ("reports/aging.html", "Receivables aging report, per customer")))
-        blocks.append(.section(title: "Needs attention", id: "attention", attention(summary.attention, status: status, context: context)))
+        // Open conflicts in the words outpost conflicts uses, from this replica's side.
+        let me = try context.db.scalar("SELECT value FROM replica_meta WHERE key = 'replica_id'")?.string ?? ""
+        let shownConflicts = Array(try Conflict.list(in: context.db).prefix(10))
+        let conflicts = try shownConflicts.map { conflict -> [Cell] in
+            // A customer is a link with its name, like every customer cell here, so a rename patches it in place.
+            let name = conflict.entity == "customer"
+                ? try context.db.scalar("SELECT name FROM customer WHERE id = ?", [conflict.entityId])?.string : nil
+            let subject = try name.map { Cell.link(SitePath.customer(conflict.entityId), $0) } ?? .text(try conflict.subject(in: context.db))
+            return [subject, .text(conflict.field), .text(conflict.story(from: me))]
+        }
+        blocks.append(.section(title: "Needs attention", id: "attention",
+                               attention(summary.attention, status: status, conflicts: conflicts, context: context)))
         try context.emit(PageModel(path: Section.home.path, title: "Reseller status", section: .home, blocks: blocks))
         let attention = summary.attention
         return Set(attention.orders.items.map(\.customerId) + attention.overdueInvoices.items.map(\.customerId)
                    + attention.expiringSubscriptions.items.map(\.customerId) + attention.expiringDomains.items.map(\.customerId)
-                   + attention.expiringCertificates.items.map(\.customerId))
+                   + attention.expiringCertificates.items.map(\.customerId)
+                   + shownConflicts.filter { $0.entity == "customer" }.map(\.entityId))
     }
 
-    static func attention(_ attention: ResellerSummary.Attention, status: SyncStatus, context: BuildContext) -> [Block] {
+    static func attention(_ attention: ResellerSummary.Attention, status: SyncStatus, conflicts: [[Cell]], context: BuildContext) -> [Block] {
         func more<T>(_ list: ResellerSummary.AttentionList<T>, _ what: String) -> String {
             list.count > list.items.count ? "Showing \(list.items.count) of \(list.count) \(what)." : ""
         }
         var blocks: [Block] = []
         var sync: [Block] = []
         if status.rejected > 0 || status.conflicts > 0 {
-            sync.append(.paragraph("\(status.rejected) change(s) rejected by the node and \(status.conflicts) conflict(s) to review.", tone: "warning"))
+            sync.append(.paragraph("\(status.rejected) change(s) rejected by the node and \(status.conflicts) open conflict(s) to settle (outpost conflicts resolve).", tone: "warning"))
         } else {
-            sync.append(.paragraph("No rejected changes and no conflicts."))
+            sync.append(.paragraph("No rejected changes and no open conflicts."))
+        }
+        if !conflicts.isEmpty {
+            sync.append(.table(columns: [Column("Entity"), Column("Field"), Column("Open conflict")], rows: conflicts, empty: "No open conflicts."))
         }
         sync.append(.links([("sync.html#rejected", "Rejected changes", false), ("sync.html#conflicts", "Conflicts", false)], label: "Sync problems"))
         blocks.append(.section(title: "Rejected changes and conflicts", id: "attention-sync", sync))

@@ -85,20 +85,27 @@ enum SyncPages {
             rows: rejected.map { [.number($0.seq), .text($0.mutation), .status($0.code), .text($0.message), .timestamp($0.createdAt.description),
                                   .timestamp($0.rejectedAt.description), .text($0.args)] },
             empty: "The node has rejected none of this replica's changes.")]))
-        var conflicts: [[Cell]] = []
-        try context.forEachRow("SELECT * FROM conflict ORDER BY at DESC, id DESC") { row in
-            let entity = row["entity"].string ?? "", entityId = row["entity_id"].string ?? ""
-            let target: Cell = entity == "customer" ? .link(SitePath.customer(entityId), entityId)
-                : entity == "invoice" ? .link(SitePath.invoice(entityId), entityId) : .text(entityId)
-            conflicts.append([.timestamp(row["at"].string), .text(entity), target, .text(row["field"].string ?? ""),
-                              .text(row["local_value"].string ?? "(none)"), .text(row["node_value"].string ?? "(none)"),
-                              .status(row["winner"].string ?? ""), .text((row["mutation"].string ?? "") + " #" + String(row["seq"].int64 ?? 0))])
+        // Conflicts told from this replica's side, in the words outpost conflicts uses; only open ones need anyone.
+        let me = try context.db.scalar("SELECT value FROM replica_meta WHERE key = 'replica_id'")?.string ?? ""
+        var open: [[Cell]] = []
+        var settled: [[Cell]] = []
+        for conflict in try Conflict.list(includeResolved: true, in: context.db) {
+            let target: Cell = conflict.entity == "customer" ? .link(SitePath.customer(conflict.entityId), try conflict.subject(in: context.db))
+                : .text(try conflict.subject(in: context.db))
+            let cells: [Cell] = [.timestamp(conflict.at), target, .text(conflict.field), .text(conflict.story(from: me)), .text(conflict.id)]
+            if let settlement = conflict.settlement {
+                settled.append(cells + [.text(settlement)])
+            } else {
+                open.append(cells)
+            }
         }
+        let columns = [Column("Recorded"), Column("Entity"), Column("Field"), Column("What happened"), Column("Conflict id")]
         blocks.append(.section(title: "Conflicts", id: "conflicts", [
-            .paragraph("A conflict is kept when two people changed the same field: the change that reached the node last wins, and both values stay here."),
-            .table(columns: [Column("When"), Column("Entity"), Column("Id"), Column("Field"), Column("This replica's value"), Column("Node's value"),
-                             Column("Winner"), Column("Change")],
-                   rows: conflicts, empty: "No conflicts."),
+            .paragraph("A conflict is recorded when two people changed the same field without seeing each other's edit: the later edit, judged by when it was made, is kept (an edit stamped later than the node's clock at arrival counts as made at arrival). Settle one with: outpost conflicts resolve ID --keep mine|theirs (or --value V)."),
+            .table(columns: columns, rows: open, empty: "No open conflicts."),
+        ]))
+        blocks.append(.section(title: "Resolved conflicts", id: "resolved-conflicts", [
+            .table(columns: columns + [Column("Resolution")], rows: settled, empty: "No conflict has been resolved yet."),
         ]))
         var runs: [[Cell]] = []
         try context.forEachRow("SELECT * FROM sync_run ORDER BY id DESC LIMIT 50") { row in

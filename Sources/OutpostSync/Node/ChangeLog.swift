@@ -16,8 +16,11 @@ enum ChangeLog {
     /// Appends a mutation's (or a back-office fact's) changes: one entry per
     /// row, in the order rows were first touched, with the final image.
     /// Sets each row's `version`, keeps table digests current; returns the last version written.
+    ///
+    /// `edit` says when the change counts as made and by whom: what a later
+    /// conflicting edit of the same field is judged against (PROTOCOL.md 6.5).
     @discardableResult
-    static func append(_ changes: [RowChange], origin: String, in db: Database) throws -> Int64 {
+    static func append(_ changes: [RowChange], origin: String, edit: Edit, in db: Database) throws -> Int64 {
         var order: [String] = []
         var first: [String: RowChange] = [:]
         var columns: [String: Set<String>] = [:]
@@ -42,20 +45,66 @@ enum ChangeLog {
             }
             let changed = columns[key, default: []].subtracting(["version"]).sorted().joined(separator: ",")
             let rowText = after.map { row in JSONValue.object(row.mapValues(\.json)).serialized }
-            try db.execute("INSERT INTO change_log (version, entity, entity_id, op, row, columns, origin) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                           [version, table, change.id, after == nil ? "delete" : "upsert", rowText, changed, origin])
+            try db.execute("""
+                INSERT INTO change_log (version, entity, entity_id, op, row, columns, origin, made_at, made_by, clock_ahead)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, [version, table, change.id, after == nil ? "delete" : "upsert", rowText, changed, origin,
+                      edit.madeAt.description, edit.user, edit.clockAhead])
             try RowDigest.adjust(table, before: before, after: after, in: db)
         }
         return version
     }
 
-    /// Columns of a row that writers other than `origin` changed after `version`.
-    static func columnsChanged(table: String, id: String, after version: Int64, notBy origin: String, in db: Database) throws -> Set<String> {
-        var result: Set<String> = []
-        try db.forEachRow("SELECT columns FROM change_log WHERE entity = ? AND entity_id = ? AND version > ? AND origin != ?",
-                          [table, id, version, origin]) { row in
-            for column in (row[0].string ?? "").split(separator: ",") { result.insert(String(column)) }
+    /// When a logged change counts as made, by whom, and whether that instant was capped at the node's clock.
+    struct Edit {
+        let madeAt: Timestamp
+        let user: String
+        let clockAhead: Bool
+
+        /// A pushed mutation's edit: made when its laptop says, but never later than its arrival,
+        /// so a laptop whose clock runs ahead cannot win every conflict.
+        static func pushed(createdAt: Timestamp, arrival: Timestamp, user: String) -> Edit {
+            Edit(madeAt: min(createdAt, arrival), user: user, clockAhead: createdAt > arrival)
+        }
+    }
+
+    /// The latest change to one field of a row by a writer other than `origin`, after `version`.
+    struct FieldChange {
+        let version: Int64
+        let origin: String
+        let edit: Edit
+    }
+
+    /// Per column of a row: the change with the latest instant that a writer other than `origin` made
+    /// after `version` (on equal instants, the later arrival). Entries logged before instants were
+    /// recorded count as made at the beginning of time: the pushed edit wins over them, as it did then.
+    static func latestChanges(table: String, id: String, after version: Int64, notBy origin: String,
+                              in db: Database) throws -> [String: FieldChange] {
+        var result: [String: FieldChange] = [:]
+        try db.forEachRow("""
+            SELECT version, columns, origin, made_at, made_by, clock_ahead FROM change_log
+            WHERE entity = ? AND entity_id = ? AND version > ? AND origin != ? ORDER BY version
+            """, [table, id, version, origin]) { row in
+            let change = FieldChange(
+                version: try row.int64("version"), origin: try row.string("origin"),
+                edit: Edit(madeAt: Timestamp(try row.string("made_at")) ?? Timestamp(secondsSinceEpoch: 0), user: try row.string("made_by"),
+                           clockAhead: try row.int64("clock_ahead") != 0))
+            for column in (try row.string("columns")).split(separator: ",") {
+                let key = String(column)
+                if let known = result[key], known.edit.madeAt > change.edit.madeAt { continue }
+                result[key] = change
+            }
         }
         return result
+    }
+
+    /// The version of the latest entry by `origin` that changed `column` of a row (0 when none).
+    static func lastChange(of column: String, table: String, id: String, by origin: String, in db: Database) throws -> Int64 {
+        var last: Int64 = 0
+        try db.forEachRow("SELECT version, columns FROM change_log WHERE entity = ? AND entity_id = ? AND origin = ? ORDER BY version",
+                          [table, id, origin]) { row in
+            if (try row.string("columns")).split(separator: ",").contains(Substring(column)) { last = try row.int64("version") }
+        }
+        return last
     }
 }

@@ -52,7 +52,7 @@ public struct NodeExchange {
             try tenant.recordLogin(username: username, source: source, now: node.clock.now())
             switch operation {
             case .push:
-                let response = try tenant.push(try PushRequest(json: json))
+                let response = try tenant.push(try PushRequest(json: json), user: username)
                 return Outcome(status: 200, body: Array(response.json.serialized.utf8), resellerId: reseller,
                                refused: response.verdicts.filter { $0.status == .refused }.count,
                                conflicts: response.verdicts.filter { $0.status == .appliedWithConflict }.count)

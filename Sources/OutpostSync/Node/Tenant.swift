@@ -9,11 +9,14 @@ public final class Tenant {
     public let resellerId: String
     public let db: Database
     let ids: IdentifierFactory
+    /// The node's clock: pushed edits count as made no later than their arrival.
+    let clock: any Clock
 
     init(resellerId: String, db: Database, clock: any Clock) {
         self.resellerId = resellerId
         self.db = db
         self.ids = IdentifierFactory(clock: clock)
+        self.clock = clock
     }
 
     // MARK: Back-office facts
@@ -24,7 +27,7 @@ public final class Tenant {
         try db.transaction {
             let context = MutationContext(db: db, now: now, authority: .node)
             try body(context)
-            return try ChangeLog.append(context.changes, origin: origin, in: db)
+            return try ChangeLog.append(context.changes, origin: origin, edit: ChangeLog.Edit(madeAt: now, user: "", clockAhead: false), in: db)
         }
     }
 
@@ -41,7 +44,8 @@ public final class Tenant {
     // MARK: Push
 
     /// Applies a push: each mutation once, in seq order, each in its own transaction.
-    public func push(_ request: PushRequest) throws -> PushResponse {
+    /// `user` is the panel user the push's token belongs to (recorded with its edits).
+    public func push(_ request: PushRequest, user: String = "") throws -> PushResponse {
         var verdicts: [Verdict] = []
         var lastSeq = try self.lastSeq(request.replica)
         for mutation in request.mutations {
@@ -57,7 +61,7 @@ public final class Tenant {
             guard mutation.seq == lastSeq + 1 else {
                 throw SyncError(.seqGap, "push from \(request.replica) starts at seq \(mutation.seq), but the node has verdicts up to \(lastSeq); the next must be \(lastSeq + 1)")
             }
-            verdicts.append(try accept(mutation, replica: request.replica))
+            verdicts.append(try accept(mutation, replica: request.replica, user: user))
             lastSeq = mutation.seq
         }
         return PushResponse(verdicts: verdicts, lastSeq: lastSeq)
@@ -81,11 +85,11 @@ public final class Tenant {
     }
 
     /// Validates and applies one mutation against authoritative state, and records its verdict, in one transaction.
-    func accept(_ pushed: PushedMutation, replica: String) throws -> Verdict {
+    func accept(_ pushed: PushedMutation, replica: String, user: String = "") throws -> Verdict {
         try db.transaction {
             let verdict: Verdict
             do {
-                verdict = try db.savepoint { try apply(pushed, replica: replica) }
+                verdict = try db.savepoint { try apply(pushed, replica: replica, user: user) }
             } catch let refusal as MutationRefusal {
                 verdict = try refuse(pushed, replica: replica, code: refusal.code.rawValue, field: refusal.field, message: refusal.message)
             } catch let blocked as BlockedByRefusal {
@@ -107,17 +111,31 @@ public final class Tenant {
         }
     }
 
-    private func apply(_ pushed: PushedMutation, replica: String) throws -> Verdict {
+    private func apply(_ pushed: PushedMutation, replica: String, user: String) throws -> Verdict {
         let referenced = Self.referencedIds(in: pushed.args)
         if let blocker = try blockingSeq(replica: replica, ids: referenced) {
             throw BlockedByRefusal(seq: blocker.seq, id: blocker.id)
         }
         let mutation = try MutationCatalogue.decode(name: pushed.name, version: pushed.version, args: pushed.args)
         let context = MutationContext(db: db, now: pushed.createdAt, authority: .node)
+        context.actor = user
         try mutation.apply(in: context)
-        let conflicts = try recordConflicts(context: context, args: pushed.args, replica: replica, seq: pushed.seq, mutation: pushed.name)
-        let version = try ChangeLog.append(context.changes, origin: replica, in: db)
-        return Verdict(seq: pushed.seq, mutation: pushed.name, status: conflicts > 0 ? .appliedWithConflict : .applied, version: version)
+        let edit = ChangeLog.Edit.pushed(createdAt: pushed.createdAt, arrival: clock.now(), user: user)
+        let merge = try merge(context.changes, args: pushed.args, edit: edit, replica: replica, seq: pushed.seq, mutation: pushed.name)
+        let version = try ChangeLog.append(merge.changes, origin: replica, edit: edit, in: db)
+        guard !merge.conflicts.isEmpty else {
+            return Verdict(seq: pushed.seq, mutation: pushed.name, status: .applied, version: version)
+        }
+        // The pushing laptop learns at once which of its edits lost (PROTOCOL.md 6.5); the records follow in the pull.
+        let lost = merge.conflicts.filter { $0.lost(by: replica) }
+        var message: String?
+        if !lost.isEmpty {
+            let text = try lost.map { "\(try $0.subject(in: db)) \($0.field): \($0.story(from: replica))" }.joined(separator: "; ")
+            message = text.utf8.count <= 4000 ? text : String(text.prefix(900)) + "…"
+        }
+        return Verdict(seq: pushed.seq, mutation: pushed.name, status: .appliedWithConflict, version: version,
+                       code: lost.isEmpty ? nil : "overwritten", field: lost.isEmpty ? nil : lost.map(\.field).joined(separator: ","),
+                       message: message)
     }
 
     private struct BlockedByRefusal: Error {
@@ -153,6 +171,7 @@ public final class Tenant {
     static let tableByPrefix: [String: String] = [
         "cus": "customer", "cu": "customer_user", "usr": "panel_user", "ord": "orders", "oln": "order_line",
         "sub": "subscription", "inv": "invoice", "pay": "payment", "dom": "domain", "ssl": "ssl_certificate", "lic": "license",
+        "cfl": "conflict",
     ]
 
     /// Entity ids named anywhere in a mutation's arguments.
@@ -165,27 +184,84 @@ public final class Tenant {
         }
     }
 
-    /// For an update made against an old version: a conflict record per field
-    /// that another writer changed since. The mutation still applies (arrival order).
-    private func recordConflicts(context: MutationContext, args: JSONValue, replica: String, seq: Int64, mutation: String) throws -> Int {
-        guard let base = args["base_version"]?.integerValue else { return 0 }
-        var count = 0
-        for change in context.changes {
-            guard let before = change.before, let after = change.after, change.table != "conflict",
-                  let nodeVersion = before["version"]?.int64, nodeVersion > base else { continue }
+    /// What merging a pushed update left: the row changes to log (without the fields it lost) and the conflicts it recorded.
+    private struct Merge {
+        var changes: [RowChange]
+        var conflicts: [Conflict]
+    }
+
+    /// For an update made against an old version, settles each field it set that
+    /// another writer changed since: the later edit wins, judged by when each was
+    /// made (its instant capped at arrival); on equal instants the later arrival,
+    /// this one. A field it loses gets the node's value back, so the change log
+    /// and the replicas see only what was kept. Each gets a conflict record.
+    private func merge(_ changes: [RowChange], args: JSONValue, edit: ChangeLog.Edit, replica: String, seq: Int64,
+                       mutation: String) throws -> Merge {
+        guard let base = args["base_version"]?.integerValue else { return Merge(changes: changes, conflicts: []) }
+        var kept: [RowChange] = []
+        var conflicts: [Conflict] = []
+        var records: [[(String, any SQLBindable)]] = []
+        let arrival = clock.now()
+        for change in changes {
+            guard let before = change.before, var after = change.after, change.table != "conflict",
+                  let nodeVersion = before["version"]?.int64, nodeVersion > base else {
+                kept.append(change)
+                continue
+            }
             let changedHere = Set(change.changedColumns).subtracting(["version"])
-            let changedThere = try ChangeLog.columnsChanged(table: change.table, id: change.id, after: base, notBy: replica, in: db)
-            for field in changedHere.intersection(changedThere).sorted() {
-                try context.insert("conflict", [
+            var others = try ChangeLog.latestChanges(table: change.table, id: change.id, after: base, notBy: replica, in: db)
+            var lostFields: [String] = []
+            for field in changedHere.sorted() {
+                // An edit this replica already made over the other writer's settled that one; look only after it.
+                let mine = try ChangeLog.lastChange(of: field, table: change.table, id: change.id, by: replica, in: db)
+                if mine > base {
+                    others[field] = try ChangeLog.latestChanges(table: change.table, id: change.id, after: mine, notBy: replica, in: db)[field]
+                }
+                guard let other = others[field] else { continue }
+                let incomingWins = edit.madeAt >= other.edit.madeAt
+                let reason: Conflict.Reason
+                if edit.madeAt == other.edit.madeAt { reason = .sameInstantLaterArrival }
+                else if incomingWins { reason = edit.clockAhead ? .laterEditClockAhead : .laterEdit }
+                else { reason = other.edit.clockAhead ? .laterEditClockAhead : .laterEdit }
+                let pushedSide: [(String, any SQLBindable)] = [("replica", replica), ("user", edit.user), ("at", edit.madeAt.description)]
+                let nodeSide: [(String, any SQLBindable)] = [("replica", other.origin), ("user", other.edit.user), ("at", other.edit.madeAt.description)]
+                let (winner, loser) = incomingWins ? (pushedSide, nodeSide) : (nodeSide, pushedSide)
+                let values = (pushed: after[field]?.json.serialized, node: before[field]?.json.serialized)
+                var record: [(String, any SQLBindable)] = [
                     ("id", ids.make("cfl")), ("entity", change.table), ("entity_id", change.id), ("field", field),
-                    ("local_value", after[field]?.json.serialized), ("node_value", before[field]?.json.serialized),
-                    ("winner", "local"), ("base_version", base), ("node_version", nodeVersion), ("replica_id", replica),
-                    ("seq", seq), ("mutation", mutation), ("at", context.now.description),
-                ])
-                count += 1
+                    ("kept_value", incomingWins ? values.pushed : values.node), ("overwritten_value", incomingWins ? values.node : values.pushed),
+                ]
+                for (column, value) in winner { record.append(("kept_" + column, value)) }
+                for (column, value) in loser { record.append(("overwritten_" + column, value)) }
+                record += [("reason", reason.rawValue), ("base_version", base), ("node_version", nodeVersion), ("replica_id", replica)]
+                record += [("seq", seq), ("mutation", mutation), ("at", arrival.description)]
+                records.append(record)
+                if !incomingWins {
+                    lostFields.append(field)
+                    after[field] = before[field]
+                }
+            }
+            if !lostFields.isEmpty {
+                // The node's value stays: put it back under the pushed edit's other fields.
+                let reader = MutationContext(db: db, now: arrival, authority: .node, recordsChanges: false)
+                if var current = try reader.fetch(change.table, id: change.id)?.dictionary {
+                    for field in lostFields { current[field] = before[field] ?? .null }
+                    try MutationContext.restore(table: change.table, id: change.id, to: current, in: db)
+                }
+            }
+            let settled = RowChange(table: change.table, id: change.id, before: before, after: after)
+            // A row whose every change lost is not written at all.
+            if !Set(settled.changedColumns).subtracting(["version"]).isEmpty { kept.append(settled) }
+        }
+        // Conflict rows are written (and logged) after the rows they describe.
+        let recorder = MutationContext(db: db, now: arrival, authority: .node)
+        for record in records {
+            try recorder.insert("conflict", record)
+            if let id = record.first?.1.sqlValue.string, let row = try db.row("SELECT * FROM conflict WHERE id = ?", [id]) {
+                conflicts.append(try Conflict(row: row))
             }
         }
-        return count
+        return Merge(changes: kept + recorder.changes, conflicts: conflicts)
     }
 
     // MARK: Pull

@@ -29,6 +29,10 @@ public final class ReplicaSync {
         public var refused = 0
         public var conflicts = 0
         public var bytes = 0
+        /// This replica's edits that lost to a later one, as the node told them (one line per mutation).
+        public var overwritten: [String] = []
+        /// The `conflict_notice` keys those lines were remembered under.
+        var overwrittenKeys: [String] = []
 
         public init() {}
     }
@@ -41,6 +45,8 @@ public final class ReplicaSync {
         public var cursor: Int64 = 0
         /// Tables re-fetched whole because their digest differed (or the cursor predated the node's horizon).
         public var snapshots: [String] = []
+        /// This replica's edits that lost to a later one, learned from conflict records pulled now (one line each).
+        public var overwritten: [String] = []
 
         public init() {}
     }
@@ -50,6 +56,17 @@ public final class ReplicaSync {
     /// Sends every unacknowledged mutation, in order, and records the verdicts.
     public func push() throws -> PushReport {
         var report = PushReport()
+        do {
+            try push(into: &report)
+        } catch {
+            // Lost edits this push learned are never printed now: let the records pulled next time tell them.
+            for key in report.overwrittenKeys { try? db.execute("DELETE FROM conflict_notice WHERE key = ?", [key]) }
+            throw error
+        }
+        return report
+    }
+
+    private func push(into report: inout PushReport) throws {
         let replicaId = try replica.replicaId()
         while true {
             let batch = try db.transaction { () -> [PushedMutation] in
@@ -81,7 +98,6 @@ public final class ReplicaSync {
             try record(response.verdicts, into: &report)
             if batch.count < pushBatch { break }
         }
-        return report
     }
 
     /// Applies verdicts: acknowledged mutations wait for their effect to be pulled; refused ones leave the queue for the rejected list.
@@ -97,6 +113,20 @@ public final class ReplicaSync {
                     try db.execute("UPDATE queue SET acked_version = ? WHERE push_seq = ?", [verdict.version, verdict.seq])
                     report.applied += 1
                     if verdict.status == .appliedWithConflict { report.conflicts += 1 }
+                    if verdict.code == "overwritten", let fields = verdict.field {
+                        // Told now: the conflict records this verdict stands for are not announced again when pulled.
+                        let now = replica.clock.now().description
+                        var told = false
+                        for field in fields.split(separator: ",") {
+                            let key = Self.noticeKey(seq: verdict.seq, field: String(field))
+                            try db.execute("INSERT OR IGNORE INTO conflict_notice (key, at) VALUES (?, ?)", [key, now])
+                            if db.changes > 0 {
+                                told = true
+                                report.overwrittenKeys.append(key)
+                            }
+                        }
+                        if told { report.overwritten.append(verdict.message ?? "push #\(verdict.seq) (\(verdict.mutation)): your edit of \(fields) was overwritten by a later edit") }
+                    }
                 case .refused:
                     refused.append(verdict)
                     report.refused += 1
@@ -156,7 +186,33 @@ public final class ReplicaSync {
             snapshotted.formUnion(again)
             request = PullRequest(replica: replicaId, cursor: response.cursor, maxBytes: pageBytes, snapshotTables: again)
         }
+        report.overwritten = try announceLosses()
         return report
+    }
+
+    /// The key under which a loss told by a push verdict is remembered.
+    static func noticeKey(seq: Int64, field: String) -> String { "push:\(seq):\(field)" }
+
+    /// Open conflicts in which this replica's edit lost and which it has not announced yet: one line
+    /// each (entity, field, your value, the kept value), remembered so each is told once.
+    func announceLosses() throws -> [String] {
+        let me = try replica.replicaId()
+        guard !me.isEmpty else { return [] }
+        return try db.transaction {
+            var lines: [String] = []
+            let now = replica.clock.now().description
+            let unseen = try db.rows("""
+                SELECT * FROM conflict WHERE overwritten_replica = ? AND resolved_at IS NULL
+                AND id NOT IN (SELECT key FROM conflict_notice) ORDER BY at, id
+                """, [me]).map(Conflict.init(row:))
+            for conflict in unseen {
+                let verdictKey = Self.noticeKey(seq: conflict.seq, field: conflict.field)
+                let toldByVerdict = try conflict.replicaId == me && db.scalar("SELECT 1 FROM conflict_notice WHERE key = ?", [verdictKey]) != nil
+                try db.execute("INSERT OR IGNORE INTO conflict_notice (key, at) VALUES (?, ?)", [conflict.id, now])
+                if !toldByVerdict { lines.append("\(try conflict.subject(in: db)) \(conflict.field): \(conflict.story(from: me))") }
+            }
+            return lines
+        }
     }
 
     /// The tables whose node-state digest differs from the node's.
@@ -287,6 +343,9 @@ public final class ReplicaSync {
         public var pull = PullReport()
         public var runId = ""
 
+        /// This replica's edits that lost to later ones, learned in this run (from verdicts or pulled records), one line each.
+        public var overwritten: [String] { push.overwritten + pull.overwritten }
+
         public init(runId: String = "") {
             self.runId = runId
         }
@@ -303,17 +362,20 @@ public final class ReplicaSync {
             report.push = try push()
             report.pull = try pull()
         } catch {
+            // The lines the push learned are not printed after a failure: let the records pulled next time tell them.
+            for key in report.push.overwrittenKeys { try? db.execute("DELETE FROM conflict_notice WHERE key = ?", [key]) }
             try? db.execute("UPDATE sync_run SET finished_at = ?, result = 'failed', message = ?, pushed = ?, refused = ?, conflicts = ?, pulled = ?, bytes = ? WHERE id = ?",
                             [replica.clock.now().description, "\(error)", report.push.sent, report.push.refused, report.push.conflicts,
                              report.pull.changes, report.push.bytes + report.pull.bytes, run])
             throw error
         }
-        let attention = report.push.refused > 0 || report.push.conflicts > 0
+        // Conflicts need this laptop's attention only where its own edit lost.
+        let attention = report.push.refused > 0 || !report.overwritten.isEmpty
         try db.execute("""
             UPDATE sync_run SET finished_at = ?, result = ?, pushed = ?, refused = ?, conflicts = ?, pulled = ?, bytes = ?, cursor = ?,
             message = ? WHERE id = ?
             """, [replica.clock.now().description, attention ? "attention" : "ok", report.push.sent, report.push.refused,
-                  report.push.conflicts, report.pull.changes, report.push.bytes + report.pull.bytes, report.pull.cursor,
+                  report.overwritten.count, report.pull.changes, report.push.bytes + report.pull.bytes, report.pull.cursor,
                   report.pull.snapshots.isEmpty ? "" : "re-fetched: " + report.pull.snapshots.joined(separator: ", "), run])
         return report
     }

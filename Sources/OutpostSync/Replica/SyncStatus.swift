@@ -33,7 +33,7 @@ public struct SyncStatus: Sendable, Equatable, Codable {
     public let pending: Int
     /// Mutations the node refused.
     public let rejected: Int
-    /// Conflict records.
+    /// Conflict records still open (resolved ones stay in the history but need no one).
     public let conflicts: Int
 
     public static func load(from db: Database) throws -> SyncStatus {
@@ -52,6 +52,6 @@ public struct SyncStatus: Sendable, Equatable, Codable {
             cursor: Int64(try meta("cursor") ?? "0") ?? 0, node: try meta("node"), resellerId: try meta("reseller_id"),
             lastSuccessfulRun: try run("SELECT * FROM sync_run WHERE result IN ('ok', 'attention') ORDER BY id DESC LIMIT 1"),
             lastRun: try run("SELECT * FROM sync_run ORDER BY id DESC LIMIT 1"),
-            pending: try count("queue"), rejected: try count("rejected"), conflicts: try count("conflict"))
+            pending: try count("queue"), rejected: try count("rejected"), conflicts: try Conflict.openCount(in: db))
     }
 }
