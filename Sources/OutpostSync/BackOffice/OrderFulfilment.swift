@@ -47,7 +47,7 @@ struct OrderFulfilment {
         let plan = try Plan.require(line.planId, in: db)
         let customer = try Customer.require(order.customerId, in: db)
         guard customer.status == .active else {
-            throw FulfilmentFailure("customer \(customer.id) is \(customer.status.rawValue); activate it, then resubmit the order")
+            throw FulfilmentFailure("customer \(customer.name) (\(customer.id)) is \(customer.status.rawValue); activate it, then resubmit the order")
         }
         if plan.kind == .domain { try ServiceRecords.requireDomainFree(line.domainName, in: db) }
         let start = today
