@@ -303,8 +303,13 @@ struct CustomerMutationTests {
             try seedInvoice(replica, id: "inv_VOID", number: "INV-000009")
             try setFact(replica, "invoice", id: "inv_VOID", [("status", "void")])
             let entry = try submitAccepted(replica, CloseCustomer(id: "cus_ACME", baseVersion: 0))
-            #expect(try Customer.require("cus_ACME", in: replica.db).status == .closed)
+            let closed = try Customer.require("cus_ACME", in: replica.db)
+            #expect(closed.status == .closed)
+            #expect(closed.closedAt == entry.createdAt, "the day it was closed is kept, for the churn it counts as")
             #expect(entry.changes.map(\.table) == ["customer"])
+            // Brought back, it is no longer closed on any day.
+            try submitAccepted(replica, ActivateCustomer(id: "cus_ACME", baseVersion: 0))
+            #expect(try Customer.require("cus_ACME", in: replica.db).closedAt == nil)
         }
     }
 

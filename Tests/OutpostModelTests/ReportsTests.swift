@@ -400,6 +400,37 @@ struct ReportsTests {
         // An end after asOf has not happened.
         events = SubscriptionLife.events([life("2026-01-01", "2027-03-01")], asOf: asOf)
         #expect(events.churns.isEmpty)
+        // Closing counts as churn: a customer without subscriptions is lost the day it is closed…
+        events = SubscriptionLife.events([], closedOn: day("2026-06-10"), asOf: asOf)
+        #expect(events.churns == [day("2026-06-10")])
+        // …but one whose last subscription already ended is lost once, then.
+        events = SubscriptionLife.events([life("2026-01-01", "2026-03-01")], closedOn: day("2026-06-10"), asOf: asOf)
+        #expect(events.churns == [day("2026-03-01")])
+        // One that came back after churning and is closed later is lost again on closing.
+        events = SubscriptionLife.events([life("2026-01-01", "2026-03-01"), life("2026-04-01", "2026-05-01")],
+                                         closedOn: day("2026-05-01"), asOf: asOf)
+        #expect(events.churns == [day("2026-03-01"), day("2026-05-01")])
+        // A closing after asOf has not happened.
+        events = SubscriptionLife.events([], closedOn: day("2027-01-05"), asOf: asOf)
+        #expect(events.churns.isEmpty)
+    }
+
+    @Test func closingACustomerIsChurnInItsMonth() throws {
+        try withTestReplica { r in
+            try seedCatalog(r)
+            // R: new in January, never subscribed, closed in March: churns in March.
+            try Facts.customer(r, "cus_R", "Romeo", created: "2026-01-05T09:00:00Z")
+            // S: its subscription ended in January; closed in March: churned in January only.
+            try Facts.customer(r, "cus_S", "Sierra", created: "2025-03-01T09:00:00Z")
+            try Facts.subscription(r, "sub_S", customer: "cus_S", status: .cancelled, start: "2025-02-01", end: "2026-01-31",
+                                   created: "2025-03-01T10:00:00Z")
+            for id in ["cus_R", "cus_S"] {
+                try r.db.execute("UPDATE customer SET status = 'closed', closed_at = '2026-03-12T15:00:00Z' WHERE id = ?", [id])
+            }
+            let report = try CustomerDynamicsReport.compute(in: r.db, asOf: day("2026-03-31"), months: 3)
+            #expect(report.months.map(\.churnedCustomers) == [1, 0, 1])
+            #expect(report.months.map(\.netCustomers) == [0, 0, -1])
+        }
     }
 
     // MARK: Sales and payments

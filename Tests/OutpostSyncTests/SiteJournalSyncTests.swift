@@ -18,7 +18,7 @@ struct SiteJournalSyncTests {
                 let row: [String: JSONValue] = [
                     "id": .string(id), "name": .string("Customer \(index)"), "status": .string("active"), "contact_name": .string(""),
                     "email": .string(""), "phone": .string(""), "address": .string(""), "city": .string(""), "postal_code": .string(""),
-                    "country": .string("DE"), "tax_id": .string(""), "created_at": .string("2026-03-02T09:00:00Z"), "version": .integer(version),
+                    "country": .string("DE"), "tax_id": .string(""), "created_at": .string("2026-03-02T09:00:00Z"), "closed_at": .null, "version": .integer(version),
                 ]
                 try db.execute("INSERT INTO customer (id, name, status, country, created_at, version) VALUES (?, ?, 'active', 'DE', '2026-03-02T09:00:00Z', ?)",
                                [id, "Customer \(index)", version])

@@ -19,6 +19,8 @@ public struct Customer: Codable, Sendable, Equatable {
     public let country: String
     public let taxId: String
     public let createdAt: Timestamp
+    /// When it was closed; nil unless closed (and for customers closed before Outpost kept the date).
+    public let closedAt: Timestamp?
     public let version: Int64
 
     public init(row: Row) throws {
@@ -34,6 +36,7 @@ public struct Customer: Codable, Sendable, Equatable {
         country = try row.string("country")
         taxId = try row.string("tax_id")
         createdAt = Timestamp(try row.string("created_at")) ?? Timestamp(secondsSinceEpoch: 0)
+        closedAt = try row.optionalString("closed_at").flatMap(Timestamp.init)
         version = try row.int64("version")
     }
 

@@ -107,7 +107,7 @@ public struct ActivateCustomer: Mutation {
         guard customer.status != .active else {
             throw MutationRefusal.notAllowed("id", "customer \(id) is already active")
         }
-        try context.update("customer", id: id, [("status", "active")])
+        try context.update("customer", id: id, [("status", "active"), ("closed_at", nil as String?)])
     }
 }
 
@@ -144,7 +144,7 @@ public struct CloseCustomer: Mutation {
             let owed = unpaid.reduce(Int64(0)) { $0 + $1.outstanding }
             throw MutationRefusal.notAllowed("id", "customer \(id) has \(unpaid.count) unpaid invoice(s), \(owed) minor units outstanding; record the payments before closing")
         }
-        try context.update("customer", id: id, [("status", "closed")])
+        try context.update("customer", id: id, [("status", "closed"), ("closed_at", context.now.description)])
     }
 }
 

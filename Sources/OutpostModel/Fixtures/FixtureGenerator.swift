@@ -460,7 +460,8 @@ struct FixtureRenderer<Sink: FixtureSink> {
             ("id", customerId), ("name", name), ("status", simulated.status.rawValue), ("contact_name", "\(contactFirst) \(contactLast)"),
             ("email", email), ("phone", phone(country: country, random)),
             ("address", "\(random.pick(names.streets)) \(random.between(1, 180))"), ("city", city.city), ("postal_code", city.postcode),
-            ("country", country), ("tax_id", taxId), ("created_at", stamp(simulated.createdAt)), ("version", 0),
+            ("country", country), ("tax_id", taxId), ("created_at", stamp(simulated.createdAt)),
+            ("closed_at", simulated.status == .closed ? stamp(simulated.statusAt) : nil), ("version", 0),
         ])
 
         // Logins of the customer's own staff: the contact first, as admin.

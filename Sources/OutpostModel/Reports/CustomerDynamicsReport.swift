@@ -16,6 +16,9 @@ import OutpostStore
 ///   when its last subscription ended; a customer that never had a
 ///   subscription never churns. Replacing a subscription by another the same
 ///   day is not churn.
+/// - **closing** a customer counts as churn on the day it was closed, unless
+///   it had already churned (its last subscription ended) and not come back
+///   since: a customer is lost once, whichever happened first.
 /// - **reactivated**: a customer reactivates on a day a subscription of it
 ///   started when an earlier one had already ended and none that started
 ///   before that day was still running on it.
@@ -112,8 +115,10 @@ struct SubscriptionLife: Equatable {
     let start: BusinessDate
     let end: BusinessDate?
 
-    /// One customer's churn and reactivation days as of `asOf` (see `CustomerDynamicsReport`).
-    static func events(_ lives: [SubscriptionLife], asOf: BusinessDate) -> (churns: [BusinessDate], returns: [BusinessDate]) {
+    /// One customer's churn and reactivation days as of `asOf` (see `CustomerDynamicsReport`);
+    /// `closedOn`: the day the customer was closed, if it is.
+    static func events(_ lives: [SubscriptionLife], closedOn: BusinessDate? = nil,
+                       asOf: BusinessDate) -> (churns: [BusinessDate], returns: [BusinessDate]) {
         // An end after asOf has not happened yet.
         let lives = lives.map { SubscriptionLife(start: $0.start, end: $0.end.flatMap { $0 <= asOf ? $0 : nil }) }
         var churns: [BusinessDate] = []
@@ -131,6 +136,13 @@ struct SubscriptionLife: Equatable {
                 other != index && lives[other].start < start && (lives[other].end.map { $0 >= start } ?? true)
             }
             if endedBefore, !running { returns.append(start) }
+        }
+        if let closedOn, closedOn <= asOf {
+            // Already lost on that day: its last churn came after its last return (or it never returned).
+            let lastChurn = churns.filter { $0 <= closedOn }.max()
+            let lastReturn = returns.filter { $0 <= closedOn }.max()
+            let alreadyChurned = lastChurn.map { churn in lastReturn.map { churn >= $0 } ?? true } ?? false
+            if !alreadyChurned { churns.append(closedOn) }
         }
         return (churns, returns)
     }

@@ -283,10 +283,11 @@ public enum Ledger {
                                        _ body: (Part) throws -> Void) throws {
         let months = Set(period.months)
         var customer: String?
+        var closedOn: BusinessDate?
         var lives: [SubscriptionLife] = []
         func flush() throws {
             guard let customer else { return }
-            let (churns, returns) = SubscriptionLife.events(lives, asOf: asOf)
+            let (churns, returns) = SubscriptionLife.events(lives, closedOn: closedOn, asOf: asOf)
             let churned = Set(churns.map(ReportMonth.init)).intersection(months)
             let reactivated = Set(returns.map(ReportMonth.init)).intersection(months)
             for month in churned.union(reactivated).sorted() {
@@ -295,26 +296,33 @@ public enum Ledger {
             }
             lives.removeAll(keepingCapacity: true)
         }
-        // One customer at a time (ordered by customer), so memory stays one customer's worth. The unary `+`
+        // One customer at a time (ordered by customer), so memory stays one customer's worth: its subscriptions,
+        // and one row without any for a closed customer that never had one. The unary `+`
         // keeps SQLite from reaching the orders through `orders_by_status` (most orders are completed)
         // instead of `orders_by_subscription`: a `+` term cannot use an index (sqlite.org/optoverview.html).
-        let scope = customers == nil ? "" : " AND s.customer_id IN (SELECT value FROM json_each(?2))"
+        let subscriptionScope = customers == nil ? "" : " AND s.customer_id IN (SELECT value FROM json_each(?2))"
+        let closedScope = customers == nil ? "" : " AND c.id IN (SELECT value FROM json_each(?2))"
         try db.forEachRow("""
             SELECT s.customer_id AS customer_id, substr(s.created_at, 1, 10) AS started_on,
                    CASE WHEN s.status IN ('cancelled', 'expired') THEN coalesce(
                        (SELECT min(substr(o.placed_at, 1, 10)) FROM orders o
                         WHERE o.subscription_id = s.id AND +o.type = 'cancellation' AND +o.cancel_mode = 'now' AND +o.status = 'completed'),
-                       s.period_end) END AS ended_on
+                       s.period_end) END AS ended_on,
+                   (SELECT substr(c.closed_at, 1, 10) FROM customer c WHERE c.id = s.customer_id) AS closed_on
             FROM subscription s
-            WHERE s.created_at < ?1\(scope)
-            ORDER BY s.customer_id
+            WHERE s.created_at < ?1\(subscriptionScope)
+            UNION ALL
+            SELECT c.id, NULL, NULL, substr(c.closed_at, 1, 10) FROM customer c
+            WHERE c.closed_at IS NOT NULL AND NOT EXISTS (SELECT 1 FROM subscription s WHERE s.customer_id = c.id AND s.created_at < ?1)\(closedScope)
+            ORDER BY 1
             """, [period.endText] + (customers.map { [SQLValue.jsonArray($0)] } ?? [])) { row in
             let id = try row.string("customer_id")
             if id != customer {
                 try flush()
                 customer = id
+                closedOn = try row.optionalString("closed_on").flatMap(BusinessDate.init)
             }
-            guard let start = BusinessDate(try row.string("started_on")) else { return }
+            guard let started = try row.optionalString("started_on"), let start = BusinessDate(started) else { return }
             lives.append(SubscriptionLife(start: start, end: try row.optionalString("ended_on").flatMap(BusinessDate.init)))
         }
         try flush()

@@ -35,6 +35,9 @@ public enum Schema {
         migrator.register("v6: conflicts people can settle") { db in
             try db.executeScript(version6)
         }
+        migrator.register("v7: when a customer was closed") { db in
+            try db.executeScript(version7)
+        }
         return migrator
     }()
 
@@ -454,12 +457,24 @@ public enum Schema {
     /// an answer that could not be applied is settled from the record and the
     /// vendor is never called twice for it. Added columns only (SQLite's
     /// `ALTER TABLE … ADD COLUMN` rewrites nothing, https://sqlite.org/lang_altertable.html).
+    /// Replicas read a logged row column by column and refuse one of another
+    /// shape, so the change log's images of these rows get the new columns with
+    /// their defaults (`json_set` with SQL NULL writes JSON null,
+    /// https://sqlite.org/json1.html#jset); every row's digest covers its
+    /// columns, so the kept digests of the three tables are computed again.
     static let version5 = """
     ALTER TABLE settings ADD COLUMN advance_billing_days INTEGER NOT NULL DEFAULT 14 CHECK (advance_billing_days BETWEEN 0 AND 366);
     ALTER TABLE invoice ADD COLUMN void_reason TEXT NOT NULL DEFAULT '';
     ALTER TABLE invoice ADD COLUMN voided_at TEXT;
     ALTER TABLE orders ADD COLUMN vendor_answer TEXT;
     ALTER TABLE orders ADD COLUMN vendor_answered_at TEXT;
+    UPDATE change_log SET row = json_set(row, '$.advance_billing_days', 14)
+    WHERE entity = 'settings' AND op = 'upsert' AND row IS NOT NULL AND json_type(row, '$.advance_billing_days') IS NULL;
+    UPDATE change_log SET row = json_set(row, '$.void_reason', '', '$.voided_at', NULL)
+    WHERE entity = 'invoice' AND op = 'upsert' AND row IS NOT NULL AND json_type(row, '$.void_reason') IS NULL;
+    UPDATE change_log SET row = json_set(row, '$.vendor_answer', NULL, '$.vendor_answered_at', NULL)
+    WHERE entity = 'orders' AND op = 'upsert' AND row IS NOT NULL AND json_type(row, '$.vendor_answer') IS NULL;
+    DELETE FROM table_digest WHERE entity IN ('settings', 'invoice', 'orders');
     """
 
     /// Conflicts people can settle: the later edit wins (judged by when it
@@ -541,5 +556,18 @@ public enum Schema {
         key TEXT PRIMARY KEY,
         at TEXT NOT NULL
     ) STRICT;
+    """
+
+    /// When a customer was closed (`customer.close` sets it, `customer.activate`
+    /// clears it), so the customer-dynamics report counts a closing as churn in
+    /// its month. A customer closed before this step has no date: its churn is
+    /// still dated by its last subscription's end. The column is part of every
+    /// customer row's digest, so the kept digest is dropped and computed again;
+    /// the change log's customer images get the column, as in v5.
+    static let version7 = """
+    ALTER TABLE customer ADD COLUMN closed_at TEXT;
+    UPDATE change_log SET row = json_set(row, '$.closed_at', NULL)
+    WHERE entity = 'customer' AND op = 'upsert' AND row IS NOT NULL AND json_type(row, '$.closed_at') IS NULL;
+    DELETE FROM table_digest WHERE entity = 'customer';
     """
 }
