@@ -14,7 +14,7 @@ struct DemoTests {
             // The second run replaces the first one's directory cleanly.
             let result = try OutpostBinary.run(["demo", target.path], environment: ["OUTPOST_NOW": "2026-03-02T09:00:00Z"], in: dir.url)
             #expect(result.status == 0, "run \(run): \(result.stderr)")
-            #expect(result.stdout.contains("✓ sync: Ben's order is refused, the phone edits are a conflict record"))
+            #expect(result.stdout.contains("✓ sync: Ben's order is refused, Anna's later phone edit is kept and Ben is told"))
             #expect(result.stdout.contains("Dashboards: \(target.path)/anna/site/index.html"))
         }
         let site = target.appendingPathComponent("anna/site")

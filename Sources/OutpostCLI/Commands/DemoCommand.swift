@@ -14,20 +14,24 @@ enum DemoCommand {
         let commands: [[String]]
         /// Exit statuses that are part of the story (a sync that reports a refusal exits 1).
         var accepted: Set<Int32> = [0]
+        /// How long before the demo's "now" the step happens: the offline edits are made at
+        /// different times, so the later one wins the conflict, as it would in the field.
+        var hoursAgo = 0
     }
 
-    static func steps(node: String, anna: String, ben: String, token: String, billThrough: String) -> [Step] {
+    static func steps(node: String, anna: String, ben: String, tokens: (anna: String, ben: String), billThrough: String) -> [Step] {
         [
             Step(summary: "node with reseller acme and the built-in catalog", commands: [
                 ["node", "init", node], ["node", "plans", "import", "--builtin", "--node", node],
                 ["node", "reseller", "add", "acme", "--name", "Northwind Cloud Services", "--node", node],
-                ["node", "token", "issue", "--reseller", "acme", "--user", "anna", "--node", node, ">", token],
-            ]),
+                ["node", "token", "issue", "--reseller", "acme", "--user", "anna", "--node", node, ">", tokens.anna],
+                ["node", "token", "issue", "--reseller", "acme", "--user", "ben", "--node", node, ">", tokens.ben],
+            ], hoursAgo: 3),
             Step(summary: "two field reps, Anna and Ben, with replicas of acme", commands: [
-                ["init", "--replica", anna, "--node", node, "--reseller", "acme", "--token-file", token],
-                ["init", "--replica", ben, "--node", node, "--reseller", "acme", "--token-file", token],
+                ["init", "--replica", anna, "--node", node, "--reseller", "acme", "--token-file", tokens.anna],
+                ["init", "--replica", ben, "--node", node, "--reseller", "acme", "--token-file", tokens.ben],
                 ["sync", "--replica", anna, "--quiet", "--no-site"], ["sync", "--replica", ben, "--quiet", "--no-site"],
-            ]),
+            ], hoursAgo: 3),
             Step(summary: "Anna adds customers, a user, a markup and orders; everyone syncs", commands: [
                 ["customer", "add", "--replica", anna, "--name", "Contoso Dental GmbH", "--email", "it@contoso-dental.example", "--country", "DE", "{contoso}"],
                 ["customer", "add", "--replica", anna, "--name", "Fabrikam Legal LLP", "--country", "GB", "{fabrikam}"],
@@ -38,14 +42,16 @@ enum DemoCommand {
                 ["order", "place", "--replica", anna, "--customer", "{contoso}", "--plan", "pln_sectigo-ov", "--common-name", "www.contoso-dental.de"],
                 ["order", "place", "--replica", anna, "--customer", "{contoso}", "--plan", "pln_office-ltsc-std-2024", "--quantity", "5"],
                 ["sync", "--replica", anna, "--quiet", "--no-site"], ["sync", "--replica", ben, "--quiet", "--no-site"],
-            ]),
-            Step(summary: "offline: both edit Contoso's phone; Anna suspends Fabrikam while Ben orders for it", commands: [
-                ["customer", "edit", "{contoso}", "--replica", anna, "--phone", "+49 30 1111"],
+            ], hoursAgo: 3),
+            Step(summary: "offline, two hours ago: Ben edits Contoso's phone and orders for Fabrikam", commands: [
                 ["customer", "edit", "{contoso}", "--replica", ben, "--phone", "+49 30 2222"],
-                ["customer", "suspend", "{fabrikam}", "--replica", anna],
                 ["order", "place", "--replica", ben, "--customer", "{fabrikam}", "--plan", "pln_plesk-web-admin"],
-            ]),
-            Step(summary: "sync: Ben's order is refused, the phone edits are a conflict record", commands: [
+            ], hoursAgo: 2),
+            Step(summary: "offline, an hour ago: Anna edits the same phone and suspends Fabrikam", commands: [
+                ["customer", "edit", "{contoso}", "--replica", anna, "--phone", "+49 30 1111"],
+                ["customer", "suspend", "{fabrikam}", "--replica", anna],
+            ], hoursAgo: 1),
+            Step(summary: "sync: Ben's order is refused, Anna's later phone edit is kept and Ben is told", commands: [
                 ["sync", "--replica", anna, "--quiet", "--no-site"], ["sync", "--replica", ben, "--quiet", "--no-site"],
             ], accepted: [0, 1]),
             Step(summary: "the node provisions the orders and runs billing through \(billThrough)", commands: [
@@ -68,7 +74,7 @@ enum DemoCommand {
             let billThrough = session.clock.now().date.description
             var names: [String: String] = [:]
             let started = DispatchTime.now().uptimeNanoseconds
-            for step in steps(node: path("node"), anna: path("anna"), ben: path("ben"), token: path("anna.token"), billThrough: billThrough) {
+            for step in steps(node: path("node"), anna: path("anna"), ben: path("ben"), tokens: (path("anna.token"), path("ben.token")), billThrough: billThrough) {
                 for command in step.commands {
                     var arguments = command
                     var capture: String?
@@ -85,7 +91,8 @@ enum DemoCommand {
                     if capture != nil { arguments.append("--json") }
                     var out = ""
                     var err = ""
-                    let inner = Session(environment: session.environment, clock: session.clock, stdinIsTerminal: false,
+                    let clock = step.hoursAgo == 0 ? session.clock : FixedClock(session.clock.now().adding(seconds: -3600 * Int64(step.hoursAgo)))
+                    let inner = Session(environment: session.environment, clock: clock, stdinIsTerminal: false,
                                         out: { out += $0 }, err: { err += $0 }, readLine: { nil })
                     let status = Outpost.run(arguments, session: inner)
                     guard step.accepted.contains(status) else {
