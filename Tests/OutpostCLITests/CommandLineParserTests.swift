@@ -181,10 +181,27 @@ struct CommandLineParserTests {
         #expect(error.message.contains("customer list"))
     }
 
+    @Test("a group of any depth lists what follows it once, and suggests within it")
+    func groups() throws {
+        let node = try #require(usageError(["node"]))
+        #expect(node.message.contains("node invoice") && node.message.contains("node reseller"))
+        #expect(node.message.components(separatedBy: "node reseller").count == 2, "each subcommand once: \(node.message)")
+        let invoice = try #require(usageError(["node", "invoice"]))
+        #expect(invoice.message == "'node invoice' needs a subcommand; try: node invoice void, node invoice credit")
+        let typo = try #require(usageError(["node", "invoice", "vod"]))
+        #expect(typo.message.contains("did you mean 'node invoice void'?"))
+    }
+
+    @Test("an option before any command says the command comes first")
+    func optionFirst() throws {
+        let error = try #require(usageError(["--replica", "r", "customer", "list"]))
+        #expect(error.message.contains("no command given before --replica; the command comes first"))
+    }
+
     @Test("no words at all is an error for the parser (Outpost.run turns it into help)")
     func nothing() throws {
         #expect(usageError([])?.message.contains("no command given") == true)
-        #expect(usageError(["--json"])?.message.contains("no command given") == true)
+        #expect(usageError(["--json"])?.message.contains("no command given before --json") == true)
     }
 
     @Test("an extra positional argument is refused and named")
@@ -249,6 +266,9 @@ struct CommandLineParserTests {
         ("emial", ["name", "email", "phone"], "email"),
         ("phon", ["name", "email", "phone"], "phone"),
         ("qqqqqq", ["name", "email", "phone"], nil),
+        ("thru", ["through", "reseller", "dry-run"], "through"),
+        ("rsl", ["through", "reseller", "dry-run"], "reseller"),
+        ("ab", ["through", "reseller"], nil),
         ("", ["name"], nil),
     ])
     func suggestions(word: String, candidates: [String], expected: String?) {

@@ -23,7 +23,7 @@ public struct CommandLineParser: Sendable {
     public func parse(_ arguments: [String]) throws(UsageError) -> Invocation {
         let words = Array(arguments.prefix { !$0.hasPrefix("-") })
         guard let command = command(for: words) else {
-            throw unknownCommand(words)
+            throw unknownCommand(words, leadingOption: arguments.first.flatMap { $0.hasPrefix("-") ? $0 : nil })
         }
         var rest = Array(arguments.dropFirst(command.path.count))
         var positionals: [String] = []
@@ -91,20 +91,35 @@ public struct CommandLineParser: Sendable {
         return Invocation(command: command, arguments: positionals, values: values, flags: flags)
     }
 
-    private func unknownCommand(_ words: [String]) -> UsageError {
+    private func unknownCommand(_ words: [String], leadingOption: String?) -> UsageError {
         guard let first = words.first else {
+            if let leadingOption {
+                return UsageError(message: "no command given before \(leadingOption); the command comes first (outpost customer list \(leadingOption) …); see outpost help", command: nil)
+            }
             return UsageError(message: "no command given; see outpost help", command: nil)
         }
-        let nouns = Set(commands.map { $0.path[0] })
-        if nouns.contains(first) {
-            let verbs = commands.filter { $0.path[0] == first && $0.path.count > 1 }.map { $0.path[1] }
-            let given = words.count > 1 ? words[1] : ""
-            let hint = Suggestion.nearest(to: given, in: verbs).map { "; did you mean '\(first) \($0)'?" }
-                ?? "; try: \(verbs.map { "\(first) \($0)" }.joined(separator: ", "))"
-            return UsageError(message: given.isEmpty ? "'\(first)' needs a subcommand\(hint)" : "unknown command '\(first) \(given)'\(hint)", command: nil)
+        // The longest run of words that begins some command (`node`, `node invoice`): what may follow it.
+        var group: [String] = []
+        for word in words where commands.contains(where: { $0.path.count > group.count + 1 && $0.path.starts(with: group + [word]) }) {
+            group.append(word)
         }
-        let hint = Suggestion.nearest(to: first, in: Array(nouns)).map { "; did you mean '\($0)'?" } ?? "; see outpost help"
-        return UsageError(message: "unknown command '\(first)'\(hint)", command: nil)
+        guard !group.isEmpty else {
+            let nouns = Self.unique(commands.map { $0.path[0] })
+            let hint = Suggestion.nearest(to: first, in: nouns).map { "; did you mean '\($0)'?" } ?? "; see outpost help"
+            return UsageError(message: "unknown command '\(first)'\(hint)", command: nil)
+        }
+        let prefix = group.joined(separator: " ")
+        let next = Self.unique(commands.filter { $0.path.count > group.count && $0.path.starts(with: group) }.map { $0.path[group.count] })
+        let given = words.count > group.count ? words[group.count] : ""
+        let hint = Suggestion.nearest(to: given, in: next).map { "; did you mean '\(prefix) \($0)'?" }
+            ?? "; try: \(next.map { "\(prefix) \($0)" }.joined(separator: ", "))"
+        return UsageError(message: given.isEmpty ? "'\(prefix)' needs a subcommand\(hint)" : "unknown command '\(prefix) \(given)'\(hint)", command: nil)
+    }
+
+    /// `words` without repeats, in their first order.
+    private static func unique(_ words: [String]) -> [String] {
+        var seen: Set<String> = []
+        return words.filter { seen.insert($0).inserted }
     }
 }
 
@@ -115,7 +130,18 @@ enum Suggestion {
         let scored = candidates.map { ($0, distance(word, $0)) }.sorted { ($0.1, $0.0) < ($1.1, $1.0) }
         guard let best = scored.first else { return nil }
         if best.0.hasPrefix(word) || word.hasPrefix(best.0) { return best.0 }
-        return best.1 <= max(2, word.count / 3) ? best.0 : nil
+        if best.1 <= max(2, word.count / 3) { return best.0 }
+        // An abbreviation that keeps the letters in order (`thru` for `through`).
+        return word.count >= 3 ? candidates.filter { isSubsequence(word, of: $0) }.min { ($0.count, $0) < ($1.count, $1) } : nil
+    }
+
+    static func isSubsequence(_ word: String, of candidate: String) -> Bool {
+        var rest = Substring(candidate)
+        for character in word {
+            guard let found = rest.firstIndex(of: character) else { return false }
+            rest = rest[rest.index(after: found)...]
+        }
+        return true
     }
 
     static func distance(_ a: String, _ b: String) -> Int {
