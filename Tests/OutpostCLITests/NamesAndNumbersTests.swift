@@ -62,6 +62,27 @@ struct NamesAndNumbersTests {
         #expect(Self.rows(try sandbox.ok(["subscription", "list"]).stdout).allSatisfy { !$0.contains("cus_") })
     }
 
+    @Test("customer, user and service lists lead with names and end with the id; invoice show lists its payments")
+    func namesLeadIdsFollow() throws {
+        let sandbox = try Self.generated("names-lead")
+        defer { sandbox.remove() }
+        let customers = try sandbox.array(["customer", "list"])
+        for (line, customer) in zip(Self.rows(try sandbox.ok(["customer", "list"]).stdout), customers) {
+            #expect(line.hasPrefix(string(customer["name"]) ?? "?"), "the name comes first: \(line)")
+            #expect(line.hasSuffix(string(customer["id"]) ?? "?"), "the id last: \(line)")
+        }
+        for command in [["domain", "list"], ["ssl", "list"], ["license", "list"], ["customer-user", "list"]] {
+            for line in Self.rows(try sandbox.ok(command).stdout) {
+                #expect(!line.contains("cus_"), "\(command.joined(separator: " ")) names the customer: \(line)")
+            }
+        }
+        // An invoice with a payment shows the payment itself, not only the sum.
+        let payment = try #require(try sandbox.array(["payment", "list"]).first)
+        let shown = try sandbox.ok(["invoice", "show", try #require(string(payment["invoice_number"]))]).stdout
+        let paymentId = try #require(string(payment["id"]))
+        #expect(shown.contains("Payments:") && shown.contains(paymentId), "\(shown)")
+    }
+
     @Test("orders and invoices are listed by number, pending orders last by date")
     func sortedByNumber() throws {
         let sandbox = try Self.generated("sorted")

@@ -75,6 +75,24 @@ enum BillingCommands {
             session.print(table.render(empty: "(no lines)"))
             session.print("Subtotal \(Format.money(invoice.subtotal, c)), tax \(Format.money(invoice.tax, c)), total \(Format.money(invoice.total, c))")
             session.print("Paid \(Format.money(balance.paid, c)), credited \(Format.money(balance.credited, c)), outstanding \(Format.money(balance.outstanding, c)): \(balance.state.rawValue)\(balance.overdue ? ", overdue by \(balance.daysOverdue) day(s)" : "")")
+            if !detail.payments.isEmpty {
+                var payments = TextTable("RECEIVED", "AMOUNT", "METHOD", "REFERENCE", "STATUS", "ID")
+                for p in detail.payments {
+                    payments.add(p.receivedOn.description, Format.money(p.amount, p.currency), p.method.rawValue, p.reference, p.status.rawValue, p.id)
+                }
+                session.print("")
+                session.print("Payments:")
+                session.print(payments.render(empty: ""))
+            }
+            if !detail.creditNotes.isEmpty {
+                var notes = TextTable("NUMBER", "ISSUED", "TOTAL", "REASON")
+                for note in detail.creditNotes {
+                    notes.add(note.number ?? "pending", note.issueDate.description, Format.money(note.total, note.currency), note.reason)
+                }
+                session.print("")
+                session.print("Credit notes:")
+                session.print(notes.render(empty: ""))
+            }
         })
 
     static let paymentRecord = CommandSpec(

@@ -97,8 +97,8 @@ enum CustomerCommands {
             let status = try invocation.value("status").map { try OptionValue.choice($0, Customer.Status.self, option: "status") }
             let customers = try Customer.list(in: replica.db, status: status)
             if invocation.json { return try JSONOutput.print(customers, to: session) }
-            var table = TextTable("ID", "NAME", "STATUS", "COUNTRY", "EMAIL")
-            for customer in customers { table.add(customer.id, customer.name, customer.status.rawValue, customer.country, customer.email) }
+            var table = TextTable("NAME", "STATUS", "COUNTRY", "EMAIL", "ID")
+            for customer in customers { table.add(customer.name, customer.status.rawValue, customer.country, customer.email, customer.id) }
             session.print(table.render(empty: "No customers yet. Add one with: outpost customer add --name NAME"))
         })
 
@@ -257,8 +257,8 @@ enum CustomerCommands {
             let users = try CustomerUser.list(customerId: replica.resolve(.customer, invocation.value("customer"), field: "--customer"), in: replica.db)
             let names = try NameBook(replica.db)
             if invocation.json { return try JSONOutput.print(users.map { Annotated($0, ["customerName": names.customer($0.customerId)]) }, to: session) }
-            var table = TextTable("ID", "CUSTOMER", "USERNAME", "NAME", "EMAIL", "ROLE")
-            for user in users { table.add(user.id, names.customer(user.customerId), user.username, user.name, user.email, user.role.rawValue) }
+            var table = TextTable("CUSTOMER", "USERNAME", "NAME", "EMAIL", "ROLE", "ID")
+            for user in users { table.add(names.customer(user.customerId), user.username, user.name, user.email, user.role.rawValue, user.id) }
             session.print(table.render(empty: "No customer users."))
         })
 }

@@ -76,10 +76,10 @@ enum UserCommands {
                 UserWithLogins(user: $0, lastLogins: try LoginEvent.list(username: $0.username, in: replica.db, limit: 10))
             }
             if invocation.json { return try JSONOutput.print(users, to: session) }
-            var table = TextTable("ID", "USERNAME", "NAME", "EMAIL", "ROLE", "LAST LOGIN")
+            var table = TextTable("USERNAME", "NAME", "EMAIL", "ROLE", "LAST LOGIN", "ID")
             for entry in users {
                 let last = entry.lastLogins.first.map { "\($0.at) \($0.result.rawValue) from \($0.source)" } ?? "never"
-                table.add(entry.user.id, entry.user.username, entry.user.name, entry.user.email, entry.user.role.rawValue, last)
+                table.add(entry.user.username, entry.user.name, entry.user.email, entry.user.role.rawValue, last, entry.user.id)
             }
             session.print(table.render(empty: "No users yet. Add one with: outpost user add --username NAME --name NAME --email EMAIL --role admin"))
         })
