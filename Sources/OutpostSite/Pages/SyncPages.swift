@@ -65,7 +65,7 @@ enum SyncPages {
         func run(_ run: SyncStatus.Run?) -> Cell {
             guard let run else { return .text("never") }
             return .text(SiteFormat.timestamp((run.finishedAt ?? run.startedAt).description) + " — " + run.result
-                         + ": pushed \(run.pushed), pulled \(run.pulled), refused \(run.refused), conflicts \(run.conflicts)"
+                         + ": pushed \(run.pushed), pulled \(run.pulled), refused \(run.refused), your edits overwritten \(run.conflicts)"
                          + (run.message.isEmpty ? "" : " (" + run.message + ")"))
         }
         blocks.append(.section(title: "Status", id: "status", [.facts([
@@ -115,7 +115,7 @@ enum SyncPages {
         }
         blocks.append(.section(title: "Recent sync runs", id: "runs", [.table(
             columns: [Column("Started"), Column("Finished"), Column("Result"), Column("Pushed", numeric: true), Column("Pulled", numeric: true),
-                      Column("Refused", numeric: true), Column("Conflicts", numeric: true), Column("Cursor", numeric: true), Column("Message")],
+                      Column("Refused", numeric: true), Column("Edits overwritten", numeric: true), Column("Cursor", numeric: true), Column("Message")],
             rows: runs, empty: "No sync has run on this replica yet. Attach it to a node and run: outpost sync")]))
         try context.emit(PageModel(path: Section.sync.path, title: "Sync", section: .sync, blocks: blocks))
     }
