@@ -28,7 +28,7 @@ struct AddedColumnsMigrationTests {
             """)
         for (version, table, id) in [(1, "customer", "cus_A"), (2, "invoice", "inv_A"), (3, "settings", "settings")] {
             let row = try #require(try db.row("SELECT * FROM \(table) WHERE id = ?", [id]))
-            let image = JSONValue.object(row.dictionary.mapValues(JSONValue.init(conflictSQL:))).serialized
+            let image = JSONValue.object(row.dictionary.mapValues(\.json)).serialized
             logged[table] = image
             try db.execute("INSERT INTO change_log (version, entity, entity_id, op, row, columns, origin) VALUES (?, ?, ?, 'upsert', ?, '', 'test')",
                            [version, table, id, image])
@@ -44,7 +44,7 @@ struct AddedColumnsMigrationTests {
             let image = try JSONValue(parsing: try #require(try db.scalar("SELECT row FROM change_log WHERE entity = ? AND entity_id = ?", [table, id])?.string))
             // Its own text: the statement cached before the migration still names the old columns.
             let row = try #require(try db.row("SELECT * FROM \(table) WHERE id = ?1", [id]))
-            #expect(image == JSONValue.object(row.dictionary.mapValues(JSONValue.init(conflictSQL:))), "\(table)'s logged image is its row in the new shape")
+            #expect(image == JSONValue.object(row.dictionary.mapValues(\.json)), "\(table)'s logged image is its row in the new shape")
             #expect(try db.scalar("SELECT count(*) FROM table_digest WHERE entity = ?", [table])?.int64 == 0, "\(table)'s digest is computed again")
         }
         #expect(try db.scalar("SELECT row FROM change_log WHERE version = 4")?.string == nil, "a delete stays a delete")

@@ -47,7 +47,7 @@ public struct ResolveConflict: Mutation {
     /// The value the field will hold, typed like the column holds it.
     private func chosenValue(_ how: Conflict.Resolution, conflict: Conflict, context: MutationContext) throws -> (sql: SQLValue, json: String) {
         func parsed(_ text: String?) throws -> (SQLValue, String) {
-            guard let text, let json = try? JSONValue(parsing: text), let sql = SQLValue(conflictJSON: json) else {
+            guard let text, let json = try? JSONValue(parsing: text), let sql = SQLValue(json: json) else {
                 throw MutationRefusal.invalid("id", "conflict \(conflict.id) holds no usable value to keep; use a value of your own")
             }
             return (sql, text)
@@ -75,7 +75,7 @@ public struct ResolveConflict: Mutation {
         }
         guard row[conflict.field] != target.sql else { return }
         let base = JSONValue.integer(row["version"]?.int64 ?? 0)
-        let value = JSONValue(conflictSQL: target.sql)
+        let value = target.sql.json
         var args: [String: JSONValue]
         let name: String
         switch (conflict.entity, conflict.field) {
@@ -103,32 +103,5 @@ public struct ResolveConflict: Mutation {
             throw MutationRefusal.notAllowed("id", "\(conflict.entity) \(conflict.field) cannot be set here; change it with its own command, then resolve with the value it holds")
         }
         try mutation.apply(in: context)
-    }
-}
-
-extension SQLValue {
-    /// A conflict value (JSON text of a column) as the column value.
-    init?(conflictJSON json: JSONValue) {
-        switch json {
-        case .null: self = .null
-        case .integer(let v): self = .integer(v)
-        case .double(let v): self = .real(v)
-        case .string(let v): self = .text(v)
-        case .bool(let v): self = .integer(v ? 1 : 0)
-        case .array, .object: return nil
-        }
-    }
-}
-
-extension JSONValue {
-    /// A column value as JSON (how conflict records hold values).
-    public init(conflictSQL value: SQLValue) {
-        switch value {
-        case .null: self = .null
-        case .integer(let v): self = .integer(v)
-        case .real(let v): self = .double(v)
-        case .text(let v): self = .string(v)
-        case .blob: self = .null
-        }
     }
 }
