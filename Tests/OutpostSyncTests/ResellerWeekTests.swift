@@ -194,7 +194,11 @@ struct ResellerWeekTests {
             #expect(records.count == 1, "\(user): \(records)")
         }
         let bensView = try outpost(["conflicts", "--replica", dir.path("ben")], at: thursday)
-        #expect(bensView.stdout.contains("your edit") && bensView.stdout.contains("overwritten"), "\(bensView.stdout)")
+        #expect(bensView.stdout.contains("your edit \"+49 30 0900\"") && bensView.stdout.contains("was overwritten by anna's later edit \"+49 30 1000\""),
+                "\(bensView.stdout)")
+        let annasView = try outpost(["conflicts", "--replica", dir.path("anna")], at: thursday)
+        #expect(annasView.stdout.contains("your edit \"+49 30 1000\"") && annasView.stdout.contains("was kept over ben's edit \"+49 30 0900\""),
+                "\(annasView.stdout)")
 
         // Until someone settles it, monitoring is red on both laptops.
         try outpost(["status", "--check", "--replica", dir.path("anna")], at: thursday, expect: 1)
