@@ -54,6 +54,9 @@ public final class Session: @unchecked Sendable {
     /// Writes a line to standard output.
     public func print(_ line: String = "") { writeOut(line + "\n") }
 
+    /// Writes text to standard output as it is (a CSV document with its own line ends).
+    public func writeOutput(_ text: String) { writeOut(text) }
+
     /// Writes a line to standard error.
     public func printError(_ line: String) { writeErr(line + "\n") }
 

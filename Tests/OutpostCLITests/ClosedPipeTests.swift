@@ -33,8 +33,9 @@ struct ClosedPipeTests {
     /// `list` or `show` are found in the command table, so a new one is covered
     /// (or this test fails asking how to give it an argument).
     static var readCommands: [CommandSpec] {
-        let named: Set<String> = ["status", "conflicts", "queue rejected", "verify", "node status", "help", "version", "settings show", "config show"]
-        return Outpost.commands.filter { named.contains($0.name) || ["list", "show"].contains($0.path.last) }
+        let named: Set<String> = ["status", "conflicts", "queue rejected", "verify", "node status", "help", "version", "settings show", "config show",
+                                   "summary"]
+        return Outpost.commands.filter { named.contains($0.name) || ["list", "show"].contains($0.path.last) || $0.path.first == "report" }
     }
 
     /// For a `show` command: the `list` command whose first JSON row gives its argument, and the key path to read.

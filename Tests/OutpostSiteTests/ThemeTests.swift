@@ -47,7 +47,7 @@ struct ThemeTests {
 @Suite("Building blocks")
 struct BuildingBlockTests {
     @Test func csvQuotesPerRFC4180() {
-        let text = CSVWriter.document([["a", "b,c", "say \"hi\"", "two\nlines", "", "=1+1"]])
+        let text = CSVRecord.document([["a", "b,c", "say \"hi\"", "two\nlines", "", "=1+1"]])
         #expect(text == "a,\"b,c\",\"say \"\"hi\"\"\",\"two\nlines\",,=1+1\r\n")
         #expect(CSVParser.parse(text) == [["a", "b,c", "say \"hi\"", "two\nlines", "", "=1+1"]])
     }

@@ -2,7 +2,14 @@
 /// field quoted when it holds a comma, quote, CR or LF, quotes doubled, CRLF
 /// at the end. `CSVWriter` and `CSVPatch` both write records here, so a
 /// patched CSV is byte-identical to one written afresh.
-enum CSVRecord {
+public enum CSVRecord {
+    /// A whole CSV document as text (small files built in memory, and `outpost report --csv`).
+    public static func document(_ records: [[String]]) -> String {
+        var out: [UInt8] = []
+        for record in records { append(record, to: &out) }
+        return String(decoding: out, as: UTF8.self)
+    }
+
     /// Appends `fields` as one record, CRLF included.
     static func append(_ fields: [String], to out: inout [UInt8]) {
         for (index, field) in fields.enumerated() {

@@ -69,13 +69,6 @@ final class CSVWriter {
         if buffer.count >= 1 << 16 { try flush() }
     }
 
-    /// A whole CSV document as text (for small files built in memory).
-    static func document(_ records: [[String]]) -> String {
-        var out: [UInt8] = []
-        for record in records { CSVRecord.append(record, to: &out) }
-        return String(decoding: out, as: UTF8.self)
-    }
-
     private func flush() throws {
         try buffer.withUnsafeBytes { bytes in
             hash.add(bytes: bytes)

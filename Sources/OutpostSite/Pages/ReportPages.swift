@@ -44,7 +44,7 @@ enum ReportPages {
     }
 
     private static func csv(_ context: BuildContext, _ path: String, _ header: [String], _ rows: [[String]]) throws {
-        try context.output.file(path, text: CSVWriter.document([header] + rows))
+        try context.output.file(path, text: CSVRecord.document([header] + rows))
     }
 
     static func sales(_ context: BuildContext) throws {

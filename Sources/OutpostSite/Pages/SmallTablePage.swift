@@ -18,7 +18,7 @@ struct SmallTablePage {
         for (index, row) in rows.enumerated() {
             records.append(row.map { $0.csv(context.format) } + (index < csvExtra.count ? csvExtra[index] : []))
         }
-        try context.output.file(csvPath, text: CSVWriter.document(records))
+        try context.output.file(csvPath, text: CSVRecord.document(records))
         try context.emit(PageModel(path: path, title: title, section: section,
                                    blocks: intro + [.table(columns: columns, rows: rows, empty: empty, csv: csvPath)] + outro))
     }
