@@ -100,8 +100,8 @@ struct BackOfficeCommandTests {
         #expect(afterProvisioning != before)  // the snapshot sees a real run's writes
         let billDry = try outpost(["node", "bill", node, "--through", "2026-03-01", "--dry-run"], at: "2026-02-20T06:00:00Z")
         #expect(billDry.status == 0, "\(billDry.stderr)")
-        #expect(billDry.stdout.contains("renewal of "), "\(billDry.stdout)")
-        #expect(billDry.stdout.contains("for Contoso Dental GmbH → 1 invoice(s) INV-000003, 68.43 EUR, period to 2026-04-01"), "\(billDry.stdout)")
+        #expect(billDry.stdout.contains("  renewal of Microsoft 365 Business Basic (monthly) for Contoso Dental GmbH (sub_"), "\(billDry.stdout)")
+        #expect(billDry.stdout.contains(") → 1 invoice(s) INV-000003, 68.43 EUR, period to 2026-04-01"), "\(billDry.stdout)")
         let billDryJSON = try outpost(["node", "bill", node, "--through", "2026-03-01", "--dry-run", "--json"], at: "2026-02-20T06:00:00Z")
         #expect(try snapshot() == afterProvisioning)
         let billed = try outpost(["node", "bill", node, "--through", "2026-03-01", "--json"], at: "2026-02-20T06:00:00Z")
@@ -112,7 +112,7 @@ struct BackOfficeCommandTests {
         let afterBilling = try snapshot()
         let notifyDry = try outpost(["node", "notify", node, "--dry-run"], at: "2026-02-24T06:00:00Z")
         #expect(notifyDry.status == 0, "\(notifyDry.stderr)")
-        #expect(notifyDry.stdout.contains("notice invoice_due for "), "\(notifyDry.stdout)")
+        #expect(notifyDry.stdout.contains("  notice invoice_due for INV-000001 of Contoso Dental GmbH (inv_"), "\(notifyDry.stdout)")
         #expect(notifyDry.stdout.contains(" to it@contoso.example: "))
         let notifyDryJSON = try outpost(["node", "notify", node, "--dry-run", "--json"], at: "2026-02-24T06:00:00Z")
         #expect(try snapshot() == afterBilling)
@@ -171,6 +171,45 @@ struct BackOfficeCommandTests {
         let completed = try outpost(["node", "order", "resubmit", "ORD-000001", "--node", node], at: "2026-02-01T10:00:00Z")
         #expect(completed.status == 65)
         #expect(completed.stderr.contains("is already completed"), "\(completed.stderr)")
+    }
+
+    @Test("resubmit exits 65 with the reason while the vendor's recorded answer still cannot be applied")
+    func resubmitStillRefused() throws {
+        let node = dir.path("node")
+        // The vendor completes the order while the customer is suspended on the laptop and synced: the answer is kept, not applied.
+        let hook = dir.path("racing-hook.sh")
+        let outpost = try #require(OutpostBinary.url).path
+        try """
+            #!/bin/sh
+            cat > /dev/null
+            OUTPOST_NOW=2026-02-01T10:00:00Z OUTPOST_REPLICA='\(dir.path("r"))' '\(outpost)' customer suspend '\(customer)' >&2
+            OUTPOST_NOW=2026-02-01T10:00:00Z OUTPOST_REPLICA='\(dir.path("r"))' '\(outpost)' sync --no-site --quiet >&2
+            echo '{"status": "completed"}'
+            """.write(toFile: hook, atomically: false, encoding: .utf8)
+        #expect(chmod(hook, 0o755) == 0)
+        let provisioned = try self.outpost(["node", "provision", node, "--hook", hook], at: "2026-02-01T10:00:00Z")
+        #expect(provisioned.status == 1, "\(provisioned.stdout)\(provisioned.stderr)")
+        #expect(provisioned.stdout.contains("completed at vendor, not applied"), "\(provisioned.stdout)")
+
+        let resubmitted = try self.outpost(["node", "order", "resubmit", "ORD-000001", "--node", node], at: "2026-02-01T11:00:00Z")
+        #expect(resubmitted.status == 65)
+        #expect(resubmitted.stderr.contains("the vendor's recorded answer to ORD-000001 (ord_"), "\(resubmitted.stderr)")
+        #expect(resubmitted.stderr.contains("still cannot be applied: ") && resubmitted.stderr.contains("is suspended"), "\(resubmitted.stderr)")
+    }
+
+    @Test("a markup above 1000% is refused in percent, as it was typed, and nothing is queued")
+    func markupInPercent() throws {
+        let queued = try outpost(["queue", "list", "--json"], at: "2026-02-01T10:00:00Z").stdout
+        let refused = try outpost(["price", "set", "--markup", "2000"], at: "2026-02-01T10:00:00Z")
+        #expect(refused.status == 65)
+        #expect(refused.stderr.contains("--markup 2000 is above 1000%"), "\(refused.stderr)")
+        #expect(!refused.stderr.contains("200000"))
+        let fraction = try outpost(["price", "set", "--markup", "1000.5"], at: "2026-02-01T10:00:00Z")
+        #expect(fraction.status == 65)
+        #expect(fraction.stderr.contains("--markup 1000.5 is above 1000%"), "\(fraction.stderr)")
+        #expect(try outpost(["queue", "list", "--json"], at: "2026-02-01T10:00:00Z").stdout == queued)
+        let highest = try outpost(["price", "set", "--markup", "1000"], at: "2026-02-01T10:00:00Z")
+        #expect(highest.status == 0, "\(highest.stderr)")
     }
 
     @Test("no page or CSV of the published site holds a full license key; license show prints it on the laptop")

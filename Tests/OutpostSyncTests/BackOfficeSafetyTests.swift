@@ -102,8 +102,10 @@ struct BackOfficeSafetyTests {
         #expect(waiting?.message.contains("never failed") == true, "\(String(describing: waiting))")
         let unknown = #expect(throws: BackOfficeError.self) { try office.node.resubmit(order: "ORD-000099") }
         #expect(unknown?.message == "no reseller on this node has an order ORD-000099")
-        #expect(try Node.orderId(forReference: "ORD-000001", in: office.tenant.db) == order)
-        #expect(try Node.orderId(forReference: order, in: office.tenant.db) == order)
+        #expect(try office.node.locate(.order, "ORD-000001").id == order)
+        #expect(try office.node.locate(.order, order).id == order)
+        #expect(try office.node.locate(.order, "ord-1", resellerId: "acme").id == order)
+        #expect(try office.node.locate(.order, String(order.prefix(12))).id == order)
     }
 
     // MARK: Billing ahead
@@ -239,7 +241,7 @@ struct BackOfficeSafetyTests {
         #expect(throws: BackOfficeError.self) { try corrections.credit(first, reason: "no", amount: nil) }
 
         // The second invoice (5.75 + 19 % = 6.84) is paid in part: it cannot be voided, only credited up to what is open.
-        let second = try #require(try InvoiceCorrections.invoiceId(forReference: "inv-000002", in: office.tenant.db))
+        let second = try office.node.locate(.invoice, "inv-000002").id
         try office.push(RecordPayment(id: "pay_01SAFETYTEST", invoiceId: second, amount: 100, method: .bankTransfer))
         let paid = #expect(throws: BackOfficeError.self) { try corrections.void(second, reason: "mistake") }
         #expect(paid?.message.contains("payment") == true, "\(String(describing: paid))")

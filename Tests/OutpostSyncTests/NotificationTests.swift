@@ -221,7 +221,7 @@ struct NotificationTests {
         }
         let skipped = try fixture.notify(on: "2026-03-02T06:00:00Z", sender: "notices@node.example")
         #expect(skipped.map(\.status) == [.skipped])
-        #expect(skipped.first?.reason == "customer \(fixture.customer) has no e-mail address")
+        #expect(skipped.first?.reason == "customer Zürich Dental AG (\(fixture.customer)) has no e-mail address")
     }
 
     @Test("a customer name with CR and LF cannot add a header")

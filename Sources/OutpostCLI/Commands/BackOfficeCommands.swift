@@ -147,7 +147,7 @@ enum BackOfficeCommands {
                 for (resellerId, group) in grouped(outcomes, by: \.resellerId) {
                     session.print("Reseller \(resellerId):")
                     for outcome in group {
-                        let subject = "\(outcome.subscriptionId) for \(outcome.customerName)"
+                        let subject = "\(outcome.planName) for \(outcome.customerName) (\(outcome.subscriptionId))"
                         switch outcome.action {
                         case .renewed:
                             session.print("  renewal of \(subject) → \(outcome.invoiceNumbers.count) invoice(s) \(outcome.invoiceNumbers.joined(separator: " ")), "
@@ -162,9 +162,9 @@ enum BackOfficeCommands {
             let outcomes = try backOffice { try node.bill(through: through, resellerId: invocation.value("reseller")) }
             if invocation.json { return try JSONOutput.print(outcomes, to: session) }
             guard !outcomes.isEmpty else { return session.print("Nothing to bill through \(through).") }
-            var table = TextTable("SUBSCRIPTION", "RESELLER", "ACTION", "ORDERS", "INVOICES", "SEATS", "PERIOD")
+            var table = TextTable("SUBSCRIPTION", "CUSTOMER", "RESELLER", "ACTION", "ORDERS", "INVOICES", "SEATS", "PERIOD")
             for outcome in outcomes {
-                table.add(outcome.subscriptionId, outcome.resellerId, outcome.action.rawValue, outcome.orderNumbers.joined(separator: " "),
+                table.add(outcome.planName, outcome.customerName, outcome.resellerId, outcome.action.rawValue, outcome.orderNumbers.joined(separator: " "),
                           outcome.invoiceNumbers.joined(separator: " "), String(outcome.quantity),
                           "\(outcome.periodStart) to \(outcome.periodEnd)")
             }
@@ -267,7 +267,7 @@ enum BackOfficeCommands {
                 } else {
                     var table = TextTable("RESELLER", "NOTICE", "ENTITY", "TO", "STATUS", "SUBJECT OR REASON")
                     for outcome in outcomes {
-                        table.add(outcome.resellerId, outcome.kind.rawValue, outcome.entityId, outcome.recipient.isEmpty ? "-" : outcome.recipient,
+                        table.add(outcome.resellerId, outcome.kind.rawValue, outcome.entityName, outcome.recipient.isEmpty ? "-" : outcome.recipient,
                                   outcome.status.rawValue, outcome.status == .sent ? outcome.subject : outcome.reason)
                     }
                     session.print(table.render(empty: ""))
@@ -285,7 +285,7 @@ enum BackOfficeCommands {
             }
             guard !failed.isEmpty else { return }
             if invocation.json || invocation.flag("quiet") {
-                for outcome in failed { session.printError("\(outcome.resellerId): \(outcome.kind.rawValue) \(outcome.entityId): \(outcome.reason)") }
+                for outcome in failed { session.printError("\(outcome.resellerId): \(outcome.kind.rawValue) \(outcome.entityName) (\(outcome.entityId)): \(outcome.reason)") }
             }
             let configuration = failed.contains { $0.problem == .noSender || $0.problem == .mailerMissing }
             let first = failed[0].reason
@@ -295,14 +295,18 @@ enum BackOfficeCommands {
 
     static let resubmit = CommandSpec(
         ["node", "order", "resubmit"], "settle a failed order: back to the provisioning queue, or apply the vendor's recorded answer",
-        arguments: [.init("ORDER", "the order's number (ORD-000123) or id (ord_…)")],
+        arguments: [.init("ORDER", "the order's number (ORD-000123, ord-123), id (ord_…) or a unique id prefix")],
         options: [resellerOption, NodeCommands.nodeOption],
         discussion: """
             A failed order the vendor never completed goes back to the provisioning queue for the next
             outpost node provision. One the vendor completed but the node could not apply ("completed at
             vendor, not applied: REASON") has the vendor's recorded answer applied now, once the cause is
-            fixed (the customer reactivated…), without calling the vendor again. A completed order, or one
-            that never failed, is refused (exit 65).
+            fixed (the customer reactivated…), without calling the vendor again; while a business rule still
+            refuses that answer, it stays failed and the command exits 65 with the reason. A completed order,
+            or one that never failed, is refused (exit 65).
+
+            Numbers are per reseller: an order number that several resellers have is refused (exit 64) with
+            the matching orders; say which with --reseller ID.
             """,
         usesReplica: false,
         run: { invocation, session in
@@ -316,19 +320,24 @@ enum BackOfficeCommands {
             if order.status == .completed {
                 session.print("Applied the vendor's recorded answer to \(name) without calling the vendor: it is completed.")
             } else {
-                throw CommandFailure(.attention, "the vendor's recorded answer to \(name) still cannot be applied: \(order.statusReason)")
+                // A business rule still refuses it (the customer is suspended…): bad data, not a run needing attention.
+                throw CommandFailure(.dataError, "the vendor's recorded answer to \(name) still cannot be applied: \(order.statusReason)")
             }
         })
 
     static let voidInvoice = CommandSpec(
         ["node", "invoice", "void"], "void an invoice issued by mistake (only while nothing is paid or credited on it)",
-        arguments: [.init("INVOICE", "the invoice's number (INV-000045) or id (inv_…)")],
+        arguments: [.init("INVOICE", "the invoice's number (INV-000045, inv-45), id (inv_…) or a unique id prefix")],
         options: [.init("reason", value: "TEXT", required: true, "why it is void, shown on the invoice"), resellerOption, NodeCommands.nodeOption],
         discussion: """
             The invoice keeps its number (numbering stays gap-free) and becomes void with the reason and the
             time, which the replicas pull: it is no longer owed (balances, receivables, overdue lists and
             notices leave it) and its revenue no longer counts. An invoice with a payment or a credit note
-            is not voided (exit 65): credit it instead with outpost node invoice credit.
+            is not voided (exit 65): what is still open on it can be credited with outpost node invoice
+            credit; one paid or credited in full owes nothing (a refund happens outside Outpost).
+
+            Numbers are per reseller: an invoice number that several resellers have is refused (exit 64) with
+            the matching invoices; say which with --reseller ID.
             """,
         usesReplica: false, printsJSON: true,
         run: { invocation, session in
@@ -344,7 +353,7 @@ enum BackOfficeCommands {
 
     static let creditInvoice = CommandSpec(
         ["node", "invoice", "credit"], "issue a credit note against an invoice (all that is still open, or an amount)",
-        arguments: [.init("INVOICE", "the invoice's number (INV-000045) or id (inv_…)")],
+        arguments: [.init("INVOICE", "the invoice's number (INV-000045, inv-45), id (inv_…) or a unique id prefix")],
         options: [
             .init("reason", value: "TEXT", required: true, "why it is credited, shown on the credit note"),
             .init("amount", value: "AMOUNT", "how much to credit, tax included (default: everything still open)"),
@@ -352,7 +361,8 @@ enum BackOfficeCommands {
         ],
         discussion: """
             The credit note is numbered like every other (CRN-…) and lowers what the invoice still owes; it
-            cannot credit more than is open, nor a void invoice (exit 65).
+            cannot credit more than is open, nor a void invoice (exit 65). An invoice number that several
+            resellers have is refused (exit 64) with the matching invoices; say which with --reseller ID.
             """,
         usesReplica: false, printsJSON: true,
         run: { invocation, session in
@@ -386,7 +396,7 @@ enum BackOfficeCommands {
         for (resellerId, group) in grouped(outcomes, by: \.resellerId) {
             session.print("Reseller \(resellerId):")
             for outcome in group {
-                let notice = "notice \(outcome.kind.rawValue) for \(outcome.entityId)"
+                let notice = "notice \(outcome.kind.rawValue) for \(outcome.entityName) of \(outcome.customerName) (\(outcome.entityId))"
                 switch outcome.status {
                 case .wouldSend, .sent: session.print("  \(notice) to \(outcome.recipient): \(outcome.subject)")
                 case .skipped, .failed: session.print("  \(notice) would not be sent: \(outcome.reason)")
@@ -435,6 +445,9 @@ enum BackOfficeCommands {
             throw CommandFailure(.dataError, error.message)
         } catch let error as BackOfficeError {
             throw CommandFailure(.dataError, error.message)
+        } catch let error as BackOfficeReference.Ambiguity {
+            // Like an ambiguous name on the laptop: the operator must say more (--reseller), nothing was written.
+            throw CommandFailure(.usage, error.description)
         }
     }
 }

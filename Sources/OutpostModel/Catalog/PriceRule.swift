@@ -79,7 +79,7 @@ public struct SetMarkup: Mutation {
     }
 
     public func apply(in context: MutationContext) throws {
-        let markup = try FieldRules.range(markupBp, 0...Pricing.maximumMarkup, field: "markup")
+        let markup = try FieldRules.markup(markupBp)
         guard let planId else {
             try context.update("price_rule", id: PriceRule.defaultId, [("markup_bp", markup)])
             return

@@ -109,6 +109,19 @@ public enum FieldRules {
         return value
     }
 
+    /// A markup in basis points, refused in the percent people type (`--markup 2000 is above 1000%`), not in basis points.
+    public static func markup(_ basisPoints: Int, field: String = "--markup") throws -> Int {
+        // Negative first: `Pricing.percent` takes the magnitude, which `Int.min` has not.
+        guard basisPoints >= 0 else {
+            throw MutationRefusal.invalid("markup", "\(field) is negative; a markup is 0 to \(Pricing.percent(Pricing.maximumMarkup)) on cost")
+        }
+        guard basisPoints <= Pricing.maximumMarkup else {
+            let typed = String(Pricing.percent(basisPoints).dropLast())  // `2000%` without its sign: what was typed
+            throw MutationRefusal.invalid("markup", "\(field) \(typed) is above \(Pricing.percent(Pricing.maximumMarkup)), the most a price is marked up on cost")
+        }
+        return basisPoints
+    }
+
     /// An id with the expected prefix.
     public static func id(_ value: String, prefix: String, field: String) throws -> String {
         guard IdentifierFactory.isValid(value, prefix: prefix) else {

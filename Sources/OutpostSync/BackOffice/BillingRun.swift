@@ -61,7 +61,8 @@ public struct BillingRun {
             let final = try Subscription.require(subscription.id, in: context.db)
             var invoiced: Int64 = 0
             for number in invoices { invoiced += try context.db.scalar("SELECT total FROM invoice WHERE number = ?", [number])?.int64 ?? 0 }
-            outcome = BillingOutcome(resellerId: tenant.resellerId, subscriptionId: subscription.id, customerId: subscription.customerId,
+            outcome = BillingOutcome(resellerId: tenant.resellerId, subscriptionId: subscription.id,
+                                     planName: try Plan.require(subscription.planId, in: context.db).name, customerId: subscription.customerId,
                                      customerName: try Customer.require(subscription.customerId, in: context.db).name,
                                      action: action, orderNumbers: orders, invoiceNumbers: invoices, invoicedTotal: invoiced,
                                      currency: subscription.currency, quantity: final.quantity,
@@ -151,6 +152,8 @@ public struct BillingOutcome: Sendable, Equatable, Encodable {
 
     public let resellerId: String
     public let subscriptionId: String
+    /// The subscription's plan, as people know it.
+    public let planName: String
     public let customerId: String
     public let customerName: String
     public let action: Action

@@ -29,18 +29,34 @@ public struct InvoiceCorrections {
             }
             let payments = try context.db.scalar("SELECT count(*) FROM payment WHERE invoice_id = ? AND status IN ('pending', 'completed')",
                                                  [invoice.id])?.int64 ?? 0
-            guard payments == 0 else {
-                throw BackOfficeError("\(name) has \(payments) payment(s) recorded; a paid invoice is not voided — credit it instead: outpost node invoice credit \(invoice.displayNumber) --reason TEXT")
-            }
             let credits = try context.db.scalar("SELECT count(*) FROM credit_note WHERE invoice_id = ?", [invoice.id])?.int64 ?? 0
-            guard credits == 0 else {
-                throw BackOfficeError("\(name) has \(credits) credit note(s); an invoice already credited is not voided — credit what is still open instead")
+            guard payments == 0, credits == 0 else {
+                throw BackOfficeError(try notVoided(invoice, payments: payments, credits: credits, in: context))
             }
             try context.update("invoice", id: invoice.id, [
                 ("status", Invoice.Status.void.rawValue), ("void_reason", reason), ("voided_at", context.now.description),
             ])
         }
         return try Invoice.require(invoiceId, in: tenant.db)
+    }
+
+    /// Why an invoice with payments or credit notes is not voided, and what can be done instead — truthfully: the open
+    /// amount can be credited; a fully settled one owes nothing, and a refund is not something Outpost records.
+    private func notVoided(_ invoice: Invoice, payments: Int64, credits: Int64, in context: MutationContext) throws -> String {
+        let name = "invoice \(invoice.displayNumber) (\(invoice.id))"
+        let balance = try InvoiceBalance.of(invoice.id, today: context.today, in: context.db)
+        let money = { (units: Int64) in Self.money(units, invoice.currency) }
+        var recorded: [String] = []
+        if payments > 0 { recorded.append("\(payments) payment(s) recorded (\(money(balance?.paid ?? 0)) paid)") }
+        if credits > 0 { recorded.append("\(credits) credit note(s) (\(money(balance?.credited ?? 0)) credited)") }
+        let facts = "\(name) has " + recorded.joined(separator: " and ")
+        guard let balance, balance.outstanding > 0 else {
+            let settled = credits == 0 ? "it is paid in full" : payments == 0 ? "it is credited in full" : "it is settled in full"
+            let refund = payments == 0 ? "" : ". If the customer is owed money back, refund it outside Outpost: Outpost does not record refunds"
+            return "\(facts): \(settled), so nothing is owed and there is nothing to void or credit" + refund
+        }
+        let command = "outpost node invoice credit \(invoice.displayNumber) --reseller \(tenant.resellerId) --reason TEXT"
+        return "\(facts), so it is not voided; \(money(balance.outstanding)) of \(money(invoice.total)) is still open and can be credited instead: \(command)"
     }
 
     /// Issues a credit note against an issued invoice for `amount` (tax included; by default all that is still
@@ -78,12 +94,6 @@ public struct InvoiceCorrections {
         return net
     }
 
-    /// The id of the invoice `reference` names — its number (`INV-000045`, any case) or its id — or `nil`.
-    public static func invoiceId(forReference reference: String, in db: Database) throws -> String? {
-        let text = reference.trimmingCharacters(in: .whitespaces)
-        return try db.scalar("SELECT id FROM invoice WHERE id = ?1 OR number = upper(?1) LIMIT 1", [text])?.string
-    }
-
     private func require(_ invoiceId: String, in db: Database) throws -> Invoice {
         guard let row = try db.row("SELECT * FROM invoice WHERE id = ?", [invoiceId]) else {
             throw BackOfficeError("reseller \(tenant.resellerId) has no invoice \(invoiceId)")
@@ -112,13 +122,9 @@ public struct InvoiceCorrections {
 }
 
 extension Node {
-    /// The corrections of the reseller whose books hold invoice `reference` (`INV-000045` or its id), with its id.
+    /// The corrections of the reseller whose books hold invoice `reference` (as `locate` finds it), with its id.
     public func invoiceCorrections(for reference: String, resellerId: String? = nil) throws -> (corrections: InvoiceCorrections, invoiceId: String) {
-        for id in try backOfficeResellers(resellerId) {
-            let tenant = try tenant(id)
-            guard let invoiceId = try InvoiceCorrections.invoiceId(forReference: reference, in: tenant.db) else { continue }
-            return (InvoiceCorrections(tenant: tenant, clock: clock), invoiceId)
-        }
-        throw BackOfficeError(resellerId.map { "reseller \($0) has no invoice \(reference)" } ?? "no reseller on this node has an invoice \(reference)")
+        let (tenant, invoiceId) = try locate(.invoice, reference, resellerId: resellerId)
+        return (InvoiceCorrections(tenant: tenant, clock: clock), invoiceId)
     }
 }

@@ -23,24 +23,13 @@ extension Node {
         return previews
     }
 
-    /// Settles a failed order, named by its number (`ORD-000004`) or id: back to the provisioning queue, or, when the
-    /// vendor had completed it, its recorded answer applied again without calling the vendor.
-    /// Without `resellerId`, the reseller is found by the order.
+    /// Settles a failed order, named as `locate` finds it (`ORD-000004`, `ord-4`, its id or a unique id prefix): back to
+    /// the provisioning queue, or, when the vendor had completed it, its recorded answer applied again without calling
+    /// the vendor. Without `resellerId`, the reseller is found by the order; one that several resellers have is refused.
     @discardableResult
     public func resubmit(order reference: String, resellerId: String? = nil) throws -> (resellerId: String, resubmission: ProvisioningQueue.Resubmission) {
-        for id in try backOfficeResellers(resellerId) {
-            let tenant = try tenant(id)
-            guard let orderId = try Self.orderId(forReference: reference, in: tenant.db) else { continue }
-            return (id, try ProvisioningQueue(tenant: tenant, clock: clock).resubmit(orderId))
-        }
-        throw BackOfficeError(resellerId.map { "reseller \($0) has no order \(reference)" } ?? "no reseller on this node has an order \(reference)")
-    }
-
-    /// The id of the order `reference` names in one reseller's books — its number (`ORD-000004`, any case) or its
-    /// id (`ord_…`) — or `nil` when there is none.
-    static func orderId(forReference reference: String, in db: Database) throws -> String? {
-        let text = reference.trimmingCharacters(in: .whitespaces)
-        return try db.scalar("SELECT id FROM orders WHERE id = ?1 OR number = upper(?1) LIMIT 1", [text])?.string
+        let (tenant, orderId) = try locate(.order, reference, resellerId: resellerId)
+        return (tenant.resellerId, try ProvisioningQueue(tenant: tenant, clock: clock).resubmit(orderId))
     }
 
     /// The renewal run through `date` for every reseller (or `resellerId`); idempotent.

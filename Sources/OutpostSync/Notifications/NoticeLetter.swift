@@ -12,6 +12,8 @@ struct NoticeLetter {
     /// The customer's name and e-mail address (empty when it has none).
     let customerName: String
     let customerEmail: String
+    /// What people call the entity: the invoice's number, the subscription's plan, the domain, the certificate's common name.
+    let entityName: String
 
     /// Why a notice cannot be written (its entity went away meanwhile).
     struct Missing: Error {}
@@ -24,6 +26,7 @@ struct NoticeLetter {
         let contact = MailMessage.clean(try customer.string("contact_name"))
         let greeting = "Dear \(contact.isEmpty ? customerName : contact),"
         let (subject, paragraphs) = try Self.content(notice, settings: settings, today: today, in: db)
+        entityName = MailMessage.clean(try Self.entityName(notice, in: db) ?? notice.entityId)
         self.subject = subject
         body = ([greeting] + paragraphs.map(Self.wrapped) + ["Kind regards,\n" + Self.signature(settings)]).joined(separator: "\n\n") + "\n"
     }
@@ -114,6 +117,20 @@ struct NoticeLetter {
                 table(facts),
                 "To keep the site secure, please contact us before \(expires).",
             ])
+        }
+    }
+
+    /// The entity's name for people (`INV-000003`, `Microsoft 365 Business Basic`, `example.com`), `nil` when it has none.
+    private static func entityName(_ notice: DueNotice, in db: Database) throws -> String? {
+        switch notice.kind {
+        case .invoiceDue, .invoiceOverdue:
+            return try db.scalar("SELECT number FROM invoice WHERE id = ?", [notice.entityId])?.string
+        case .subscriptionExpiring:
+            return try db.scalar("SELECT p.name FROM subscription s JOIN plan p ON p.id = s.plan_id WHERE s.id = ?", [notice.entityId])?.string
+        case .domainExpiring:
+            return try db.scalar("SELECT name FROM domain WHERE id = ?", [notice.entityId])?.string
+        case .sslExpiring:
+            return try db.scalar("SELECT common_name FROM ssl_certificate WHERE id = ?", [notice.entityId])?.string
         }
     }
 

@@ -23,7 +23,10 @@ public struct NotificationOutcome: Sendable, Equatable, Encodable {
     public let resellerId: String
     public let kind: NoticeKind
     public let entityId: String
+    /// What people call the entity: the invoice's number, the subscription's plan, the domain, the certificate's common name.
+    public let entityName: String
     public let customerId: String
+    public let customerName: String
     public let thresholdDays: Int
     public let noticeDate: BusinessDate
     public let recipient: String

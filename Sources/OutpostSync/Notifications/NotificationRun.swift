@@ -50,16 +50,16 @@ struct NotificationRun {
             }
             func outcome(_ status: NotificationOutcome.Status, _ problem: NotificationOutcome.Problem?, _ reason: String,
                          recipient: String = letter.customerEmail, file: String? = nil) -> NotificationOutcome {
-                NotificationOutcome(resellerId: tenant.resellerId, kind: notice.kind, entityId: notice.entityId, customerId: notice.customerId,
-                                    thresholdDays: notice.thresholdDays, noticeDate: notice.noticeDate, recipient: recipient,
+                NotificationOutcome(resellerId: tenant.resellerId, kind: notice.kind, entityId: notice.entityId, entityName: letter.entityName,
+                                    customerId: notice.customerId, customerName: letter.customerName, thresholdDays: notice.thresholdDays, noticeDate: notice.noticeDate, recipient: recipient,
                                     subject: MailMessage.clean(letter.subject), status: status, problem: problem, reason: reason, file: file)
             }
             guard !letter.customerEmail.isEmpty else {
-                outcomes.append(outcome(.skipped, .noRecipient, "customer \(notice.customerId) has no e-mail address"))
+                outcomes.append(outcome(.skipped, .noRecipient, "customer \(letter.customerName) (\(notice.customerId)) has no e-mail address"))
                 continue
             }
             guard let recipient = MailMessage.Mailbox(name: letter.customerName, address: letter.customerEmail) else {
-                outcomes.append(outcome(.skipped, .noRecipient, "the e-mail address of customer \(notice.customerId) cannot be written in a mail header"))
+                outcomes.append(outcome(.skipped, .noRecipient, "the e-mail address of customer \(letter.customerName) (\(notice.customerId)) cannot be written in a mail header"))
                 continue
             }
             guard let sender else {
