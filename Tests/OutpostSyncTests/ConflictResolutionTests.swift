@@ -140,7 +140,7 @@ struct ConflictResolutionTests {
         // Bad input is refused before anything is queued.
         let queued = try outpost(["queue", "list", "--json"], replica: "ben", at: check).stdout
         let unknown = try outpost(["conflicts", "resolve", "cfl_NOSUCHCONFLICT", "--keep", "mine"], replica: "ben", at: check, expect: 65)
-        #expect(unknown.stderr.contains("no conflict cfl_NOSUCHCONFLICT"))
+        #expect(unknown.stderr.contains("no open conflict matches 'cfl_NOSUCHCONFLICT'"), "\(unknown.stderr)")
         try outpost(["conflicts", "resolve", "--all"], replica: "ben", at: check, expect: 64)
         try outpost(["conflicts", "resolve", id, "--keep", "both"], replica: "ben", at: check, expect: 64)
         let badPhone = try outpost(["conflicts", "resolve", id, "--value", "call me!"], replica: "ben", at: check, expect: 65)
@@ -200,5 +200,37 @@ struct ConflictResolutionTests {
         #expect(try phone(customer, on: "ben") == "+49 30 1111")
         #expect(try conflicts("ben", all: true).allSatisfy { $0["resolution"] as? String == "kept" })
         try outpost(["conflicts", "resolve", "--all", "--keep", "mine"], replica: "ben", at: "2026-03-02T10:46:00Z", expect: 65)
+    }
+
+    @Test func anAmbiguousPrefixListsTheOpenConflictsAndOnlyOpenOnesAreMatched() throws {
+        let customer = try setUp()
+        try outpost(["customer", "edit", customer, "--phone", "+49 30 1111", "--city", "Berlin"], replica: "anna", at: "2026-03-02T10:00:00Z")
+        try outpost(["customer", "edit", customer, "--phone", "+49 30 2222", "--city", "Bonn"], replica: "ben", at: "2026-03-02T09:00:00Z")
+        try outpost(["sync", "--no-site"], replica: "anna", at: "2026-03-02T10:30:00Z")
+        try outpost(["sync", "--no-site"], replica: "ben", at: "2026-03-02T10:31:00Z", expect: 1)
+        let open = try conflicts("ben")
+        #expect(open.count == 2)
+        let phoneId = try #require(open.first { $0["field"] as? String == "phone" }?["id"] as? String)
+        let cityId = try #require(open.first { $0["field"] as? String == "city" }?["id"] as? String)
+        let queued = try outpost(["queue", "list", "--json"], replica: "ben").stdout
+
+        // Two open conflicts fit "cfl": a usage error (64) that lists both, as for every other entity; nothing queued.
+        let ambiguous = try outpost(["conflicts", "resolve", "cfl", "--value", ""], replica: "ben", expect: 64)
+        #expect(ambiguous.stderr.contains("'cfl' (ID) matches 2 open conflicts"), "\(ambiguous.stderr)")
+        #expect(ambiguous.stderr.contains("  \(phoneId)  customer Contoso Dental  phone"), "\(ambiguous.stderr)")
+        #expect(ambiguous.stderr.contains("  \(cityId)  customer Contoso Dental  city"), "\(ambiguous.stderr)")
+        #expect(try outpost(["queue", "list", "--json"], replica: "ben").stdout == queued, "nothing was queued")
+
+        // Once the phone conflict is settled, "cfl" names the one still open; the settled one is not a candidate.
+        try outpost(["conflicts", "resolve", phoneId, "--keep", "theirs"], replica: "ben")
+        let settled = try outpost(["conflicts", "resolve", "cfl", "--keep", "theirs"], replica: "ben")
+        #expect(settled.stdout.contains("Resolved conflict \(cityId) (customer Contoso Dental (\(customer)) city)"), "\(settled.stdout)")
+
+        // A settled one named in full says who settled it and when; a prefix of only settled ones names no open conflict.
+        let twice = try outpost(["conflicts", "resolve", phoneId, "--keep", "mine"], replica: "ben", expect: 65)
+        #expect(twice.stderr.contains("conflict \(phoneId) is already resolved by you (not yet synced) on 2026-03-02T08:00:00Z (kept \"+49 30 1111\")"),
+                "\(twice.stderr)")
+        let none = try outpost(["conflicts", "resolve", "cfl", "--keep", "mine"], replica: "ben", expect: 65)
+        #expect(none.stderr.contains("no open conflict matches 'cfl' (ID)") && none.stderr.contains("outpost conflicts --all"), "\(none.stderr)")
     }
 }

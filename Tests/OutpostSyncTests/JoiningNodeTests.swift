@@ -137,4 +137,67 @@ struct JoiningNodeTests {
         #expect(again.status == 65, "\(again)")
         #expect(again.stderr.contains("has already synced"))
     }
+
+    @Test("a replica whose first sync failed against a wrong address is pointed at the right node and pushes its queue; after that its node is fixed")
+    func failedFirstSyncCanBeRepointed() throws {
+        let node = try ServedNode()
+        defer { node.shutDown() }
+        let replica = node.root.appendingPathComponent("offline").path
+        let tokenA = try Self.tokenFile(node, "a")
+        try node.ok(["init", "--replica", replica])
+        try node.ok(["customer", "add", "--name", "Contoso GmbH", "--replica", replica])
+        try node.ok(["customer", "add", "--name", "Fabrikam", "--replica", replica])
+
+        // A mistyped port: accepted with a warning (offline-first), and the sync can only fail.
+        let wrong = "http://127.0.0.1:1/"
+        let typo = node.run(["config", "set", "--replica", replica, "--node", wrong, "--reseller", "a", "--token-file", tokenA])
+        #expect(typo.status == 0, "\(typo)")
+        #expect(typo.stderr.contains("is not reachable now"))
+        let failed = node.run(["sync", "--replica", replica, "--no-site", "--timeout", "1"])
+        #expect(failed.status == 75, "\(failed)")
+        let status = node.run(["status", "--replica", replica])
+        #expect(status.stdout.contains("Last sync: never") && status.stdout.contains("Pending:   2"), "\(status.stdout)")
+
+        // Nothing was exchanged, so the node may still change. Without --token-file the token kept for the
+        // old address is removed: it is never sent to another server.
+        let noToken = node.run(["config", "set", "--replica", replica, "--node", Self.url(node), "--reseller", "a"])
+        #expect(noToken.status == 0, "\(noToken)")
+        #expect(noToken.stderr.contains("no --token-file"), "\(noToken.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: replica + "/token"), "the old address's token is gone")
+        let repointed = node.run(["config", "set", "--replica", replica, "--node", Self.url(node), "--reseller", "a", "--token-file", tokenA])
+        #expect(repointed.status == 0, "\(repointed)")
+        #expect(repointed.stdout.contains("Node:     \(Self.url(node)), reseller a"), "\(repointed.stdout)")
+
+        let sync = node.run(["sync", "--replica", replica, "--no-site"])
+        #expect(sync.status == 0, "\(sync.stdout)\(sync.stderr)")
+        #expect(sync.stdout.contains("pushed 2 (0 refused, 0 with conflicts)"), "\(sync.stdout)")
+        let other = node.root.appendingPathComponent("other").path
+        try node.ok(["init", "--replica", other, "--node", Self.url(node), "--reseller", "a", "--token-file", tokenA])
+        try node.ok(["sync", "--replica", other, "--no-site"])
+        for name in ["Contoso GmbH", "Fabrikam"] {
+            #expect(node.run(["customer", "show", name, "--replica", other]).status == 0, "the node has \(name)")
+        }
+
+        // Now it has exchanged with this node: changing it is refused, saying why, and nothing changes.
+        let moved = node.run(["config", "set", "--replica", replica, "--node", wrong, "--reseller", "a", "--token-file", tokenA])
+        #expect(moved.status == 65, "\(moved)")
+        #expect(moved.stderr.contains("has already synced with \(Self.url(node)) (it pulled its changes up to #"), "\(moved.stderr)")
+        let shown = node.run(["config", "show", "--replica", replica, "--json"])
+        #expect(try JSONValue(parsing: shown.stdout)["node"]?.stringValue == Self.url(node))
+    }
+
+    @Test("a replica whose only exchange was a push the node acknowledged cannot change its node either")
+    func acknowledgedPushFixesTheNode() throws {
+        let node = try ServedNode()
+        defer { node.shutDown() }
+        let replica = node.root.appendingPathComponent("r").path
+        let tokenA = try Self.tokenFile(node, "a")
+        try node.ok(["init", "--replica", replica])
+        try node.ok(["customer", "add", "--name", "Contoso GmbH", "--replica", replica])
+        try node.ok(["config", "set", "--replica", replica, "--node", Self.url(node), "--reseller", "a", "--token-file", tokenA])
+        try node.ok(["push", "--replica", replica])
+        let moved = node.run(["config", "set", "--replica", replica, "--node", node.nodePath, "--reseller", "a", "--token-file", tokenA])
+        #expect(moved.status == 65, "\(moved)")
+        #expect(moved.stderr.contains("(it had 1 change(s) acknowledged)"), "\(moved.stderr)")
+    }
 }

@@ -63,7 +63,7 @@ enum ConfigCommands {
     static let set = CommandSpec(
         ["config", "set"], "join a node, or change where sync renders the dashboards and how it publishes them (this replica only)",
         options: [
-            .init("node", value: "LOCATION", "join this node (a directory, http(s)://host:port/ or ssh://[user@]host/path), while the replica has never synced"),
+            .init("node", value: "LOCATION", "join this node (a directory, http(s)://host:port/ or ssh://[user@]host/path), while the replica has exchanged nothing with one"),
             .init("reseller", value: "ID", "the reseller this replica belongs to on the node (with --node)"),
             .init("token-file", value: "FILE", "a file holding the node's bearer token for this user (with --node)"),
             .init("site", value: "DIR", "render the dashboards in DIR (default: site/ in the replica)"),
@@ -75,8 +75,11 @@ enum ConfigCommands {
         Nothing here is queued or sent to the node. How sync publishes, and what a publish command gets,
         is in outpost help sync.
         --node, --reseller and --token-file attach a replica made offline (outpost init without --node) to a node,
-        or correct them on a replica that has never synced; once it has synced, its node cannot change. The same
-        checks as outpost init --node are made first. The work queued offline is pushed on the first sync; settings
+        or correct them on a replica that has never exchanged anything with a node (a first sync that failed, say
+        against a wrong address, does not count); once it has pulled, or had a change acknowledged or refused,
+        its node cannot change (exit 65). The same checks as outpost init --node are made first; a location that
+        answers but is not an Outpost node is refused (exit 78). A token kept for the old node is removed when
+        no --token-file is given. The work queued offline is pushed on the first sync; settings
         queued offline that differ from the node's are applied then and recorded as conflicts (see outpost conflicts).
         """,
         printsJSON: true,
@@ -95,9 +98,9 @@ enum ConfigCommands {
             }
             let replica = try session.openReplica(invocation)
             if let target {
-                if try NodeJoin.hasSynced(replica) {
+                if let exchanged = try NodeJoin.exchange(of: replica) {
                     let current = try ReplicaConfig.value(.node, of: replica) ?? "its node"
-                    throw CommandFailure(.dataError, "replica \(replica.directory.path) has already synced with \(current); its node cannot change (make a new replica with outpost init --node)")
+                    throw CommandFailure(.dataError, "replica \(replica.directory.path) has already synced with \(current) (it \(exchanged)); its node cannot change (make a new replica with outpost init --node)")
                 }
                 if let account = try NodeJoin.check(target, session: session) {
                     try warnAboutQueuedSettings(replica, account: account, session: session)

@@ -79,9 +79,35 @@ enum ConflictCommands {
             session.print(table.render(empty: invocation.flag("all") ? "No conflicts." : "No open conflicts."))
         })
 
+    /// The open conflict `text` names: its full id, or a prefix matched against open conflicts only, as
+    /// `EntityReference` matches every entity (several is exit 64 with the candidates). A resolved one
+    /// named in full is refused saying who settled it and when.
+    static func openConflict(_ text: String, in db: Database) throws -> Conflict {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        if let row = try db.row("SELECT * FROM conflict WHERE id = ?", [trimmed]) {
+            let conflict = try Conflict(row: row)
+            guard let resolvedAt = conflict.resolvedAt else { return conflict }
+            let by = (conflict.resolvedBy ?? "").isEmpty ? "you (not yet synced)" : conflict.resolvedBy!
+            let how: String
+            switch conflict.resolution {
+            case .kept?: how = "kept \(Conflict.shown(conflict.kept.value))"
+            case .overwritten?: how = "put back \(Conflict.shown(conflict.overwritten.value))"
+            case .value?, nil: how = "set \(Conflict.shown(conflict.resolvedValue))"
+            }
+            throw CommandFailure(.dataError, "conflict \(conflict.id) is already resolved by \(by) on \(resolvedAt) (\(how)); nothing queued")
+        }
+        let id: String
+        do {
+            id = try EntityReference(.openConflict, trimmed).resolve(in: db, field: "ID")
+        } catch let failure as EntityReference.Failure where !failure.isAmbiguous {
+            throw CommandFailure(.dataError, "\(failure.description); see outpost conflicts (resolved ones: outpost conflicts --all)")
+        }
+        return try Conflict.find(id, in: db)
+    }
+
     static let resolve = CommandSpec(
         ["conflicts", "resolve"], "settle a conflict: keep your value, theirs, or a new one (queued; the node checks it)",
-        arguments: [.init("ID", optional: true, "the conflict's id or a unique prefix of it (leave out with --all)")],
+        arguments: [.init("ID", optional: true, "the open conflict's id or a unique prefix of it (leave out with --all)")],
         options: [
             .init("keep", value: "mine|theirs", "keep this laptop's value or the other writer's"),
             .init("value", value: "V", "set this value instead (checked by the field's own rules)"),
@@ -90,8 +116,9 @@ enum ConflictCommands {
         discussion: """
         The field is set through the entity's own update, against its current version, so settling never
         conflicts again; the conflict is marked resolved with who and when, leaves outpost status --check,
-        and stays in outpost conflicts --all. Resolving one that is already resolved, or that does not exist,
-        is refused (exit 65) and nothing is queued.
+        and stays in outpost conflicts --all. A prefix is matched against open conflicts only; one that fits
+        several is refused (exit 64) with them listed. Resolving one that is already resolved, or that does
+        not exist, is refused (exit 65) and nothing is queued.
         """,
         printsJSON: true,
         run: { invocation, session in
@@ -117,11 +144,7 @@ enum ConflictCommands {
                 chosen = try Conflict.list(in: replica.db)
                 guard !chosen.isEmpty else { throw CommandFailure(.dataError, "there are no open conflicts to resolve") }
             } else {
-                let conflict = try Conflict.find(invocation.argument(0), in: replica.db)
-                if let settled = conflict.settlement {
-                    throw CommandFailure(.dataError, "conflict \(conflict.id) is already resolved (\(settled)); nothing queued")
-                }
-                chosen = [conflict]
+                chosen = [try openConflict(invocation.argument(0), in: replica.db)]
             }
             // Every choice is worked out before anything is queued: a batch is refused whole.
             let mutations = try chosen.map { conflict -> ResolveConflict in

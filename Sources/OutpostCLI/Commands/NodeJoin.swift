@@ -49,8 +49,9 @@ enum NodeJoin {
 
     /// Asks the node whose token this is. The node's answer when it could be asked; `nil`, after a
     /// warning on standard error, when it cannot be reached now or there is no token to ask with.
-    /// Throws when the location is not a node, the reseller does not exist, or the token is refused
-    /// or belongs to another reseller.
+    /// Throws when the location is not a node (a directory that is not one, a web server that does not
+    /// speak the protocol, a node's address with a wrong path), the reseller does not exist, or the token
+    /// is refused or belongs to another reseller.
     static func check(_ target: Target, session: Session) throws -> AccountResponse? {
         if case .directory(let path) = target.parsed {
             // A node on this machine: open it to tell "no such directory" (66) from "not a node" (78),
@@ -60,17 +61,26 @@ enum NodeJoin {
                 throw CommandFailure(.dataError, "no reseller '\(target.reseller)' on the node at \(path) (see outpost node reseller list)")
             }
         }
-        guard let token = target.token else {
-            session.printError("warning: no --token-file: the reseller and the token were not checked; outpost sync needs the token in \(SyncCommands.tokenFileName) in the replica")
-            return nil
-        }
         let account: AccountResponse
         do {
-            let transport = try Transports.make(target.parsed, token: token, clock: session.clock, timeout: checkTimeout)
-            account = try AccountResponse.fetch(over: transport)
+            // Without a token the node is still asked: its "unauthorized" shows it is a node; another server's answer does not.
+            let transport = try Transports.make(target.parsed, token: target.token, clock: session.clock, timeout: checkTimeout)
+            do {
+                account = try AccountResponse.fetch(over: transport)
+            } catch let error as SyncError where error.code == .notFound {
+                // A node older than 'account' still answers 'digest'; an address whose path is wrong answers neither.
+                do {
+                    _ = try transport.exchange(.digest, .object(["protocol": .integer(SyncProtocol.version)]))
+                } catch let probe as SyncError where probe.code == .notFound {
+                    throw CommandFailure(.config, "\(target.location) is not an Outpost node: \(error.message)")
+                }
+                session.printError("warning: the node at \(target.location) does not answer 'account' (an older outpost): the reseller and the token were not checked")
+                return nil
+            }
         } catch let error as SyncError {
             switch error.code {
             case .unauthorized:
+                guard target.token != nil else { return warnNoToken(session) }
                 throw CommandFailure(.noPermission, "the node at \(target.location) refused the token: \(error.message)")
             case .notFound:
                 session.printError("warning: the node at \(target.location) does not answer 'account' (an older outpost): the reseller and the token were not checked")
@@ -88,30 +98,58 @@ enum NodeJoin {
                 return nil
             case .configuration:
                 throw CommandFailure(.config, "--node \(target.location): \(error.message)")
+            case .notANode:
+                throw CommandFailure(.config, error.message)
             case .protocolViolation:
                 throw CommandFailure(.config, "\(target.location) does not answer as an Outpost node: \(error.message)")
             }
         }
+        guard target.token != nil else { return warnNoToken(session) }
         guard account.reseller == target.reseller else {
             throw CommandFailure(.noPermission, "the token belongs to reseller '\(account.reseller)' on this node, not '\(target.reseller)'; check --reseller and --token-file")
         }
         return account
     }
 
-    /// Writes the node, the reseller and the token (mode 0600) into the replica.
+    /// The node answered, but without a token nothing more could be checked.
+    private static func warnNoToken(_ session: Session) -> AccountResponse? {
+        session.printError("warning: no --token-file: the reseller and the token were not checked; outpost sync needs the token in \(SyncCommands.tokenFileName) in the replica")
+        return nil
+    }
+
+    /// Writes the node, the reseller and the token (mode 0600) into the replica. A token kept for another
+    /// node is removed when none is given: it must never be sent to the new one.
     static func attach(_ target: Target, to replica: Replica) throws {
+        let previous = try ReplicaConfig.value(.node, of: replica)
         try ReplicaConfig.set(.node, to: target.location, in: replica)
         try ReplicaConfig.set(.resellerId, to: target.reseller, in: replica)
+        let url = replica.directory.appendingPathComponent(SyncCommands.tokenFileName)
         if let token = target.token {
-            let url = replica.directory.appendingPathComponent(SyncCommands.tokenFileName)
             guard LocalFiles.create(url.path, contents: Array((token + "\n").utf8), mode: 0o600) else {
                 throw CommandFailure(.cannotCreate, "cannot write the token file \(url.path)")
             }
+        } else if let previous, previous != target.location, FileManager.default.fileExists(atPath: url.path) {
+            try FileManager.default.removeItem(at: url)
         }
     }
 
-    /// Whether the replica has ever pushed to or pulled from a node (then its node cannot change).
-    static func hasSynced(_ replica: Replica) throws -> Bool {
-        try replica.db.scalar("SELECT 1 FROM replica_meta WHERE key IN ('cursor', 'last_push_seq')") != nil
+    /// What the replica has exchanged with its node, in words — `nil` when it never has: no page pulled
+    /// (cursor 0), no verdict received (nothing acknowledged or refused), no sync that ended well. Such a
+    /// replica may still be pointed at another node (a first sync that failed against a wrong address
+    /// leaves it so); once it has exchanged anything, its node holds its history and cannot change.
+    /// (Push seqs given before a failed send do not count: the new node receives them from 1, in order.)
+    static func exchange(of replica: Replica) throws -> String? {
+        let db = replica.db
+        var facts: [String] = []
+        let cursor = Int64(try ReplicaConfig.value(.cursor, of: replica) ?? "0") ?? 0
+        if cursor > 0 { facts.append("pulled its changes up to #\(cursor)") }
+        let acknowledged = try db.scalar("SELECT count(*) FROM queue WHERE acked_version IS NOT NULL")?.int64 ?? 0
+        if acknowledged > 0 { facts.append("had \(acknowledged) change(s) acknowledged") }
+        let refused = try db.scalar("SELECT count(*) FROM rejected")?.int64 ?? 0
+        if refused > 0 { facts.append("had \(refused) change(s) refused") }
+        if facts.isEmpty, let last = try db.scalar("SELECT coalesce(finished_at, started_at) FROM sync_run WHERE result IN ('ok', 'attention') ORDER BY id DESC LIMIT 1")?.string {
+            facts.append("synced at \(last)")
+        }
+        return facts.isEmpty ? nil : facts.joined(separator: ", ")
     }
 }

@@ -26,8 +26,9 @@ enum SetupCommands {
         Markup is on cost: a 25% markup on a cost of 100 gives a price of 125, a 20% margin.
         With --node the replica joins a reseller the node already knows: before creating anything, init asks
         the node (when it can be reached) whether the token belongs to --reseller — a token of another
-        reseller is exit 77, an unknown reseller on a local node 65, a location that is not a node 66 or 78;
-        an unreachable node is only a warning. A joining replica takes the node's company name, currency
+        reseller is exit 77, an unknown reseller on a local node 65, a location that is not a node 66 or 78
+        (a directory that is not one, a web server that does not speak the protocol, a node's address with a
+        wrong path); an unreachable node is only a warning. A joining replica takes the node's company name, currency
         and markup on its first sync and queues no settings of its own, so the wizard asks nothing:
         --company-name, --currency or --markup given with --node must equal the node's (change them with
         outpost settings set or outpost price set after the first sync).

@@ -9,13 +9,17 @@ enum StatusCommand {
     /// `90s`, `15m`, `2h`, `1d` in seconds; `nil` for anything else.
     static func seconds(_ text: String) -> Int64? {
         guard let unit = text.last, let value = Int64(text.dropLast()), value >= 0 else { return nil }
+        let scale: Int64
         switch unit {
-        case "s": return value
-        case "m": return value * 60
-        case "h": return value * 3600
-        case "d": return value * 86_400
+        case "s": scale = 1
+        case "m": scale = 60
+        case "h": scale = 3600
+        case "d": scale = 86_400
         default: return nil
         }
+        // A limit too large to count in seconds is no duration either (and must not trap).
+        let (seconds, overflow) = value.multipliedReportingOverflow(by: scale)
+        return overflow ? nil : seconds
     }
 
     struct Report: Encodable {
@@ -41,6 +45,11 @@ enum StatusCommand {
         ],
         printsJSON: true,
         run: { invocation, session in
+            // Checked whether or not --check is given: a mistyped limit must not pass unnoticed in a monitoring line.
+            let maxAgeText = invocation.value("max-age") ?? "1h"
+            guard let maxAge = seconds(maxAgeText) else {
+                throw CommandFailure(.dataError, "--max-age '\(maxAgeText)' is not a duration: write a whole number and a unit, like 90s, 30m, 2h or 1d")
+            }
             let replica = try session.openReplica(invocation)
             let state = try SyncStatus.load(from: replica.db)
             let now = session.clock.now()
@@ -53,10 +62,6 @@ enum StatusCommand {
                 pending: state.pending, rejected: state.rejected, conflicts: state.conflicts, site: site.path,
                 siteBuilt: FileManager.default.fileExists(atPath: site.appendingPathComponent("index.html").path))
             if invocation.flag("check") {
-                let maxAgeText = invocation.value("max-age") ?? "1h"
-                guard let maxAge = seconds(maxAgeText) else {
-                    throw CommandFailure(.dataError, "--max-age '\(maxAgeText)' is not a duration (write 90s, 30m, 2h or 1d)")
-                }
                 var reason: String?
                 if state.node == nil { reason = "not attached to a node" }
                 else if age == nil { reason = "never synced successfully" }

@@ -45,12 +45,15 @@ enum SyncCommands {
             case .unavailable: return CommandFailure(.tempFail, "the node is unavailable: \(error.message)")
             case .unsupportedProtocol: return CommandFailure(.config, error.message)
             case .internalError: return CommandFailure(.tempFail, "the node failed: \(error.message); try again later")
-            case .malformed, .tooLarge, .seqGap, .seqReused, .notFound: return CommandFailure(.dataError, error.message)
+            // A node answers "no route" or "no operation" when the location's path is wrong: configuration, not data.
+            case .notFound: return CommandFailure(.config, "the node does not know this address: \(error.message); check the replica's node (outpost config show)")
+            case .malformed, .tooLarge, .seqGap, .seqReused: return CommandFailure(.dataError, error.message)
             }
         case let error as TransportError:
             switch error.kind {
             case .unavailable: return CommandFailure(.tempFail, error.message)
             case .configuration: return CommandFailure(.config, error.message)
+            case .notANode: return CommandFailure(.config, "\(error.message); check the replica's node (outpost config show)")
             case .protocolViolation: return CommandFailure(.dataError, error.message)
             }
         default:
@@ -157,7 +160,8 @@ enum SyncCommands {
         (entity, field, your value, the kept value), and makes the sync exit 1; see outpost conflicts.
 
         Exit codes: 0 in sync; 1 synced, but a change was refused or an edit of yours was overwritten; 64 usage; 65 bad data;
-        75 node unavailable or another sync running, try later; 77 the token is not allowed; 78 configuration.
+        75 node unavailable (no connection, a timeout, a proxy's 502/503/504) or another sync running, try later;
+        77 the token is not allowed; 78 configuration (no node, or the address answers but is not an Outpost node: not retried).
         """,
         printsJSON: true,
         run: { invocation, session in

@@ -14,6 +14,8 @@ public struct EntityReference: Sendable, Equatable {
     /// The kinds of entity a command can name.
     public enum Kind: String, Sendable, CaseIterable {
         case customer, customerUser, panelUser, plan, order, subscription, invoice, creditNote, payment, domain, sslCertificate, license
+        /// A conflict record still waiting for a person (`conflicts resolve`): resolved ones are not candidates.
+        case openConflict
 
         /// The word for people: `customer`, `customer user`, `SSL certificate`.
         public var noun: String {
@@ -22,6 +24,7 @@ public struct EntityReference: Sendable, Equatable {
             case .panelUser: "user"
             case .creditNote: "credit note"
             case .sslCertificate: "SSL certificate"
+            case .openConflict: "open conflict"
             default: rawValue
             }
         }
@@ -41,7 +44,13 @@ public struct EntityReference: Sendable, Equatable {
             case .domain: "domain"
             case .sslCertificate: "ssl_certificate"
             case .license: "license"
+            case .openConflict: "conflict"
             }
+        }
+
+        /// Which rows of the table the kind covers: an SQL condition (a constant), or `nil` for all.
+        var scope: String? {
+            self == .openConflict ? "resolved_at IS NULL" : nil
         }
 
         /// The id's type prefix, with its underscore.
@@ -59,6 +68,7 @@ public struct EntityReference: Sendable, Equatable {
             case .domain: "dom_"
             case .sslCertificate: "ssl_"
             case .license: "lic_"
+            case .openConflict: "cfl_"
             }
         }
 
@@ -100,6 +110,9 @@ public struct EntityReference: Sendable, Equatable {
                 "received_on || '  ' || coalesce((SELECT c.name FROM customer c WHERE c.id = payment.customer_id), customer_id)"
             case .sslCertificate: "common_name"
             case .license: "product"
+            case .openConflict:
+                // `customer Contoso GmbH  phone`: the entity as people know it, then the field both edits set.
+                "replace(entity, '_', ' ') || ' ' || coalesce(CASE entity WHEN 'customer' THEN (SELECT c.name FROM customer c WHERE c.id = conflict.entity_id) END, entity_id) || '  ' || field"
             }
         }
     }
@@ -186,7 +199,8 @@ public struct EntityReference: Sendable, Equatable {
 
     private func candidates(_ db: Database, where condition: String, _ arguments: [any SQLBindable]) throws -> [Candidate] {
         // Table, label and condition are constants of this file; only `arguments` carry user text.
-        try db.rows("SELECT id, \(kind.label) AS label FROM \(kind.table) WHERE \(condition) ORDER BY label, id LIMIT 1000", arguments)
+        let scoped = kind.scope.map { "(\($0)) AND (\(condition))" } ?? condition
+        return try db.rows("SELECT id, \(kind.label) AS label FROM \(kind.table) WHERE \(scoped) ORDER BY label, id LIMIT 1000", arguments)
             .map { Candidate(id: try $0.string("id"), label: try $0.optionalString("label") ?? "") }
     }
 
@@ -215,6 +229,10 @@ public struct EntityReference: Sendable, Equatable {
         } else if kind == .plan, text.unicodeScalars.count >= Self.minimumIdPrefix + 1 {
             // A slug's prefix: `m365-business` for the plans whose ids begin `pln_m365-business`.
             prefixes.append(kind.idPrefix + text)
+        } else if kind == .openConflict, text.unicodeScalars.count >= kind.idPrefix.count - 1, kind.idPrefix.hasPrefix(text.lowercased()) {
+            // A conflict has no name or number, and `cfl` is how people start one: it names every open
+            // conflict, so it resolves only when a single one is open and lists them otherwise.
+            prefixes.append(text)
         }
         guard let prefix = prefixes.first else { return [] }
         // substr over LIKE: user text may hold `%` or `_`, which substr takes literally.

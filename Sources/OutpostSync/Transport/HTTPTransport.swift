@@ -36,6 +36,8 @@ public final class HTTPTransport: WireTransport, @unchecked Sendable {
         session.finishTasksAndInvalidate()
     }
 
+    var location: String { baseURL.absoluteString }
+
     func send(_ operation: NodeExchange.Operation, _ body: JSONValue) throws -> (Int, [UInt8]) {
         if let plain {
             var headers: [(String, String)] = []

@@ -79,7 +79,7 @@ final class PlainHTTPClient {
         let statusParts = lines.first?.split(separator: " ") ?? []
         guard statusParts.count >= 2, statusParts[0].hasPrefix("HTTP/1."), let status = Int(statusParts[1]) else {
             drop()
-            throw TransportError(.protocolViolation, "the node's answer is not HTTP/1.1")
+            throw TransportError(.notANode, "\(host):\(port) is not an Outpost node: its answer is not HTTP/1.1")
         }
         var length: Int?
         var keepAlive = statusParts[0] == "HTTP/1.1"
@@ -92,7 +92,7 @@ final class PlainHTTPClient {
         }
         guard let length, length >= 0, length <= SyncProtocol.maximumPageBytes * 4 else {
             drop()
-            throw TransportError(.protocolViolation, "the node's answer has no usable Content-Length")
+            throw TransportError(.notANode, "\(host):\(port) is not an Outpost node: its answer has no usable Content-Length (a node always sends one)")
         }
         var body = Array(buffer[(headEnd! + 4)...])
         while body.count < length {

@@ -99,6 +99,8 @@ public final class SSHTransport: WireTransport {
         process?.waitUntilExit()
     }
 
+    var location: String { "ssh://\(destination)\(path)" }
+
     private func start() throws {
         guard process == nil else { return }
         let process = Process()

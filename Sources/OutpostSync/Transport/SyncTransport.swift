@@ -22,6 +22,8 @@ extension SyncTransport {
 /// A transport that carries a request over a wire and gets back a status and a body (HTTP, ssh framing);
 /// the answer is read the same way for every such wire.
 protocol WireTransport: SyncTransport {
+    /// The node's location as the user gave it, for messages (`http://host:port/`, `ssh://host/path`).
+    var location: String { get }
     /// Sends one request; returns the status the node answered with and the body.
     func send(_ operation: NodeExchange.Operation, _ body: JSONValue) throws -> (Int, [UInt8])
 }
@@ -29,12 +31,12 @@ protocol WireTransport: SyncTransport {
 extension WireTransport {
     public func exchange(_ operation: NodeExchange.Operation, _ body: JSONValue) throws -> JSONValue {
         let (status, bytes) = try send(operation, body)
-        return try ResponseReader.read(status: status, body: bytes)
+        return try ResponseReader.read(status: status, body: bytes, from: location, operation: operation)
     }
 
     public func exchangeBytes(_ operation: NodeExchange.Operation, _ body: JSONValue) throws -> [UInt8] {
         let (status, bytes) = try send(operation, body)
-        return try ResponseReader.bytes(status: status, body: bytes)
+        return try ResponseReader.bytes(status: status, body: bytes, from: location, operation: operation)
     }
 }
 
@@ -47,6 +49,9 @@ public struct TransportError: Error, Sendable, CustomStringConvertible {
         case configuration
         /// The node answered something that is not the protocol.
         case protocolViolation
+        /// Something answers at the location, but not as an Outpost node: another web server, or a node
+        /// under another path ("no route"). Fix the configuration; waiting will not help.
+        case notANode
     }
 
     public let kind: Kind
@@ -61,29 +66,48 @@ public struct TransportError: Error, Sendable, CustomStringConvertible {
 }
 
 /// Reads a response body: a JSON message, or the node's error.
+///
+/// Every answer of an Outpost node is a JSON object with `protocol`, errors included (`HTTPError`), so an
+/// answer without one comes from something else at that address — another web server, or a proxy whose
+/// node is down. Only a proxy's 502, 503 and 504 are worth waiting for; anything else is the wrong address.
 enum ResponseReader {
+    /// Statuses a proxy in front of a node answers while the node is down or slow: try again later.
+    static let transientStatuses: Set<Int> = [502, 503, 504]
+
     /// A successful answer's bytes, unparsed; errors are read and thrown.
-    static func bytes(status: Int, body: [UInt8]) throws -> [UInt8] {
+    static func bytes(status: Int, body: [UInt8], from location: String, operation: NodeExchange.Operation) throws -> [UInt8] {
         guard (200..<300).contains(status) else {
-            _ = try read(status: status, body: body)
+            _ = try read(status: status, body: body, from: location, operation: operation)
             throw TransportError(.protocolViolation, "the node answered status \(status)")
+        }
+        // Read as a stream later; a body that cannot begin a JSON object is not the protocol at all.
+        guard body.first(where: { ![9, 10, 13, 32].contains($0) }) == UInt8(ascii: "{") else {
+            throw notANode(location, "it answered '\(operation.rawValue)' with status \(status) and no Outpost protocol body")
         }
         return body
     }
 
-    static func read(status: Int, body: [UInt8]) throws -> JSONValue {
+    static func read(status: Int, body: [UInt8], from location: String, operation: NodeExchange.Operation) throws -> JSONValue {
         let json: JSONValue
         do {
             json = try JSONParser.parse(body)
         } catch {
-            if status >= 500 { throw TransportError(.unavailable, "the node answered \(status) without a protocol body") }
-            throw TransportError(.protocolViolation, "the node's answer is not JSON (status \(status)): \(error.description)")
+            if transientStatuses.contains(status) { throw TransportError(.unavailable, "the node at \(location) answered \(status) without a protocol body; try again later") }
+            throw notANode(location, "it answered '\(operation.rawValue)' with status \(status) and no Outpost protocol body")
         }
         if let error = SyncError(json: json) { throw error }
         guard (200..<300).contains(status) else {
-            throw TransportError(status >= 500 ? .unavailable : .protocolViolation, "the node answered status \(status)")
+            if transientStatuses.contains(status) { throw TransportError(.unavailable, "the node at \(location) answered status \(status); try again later") }
+            throw notANode(location, "it answered '\(operation.rawValue)' with status \(status) and no Outpost protocol error")
+        }
+        guard json["protocol"] != nil else {
+            throw notANode(location, "it answered '\(operation.rawValue)' with status \(status) and JSON without Outpost's 'protocol'")
         }
         return json
+    }
+
+    static func notANode(_ location: String, _ reason: String) -> TransportError {
+        TransportError(.notANode, "\(location) is not an Outpost node: \(reason)")
     }
 }
 
@@ -104,12 +128,12 @@ public final class LocalTransport: SyncTransport {
 
     public func exchange(_ operation: NodeExchange.Operation, _ body: JSONValue) throws -> JSONValue {
         let outcome = try handle(operation, body)
-        return try ResponseReader.read(status: outcome.status, body: outcome.body)
+        return try ResponseReader.read(status: outcome.status, body: outcome.body, from: directory.path, operation: operation)
     }
 
     public func exchangeBytes(_ operation: NodeExchange.Operation, _ body: JSONValue) throws -> [UInt8] {
         let outcome = try handle(operation, body)
-        return try ResponseReader.bytes(status: outcome.status, body: outcome.body)
+        return try ResponseReader.bytes(status: outcome.status, body: outcome.body, from: directory.path, operation: operation)
     }
 
     private func handle(_ operation: NodeExchange.Operation, _ body: JSONValue) throws -> NodeExchange.Outcome {
