@@ -55,7 +55,7 @@ enum SetupCommands {
             }
             // Check every answer before creating anything.
             let markup = try markupText.map { try OptionValue.percent($0, option: "markup") } ?? Pricing.defaultMarkup
-            _ = try FieldRules.range(markup, 0...Pricing.maximumMarkup, field: "markup")
+            _ = try FieldRules.markup(markup)
             let code = (currency ?? "EUR").uppercased()
             guard Currency(code: code) != nil else {
                 throw CommandFailure(.dataError, "--currency '\(currency ?? "")' is not a known ISO 4217 code (for example EUR, USD, GBP)")
