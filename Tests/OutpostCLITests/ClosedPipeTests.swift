@@ -93,6 +93,14 @@ struct ClosedPipeTests {
         return (process.terminationStatus, String(decoding: stderr, as: UTF8.self))
     }
 
+    @Test("fixtures generate --out - writes to standard output, and ends quietly when the reader stops")
+    func fixturesToAClosedPipe() throws {
+        let (status, stderr) = try Self.runWithClosedReader(["fixtures", "generate", "--customers", "200", "--out", "-"])
+        #expect(status == 0, "\(stderr)")
+        #expect(!stderr.contains("Error"), "\(stderr)")
+        #expect(!FileManager.default.fileExists(atPath: FileManager.default.currentDirectoryPath + "/-"), "no file named -")
+    }
+
     @Test("every read command, text and JSON, into a closed pipe: exit 0 and nothing on standard error",
           arguments: ClosedPipeTests.readCommands.map(\.name))
     func readCommandIntoClosedPipe(name: String) throws {

@@ -12,7 +12,7 @@ enum FixtureCommands {
             .init("seed", value: "N", "random seed (default 1)"),
             .init("customers", value: "N", "number of customers (default 100)"),
             .init("as-of", value: "DATE", "the data set's today, YYYY-MM-DD (default 2026-11-24)"),
-            .init("out", value: "FILE", "write newline-delimited JSON rows to FILE"),
+            .init("out", value: "FILE", "write newline-delimited JSON rows to FILE (- for standard output)"),
             .init("into", value: "DIR", "create a new replica in DIR holding the data set"),
             .init("check", "run the consistency check on the result (with --into)"),
         ],
@@ -27,12 +27,22 @@ enum FixtureCommands {
             let out = invocation.value("out")
             let into = invocation.value("into")
             guard (out == nil) != (into == nil) else {
-                throw UsageError(message: "give exactly one of --out FILE or --into DIR", command: invocation.command.name)
+                throw UsageError(message: "give exactly one of --out FILE (- for standard output) or --into DIR", command: invocation.command.name)
             }
             let generator = FixtureGenerator(seed: UInt64(seed), customers: customers, asOf: asOf)
             let started = DispatchTime.now().uptimeNanoseconds
             func elapsed() -> String {
                 String(format: "%.2f s", Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9)
+            }
+            if out == "-" {
+                // `--out -` is standard output, as for most Unix tools.
+                do {
+                    _ = try generator.writeNDJSON(to: FileHandle.standardOutput)
+                } catch let error as CocoaError where (error.userInfo[NSUnderlyingErrorKey] as? NSError)?.code == Int(EPIPE) {
+                    return  // The reader stopped early (`| head`): end quietly, as every read command does.
+                }
+                session.printError("Generated \(customers) customers (seed \(seed)) to standard output in \(elapsed())")
+                return
             }
             if let out {
                 let url = URL(fileURLWithPath: out)

@@ -27,6 +27,14 @@ enum OrderCommands {
             mutation.domainName = invocation.value("domain")
             mutation.commonName = invocation.value("common-name")
             mutation.transfer = invocation.flag("transfer")
+            // Say which option is missing, in the words of the command line, before the mutation names its field.
+            let plan = try Plan.require(planId, in: replica.db, field: "plan_id")
+            if plan.kind == .domain, mutation.domainName == nil {
+                throw UsageError(message: "\(plan.name) is a domain plan: give the domain with --domain NAME", command: invocation.command.name)
+            }
+            if plan.kind == .ssl, mutation.commonName == nil {
+                throw UsageError(message: "\(plan.name) is an SSL plan: give the certificate's host with --common-name HOST", command: invocation.command.name)
+            }
             let seq = try replica.submit(mutation)
             let order = try Order.require(mutation.id, in: replica.db)
             if invocation.json { return try WriteReceipt(queued: seq, mutation: PlaceOrder.name, id: order.id).print(to: session, json: true, summary: "") }
