@@ -32,9 +32,13 @@ public struct CreditNote: Codable, Sendable, Equatable {
     /// "pending" until the node numbers it.
     public var displayNumber: String { number ?? "pending" }
 
-    /// Credit notes by issue date, of one customer or one invoice when given.
+    /// Credit notes by number (zero-padded, so by length first), then pending ones by issue date; of one
+    /// customer or one invoice when given.
     public static func list(customerId: String?, invoiceId: String? = nil, in db: Database) throws -> [CreditNote] {
-        try db.rows("SELECT * FROM credit_note WHERE (?1 IS NULL OR customer_id = ?1) AND (?2 IS NULL OR invoice_id = ?2) ORDER BY issue_date, id",
+        try db.rows("""
+            SELECT * FROM credit_note WHERE (?1 IS NULL OR customer_id = ?1) AND (?2 IS NULL OR invoice_id = ?2)
+            ORDER BY number IS NULL, length(number), number, issue_date, id
+            """,
                     [customerId, invoiceId])
             .map(CreditNote.init(row:))
     }

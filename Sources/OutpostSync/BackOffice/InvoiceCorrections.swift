@@ -69,12 +69,14 @@ public struct InvoiceCorrections {
             let name = "invoice \(invoice.displayNumber) (\(invoice.id))"
             guard invoice.status == .issued else { throw BackOfficeError("\(name) is void; a void invoice owes nothing and is not credited") }
             let today = context.today
-            guard let balance = try InvoiceBalance.of(invoice.id, today: today, in: context.db), balance.outstanding > 0 else {
+            // What is open by the rule `invoice.credit` follows on the laptops (pending payments count as paid).
+            let open = try Invoicing.creditable(invoice, in: context.db)
+            guard open > 0 else {
                 throw BackOfficeError("\(name) has nothing open to credit (paid or credited in full)")
             }
-            let gross = amount ?? balance.outstanding
-            guard gross > 0, gross <= balance.outstanding else {
-                throw BackOfficeError("\(name) has \(Self.money(balance.outstanding, invoice.currency)) open; a credit must be more than 0 and at most that, not \(Self.money(gross, invoice.currency))")
+            let gross = amount ?? open
+            guard gross > 0, gross <= open else {
+                throw BackOfficeError("\(name) has \(Self.money(open, invoice.currency)) open; a credit must be more than 0 and at most that, not \(Self.money(gross, invoice.currency))")
             }
             let settings = try ResellerSettings.load(from: context.db)
             let net = Invoicing.net(ofGross: gross, taxRateBp: settings.taxRateBp)
