@@ -8,7 +8,7 @@ public enum Outpost {
     /// Every command, in the order help lists them.
     public static let commands: [CommandSpec] =
         SetupCommands.all + CustomerCommands.all + UserCommands.all + CatalogCommands.all + OrderCommands.all
-        + BillingCommands.all + ServiceCommands.all + SettingsCommands.all + ConfigCommands.all + QueueCommands.all + FixtureCommands.all
+        + BillingCommands.all + CreditNoteCommands.all + ServiceCommands.all + SettingsCommands.all + ConfigCommands.all + QueueCommands.all + FixtureCommands.all
         + SiteCommands.all + StatusCommand.all + ReportCommands.all
         + SyncCommands.all + NodeCommands.all + NodeServeCommands.all + BackOfficeCommands.all + DemoCommand.all
         + HelpCommands.all

@@ -10,7 +10,7 @@ import Glibc
 @Suite("outpost end to end: a reader that closes early", .timeLimit(.minutes(3)))
 struct ClosedPipeTests {
     /// The demo's world: a node and Anna's replica with customers, orders,
-    /// subscriptions, invoices, services and a pending change.
+    /// subscriptions, invoices, services, a pending change and a pending credit note.
     final class World: @unchecked Sendable {
         // @unchecked: built once, then only read (paths) by the tests.
         let sandbox: Sandbox
@@ -24,6 +24,12 @@ struct ClosedPipeTests {
             // One change still queued, so `queue list` and `queue show` have something to print.
             let add = sandbox.bare(["customer", "add", "--name", "Pending Pipes Ltd", "--replica", anna])
             #expect(add.status == 0, "\(add)")
+            // And a credit note (pending), so `credit-note list` and `credit-note show` do too.
+            let unpaid = sandbox.bare(["invoice", "list", "--unpaid", "--json", "--replica", anna])
+            let rows = (try? JSONSerialization.jsonObject(with: Data(unpaid.stdout.utf8))) as? [[String: Any]]
+            let invoice = ((rows?.first?["invoice"] as? [String: Any])?["id"] as? String) ?? "no unpaid invoice in the demo"
+            let credit = sandbox.bare(["invoice", "credit", invoice, "--amount", "0.01", "--reason", "pipe test", "--replica", anna])
+            #expect(credit.status == 0, "\(credit)")
         }
     }
 
@@ -45,6 +51,7 @@ struct ClosedPipeTests {
         "order show": (["order", "list"], "id"),
         "subscription show": (["subscription", "list"], "subscription.id"),
         "invoice show": (["invoice", "list"], "invoice.id"),
+        "credit-note show": (["credit-note", "list"], "id"),
         "queue show": (["queue", "list"], "seq"),
         "license show": (["license", "list"], "id"),
         "settings show": ([], ""),

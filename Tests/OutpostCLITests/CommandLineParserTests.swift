@@ -227,6 +227,16 @@ struct CommandLineParserTests {
         #expect(usageError(["customer", "add", "--name=A", "--name", "B"])?.message.contains("given twice") == true)
     }
 
+    @Test("a repeatable option keeps every value in order; others stay single")
+    func repeatableOption() throws {
+        let credit = try parser.parse(["invoice", "credit", "INV-1", "--line", "1=10.00", "--line=3=2.50", "--reason", "r"])
+        #expect(credit.values("line") == ["1=10.00", "3=2.50"])
+        #expect(credit.value("line") == nil && credit.value("reason") == "r")
+        #expect(try parser.parse(["invoice", "credit", "INV-1", "--amount", "5", "--reason", "r"]).values("line").isEmpty)
+        #expect(usageError(["invoice", "credit", "INV-1", "--amount", "5", "--amount", "6", "--reason", "r"])?.message.contains("given twice") == true)
+        #expect(parser.command(for: ["invoice", "credit"])?.usage.contains("[--line N=AMOUNT …]") == true)
+    }
+
     @Test("-- ends the options: what follows is positional, even when it looks like an option")
     func doubleDash() throws {
         let invocation = try parser.parse(["customer", "show", "--json", "--", "--weird-id"])

@@ -30,7 +30,8 @@ struct MutationCatalogueTests {
             DeleteUser(id: "usr_A", baseVersion: 1),
             place, ChangeOrder(id: "ord_B", lineId: "oln_B", subscriptionId: "sub_A", quantity: 3, baseVersion: 4),
             CancelOrder(id: "ord_C", lineId: "oln_C", subscriptionId: "sub_A", when: .periodEnd, baseVersion: 4),
-            payment, SetMarkup(planId: "pln_a", markupBp: 3_333, baseVersion: 0), settings,
+            payment, CreditInvoice(id: "crn_A", invoiceId: "inv_A", reason: "goodwill", lines: [.init(id: "cnl_A", invoiceLineId: "inl_A", amount: 500)]),
+            SetMarkup(planId: "pln_a", markupBp: 3_333, baseVersion: 0), settings,
             ResolveConflict(id: "cfl_A", keep: .value, value: "+4930111"),
         ]
     }()
@@ -44,7 +45,7 @@ struct MutationCatalogueTests {
             "customer_user.create", "customer_user.update", "customer_user.delete",
             "user.create", "user.update", "user.delete",
             "order.place", "order.change", "order.cancel",
-            "payment.record", "price.set_markup", "settings.update", "conflict.resolve",
+            "payment.record", "invoice.credit", "price.set_markup", "settings.update", "conflict.resolve",
         ])
         #expect(MutationCatalogue.all.allSatisfy { $0.version == 1 })
     }

@@ -256,11 +256,11 @@ struct BackOfficeSafetyTests {
 
     @Test("the net amount of a credit is the largest whose total with tax is not above what is open")
     func creditNet() {
-        #expect(InvoiceCorrections.net(ofGross: 6843, taxRateBp: 1900) == 5750)
-        #expect(InvoiceCorrections.net(ofGross: 584, taxRateBp: 1900) == 491)  // 4.91 + 0.93 = 5.84
-        #expect(InvoiceCorrections.net(ofGross: 1, taxRateBp: 1900) == 1)
+        #expect(Invoicing.net(ofGross: 6843, taxRateBp: 1900) == 5750)
+        #expect(Invoicing.net(ofGross: 584, taxRateBp: 1900) == 491)  // 4.91 + 0.93 = 5.84
+        #expect(Invoicing.net(ofGross: 1, taxRateBp: 1900) == 1)
         for gross in Int64(1)...2000 {
-            let net = InvoiceCorrections.net(ofGross: gross, taxRateBp: 1900)
+            let net = Invoicing.net(ofGross: gross, taxRateBp: 1900)
             #expect(net + Invoicing.tax(on: net, rateBp: 1900) <= gross)
         }
     }

@@ -58,7 +58,7 @@ enum BillingCommands {
             let detail = InvoiceDetail(
                 invoice: invoice, balance: balance, lines: try invoice.lines(in: db),
                 payments: try Payment.list(customerId: nil, invoiceId: invoice.id, in: db),
-                creditNotes: try CreditNote.list(customerId: invoice.customerId, in: db).filter { $0.invoiceId == invoice.id })
+                creditNotes: try CreditNote.list(customerId: nil, invoiceId: invoice.id, in: db))
             if invocation.json { return try JSONOutput.print(detail, to: session) }
             let c = invoice.currency
             session.print("Invoice \(invoice.displayNumber)  (\(invoice.id), \(invoice.status.rawValue))")
@@ -87,7 +87,7 @@ enum BillingCommands {
             if !detail.creditNotes.isEmpty {
                 var notes = TextTable("NUMBER", "ISSUED", "TOTAL", "REASON")
                 for note in detail.creditNotes {
-                    notes.add(note.number ?? "pending", note.issueDate.description, Format.money(note.total, note.currency), note.reason)
+                    notes.add(note.displayNumber, note.issueDate.description, Format.money(note.total, note.currency), note.reason)
                 }
                 session.print("")
                 session.print("Credit notes:")

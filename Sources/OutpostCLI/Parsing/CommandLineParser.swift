@@ -29,6 +29,7 @@ public struct CommandLineParser: Sendable {
         var positionals: [String] = []
         var values: [String: String] = [:]
         var flags: Set<String> = []
+        var repeated: [String: [String]] = [:]
         let options = command.allOptions
         while !rest.isEmpty {
             let word = rest.removeFirst()
@@ -69,13 +70,17 @@ public struct CommandLineParser: Sendable {
                 }
                 value = rest.removeFirst()
             }
+            if option.repeatable {
+                repeated[name, default: []].append(value)
+                continue
+            }
             guard values[name] == nil else {
                 throw UsageError(message: "option --\(name) is given twice", command: command.name)
             }
             values[name] = value
         }
         if flags.contains("help") {
-            return Invocation(command: command, arguments: positionals, values: values, flags: flags)
+            return Invocation(command: command, arguments: positionals, values: values, flags: flags, repeated: repeated)
         }
         guard positionals.count <= command.arguments.count else {
             let extra = positionals[command.arguments.count]
@@ -85,10 +90,10 @@ public struct CommandLineParser: Sendable {
             let missing = command.arguments[positionals.count]
             throw UsageError(message: "'\(command.name)' needs \(missing.name) (\(missing.help))", command: command.name)
         }
-        for option in command.options where option.required && values[option.name] == nil {
+        for option in command.options where option.required && values[option.name] == nil && repeated[option.name] == nil {
             throw UsageError(message: "'\(command.name)' needs --\(option.name) \(option.value ?? "")".trimmingCharacters(in: .whitespaces), command: command.name)
         }
-        return Invocation(command: command, arguments: positionals, values: values, flags: flags)
+        return Invocation(command: command, arguments: positionals, values: values, flags: flags, repeated: repeated)
     }
 
     private func unknownCommand(_ words: [String], leadingOption: String?) -> UsageError {

@@ -8,12 +8,15 @@ public struct CommandSpec: Sendable {
         public let value: String?
         public let help: String
         public let required: Bool
+        /// May be given more than once (`--line 1=10.00 --line 2=5.00`); read with `Invocation.values(_:)`.
+        public let repeatable: Bool
 
-        public init(_ name: String, value: String? = nil, required: Bool = false, _ help: String) {
+        public init(_ name: String, value: String? = nil, required: Bool = false, repeatable: Bool = false, _ help: String) {
             self.name = name
             self.value = value
             self.help = help
             self.required = required
+            self.repeatable = repeatable
         }
     }
 
@@ -74,7 +77,7 @@ public struct CommandSpec: Sendable {
         var parts = ["outpost"] + path
         parts += arguments.map { $0.optional ? "[\($0.name)]" : $0.name }
         for option in options {
-            let text = option.value.map { "--\(option.name) \($0)" } ?? "--\(option.name)"
+            let text = (option.value.map { "--\(option.name) \($0)" } ?? "--\(option.name)") + (option.repeatable ? " …" : "")
             parts.append(option.required ? text : "[\(text)]")
         }
         if usesReplica { parts.append("[--replica DIR]") }
@@ -89,6 +92,11 @@ public struct Invocation: Sendable {
     public let arguments: [String]
     public let values: [String: String]
     public let flags: Set<String>
+    /// Every value of a repeatable option, in the order given.
+    public var repeated: [String: [String]] = [:]
+
+    /// Every value given for the repeatable option `--name` (empty when none).
+    public func values(_ name: String) -> [String] { repeated[name] ?? [] }
 
     /// The value of `--name`, if given.
     public func value(_ name: String) -> String? { values[name] }

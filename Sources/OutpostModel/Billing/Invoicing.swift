@@ -34,6 +34,26 @@ public enum Invoicing {
         return r.magnitude * 2 >= 10_000 ? q + (subtotal < 0 ? -1 : 1) : q
     }
 
+    /// The amount before tax whose total with tax, rounded as invoices round it, is `gross` (or as close below as
+    /// can be): how a credit of a tax-included amount is split into subtotal and tax, on the node and on a replica.
+    public static func net(ofGross gross: Int64, taxRateBp: Int) -> Int64 {
+        var net = (gross * 10_000 + Int64(10_000 + taxRateBp) / 2) / Int64(10_000 + taxRateBp)
+        while net > 0, net + tax(on: net, rateBp: taxRateBp) > gross { net -= 1 }
+        return net
+    }
+
+    /// What can still be credited on an issued invoice: its total less completed and pending payments and earlier
+    /// credit notes (a pending payment may still complete, and paid plus credited must never exceed the total).
+    public static func creditable(_ invoice: Invoice, in db: Database) throws -> Int64 {
+        guard invoice.status == .issued else { return 0 }
+        let row = try db.row("""
+            SELECT coalesce((SELECT sum(amount) FROM payment WHERE invoice_id = ?1 AND status IN ('pending', 'completed')), 0) AS paid,
+                   coalesce((SELECT sum(total) FROM credit_note WHERE invoice_id = ?1), 0) AS credited
+            """, [invoice.id])
+        let paid = try row?.int64("paid") ?? 0, credited = try row?.int64("credited") ?? 0
+        return max(0, invoice.total - paid - credited)
+    }
+
     /// Issues an invoice dated `issueDate`, due after the reseller's payment terms, numbered when `number` is given.
     public static func issueInvoice(id: String, number: String?, customerId: String, orderId: String?, issueDate: BusinessDate,
                                     lines: [Line], in context: MutationContext) throws {

@@ -24,7 +24,7 @@ public enum MutationCatalogue {
         CreateCustomerUser.self, UpdateCustomerUser.self, DeleteCustomerUser.self,
         CreateUser.self, UpdateUser.self, DeleteUser.self,
         PlaceOrder.self, ChangeOrder.self, CancelOrder.self,
-        RecordPayment.self, SetMarkup.self, UpdateSettings.self, ResolveConflict.self,
+        RecordPayment.self, CreditInvoice.self, SetMarkup.self, UpdateSettings.self, ResolveConflict.self,
     ]
 
     /// An unknown name or a version this code cannot read.

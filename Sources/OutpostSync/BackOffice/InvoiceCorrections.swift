@@ -69,15 +69,17 @@ public struct InvoiceCorrections {
             let name = "invoice \(invoice.displayNumber) (\(invoice.id))"
             guard invoice.status == .issued else { throw BackOfficeError("\(name) is void; a void invoice owes nothing and is not credited") }
             let today = context.today
-            guard let balance = try InvoiceBalance.of(invoice.id, today: today, in: context.db), balance.outstanding > 0 else {
+            // What is open by the rule `invoice.credit` follows on the laptops (pending payments count as paid).
+            let open = try Invoicing.creditable(invoice, in: context.db)
+            guard open > 0 else {
                 throw BackOfficeError("\(name) has nothing open to credit (paid or credited in full)")
             }
-            let gross = amount ?? balance.outstanding
-            guard gross > 0, gross <= balance.outstanding else {
-                throw BackOfficeError("\(name) has \(Self.money(balance.outstanding, invoice.currency)) open; a credit must be more than 0 and at most that, not \(Self.money(gross, invoice.currency))")
+            let gross = amount ?? open
+            guard gross > 0, gross <= open else {
+                throw BackOfficeError("\(name) has \(Self.money(open, invoice.currency)) open; a credit must be more than 0 and at most that, not \(Self.money(gross, invoice.currency))")
             }
             let settings = try ResellerSettings.load(from: context.db)
-            let net = Self.net(ofGross: gross, taxRateBp: settings.taxRateBp)
+            let net = Invoicing.net(ofGross: gross, taxRateBp: settings.taxRateBp)
             let note = try BillingDocuments.creditNote(invoiceId: invoice.id, reason: reason, description: "Credit on \(invoice.displayNumber): \(reason)",
                                                        amount: net, issueDate: today, ids: tenant.ids, in: context)
             let total = try context.db.scalar("SELECT total FROM credit_note WHERE id = ?", [note.id])?.int64 ?? 0
@@ -85,13 +87,6 @@ public struct InvoiceCorrections {
         }
         guard let issued else { preconditionFailure("a credit recorded without its note") }
         return (try Invoice.require(invoiceId, in: tenant.db), issued.number, issued.total)
-    }
-
-    /// The amount before tax whose total with tax, rounded as invoices round it, is `gross` (or as close below as can be).
-    static func net(ofGross gross: Int64, taxRateBp: Int) -> Int64 {
-        var net = (gross * 10_000 + Int64(10_000 + taxRateBp) / 2) / Int64(10_000 + taxRateBp)
-        while net > 0, net + Invoicing.tax(on: net, rateBp: taxRateBp) > gross { net -= 1 }
-        return net
     }
 
     private func require(_ invoiceId: String, in db: Database) throws -> Invoice {
