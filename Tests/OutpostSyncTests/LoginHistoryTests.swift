@@ -72,14 +72,14 @@ struct LoginHistoryTests {
         for user in ["anna", "ben"] {
             let users = try #require(try json(["user", "list", "--replica", dir.path(user)], at: friday) as? [[String: Any]])
             let anna = try #require(users.first { $0["username"] as? String == "anna" && $0["user"] is [String: Any] }, "\(user) lists anna: \(users)")
-            let annaLogins = anna["lastLogins"] as? [[String: Any]] ?? []
+            let annaLogins = anna["last_logins"] as? [[String: Any]] ?? []
             #expect(annaLogins.first?["at"] as? String == friday, "\(user) sees anna's sync at the node's time: \(annaLogins)")
             let ben = try #require(users.first { $0["username"] as? String == "ben" }, "\(user) lists ben, who synced with his token: \(users)")
             #expect(ben["user"] == nil || ben["user"] is NSNull, "ben is no panel user")
-            #expect(!(ben["lastLogins"] as? [Any] ?? []).isEmpty)
+            #expect(!(ben["last_logins"] as? [Any] ?? []).isEmpty)
             let text = try outpost(["user", "list", "--replica", dir.path(user)], at: friday).stdout
-            #expect(text.contains("\(friday) success"), text)
-            #expect(text.contains("token only, no panel user"), text)
+            #expect(text.contains("\(friday) success"), "\(text)")
+            #expect(text.contains("token only, no panel user"), "\(text)")
         }
         let usersPage = try page("ben", "users/index.html")
         #expect(usersPage.contains("2026-02-06 18:00 UTC"), "the Users page shows anna's last sign-in")
@@ -115,12 +115,12 @@ struct LoginHistoryTests {
         #expect(refused.stderr.contains("nothing imported"))
         #expect(refused.stderr.contains("later than now"), "an event in the future is refused: \(refused.stderr)")
         let stranger = try outpost(["node", "logins", "import", unknown, "--node", node], at: friday, expect: 65)
-        #expect(stranger.stderr.contains("line 1:") && stranger.stderr.contains("nobody"), stranger.stderr)
+        #expect(stranger.stderr.contains("line 1:") && stranger.stderr.contains("nobody"), "\(stranger.stderr)")
         #expect(try NodeSnapshot.take(node: node) == before, "refused imports write nothing")
 
         #expect(try outpost(["node", "logins", "import", good, "--node", node], at: friday).stdout.contains("Imported 3 login(s) for acme"))
         let again = try outpost(["node", "logins", "import", good, "--reseller", "acme", "--node", node], at: friday)
-        #expect(again.stdout.contains("Imported 0 login(s)") && again.stdout.contains("3 the node already had"), again.stdout)
+        #expect(again.stdout.contains("Imported 0 login(s)") && again.stdout.contains("3 the node already had"), "\(again.stdout)")
 
         try outpost(["sync", "--replica", dir.path("ben")], at: friday)
         let shown = try #require(try json(["customer-user", "show", "jdoe", "--replica", dir.path("ben")], at: friday) as? [String: Any])
@@ -128,7 +128,7 @@ struct LoginHistoryTests {
         #expect(logins.map { $0["at"] as? String } == ["2026-02-05T11:30:00Z", "2026-02-04T10:00:00Z", "2026-02-03T09:12:00Z"], "newest first, each once: \(logins)")
         #expect(logins.map { $0["result"] as? String } == ["success", "failure", "success"])
         let text = try outpost(["customer-user", "show", "jdoe", "--customer", "Contoso", "--replica", dir.path("ben")], at: friday).stdout
-        #expect(text.contains("198.51.100.4") && text.contains("Login history"), text)
+        #expect(text.contains("198.51.100.4") && text.contains("Login history"), "\(text)")
 
         let customers = try #require(try json(["customer", "list", "--replica", dir.path("ben")], at: friday) as? [[String: Any]])
         let contoso = try #require(customers.first.flatMap { ($0["customer"] as? [String: Any])?["id"] as? String ?? $0["id"] as? String })
