@@ -280,7 +280,7 @@ enum CustomerCommands {
             if let customerId = try replica.resolve(.customer, invocation.value("customer"), field: "--customer") {
                 let text = invocation.argument(0)
                 guard let row = try replica.db.row("SELECT id FROM customer_user WHERE customer_id = ? AND (id = ? OR username = ?)", [customerId, text, text]) else {
-                    throw CommandFailure(.dataError, "customer \(customerId) has no user '\(text)' (USER)")
+                    throw CommandFailure(.dataError, "customer \(try NameBook(replica.db).customer(customerId)) (\(customerId)) has no user '\(text)' (USER)")
                 }
                 id = try row.string("id")
             } else {

@@ -61,7 +61,8 @@ public struct CustomerLogin: Sendable, Equatable {
         if let customerId {
             let text = userText.trimmingCharacters(in: .whitespaces)
             guard let row = try db.row("SELECT * FROM customer_user WHERE customer_id = ? AND (id = ? OR username = ?)", [customerId, text, text]) else {
-                throw MutationRefusal.notFound("customer_user", "customer \(customerId) has no user '\(text)'")
+                let name = try db.scalar("SELECT name FROM customer WHERE id = ?", [customerId])?.string ?? customerId
+                throw MutationRefusal.notFound("customer_user", "customer \(name) (\(customerId)) has no user '\(text)'")
             }
             user = try CustomerUser(row: row)
         } else {

@@ -19,7 +19,9 @@ public struct LoginImport {
         public let badLines: [BadLine]
         public let goodLines: Int
         public var description: String {
-            "\(badLines.count) bad line(s); nothing imported (\(goodLines) good line(s) were not kept either: the file is imported whole or not at all, so fix it and import it again):\n"
+            "\(badLines.count) bad line(s); nothing imported"
+                + (goodLines > 0 ? " (the \(goodLines) good line(s) were not kept either: a file is imported whole or not at all, so fix it and import it again)" : "")
+                + ":\n"
                 + badLines.map { "  " + $0.description }.joined(separator: "\n")
         }
     }
