@@ -10,7 +10,7 @@ public enum Outpost {
         SetupCommands.all + CustomerCommands.all + UserCommands.all + CatalogCommands.all + OrderCommands.all
         + BillingCommands.all + CreditNoteCommands.all + ServiceCommands.all + SettingsCommands.all + ConfigCommands.all + QueueCommands.all + FixtureCommands.all
         + SiteCommands.all + StatusCommand.all + ReportCommands.all
-        + SyncCommands.all + NodeCommands.all + NodeServeCommands.all + BackOfficeCommands.all + DemoCommand.all
+        + SyncCommands.all + NodeCommands.all + LoginCommands.all + NodeServeCommands.all + BackOfficeCommands.all + DemoCommand.all
         + HelpCommands.all
 
     public static let parser = CommandLineParser(commands: commands)

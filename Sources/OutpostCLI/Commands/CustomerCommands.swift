@@ -5,7 +5,7 @@ import OutpostModel
 enum CustomerCommands {
     static let all: [CommandSpec] = [
         add, edit, suspend, activate, close, list, show,
-        userAdd, userEdit, userDelete, userList,
+        userAdd, userEdit, userDelete, userList, userShow,
     ]
 
     static let profileOptions: [CommandSpec.Option] = [
@@ -260,6 +260,47 @@ enum CustomerCommands {
             var table = TextTable("CUSTOMER", "USERNAME", "NAME", "EMAIL", "ROLE", "ID")
             for user in users { table.add(names.customer(user.customerId), user.username, user.name, user.email, user.role.rawValue, user.id) }
             session.print(table.render(empty: "No customer users."))
+        })
+
+    /// A customer user with their latest logins, for `customer-user show --json`.
+    struct CustomerUserWithLogins: Encodable {
+        let user: CustomerUser
+        let customerName: String
+        let logins: [LoginEvent]
+    }
+
+    static let userShow = CommandSpec(
+        ["customer-user", "show"], "show a customer user and their login history (newest first, the last 50)",
+        arguments: [.init("USER", "customer user id (cu_…), unique id prefix or username")],
+        options: [.init("customer", value: "CUSTOMER", "the user's customer (id, id prefix or name), when several have that username")],
+        printsJSON: true,
+        run: { invocation, session in
+            let replica = try session.openReplica(invocation)
+            let id: String
+            if let customerId = try replica.resolve(.customer, invocation.value("customer"), field: "--customer") {
+                let text = invocation.argument(0)
+                guard let row = try replica.db.row("SELECT id FROM customer_user WHERE customer_id = ? AND (id = ? OR username = ?)", [customerId, text, text]) else {
+                    throw CommandFailure(.dataError, "customer \(try NameBook(replica.db).customer(customerId)) (\(customerId)) has no user '\(text)' (USER)")
+                }
+                id = try row.string("id")
+            } else {
+                id = try replica.resolve(.customerUser, invocation.argument(0), field: "USER")
+            }
+            let user = try CustomerUser.require(id, in: replica.db)
+            let logins = try LoginEvent.list(customerUserId: user.id, in: replica.db, limit: 50)
+            let customerName = try NameBook(replica.db).customer(user.customerId)
+            if invocation.json { return try JSONOutput.print(CustomerUserWithLogins(user: user, customerName: customerName, logins: logins), to: session) }
+            session.print("Customer user \(user.username) (\(user.id))")
+            session.print("  Customer: \(customerName) (\(user.customerId))")
+            session.print("  Name:     \(user.name)")
+            session.print("  E-mail:   \(user.email)")
+            session.print("  Role:     \(user.role.rawValue)")
+            session.print("  Created:  \(user.createdAt)")
+            session.print("")
+            session.print("Login history (newest first, last 50):")
+            var table = TextTable("WHEN", "RESULT", "SOURCE")
+            for login in logins { table.add(login.at.description, login.result.rawValue, login.source.isEmpty ? "-" : login.source) }
+            session.print(table.render(empty: "No logins recorded. The node imports them with: outpost node logins import FILE"))
         })
 }
 

@@ -61,25 +61,35 @@ enum UserCommands {
                                         json: invocation.json, summary: "Deleted user \(user.username)")
         })
 
-    /// A panel user with their recent logins.
+    /// A panel user with their recent logins; or a token's user who is no panel user (`user` nil).
     struct UserWithLogins: Encodable {
-        let user: PanelUser
+        let user: PanelUser?
+        let username: String
         let lastLogins: [LoginEvent]
     }
 
     static let list = CommandSpec(
-        ["user", "list"], "list panel users with their last login",
+        ["user", "list"], "list panel users with their last login (and token users who are no panel user)",
         printsJSON: true,
         run: { invocation, session in
             let replica = try session.openReplica(invocation)
             let users = try PanelUser.list(in: replica.db).map {
-                UserWithLogins(user: $0, lastLogins: try LoginEvent.list(username: $0.username, in: replica.db, limit: 10))
+                UserWithLogins(user: $0, username: $0.username, lastLogins: try LoginEvent.list(username: $0.username, in: replica.db, limit: 10))
             }
-            if invocation.json { return try JSONOutput.print(users, to: session) }
+            // Syncs by a token whose user is no panel user still are logins: listed too, and said so.
+            let tokenOnly = try LoginEvent.tokenOnlyUsers(in: replica.db)
+            if invocation.json {
+                let tokenUsers = try tokenOnly.map { UserWithLogins(user: nil, username: $0.username, lastLogins: try LoginEvent.list(username: $0.username, in: replica.db, limit: 10)) }
+                return try JSONOutput.print(users + tokenUsers, to: session)
+            }
             var table = TextTable("USERNAME", "NAME", "EMAIL", "ROLE", "LAST LOGIN", "ID")
             for entry in users {
+                guard let user = entry.user else { continue }
                 let last = entry.lastLogins.first.map { "\($0.at) \($0.result.rawValue) from \($0.source)" } ?? "never"
-                table.add(entry.user.username, entry.user.name, entry.user.email, entry.user.role.rawValue, last, entry.user.id)
+                table.add(user.username, user.name, user.email, user.role.rawValue, last, user.id)
+            }
+            for event in tokenOnly {
+                table.add(event.username, "(token only, no panel user)", "", "", "\(event.at) \(event.result.rawValue) from \(event.source)", "")
             }
             session.print(table.render(empty: "No users yet. Add one with: outpost user add --username NAME --name NAME --email EMAIL --role admin"))
         })

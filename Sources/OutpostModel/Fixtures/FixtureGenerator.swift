@@ -404,7 +404,7 @@ struct FixtureRenderer<Sink: FixtureSink> {
             let login = logins[index]
             try row(.login_event, [
                 ("id", makeId("log", login.at, random)), ("username", login.username), ("at", stamp(login.at)), ("source", login.source),
-                ("result", login.success ? "success" : "failure"), ("version", 0),
+                ("result", login.success ? "success" : "failure"), ("customer_user_id", nil as String?), ("customer_id", nil as String?), ("version", 0),
             ])
         }
     }

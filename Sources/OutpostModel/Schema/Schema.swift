@@ -38,6 +38,9 @@ public enum Schema {
         migrator.register("v7: when a customer was closed") { db in
             try db.executeScript(version7)
         }
+        migrator.register("v9: login histories") { db in
+            try db.executeScript(version9)
+        }
         return migrator
     }()
 
@@ -569,5 +572,17 @@ public enum Schema {
     UPDATE change_log SET row = json_set(row, '$.closed_at', NULL)
     WHERE entity = 'customer' AND op = 'upsert' AND row IS NOT NULL AND json_type(row, '$.closed_at') IS NULL;
     DELETE FROM table_digest WHERE entity = 'customer';
+    """
+
+    /// Customer users' logins share the login table: a row with a `customer_user_id` is a sign-in to a
+    /// customer's own panel (imported on the node), one without is a panel user's (a sync by their token).
+    static let version9 = """
+    ALTER TABLE login_event ADD COLUMN customer_user_id TEXT;
+    ALTER TABLE login_event ADD COLUMN customer_id TEXT;
+    CREATE INDEX login_event_by_customer_user ON login_event (customer_user_id, at);
+    CREATE INDEX login_event_by_customer ON login_event (customer_id, at);
+    UPDATE change_log SET row = json_set(row, '$.customer_user_id', NULL, '$.customer_id', NULL)
+    WHERE entity = 'login_event' AND op = 'upsert' AND row IS NOT NULL AND json_type(row, '$.customer_user_id') IS NULL;
+    DELETE FROM table_digest WHERE entity = 'login_event';
     """
 }

@@ -30,8 +30,8 @@ enum CatalogPages {
         var ids: [[String]] = []
         var people: [(id: String, username: String, name: String, email: String, role: String, created: String)] = []
         try context.forEachRow("""
-            SELECT u.*, (SELECT max(at) FROM login_event e WHERE e.username = u.username AND e.result = 'success') AS last_login,
-                   (SELECT count(*) FROM login_event e WHERE e.username = u.username AND e.result = 'failure') AS failures
+            SELECT u.*, (SELECT max(at) FROM login_event e WHERE e.username = u.username AND e.customer_user_id IS NULL AND e.result = 'success') AS last_login,
+                   (SELECT count(*) FROM login_event e WHERE e.username = u.username AND e.customer_user_id IS NULL AND e.result = 'failure') AS failures
             FROM panel_user u ORDER BY u.username, u.id
             """) { row in
             let id = row["id"].string ?? ""
@@ -42,9 +42,19 @@ enum CatalogPages {
             people.append((id, row["username"].string ?? "", row["name"].string ?? "", row["email"].string ?? "",
                            row["role"].string ?? "", row["created_at"].string ?? ""))
         }
+        // A token names its user freely; one who is no panel user still signs in with every sync, and is listed, said so.
+        try context.forEachRow("""
+            SELECT e.username, max(CASE WHEN e.result = 'success' THEN e.at END) AS last_login, sum(e.result = 'failure') AS failures
+            FROM login_event e WHERE e.customer_user_id IS NULL AND NOT EXISTS (SELECT 1 FROM panel_user u WHERE u.username = e.username)
+            GROUP BY e.username ORDER BY e.username
+            """) { row in
+            rows.append([.text(row["username"].string ?? ""), .text("(token only: no panel user of this name)"), .text(""), .text(""), .text(""),
+                         .timestamp(row["last_login"].string), .number(row["failures"].int64 ?? 0)])
+            ids.append([""])
+        }
         try SmallTablePage(
             path: Section.users.path, title: "Users", section: .users,
-            intro: [.paragraph("People who sign in to the reseller panel, with their last successful sign-in. Customers' own logins are on each customer's page.")],
+            intro: [.paragraph("People who sign in to the reseller panel, with their last successful sign-in: each sync with a user's token counts as one (at most one per source every ten minutes). A token issued for a name that is no panel user is listed too, said so. Customers' own logins are on each customer's page.")],
             columns: [Column("Username"), Column("Name"), Column("E-mail"), Column("Role"), Column("Created"), Column("Last sign-in"), Column("Failed sign-ins", numeric: true)],
             rows: rows, empty: "No panel users yet. Add one with: outpost user add",
             csvPath: "users/users.csv", csvExtraHeader: ["Id"], csvExtra: ids,
@@ -59,7 +69,7 @@ enum CatalogPages {
             directory: "users/logins", title: "Login history", section: .users,
             intro: [.paragraph("Every sign-in attempt the node recorded, newest first, including usernames that no longer exist.")],
             columns: loginColumns, empty: "No sign-ins recorded yet.",
-            select: "SELECT * FROM login_event", idColumn: "id", order: "at DESC, id DESC", key: loginKey,
+            select: "SELECT * FROM login_event", filter: "customer_user_id IS NULL", idColumn: "id", order: "at DESC, id DESC", key: loginKey,
             csvName: "logins.csv", cells: loginCells).build(in: context)
         for person in people {
             try PagedList(
@@ -68,7 +78,7 @@ enum CatalogPages {
                                 ("Role", .text(person.role)), ("Created", .timestamp(person.created)), ("User id", .text(person.id))], caption: "Profile"),
                         .heading("Login history")],
                 columns: loginColumns, empty: "This user has never signed in.",
-                select: "SELECT * FROM login_event", filter: "username = ?", arguments: [person.username], idColumn: "id",
+                select: "SELECT * FROM login_event", filter: "username = ? AND customer_user_id IS NULL", arguments: [person.username], idColumn: "id",
                 order: "at DESC, id DESC", key: loginKey, csvName: "logins.csv", cells: loginCells).build(in: context)
         }
     }

@@ -9,11 +9,22 @@ import OutpostStore
 /// ordered by customer id alongside (a merge join), so building 100,000
 /// customer pages holds one customer's rows at a time.
 enum CustomerPages {
+    /// How many of a customer's logins its page lists (`customer-user show` lists as many per user).
+    static let loginsShown = 50
+
     /// Builds every customer's page, or only those of `only` (an incremental build).
     static func build(in context: BuildContext, only: Set<String>? = nil) throws {
         let db = context.db
         let scope = Scope(only)
-        let users = try KeyedCursor(db, scope.sql("SELECT * FROM customer_user ORDER BY customer_id, username, id", "customer_id"), key: "customer_id", scope.arguments)
+        let users = try KeyedCursor(db, scope.sql("""
+            SELECT u.*, (SELECT max(at) FROM login_event e WHERE e.customer_user_id = u.id AND e.result = 'success') AS last_login,
+                   (SELECT count(*) FROM login_event e WHERE e.customer_user_id = u.id AND e.result = 'failure') AS failures
+            FROM customer_user u ORDER BY u.customer_id, u.username, u.id
+            """, "u.customer_id"), key: "customer_id", scope.arguments)
+        // Customer users' logins (imported on the node), newest first within each customer.
+        let logins = try KeyedCursor(db, scope.sql("""
+            SELECT e.* FROM (SELECT * FROM login_event WHERE customer_id IS NOT NULL) e ORDER BY e.customer_id, e.at DESC, e.id DESC
+            """, "e.customer_id"), key: "customer_id", scope.arguments)
         let subscriptions = try KeyedCursor(db, scope.sql("""
             SELECT s.*, p.name AS plan_name, p.billing_period FROM subscription s JOIN plan p ON p.id = s.plan_id
             ORDER BY s.customer_id, s.created_at, s.id
@@ -65,7 +76,7 @@ enum CustomerPages {
 
             var blocks: [Block] = []
             blocks.append(.links([
-                (path + "#profile", "Profile", false), (path + "#balance", "Balance", false), (path + "#users", "Users", false),
+                (path + "#profile", "Profile", false), (path + "#balance", "Balance", false), (path + "#users", "Users", false), (path + "#logins", "Login history", false),
                 (path + "#subscriptions", "Subscriptions", false), (path + "#orders", "Orders", false), (path + "#invoices", "Invoices", false),
                 (path + "#payments", "Payments", false), (path + "#credit-notes", "Credit notes", false), (path + "#domains", "Domains", false),
                 (path + "#certificates", "SSL certificates", false), (path + "#licenses", "Licenses", false),
@@ -88,12 +99,27 @@ enum CustomerPages {
                     ("Overdue", .money(overdue), overdue == 0 ? "nothing past due" : "past the due date as of \(context.today)"),
                 ]),
             ]))
+            let userRows = try users.rows(for: id)
             blocks.append(.section(title: "Users", id: "users", [.table(
-                columns: [Column("Username"), Column("Name"), Column("E-mail"), Column("Role"), Column("Created")],
-                rows: try users.rows(for: id).map { row in
+                columns: [Column("Username"), Column("Name"), Column("E-mail"), Column("Role"), Column("Created"), Column("Last sign-in"),
+                          Column("Failed sign-ins", numeric: true)],
+                rows: userRows.map { row in
                     [anchor(row, text(row, "username")), .text(text(row, "name")), .text(text(row, "email")), .text(text(row, "role")),
-                     .timestamp(row["created_at"].string)]
+                     .timestamp(row["created_at"].string), .timestamp(row["last_login"].string), .number(row["failures"].int64 ?? 0)]
                 }, empty: "This customer has no panel logins.")]))
+            let loginRows = try logins.rows(for: id)
+            let usernames = Dictionary(userRows.map { (text($0, "id"), text($0, "username")) }, uniquingKeysWith: { first, _ in first })
+            blocks.append(.section(title: "Login history", id: "logins", [
+                .paragraph(loginRows.count > Self.loginsShown
+                           ? "The latest \(Self.loginsShown) of \(loginRows.count) sign-ins of this customer's users to their own panel, newest first, as the vendor reported them."
+                           : "Sign-ins of this customer's users to their own panel, newest first, as the vendor reported them."),
+                .table(
+                    columns: [Column("When"), Column("User"), Column("Result"), Column("Source")],
+                    rows: loginRows.prefix(Self.loginsShown).map { row in
+                        [.timestamp(row["at"].string), .text(usernames[text(row, "customer_user_id")] ?? text(row, "username")),
+                         .status(text(row, "result")), .text(text(row, "source"))]
+                    }, empty: "No sign-ins recorded. The node imports them with: outpost node logins import FILE"),
+            ]))
             blocks.append(.section(title: "Subscriptions", id: "subscriptions", [.table(
                 columns: [Column("Subscription"), Column("Plan"), Column("Period"), Column("Qty", numeric: true), Column("Status"),
                           Column("Current period ends"), Column("Renews"), Column("Price per period", numeric: true), Column("Cost per period", numeric: true),
