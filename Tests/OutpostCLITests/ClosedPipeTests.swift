@@ -24,6 +24,9 @@ struct ClosedPipeTests {
             // One change still queued, so `queue list` and `queue show` have something to print.
             let add = sandbox.bare(["customer", "add", "--name", "Pending Pipes Ltd", "--replica", anna])
             #expect(add.status == 0, "\(add)")
+            let user = sandbox.bare(["customer-user", "add", "--customer", "Pending Pipes", "--username", "jdoe", "--name", "Jane Doe",
+                                     "--email", "jdoe@pipes.example", "--replica", anna])
+            #expect(user.status == 0, "\(user)")
             // And a credit note (pending), so `credit-note list` and `credit-note show` do too.
             let unpaid = sandbox.bare(["invoice", "list", "--unpaid", "--json", "--replica", anna])
             let rows = (try? JSONSerialization.jsonObject(with: Data(unpaid.stdout.utf8))) as? [[String: Any]]
@@ -47,6 +50,7 @@ struct ClosedPipeTests {
     /// For a `show` command: the `list` command whose first JSON row gives its argument, and the key path to read.
     static let showArgumentSource: [String: (list: [String], key: String)] = [
         "customer show": (["customer", "list"], "id"),
+        "customer-user show": (["customer-user", "list"], "id"),
         "plan show": (["plan", "list"], "plan.id"),
         "order show": (["order", "list"], "id"),
         "subscription show": (["subscription", "list"], "subscription.id"),
