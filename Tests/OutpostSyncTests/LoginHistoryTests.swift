@@ -6,27 +6,13 @@ import Testing
 /// Ben's laptops. A sync by a token is its user's login; customer users' logins
 /// are imported on the node and reach `customer-user show` and the customer's page.
 @Suite("Login histories with real processes", .timeLimit(.minutes(5)))
-struct LoginHistoryTests {
+struct LoginHistoryTests: ClockedScenario {
     let dir: TemporaryDirectory
     var node: String { dir.path("node") }
     let friday = "2026-02-06T18:00:00Z"
 
     init() throws {
         dir = try TemporaryDirectory("outpost-logins")
-    }
-
-    @discardableResult
-    func outpost(_ arguments: [String], at now: String, expect status: Int32 = 0,
-                 sourceLocation: SourceLocation = #_sourceLocation) throws -> OutpostBinary.Result {
-        let result = try OutpostBinary.run(arguments, environment: ["OUTPOST_NOW": now], in: dir.url)
-        #expect(result.status == status, "outpost \(arguments.joined(separator: " ")) exited \(result.status), not \(status):\n\(result.stdout)\n\(result.stderr)",
-                sourceLocation: sourceLocation)
-        return result
-    }
-
-    func json(_ arguments: [String], at now: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> Any {
-        let result = try outpost(arguments + ["--json"], at: now, sourceLocation: sourceLocation)
-        return try JSONSerialization.jsonObject(with: Data(result.stdout.utf8))
     }
 
     func page(_ user: String, _ path: String) throws -> String {

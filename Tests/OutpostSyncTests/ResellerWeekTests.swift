@@ -10,27 +10,12 @@ import Testing
 /// a completed answer lost, an older edit overwriting a newer one, conflicts
 /// that could never be cleared.
 @Suite("A reseller's week with real processes", .timeLimit(.minutes(5)))
-struct ResellerWeekTests {
+struct ResellerWeekTests: ClockedScenario {
     let dir: TemporaryDirectory
     var node: String { dir.path("node") }
 
     init() throws {
         dir = try TemporaryDirectory("outpost-week")
-    }
-
-    /// `outpost args…` at `now`, expecting `status`.
-    @discardableResult
-    func outpost(_ arguments: [String], at now: String, expect status: Int32 = 0,
-                 sourceLocation: SourceLocation = #_sourceLocation) throws -> OutpostBinary.Result {
-        let result = try OutpostBinary.run(arguments, environment: ["OUTPOST_NOW": now], in: dir.url)
-        #expect(result.status == status, "outpost \(arguments.joined(separator: " ")) exited \(result.status), not \(status):\n\(result.stdout)\n\(result.stderr)",
-                sourceLocation: sourceLocation)
-        return result
-    }
-
-    func json(_ arguments: [String], at now: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> Any {
-        let result = try outpost(arguments + ["--json"], at: now, sourceLocation: sourceLocation)
-        return try JSONSerialization.jsonObject(with: Data(result.stdout.utf8))
     }
 
     /// The lines the hook logged: one JSON request per call.

@@ -89,3 +89,27 @@ enum NodeSnapshot {
         return contents
     }
 }
+
+/// A test that runs `outpost` processes in its own directory, each at the
+/// instant it names (`OUTPOST_NOW`), as people on different days would.
+protocol ClockedScenario {
+    var dir: TemporaryDirectory { get }
+}
+
+extension ClockedScenario {
+    /// `outpost args…` at `now`, expecting `status`.
+    @discardableResult
+    func outpost(_ arguments: [String], at now: String, expect status: Int32 = 0,
+                 sourceLocation: SourceLocation = #_sourceLocation) throws -> OutpostBinary.Result {
+        let result = try OutpostBinary.run(arguments, environment: ["OUTPOST_NOW": now], in: dir.url)
+        #expect(result.status == status, "outpost \(arguments.joined(separator: " ")) exited \(result.status), not \(status):\n\(result.stdout)\n\(result.stderr)",
+                sourceLocation: sourceLocation)
+        return result
+    }
+
+    /// `outpost args… --json` at `now`, parsed.
+    func json(_ arguments: [String], at now: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> Any {
+        let result = try outpost(arguments + ["--json"], at: now, sourceLocation: sourceLocation)
+        return try JSONSerialization.jsonObject(with: Data(result.stdout.utf8))
+    }
+}
