@@ -92,10 +92,10 @@ enum BackOfficeCommands {
             } else if outcomes.isEmpty {
                 session.print("No orders waiting to be provisioned.")
             } else {
-                var table = TextTable("ORDER", "RESELLER", "TYPE", "STATUS", "SUBSCRIPTION", "DOCUMENTS", "NOTE")
+                var table = TextTable("ORDER", "RESELLER", "CUSTOMER", "TYPE", "ITEMS", "STATUS", "DOCUMENTS", "NOTE")
                 for outcome in outcomes {
-                    table.add(outcome.orderNumber ?? outcome.orderId, outcome.resellerId, outcome.type.rawValue, outcome.status.rawValue,
-                              outcome.subscriptionId ?? "-", (outcome.invoiceNumbers + outcome.creditNoteNumbers).joined(separator: " "),
+                    table.add(outcome.orderNumber ?? outcome.orderId, outcome.resellerId, outcome.customerName, outcome.type.rawValue,
+                              outcome.items, outcome.status.rawValue, (outcome.invoiceNumbers + outcome.creditNoteNumbers).joined(separator: " "),
                               outcome.reason)
                 }
                 session.print(table.render(empty: ""))

@@ -144,7 +144,7 @@ public struct ProvisioningQueue {
                 result = try fulfilment.complete(current, line: line, details: details)
             }
             guard let result else { return nil }
-            return ProvisioningOutcome(resellerId: tenant.resellerId, order: try Order.require(orderId, in: tenant.db), result: result)
+            return try ProvisioningOutcome(resellerId: tenant.resellerId, order: try Order.require(orderId, in: tenant.db), result: result, in: tenant.db)
         } catch let refused as FulfilmentFailure {
             failure = refused.description
         } catch let refusal as MutationRefusal {
@@ -168,8 +168,8 @@ public struct ProvisioningQueue {
             marked = true
         }
         guard marked else { return nil }
-        return ProvisioningOutcome(resellerId: tenant.resellerId, order: try Order.require(orderId, in: tenant.db),
-                                   result: OrderFulfilment.Result())
+        return try ProvisioningOutcome(resellerId: tenant.resellerId, order: try Order.require(orderId, in: tenant.db),
+                                       result: OrderFulfilment.Result(), in: tenant.db)
     }
 
     /// The vendor's recorded "completed" answer for an order, if it has one.
@@ -229,11 +229,17 @@ public struct ProvisioningOutcome: Sendable, Equatable, Encodable {
     public let subscriptionId: String?
     public let invoiceNumbers: [String]
     public let creditNoteNumbers: [String]
+    /// Who ordered and what, for people reading the run (ids stay in the fields above).
+    public let customerName: String
+    public let items: String
 
-    init(resellerId: String, order: Order, result: OrderFulfilment.Result) {
+    init(resellerId: String, order: Order, result: OrderFulfilment.Result, in db: Database) throws {
         self.resellerId = resellerId
         orderId = order.id
         orderNumber = order.number
+        customerName = try db.scalar("SELECT name FROM customer WHERE id = ?", [order.customerId])?.string ?? order.customerId
+        items = try db.rows("SELECT quantity, description FROM order_line WHERE order_id = ? ORDER BY id", [order.id])
+            .map { "\(try $0.int64("quantity")) × \(try $0.string("description"))" }.joined(separator: "; ")
         type = order.type
         status = order.status
         reason = order.statusReason
