@@ -17,32 +17,23 @@ public enum Schema {
     /// The migrations, in order. Never edit a released step; add a new one.
     public static let migrator: Migrator = {
         var migrator = Migrator()
-        migrator.register("v1: reseller domain, local queue") { db in
-            try db.executeScript(version1)
-        }
-        migrator.register("v2: sync — change log, verdicts, conflicts, sync runs") { db in
-            try db.executeScript(version2)
-        }
-        migrator.register("v3: notifications sent by the node") { db in
-            try db.executeScript(version3)
-        }
-        migrator.register("v4: site change journal, indexes for single-customer pages") { db in
-            try db.executeScript(version4)
-        }
-        migrator.register("v5: back office safety") { db in
-            try db.executeScript(version5)
-        }
-        migrator.register("v6: conflicts people can settle") { db in
-            try db.executeScript(version6)
-        }
-        migrator.register("v7: when a customer was closed") { db in
-            try db.executeScript(version7)
-        }
-        migrator.register("v9: login histories") { db in
-            try db.executeScript(version9)
+        for (name, script) in steps {
+            migrator.register(name) { db in try db.executeScript(script) }
         }
         return migrator
     }()
+
+    /// Each step's name (what a database records it ran) and its SQL, in order.
+    static let steps: [(name: String, script: String)] = [
+        ("v1: reseller domain, local queue", version1),
+        ("v2: sync — change log, verdicts, conflicts, sync runs", version2),
+        ("v3: notifications sent by the node", version3),
+        ("v4: site change journal, indexes for single-customer pages", version4),
+        ("v5: back office safety", version5),
+        ("v6: conflicts people can settle", version6),
+        ("v7: when a customer was closed", version7),
+        ("v8: login histories", version8),
+    ]
 
     /// Brings `db` to the latest schema.
     public static func migrate(_ db: Database) throws {
@@ -576,7 +567,7 @@ public enum Schema {
 
     /// Customer users' logins share the login table: a row with a `customer_user_id` is a sign-in to a
     /// customer's own panel (imported on the node), one without is a panel user's (a sync by their token).
-    static let version9 = """
+    static let version8 = """
     ALTER TABLE login_event ADD COLUMN customer_user_id TEXT;
     ALTER TABLE login_event ADD COLUMN customer_id TEXT;
     CREATE INDEX login_event_by_customer_user ON login_event (customer_user_id, at);
