@@ -129,15 +129,15 @@ enum BillingCommands {
             let invoiceId = try invocation.value("invoice").map { try findInvoice($0, in: replica.db, field: "--invoice").id }
             let customerId = try replica.resolve(.customer, invocation.value("customer"), field: "--customer")
             let payments = try Payment.list(customerId: customerId, invoiceId: invoiceId, in: replica.db)
-            let names = try NameBook(replica.db)
+            let names = NameBook(replica.db)
             if invocation.json {
                 return try JSONOutput.print(payments.map {
-                    Annotated($0, ["customerName": names.customer($0.customerId), "invoiceNumber": names.invoiceNumber($0.invoiceId)])
+                    Annotated($0, ["customerName": try names.customer($0.customerId), "invoiceNumber": try names.invoiceNumber($0.invoiceId)])
                 }, to: session)
             }
             var table = TextTable("RECEIVED", "CUSTOMER", "INVOICE", "METHOD", "AMOUNT", "STATUS", "REFERENCE", "ID")
             for p in payments {
-                table.add(p.receivedOn.description, names.customer(p.customerId), names.invoiceNumber(p.invoiceId), p.method.rawValue,
+                table.add(p.receivedOn.description, try names.customer(p.customerId), try names.invoiceNumber(p.invoiceId), p.method.rawValue,
                           Format.money(p.amount, p.currency), p.status.rawValue, p.reference, p.id)
             }
             session.print(table.render(empty: "No payments."))

@@ -66,15 +66,15 @@ enum CreditNoteCommands {
             let customerId = try replica.resolve(.customer, invocation.value("customer"), field: "--customer")
             let invoiceId = try invocation.value("invoice").map { try BillingCommands.findInvoice($0, in: replica.db, field: "--invoice").id }
             let notes = try CreditNote.list(customerId: customerId, invoiceId: invoiceId, in: replica.db)
-            let names = try NameBook(replica.db)
+            let names = NameBook(replica.db)
             if invocation.json {
                 return try JSONOutput.print(notes.map {
-                    Annotated($0, ["customerName": names.customer($0.customerId), "invoiceNumber": names.invoiceNumber($0.invoiceId)])
+                    Annotated($0, ["customerName": try names.customer($0.customerId), "invoiceNumber": try names.invoiceNumber($0.invoiceId)])
                 }, to: session)
             }
             var table = TextTable("NUMBER", "INVOICE", "CUSTOMER", "ISSUED", "TOTAL", "REASON", "ID")
             for note in notes {
-                table.add(note.displayNumber, names.invoiceNumber(note.invoiceId), names.customer(note.customerId), note.issueDate.description,
+                table.add(note.displayNumber, try names.invoiceNumber(note.invoiceId), try names.customer(note.customerId), note.issueDate.description,
                           Format.money(note.total, note.currency), note.reason, note.id)
             }
             session.print(table.render(empty: "No credit notes."))
@@ -96,9 +96,9 @@ enum CreditNoteCommands {
             let db = replica.db
             let note = try CreditNote.require(try replica.resolve(.creditNote, invocation.argument(0), field: "CREDIT-NOTE"), in: db,
                                               field: "CREDIT-NOTE")
-            let names = try NameBook(db)
-            let detail = CreditNoteDetail(creditNote: note, invoiceNumber: names.invoiceNumber(note.invoiceId),
-                                          customerName: names.customer(note.customerId), lines: try note.lines(in: db))
+            let names = NameBook(db)
+            let detail = CreditNoteDetail(creditNote: note, invoiceNumber: try names.invoiceNumber(note.invoiceId),
+                                          customerName: try names.customer(note.customerId), lines: try note.lines(in: db))
             if invocation.json { return try JSONOutput.print(detail, to: session) }
             let c = note.currency
             session.print("Credit note \(note.displayNumber)  (\(note.id))")

@@ -146,7 +146,7 @@ enum CustomerCommands {
                 licenses: try License.list(customerId: customer.id, in: db),
                 balance: receivables.outstanding, currency: currency)
             if invocation.json { return try JSONOutput.print(detail, to: session) }
-            let names = try NameBook(db)
+            let names = NameBook(db)
             session.print("\(customer.name)  (\(customer.id), \(customer.status.rawValue))")
             let contact = [customer.contactName, customer.email, customer.phone].filter { !$0.isEmpty }.joined(separator: ", ")
             if !contact.isEmpty { session.print("Contact: \(contact)") }
@@ -161,7 +161,7 @@ enum CustomerCommands {
             var subscriptions = TextTable("PLAN", "SEATS", "UNIT PRICE", "STATUS", "RENEWAL")
             for s in detail.subscriptions {
                 let renewal = s.cancelAtPeriodEnd || !s.autoRenew ? "ends \(s.periodEnd)" : "renews \(s.periodEnd)"
-                subscriptions.add(names.plan(s.planId), String(s.quantity), Format.money(s.unitPrice, s.currency), s.status.rawValue, renewal)
+                subscriptions.add(try names.plan(s.planId), String(s.quantity), Format.money(s.unitPrice, s.currency), s.status.rawValue, renewal)
             }
             session.print(subscriptions.render(empty: "  none"))
 
@@ -255,10 +255,10 @@ enum CustomerCommands {
         run: { invocation, session in
             let replica = try session.openReplica(invocation)
             let users = try CustomerUser.list(customerId: replica.resolve(.customer, invocation.value("customer"), field: "--customer"), in: replica.db)
-            let names = try NameBook(replica.db)
-            if invocation.json { return try JSONOutput.print(users.map { Annotated($0, ["customerName": names.customer($0.customerId)]) }, to: session) }
+            let names = NameBook(replica.db)
+            if invocation.json { return try JSONOutput.print(users.map { Annotated($0, ["customerName": try names.customer($0.customerId)]) }, to: session) }
             var table = TextTable("CUSTOMER", "USERNAME", "NAME", "EMAIL", "ROLE", "ID")
-            for user in users { table.add(names.customer(user.customerId), user.username, user.name, user.email, user.role.rawValue, user.id) }
+            for user in users { table.add(try names.customer(user.customerId), user.username, user.name, user.email, user.role.rawValue, user.id) }
             session.print(table.render(empty: "No customer users."))
         })
 
@@ -313,9 +313,9 @@ struct InvoiceWithBalance: Encodable {
 
     static func list(customerId: String?, today: BusinessDate, in db: Database) throws -> [InvoiceWithBalance] {
         let balances = try InvoiceBalance.all(customerId: customerId, today: today, in: db)
-        let names = try NameBook(db)
+        let names = NameBook(db)
         return try Invoice.list(customerId: customerId, in: db).compactMap { invoice in
-            balances[invoice.id].map { InvoiceWithBalance(invoice: invoice, balance: $0, customerName: names.customer(invoice.customerId)) }
+            try balances[invoice.id].map { InvoiceWithBalance(invoice: invoice, balance: $0, customerName: try names.customer(invoice.customerId)) }
         }
     }
 }

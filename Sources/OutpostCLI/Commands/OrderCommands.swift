@@ -38,8 +38,8 @@ enum OrderCommands {
             let seq = try replica.submit(mutation)
             let order = try Order.require(mutation.id, in: replica.db)
             if invocation.json { return try WriteReceipt(queued: seq, mutation: PlaceOrder.name, id: order.id).print(to: session, json: true, summary: "") }
-            let names = try NameBook(replica.db)
-            session.print("Placed order \(order.id) (number pending) for \(names.customer(customerId)): \(quantity) × \(names.plan(planId)), order total \(Format.money(order.total, order.currency)) (queued as #\(seq) \(PlaceOrder.name))")
+            let names = NameBook(replica.db)
+            session.print("Placed order \(order.id) (number pending) for \(try names.customer(customerId)): \(quantity) × \(try names.plan(planId)), order total \(Format.money(order.total, order.currency)) (queued as #\(seq) \(PlaceOrder.name))")
         })
 
     static let change = CommandSpec(
@@ -85,11 +85,11 @@ enum OrderCommands {
             let status = try invocation.value("status").map { try OptionValue.choice($0, Order.Status.self, option: "status") }
             let customerId = try replica.resolve(.customer, invocation.value("customer"), field: "--customer")
             let orders = try Order.list(customerId: customerId, status: status, in: replica.db)
-            let names = try NameBook(replica.db)
-            if invocation.json { return try JSONOutput.print(orders.map { Annotated($0, ["customerName": names.customer($0.customerId)]) }, to: session) }
+            let names = NameBook(replica.db)
+            if invocation.json { return try JSONOutput.print(orders.map { Annotated($0, ["customerName": try names.customer($0.customerId)]) }, to: session) }
             var table = TextTable("NUMBER", "CUSTOMER", "TYPE", "STATUS", "PLACED", "ORDER TOTAL", "ID")
             for order in orders {
-                table.add(order.displayNumber, names.customer(order.customerId), order.type.rawValue, order.status.rawValue,
+                table.add(order.displayNumber, try names.customer(order.customerId), order.type.rawValue, order.status.rawValue,
                           order.placedAt.description, Format.money(order.total, order.currency), order.id)
             }
             session.print(table.render(empty: "No orders."))
@@ -110,14 +110,14 @@ enum OrderCommands {
             let lines = try order.lines(in: replica.db)
             if invocation.json { return try JSONOutput.print(OrderDetail(order: order, lines: lines), to: session) }
             session.print("Order \(order.displayNumber)  (\(order.id))")
-            let names = try NameBook(replica.db)
-            session.print("Customer: \(names.customer(order.customerId))  (\(order.customerId))")
+            let names = NameBook(replica.db)
+            session.print("Customer: \(try names.customer(order.customerId))  (\(order.customerId))")
             session.print("Type:     \(order.type.rawValue)\(order.cancelMode.map { " (\($0.rawValue))" } ?? "")")
             session.print("Status:   \(order.status.rawValue)\(order.statusReason.isEmpty ? "" : " — \(order.statusReason)")")
             session.print("Placed:   \(order.placedAt)")
             var table = TextTable("PLAN", "DESCRIPTION", "QTY", "UNIT PRICE", "UNIT COST", "LINE TOTAL")
             for line in lines {
-                table.add(names.plan(line.planId), line.description, String(line.quantity), Format.money(line.unitPrice, order.currency),
+                table.add(try names.plan(line.planId), line.description, String(line.quantity), Format.money(line.unitPrice, order.currency),
                           Format.money(line.unitCost, order.currency), Format.money(line.amount, order.currency))
             }
             session.print("")
@@ -146,9 +146,9 @@ enum OrderCommands {
     }
 
     static func views(_ subscriptions: [Subscription], in db: Database) throws -> [SubscriptionView] {
-        let names = try NameBook(db)
-        return subscriptions.map {
-            SubscriptionView(subscription: $0, planName: names.plan($0.planId), customerName: names.customer($0.customerId), marginPerPeriod: $0.marginPerPeriod,
+        let names = NameBook(db)
+        return try subscriptions.map {
+            SubscriptionView(subscription: $0, planName: try names.plan($0.planId), customerName: try names.customer($0.customerId), marginPerPeriod: $0.marginPerPeriod,
                              marginBp: Pricing.margin(price: $0.unitPrice, cost: $0.unitCost) ?? 0)
         }
     }

@@ -15,10 +15,10 @@ enum ServiceCommands {
             let replica = try session.openReplica(invocation)
             let domains = try Domain.list(customerId: replica.resolve(.customer, invocation.value("customer"), field: "--customer"), in: replica.db)
             if invocation.json { return try JSONOutput.print(domains, to: session) }
-            let names = try NameBook(replica.db)
+            let names = NameBook(replica.db)
             var table = TextTable("NAME", "CUSTOMER", "ORIGIN", "STATUS", "EXPIRES", "AUTO-RENEW", "ID")
             for d in domains {
-                table.add(d.name, names.customer(d.customerId), d.origin.rawValue, d.status.rawValue, Format.optionalDate(d.expiresOn),
+                table.add(d.name, try names.customer(d.customerId), d.origin.rawValue, d.status.rawValue, Format.optionalDate(d.expiresOn),
                           Format.yesNo(d.autoRenew), d.id)
             }
             session.print(table.render(empty: "No domains."))
@@ -32,10 +32,10 @@ enum ServiceCommands {
             let replica = try session.openReplica(invocation)
             let certificates = try SSLCertificate.list(customerId: replica.resolve(.customer, invocation.value("customer"), field: "--customer"), in: replica.db)
             if invocation.json { return try JSONOutput.print(certificates, to: session) }
-            let names = try NameBook(replica.db)
+            let names = NameBook(replica.db)
             var table = TextTable("COMMON NAME", "CUSTOMER", "TYPE", "STATUS", "EXPIRES", "ID")
             for c in certificates {
-                table.add(c.commonName, names.customer(c.customerId), c.validation.rawValue, c.status.rawValue, Format.optionalDate(c.expiresOn), c.id)
+                table.add(c.commonName, try names.customer(c.customerId), c.validation.rawValue, c.status.rawValue, Format.optionalDate(c.expiresOn), c.id)
             }
             session.print(table.render(empty: "No SSL certificates."))
         })
@@ -48,10 +48,10 @@ enum ServiceCommands {
             let replica = try session.openReplica(invocation)
             let licenses = try License.list(customerId: replica.resolve(.customer, invocation.value("customer"), field: "--customer"), in: replica.db)
             if invocation.json { return try JSONOutput.print(licenses.map { LicenseView($0, fullKey: false) }, to: session) }
-            let names = try NameBook(replica.db)
+            let names = NameBook(replica.db)
             var table = TextTable("PRODUCT", "CUSTOMER", "SEATS", "STATUS", "EXPIRES", "KEY", "ID")
             for l in licenses {
-                table.add(l.product, names.customer(l.customerId), String(l.seats), l.status.rawValue, Format.optionalDate(l.expiresOn),
+                table.add(l.product, try names.customer(l.customerId), String(l.seats), l.status.rawValue, Format.optionalDate(l.expiresOn),
                           LicenseKey.masked(l.licenseKey), l.id)
             }
             session.print(table.render(empty: "No licenses."))
