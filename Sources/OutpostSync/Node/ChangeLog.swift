@@ -98,11 +98,12 @@ enum ChangeLog {
         return result
     }
 
-    /// The version of the latest entry by `origin` that changed `column` of a row (0 when none).
-    static func lastChange(of column: String, table: String, id: String, by origin: String, in db: Database) throws -> Int64 {
-        var last: Int64 = 0
-        try db.forEachRow("SELECT version, columns FROM change_log WHERE entity = ? AND entity_id = ? AND origin = ? ORDER BY version",
-                          [table, id, origin]) { row in
+    /// The version of the latest entry by `origin` after `version` that changed `column` of a row, if any.
+    static func lastChange(of column: String, table: String, id: String, by origin: String, after version: Int64,
+                           in db: Database) throws -> Int64? {
+        var last: Int64?
+        try db.forEachRow("SELECT version, columns FROM change_log WHERE entity = ? AND entity_id = ? AND origin = ? AND version > ? ORDER BY version",
+                          [table, id, origin, version]) { row in
             if (try row.string("columns")).split(separator: ",").contains(Substring(column)) { last = try row.int64("version") }
         }
         return last

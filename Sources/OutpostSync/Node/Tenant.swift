@@ -120,8 +120,10 @@ public final class Tenant {
         let context = MutationContext(db: db, now: pushed.createdAt, authority: .node)
         context.actor = user
         try mutation.apply(in: context)
-        let edit = ChangeLog.Edit.pushed(createdAt: pushed.createdAt, arrival: clock.now(), user: user)
-        let merge = try merge(context.changes, args: pushed.args, edit: edit, replica: replica, seq: pushed.seq, mutation: pushed.name)
+        let arrival = clock.now()
+        let edit = ChangeLog.Edit.pushed(createdAt: pushed.createdAt, arrival: arrival, user: user)
+        let merge = try merge(context.changes, args: pushed.args, edit: edit, arrival: arrival, replica: replica, seq: pushed.seq,
+                              mutation: pushed.name)
         let version = try ChangeLog.append(merge.changes, origin: replica, edit: edit, in: db)
         guard !merge.conflicts.isEmpty else {
             return Verdict(seq: pushed.seq, mutation: pushed.name, status: .applied, version: version)
@@ -195,13 +197,13 @@ public final class Tenant {
     /// made (its instant capped at arrival); on equal instants the later arrival,
     /// this one. A field it loses gets the node's value back, so the change log
     /// and the replicas see only what was kept. Each gets a conflict record.
-    private func merge(_ changes: [RowChange], args: JSONValue, edit: ChangeLog.Edit, replica: String, seq: Int64,
+    private func merge(_ changes: [RowChange], args: JSONValue, edit: ChangeLog.Edit, arrival: Timestamp, replica: String, seq: Int64,
                        mutation: String) throws -> Merge {
         guard let base = args["base_version"]?.integerValue else { return Merge(changes: changes, conflicts: []) }
         var kept: [RowChange] = []
         var conflicts: [Conflict] = []
         var records: [[(String, any SQLBindable)]] = []
-        let arrival = clock.now()
+        var recordIds: [String] = []
         for change in changes {
             guard let before = change.before, var after = change.after, change.table != "conflict",
                   let nodeVersion = before["version"]?.int64, nodeVersion > base else {
@@ -213,8 +215,7 @@ public final class Tenant {
             var lostFields: [String] = []
             for field in changedHere.sorted() {
                 // An edit this replica already made over the other writer's settled that one; look only after it.
-                let mine = try ChangeLog.lastChange(of: field, table: change.table, id: change.id, by: replica, in: db)
-                if mine > base {
+                if let mine = try ChangeLog.lastChange(of: field, table: change.table, id: change.id, by: replica, after: base, in: db) {
                     others[field] = try ChangeLog.latestChanges(table: change.table, id: change.id, after: mine, notBy: replica, in: db)[field]
                 }
                 guard let other = others[field] else { continue }
@@ -227,8 +228,10 @@ public final class Tenant {
                 let nodeSide: [(String, any SQLBindable)] = [("replica", other.origin), ("user", other.edit.user), ("at", other.edit.madeAt.description)]
                 let (winner, loser) = incomingWins ? (pushedSide, nodeSide) : (nodeSide, pushedSide)
                 let values = (pushed: after[field]?.json.serialized, node: before[field]?.json.serialized)
+                let recordId = ids.make("cfl")
+                recordIds.append(recordId)
                 var record: [(String, any SQLBindable)] = [
-                    ("id", ids.make("cfl")), ("entity", change.table), ("entity_id", change.id), ("field", field),
+                    ("id", recordId), ("entity", change.table), ("entity_id", change.id), ("field", field),
                     ("kept_value", incomingWins ? values.pushed : values.node), ("overwritten_value", incomingWins ? values.node : values.pushed),
                 ]
                 for (column, value) in winner { record.append(("kept_" + column, value)) }
@@ -255,11 +258,9 @@ public final class Tenant {
         }
         // Conflict rows are written (and logged) after the rows they describe.
         let recorder = MutationContext(db: db, now: arrival, authority: .node)
-        for record in records {
-            try recorder.insert("conflict", record)
-            if let id = record.first?.1.sqlValue.string, let row = try db.row("SELECT * FROM conflict WHERE id = ?", [id]) {
-                conflicts.append(try Conflict(row: row))
-            }
+        for record in records { try recorder.insert("conflict", record) }
+        for id in recordIds {
+            if let row = try db.row("SELECT * FROM conflict WHERE id = ?", [id]) { conflicts.append(try Conflict(row: row)) }
         }
         return Merge(changes: kept + recorder.changes, conflicts: conflicts)
     }
