@@ -87,14 +87,7 @@ enum ConflictCommands {
         if let row = try db.row("SELECT * FROM conflict WHERE id = ?", [trimmed]) {
             let conflict = try Conflict(row: row)
             guard let resolvedAt = conflict.resolvedAt else { return conflict }
-            let by = (conflict.resolvedBy ?? "").isEmpty ? "you (not yet synced)" : conflict.resolvedBy!
-            let how: String
-            switch conflict.resolution {
-            case .kept?: how = "kept \(Conflict.shown(conflict.kept.value))"
-            case .overwritten?: how = "put back \(Conflict.shown(conflict.overwritten.value))"
-            case .value?, nil: how = "set \(Conflict.shown(conflict.resolvedValue))"
-            }
-            throw CommandFailure(.dataError, "conflict \(conflict.id) is already resolved by \(by) on \(resolvedAt) (\(how)); nothing queued")
+            throw CommandFailure(.dataError, "conflict \(conflict.id) is already resolved by \(conflict.resolver) on \(resolvedAt) (\(conflict.resolutionText)); nothing queued")
         }
         let id: String
         do {

@@ -195,14 +195,19 @@ public struct Conflict: Sendable, Equatable {
     /// How it was settled, or nil while open: "resolved by anna at …: kept \"+2\"".
     public var settlement: String? {
         guard let resolvedAt else { return nil }
-        let by = (resolvedBy ?? "").isEmpty ? "you (not yet synced)" : resolvedBy!
-        let how: String
+        return "resolved by \(resolver) at \(resolvedAt): \(resolutionText)"
+    }
+
+    /// Who resolved it: the user the node recorded, or "you" while the resolution is still queued here.
+    public var resolver: String { (resolvedBy ?? "").isEmpty ? "you (not yet synced)" : resolvedBy! }
+
+    /// What the resolution did to the field: `kept "+2"`, `put back "+1"`, `set "+3"`.
+    public var resolutionText: String {
         switch resolution {
-        case .kept?: how = "kept \(Self.shown(kept.value))"
-        case .overwritten?: how = "put back \(Self.shown(overwritten.value))"
-        case .value?, nil: how = "set \(Self.shown(resolvedValue))"
+        case .kept?: "kept \(Self.shown(kept.value))"
+        case .overwritten?: "put back \(Self.shown(overwritten.value))"
+        case .value?, nil: "set \(Self.shown(resolvedValue))"
         }
-        return "resolved by \(by) at \(resolvedAt): \(how)"
     }
 
     private static func when(_ at: String) -> String { at.isEmpty ? "" : " (made \(at))" }
