@@ -17,10 +17,7 @@ enum JSONOutput {
 
 /// Formatting of money, percentages and dates for text output.
 enum Format {
-    static func money(_ units: Int64, _ currency: String) -> String {
-        guard let value = Currency(code: currency) else { return "\(units) \(currency) minor units" }
-        return Money.formatted(units, currency: value)
-    }
+    static func money(_ units: Int64, _ currency: String) -> String { Money.formatted(units, currencyCode: currency) }
 
     static func percent(_ basisPoints: Int) -> String { Pricing.percent(basisPoints) }
 

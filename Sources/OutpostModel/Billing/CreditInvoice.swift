@@ -130,6 +130,6 @@ public struct CreditInvoice: Mutation {
     }
 
     static func money(_ units: Int64, _ invoice: Invoice) -> String {
-        Money.formatted(units, currency: Currency(code: invoice.currency) ?? Currency(code: "EUR")!)
+        Money.formatted(units, currencyCode: invoice.currency)
     }
 }

@@ -85,6 +85,13 @@ public struct Money: Hashable, Sendable, Comparable {
         return text
     }
 
+    /// `formatted` for an amount stored with its ISO 4217 code; a code Outpost does not know
+    /// (a damaged row) shows the bare minor units rather than a guess at the currency.
+    public static func formatted(_ units: Int64, currencyCode: String) -> String {
+        guard let currency = Currency(code: currencyCode) else { return "\(units) \(currencyCode) minor units" }
+        return formatted(units, currency: currency)
+    }
+
     /// Formats minor units of a currency for people.
     public static func formatted(_ units: Int64, currency: Currency) -> String {
         decimalString(units, digits: currency.minorDigits, grouping: true) + " " + currency.code

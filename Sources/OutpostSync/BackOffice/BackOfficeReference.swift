@@ -64,10 +64,9 @@ public struct BackOfficeReference: Sendable, Equatable {
                 FROM invoice i LEFT JOIN customer c ON c.id = i.customer_id WHERE i.id = ?
                 """, [id])
             guard let row else { return id }
-            let currency = Currency(code: try row.string("currency")) ?? Currency(code: "EUR")!
             let status = try row.string("status") == Invoice.Status.void.rawValue ? "  void" : ""
             return "\(try row.optionalString("number") ?? "pending")  \(try row.string("customer"))  "
-                + Money.formatted(try row.int64("total"), currency: currency) + status
+                + Money.formatted(try row.int64("total"), currencyCode: try row.string("currency")) + status
         case .order:
             let row = try db.row("""
                 SELECT o.number, o.type, o.status, coalesce(c.name, o.customer_id) AS customer

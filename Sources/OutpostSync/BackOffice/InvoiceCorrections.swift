@@ -104,7 +104,7 @@ public struct InvoiceCorrections {
     }
 
     private static func money(_ units: Int64, _ currency: String) -> String {
-        Money.formatted(units, currency: Currency(code: currency) ?? Currency(code: "EUR")!)
+        Money.formatted(units, currencyCode: currency)
     }
 
     /// A reason is required: one line of at most 200 characters, shown on the invoice.
