@@ -25,7 +25,7 @@ public struct InvoiceCorrections {
             let invoice = try require(invoiceId, in: context.db)
             let name = "invoice \(invoice.displayNumber) (\(invoice.id))"
             if invoice.status == .void {
-                throw BackOfficeError("\(name) is already void (\(try voidReason(invoice.id, in: context.db))); there is nothing to void")
+                throw BackOfficeError("\(name) is already void (\(Self.voidNote(invoice))); there is nothing to void")
             }
             let payments = try context.db.scalar("SELECT count(*) FROM payment WHERE invoice_id = ? AND status IN ('pending', 'completed')",
                                                  [invoice.id])?.int64 ?? 0
@@ -45,7 +45,7 @@ public struct InvoiceCorrections {
     private func notVoided(_ invoice: Invoice, payments: Int64, credits: Int64, in context: MutationContext) throws -> String {
         let name = "invoice \(invoice.displayNumber) (\(invoice.id))"
         let balance = try InvoiceBalance.of(invoice.id, today: context.today, in: context.db)
-        let money = { (units: Int64) in Self.money(units, invoice.currency) }
+        let money = { (units: Int64) in Money.formatted(units, currencyCode: invoice.currency) }
         var recorded: [String] = []
         if payments > 0 { recorded.append("\(payments) payment(s) recorded (\(money(balance?.paid ?? 0)) paid)") }
         if credits > 0 { recorded.append("\(credits) credit note(s) (\(money(balance?.credited ?? 0)) credited)") }
@@ -76,7 +76,7 @@ public struct InvoiceCorrections {
             }
             let gross = amount ?? open
             guard gross > 0, gross <= open else {
-                throw BackOfficeError("\(name) has \(Self.money(open, invoice.currency)) open; a credit must be more than 0 and at most that, not \(Self.money(gross, invoice.currency))")
+                throw BackOfficeError("\(name) has \(Money.formatted(open, currencyCode: invoice.currency)) open; a credit must be more than 0 and at most that, not \(Money.formatted(gross, currencyCode: invoice.currency))")
             }
             let settings = try ResellerSettings.load(from: context.db)
             let net = Invoicing.net(ofGross: gross, taxRateBp: settings.taxRateBp)
@@ -96,15 +96,9 @@ public struct InvoiceCorrections {
         return try Invoice(row: row)
     }
 
-    private func voidReason(_ invoiceId: String, in db: Database) throws -> String {
-        let row = try db.row("SELECT void_reason, voided_at FROM invoice WHERE id = ?", [invoiceId])
-        let reason = row?["void_reason"].string ?? ""
-        let at = row?["voided_at"].string ?? ""
-        return [at.isEmpty ? nil : "since \(at)", reason.isEmpty ? nil : reason].compactMap { $0 }.joined(separator: ": ")
-    }
-
-    private static func money(_ units: Int64, _ currency: String) -> String {
-        Money.formatted(units, currencyCode: currency)
+    /// When and why an invoice was voided, from its own row: "since 2026-02-05T09:00:00Z: issued twice".
+    private static func voidNote(_ invoice: Invoice) -> String {
+        [invoice.voidedAt.map { "since \($0)" }, invoice.voidReason.isEmpty ? nil : invoice.voidReason].compactMap { $0 }.joined(separator: ": ")
     }
 
     /// A reason is required: one line of at most 200 characters, shown on the invoice.
