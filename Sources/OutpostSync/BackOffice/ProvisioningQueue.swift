@@ -117,10 +117,8 @@ public struct ProvisioningQueue {
     func refusal(of orderId: String) throws -> String? {
         do {
             try tenant.rehearse {
-                let order = try Order.require(orderId, in: tenant.db)
-                guard let line = try order.lines(in: tenant.db).first else { throw FulfilmentFailure("order \(order.displayNumber) has no lines") }
                 let context = MutationContext(db: tenant.db, now: clock.now(), authority: .node)
-                _ = try OrderFulfilment(context: context, ids: tenant.ids, today: context.today).complete(order, line: line, details: ProvisioningDetails())
+                _ = try complete(try Order.require(orderId, in: tenant.db), details: ProvisioningDetails(), in: context)
             }
             return nil
         } catch let failure as FulfilmentFailure {
@@ -138,10 +136,7 @@ public struct ProvisioningQueue {
             var result: OrderFulfilment.Result?
             try tenant.record(now: clock.now(), origin: Self.origin) { context in
                 guard let current = try context.fetch("orders", id: orderId).map(Order.init(row:)), current.status == .provisioning else { return }
-                let lines = try current.lines(in: context.db)
-                guard let line = lines.first else { throw FulfilmentFailure("order \(current.displayNumber) has no lines") }
-                let fulfilment = OrderFulfilment(context: context, ids: tenant.ids, today: context.today)
-                result = try fulfilment.complete(current, line: line, details: details)
+                result = try complete(current, details: details, in: context)
             }
             guard let result else { return nil }
             return try ProvisioningOutcome(resellerId: tenant.resellerId, order: try Order.require(orderId, in: tenant.db), result: result, in: tenant.db)
@@ -154,6 +149,12 @@ public struct ProvisioningQueue {
             failure = "the completion could not be recorded: \(error)"
         }
         return try fail(orderId, reason: Self.notApplied + failure)
+    }
+
+    /// Completes `order` in `context`: what both the check before the hook and applying its answer run.
+    private func complete(_ order: Order, details: ProvisioningDetails, in context: MutationContext) throws -> OrderFulfilment.Result {
+        guard let line = try order.lines(in: context.db).first else { throw FulfilmentFailure("order \(order.displayNumber) has no lines") }
+        return try OrderFulfilment(context: context, ids: tenant.ids, today: context.today).complete(order, line: line, details: details)
     }
 
     /// How the reason of an order done at the vendor but not on the node begins.
