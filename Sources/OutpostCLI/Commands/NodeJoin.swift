@@ -139,16 +139,14 @@ enum NodeJoin {
     /// leaves it so); once it has exchanged anything, its node holds its history and cannot change.
     /// (Push seqs given before a failed send do not count: the new node receives them from 1, in order.)
     static func exchange(of replica: Replica) throws -> String? {
-        let db = replica.db
+        let status = try SyncStatus.load(from: replica.db)
         var facts: [String] = []
-        let cursor = Int64(try ReplicaConfig.value(.cursor, of: replica) ?? "0") ?? 0
-        if cursor > 0 { facts.append("pulled its changes up to #\(cursor)") }
-        let acknowledged = try db.scalar("SELECT count(*) FROM queue WHERE acked_version IS NOT NULL")?.int64 ?? 0
+        if status.cursor > 0 { facts.append("pulled its changes up to #\(status.cursor)") }
+        let acknowledged = try replica.db.scalar("SELECT count(*) FROM queue WHERE acked_version IS NOT NULL")?.int64 ?? 0
         if acknowledged > 0 { facts.append("had \(acknowledged) change(s) acknowledged") }
-        let refused = try db.scalar("SELECT count(*) FROM rejected")?.int64 ?? 0
-        if refused > 0 { facts.append("had \(refused) change(s) refused") }
-        if facts.isEmpty, let last = try db.scalar("SELECT coalesce(finished_at, started_at) FROM sync_run WHERE result IN ('ok', 'attention') ORDER BY id DESC LIMIT 1")?.string {
-            facts.append("synced at \(last)")
+        if status.rejected > 0 { facts.append("had \(status.rejected) change(s) refused") }
+        if facts.isEmpty, let last = status.lastSuccessfulRun {
+            facts.append("synced at \(last.finishedAt ?? last.startedAt)")
         }
         return facts.isEmpty ? nil : facts.joined(separator: ", ")
     }

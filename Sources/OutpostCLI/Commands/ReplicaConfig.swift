@@ -14,8 +14,6 @@ enum ReplicaConfig {
         case publish
         /// A command (`/bin/sh -c`) that publishes the site, like an rsync line.
         case publishCommand = "publish_command"
-        /// The node's change-log position this replica has pulled up to (written by the pull; read-only here).
-        case cursor
     }
 
     static func value(_ key: Key, of replica: Replica) throws -> String? {
