@@ -29,7 +29,7 @@ let package = Package(
         .testTarget(name: "OutpostModelTests", dependencies: ["OutpostModel", "OutpostStore"]),
         .testTarget(name: "OutpostSyncTests", dependencies: ["OutpostSync", "OutpostModel", "OutpostStore", "OutpostTestSupport", "outpost"]),
         .testTarget(name: "OutpostSiteTests", dependencies: ["OutpostSite", "OutpostModel", "OutpostStore", "OutpostTestSupport", "outpost"]),
-        .testTarget(name: "OutpostCLITests", dependencies: ["OutpostCLI", "OutpostModel", "outpost"]),
+        .testTarget(name: "OutpostCLITests", dependencies: ["OutpostCLI", "OutpostModel", "OutpostTestSupport", "outpost"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -59,7 +59,7 @@ public enum OutpostBinary {
         process.standardOutput = try FileHandle(forWritingTo: out)
         process.standardError = try FileHandle(forWritingTo: err)
         process.standardInput = FileHandle.nullDevice
-        try process.run()
+        try ProcessLauncher.run(process)
         return Running(process: process, stdoutFile: out, stderrFile: err)
     }
 
@@ -125,4 +125,22 @@ public final class TemporaryDirectory: @unchecked Sendable {
 
     /// A path inside it.
     public func path(_ component: String) -> String { url.appendingPathComponent(component).path }
+}
+
+/// Starts child processes one at a time across the whole test run.
+///
+/// The test targets run their suites in parallel in one process, and
+/// Foundation's `Process.run()` on Linux is not safe to call from several
+/// threads at once: a `.ci/run` crashed inside it (a bad pointer in `memcpy`
+/// while another test was starting its own child). Starting is a few
+/// milliseconds; the children still run side by side.
+public enum ProcessLauncher {
+    private static let lock = NSLock()
+
+    /// `process.run()`, never concurrently with another start through here.
+    public static func run(_ process: Process) throws {
+        lock.lock()
+        defer { lock.unlock() }
+        try process.run()
+    }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import OutpostCLI
+import OutpostTestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -97,7 +98,7 @@ struct ClosedPipeTests {
         process.standardOutput = output
         process.standardError = errors
         process.standardInput = FileHandle.nullDevice
-        try process.run()
+        try ProcessLauncher.run(process)
         try output.fileHandleForReading.close()
         let stderr = errors.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()

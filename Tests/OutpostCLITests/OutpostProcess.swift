@@ -1,4 +1,5 @@
 import Foundation
+import OutpostTestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -96,7 +97,7 @@ enum OutpostProcess {
         let input: Pipe? = stdin == nil ? nil : Pipe()
         process.standardInput = input ?? FileHandle.nullDevice
         do {
-            try process.run()
+            try ProcessLauncher.run(process)
         } catch {
             Issue.record("could not start \(binary.path): \(error)", sourceLocation: sourceLocation)
             return (-1, "", "\(error)")

@@ -1,4 +1,5 @@
 import Foundation
+import OutpostTestSupport
 import Testing
 @testable import OutpostCLI
 import OutpostModel
@@ -179,7 +180,7 @@ struct PseudoTerminalRun {
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle(fileDescriptor: slave, closeOnDealloc: false)
         do {
-            try process.run()
+            try ProcessLauncher.run(process)
         } catch {
             close(slave)
             throw error

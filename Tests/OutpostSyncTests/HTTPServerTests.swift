@@ -1,4 +1,5 @@
 import Foundation
+import OutpostTestSupport
 import Testing
 import OutpostModel
 import OutpostStore
@@ -405,7 +406,7 @@ final class ServedNode: @unchecked Sendable {
         process.standardError = errors
         process.standardOutput = FileHandle.nullDevice
         process.standardInput = FileHandle.nullDevice
-        try process.run()
+        try ProcessLauncher.run(process)
         self.process = process
         let collector = StandardErrorCollector(errors.fileHandleForReading)
         self.collector = collector
@@ -491,7 +492,7 @@ final class ServedNode: @unchecked Sendable {
             process.standardOutput = try FileHandle(forWritingTo: scratch.appendingPathExtension("out"))
             process.standardError = try FileHandle(forWritingTo: scratch.appendingPathExtension("err"))
             process.standardInput = FileHandle.nullDevice
-            try process.run()
+            try ProcessLauncher.run(process)
         } catch {
             return (-1, "", "cannot start \(binary.path): \(error)")
         }

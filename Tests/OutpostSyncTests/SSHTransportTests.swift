@@ -80,7 +80,7 @@ struct SSHTransportTests {
         let output = Pipe()
         process.standardInput = input
         process.standardOutput = output
-        try process.run()
+        try ProcessLauncher.run(process)
         // A pull with a bad token, then a header that is not JSON.
         let body = Array(#"{"protocol":1,"replica":"rep_01JDA4M5X2Q8R7T6Y5W4V3S2P1","cursor":0}"#.utf8)
         input.fileHandleForWriting.write(Data("{\"op\":\"pull\",\"token\":\"opt_nope\",\"length\":\(body.count)}\n".utf8) + Data(body))

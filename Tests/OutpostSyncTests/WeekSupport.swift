@@ -30,7 +30,7 @@ final class ServedNodeProcess: @unchecked Sendable {
         process.standardError = errors
         process.standardOutput = FileHandle.nullDevice
         process.standardInput = FileHandle.nullDevice
-        try process.run()
+        try ProcessLauncher.run(process)
         collector = StandardErrorCollector(errors.fileHandleForReading)
         var found: Int?
         _ = ServedNode.waitUntil(seconds: 15) { [collector, process] in
