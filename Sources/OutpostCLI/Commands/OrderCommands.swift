@@ -7,20 +7,35 @@ enum OrderCommands {
     static let all: [CommandSpec] = [place, change, cancel, list, show, subscriptionList, subscriptionShow]
 
     static let place = CommandSpec(
-        ["order", "place"], "order a plan for a customer (queued until the node numbers it)",
+        ["order", "place"], "order a plan for a customer, or --for-self at cost (queued until the node numbers it)",
         options: [
-            .init("customer", value: "CUSTOMER", required: true, "customer id, id prefix, name or unique name prefix"),
+            .init("customer", value: "CUSTOMER", "customer id, id prefix, name or unique name prefix"),
+            .init("for-self", "order for your own use instead of a customer's, at cost (see outpost own list)"),
             .init("plan", value: "PLAN", required: true, "plan id (pln_…), slug, name or unique name prefix; see outpost plan list"),
             .init("quantity", value: "N", "seats or units (years for domains); default 1"),
             .init("domain", value: "NAME", "the domain name, for domain plans"),
             .init("common-name", value: "HOST", "the certificate's host name, for SSL plans"),
             .init("transfer", "transfer the domain in instead of registering it"),
         ],
+        discussion: """
+            Give --customer or --for-self. A customer's order is priced at the plan's cost plus the markup in force (outpost price set); \
+            an order --for-self is bought at the distributor's cost, without markup, and is kept apart from customers' figures.
+            """,
+        refusedOptions: [
+            "markup": "an order is priced by the price rules (outpost price set); an order --for-self is bought at cost, without markup",
+            "price": "an order is priced by the price rules (outpost price set); an order --for-self is bought at cost",
+        ],
         printsJSON: true,
         run: { invocation, session in
+            let forSelf = invocation.flag("for-self")
+            switch (invocation.value("customer"), forSelf) {
+            case (nil, false): throw UsageError(message: "give the customer with --customer CUSTOMER, or --for-self to order for your own use", command: invocation.command.name)
+            case (.some, true): throw UsageError(message: "give --customer or --for-self, not both", command: invocation.command.name)
+            default: break
+            }
             let replica = try session.openReplica(invocation)
             let quantity = try invocation.value("quantity").map { try OptionValue.integer($0, option: "quantity") } ?? 1
-            let customerId = try replica.resolve(.customer, invocation.required("customer"), field: "--customer")
+            let customerId = forSelf ? Customer.ownAccountId : try replica.resolve(.customer, invocation.required("customer"), field: "--customer")
             let planId = try replica.resolve(.plan, invocation.required("plan"), field: "--plan")
             var mutation = PlaceOrder(id: replica.ids.make("ord"), lineId: replica.ids.make("oln"), customerId: customerId,
                                       planId: planId, quantity: quantity)
@@ -39,7 +54,8 @@ enum OrderCommands {
             let order = try Order.require(mutation.id, in: replica.db)
             if invocation.json { return try WriteReceipt(queued: seq, mutation: PlaceOrder.name, id: order.id).print(to: session, json: true, summary: "") }
             let names = NameBook(replica.db)
-            session.print("Placed order \(order.id) (number pending) for \(try names.customer(customerId)): \(quantity) × \(try names.plan(planId)), order total \(Format.money(order.total, order.currency)) (queued as #\(seq) \(PlaceOrder.name))")
+            let buyer = forSelf ? "your own use, at cost" : try names.customer(customerId)
+            session.print("Placed order \(order.id) (number pending) for \(buyer): \(quantity) × \(try names.plan(planId)), order total \(Format.money(order.total, order.currency)) (queued as #\(seq) \(PlaceOrder.name))")
         })
 
     static let change = CommandSpec(

@@ -23,6 +23,8 @@ enum SettingsCommands {
             session.print("Payment terms:  \(s.paymentTermsDays) day(s)")
             session.print("Default markup: \(Format.percent(s.defaultMarkupBp)) on cost (\(Format.percent(Pricing.margin(forMarkup: s.defaultMarkupBp))) margin on price)")
             session.print("Bill ahead:     at most \(s.advanceBillingDays) day(s) past today (node bill --through)")
+            let own = try OwnPurchases.load(from: replica.db)
+            session.print("Own purchases:  \(own.activeSubscriptions) active subscription(s) at cost, \(Format.money(own.costPerMonth, own.currency)) per month (outpost own list)")
             session.print("")
             session.print("Notifications:")
             session.print("  invoice due in:            \(days(s.notifyInvoiceDue))")

@@ -51,6 +51,9 @@ public struct CommandLineParser: Sendable {
                 name = String(name[..<equals])
             }
             guard let option = options.first(where: { $0.name == name }) else {
+                if let why = command.refusedOptions[name] {
+                    throw UsageError(message: "'\(command.name)' takes no --\(name): \(why)", command: command.name)
+                }
                 let suggestion = Suggestion.nearest(to: name, in: options.map(\.name)).map { "; did you mean --\($0)?" } ?? ""
                 throw UsageError(message: "unknown option '--\(name)' for '\(command.name)'\(suggestion)", command: command.name)
             }

@@ -45,16 +45,19 @@ public struct CommandSpec: Sendable {
     public let usesReplica: Bool
     /// Whether it can print JSON (adds `--json`).
     public let printsJSON: Bool
+    /// Options people reach for that the command does not take, each with why (the parser's message for them).
+    public let refusedOptions: [String: String]
     public let run: @Sendable (Invocation, Session) throws -> Void
 
     public init(_ path: [String], _ abstract: String, arguments: [Argument] = [], options: [Option] = [],
-                discussion: String = "", usesReplica: Bool = true, printsJSON: Bool = false,
+                discussion: String = "", refusedOptions: [String: String] = [:], usesReplica: Bool = true, printsJSON: Bool = false,
                 run: @escaping @Sendable (Invocation, Session) throws -> Void) {
         self.path = path
         self.abstract = abstract
         self.arguments = arguments
         self.options = options
         self.discussion = discussion
+        self.refusedOptions = refusedOptions
         self.usesReplica = usesReplica
         self.printsJSON = printsJSON
         self.run = run

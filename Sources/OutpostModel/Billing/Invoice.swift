@@ -53,8 +53,12 @@ public struct Invoice: Codable, Sendable, Equatable {
     }
 
     /// Invoices by number (zero-padded, so by length first), then any without one by issue date.
+    /// Without a customer, every customer's: the reseller's own (`Customer.ownAccountId`) are listed apart.
     public static func list(customerId: String?, in db: Database) throws -> [Invoice] {
-        try db.rows("SELECT * FROM invoice WHERE ?1 IS NULL OR customer_id = ?1 ORDER BY number IS NULL, length(number), number, issue_date, id",
+        try db.rows("""
+            SELECT * FROM invoice WHERE ?1 IS NULL AND customer_id <> 'cus_own' OR customer_id = ?1
+            ORDER BY number IS NULL, length(number), number, issue_date, id
+            """,
                     [customerId])
             .map(Invoice.init(row:))
     }

@@ -2,6 +2,21 @@ import OutpostStore
 
 /// An end customer of the reseller.
 public struct Customer: Codable, Sendable, Equatable {
+    /// The reserved row that stands for the reseller itself, buying at cost for its own use
+    /// (`order place --for-self`; "Settings → My product subscriptions").
+    ///
+    /// Why a customer row: orders, subscriptions and invoices all need a customer, and provisioning,
+    /// renewals, seat changes and cancellations then work on the reseller's own purchases with no
+    /// rule of their own. Migration v9 creates it with the same values on the node and on every
+    /// replica, so it never travels and their digests agree. What the reseller sees as customers
+    /// leaves it out: `list`, the name lookup (`EntityReference`), the report figures (`Ledger`,
+    /// `ReportSQL.openInvoices`) and the dashboard's lists and customer pages; it is shown apart
+    /// (`OwnPurchases`, `outpost own`, the "Own purchases" page). SQL names it as the literal `'cus_own'`.
+    public static let ownAccountId = "cus_own"
+
+    /// Whether this is the reseller's own account rather than an end customer.
+    public var isOwnAccount: Bool { id == Self.ownAccountId }
+
     /// Where a customer stands: only active customers can order.
     public enum Status: String, Codable, Sendable, CaseIterable {
         case active, suspended, closed
@@ -50,7 +65,8 @@ public struct Customer: Codable, Sendable, Equatable {
 
     /// Customers by name, optionally of one status.
     public static func list(in db: Database, status: Status? = nil) throws -> [Customer] {
-        try db.rows("SELECT * FROM customer WHERE ?1 IS NULL OR status = ?1 ORDER BY name COLLATE NOCASE, id", [status?.rawValue])
+        try db.rows("SELECT * FROM customer WHERE (?1 IS NULL OR status = ?1) AND id <> ?2 ORDER BY name COLLATE NOCASE, id",
+                    [status?.rawValue, ownAccountId])
             .map(Customer.init(row:))
     }
 }

@@ -49,7 +49,7 @@ public struct FixtureGenerator: Sendable {
         try validate()
         try Schema.migrate(db)
         let used = try db.scalar("""
-            SELECT (SELECT count(*) FROM customer) + (SELECT count(*) FROM orders) + (SELECT count(*) FROM invoice)
+            SELECT (SELECT count(*) FROM customer WHERE id <> 'cus_own') + (SELECT count(*) FROM orders) + (SELECT count(*) FROM invoice)
                  + (SELECT count(*) FROM subscription) + (SELECT count(*) FROM payment) + (SELECT count(*) FROM panel_user)
             """)?.int64 ?? 0
         guard used == 0 else { throw FixtureError.databaseNotEmpty(db.path) }

@@ -50,7 +50,12 @@ public struct EntityReference: Sendable, Equatable {
 
         /// Which rows of the table the kind covers: an SQL condition (a constant), or `nil` for all.
         var scope: String? {
-            self == .openConflict ? "resolved_at IS NULL" : nil
+            switch self {
+            case .openConflict: "resolved_at IS NULL"
+            // The reseller's own account is no customer to pick (`Customer.ownAccountId`).
+            case .customer: "id <> 'cus_own'"
+            default: nil
+            }
         }
 
         /// The id's type prefix, with its underscore.
@@ -260,7 +265,8 @@ public struct EntityReference: Sendable, Equatable {
         let typed = Array(text.lowercased())
         let allowed = max(1, min(3, typed.count / 4))
         var near: [(distance: Int, candidate: Candidate)] = []
-        try db.forEachRow("SELECT id, \(column) AS name FROM \(kind.table) WHERE length(\(column)) BETWEEN ?1 AND ?2",
+        let scope = kind.scope.map { " AND (\($0))" } ?? ""
+        try db.forEachRow("SELECT id, \(column) AS name FROM \(kind.table) WHERE length(\(column)) BETWEEN ?1 AND ?2\(scope)",
                           [Int64(typed.count - allowed), Int64(typed.count + allowed)]) { row in
             let name = try row.string("name")
             let distance = Self.editDistance(typed, Array(name.lowercased()), limit: allowed)

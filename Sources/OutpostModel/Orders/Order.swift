@@ -62,9 +62,10 @@ public struct Order: Codable, Sendable, Equatable {
     }
 
     /// Orders by number (zero-padded, so by length first), then the pending ones by when they were placed.
+    /// Without a customer, every customer's: the reseller's own (`Customer.ownAccountId`) are listed apart.
     public static func list(customerId: String?, status: Status? = nil, in db: Database) throws -> [Order] {
         try db.rows("""
-            SELECT * FROM orders WHERE (?1 IS NULL OR customer_id = ?1) AND (?2 IS NULL OR status = ?2)
+            SELECT * FROM orders WHERE (?1 IS NULL AND customer_id <> 'cus_own' OR customer_id = ?1) AND (?2 IS NULL OR status = ?2)
             ORDER BY number IS NULL, length(number), number, placed_at, id
             """, [customerId, status?.rawValue]).map(Order.init(row:))
     }

@@ -2,6 +2,8 @@ import OutpostStore
 
 /// `order.place`: a sales (or domain transfer) order for an active customer and an available plan.
 ///
+/// For `Customer.ownAccountId` it is the reseller's own purchase, priced at cost.
+///
 /// The line is priced from the plan's cost and the markup in force, so the
 /// sale price and cost are known per line; the node re-prices against its
 /// own state when it accepts the order.
@@ -65,7 +67,8 @@ public struct PlaceOrder: Mutation {
         if transfer, plan.kind != .domain {
             throw MutationRefusal.invalid("transfer", "only domain plans can be transferred; \(planId) is a \(plan.kind.rawValue) plan")
         }
-        let markup = try PriceRule.markup(forPlan: plan.id, in: context.db)
+        // The reseller buys for itself at the distributor's cost: no markup, so no margin.
+        let markup = customer.isOwnAccount ? 0 : try PriceRule.markup(forPlan: plan.id, in: context.db)
         let unitPrice: Int64
         do {
             unitPrice = try Pricing.salePrice(cost: plan.cost, markup: markup)

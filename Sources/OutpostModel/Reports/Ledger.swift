@@ -17,6 +17,9 @@ import OutpostStore
 /// subscription, domain or certificate expiring soon, keyed so that key
 /// order is the order the home page lists them in.
 ///
+/// The reseller's own purchases (`Customer.ownAccountId`) have no parts: they are
+/// not revenue, margin or sales from customers, so every figure leaves them out here, once.
+///
 /// `Ledger.Memory` sums every part in memory; the reports' `compute(in:asOf:…)`
 /// use it. A site build keeps the parts and their sums beside the site, and
 /// when some customers change, takes their old parts out of the sums and puts
@@ -263,6 +266,9 @@ public enum Ledger {
                 ?? sql.replacingOccurrences(of: #" AND [a-z._]+ IN \?S"#, with: "", options: .regularExpression)
             let bound = arguments + (customers.map { [SQLValue.jsonArray($0)] } ?? [])
             try db.forEachRow(scoped, bound) { row in
+                let customer = try row.string("customer")
+                // The reseller's own purchases are no customer's: they add to no figure.
+                guard customer != Customer.ownAccountId else { return }
                 var values: [Int64] = []
                 values.reserveCapacity(row.values.count - 2)
                 for index in 2..<row.values.count {
@@ -273,7 +279,7 @@ public enum Ledger {
                     case let other: throw RowDecodingError(column: row.columns[index], expected: "integer", found: other)
                     }
                 }
-                try body(Part(customer: try row.string("customer"), figure: figure, key: try row.string("key"), values: values))
+                try body(Part(customer: customer, figure: figure, key: try row.string("key"), values: values))
             }
         }
     }
@@ -286,7 +292,7 @@ public enum Ledger {
         var closedOn: BusinessDate?
         var lives: [SubscriptionLife] = []
         func flush() throws {
-            guard let customer else { return }
+            guard let customer, customer != Customer.ownAccountId else { return }
             let (churns, returns) = SubscriptionLife.events(lives, closedOn: closedOn, asOf: asOf)
             let churned = Set(churns.map(ReportMonth.init)).intersection(months)
             let reactivated = Set(returns.map(ReportMonth.init)).intersection(months)

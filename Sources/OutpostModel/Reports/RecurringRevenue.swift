@@ -38,8 +38,9 @@ public struct RecurringRevenue: Sendable, Equatable, Codable {
         count(s.id) AS subscriptions, sum(s.quantity) AS units
         """
 
-    /// The `WHERE` condition for counted subscriptions; binds `?1` = the day after `asOf`.
-    static let condition = "s.status = 'active' AND s.created_at < ?1"
+    /// The `WHERE` condition for counted subscriptions; binds `?1` = the day after `asOf`. The reseller's
+    /// own subscriptions (`Customer.ownAccountId`) are no recurring revenue.
+    static let condition = "s.status = 'active' AND s.created_at < ?1 AND s.customer_id <> 'cus_own'"
 
     init(row: Row) throws {
         amount = try ReportSQL.integer(row, "mrr")

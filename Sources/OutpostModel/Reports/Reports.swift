@@ -194,8 +194,9 @@ enum ReportSQL {
             + " ELSE -(((-(\(numerator))) * 2 + (\(denominator))) / ((\(denominator)) * 2)) END)"
     }
 
-    /// Outstanding amount of each issued invoice as of `?1` (a `YYYY-MM-DD` date):
+    /// Outstanding amount of each issued customer invoice as of `?1` (a `YYYY-MM-DD` date):
     /// total − completed payments − credit notes dated on or before it, never below zero.
+    /// The reseller's own invoices (`Customer.ownAccountId`) are no receivable: they are left out.
     /// Columns: `id`, `number`, `customer_id`, `due_date`, `outstanding`.
     static let openInvoices = """
         SELECT i.id AS id, i.number AS number, i.customer_id AS customer_id, i.due_date AS due_date,
@@ -205,7 +206,7 @@ enum ReportSQL {
                    - coalesce((SELECT sum(c.total) FROM credit_note c
                                WHERE c.invoice_id = i.id AND c.issue_date <= ?1), 0)) AS outstanding
         FROM invoice i
-        WHERE i.status = 'issued' AND i.issue_date <= ?1
+        WHERE i.status = 'issued' AND i.issue_date <= ?1 AND i.customer_id <> 'cus_own'
         """
 
     /// An integer (sum) column; NULL (an empty sum) reads as 0. SQLite turns an

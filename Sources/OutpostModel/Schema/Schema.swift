@@ -33,6 +33,7 @@ public enum Schema {
         ("v6: conflicts people can settle", version6),
         ("v7: when a customer was closed", version7),
         ("v8: login histories", version8),
+        ("v9: the reseller's own purchases", version9),
     ]
 
     /// Brings `db` to the latest schema.
@@ -575,5 +576,14 @@ public enum Schema {
     UPDATE change_log SET row = json_set(row, '$.customer_user_id', NULL, '$.customer_id', NULL)
     WHERE entity = 'login_event' AND op = 'upsert' AND row IS NOT NULL AND json_type(row, '$.customer_user_id') IS NULL;
     DELETE FROM table_digest WHERE entity = 'login_event';
+    """
+
+    /// The reseller's own purchases: the reserved customer row `Customer.ownAccountId` they are
+    /// ordered, provisioned and billed for (see there why a customer row). Created here, alike on
+    /// the node and on every replica, so it is in no change log; the customer table's kept digest
+    /// is dropped so it is computed again with the row.
+    static let version9 = """
+    INSERT OR IGNORE INTO customer (id, name, status, created_at) VALUES ('cus_own', 'Own account', 'active', '2000-01-01T00:00:00Z');
+    DELETE FROM table_digest WHERE entity = 'customer';
     """
 }
