@@ -117,6 +117,7 @@ public struct SiteBuilder {
                 try CatalogPages.plans(in: context)
                 try CatalogPages.users(in: context)
                 try CatalogPages.settings(in: context, settings: settings)
+                try OwnPurchasesPage.build(in: context)
                 try ReportPages.build(in: context)
                 try context.search.finish()
             }
@@ -217,6 +218,11 @@ public struct SiteBuilder {
             try renameOnHome(named.intersection(plan.customerRows), old: oldNames, new: names, in: context, failed: homeFailed)
         }
         phases.mark("home page")
+        if plan.customers.contains(Customer.ownAccountId) {
+            // The reseller's own purchases changed: their page and the settings page's count show them.
+            try OwnPurchasesPage.build(in: context)
+            try CatalogPages.settings(in: context, settings: settings)
+        }
         let customers = try ChangePlan.existing("customer", plan.customers, in: db)
         try CustomerPages.build(in: context, only: customers)
         for id in plan.customers.subtracting(customers) { try context.output.remove(SitePath.customer(id)) }

@@ -83,7 +83,9 @@ enum CatalogPages {
         }
     }
 
+    /// The settings page; it shows the reseller's own subscriptions too, so it is built again when they change.
     static func settings(in context: BuildContext, settings s: ResellerSettings) throws {
+        let own = try OwnPurchases.load(from: context.db)
         func days(_ list: [Int], _ unit: String) -> String {
             list.isEmpty ? "off" : list.map(String.init).joined(separator: ", ") + " " + unit
         }
@@ -107,6 +109,10 @@ enum CatalogPages {
                     [.text("Domain expiring"), .text(days(s.notifyDomainExpiring, "days before expiry"))],
                     [.text("SSL certificate expiring"), .text(days(s.notifySslExpiring, "days before expiry"))],
                 ], empty: "")]),
+            .section(title: "My product subscriptions", id: "own", [
+                .facts([("Active own subscriptions", .number(Int64(own.activeSubscriptions))), ("Cost per month", .money(own.costPerMonth))]),
+                .links([(Section.own.path, "Own purchases: subscriptions, orders and invoices bought at cost", false)], label: "Own purchases"),
+            ]),
         ]
         try context.emit(PageModel(path: Section.settings.path, title: "Settings", section: .settings, blocks: blocks))
     }

@@ -57,6 +57,8 @@ enum CustomerPages {
 
         try context.forEachRow(scope.sql("SELECT * FROM customer ORDER BY id", "id"), scope.arguments) { customer in
             let id = customer["id"].string ?? ""
+            // The reseller's own account has the "Own purchases" page instead (`OwnPurchasesPage`).
+            guard id != Customer.ownAccountId else { return }
             let path = SitePath.customer(id)
             func anchor(_ row: Row, _ label: String) -> Cell {
                 let rowId = row["id"].string ?? ""

@@ -26,6 +26,8 @@ enum InvoicePages {
         try context.forEachRow(scope.sql(sql, "i.id"), scope.arguments) { invoice in
             let id = invoice["id"].string ?? ""
             let customerId = invoice["customer_id"].string ?? ""
+            // The reseller's own invoices are listed on the "Own purchases" page, which has no customer to bill.
+            guard customerId != Customer.ownAccountId else { return }
             func text(_ row: Row, _ column: String) -> String { row[column].string ?? "" }
             let (state, outstanding) = ListPages.invoiceState(invoice, today: context.today)
             let number = invoice["number"].string

@@ -1,6 +1,6 @@
 /// The areas of the panel, in navigation order, with the page each starts at.
 enum Section: String, CaseIterable, Sendable {
-    case home, customers, subscriptions, orders, provisioning, invoices, payments, plans, domains, ssl, licenses, users, reports, settings, sync
+    case home, customers, subscriptions, orders, provisioning, invoices, payments, plans, domains, ssl, licenses, users, reports, settings, own, sync
 
     var title: String {
         switch self {
@@ -18,6 +18,7 @@ enum Section: String, CaseIterable, Sendable {
         case .users: return "Users"
         case .reports: return "Reports"
         case .settings: return "Settings"
+        case .own: return "Own purchases"
         case .sync: return "Sync"
         }
     }
@@ -28,6 +29,7 @@ enum Section: String, CaseIterable, Sendable {
         case .home: return "index.html"
         case .plans: return "plans.html"
         case .settings: return "settings.html"
+        case .own: return "own.html"
         case .sync: return "sync.html"
         default: return rawValue + "/index.html"
         }
@@ -63,8 +65,9 @@ struct Chrome: Sendable {
 
     /// What goes into every page's fingerprint: change it and every page is rebuilt (2: the aging
     /// report's per-customer pages lost their totals, the search hint asks for three letters; 3: license
-    /// keys show only their last four characters, so pages published with full keys are rewritten).
-    static let version = "outpost-site-chrome 3"
+    /// keys show only their last four characters, so pages published with full keys are rewritten; 4: the
+    /// navigation links the "Own purchases" page).
+    static let version = "outpost-site-chrome 4"
 
     /// The banner and the navigation: the same on every page of one section at one depth.
     func frame(root: String, section current: Section) -> Node {

@@ -15,13 +15,17 @@ enum ListPages {
          domains(context), certificates(context), licenses(context)]
     }
 
+    /// The condition that leaves out the reseller's own purchases (`Customer.ownAccountId`, shown on
+    /// the "Own purchases" page instead): over the rows of `table` (an alias of this file's SQL).
+    static func notOwn(_ table: String) -> String { table + ".customer_id <> 'cus_own'" }
+
     static func customers(_ context: BuildContext) -> PagedList {
         PagedList(
             directory: "customers", title: "Customers", section: .customers,
             intro: [.paragraph("Every end customer, by name. Each name opens the customer's page with everything linked to it.")],
             columns: [Column("Customer"), Column("Status"), Column("Contact"), Column("E-mail"), Column("City"), Column("Country"), Column("Customer since")],
             empty: "No customers yet. Add one with: outpost customer add",
-            select: "SELECT id, name, status, contact_name, email, city, country, created_at FROM customer", idColumn: "id",
+            select: "SELECT id, name, status, contact_name, email, city, country, created_at FROM customer", filter: "id <> 'cus_own'", idColumn: "id",
             order: "name COLLATE NOCASE, id", key: { [.ignoringCase($0["name"].string ?? ""), .ascending($0["id"].string ?? "")] },
             csvName: "customers.csv",
             cells: { row in
@@ -52,7 +56,7 @@ enum ListPages {
                        s.period_end, s.auto_renew, s.cancel_at_period_end, s.unit_price, s.unit_cost, s.created_at
                 FROM subscription s JOIN customer c ON c.id = s.customer_id JOIN plan p ON p.id = s.plan_id
                 """,
-            idColumn: "s.id", order: "c.name COLLATE NOCASE, c.id, s.created_at, s.id",
+            filter: notOwn("s"), idColumn: "s.id", order: "c.name COLLATE NOCASE, c.id, s.created_at, s.id",
             key: { [.ignoringCase($0["customer_name"].string ?? ""), .ascending($0["customer_id"].string ?? ""),
                     .ascending($0["created_at"].string ?? ""), .ascending($0["id"].string ?? "")] },
             keyShowsCustomer: true, csvName: "subscriptions.csv", csvSkipped: [1], csvExtraHeader: ["Id", "Customer id"],
@@ -110,7 +114,7 @@ enum ListPages {
             directory: "orders", title: "Orders", section: .orders,
             intro: [.paragraph("Orders of every type (sales, renewal, change, cancellation, transfer), newest first. Numbers are assigned by the node; until then an order shows \u{201C}pending\u{201D}.")],
             columns: orderColumns, empty: "No orders yet.",
-            select: orderSQL, idColumn: "o.id", order: "o.placed_at DESC, o.id DESC", key: orderKey(descending: true),
+            select: orderSQL, filter: notOwn("o"), idColumn: "o.id", order: "o.placed_at DESC, o.id DESC", key: orderKey(descending: true),
             csvName: "orders.csv", csvSkipped: [2], csvExtraHeader: ["Id", "Customer id"],
             cells: orderCells,
             csvExtra: { [$0["id"].string ?? "", $0["customer_id"].string ?? ""] },
@@ -127,7 +131,7 @@ enum ListPages {
             directory: "provisioning", title: "Provisioning queue", section: .provisioning,
             intro: [.paragraph("Orders waiting to be provisioned (queued on this replica, submitted to the node, or being provisioned), oldest first. Failed orders are on the home page under \u{201C}Needs attention\u{201D}.")],
             columns: orderColumns, empty: "Nothing is waiting to be provisioned: every order has been completed, failed or rejected.",
-            select: orderSQL, filter: "o.status IN ('queued', 'submitted', 'provisioning')", idColumn: "o.id",
+            select: orderSQL, filter: "o.status IN ('queued', 'submitted', 'provisioning') AND " + notOwn("o"), idColumn: "o.id",
             order: "o.placed_at, o.id", key: orderKey(descending: false),
             csvName: "provisioning.csv", csvSkipped: [2], csvExtraHeader: ["Id", "Customer id"],
             cells: orderCells, csvExtra: { [$0["id"].string ?? "", $0["customer_id"].string ?? ""] })
@@ -167,7 +171,7 @@ enum ListPages {
             directory: "invoices", title: "Invoices", section: .invoices,
             intro: [.paragraph("Invoices, newest first, with what has been paid and what is still owed as of \(today). Each number opens the printable invoice.")],
             columns: invoiceColumns, empty: "No invoices yet.",
-            select: invoiceSQL, idColumn: "i.id", order: "i.issue_date DESC, i.id DESC",
+            select: invoiceSQL, filter: notOwn("i"), idColumn: "i.id", order: "i.issue_date DESC, i.id DESC",
             key: { [.descending($0["issue_date"].string ?? ""), .descending($0["id"].string ?? "")] },
             csvName: "invoices.csv", csvSkipped: [1], csvExtraHeader: ["Id", "Customer id"],
             cells: { invoiceCells($0, today: today) },
@@ -190,7 +194,7 @@ enum ListPages {
                        p.status, p.amount, p.received_on
                 FROM payment p JOIN customer c ON c.id = p.customer_id JOIN invoice i ON i.id = p.invoice_id
                 """,
-            idColumn: "p.id", order: "p.received_on DESC, p.id DESC",
+            filter: notOwn("p"), idColumn: "p.id", order: "p.received_on DESC, p.id DESC",
             key: { [.descending($0["received_on"].string ?? ""), .descending($0["id"].string ?? "")] },
             csvName: "payments.csv", csvSkipped: [1], csvExtraHeader: ["Id", "Customer id", "Invoice id"],
             cells: { row in
@@ -212,7 +216,7 @@ enum ListPages {
                 SELECT d.id, d.name, d.customer_id, c.name AS customer_name, d.origin, d.status, d.registered_on, d.expires_on, d.auto_renew
                 FROM domain d JOIN customer c ON c.id = d.customer_id
                 """,
-            idColumn: "d.id", order: "d.name, d.id", key: { [.ascending($0["name"].string ?? ""), .ascending($0["id"].string ?? "")] },
+            filter: notOwn("d"), idColumn: "d.id", order: "d.name, d.id", key: { [.ascending($0["name"].string ?? ""), .ascending($0["id"].string ?? "")] },
             csvName: "domains.csv", csvSkipped: [1], csvExtraHeader: ["Id", "Customer id"],
             cells: { row in
                 let customerId = row["customer_id"].string ?? ""
@@ -240,7 +244,7 @@ enum ListPages {
                 SELECT s.id, s.common_name, s.customer_id, c.name AS customer_name, s.validation, s.status, s.issued_on, s.expires_on
                 FROM ssl_certificate s JOIN customer c ON c.id = s.customer_id
                 """,
-            idColumn: "s.id", order: "s.common_name, s.id", key: { [.ascending($0["common_name"].string ?? ""), .ascending($0["id"].string ?? "")] },
+            filter: notOwn("s"), idColumn: "s.id", order: "s.common_name, s.id", key: { [.ascending($0["common_name"].string ?? ""), .ascending($0["id"].string ?? "")] },
             csvName: "ssl.csv", csvSkipped: [1], csvExtraHeader: ["Id", "Customer id"],
             cells: { row in
                 let customerId = row["customer_id"].string ?? ""
@@ -261,7 +265,7 @@ enum ListPages {
                 SELECT l.id, l.product, l.license_key, l.seats, l.customer_id, c.name AS customer_name, l.status, l.expires_on
                 FROM license l JOIN customer c ON c.id = l.customer_id
                 """,
-            idColumn: "l.id", order: "l.product, l.id", key: { [.ascending($0["product"].string ?? ""), .ascending($0["id"].string ?? "")] },
+            filter: notOwn("l"), idColumn: "l.id", order: "l.product, l.id", key: { [.ascending($0["product"].string ?? ""), .ascending($0["id"].string ?? "")] },
             csvName: "licenses.csv", csvSkipped: [3], csvExtraHeader: ["Id", "Customer id"],
             cells: { row in
                 let customerId = row["customer_id"].string ?? ""

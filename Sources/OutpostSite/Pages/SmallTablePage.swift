@@ -14,12 +14,18 @@ struct SmallTablePage {
     var outro: [Block] = []
 
     func build(in context: BuildContext) throws {
-        var records = [columns.map(\.title) + csvExtraHeader]
-        for (index, row) in rows.enumerated() {
-            records.append(row.map { $0.csv(context.format) } + (index < csvExtra.count ? csvExtra[index] : []))
-        }
-        try context.output.file(csvPath, text: CSVRecord.document(records))
+        try Self.writeCSV(csvPath, columns: columns, rows: rows, extraHeader: csvExtraHeader, extra: csvExtra, in: context)
         try context.emit(PageModel(path: path, title: title, section: section,
                                    blocks: intro + [.table(columns: columns, rows: rows, empty: empty, csv: csvPath)] + outro))
+    }
+
+    /// Writes a short table's CSV: the visible cells as the CSV shows them, then `extra` per row under `extraHeader`.
+    static func writeCSV(_ path: String, columns: [Column], rows: [[Cell]], extraHeader: [String] = [], extra: [[String]] = [],
+                         in context: BuildContext) throws {
+        var records = [columns.map(\.title) + extraHeader]
+        for (index, row) in rows.enumerated() {
+            records.append(row.map { $0.csv(context.format) } + (index < extra.count ? extra[index] : []))
+        }
+        try context.output.file(path, text: CSVRecord.document(records))
     }
 }
