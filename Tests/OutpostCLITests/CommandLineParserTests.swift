@@ -162,6 +162,15 @@ struct CommandLineParserTests {
         #expect(verb.message.contains("'order place'"))
     }
 
+    @Test("an option a command refuses on purpose says why, not just that it is unknown")
+    func refusedOption() throws {
+        let error = try #require(usageError(["order", "place", "--for-self", "--plan", "x", "--markup", "10"]))
+        #expect(error.message == "'order place' takes no --markup: an order is priced by the price rules (outpost price set); an order --for-self is bought at cost, without markup")
+        #expect(error.command == "order place")
+        let unknown = try #require(usageError(["order", "place", "--for-self", "--plan", "x", "--markups", "10"]))
+        #expect(unknown.message.contains("unknown option '--markups'"))
+    }
+
     @Test("an unknown noun suggests the nearest noun")
     func unknownNoun() throws {
         let error = try #require(usageError(["custmer"]))

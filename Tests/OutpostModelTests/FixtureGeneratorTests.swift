@@ -183,7 +183,7 @@ struct FixtureGeneratorTests {
             #expect(try db.foreignKeyViolations() == [])
             #expect(summary.rows(in: "customer") == 300)
             #expect(summary.rows(in: "settings") == 1 && summary.rows(in: "plan") == 48)
-            #expect(try Self.count(db, "SELECT count(*) FROM customer") == 300)
+            #expect(try Self.count(db, "SELECT count(*) FROM customer WHERE id <> 'cus_own'") == 300)
             #expect(try Self.count(db, "SELECT count(*) FROM settings") == 1)
             #expect(try Self.count(db, "SELECT count(*) FROM price_rule") >= 3)
             #expect(try Self.count(db, "SELECT markup_bp FROM price_rule WHERE id = 'prc_default'") == 2_500)

@@ -168,7 +168,9 @@ struct SchemaTests {
             #expect(try replica.db.scalar("SELECT value FROM replica_meta WHERE key = 'created_at'") == .text("2026-01-31T10:00:00Z"))
             #expect(try count(replica, "settings") == 1)
             #expect(try count(replica, "price_rule") == 1)
-            for table in Schema.replicatedTables where table != "settings" && table != "price_rule" {
+            // The reseller's own account (its own purchases are billed to it), and no customer.
+            #expect(try replica.db.rows("SELECT id, name FROM customer").map { try $0.string("id") } == [Customer.ownAccountId])
+            for table in Schema.replicatedTables where !["settings", "price_rule", "customer"].contains(table) {
                 #expect(try count(replica, table) == 0, "\(table) starts empty")
             }
             #expect(try replica.db.integrityCheck() == ["ok"])

@@ -619,7 +619,7 @@ final class ServedNode: @unchecked Sendable {
     func customerCount(_ reseller: String, id: String? = nil) throws -> Int64 {
         let db = try Database(path: "\(nodePath)/tenants/\(reseller).sqlite", mode: .readOnly)
         if let id { return try db.scalar("SELECT count(*) FROM customer WHERE id = ?", [id])?.int64 ?? -1 }
-        return try db.scalar("SELECT count(*) FROM customer")?.int64 ?? -1
+        return try db.scalar("SELECT count(*) FROM customer WHERE id <> 'cus_own'")?.int64 ?? -1
     }
 }
 

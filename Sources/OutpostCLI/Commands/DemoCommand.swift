@@ -32,7 +32,7 @@ enum DemoCommand {
                 ["init", "--replica", ben, "--node", node, "--reseller", "acme", "--token-file", tokens.ben],
                 ["sync", "--replica", anna, "--quiet", "--no-site"], ["sync", "--replica", ben, "--quiet", "--no-site"],
             ], hoursAgo: 3),
-            Step(summary: "Anna adds customers, a user, a markup and orders; everyone syncs", commands: [
+            Step(summary: "Anna adds customers, a user, a markup and orders (one for the reseller's own use, at cost); everyone syncs", commands: [
                 ["customer", "add", "--replica", anna, "--name", "Contoso Dental GmbH", "--email", "it@contoso-dental.example", "--country", "DE", "{contoso}"],
                 ["customer", "add", "--replica", anna, "--name", "Fabrikam Legal LLP", "--country", "GB", "{fabrikam}"],
                 ["user", "add", "--replica", anna, "--username", "anna", "--name", "Anna Field", "--email", "anna@northwind.example", "--role", "admin"],
@@ -41,6 +41,7 @@ enum DemoCommand {
                 ["order", "place", "--replica", anna, "--customer", "{contoso}", "--plan", "pln_domain-de", "--domain", "contoso-dental.de"],
                 ["order", "place", "--replica", anna, "--customer", "{contoso}", "--plan", "pln_sectigo-ov", "--common-name", "www.contoso-dental.de"],
                 ["order", "place", "--replica", anna, "--customer", "{contoso}", "--plan", "pln_office-ltsc-std-2024", "--quantity", "5"],
+                ["order", "place", "--replica", anna, "--for-self", "--plan", "pln_m365-business-basic-m", "--quantity", "3"],
                 ["sync", "--replica", anna, "--quiet", "--no-site"], ["sync", "--replica", ben, "--quiet", "--no-site"],
             ], hoursAgo: 3),
             Step(summary: "offline, two hours ago: Ben edits Contoso's phone and orders for Fabrikam", commands: [

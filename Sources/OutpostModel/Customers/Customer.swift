@@ -63,7 +63,16 @@ public struct Customer: Codable, Sendable, Equatable {
         return try Customer(row: row)
     }
 
-    /// Customers by name, optionally of one status.
+    /// The end customer with this id: like `require`, but the reseller's own account is refused,
+    /// so a customer's details, status and users are never changed on it.
+    public static func requireEndCustomer(_ id: String, in db: Database, field: String = "customer_id") throws -> Customer {
+        guard id != ownAccountId else {
+            throw MutationRefusal.notAllowed(field, "\(id) is the reseller's own account, not a customer")
+        }
+        return try require(id, in: db, field: field)
+    }
+
+    /// Customers by name, optionally of one status (never the reseller's own account).
     public static func list(in db: Database, status: Status? = nil) throws -> [Customer] {
         try db.rows("SELECT * FROM customer WHERE (?1 IS NULL OR status = ?1) AND id <> ?2 ORDER BY name COLLATE NOCASE, id",
                     [status?.rawValue, ownAccountId])

@@ -55,7 +55,7 @@ public struct UpdateCustomer: Mutation {
     }
 
     public func apply(in context: MutationContext) throws {
-        let customer = try Customer.require(id, in: context.db, field: "id")
+        let customer = try Customer.requireEndCustomer(id, in: context.db, field: "id")
         guard customer.status != .closed else {
             throw MutationRefusal.notAllowed("id", "customer \(id) is closed; activate it before editing")
         }
@@ -81,7 +81,7 @@ public struct SuspendCustomer: Mutation {
     }
 
     public func apply(in context: MutationContext) throws {
-        let customer = try Customer.require(id, in: context.db, field: "id")
+        let customer = try Customer.requireEndCustomer(id, in: context.db, field: "id")
         guard customer.status == .active else {
             throw MutationRefusal.notAllowed("id", "customer \(id) is \(customer.status.rawValue); only active customers can be suspended")
         }
@@ -103,7 +103,7 @@ public struct ActivateCustomer: Mutation {
     }
 
     public func apply(in context: MutationContext) throws {
-        let customer = try Customer.require(id, in: context.db, field: "id")
+        let customer = try Customer.requireEndCustomer(id, in: context.db, field: "id")
         guard customer.status != .active else {
             throw MutationRefusal.notAllowed("id", "customer \(id) is already active")
         }
@@ -125,7 +125,7 @@ public struct CloseCustomer: Mutation {
     }
 
     public func apply(in context: MutationContext) throws {
-        let customer = try Customer.require(id, in: context.db, field: "id")
+        let customer = try Customer.requireEndCustomer(id, in: context.db, field: "id")
         guard customer.status != .closed else {
             throw MutationRefusal.notAllowed("id", "customer \(id) is already closed")
         }

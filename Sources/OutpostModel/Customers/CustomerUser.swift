@@ -62,7 +62,7 @@ public struct CreateCustomerUser: Mutation {
 
     public func apply(in context: MutationContext) throws {
         let id = try FieldRules.id(id, prefix: "cu", field: "id")
-        let customer = try Customer.require(customerId, in: context.db)
+        let customer = try Customer.requireEndCustomer(customerId, in: context.db)
         guard customer.status != .closed else {
             throw MutationRefusal.notAllowed("customer_id", "customer \(customerId) is closed; activate it before adding users")
         }

@@ -43,7 +43,8 @@ public struct NoticeSchedule: Sendable {
         return latest
     }
 
-    /// Every notice due today and not yet recorded in `notification`, by customer, kind, date and entity.
+    /// Every notice due today and not yet recorded in `notification`, by customer, kind, date and entity
+    /// (none for the reseller's own account).
     public func due(in db: Database) throws -> [DueNotice] {
         var notices: [DueNotice] = []
         for kind in NoticeKind.allCases {
@@ -54,9 +55,11 @@ public struct NoticeSchedule: Sendable {
                 ? (today.adding(days: -(longest + Self.overdueGraceDays)), today)
                 : (today, today.adding(days: longest))
             try db.forEachRow(Self.candidates(kind), [window.from.description, window.to.description]) { row in
-                guard let reference = BusinessDate(try row.string("reference")),
+                // Notices go to customers: the reseller sends none to itself about its own purchases.
+                let customerId = try row.string("customer_id")
+                guard customerId != Customer.ownAccountId, let reference = BusinessDate(try row.string("reference")),
                       let threshold = Self.threshold(kind, reference: reference, schedule: schedule, today: today) else { return }
-                notices.append(DueNotice(kind: kind, entityId: try row.string("id"), customerId: try row.string("customer_id"),
+                notices.append(DueNotice(kind: kind, entityId: try row.string("id"), customerId: customerId,
                                          thresholdDays: threshold, referenceDate: reference))
             }
         }

@@ -101,7 +101,7 @@ extension ResellerSummary {
 
     /// What needs the reseller's attention on the home page.
     ///
-    /// - `orders`: orders waiting for provisioning (`queued`, `submitted`,
+    /// - `orders`: customers' orders waiting for provisioning (`queued`, `submitted`,
     ///   `provisioning`) and orders that `failed` in the last 30 days, oldest first.
     /// - `overdueInvoices`: invoices with something outstanding at least one day past due, oldest due date first.
     /// - `expiringSubscriptions`, `expiringDomains`, `expiringCertificates`: ending
@@ -188,13 +188,15 @@ extension ResellerSummary {
                 Int(try db.scalar(sql, arguments)?.int64 ?? 0)
             }
 
-            // Orders: waiting (any date) or failed within the window.
+            // Orders: waiting (any date) or failed within the window; customers' only (the reseller's own are on their own page).
             let orderCondition = """
                 (o.status IN ('queued', 'submitted', 'provisioning') OR (o.status = 'failed' AND o.placed_at >= ?1 AND o.placed_at < ?2))
+                AND o.customer_id <> 'cus_own'
                 """
             let orderArguments: [any SQLBindable] = [asOf.adding(days: -failedOrderWindowDays).description, asOf.adding(days: 1).description]
             let orderCount = try count("SELECT count(*) FROM orders o WHERE \(orderCondition)", orderArguments)
-            let failed = try count("SELECT count(*) FROM orders o WHERE o.status = 'failed' AND o.placed_at >= ?1 AND o.placed_at < ?2", orderArguments)
+            let failed = try count("SELECT count(*) FROM orders o WHERE o.status = 'failed' AND o.placed_at >= ?1 AND o.placed_at < ?2 AND o.customer_id <> 'cus_own'",
+                                   orderArguments)
             var orderItems: [OrderItem] = []
             try db.forEachRow("""
                 SELECT o.id, o.number, o.customer_id, c.name AS customer_name, o.type, o.status, o.placed_at, o.total, o.status_reason
