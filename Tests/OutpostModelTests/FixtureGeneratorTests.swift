@@ -40,6 +40,11 @@ struct FixtureGeneratorTests {
         try db.scalar(sql, arguments)?.int64 ?? -1
     }
 
+    /// The rows of `table` the generator can have written: not the own-account customer row every database has (migration v9).
+    static func generatedRows(_ table: String) -> String {
+        table == "customer" ? "(SELECT * FROM customer WHERE id <> 'cus_own')" : table
+    }
+
     // MARK: Embedded files and the catalog
 
     @Test func embeddedFixturesEqualTheFilesByteForByte() throws {
@@ -168,7 +173,7 @@ struct FixtureGeneratorTests {
             }
         }
         for table in written.tables {
-            #expect(try Self.count(db, "SELECT count(*) FROM \(table.name)") == Int64(table.rows), "\(table.name)")
+            #expect(try Self.count(db, "SELECT count(*) FROM \(Self.generatedRows(table.name))") == Int64(table.rows), "\(table.name)")
         }
     }
 
@@ -183,7 +188,7 @@ struct FixtureGeneratorTests {
             #expect(try db.foreignKeyViolations() == [])
             #expect(summary.rows(in: "customer") == 300)
             #expect(summary.rows(in: "settings") == 1 && summary.rows(in: "plan") == 48)
-            #expect(try Self.count(db, "SELECT count(*) FROM customer WHERE id <> 'cus_own'") == 300)
+            #expect(try Self.count(db, "SELECT count(*) FROM \(Self.generatedRows("customer"))") == 300)
             #expect(try Self.count(db, "SELECT count(*) FROM settings") == 1)
             #expect(try Self.count(db, "SELECT count(*) FROM price_rule") >= 3)
             #expect(try Self.count(db, "SELECT markup_bp FROM price_rule WHERE id = 'prc_default'") == 2_500)
@@ -277,7 +282,7 @@ struct FixtureGeneratorTests {
         for (table, column) in [("customer", "created_at"), ("orders", "placed_at"), ("invoice", "issue_date"), ("payment", "received_on"),
                                 ("payment", "recorded_at"), ("subscription", "created_at"), ("customer_user", "created_at"),
                                 ("credit_note", "issue_date"), ("login_event", "at"), ("panel_user", "created_at")] {
-            let range = try #require(try db.row("SELECT min(\(column)) AS low, max(\(column)) AS high FROM \(table)"))
+            let range = try #require(try db.row("SELECT min(\(column)) AS low, max(\(column)) AS high FROM \(Self.generatedRows(table))"))
             let low = try #require(range["low"].string, "\(table) empty")
             let high = try #require(range["high"].string)
             #expect(low >= first, "\(table).\(column) starts \(low)")
@@ -305,7 +310,7 @@ struct FixtureGeneratorTests {
         }
         let empty = try Self.generated(customers: 0)
         #expect(try Self.count(empty, "SELECT count(*) FROM plan") == 48)
-        #expect(try Self.count(empty, "SELECT count(*) FROM customer") == 0)
+        #expect(try Self.count(empty, "SELECT count(*) FROM \(Self.generatedRows("customer"))") == 0)
     }
 
     @Test func writesIntoAReplica() throws {
