@@ -43,7 +43,9 @@ struct HostileTextTests {
             var expected: [String] = []
             var counter = 0
             for (table, columns) in Self.textColumns {
-                let rowids = try db.rows("SELECT rowid FROM \(table) ORDER BY rowid").compactMap { $0[0].int64 }
+                // The reseller's own account shows nowhere by its name (its purchases are on the Own purchases page).
+                let scope = table == "customer" ? " WHERE id <> 'cus_own'" : ""
+                let rowids = try db.rows("SELECT rowid FROM \(table)\(scope) ORDER BY rowid").compactMap { $0[0].int64 }
                 for rowid in rowids {
                     for column in columns {
                         counter += 1
@@ -101,7 +103,7 @@ struct HostileTextTests {
                 #expect(found, "not shown intact: \(value.prefix(80))")
             }
             // The customer's own page is titled with the exact name.
-            try db.forEachRow("SELECT id, name FROM customer") { row in
+            try db.forEachRow("SELECT id, name FROM customer WHERE id <> 'cus_own'") { row in
                 let id = try row.string("id"), name = try row.string("name")
                 let page = try ParsedPage(site: site, path: SitePath.customer(id))
                 #expect(page.elements(named: "h1").first?.stringValue == name)
@@ -115,13 +117,13 @@ struct HostileTextTests {
                 let parsed = try #require(try JSONSerialization.jsonObject(with: Data(("[" + body + "]").utf8)) as? [Any])
                 for entry in (parsed[1] as? [[String]]) ?? [] { indexed.insert(entry[1]) }
             }
-            try db.forEachRow("SELECT name FROM customer") { row in
+            try db.forEachRow("SELECT name FROM customer WHERE id <> 'cus_own'") { row in
                 let name = try row.string("name")
                 #expect(indexed.contains(name))
             }
             // And the CSV holds them byte for byte (after the id).
             let csv = CSVParser.parse(try String(contentsOf: site.appendingPathComponent("customers/customers.csv"), encoding: .utf8))
-            try db.forEachRow("SELECT name FROM customer") { row in
+            try db.forEachRow("SELECT name FROM customer WHERE id <> 'cus_own'") { row in
                 let name = try row.string("name")
                 #expect(csv.contains { $0.count > 1 && $0[1] == name })
             }
