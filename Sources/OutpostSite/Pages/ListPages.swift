@@ -153,12 +153,14 @@ enum ListPages {
     static let invoiceColumns = [Column("Invoice"), Column("Customer"), Column("Issued"), Column("Due"), Column("Invoice total", numeric: true),
                                  Column("Paid", numeric: true), Column("Outstanding", numeric: true), Column("State")]
 
-    static func invoiceCells(_ row: Row, today: BusinessDate) -> [Cell] {
+    /// An invoice row of `invoiceSQL`; `withCustomer: false` leaves out the customer (one customer's invoices).
+    static func invoiceCells(_ row: Row, today: BusinessDate, withCustomer: Bool = true) -> [Cell] {
         let id = row["id"].string ?? "", customerId = row["customer_id"].string ?? ""
         let (state, outstanding) = invoiceState(row, today: today)
-        return [.link(SitePath.invoice(id), row["number"].string ?? "pending"), .link(SitePath.customer(customerId), row["customer_name"].string ?? ""),
-                .date(row["issue_date"].string), .date(row["due_date"].string), .money(row["total"].int64 ?? 0),
-                .money(row["paid"].int64 ?? 0), .money(outstanding), .status(state)]
+        return [.link(SitePath.invoice(id), row["number"].string ?? "pending")]
+            + (withCustomer ? [.link(SitePath.customer(customerId), row["customer_name"].string ?? "")] : [])
+            + [.date(row["issue_date"].string), .date(row["due_date"].string), .money(row["total"].int64 ?? 0),
+               .money(row["paid"].int64 ?? 0), .money(outstanding), .status(state)]
     }
 
     static func invoices(_ context: BuildContext) -> PagedList {
