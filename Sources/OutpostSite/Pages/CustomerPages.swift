@@ -116,13 +116,13 @@ enum CustomerPages {
                     }, empty: "No sign-ins recorded. The node imports them with: outpost node logins import FILE"),
             ]))
             blocks.append(.section(title: "Subscriptions", id: "subscriptions", [.table(
-                columns: Self.subscriptionColumns,
+                columns: Self.subscriptionColumns + Self.costColumns,
                 rows: try subscriptions.rows(for: id).map { ListPages.subscriptionCells($0, withCustomer: false) },
                 empty: "No subscriptions.")]))
             let items = try Self.lines(orderLines.rows(for: id), owner: "order_id", Self.orderItem)
             blocks.append(.section(title: "Orders", id: "orders", [.table(
                 columns: Self.orderColumns + [Column("Note")],
-                rows: try orders.rows(for: id).map { row in Self.orderCells(row, items: items) + [ListPages.orderCells(row)[6]] },
+                rows: try orders.rows(for: id).map { row in Self.orderCells(row, items: items) + [.text(ListPages.orderNote(row))] },
                 empty: "No orders.")]))
             blocks.append(.section(title: "Invoices", id: "invoices", [.table(
                 columns: ListPages.invoiceColumns.filter { $0.title != "Customer" },
@@ -154,11 +154,12 @@ enum CustomerPages {
         return .custom(H.span(label.isEmpty ? "—" : label, [Attribute("id", SitePath.anchor(rowId)), Attribute("class", "anchor")]), label)
     }
 
+    /// A customer's subscriptions as its portal shows them (`ListPages.subscriptionCells` without cost); its page adds `costColumns`.
     static let subscriptionColumns = [
         Column("Subscription"), Column("Plan"), Column("Period"), Column("Qty", numeric: true), Column("Status"),
-        Column("Current period ends"), Column("Renews"), Column("Price per period", numeric: true), Column("Cost per period", numeric: true),
-        Column("Margin", numeric: true), Column("Margin %", numeric: true),
+        Column("Current period ends"), Column("Renews"), Column("Price per period", numeric: true),
     ]
+    static let costColumns = [Column("Cost per period", numeric: true), Column("Margin", numeric: true), Column("Margin %", numeric: true)]
 
     /// An order line as the customer's page lists it: `2 × Plan (example.com)`.
     static func orderItem(_ line: Row) -> String {

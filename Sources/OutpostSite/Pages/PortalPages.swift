@@ -118,11 +118,10 @@ enum PortalPages {
                 ("Provider", .text(settings.companyName)), ("E-mail", .text(settings.email)), ("Phone", .text(settings.phone)),
             ]), .paragraph("This page is read only. For changes to your services or questions about an invoice, contact \(provider).")]),
         ])
-        // Subscriptions: everything up to the price; the cost and margin columns that follow are the reseller's.
-        let shown = CustomerPages.subscriptionColumns.firstIndex { $0.title == "Cost per period" } ?? 0
+        // Subscriptions up to their price: cost and margin are the reseller's.
         try emit(.subscriptions, [asOf, .table(
-            columns: Array(CustomerPages.subscriptionColumns.prefix(shown)),
-            rows: subscriptions.map { Array(ListPages.subscriptionCells($0, withCustomer: false).prefix(shown)) }, empty: "No subscriptions.")])
+            columns: CustomerPages.subscriptionColumns,
+            rows: subscriptions.map { ListPages.subscriptionCells($0, withCustomer: false, withCost: false) }, empty: "No subscriptions.")])
         try emit(.orders, [asOf, .table(
             columns: CustomerPages.orderColumns, rows: orders.map { CustomerPages.orderCells($0, items: orderItems) }, empty: "No orders.")])
         try emit(.invoices, [asOf, .paragraph("Each invoice opens as a printable page."), .table(
