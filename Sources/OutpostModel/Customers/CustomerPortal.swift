@@ -65,7 +65,7 @@ public struct CustomerPortal: Codable, Sendable, Equatable {
     /// Refuses a key another portal already uses (two directories cannot share a name).
     static func requireUnusedKey(_ key: String, in db: Database) throws {
         if try db.scalar("SELECT 1 FROM customer_portal WHERE portal_key = ?", [key]) != nil {
-            throw MutationRefusal(.duplicate, field: "key", "another portal already uses this key; run the command again for a new one")
+            throw MutationRefusal(.duplicate, field: "key", "a portal already uses this key; run the command again for a new one")
         }
     }
 
