@@ -118,5 +118,18 @@ struct CustomerPortalTests: ClockedScenario {
             #expect(directories(user).isEmpty, "\(user): the closed customer's portal directory is deleted")
             #expect(try portals(user).isEmpty)
         }
+
+        // The node checks too: Ben enables a portal for a customer Anna closed while he was offline; the node refuses it.
+        try outpost(["customer", "add", "--name", "Tailspin Toys", "--replica", anna], at: friday)
+        try outpost(["sync", "--replica", anna, "--no-site"], at: friday)
+        try outpost(["sync", "--replica", ben, "--no-site"], at: friday)
+        try outpost(["customer", "close", "Tailspin", "--replica", anna], at: friday)
+        try outpost(["sync", "--replica", anna], at: friday)
+        try outpost(["portal", "enable", "Tailspin", "--replica", ben], at: friday)
+        try outpost(["sync", "--replica", ben], at: friday, expect: 1)
+        let rejected = try outpost(["queue", "rejected", "--replica", ben], at: friday).stdout
+        #expect(rejected.contains("portal.enable") && rejected.contains("closed"), "\(rejected)")
+        #expect(directories("ben").isEmpty)
+        #expect(try portals("ben").isEmpty)
     }
 }
