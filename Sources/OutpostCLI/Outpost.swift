@@ -7,7 +7,7 @@ import OutpostStore
 public enum Outpost {
     /// Every command, in the order help lists them.
     public static let commands: [CommandSpec] =
-        SetupCommands.all + CustomerCommands.all + UserCommands.all + CatalogCommands.all + OrderCommands.all + OwnCommands.all
+        SetupCommands.all + CustomerCommands.all + PortalCommands.all + UserCommands.all + CatalogCommands.all + OrderCommands.all + OwnCommands.all
         + BillingCommands.all + CreditNoteCommands.all + ServiceCommands.all + SettingsCommands.all + ConfigCommands.all + QueueCommands.all + FixtureCommands.all
         + SiteCommands.all + StatusCommand.all + ReportCommands.all
         + SyncCommands.all + NodeCommands.all + LoginCommands.all + NodeServeCommands.all + BackOfficeCommands.all + DemoCommand.all

@@ -33,6 +33,8 @@ struct MutationCatalogueTests {
             payment, CreditInvoice(id: "crn_A", invoiceId: "inv_A", reason: "goodwill", lines: [.init(id: "cnl_A", invoiceLineId: "inl_A", amount: 500)]),
             SetMarkup(planId: "pln_a", markupBp: 3_333, baseVersion: 0), settings,
             ResolveConflict(id: "cfl_A", keep: .value, value: "+4930111"),
+            EnablePortal(customerId: "cus_A", key: "abcdefghijklmnopqrstuvwxyz"), RenewPortal(customerId: "cus_A", key: "234567abcdefghijklmnopqrst"),
+            DisablePortal(customerId: "cus_A"),
         ]
     }()
 
@@ -46,6 +48,7 @@ struct MutationCatalogueTests {
             "user.create", "user.update", "user.delete",
             "order.place", "order.change", "order.cancel",
             "payment.record", "invoice.credit", "price.set_markup", "settings.update", "conflict.resolve",
+            "portal.enable", "portal.renew", "portal.disable",
         ])
         #expect(MutationCatalogue.all.allSatisfy { $0.version == 1 })
     }

@@ -22,6 +22,8 @@ struct SiteJournalTests {
         "license": [("customer_id", "customer")],
         "notification": [("customer_id", "customer")],
         "price_rule": [("plan_id", "plan")],
+        // A portal's id is its customer's.
+        "customer_portal": [("id", "customer")],
     ]
 
     /// A journal entry without its seq.
@@ -44,7 +46,7 @@ struct SiteJournalTests {
             + (Self.parents[table] ?? []).compactMap { link in row[link.column].string.map { Entry(entity: link.table, id: $0, via: table) } }
     }
 
-    /// A small fixture data set (written with the journal off) plus a notification and a conflict, which it lacks.
+    /// A small fixture data set (written with the journal off) plus a notification, a conflict and a portal, which it lacks.
     func withPopulatedReplica(_ body: (Replica) throws -> Void) throws {
         try withTestReplica { replica in
             try FixtureGenerator(seed: 7, customers: 40, asOf: day("2026-01-31")).write(into: replica.db)
@@ -59,6 +61,8 @@ struct SiteJournalTests {
                 INSERT INTO conflict (id, entity, entity_id, field, kept_value, overwritten_value, kept_replica, kept_user, kept_at, overwritten_replica, overwritten_user, overwritten_at, reason, base_version, node_version, replica_id, seq, mutation, at)
                 VALUES ('cfl_1', 'customer', ?, 'phone', '1', '2', 'rep_Y', 'ben', '2026-01-31T09:00:00Z', 'rep_X', 'anna', '2026-01-31T08:00:00Z', 'later_edit', 1, 2, 'rep_X', 1, 'customer.update', '2026-01-31T10:00:00Z')
                 """, [customer])
+            try replica.db.execute("INSERT INTO customer_portal (id, portal_key, enabled_at) VALUES (?, 'abcdefghijklmnopqrstuvwxyz', '2026-01-31T09:00:00Z')",
+                                   [customer])
             try body(replica)
         }
     }

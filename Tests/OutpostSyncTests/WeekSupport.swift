@@ -107,6 +107,18 @@ extension ClockedScenario {
         return result
     }
 
+    /// A node at `node` with reseller acme ("Acme Cloud") and the built-in catalog, and a token for each of
+    /// `users` in `<user>.token` in the test's directory.
+    func makeNode(_ node: String, users: [String], at now: String) throws {
+        try outpost(["node", "init", node], at: now)
+        try outpost(["node", "plans", "import", "--builtin", "--node", node], at: now)
+        try outpost(["node", "reseller", "add", "acme", "--name", "Acme Cloud", "--node", node], at: now)
+        for user in users {
+            let token = try outpost(["node", "token", "issue", "--reseller", "acme", "--user", user, "--node", node], at: now)
+            try token.stdout.write(toFile: dir.path("\(user).token"), atomically: false, encoding: .utf8)
+        }
+    }
+
     /// `outpost args… --json` at `now`, parsed.
     func json(_ arguments: [String], at now: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> Any {
         let result = try outpost(arguments + ["--json"], at: now, sourceLocation: sourceLocation)

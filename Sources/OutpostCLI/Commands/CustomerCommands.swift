@@ -79,8 +79,11 @@ enum CustomerCommands {
                 let replica = try session.openReplica(invocation)
                 let customer = try Customer.require(replica.resolve(.customer, invocation.argument(0), field: "CUSTOMER"), in: replica.db)
                 let mutation = make(customer.id, customer.version)
+                // Closing disables the portal (`CloseCustomer`): say what happens to the published copy.
+                let portal = verb == "close" ? try CustomerPortal.find(customerId: customer.id, in: replica.db) : nil
                 try replica.submitAndReport(mutation, id: customer.id, session: session, json: invocation.json,
-                                            summary: "Customer \(customer.name) (\(customer.id)) \(verb == "close" ? "closed" : verb == "suspend" ? "suspended" : "activated")")
+                                            summary: "Customer \(customer.name) (\(customer.id)) \(verb == "close" ? "closed" : verb == "suspend" ? "suspended" : "activated")"
+                                                + (portal == nil ? "" : "; its portal is disabled: the next site build deletes its directory, the next publish takes it offline"))
             })
     }
 
@@ -114,6 +117,8 @@ enum CustomerCommands {
         let domains: [Domain]
         let sslCertificates: [SSLCertificate]
         let licenses: [License]
+        /// The portal's home page from the site's root, when the customer has a portal.
+        let portal: String?
         /// What the customer owes as of today (`Receivables`).
         let balance: Int64
         let currency: String
@@ -144,6 +149,7 @@ enum CustomerCommands {
                 domains: try Domain.list(customerId: customer.id, in: db),
                 sslCertificates: try SSLCertificate.list(customerId: customer.id, in: db),
                 licenses: try License.list(customerId: customer.id, in: db),
+                portal: try CustomerPortal.find(customerId: customer.id, in: db)?.path,
                 balance: receivables.outstanding, currency: currency)
             if invocation.json { return try JSONOutput.print(detail, to: session) }
             let names = NameBook(db)
@@ -153,6 +159,9 @@ enum CustomerCommands {
             let address = [customer.address, customer.postalCode, customer.city, customer.country].filter { !$0.isEmpty }.joined(separator: ", ")
             if !address.isEmpty { session.print("Address: \(address)") }
             if !customer.taxId.isEmpty { session.print("Tax id:  \(customer.taxId)") }
+            if let portal = try CustomerPortal.find(customerId: customer.id, in: db) {
+                session.print("Portal:  \(portal.path) in the site (enabled \(portal.enabledAt))")
+            }
             session.print("Outstanding: \(Format.money(receivables.outstanding, currency)), overdue \(Format.money(receivables.overdue, currency))")
             session.print("Users: \(detail.users.isEmpty ? "none" : detail.users.map { "\($0.username) (\($0.role.rawValue))" }.joined(separator: ", "))")
 

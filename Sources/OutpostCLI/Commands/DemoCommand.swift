@@ -4,7 +4,7 @@ import OutpostModel
 /// `outpost demo`: the whole picture in one command, through the real commands —
 /// a node with a reseller and the catalog, two field reps working offline
 /// (one conflicting edit, one order the node refuses), sync, provisioning,
-/// a billing run, sync again, and the dashboards.
+/// a billing run, sync again, and the dashboards with one customer's portal.
 enum DemoCommand {
     static let all: [CommandSpec] = [demo]
 
@@ -32,9 +32,11 @@ enum DemoCommand {
                 ["init", "--replica", ben, "--node", node, "--reseller", "acme", "--token-file", tokens.ben],
                 ["sync", "--replica", anna, "--quiet", "--no-site"], ["sync", "--replica", ben, "--quiet", "--no-site"],
             ], hoursAgo: 3),
-            Step(summary: "Anna adds customers, a user, a markup and orders (one for the reseller's own use, at cost); everyone syncs", commands: [
+            Step(summary: "Anna adds customers (Contoso with a portal), a user, a markup and orders (one for the reseller's own use, at cost); everyone syncs", commands: [
                 ["customer", "add", "--replica", anna, "--name", "Contoso Dental GmbH", "--email", "it@contoso-dental.example", "--country", "DE", "{contoso}"],
                 ["customer", "add", "--replica", anna, "--name", "Fabrikam Legal LLP", "--country", "GB", "{fabrikam}"],
+                // Contoso sees its own account in a portal of its own (`outpost portal list` says where).
+                ["portal", "enable", "{contoso}", "--replica", anna],
                 ["user", "add", "--replica", anna, "--username", "anna", "--name", "Anna Field", "--email", "anna@northwind.example", "--role", "admin"],
                 ["price", "set", "--replica", anna, "--plan", "pln_m365-business-premium-m", "--markup", "30"],
                 ["order", "place", "--replica", anna, "--customer", "{contoso}", "--plan", "pln_m365-business-premium-m", "--quantity", "12"],
@@ -116,6 +118,11 @@ enum DemoCommand {
                 session.print("  " + ([outpost] + command.map(shellQuoted)).joined(separator: " "))
             }
             session.print("Dashboards: " + directory.appendingPathComponent("anna/site/index.html").path)
+            let replica = try Replica.open(URL(fileURLWithPath: path("anna")), clock: session.clock)
+            for portal in try CustomerPortal.list(in: replica.db) {
+                session.print("Portal of \(try NameBook(replica.db).customer(portal.customerId)): "
+                              + directory.appendingPathComponent("anna/site/" + portal.path).path)
+            }
         })
 
     /// What the demo suggests trying next, each a command line that works as printed.
@@ -123,6 +130,7 @@ enum DemoCommand {
         [
             ["customer", "list", "--replica", anna],
             ["customer", "show", "Contoso", "--replica", anna],
+            ["portal", "list", "--replica", anna],
             ["conflicts", "--replica", ben],
             ["queue", "rejected", "--replica", ben],
         ]

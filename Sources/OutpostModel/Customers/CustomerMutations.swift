@@ -111,7 +111,7 @@ public struct ActivateCustomer: Mutation {
     }
 }
 
-/// `customer.close`: ends the relationship; refused while anything is still running or owed.
+/// `customer.close`: ends the relationship; refused while anything is still running or owed. Disables the customer's portal.
 public struct CloseCustomer: Mutation {
     public static let name = "customer.close"
     public static let version = 1
@@ -145,6 +145,8 @@ public struct CloseCustomer: Mutation {
             throw MutationRefusal.notAllowed("id", "customer \(id) has \(unpaid.count) unpaid invoice(s), \(owed) minor units outstanding; record the payments before closing")
         }
         try context.update("customer", id: id, [("status", "closed"), ("closed_at", context.now.description)])
+        // A closed customer has no portal: the next site build deletes its directory, so the next publish takes it offline.
+        if try CustomerPortal.find(customerId: id, in: context.db) != nil { try context.delete("customer_portal", id: id) }
     }
 }
 

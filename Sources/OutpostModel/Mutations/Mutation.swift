@@ -25,6 +25,7 @@ public enum MutationCatalogue {
         CreateUser.self, UpdateUser.self, DeleteUser.self,
         PlaceOrder.self, ChangeOrder.self, CancelOrder.self,
         RecordPayment.self, CreditInvoice.self, SetMarkup.self, UpdateSettings.self, ResolveConflict.self,
+        EnablePortal.self, RenewPortal.self, DisablePortal.self,
     ]
 
     /// An unknown name or a version this code cannot read.

@@ -70,6 +70,8 @@ public enum SiteJournal {
         "license": [Parent(column: "customer_id", table: "customer")],
         "notification": [Parent(column: "customer_id", table: "customer")],
         "price_rule": [Parent(column: "plan_id", table: "plan")],
+        // A portal's id is its customer's.
+        "customer_portal": [Parent(column: "id", table: "customer")],
     ]
 
     /// How an update of a table marks the row itself: a customer update that moved neither

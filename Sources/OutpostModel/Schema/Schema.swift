@@ -11,7 +11,7 @@ public enum Schema {
         "settings", "plan", "price_rule", "panel_user", "customer", "customer_user",
         "orders", "order_line", "subscription", "invoice", "invoice_line",
         "credit_note", "credit_note_line", "payment", "domain", "ssl_certificate",
-        "license", "login_event", "conflict", "notification",
+        "license", "login_event", "conflict", "notification", "customer_portal",
     ]
 
     /// The migrations, in order. Never edit a released step; add a new one.
@@ -34,6 +34,7 @@ public enum Schema {
         ("v7: when a customer was closed", version7),
         ("v8: login histories", version8),
         ("v9: the reseller's own purchases", version9),
+        ("v10: customer portals", version10),
     ]
 
     /// Brings `db` to the latest schema.
@@ -585,5 +586,18 @@ public enum Schema {
     static let version9 = """
     INSERT OR IGNORE INTO customer (id, name, status, created_at) VALUES ('cus_own', 'Own account', 'active', '2000-01-01T00:00:00Z');
     DELETE FROM table_digest WHERE entity = 'customer';
+    """
+
+    /// Customers' read-only portals (`outpost portal enable`): one row per customer with a portal, its id
+    /// the customer's, so a disabled portal's deleted row still names its customer. The key is the
+    /// portal's directory name, random and made on a laptop; UNIQUE so two portals never share one.
+    /// A new table: no old change-log images or digests to bring up to date.
+    static let version10 = """
+    CREATE TABLE customer_portal (
+        id TEXT PRIMARY KEY REFERENCES customer (id),
+        portal_key TEXT NOT NULL UNIQUE,
+        enabled_at TEXT NOT NULL,
+        version INTEGER NOT NULL DEFAULT 0
+    ) STRICT;
     """
 }

@@ -8,6 +8,8 @@ struct PageModel: Sendable {
     let title: String
     let section: Section
     var blocks: [Block]
+    /// Set for a page of a customer's portal: its chrome, and `path` lies inside its directory.
+    var portal: PortalChrome? = nil
 }
 
 /// What every page generator works with during one build.
@@ -81,6 +83,18 @@ final class BuildContext {
         hash.add(page.blocks.count)
         for block in page.blocks { block.fingerprint(into: &hash) }
         pages += 1
+        if let portal = page.portal {
+            // Links and assets are relative to the portal's directory, so it can be published alone.
+            portal.fingerprint(into: &hash)
+            let inside = String(page.path.dropFirst(portal.directory.count))
+            let root = Page.root(of: inside)
+            let format = format
+            try output.page(page.path, inputs: hash) {
+                portal.render(path: inside, title: page.title, body: [H.h1(page.title)] + page.blocks.map { $0.render(format, root: root) })
+            }
+            progress?(pages)
+            return
+        }
         let root = Page.root(of: page.path)
         let key = root + "|" + page.section.rawValue
         let frame = frames[key] ?? Node.prerendered(chrome.frame(root: root, section: page.section))

@@ -19,6 +19,7 @@ struct ChangePlan {
     static let followed: Set<String> = [
         "customer", "customer_user", "orders", "order_line", "subscription", "invoice", "invoice_line",
         "credit_note", "credit_note_line", "payment", "domain", "ssl_certificate", "license", "notification", "conflict",
+        "customer_portal",
     ]
     /// The reports each table's rows add up to (a customer's own row: its status and creation date).
     static let reportsFed: [String: Set<String>] = [

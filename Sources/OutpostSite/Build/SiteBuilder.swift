@@ -114,6 +114,7 @@ public struct SiteBuilder {
                 try ListPages.build(in: context)
                 try CustomerPages.build(in: context)
                 try InvoicePages.build(in: context, settings: settings)
+                try PortalPages.build(in: context, settings: settings, theme: theme)
                 try CatalogPages.plans(in: context)
                 try CatalogPages.users(in: context)
                 try CatalogPages.settings(in: context, settings: settings)
@@ -233,6 +234,9 @@ public struct SiteBuilder {
         let invoicesFailed = UnpatchedRows()
         try InvoicePages.rename(plan.renamedOnInvoices, old: oldNames, new: names, in: context, failed: invoicesFailed)
         phases.mark("invoice pages")
+        // A portal shows only what its customer's page does, and a portal enabled, renewed or disabled marks its customer.
+        try PortalPages.build(in: context, settings: settings, theme: theme, only: plan.customers, patching: true)
+        phases.mark("portals")
         let reports = plan.reports.subtracting(["aging"])
         if !reports.isEmpty { try ReportPages.build(in: context, only: reports) }
         if plan.reports.contains("aging") {

@@ -136,6 +136,21 @@ final class SiteOutput: @unchecked Sendable {
         guardLock.withLock { _ = removals.insert(path) }
     }
 
+    /// The names in the directory `path` (from the site root) as the last build left it; none when it is missing.
+    func entries(in path: String) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: filePath(path))) ?? []).filter { !$0.hasPrefix(".") }.sorted()
+    }
+
+    /// Every file under the directory `path` (ending in `/`, from the site root) as the last build left it, by path from the root.
+    func files(under path: String) -> [String] {
+        guard let walker = FileManager.default.enumerator(atPath: filePath(path)) else { return [] }
+        var files: [String] = []
+        while let relative = walker.nextObject() as? String {
+            if walker.fileAttributes?[.type] as? FileAttributeType == .typeRegular { files.append(path + relative) }
+        }
+        return files.sorted()
+    }
+
     static func key(_ path: String) -> ContentHash {
         var hash = ContentHash()
         hash.add(path)
@@ -470,16 +485,7 @@ final class SiteOutput: @unchecked Sendable {
             SiteOutput.readManifest(directory.appendingPathComponent(SiteOutput.deltaName), header: false) { path, _ in removeStale(path) }
         }
         removed.sort()
-        // Directories emptied by the removals go too (deepest first).
-        var parents = Set(removed.compactMap { path -> String? in
-            guard let slash = path.lastIndex(of: "/") else { return nil }
-            return String(path[..<slash])
-        })
-        while !parents.isEmpty {
-            let deepest = parents.max { $0.split(separator: "/").count < $1.split(separator: "/").count }!
-            parents.remove(deepest)
-            if rmdir(filePath(deepest)) == 0, let slash = deepest.lastIndex(of: "/") { parents.insert(String(deepest[..<slash])) }
-        }
+        removeEmptiedDirectories(removed)
         previous = [:]
         // The manifest is not part of the published site, but is written the same careful way.
         try manifest.close()
@@ -490,6 +496,19 @@ final class SiteOutput: @unchecked Sendable {
         return removed
     }
 
+    /// Directories emptied by removing `removed` go too (deepest first).
+    private func removeEmptiedDirectories(_ removed: [String]) {
+        var parents = Set(removed.compactMap { path -> String? in
+            guard let slash = path.lastIndex(of: "/") else { return nil }
+            return String(path[..<slash])
+        })
+        while !parents.isEmpty {
+            let deepest = parents.max { $0.split(separator: "/").count < $1.split(separator: "/").count }!
+            parents.remove(deepest)
+            if rmdir(filePath(deepest)) == 0, let slash = deepest.lastIndex(of: "/") { parents.insert(String(deepest[..<slash])) }
+        }
+    }
+
     /// Ends a patching build: removes what no longer belongs and appends it all to the delta.
     private func finishPatch() throws -> [String] {
         let removed = removals.subtracting(producedPaths).sorted()
@@ -497,6 +516,7 @@ final class SiteOutput: @unchecked Sendable {
             guard unlink(filePath(path)) == 0 || errno == ENOENT else { throw SiteBuildError.cannotWrite(path, errno: errno) }
             manifest.writeLine(path + "\t-\tremoved")
         }
+        removeEmptiedDirectories(removed)
         try manifest.close()
         return removed
     }

@@ -42,28 +42,21 @@ enum CustomerPages {
         let receivables = try KeyedCursor(db, scope.sql(Receivables.byCustomerSQL, "customer_id"), key: "customer_id",
                                           [context.today.description as any SQLBindable] + scope.arguments)
         let invoices = try KeyedCursor(db, scope.sql(ListPages.invoiceSQL + " ORDER BY i.customer_id, i.issue_date, i.id", "i.customer_id"), key: "customer_id", scope.arguments)
-        let payments = try KeyedCursor(db, scope.sql("""
-            SELECT p.*, i.number AS invoice_number FROM payment p JOIN invoice i ON i.id = p.invoice_id
-            ORDER BY p.customer_id, p.received_on, p.id
-            """, "p.customer_id"), key: "customer_id", scope.arguments)
-        let credits = try KeyedCursor(db, scope.sql("""
-            SELECT n.*, i.number AS invoice_number FROM credit_note n JOIN invoice i ON i.id = n.invoice_id
-            ORDER BY n.customer_id, n.issue_date, n.id
-            """, "n.customer_id"), key: "customer_id", scope.arguments)
+        let payments = try KeyedCursor(db, scope.sql(Self.paymentSQL, "p.customer_id"), key: "customer_id", scope.arguments)
+        let credits = try KeyedCursor(db, scope.sql(Self.creditNoteSQL, "n.customer_id"), key: "customer_id", scope.arguments)
         let domains = try KeyedCursor(db, scope.sql("SELECT * FROM domain ORDER BY customer_id, name, id", "customer_id"), key: "customer_id", scope.arguments)
         let certificates = try KeyedCursor(db, scope.sql("SELECT * FROM ssl_certificate ORDER BY customer_id, common_name, id", "customer_id"), key: "customer_id", scope.arguments)
         let licenses = try KeyedCursor(db, scope.sql("SELECT * FROM license ORDER BY customer_id, product, id", "customer_id"), key: "customer_id", scope.arguments)
         let notifications = try KeyedCursor(db, scope.sql(Self.notificationSQL, "n.customer_id"), key: "customer_id", scope.arguments)
 
-        try context.forEachRow(scope.sql("SELECT * FROM customer ORDER BY id", "id"), scope.arguments) { customer in
+        // A closed customer's portal is not rendered (`PortalPages`), so its page does not link one.
+        let customerSQL = "SELECT c.*, p.portal_key FROM customer c LEFT JOIN customer_portal p ON p.id = c.id AND c.status <> 'closed' ORDER BY c.id"
+        try context.forEachRow(scope.sql(customerSQL, "c.id"), scope.arguments) { customer in
             let id = customer["id"].string ?? ""
             // The reseller's own account has the "Own purchases" page instead (`OwnPurchasesPage`).
             guard id != Customer.ownAccountId else { return }
             let path = SitePath.customer(id)
-            func anchor(_ row: Row, _ label: String) -> Cell {
-                let rowId = row["id"].string ?? ""
-                return .custom(H.span(label.isEmpty ? "—" : label, [Attribute("id", SitePath.anchor(rowId)), Attribute("class", "anchor")]), label)
-            }
+            func anchor(_ row: Row, _ label: String) -> Cell { Self.anchor(row, label) }
             func text(_ row: Row, _ column: String) -> String { row[column].string ?? "" }
 
             let invoiceRows = try invoices.rows(for: id)
@@ -91,6 +84,8 @@ enum CustomerPages {
                 ("City", .text(text(customer, "city"))), ("Postal code", .text(text(customer, "postal_code"))),
                 ("Country", .text(text(customer, "country"))), ("Tax id", .text(text(customer, "tax_id"))),
                 ("Customer since", .timestamp(customer["created_at"].string)),
+                ("Portal", customer["portal_key"].string.map { .link(CustomerPortal.directory($0) + "index.html", "open") }
+                    ?? .text("none (outpost portal enable gives one)")),
             ])]))
             blocks.append(.section(title: "Balance", id: "balance", [
                 .figures([
@@ -123,68 +118,29 @@ enum CustomerPages {
                     }, empty: "No sign-ins recorded. The node imports them with: outpost node logins import FILE"),
             ]))
             blocks.append(.section(title: "Subscriptions", id: "subscriptions", [.table(
-                columns: [Column("Subscription"), Column("Plan"), Column("Period"), Column("Qty", numeric: true), Column("Status"),
-                          Column("Current period ends"), Column("Renews"), Column("Price per period", numeric: true), Column("Cost per period", numeric: true),
-                          Column("Margin", numeric: true), Column("Margin %", numeric: true)],
+                columns: Self.subscriptionColumns + Self.costColumns,
                 rows: try subscriptions.rows(for: id).map { ListPages.subscriptionCells($0, withCustomer: false) },
                 empty: "No subscriptions.")]))
-            let items = try Self.lines(orderLines.rows(for: id), owner: "order_id") { line in
-                var item = text(line, "description")
-                let name = [text(line, "domain_name"), text(line, "common_name")].filter { !$0.isEmpty }.joined(separator: ", ")
-                if !name.isEmpty { item += " (" + name + ")" }
-                return "\(line["quantity"].int64 ?? 1) × " + item
-            }
+            let items = try Self.lines(orderLines.rows(for: id), owner: "order_id", Self.orderItem)
             blocks.append(.section(title: "Orders", id: "orders", [.table(
-                columns: [Column("Order"), Column("Placed"), Column("Type"), Column("Status"), Column("Items"), Column("Order total", numeric: true), Column("Note")],
-                rows: try orders.rows(for: id).map { row in
-                    var cells = ListPages.orderCells(row)
-                    cells[0] = anchor(row, row["number"].string ?? "pending")
-                    cells.remove(at: 2)
-                    cells.insert(.text(items[text(row, "id")] ?? ""), at: 4)
-                    return cells
-                }, empty: "No orders.")]))
+                columns: Self.orderColumns + [Column("Note")],
+                rows: try orders.rows(for: id).map { row in Self.orderCells(row, items: items) + [.text(ListPages.orderNote(row))] },
+                empty: "No orders.")]))
             blocks.append(.section(title: "Invoices", id: "invoices", [.table(
                 columns: ListPages.invoiceColumns.filter { $0.title != "Customer" },
-                rows: invoiceRows.map { row in
-                    var cells = ListPages.invoiceCells(row, today: context.today)
-                    cells.remove(at: 1)
-                    return cells
-                }, empty: "No invoices.")]))
+                rows: invoiceRows.map { ListPages.invoiceCells($0, today: context.today, withCustomer: false) }, empty: "No invoices.")]))
             blocks.append(.section(title: "Payments", id: "payments", [.table(
-                columns: [Column("Received"), Column("Invoice"), Column("Method"), Column("Reference"), Column("Status"), Column("Amount", numeric: true)],
-                rows: try payments.rows(for: id).map { row in
-                    [.date(row["received_on"].string), .link(SitePath.invoice(text(row, "invoice_id")), row["invoice_number"].string ?? "pending"),
-                     .text(SiteFormat.words(text(row, "method"))), .text(text(row, "reference")), .status(text(row, "status")),
-                     .money(row["amount"].int64 ?? 0)]
-                }, empty: "No payments.")]))
-            let creditItems = try Self.lines(creditLines.rows(for: id), owner: "credit_note_id") { line in
-                "\(line["quantity"].int64 ?? 1) × " + text(line, "description")
-            }
+                columns: Self.paymentColumns, rows: try payments.rows(for: id).map(Self.paymentCells), empty: "No payments.")]))
+            let creditItems = try Self.lines(creditLines.rows(for: id), owner: "credit_note_id", Self.creditItem)
             blocks.append(.section(title: "Credit notes", id: "credit-notes", [.table(
-                columns: [Column("Credit note"), Column("Issued"), Column("Invoice"), Column("Reason"), Column("Items"), Column("Total", numeric: true)],
-                rows: try credits.rows(for: id).map { row in
-                    [anchor(row, row["number"].string ?? "pending"), .date(row["issue_date"].string),
-                     .link(SitePath.invoice(text(row, "invoice_id")), row["invoice_number"].string ?? "pending"),
-                     .text(text(row, "reason")), .text(creditItems[text(row, "id")] ?? ""), .money(row["total"].int64 ?? 0)]
-                }, empty: "No credit notes.")]))
+                columns: Self.creditNoteColumns, rows: try credits.rows(for: id).map { Self.creditNoteCells($0, items: creditItems) },
+                empty: "No credit notes.")]))
             blocks.append(.section(title: "Domains", id: "domains", [.table(
-                columns: [Column("Domain"), Column("Origin"), Column("Status"), Column("Registered"), Column("Expires"), Column("Renews")],
-                rows: try domains.rows(for: id).map { row in
-                    [anchor(row, text(row, "name")), .text(text(row, "origin")), .status(text(row, "status")),
-                     .date(row["registered_on"].string), .date(row["expires_on"].string), .text(row["auto_renew"].int64 == 1 ? "auto-renews" : "manual")]
-                }, empty: "No domains.")]))
+                columns: Self.domainColumns, rows: try domains.rows(for: id).map(Self.domainCells), empty: "No domains.")]))
             blocks.append(.section(title: "SSL certificates", id: "certificates", [.table(
-                columns: [Column("Common name"), Column("Validation"), Column("Status"), Column("Issued"), Column("Expires")],
-                rows: try certificates.rows(for: id).map { row in
-                    [anchor(row, text(row, "common_name")), .text(text(row, "validation")), .status(text(row, "status")),
-                     .date(row["issued_on"].string), .date(row["expires_on"].string)]
-                }, empty: "No SSL certificates.")]))
+                columns: Self.certificateColumns, rows: try certificates.rows(for: id).map(Self.certificateCells), empty: "No SSL certificates.")]))
             blocks.append(.section(title: "Licenses", id: "licenses", [.table(
-                columns: [Column("Product"), Column("License key"), Column("Seats", numeric: true), Column("Status"), Column("Expires")],
-                rows: try licenses.rows(for: id).map { row in
-                    [anchor(row, text(row, "product")), .text(LicenseKey.masked(text(row, "license_key"))), .number(row["seats"].int64 ?? 0),
-                     .status(text(row, "status")), .date(row["expires_on"].string)]
-                }, empty: "No licenses.")]))
+                columns: Self.licenseColumns, rows: try licenses.rows(for: id).map(Self.licenseCells), empty: "No licenses.")]))
             blocks.append(.section(title: "Notifications", id: "notifications", [.table(
                 columns: [Column("Sent"), Column("Notice"), Column("About"), Column("When"), Column("To"), Column("Subject")],
                 rows: try notifications.rows(for: id).map { Self.notificationCells($0, customerId: id) },
@@ -192,6 +148,90 @@ enum CustomerPages {
             let name = text(customer, "name")
             try context.emit(PageModel(path: path, title: name.isEmpty ? "Customer " + id : name, section: .customers, blocks: blocks))
         }
+    }
+
+    /// A row's label as a link target on its page (`#id`), linking nowhere itself.
+    static func anchor(_ row: Row, _ label: String) -> Cell {
+        let rowId = row["id"].string ?? ""
+        return .custom(H.span(label.isEmpty ? "—" : label, [Attribute("id", SitePath.anchor(rowId)), Attribute("class", "anchor")]), label)
+    }
+
+    /// A customer's subscriptions as its portal shows them (`ListPages.subscriptionCells` without cost); its page adds `costColumns`.
+    static let subscriptionColumns = [
+        Column("Subscription"), Column("Plan"), Column("Period"), Column("Qty", numeric: true), Column("Status"),
+        Column("Current period ends"), Column("Renews"), Column("Price per period", numeric: true),
+    ]
+    static let costColumns = [Column("Cost per period", numeric: true), Column("Margin", numeric: true), Column("Margin %", numeric: true)]
+
+    /// An order line as the customer's page lists it: `2 × Plan (example.com)`.
+    static func orderItem(_ line: Row) -> String {
+        var item = line["description"].string ?? ""
+        let name = [line["domain_name"].string ?? "", line["common_name"].string ?? ""].filter { !$0.isEmpty }.joined(separator: ", ")
+        if !name.isEmpty { item += " (" + name + ")" }
+        return "\(line["quantity"].int64 ?? 1) × " + item
+    }
+
+    /// A credit note line: `1 × Description`.
+    static func creditItem(_ line: Row) -> String {
+        "\(line["quantity"].int64 ?? 1) × " + (line["description"].string ?? "")
+    }
+
+    /// A customer's order (a row of `ListPages.orderSQL`) with its items (`lines` by order id); no note.
+    static let orderColumns = [Column("Order"), Column("Placed"), Column("Type"), Column("Status"), Column("Items"), Column("Order total", numeric: true)]
+
+    static func orderCells(_ row: Row, items: [String: String]) -> [Cell] {
+        [anchor(row, row["number"].string ?? "pending"), .timestamp(row["placed_at"].string), .text(row["type"].string ?? ""),
+         .status(row["status"].string ?? ""), .text(items[row["id"].string ?? ""] ?? ""), .money(row["total"].int64 ?? 0)]
+    }
+
+    /// A customer's payments, each with its invoice's number.
+    static let paymentSQL = """
+        SELECT p.*, i.number AS invoice_number FROM payment p JOIN invoice i ON i.id = p.invoice_id
+        ORDER BY p.customer_id, p.received_on, p.id
+        """
+
+    static let paymentColumns = [Column("Received"), Column("Invoice"), Column("Method"), Column("Reference"), Column("Status"), Column("Amount", numeric: true)]
+
+    static func paymentCells(_ row: Row) -> [Cell] {
+        [.date(row["received_on"].string), .link(SitePath.invoice(row["invoice_id"].string ?? ""), row["invoice_number"].string ?? "pending"),
+         .text(SiteFormat.words(row["method"].string ?? "")), .text(row["reference"].string ?? ""), .status(row["status"].string ?? ""),
+         .money(row["amount"].int64 ?? 0)]
+    }
+
+    /// A customer's credit notes, each with its invoice's number.
+    static let creditNoteSQL = """
+        SELECT n.*, i.number AS invoice_number FROM credit_note n JOIN invoice i ON i.id = n.invoice_id
+        ORDER BY n.customer_id, n.issue_date, n.id
+        """
+
+    static let creditNoteColumns = [Column("Credit note"), Column("Issued"), Column("Invoice"), Column("Reason"), Column("Items"), Column("Total", numeric: true)]
+
+    static func creditNoteCells(_ row: Row, items: [String: String]) -> [Cell] {
+        [anchor(row, row["number"].string ?? "pending"), .date(row["issue_date"].string),
+         .link(SitePath.invoice(row["invoice_id"].string ?? ""), row["invoice_number"].string ?? "pending"),
+         .text(row["reason"].string ?? ""), .text(items[row["id"].string ?? ""] ?? ""), .money(row["total"].int64 ?? 0)]
+    }
+
+    static let domainColumns = [Column("Domain"), Column("Origin"), Column("Status"), Column("Registered"), Column("Expires"), Column("Renews")]
+
+    static func domainCells(_ row: Row) -> [Cell] {
+        [anchor(row, row["name"].string ?? ""), .text(row["origin"].string ?? ""), .status(row["status"].string ?? ""),
+         .date(row["registered_on"].string), .date(row["expires_on"].string), .text(row["auto_renew"].int64 == 1 ? "auto-renews" : "manual")]
+    }
+
+    static let certificateColumns = [Column("Common name"), Column("Validation"), Column("Status"), Column("Issued"), Column("Expires")]
+
+    static func certificateCells(_ row: Row) -> [Cell] {
+        [anchor(row, row["common_name"].string ?? ""), .text(row["validation"].string ?? ""), .status(row["status"].string ?? ""),
+         .date(row["issued_on"].string), .date(row["expires_on"].string)]
+    }
+
+    /// Licenses show only the last four characters of their key (`LicenseKey.masked`).
+    static let licenseColumns = [Column("Product"), Column("License key"), Column("Seats", numeric: true), Column("Status"), Column("Expires")]
+
+    static func licenseCells(_ row: Row) -> [Cell] {
+        [anchor(row, row["product"].string ?? ""), .text(LicenseKey.masked(row["license_key"].string ?? "")), .number(row["seats"].int64 ?? 0),
+         .status(row["status"].string ?? ""), .date(row["expires_on"].string)]
     }
 
     /// Notices `outpost node notify` sent, with what each is about, by customer and time sent.

@@ -6,6 +6,16 @@ import OutpostStore
 enum InvoicePages {
     /// Builds every invoice's page, or only those of `only` (an incremental build).
     static func build(in context: BuildContext, settings: ResellerSettings, only: Set<String>? = nil) throws {
+        try forEachInvoice(in: context, settings: settings, only: only, portal: false) { id, title, blocks in
+            try context.emit(PageModel(path: SitePath.invoice(id), title: title, section: .invoices, blocks: blocks))
+        }
+    }
+
+    /// Each invoice of `only` (every one when nil), in id order, as its id, page title and blocks. For a
+    /// customer's `portal` the page leaves out the reseller's own words (why an invoice was voided) and
+    /// links nowhere outside the portal (the customer, order and credit notes are named, not linked).
+    static func forEachInvoice(in context: BuildContext, settings: ResellerSettings, only: Set<String>?, portal: Bool,
+                               _ body: (_ id: String, _ title: String, _ blocks: [Block]) throws -> Void) throws {
         let db = context.db
         let scope = Scope(only)
         let lines = try KeyedCursor(db, scope.sql("SELECT * FROM invoice_line ORDER BY invoice_id, id", "invoice_id"), key: "invoice_id", scope.arguments)
@@ -36,11 +46,13 @@ enum InvoicePages {
             if state == "void" {
                 // Why it was voided, and when: the record stays so its number is accounted for.
                 let reason = text(invoice, "void_reason")
-                facts.append(("Void", .text((reason.isEmpty ? "no reason given" : reason) + (invoice["voided_at"].string.map { " (voided \($0))" } ?? ""))))
+                let voided = invoice["voided_at"].string.map { " (voided \($0))" } ?? ""
+                facts.append(("Void", .text(portal ? "cancelled, nothing is owed" + voided : (reason.isEmpty ? "no reason given" : reason) + voided)))
             }
             facts += [
                 ("Issued", .date(invoice["issue_date"].string)), ("Due", .date(invoice["due_date"].string)),
-                ("Order", invoice["order_id"].string.map { .link(SitePath.onCustomer(customerId, $0), invoice["order_number"].string ?? "pending") } ?? .text("")),
+                ("Order", invoice["order_id"].string.map { portal ? .text(invoice["order_number"].string ?? "pending")
+                                                                  : .link(SitePath.onCustomer(customerId, $0), invoice["order_number"].string ?? "pending") } ?? .text("")),
                 ("Currency", .text(text(invoice, "currency"))),
             ]
             blocks.append(.facts(facts, caption: "Invoice"))
@@ -55,7 +67,7 @@ enum InvoicePages {
             }
             blocks.append(.section(title: "From", id: "seller", [.facts(seller)]))
             blocks.append(.section(title: "Bill to", id: "customer", [.facts([
-                (customerLabel, .link(SitePath.customer(customerId), text(invoice, "customer_name"))),
+                (customerLabel, portal ? .text(text(invoice, "customer_name")) : .link(SitePath.customer(customerId), text(invoice, "customer_name"))),
                 ("Contact", .text(text(invoice, "contact_name"))), ("Address", .text(text(invoice, "address"))),
                 ("City", .text([text(invoice, "postal_code"), text(invoice, "city")].filter { !$0.isEmpty }.joined(separator: " "))),
                 ("Country", .text(text(invoice, "country"))), ("Tax id", .text(text(invoice, "customer_tax_id"))),
@@ -82,7 +94,8 @@ enum InvoicePages {
             blocks.append(.section(title: "Credit notes", id: "credit-notes", [.table(
                 columns: [Column("Credit note"), Column("Issued"), Column("Reason"), Column("Total", numeric: true)],
                 rows: try credits.rows(for: id).map { row in
-                    [.link(SitePath.onCustomer(customerId, text(row, "id")), row["number"].string ?? "pending"), .date(row["issue_date"].string),
+                    [portal ? .text(row["number"].string ?? "pending") : .link(SitePath.onCustomer(customerId, text(row, "id")), row["number"].string ?? "pending"),
+                     .date(row["issue_date"].string),
                      .text(text(row, "reason")), .money(row["total"].int64 ?? 0)]
                 }, empty: "No credit notes against this invoice.")]))
             blocks.append(.section(title: "Balance", id: "balance", [.figures([
@@ -91,7 +104,7 @@ enum InvoicePages {
                 ("Credited", .money(invoice["credited"].int64 ?? 0), ""),
                 ("Outstanding", .money(outstanding), state == "void" ? "void: nothing is owed" : outstanding == 0 ? "paid in full" : state == "overdue" ? "overdue as of \(context.today)" : "due " + text(invoice, "due_date")),
             ])]))
-            try context.emit(PageModel(path: SitePath.invoice(id), title: "Invoice " + (number ?? "(number pending)"), section: .invoices, blocks: blocks))
+            try body(id, "Invoice " + (number ?? "(number pending)"), blocks)
         }
     }
 

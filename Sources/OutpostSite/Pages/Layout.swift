@@ -86,34 +86,45 @@ struct Chrome: Sendable {
             H.el("iframe", [Attribute("class", "freshness"), Attribute("src", root + "freshness.html"),
                             Attribute("title", "How fresh this data is")],
                  H.link(root + "sync.html", "Data freshness: see the sync page")))
-        let nav = H.el("nav", [Attribute("class", "sections"), Attribute("aria-label", "Sections")],
-            H.el("ul", [], children: Section.allCases.map { (section: Section) -> Node in
-                var attributes = [Attribute("href", root + section.path)]
-                if section == current { attributes.append(Attribute("aria-current", "page")) }
-                return H.el("li", [], .element("a", attributes, [.text(section.title)]))
+        return .fragment([banner, Chrome.navigation(Section.allCases.map { (root + $0.path, $0.title, $0 == current) })])
+    }
+
+    /// The navigation bar: each area's link, the current one marked.
+    static func navigation(_ links: [(href: String, title: String, current: Bool)]) -> Node {
+        H.el("nav", [Attribute("class", "sections"), Attribute("aria-label", "Sections")],
+            H.el("ul", [], children: links.map { link -> Node in
+                var attributes = [Attribute("href", link.href)]
+                if link.current { attributes.append(Attribute("aria-current", "page")) }
+                return H.el("li", [], .element("a", attributes, [.text(link.title)]))
             }))
-        return .fragment([banner, nav])
     }
 
     /// The whole document; `frame` is `frame(root:section:)` for the page, possibly reused.
     func render(_ page: Page, frame: Node? = nil) -> String {
-        let root = page.root
-        let brand = companyName.isEmpty ? "Outpost" : companyName
-        let head = H.el("head", [],
+        Chrome.document(root: page.root, title: page.title + " — " + (companyName.isEmpty ? "Outpost" : companyName),
+                        frame: frame ?? self.frame(root: page.root, section: page.section), body: page.body,
+                        footer: "Read-only dashboard rendered by Outpost from the local replica. Changes are made with the outpost command line.")
+    }
+
+    /// The document around a page's body, shared by the dashboards and the customers' portals: `root`
+    /// leads to where `assets/` is, `meta` are extra head elements (a portal's `robots`).
+    static func document(root: String, title: String, meta: [Node] = [], frame: Node, body: [Node], footer: String) -> String {
+        let head = H.el("head", [], children: [
             H.el("meta", [Attribute("charset", "utf-8")]),
             H.el("meta", [Attribute("name", "viewport"), Attribute("content", "width=device-width, initial-scale=1")]),
             H.el("meta", [Attribute("name", "color-scheme"), Attribute("content", "light dark")]),
-            H.el("title", [], .text(page.title + " — " + brand)),
+        ] + meta + [
+            H.el("title", [], .text(title)),
             H.el("link", [Attribute("rel", "stylesheet"), Attribute("href", root + "assets/outpost.css")]),
-            H.el("script", [Attribute("src", root + "assets/outpost.js"), Attribute("defer", "defer")]))
-        let main = H.el("main", [Attribute("id", "main")], children: page.body)
-        let footer = H.el("footer", [Attribute("class", "colophon")],
-            H.p("Read-only dashboard rendered by Outpost from the local replica. Changes are made with the outpost command line."))
+            H.el("script", [Attribute("src", root + "assets/outpost.js"), Attribute("defer", "defer")]),
+        ])
+        let main = H.el("main", [Attribute("id", "main")], children: body)
+        let footer = H.el("footer", [Attribute("class", "colophon")], H.p(footer))
         let html = H.el("html", [Attribute("xmlns", "http://www.w3.org/1999/xhtml"), Attribute("lang", "en"), Attribute("data-root", root)],
             head,
             H.el("body", [],
                  H.el("a", [Attribute("class", "skip"), Attribute("href", "#main")], .text("Skip to content")),
-                 frame ?? self.frame(root: root, section: page.section), main, footer))
+                 frame, main, footer))
         var out = "<!DOCTYPE html>\n"
         html.render(into: &out)
         out += "\n"

@@ -71,8 +71,9 @@ enum ListPages {
             })
     }
 
-    /// Price, cost and margin of a subscription row (`unit_price`, `unit_cost`, `quantity`).
-    static func subscriptionCells(_ row: Row, withCustomer: Bool = true) -> [Cell] {
+    /// Price, cost and margin of a subscription row (`unit_price`, `unit_cost`, `quantity`); `withCost: false`
+    /// stops at the price (what the customer's own portal shows).
+    static func subscriptionCells(_ row: Row, withCustomer: Bool = true, withCost: Bool = true) -> [Cell] {
         let id = row["id"].string ?? "", customerId = row["customer_id"].string ?? ""
         let quantity = row["quantity"].int64 ?? 0
         let price = (row["unit_price"].int64 ?? 0) * quantity, cost = (row["unit_cost"].int64 ?? 0) * quantity
@@ -80,8 +81,8 @@ enum ListPages {
         var cells: [Cell] = [withCustomer ? .link(SitePath.onCustomer(customerId, id), id) : .custom(H.span(id, [Attribute("id", SitePath.anchor(id)), Attribute("class", "id")]), id)]
         if withCustomer { cells.append(.link(SitePath.customer(customerId), row["customer_name"].string ?? "")) }
         cells += [.text(row["plan_name"].string ?? ""), .text(row["billing_period"].string ?? ""), .number(quantity),
-                  .status(row["status"].string ?? ""), .date(row["period_end"].string), .text(renews),
-                  .money(price), .money(cost), .money(price - cost), .percent(Pricing.margin(price: price, cost: cost))]
+                  .status(row["status"].string ?? ""), .date(row["period_end"].string), .text(renews), .money(price)]
+        if withCost { cells += [.money(cost), .money(price - cost), .percent(Pricing.margin(price: price, cost: cost))] }
         return cells
     }
 
@@ -92,13 +93,18 @@ enum ListPages {
         FROM orders o JOIN customer c ON c.id = o.customer_id
         """
 
+    /// What an order row says besides its figures: how a cancellation takes effect, and why its status is what it is.
+    static func orderNote(_ row: Row) -> String {
+        let reason = row["status_reason"].string ?? ""
+        guard let mode = row["cancel_mode"].string else { return reason }
+        return (mode == "now" ? "cancel now" : "cancel at period end") + (reason.isEmpty ? "" : "; " + reason)
+    }
+
     static func orderCells(_ row: Row) -> [Cell] {
         let id = row["id"].string ?? "", customerId = row["customer_id"].string ?? ""
-        var note = row["status_reason"].string ?? ""
-        if let mode = row["cancel_mode"].string { note = (mode == "now" ? "cancel now" : "cancel at period end") + (note.isEmpty ? "" : "; " + note) }
         return [.link(SitePath.onCustomer(customerId, id), row["number"].string ?? "pending"), .timestamp(row["placed_at"].string),
                 .link(SitePath.customer(customerId), row["customer_name"].string ?? ""), .text(row["type"].string ?? ""),
-                .status(row["status"].string ?? ""), .money(row["total"].int64 ?? 0), .text(note)]
+                .status(row["status"].string ?? ""), .money(row["total"].int64 ?? 0), .text(orderNote(row))]
     }
 
     /// Orders by when they were placed (then id), newest first or oldest first.
@@ -157,12 +163,14 @@ enum ListPages {
     static let invoiceColumns = [Column("Invoice"), Column("Customer"), Column("Issued"), Column("Due"), Column("Invoice total", numeric: true),
                                  Column("Paid", numeric: true), Column("Outstanding", numeric: true), Column("State")]
 
-    static func invoiceCells(_ row: Row, today: BusinessDate) -> [Cell] {
+    /// An invoice row of `invoiceSQL`; `withCustomer: false` leaves out the customer (one customer's invoices).
+    static func invoiceCells(_ row: Row, today: BusinessDate, withCustomer: Bool = true) -> [Cell] {
         let id = row["id"].string ?? "", customerId = row["customer_id"].string ?? ""
         let (state, outstanding) = invoiceState(row, today: today)
-        return [.link(SitePath.invoice(id), row["number"].string ?? "pending"), .link(SitePath.customer(customerId), row["customer_name"].string ?? ""),
-                .date(row["issue_date"].string), .date(row["due_date"].string), .money(row["total"].int64 ?? 0),
-                .money(row["paid"].int64 ?? 0), .money(outstanding), .status(state)]
+        return [.link(SitePath.invoice(id), row["number"].string ?? "pending")]
+            + (withCustomer ? [.link(SitePath.customer(customerId), row["customer_name"].string ?? "")] : [])
+            + [.date(row["issue_date"].string), .date(row["due_date"].string), .money(row["total"].int64 ?? 0),
+               .money(row["paid"].int64 ?? 0), .money(outstanding), .status(state)]
     }
 
     static func invoices(_ context: BuildContext) -> PagedList {
