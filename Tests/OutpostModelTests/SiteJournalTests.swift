@@ -59,6 +59,13 @@ struct SiteJournalTests {
                 INSERT INTO conflict (id, entity, entity_id, field, kept_value, overwritten_value, kept_replica, kept_user, kept_at, overwritten_replica, overwritten_user, overwritten_at, reason, base_version, node_version, replica_id, seq, mutation, at)
                 VALUES ('cfl_1', 'customer', ?, 'phone', '1', '2', 'rep_Y', 'ben', '2026-01-31T09:00:00Z', 'rep_X', 'anna', '2026-01-31T08:00:00Z', 'later_edit', 1, 2, 'rep_X', 1, 'customer.update', '2026-01-31T10:00:00Z')
                 """, [customer])
+            try replica.db.execute("""
+                INSERT INTO operation_run (id, kind, started_at, finished_at, failed) VALUES ('opr_1', 'provision', '2026-02-24T06:00:00Z', '2026-02-24T06:00:01Z', 1)
+                """)
+            try replica.db.execute("""
+                INSERT INTO operation_event (id, run_id, at, subject, subject_id, subject_label, customer_id, outcome, message, error_output)
+                VALUES ('ope_1', 'opr_1', '2026-02-24T06:00:01Z', 'order', 'ord_X', 'ORD-000001', ?, 'failed', 'hook exited with status 3', 'vendor down')
+                """, [customer])
             try body(replica)
         }
     }

@@ -1,6 +1,6 @@
 /// The areas of the panel, in navigation order, with the page each starts at.
 enum Section: String, CaseIterable, Sendable {
-    case home, customers, subscriptions, orders, provisioning, invoices, payments, plans, domains, ssl, licenses, users, reports, settings, sync
+    case home, customers, subscriptions, orders, provisioning, invoices, payments, plans, domains, ssl, licenses, users, reports, operations, settings, sync
 
     var title: String {
         switch self {
@@ -17,6 +17,7 @@ enum Section: String, CaseIterable, Sendable {
         case .licenses: return "Licenses"
         case .users: return "Users"
         case .reports: return "Reports"
+        case .operations: return "Operations"
         case .settings: return "Settings"
         case .sync: return "Sync"
         }
@@ -63,8 +64,9 @@ struct Chrome: Sendable {
 
     /// What goes into every page's fingerprint: change it and every page is rebuilt (2: the aging
     /// report's per-customer pages lost their totals, the search hint asks for three letters; 3: license
-    /// keys show only their last four characters, so pages published with full keys are rewritten).
-    static let version = "outpost-site-chrome 3"
+    /// keys show only their last four characters, so pages published with full keys are rewritten; 4: the
+    /// navigation has Operations).
+    static let version = "outpost-site-chrome 4"
 
     /// The banner and the navigation: the same on every page of one section at one depth.
     func frame(root: String, section current: Section) -> Node {
