@@ -17,6 +17,14 @@ struct OperationsPageTests: ClockedScenario {
         dir = try TemporaryDirectory("outpost-operations")
     }
 
+    /// Every page of the list in `directory` of Anna's site, together: a list starts a new page at a row
+    /// whose id hashes to a page break ("hard" rows, `ListChunker`), however short it is.
+    func list(_ directory: String) throws -> String {
+        let path = dir.path("anna/site/" + directory)
+        return try FileManager.default.contentsOfDirectory(atPath: path).filter { $0.hasSuffix(".html") }.sorted()
+            .map { try String(contentsOfFile: path + "/" + $0, encoding: .utf8) }.joined(separator: "\n")
+    }
+
     /// The node's own record of reseller acme, read as it is on disk.
     func tenant() throws -> Database {
         try Database(path: dir.path("node/tenants/acme.sqlite"), mode: .readOnly)
@@ -62,6 +70,13 @@ struct OperationsPageTests: ClockedScenario {
         #expect(tail.split(separator: "\n").count == 11, "ten retries and the last line: \(tail)")
         #expect(try db.scalar("SELECT status FROM orders WHERE number = 'ORD-000001'")?.string == "failed")
 
+        // The laptop's customer page leads from the failed order's note to the Operations page.
+        try outpost(["sync", "--replica", laptop], at: "2026-02-02T10:01:00Z")
+        let customers = dir.path("anna/site/customers")
+        let contoso = try #require(try FileManager.default.contentsOfDirectory(atPath: customers).filter { $0.hasSuffix(".html") }.map { try String(contentsOfFile: customers + "/" + $0, encoding: .utf8) }
+            .first { $0.contains("<h1>Contoso GmbH</h1>") })
+        #expect(contoso.contains("<a href=\"../operations/index.html\">hook exited with status 3: vendor API: 503 Service Unavailable"), "\(contoso)")
+
         // Nothing waiting: a rerun provisions nothing and logs nothing.
         try outpost(["node", "provision", node, "--hook", failing], at: "2026-02-02T10:05:00Z")
         #expect(try db.scalar("SELECT count(*) FROM operation_run")?.int64 == 1)
@@ -83,7 +98,7 @@ struct OperationsPageTests: ClockedScenario {
         #expect(billed["invoiced_total"].int64 == renewal)
 
         try outpost(["sync", "--replica", laptop], at: "2026-03-02T07:00:00Z")
-        let page = try String(contentsOfFile: dir.path("anna/site/operations/index.html"), encoding: .utf8)
+        let page = try list("operations")
         #expect(page.contains("<pre class=\"output\">retrying vendor call 1\n"), "the hook's stderr, as written")
         #expect(page.contains("vendor API: 503 Service Unavailable &lt;b&gt;&amp;amp;&lt;/b&gt;</pre>"), "escaped, not markup")
         #expect(page.contains("hook exited with status 3: vendor API: 503 Service Unavailable"))
@@ -94,8 +109,8 @@ struct OperationsPageTests: ClockedScenario {
         for outcome in ["completed", "failed", "retried", "sent"] { #expect(page.contains(">\(outcome)</span>"), "a \(outcome) badge") }
         let home = try String(contentsOfFile: dir.path("anna/site/index.html"), encoding: .utf8)
         #expect(home.contains("href=\"operations/index.html\""), "the navigation leads to it")
-        let runsPage = try String(contentsOfFile: dir.path("anna/site/operations/runs/index.html"), encoding: .utf8)
-        #expect(runsPage.contains("1 failed") && runsPage.contains("1 retried") && runsPage.contains("1 sent"))
+        let runsPage = try list("operations/runs")
+        for counts in ["1 failed", "1 retried", "1 sent"] { #expect(runsPage.contains("<td>\(counts)</td>"), "\(runsPage)") }
 
         // The terminal shows the same rows.
         let runs = try #require(try json(["operations", "--replica", laptop], at: "2026-03-02T07:00:00Z") as? [[String: Any]])
@@ -116,5 +131,18 @@ struct OperationsPageTests: ClockedScenario {
         #expect(!provisioning.contains("Billing run"))
         let typo = try outpost(["operations", "--kind", "provisoin", "--replica", laptop], at: "2026-03-02T07:00:00Z", expect: 65)
         #expect(typo.stderr.contains("--kind 'provisoin' must be one of: provision, bill, notify, logins"))
+
+        // The same day, another order completes: the incremental build follows the log's new rows.
+        try outpost(["order", "place", "--customer", "Contoso", "--plan", "pln_office-ltsc-std-2024", "--replica", laptop], at: "2026-03-02T08:00:00Z")
+        try outpost(["sync", "--replica", laptop], at: "2026-03-02T08:00:00Z")
+        try outpost(["node", "provision", node, "--builtin"], at: "2026-03-02T08:30:00Z")
+        try outpost(["sync", "--no-site", "--replica", laptop], at: "2026-03-02T09:00:00Z")
+        let built = try #require(try json(["site", "build", "--replica", laptop], at: "2026-03-02T09:00:00Z") as? [String: Any])
+        let report = try #require(built["report"] as? [String: Any])
+        #expect(report["incremental"] as? Bool == true, "the change journal's plan follows the log's tables: \(report)")
+        let after = try list("operations")
+        #expect(after.contains("ORD-000003") && after.contains("2026-03-02 08:30 UTC"))
+        let runsAfter = try list("operations/runs")
+        #expect(runsAfter.contains("2026-03-02 08:30 UTC"), "the run is listed too")
     }
 }

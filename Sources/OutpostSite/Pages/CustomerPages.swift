@@ -139,6 +139,10 @@ enum CustomerPages {
                     cells[0] = anchor(row, row["number"].string ?? "pending")
                     cells.remove(at: 2)
                     cells.insert(.text(items[text(row, "id")] ?? ""), at: 4)
+                    // Why it failed, and a failed hook's own words, are on the Operations page.
+                    if row["status"].string == "failed", case .text(let note) = cells[6] {
+                        cells[6] = .link(OperationsPages.eventsDirectory + "/index.html", note)
+                    }
                     return cells
                 }, empty: "No orders.")]))
             blocks.append(.section(title: "Invoices", id: "invoices", [.table(
