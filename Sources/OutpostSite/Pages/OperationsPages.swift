@@ -17,13 +17,16 @@ enum OperationsPages {
         runs and every run of the last \(OperationLog.keptDays) days.
         """)
 
-    static let sections: Block = .links([("operations/index.html", "Every outcome", false), ("operations/runs/index.html", "Runs", false)],
-                                        label: "Operations")
+    /// The section's two lists, the one shown marked current.
+    static func sections(current directory: String) -> Block {
+        .links([eventsDirectory, runsDirectory].map { ($0 + "/index.html", $0 == eventsDirectory ? "Every outcome" : "Runs", $0 == directory) },
+               label: "Operations")
+    }
 
     static func events(_ context: BuildContext) -> PagedList {
         PagedList(
             directory: eventsDirectory, title: "Operations", section: .operations,
-            intro: [intro, sections, .paragraph("""
+            intro: [intro, sections(current: eventsDirectory), .paragraph("""
                 What each run did to each order, subscription, notice or import, newest first. A failed hook shows the last \
                 \(OperationLog.errorOutputLines) lines of its standard error; a failed order can be resubmitted on the node \
                 (outpost node order resubmit ORDER).
@@ -62,7 +65,7 @@ enum OperationsPages {
     static func runs(_ context: BuildContext) -> PagedList {
         PagedList(
             directory: runsDirectory, title: "Operations runs", section: .operations,
-            intro: [intro, sections, .paragraph("Each back-office run on the node, newest first: what it did, and for billing runs the invoices it issued.")],
+            intro: [intro, sections(current: runsDirectory), .paragraph("Each back-office run on the node, newest first: what it did, and for billing runs the invoices it issued.")],
             columns: [Column("Started"), Column("Job"), Column("Last outcome"), Column("Outcomes"), Column("Invoices issued", numeric: true),
                       Column("Invoiced", numeric: true)],
             empty: "The node has logged no back-office run yet (or this laptop has not synced since).",

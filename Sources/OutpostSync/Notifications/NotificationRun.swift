@@ -59,7 +59,7 @@ struct NotificationRun {
                                     customerId: notice.customerId, customerName: letter.customerName, thresholdDays: notice.thresholdDays, noticeDate: notice.noticeDate, recipient: recipient,
                                     subject: MailMessage.clean(letter.subject), status: status, problem: problem, reason: reason, file: file)
             }
-            /// A notice that did not go out, logged on its own (there is no other work to log it with).
+            /// A notice that did not go out, logged on its own (there is no other work to log it with); a rehearsal logs nothing.
             func notSent(_ status: NotificationOutcome.Status, _ problem: NotificationOutcome.Problem, _ reason: String,
                          recipient: String = letter.customerEmail) throws {
                 outcomes.append(outcome(status, problem, reason, recipient: recipient))
@@ -77,7 +77,7 @@ struct NotificationRun {
                 let reason = senderAddress.isEmpty
                     ? "reseller \(tenant.resellerId) has no company e-mail to send from; set it (outpost settings set --email) or pass --from"
                     : "the company e-mail '\(senderAddress)' of reseller \(tenant.resellerId) cannot be written in a mail header"
-                if channel == nil { outcomes.append(outcome(.failed, .noSender, reason)) } else { try notSent(.failed, .noSender, reason) }
+                try notSent(.failed, .noSender, reason)
                 continue
             }
             guard let channel else {
