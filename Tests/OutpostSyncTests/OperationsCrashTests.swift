@@ -13,15 +13,10 @@ struct OperationsCrashTests {
     func theLogMatchesTheWorkAfterKills(seed: UInt64) throws {
         try #require(OutpostBinary.url != nil, "the outpost binary is built")
         let dir = try TemporaryDirectory("outpost-operations-crash")
-        let env = ["OUTPOST_NOW": "2026-03-02T09:00:00Z", "OUTPOST_NODE": dir.path("node")]
         func outpost(_ arguments: [String]) throws -> OutpostBinary.Result {
-            try OutpostBinary.run(arguments, environment: env, in: dir.url)
+            try OutpostBinary.run(arguments, environment: CrashTests.environment(dir), in: dir.url)
         }
-        #expect(try outpost(["node", "init", dir.path("node")]).status == 0)
-        #expect(try outpost(["node", "plans", "import", "--builtin"]).status == 0)
-        #expect(try outpost(["node", "reseller", "add", "acme", "--name", "Acme"]).status == 0)
-        try outpost(["node", "token", "issue", "--reseller", "acme", "--user", "anna"]).stdout.write(toFile: dir.path("token"), atomically: false, encoding: .utf8)
-        #expect(try outpost(["init", "--replica", dir.path("anna"), "--node", dir.path("node"), "--reseller", "acme", "--token-file", dir.path("token")]).status == 0)
+        try CrashTests.node(with: ["anna"], in: dir)
         #expect(try outpost(["sync", "--no-site", "--quiet", "--replica", dir.path("anna")]).status == 0)
         // Many orders, placed in-process (as many CLI calls would), then pushed.
         do {
@@ -38,20 +33,8 @@ struct OperationsCrashTests {
         }
         #expect(try outpost(["sync", "--no-site", "--quiet", "--replica", dir.path("anna")]).status == 0)
 
-        let random = RandomSource(seed: seed)
-        var interrupted = 0
-        for _ in 0..<8 {
-            let running = try OutpostBinary.start(["node", "provision", dir.path("node"), "--builtin"], environment: env, in: dir.url)
-            usleep(UInt32(20_000 + random.next(below: 400_000)))
-            guard running.process.isRunning else {
-                _ = running.wait()
-                break
-            }
-            interrupted += 1
-            running.signal(SIGKILL)
-            _ = running.wait()
-            try expectLogMatchesWork(dir)
-        }
+        let interrupted = try CrashTests.killRepeatedly(["node", "provision", dir.path("node"), "--builtin"], in: dir,
+                                                        random: RandomSource(seed: seed), within: 400_000) { try expectLogMatchesWork(dir) }
         _ = try outpost(["node", "provision", dir.path("node"), "--builtin"])
         try expectLogMatchesWork(dir)
         #expect(interrupted >= 1, "a kill hit a run in progress")
