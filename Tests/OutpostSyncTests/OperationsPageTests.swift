@@ -106,6 +106,7 @@ struct OperationsPageTests: ClockedScenario {
                      "to it@contoso.example", "back in the provisioning queue", "Contoso GmbH", "The node is Operations"] {
             #expect(page.contains(text), "the Operations page shows \(text)")
         }
+        #expect(page.contains(".html\">invoice due: INV-000001</a>"), "the notice links to its invoice's page")
         for outcome in ["completed", "failed", "retried", "sent"] { #expect(page.contains(">\(outcome)</span>"), "a \(outcome) badge") }
         let home = try String(contentsOfFile: dir.path("anna/site/index.html"), encoding: .utf8)
         #expect(home.contains("href=\"operations/index.html\""), "the navigation leads to it")

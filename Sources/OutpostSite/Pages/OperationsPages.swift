@@ -46,9 +46,13 @@ enum OperationsPages {
                 let customerId = row["customer_id"].string
                 let label = row["subject_label"].string ?? ""
                 let subject: Cell
+                let subjectId = row["subject_id"].string ?? ""
                 switch (row["subject"].string, customerId) {
-                case ("order", let customer?), ("subscription", let customer?):
-                    subject = .link(SitePath.onCustomer(customer, row["subject_id"].string ?? ""), label)
+                case ("notice", _) where subjectId.hasPrefix("inv_"):
+                    subject = .link(SitePath.invoice(subjectId), label)
+                case ("order", let customer?), ("subscription", let customer?), ("notice", let customer?):
+                    // Orders, subscriptions and the services notices are about are rows of the customer's page.
+                    subject = .link(SitePath.onCustomer(customer, subjectId), label)
                 default:
                     subject = .text(label)
                 }
