@@ -63,6 +63,13 @@ struct SiteJournalTests {
                 """, [customer])
             try replica.db.execute("INSERT INTO customer_portal (id, portal_key, enabled_at) VALUES (?, 'abcdefghijklmnopqrstuvwxyz', '2026-01-31T09:00:00Z')",
                                    [customer])
+            try replica.db.execute("""
+                INSERT INTO operation_run (id, kind, started_at, finished_at, failed) VALUES ('opr_1', 'provision', '2026-02-24T06:00:00Z', '2026-02-24T06:00:01Z', 1)
+                """)
+            try replica.db.execute("""
+                INSERT INTO operation_event (id, run_id, at, subject, subject_id, subject_label, customer_id, outcome, message, error_output)
+                VALUES ('ope_1', 'opr_1', '2026-02-24T06:00:01Z', 'order', 'ord_X', 'ORD-000001', ?, 'failed', 'hook exited with status 3', 'vendor down')
+                """, [customer])
             try body(replica)
         }
     }

@@ -13,17 +13,11 @@ struct CrashTests {
     func killedSyncsResumeCleanly(seed: UInt64) throws {
         try #require(OutpostBinary.url != nil, "the outpost binary is built")
         let dir = try TemporaryDirectory("outpost-crash")
-        let env = ["OUTPOST_NOW": "2026-03-02T09:00:00Z", "OUTPOST_NODE": dir.path("node")]
+        let env = Self.environment(dir)
         func outpost(_ arguments: [String]) throws -> OutpostBinary.Result {
             try OutpostBinary.run(arguments, environment: env, in: dir.url)
         }
-        #expect(try outpost(["node", "init", dir.path("node")]).status == 0)
-        #expect(try outpost(["node", "plans", "import", "--builtin"]).status == 0)
-        #expect(try outpost(["node", "reseller", "add", "acme", "--name", "Acme"]).status == 0)
-        try outpost(["node", "token", "issue", "--reseller", "acme", "--user", "anna"]).stdout.write(toFile: dir.path("token"), atomically: false, encoding: .utf8)
-        for rep in ["writer", "reader"] {
-            #expect(try outpost(["init", "--replica", dir.path(rep), "--node", dir.path("node"), "--reseller", "acme", "--token-file", dir.path("token")]).status == 0)
-        }
+        try Self.node(with: ["writer", "reader"], in: dir)
         // A large queue on the writer, made in-process (as thousands of CLI calls would).
         do {
             let replica = try Replica.open(URL(fileURLWithPath: dir.path("writer")), clock: FixedClock(Timestamp("2026-03-02T09:00:00Z")!),
@@ -37,18 +31,7 @@ struct CrashTests {
         let random = RandomSource(seed: seed)
         var interrupted = 0
         for rep in ["writer", "reader"] {
-            // Kill at a random moment, again and again, until a run gets to finish by itself.
-            for _ in 0..<8 {
-                let running = try OutpostBinary.start(["sync", "--replica", dir.path(rep)], environment: env, in: dir.url)
-                usleep(UInt32(20_000 + random.next(below: 300_000)))
-                guard running.process.isRunning else {
-                    _ = running.wait()
-                    break
-                }
-                interrupted += 1
-                running.signal(SIGKILL)
-                _ = running.wait()
-            }
+            interrupted += try Self.killRepeatedly(["sync", "--replica", dir.path(rep)], in: dir, random: random, within: 300_000)
             let finished = try outpost(["sync", "--replica", dir.path(rep)])
             #expect(finished.status == 0, "sync after kills: \(finished.stderr)")
         }
@@ -64,5 +47,45 @@ struct CrashTests {
         let node = try Database(path: dir.path("node/tenants/acme.sqlite"), mode: .readOnly)
         #expect(try node.integrityCheck() == ["ok"])
         #expect(try node.scalar("SELECT count(*) FROM customer WHERE id <> 'cus_own'")?.int64 == 1500, "nothing applied twice")
+    }
+
+    /// What every crash test's commands run with: a fixed clock and the node.
+    static func environment(_ dir: TemporaryDirectory) -> [String: String] {
+        ["OUTPOST_NOW": "2026-03-02T09:00:00Z", "OUTPOST_NODE": dir.path("node")]
+    }
+
+    /// A node in `dir` with the built-in catalog and reseller acme, and a replica of acme (anna's token) per name.
+    static func node(with replicas: [String], in dir: TemporaryDirectory, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        func outpost(_ arguments: [String]) throws -> OutpostBinary.Result {
+            try OutpostBinary.run(arguments, environment: environment(dir), in: dir.url)
+        }
+        #expect(try outpost(["node", "init", dir.path("node")]).status == 0, sourceLocation: sourceLocation)
+        #expect(try outpost(["node", "plans", "import", "--builtin"]).status == 0, sourceLocation: sourceLocation)
+        #expect(try outpost(["node", "reseller", "add", "acme", "--name", "Acme"]).status == 0, sourceLocation: sourceLocation)
+        try outpost(["node", "token", "issue", "--reseller", "acme", "--user", "anna"]).stdout.write(toFile: dir.path("token"), atomically: false, encoding: .utf8)
+        for rep in replicas {
+            #expect(try outpost(["init", "--replica", dir.path(rep), "--node", dir.path("node"), "--reseller", "acme", "--token-file", dir.path("token")]).status == 0,
+                    sourceLocation: sourceLocation)
+        }
+    }
+
+    /// Runs `arguments` and kills it with SIGKILL at a random moment (up to `within` µs in), again and again (at most
+    /// eight times), until a run gets to finish by itself; `afterKill` looks at what each kill left. Returns the kills.
+    static func killRepeatedly(_ arguments: [String], in dir: TemporaryDirectory, random: RandomSource, within: Int,
+                               afterKill: () throws -> Void = {}) throws -> Int {
+        var killed = 0
+        for _ in 0..<8 {
+            let running = try OutpostBinary.start(arguments, environment: environment(dir), in: dir.url)
+            usleep(UInt32(20_000 + random.next(below: within)))
+            guard running.process.isRunning else {
+                _ = running.wait()
+                break
+            }
+            killed += 1
+            running.signal(SIGKILL)
+            _ = running.wait()
+            try afterKill()
+        }
+        return killed
     }
 }

@@ -11,7 +11,7 @@ public enum Schema {
         "settings", "plan", "price_rule", "panel_user", "customer", "customer_user",
         "orders", "order_line", "subscription", "invoice", "invoice_line",
         "credit_note", "credit_note_line", "payment", "domain", "ssl_certificate",
-        "license", "login_event", "conflict", "notification", "customer_portal",
+        "license", "login_event", "conflict", "notification", "customer_portal", "operation_run", "operation_event",
     ]
 
     /// The migrations, in order. Never edit a released step; add a new one.
@@ -35,6 +35,7 @@ public enum Schema {
         ("v8: login histories", version8),
         ("v9: the reseller's own purchases", version9),
         ("v10: customer portals", version10),
+        ("v11: operations log", version11),
     ]
 
     /// Brings `db` to the latest schema.
@@ -599,5 +600,51 @@ public enum Schema {
         enabled_at TEXT NOT NULL,
         version INTEGER NOT NULL DEFAULT 0
     ) STRICT;
+    """
+
+    /// The node's operations log: each back-office run (`node provision`, `node bill`, `node notify`,
+    /// `node logins import`) and what it did to each order, subscription or notice, replicated so the
+    /// laptops' Operations page and `outpost operations` show it. A run's row is written in the
+    /// transaction of its first event and its counts in each event's, which is the transaction of the
+    /// work the event records: the log never tells of work not done, nor loses work done. Old runs
+    /// go (with their events) as new ones start: the newest `OperationLog.keptRuns`, and any of the
+    /// last `OperationLog.keptDays` days, are kept. New tables only: no old row image to rewrite.
+    static let version11 = """
+    CREATE TABLE operation_run (
+        id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL CHECK (kind IN ('provision', 'bill', 'notify', 'logins_import')),
+        started_at TEXT NOT NULL,
+        finished_at TEXT NOT NULL,
+        completed INTEGER NOT NULL DEFAULT 0,
+        failed INTEGER NOT NULL DEFAULT 0,
+        refused INTEGER NOT NULL DEFAULT 0,
+        retried INTEGER NOT NULL DEFAULT 0,
+        sent INTEGER NOT NULL DEFAULT 0,
+        skipped INTEGER NOT NULL DEFAULT 0,
+        invoices INTEGER NOT NULL DEFAULT 0,
+        invoiced_total INTEGER NOT NULL DEFAULT 0,
+        currency TEXT NOT NULL DEFAULT '',
+        version INTEGER NOT NULL DEFAULT 0
+    ) STRICT;
+    CREATE INDEX operation_run_by_start ON operation_run (started_at, id);
+
+    CREATE TABLE operation_event (
+        id TEXT PRIMARY KEY,
+        run_id TEXT NOT NULL REFERENCES operation_run (id),
+        at TEXT NOT NULL,
+        subject TEXT NOT NULL CHECK (subject IN ('order', 'subscription', 'notice', 'login_import')),
+        subject_id TEXT NOT NULL DEFAULT '',
+        subject_label TEXT NOT NULL DEFAULT '',
+        customer_id TEXT,
+        outcome TEXT NOT NULL CHECK (outcome IN ('completed', 'failed', 'refused', 'retried', 'sent', 'skipped')),
+        message TEXT NOT NULL DEFAULT '',
+        error_output TEXT NOT NULL DEFAULT '',
+        invoices TEXT NOT NULL DEFAULT '',
+        amount INTEGER,
+        currency TEXT NOT NULL DEFAULT '',
+        version INTEGER NOT NULL DEFAULT 0
+    ) STRICT;
+    CREATE INDEX operation_event_by_run ON operation_event (run_id, at);
+    CREATE INDEX operation_event_by_customer ON operation_event (customer_id, at);
     """
 }

@@ -20,6 +20,7 @@ struct ChangePlan {
         "customer", "customer_user", "orders", "order_line", "subscription", "invoice", "invoice_line",
         "credit_note", "credit_note_line", "payment", "domain", "ssl_certificate", "license", "notification", "conflict",
         "customer_portal",
+        "operation_run", "operation_event",
     ]
     /// The reports each table's rows add up to (a customer's own row: its status and creation date).
     static let reportsFed: [String: Set<String>] = [
@@ -136,6 +137,8 @@ struct ChangePlan {
             "domains": try redo(direct["domain", default: []], naming: "domain"),
             "ssl": try redo(direct["ssl_certificate", default: []], naming: "ssl_certificate"),
             "licenses": try redo(direct["license", default: []], naming: "license"),
+            OperationsPages.eventsDirectory: try redo(direct["operation_event", default: []], naming: "operation_event"),
+            OperationsPages.runsDirectory: (direct["operation_run", default: []], [:]),
         ]
     }
 

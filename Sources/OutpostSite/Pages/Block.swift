@@ -97,6 +97,7 @@ extension Cell {
         case .timestamp(let v): hash.add(16); hash.add(v ?? "\u{0}")
         case .status(let v): hash.add(17); hash.add(v)
         case .percent(let v): hash.add(18); hash.add(v ?? Int.min)
+        case let .output(text, output): hash.add(20); hash.add(text); hash.add(output)
         case let .custom(_, text): hash.add(19); hash.add(text)
         }
     }
@@ -112,6 +113,7 @@ extension Cell {
         case .timestamp(let v): return .text(SiteFormat.timestamp(v))
         case .status(let v): return Cell.badge(v)
         case .percent(let v): return .text(SiteFormat.percent(v))
+        case .output: return .element("div", [], outputNodes)
         case .custom(let node, _): return node
         }
     }

@@ -16,6 +16,8 @@ enum Cell: Sendable {
     case status(String)
     /// Basis points.
     case percent(Int?)
+    /// A line of text with a command's output below it, kept as written (`<pre>`; none when empty).
+    case output(String, String)
     /// Anything else: a node for the page and the CSV text.
     case custom(Node, String)
 
@@ -30,6 +32,7 @@ enum Cell: Sendable {
         case .timestamp(let v): return v ?? ""
         case .status(let v): return v
         case .percent(let v): return v.map(SiteFormat.percent) ?? ""
+        case let .output(text, output): return output.isEmpty ? text : text + "\n" + output
         case .custom(_, let text): return text
         }
     }
@@ -53,8 +56,15 @@ enum Cell: Sendable {
         case .timestamp(let v): return H.td(SiteFormat.timestamp(v), [Attribute("data-sort", v ?? "")])
         case .status(let v): return H.td(Cell.badge(v))
         case .percent(let v): return H.td(SiteFormat.percent(v), [Attribute("class", "num"), Attribute("data-sort", v.map(String.init) ?? "")])
+        case .output: return .element("td", [], outputNodes)
         case .custom(let node, _): return H.td(node)
         }
+    }
+
+    /// An `output` cell's text and its output block.
+    var outputNodes: [Node] {
+        guard case let .output(text, output) = self else { return [] }
+        return [.text(text.isEmpty ? "—" : text)] + (output.isEmpty ? [] : [H.el("pre", [Attribute("class", "output")], .text(output))])
     }
 
     /// A status word as a badge, coloured by what it means.
@@ -64,9 +74,10 @@ enum Cell: Sendable {
 
     static func tone(_ status: String) -> String {
         switch status {
-        case "active", "completed", "paid", "issued", "success", "ok", "applied": return "good"
-        case "failed", "rejected", "overdue", "failure", "revoked", "suspended", "refunded": return "bad"
-        case "queued", "submitted", "provisioning", "pending", "unpaid", "partially_paid", "attention", "running", "expiring": return "warn"
+        case "active", "completed", "paid", "issued", "success", "ok", "applied", "sent": return "good"
+        case "failed", "rejected", "overdue", "failure", "revoked", "suspended", "refunded", "refused": return "bad"
+        case "queued", "submitted", "provisioning", "pending", "unpaid", "partially_paid", "attention", "running", "expiring", "retried":
+            return "warn"
         default: return "muted"
         }
     }

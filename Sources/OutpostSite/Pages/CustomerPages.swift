@@ -124,7 +124,12 @@ enum CustomerPages {
             let items = try Self.lines(orderLines.rows(for: id), owner: "order_id", Self.orderItem)
             blocks.append(.section(title: "Orders", id: "orders", [.table(
                 columns: Self.orderColumns + [Column("Note")],
-                rows: try orders.rows(for: id).map { row in Self.orderCells(row, items: items) + [.text(ListPages.orderNote(row))] },
+                rows: try orders.rows(for: id).map { row in
+                    let note = ListPages.orderNote(row)
+                    // Why it failed, and a failed hook's own words, are on the Operations page.
+                    let noteCell: Cell = row["status"].string == "failed" ? .link(OperationsPages.eventsDirectory + "/index.html", note) : .text(note)
+                    return Self.orderCells(row, items: items) + [noteCell]
+                },
                 empty: "No orders.")]))
             blocks.append(.section(title: "Invoices", id: "invoices", [.table(
                 columns: ListPages.invoiceColumns.filter { $0.title != "Customer" },

@@ -1,6 +1,6 @@
 /// The areas of the panel, in navigation order, with the page each starts at.
 enum Section: String, CaseIterable, Sendable {
-    case home, customers, subscriptions, orders, provisioning, invoices, payments, plans, domains, ssl, licenses, users, reports, settings, own, sync
+    case home, customers, subscriptions, orders, provisioning, invoices, payments, plans, domains, ssl, licenses, users, reports, operations, settings, own, sync
 
     var title: String {
         switch self {
@@ -17,6 +17,7 @@ enum Section: String, CaseIterable, Sendable {
         case .licenses: return "Licenses"
         case .users: return "Users"
         case .reports: return "Reports"
+        case .operations: return "Operations"
         case .settings: return "Settings"
         case .own: return "Own purchases"
         case .sync: return "Sync"
@@ -66,8 +67,8 @@ struct Chrome: Sendable {
     /// What goes into every page's fingerprint: change it and every page is rebuilt (2: the aging
     /// report's per-customer pages lost their totals, the search hint asks for three letters; 3: license
     /// keys show only their last four characters, so pages published with full keys are rewritten; 4: the
-    /// navigation links the "Own purchases" page).
-    static let version = "outpost-site-chrome 4"
+    /// navigation links the "Own purchases" page; 5: and the Operations page).
+    static let version = "outpost-site-chrome 5"
 
     /// The banner and the navigation: the same on every page of one section at one depth.
     func frame(root: String, section current: Section) -> Node {

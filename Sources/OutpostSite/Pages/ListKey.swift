@@ -98,6 +98,7 @@ enum CellCodec {
             case .timestamp(let v): out.append(v == nil ? 7 : 8); if let v { putText(v, &out) }
             case .status(let v): out.append(9); putText(v, &out)
             case .percent(let v): out.append(v == nil ? 10 : 11); if let v { putInt(Int64(v), &out) }
+            case let .output(text, output): out.append(13); putText(text, &out); putText(output, &out)
             case .custom(_, let text):
                 // Lists hold no custom cells but the blank one; keep its text.
                 out.append(12); putText(text, &out)
@@ -144,6 +145,7 @@ enum CellCodec {
             case 9: cells.append(.status(text()))
             case 10: cells.append(.percent(nil))
             case 11: cells.append(.percent(Int(int())))
+            case 13: let message = text(); cells.append(.output(message, text()))
             default: cells.append(.custom(.empty, text()))
             }
         }

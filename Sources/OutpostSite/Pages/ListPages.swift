@@ -2,8 +2,9 @@ import OutpostModel
 import OutpostStore
 
 /// The paginated lists: customers, subscriptions, orders, the provisioning
-/// queue, invoices, payments, domains, SSL certificates and licenses. The
-/// ones the search box finds feed the search index as they stream.
+/// queue, invoices, payments, domains, SSL certificates and licenses, and the
+/// operations log (`OperationsPages`). The ones the search box finds feed the
+/// search index as they stream.
 enum ListPages {
     static func build(in context: BuildContext) throws {
         for list in lists(context) { try list.build(in: context) }
@@ -12,7 +13,7 @@ enum ListPages {
     /// Every list, in build order; each list's `directory` names it.
     static func lists(_ context: BuildContext) -> [PagedList] {
         [customers(context), subscriptions(context), orders(context), provisioning(context), invoices(context), payments(context),
-         domains(context), certificates(context), licenses(context)]
+         domains(context), certificates(context), licenses(context)] + OperationsPages.lists(context)
     }
 
     /// The condition that leaves out the reseller's own purchases (`Customer.ownAccountId`, shown on

@@ -196,6 +196,22 @@ body.frame main { padding: 0; }
   .badge { border: 1px solid #999; background: none !important; color: #000 !important; }
 }
 
+/* A command's output kept as written (the end of a failed hook's standard error): bounded, scrolls. */
+pre.output {
+  margin: .4em 0 0;
+  padding: .4em .6em;
+  max-height: 16em;
+  max-width: 60em;
+  overflow: auto;
+  white-space: pre-wrap;
+  overflow-wrap: anywhere;
+  font-size: .85em;
+  color: var(--fg);
+  background: var(--bg-alt);
+  border: 1px solid var(--border);
+  border-radius: 4px;
+}
+
 """#),
         ("outpost.js", #"""
 /* Outpost dashboard script. Optional: every page reads and links without it.

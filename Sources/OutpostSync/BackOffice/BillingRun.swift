@@ -8,17 +8,21 @@ import OutpostStore
 ///
 /// Idempotent: what it handled no longer qualifies (its period now ends after
 /// the date, or it is no longer active), so the same run again writes nothing.
-/// Each subscription is handled in its own transaction.
+/// Each subscription is handled in its own transaction, which also logs what
+/// was done to it in the operations log.
 public struct BillingRun {
     /// Change-log origin of everything the run writes.
     static let origin = "billing"
 
     public let tenant: Tenant
     public let clock: any Clock
+    /// This run's entry in the operations log.
+    let log: OperationRecorder
 
     public init(tenant: Tenant, clock: any Clock) {
         self.tenant = tenant
         self.clock = clock
+        log = OperationRecorder(tenant: tenant, kind: .bill, startedAt: clock.now())
     }
 
     /// Subscriptions the run would handle through `date`, by period end.
@@ -67,6 +71,16 @@ public struct BillingRun {
                                      action: action, orderNumbers: orders, invoiceNumbers: invoices, invoicedTotal: invoiced,
                                      currency: subscription.currency, quantity: final.quantity,
                                      periodStart: final.periodStart, periodEnd: final.periodEnd)
+            let message: String
+            switch action {
+            case .renewed: message = "renewed to \(final.periodEnd); " + orders.joined(separator: ", ")
+            case .cancelled: message = "cancelled at period end, as the customer asked"
+            case .expired: message = "expired: it does not renew"
+            }
+            try log.record(OperationRecorder.Event(
+                subject: "subscription", subjectId: subscription.id, subjectLabel: try Plan.require(subscription.planId, in: context.db).name,
+                customerId: subscription.customerId, outcome: .completed, message: message, invoices: invoices,
+                amount: invoices.isEmpty ? nil : invoiced, currency: subscription.currency), in: context)
         }
         return outcome
     }

@@ -13,7 +13,8 @@ import OutpostModel
 /// - exit 0 and `{"status": "completed"}`, optionally with `license_key`,
 ///   `expires_on`, `issued_on`, `registered_on` (`YYYY-MM-DD`): completed;
 /// - `{"status": "failed", "reason": "…"}`, or any non-zero exit: failed, with
-///   the reason (or the last line of stderr) shown on the order;
+///   the reason (or the last line of stderr) shown on the order and the last
+///   lines of stderr kept in the operations log;
 /// - no answer within the time limit: the hook's process group is killed and the order fails.
 public struct HookProvisioner: Provisioner {
     public static let defaultTimeLimit: TimeInterval = 60
@@ -43,7 +44,10 @@ public struct HookProvisioner: Provisioner {
         } catch {
             return .failed(reason: "hook could not run: \(error)")
         }
-        return Self.answer(from: result, timeLimit: timeLimit)
+        let answer = Self.answer(from: result, timeLimit: timeLimit)
+        // The reason is one line; the operations log keeps the end of what the hook said on stderr as well.
+        if case .failed(let reason, _) = answer { return .failed(reason: reason, errorOutput: OperationLog.errorTail(result.stderr)) }
+        return answer
     }
 
     /// Reads the hook's exit status and stdout as an answer.

@@ -84,6 +84,10 @@ public struct LoginImport {
             for login in logins {
                 if try LoginEvent.recordCustomerLogin(login, id: tenant.ids.make("log"), in: context) { recorded += 1 } else { known += 1 }
             }
+            // Logged in the import's own transaction: the log shows an import exactly when its logins are in.
+            try OperationRecorder(tenant: tenant, kind: .loginsImport, startedAt: now).record(OperationRecorder.Event(
+                subject: "login_import", subjectId: "", subjectLabel: "\(logins.count) login(s)", customerId: nil, outcome: .completed,
+                message: "\(recorded) new, \(known) already known"), in: context)
         }
         return Outcome(recorded: recorded, alreadyKnown: known)
     }

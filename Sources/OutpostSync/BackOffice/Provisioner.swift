@@ -71,8 +71,9 @@ public struct ProvisioningRequest: Sendable, Equatable {
 public enum ProvisioningAnswer: Sendable, Equatable {
     /// Done at the vendor, with whatever the vendor assigned.
     case completed(ProvisioningDetails)
-    /// Not done; the reason is shown on the order, which can be resubmitted.
-    case failed(reason: String)
+    /// Not done; the reason is shown on the order, which can be resubmitted. `errorOutput` is the end of a hook's
+    /// standard error (`OperationLog.errorTail`), kept in the operations log beside the reason.
+    case failed(reason: String, errorOutput: String = "")
 }
 
 /// Facts the vendor assigns on completion; anything left `nil` is filled in by the node.

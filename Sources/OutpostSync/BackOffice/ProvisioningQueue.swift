@@ -11,17 +11,21 @@ import OutpostStore
 /// `completed` with its effects, or `failed` with a reason, in a transaction
 /// that checks the order is still this run's. An answer that cannot be applied
 /// stays on the failed order, and `resubmit` applies it without a second
-/// call. Every write goes through `Tenant.record`, so replicas pull the outcome.
+/// call. Every write goes through `Tenant.record`, so replicas pull the outcome;
+/// each outcome is logged in the operations log in the transaction that writes it.
 public struct ProvisioningQueue {
     /// Change-log origin of everything the queue writes.
     static let origin = "provisioning"
 
     public let tenant: Tenant
     public let clock: any Clock
+    /// This run's entry in the operations log: one queue, one run.
+    let log: OperationRecorder
 
     public init(tenant: Tenant, clock: any Clock) {
         self.tenant = tenant
         self.clock = clock
+        log = OperationRecorder(tenant: tenant, kind: .provision, startedAt: clock.now())
     }
 
     /// Orders waiting to be provisioned (`submitted`), oldest first.
@@ -84,7 +88,7 @@ public struct ProvisioningQueue {
         }
         guard claimed else { return nil }
 
-        if let refusal = try refusal(of: orderId) { return try fail(orderId, reason: refusal) }
+        if let refusal = try refusal(of: orderId) { return try fail(orderId, reason: refusal, outcome: .refused) }
         let answer: ProvisioningAnswer
         do {
             answer = provisioner.provision(try ProvisioningRequest(resellerId: tenant.resellerId, order: try Order.require(orderId, in: tenant.db),
@@ -106,8 +110,8 @@ public struct ProvisioningQueue {
             }
             guard recorded else { return nil }
             return try apply(orderId, details: details)
-        case .failed(let reason):
-            return try fail(orderId, reason: reason.isEmpty ? "failed without a reason" : reason)
+        case .failed(let reason, let errorOutput):
+            return try fail(orderId, reason: reason.isEmpty ? "failed without a reason" : reason, errorOutput: errorOutput)
         }
     }
 
@@ -136,7 +140,17 @@ public struct ProvisioningQueue {
             var result: OrderFulfilment.Result?
             try tenant.record(now: clock.now(), origin: Self.origin) { context in
                 guard let current = try context.fetch("orders", id: orderId).map(Order.init(row:)), current.status == .provisioning else { return }
-                result = try complete(current, details: details, in: context)
+                let done = try complete(current, details: details, in: context)
+                var total: Int64 = 0
+                for number in done.invoiceNumbers {
+                    total += try context.db.scalar("SELECT total FROM invoice WHERE number = ?", [number])?.int64 ?? 0
+                }
+                var event = logEvent(current, .completed, done.note)
+                event.invoices = done.invoiceNumbers
+                event.amount = done.invoiceNumbers.isEmpty ? nil : total
+                event.currency = current.currency
+                try log.record(event, in: context)
+                result = done
             }
             guard let result else { return nil }
             return try ProvisioningOutcome(resellerId: tenant.resellerId, order: try Order.require(orderId, in: tenant.db), result: result, in: tenant.db)
@@ -160,17 +174,28 @@ public struct ProvisioningQueue {
     /// How the reason of an order done at the vendor but not on the node begins.
     public static let notApplied = "completed at vendor, not applied: "
 
-    /// Marks a claimed order failed with `reason`; `nil` when it is no longer this run's.
-    private func fail(_ orderId: String, reason: String) throws -> ProvisioningOutcome? {
+    /// Marks a claimed order failed with `reason` and logs it as `outcome` (`refused`: the provisioner was never
+    /// called), with the end of a hook's standard error; `nil` when the order is no longer this run's.
+    private func fail(_ orderId: String, reason: String, outcome: OperationLog.Outcome = .failed,
+                      errorOutput: String = "") throws -> ProvisioningOutcome? {
         var marked = false
         try tenant.record(now: clock.now(), origin: Self.origin) { context in
             guard let row = try context.fetch("orders", id: orderId), row["status"].string == Order.Status.provisioning.rawValue else { return }
             try context.update("orders", id: orderId, [("status", Order.Status.failed.rawValue), ("status_reason", reason)])
+            var event = logEvent(try Order(row: row), outcome, reason)
+            event.errorOutput = errorOutput
+            try log.record(event, in: context)
             marked = true
         }
         guard marked else { return nil }
         return try ProvisioningOutcome(resellerId: tenant.resellerId, order: try Order.require(orderId, in: tenant.db),
                                        result: OrderFulfilment.Result(), in: tenant.db)
+    }
+
+    /// The operations log's entry for `order`.
+    private func logEvent(_ order: Order, _ outcome: OperationLog.Outcome, _ message: String) -> OperationRecorder.Event {
+        OperationRecorder.Event(subject: "order", subjectId: order.id, subjectLabel: order.displayNumber, customerId: order.customerId,
+                                outcome: outcome, message: message)
     }
 
     /// The vendor's recorded "completed" answer for an order, if it has one.
@@ -203,6 +228,9 @@ public struct ProvisioningQueue {
             }
             let status: Order.Status = answer == nil ? .submitted : .provisioning
             try context.update("orders", id: orderId, [("status", status.rawValue), ("status_reason", "")])
+            if answer == nil {
+                try log.record(logEvent(order, .retried, "back in the provisioning queue (was: \(order.statusReason))"), in: context)
+            }
         }
         guard let answer else { return Resubmission(order: try Order.require(orderId, in: tenant.db), applied: nil) }
         let outcome = try apply(orderId, details: answer)

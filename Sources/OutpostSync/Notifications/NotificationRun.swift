@@ -19,6 +19,9 @@ import OutpostStore
 ///   run, with the same Message-ID, which mail systems recognize as the same
 ///   message — the only way to do better would need the mail system in our
 ///   transaction.
+///
+/// A sent notice is logged in the operations log in the transaction that
+/// records it; one skipped or failed (nothing else written) in its own.
 struct NotificationRun {
     /// Change-log origin of the records.
     static let origin = "notify"
@@ -41,6 +44,8 @@ struct NotificationRun {
         let senderAddress = settings.email.isEmpty ? fallbackSender ?? "" : settings.email
         let sender = MailMessage.Mailbox(name: settings.companyName, address: senderAddress)
         var outcomes: [NotificationOutcome] = []
+        // A rehearsal logs nothing.
+        let log = channel == nil ? nil : OperationRecorder(tenant: tenant, kind: .notify, startedAt: now)
         for notice in notices {
             let letter: NoticeLetter
             do {
@@ -54,19 +59,25 @@ struct NotificationRun {
                                     customerId: notice.customerId, customerName: letter.customerName, thresholdDays: notice.thresholdDays, noticeDate: notice.noticeDate, recipient: recipient,
                                     subject: MailMessage.clean(letter.subject), status: status, problem: problem, reason: reason, file: file)
             }
+            /// A notice that did not go out, logged on its own (there is no other work to log it with); a rehearsal logs nothing.
+            func notSent(_ status: NotificationOutcome.Status, _ problem: NotificationOutcome.Problem, _ reason: String,
+                         recipient: String = letter.customerEmail) throws {
+                outcomes.append(outcome(status, problem, reason, recipient: recipient))
+                try log?.record(Self.logEvent(notice, letter, status == .skipped ? .skipped : .failed, reason), now: now, origin: Self.origin)
+            }
             guard !letter.customerEmail.isEmpty else {
-                outcomes.append(outcome(.skipped, .noRecipient, "customer \(letter.customerName) (\(notice.customerId)) has no e-mail address"))
+                try notSent(.skipped, .noRecipient, "customer \(letter.customerName) (\(notice.customerId)) has no e-mail address")
                 continue
             }
             guard let recipient = MailMessage.Mailbox(name: letter.customerName, address: letter.customerEmail) else {
-                outcomes.append(outcome(.skipped, .noRecipient, "the e-mail address of customer \(letter.customerName) (\(notice.customerId)) cannot be written in a mail header"))
+                try notSent(.skipped, .noRecipient, "the e-mail address of customer \(letter.customerName) (\(notice.customerId)) cannot be written in a mail header")
                 continue
             }
             guard let sender else {
                 let reason = senderAddress.isEmpty
                     ? "reseller \(tenant.resellerId) has no company e-mail to send from; set it (outpost settings set --email) or pass --from"
                     : "the company e-mail '\(senderAddress)' of reseller \(tenant.resellerId) cannot be written in a mail header"
-                outcomes.append(outcome(.failed, .noSender, reason))
+                try notSent(.failed, .noSender, reason)
                 continue
             }
             guard let channel else {
@@ -81,9 +92,9 @@ struct NotificationRun {
                                .init("X-Outpost-Notice", "\(notice.kind.rawValue); \(notice.entityId); \(notice.referenceDate); \(notice.thresholdDays)")],
                 body: letter.body)
             do {
-                try deliver(message, via: channel, notice: notice, key: key, now: now)
+                try deliver(message, via: channel, notice: notice, letter: letter, key: key, log: log, now: now)
             } catch let failure as Sendmail.Failure {
-                outcomes.append(outcome(.failed, failure.isConfiguration ? .mailerMissing : .deliveryFailed, failure.reason, recipient: recipient.address))
+                try notSent(.failed, failure.isConfiguration ? .mailerMissing : .deliveryFailed, failure.reason, recipient: recipient.address)
                 if failure.stopsRun { return (outcomes, true) }
                 continue
             }
@@ -93,13 +104,14 @@ struct NotificationRun {
     }
 
     /// Hands the message over and records it, in the crash-safe order of the channel.
-    private func deliver(_ message: MailMessage, via channel: NoticeChannel, notice: DueNotice, key: NoticeKey, now: Timestamp) throws {
+    private func deliver(_ message: MailMessage, via channel: NoticeChannel, notice: DueNotice, letter: NoticeLetter, key: NoticeKey,
+                         log: OperationRecorder?, now: Timestamp) throws {
         switch channel {
         case .outbox:
             guard let outbox else { preconditionFailure("an outbox channel without its outbox") }
             try outbox.stage(message.text, name: key.fileName)
             do {
-                try record(message, via: channel, notice: notice, now: now)
+                try record(message, via: channel, notice: notice, letter: letter, log: log, now: now)
             } catch {
                 outbox.discard(key.fileName)
                 throw error
@@ -107,11 +119,12 @@ struct NotificationRun {
             try outbox.publish(key.fileName)
         case let .sendmail(command, environment, timeLimit):
             try Sendmail(command: command, environment: environment, timeLimit: timeLimit).send(message)
-            try record(message, via: channel, notice: notice, now: now)
+            try record(message, via: channel, notice: notice, letter: letter, log: log, now: now)
         }
     }
 
-    private func record(_ message: MailMessage, via channel: NoticeChannel, notice: DueNotice, now: Timestamp) throws {
+    private func record(_ message: MailMessage, via channel: NoticeChannel, notice: DueNotice, letter: NoticeLetter,
+                        log: OperationRecorder?, now: Timestamp) throws {
         try tenant.record(now: now, origin: Self.origin) { context in
             try context.insert("notification", [
                 ("id", tenant.ids.make("ntf")), ("customer_id", notice.customerId), ("kind", notice.kind.rawValue),
@@ -120,6 +133,15 @@ struct NotificationRun {
                 ("recipient", message.to.address), ("subject", MailMessage.clean(message.subject)), ("message_id", "<" + message.messageId + ">"),
                 ("channel", channel.name), ("sent_at", now.description),
             ])
+            try log?.record(Self.logEvent(notice, letter, .sent, "to \(message.to.address): \(MailMessage.clean(message.subject))"), in: context)
         }
+    }
+
+    /// The operations log's entry for a notice: its kind and what it is about, by name.
+    private static func logEvent(_ notice: DueNotice, _ letter: NoticeLetter, _ outcome: OperationLog.Outcome,
+                                 _ message: String) -> OperationRecorder.Event {
+        OperationRecorder.Event(subject: "notice", subjectId: notice.entityId,
+                                subjectLabel: notice.kind.rawValue.replacingOccurrences(of: "_", with: " ") + ": " + letter.entityName,
+                                customerId: notice.customerId, outcome: outcome, message: message)
     }
 }
