@@ -233,6 +233,7 @@ enum NodeCommands {
         run: { invocation, session in
             let node = try Node.open(URL(fileURLWithPath: invocation.argument(0)), clock: session.clock)
             let status = try node.status()
+            FileModeWarnings.print(for: try node.privateFiles(), to: session)
             if invocation.json { return try JSONOutput.print(status, to: session) }
             var table = TextTable("RESELLER", "HEAD", "HORIZON", "LOG", "REPLICAS", "VERDICTS", "REFUSED", "OPEN ORDERS", "TO SETTLE", "TOKENS", "LAST EXCHANGE")
             for s in status {

@@ -94,7 +94,7 @@ struct CSVRowIndex: Equatable {
             bytes.append(10)
         }
         let slash = file.lastIndex(of: "/")!
-        mkdir(String(file[..<slash]), 0o755)
+        mkdir(String(file[..<slash]), LocalFiles.ownerOnlyDirectory)
         let temporary = file + ".tmp"
         guard LocalFiles.create(temporary, contents: bytes), rename(temporary, file) == 0 else {
             unlink(temporary)

@@ -73,7 +73,9 @@ public final class Node {
     public static func create(at directory: URL, clock: any Clock) throws -> Node {
         let file = directory.appendingPathComponent(registryName)
         if FileManager.default.fileExists(atPath: file.path) { throw OpenError.alreadyExists(directory.path) }
-        try FileManager.default.createDirectory(at: directory.appendingPathComponent("tenants"), withIntermediateDirectories: true)
+        // Nothing in a node is for other users: its directories are its owner's alone, as its files are.
+        try LocalFiles.createPrivateDirectory(directory.path)
+        try LocalFiles.createPrivateDirectory(directory.appendingPathComponent("tenants").path)
         let db = try Database(path: file.path)
         try registryMigrator.migrate(db)
         return Node(directory: directory, registry: db, clock: clock)
@@ -152,6 +154,14 @@ public final class Node {
         let tenant = Tenant(resellerId: resellerId, db: db, clock: clock)
         tenants[resellerId] = tenant
         return tenant
+    }
+
+    /// The node's own files that exist: the registry, each reseller's database (with their -wal and
+    /// -shm), the notify lock. All are for the node's owner alone (`node status` checks their modes).
+    public func privateFiles() throws -> [String] {
+        let databases = [Self.registryName] + (try resellers()).map { "tenants/\($0.id).sqlite" }
+        let names = databases.flatMap { name in ["", "-wal", "-shm"].map { name + $0 } } + ["notify.lock"]
+        return names.map { directory.appendingPathComponent($0).path }.filter { FileManager.default.fileExists(atPath: $0) }
     }
 
     /// One reseller's standing on the node, for `outpost node status`.
