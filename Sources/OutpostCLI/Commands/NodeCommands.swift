@@ -96,7 +96,7 @@ enum NodeCommands {
             var table = TextTable("ID", "RESELLER", "USER", "CREATED", "EXPIRES", "LAST USED", "STATE")
             for token in tokens {
                 table.add(token.id, token.resellerId, token.username, token.createdAt, token.expiresAt ?? "never", token.lastUsedAt ?? "never",
-                          token.revokedAt.map { "revoked \($0)" } ?? token.state)
+                          token.revokedAt.map { "revoked \($0)" } ?? token.state.rawValue)
             }
             session.print(table.render(empty: "No tokens yet. Issue one with: outpost node token issue --reseller ID --user NAME"))
         })

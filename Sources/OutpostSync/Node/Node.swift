@@ -197,8 +197,7 @@ public final class Node {
                 verdicts: try count("SELECT count(*) FROM verdict"), refused: try count("SELECT count(*) FROM verdict WHERE status = 'refused'"),
                 openOrders: try count("SELECT count(*) FROM orders WHERE status IN ('submitted', 'provisioning')"),
                 ordersToSettle: try count("SELECT count(*) FROM orders WHERE status = 'failed' AND vendor_answer IS NOT NULL"),
-                activeTokens: try registry.scalar("SELECT count(*) FROM token WHERE reseller_id = ? AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)",
-                                                  [reseller.id, clock.now().description])?.int64 ?? 0,
+                activeTokens: Int64(try tokens(resellerId: reseller.id).filter { $0.state == .active }.count),
                 lastExchange: try db.scalar("SELECT max(at) FROM login_event")?.string)
         }
     }
@@ -242,8 +241,12 @@ public final class Node {
         /// To the minute: a token in steady use is written down at most once a minute.
         public let lastUsedAt: String?
         public let revokedAt: String?
-        /// `active`, `expired` or `revoked`.
-        public let state: String
+        public let state: TokenState
+    }
+
+    /// Whether a token still works.
+    public enum TokenState: String, Sendable, Codable {
+        case active, expired, revoked
     }
 
     /// The node's tokens (of one reseller when given), oldest first.
@@ -256,7 +259,7 @@ public final class Node {
             + " WHERE ?1 IS NULL OR reseller_id = ?1 ORDER BY created_at, id"
         return try registry.rows(sql, [resellerId]).map { row in
             let expiresAt = try row.optionalString("expires_at"), revokedAt = try row.optionalString("revoked_at")
-            let state = revokedAt != nil ? "revoked" : Self.hasExpired(expiresAt, now: now) ? "expired" : "active"
+            let state: TokenState = revokedAt != nil ? .revoked : Self.hasExpired(expiresAt, now: now) ? .expired : .active
             return TokenRecord(id: try row.string("id"), resellerId: try row.string("reseller_id"), username: try row.string("username"),
                                createdAt: try row.string("created_at"), expiresAt: expiresAt, lastUsedAt: try row.optionalString("last_used_at"),
                                revokedAt: revokedAt, state: state)
