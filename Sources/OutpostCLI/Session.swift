@@ -15,17 +15,20 @@ public final class Session: @unchecked Sendable {
     public let environment: [String: String]
     public let clock: any Clock
     public let stdinIsTerminal: Bool
-    /// Whether standard error is a terminal: progress bars are drawn only then.
+    /// Whether standard output is a terminal: text printed there shows control characters escaped.
+    public let stdoutIsTerminal: Bool
+    /// Whether standard error is a terminal: progress bars are drawn only then, and messages show control characters escaped.
     public let stderrIsTerminal: Bool
     private let writeOut: (String) -> Void
     private let writeErr: (String) -> Void
     private let readLineFromInput: () -> String?
 
-    public init(environment: [String: String], clock: any Clock, stdinIsTerminal: Bool, stderrIsTerminal: Bool = false,
+    public init(environment: [String: String], clock: any Clock, stdinIsTerminal: Bool, stdoutIsTerminal: Bool = false, stderrIsTerminal: Bool = false,
                 out: @escaping (String) -> Void, err: @escaping (String) -> Void, readLine: @escaping () -> String?) {
         self.environment = environment
         self.clock = clock
         self.stdinIsTerminal = stdinIsTerminal
+        self.stdoutIsTerminal = stdoutIsTerminal
         self.stderrIsTerminal = stderrIsTerminal
         self.writeOut = out
         self.writeErr = err
@@ -45,27 +48,30 @@ public final class Session: @unchecked Sendable {
             clock = SystemClock()
         }
         return Session(
-            environment: environment, clock: clock, stdinIsTerminal: isatty(0) == 1, stderrIsTerminal: isatty(2) == 1,
+            environment: environment, clock: clock, stdinIsTerminal: isatty(0) == 1, stdoutIsTerminal: isatty(1) == 1, stderrIsTerminal: isatty(2) == 1,
             out: { StandardStream.output.write($0) },
             err: { StandardStream.error.write($0) },
             readLine: { Swift.readLine(strippingNewline: true) })
     }
 
-    /// Writes a line to standard output.
-    public func print(_ line: String = "") { writeOut(line + "\n") }
+    // Names, refusals and typed arguments reach the streams below; on a terminal their control
+    // characters are shown escaped (`TerminalText`), into a pipe or a file they go as they are.
 
-    /// Writes text to standard output as it is (a CSV document with its own line ends).
-    public func writeOutput(_ text: String) { writeOut(text) }
+    /// Writes a line to standard output.
+    public func print(_ line: String = "") { writeOutput(line + "\n") }
+
+    /// Writes text to standard output with its own line ends (a CSV document).
+    public func writeOutput(_ text: String) { writeOut(stdoutIsTerminal ? TerminalText.escaped(text) : text) }
 
     /// Writes a line to standard error.
-    public func printError(_ line: String) { writeErr(line + "\n") }
+    public func printError(_ line: String) { writeErr((stderrIsTerminal ? TerminalText.escaped(line) : line) + "\n") }
 
-    /// Writes text to standard error as it is, without a line feed (a progress bar's `\r` redraws).
+    /// Writes text to standard error as it is, without a line feed (a progress bar's `\r` redraws; it shows only counts).
     func writeError(_ text: String) { writeErr(text) }
 
     /// Asks on the terminal; the answer, or `nil` at end of input.
     func ask(_ prompt: String) -> String? {
-        writeErr(prompt)
+        writeErr(stderrIsTerminal ? TerminalText.escaped(prompt) : prompt)
         return readLineFromInput()
     }
 }

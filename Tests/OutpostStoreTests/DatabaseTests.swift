@@ -21,6 +21,20 @@ struct DatabaseTests {
         }
     }
 
+    @Test func aNewDatabaseAndItsWALAndSharedMemoryFilesAreTheOwnersAlone() throws {
+        try withTemporaryDirectory { dir in
+            let path = dir.appendingPathComponent("private.sqlite").path
+            let db = try Database(path: path)
+            try db.executeScript("CREATE TABLE customer (name TEXT); INSERT INTO customer VALUES ('Contoso')")
+            // While the connection is open, SQLite keeps the -wal and -shm files beside the database.
+            for file in [path, path + "-wal", path + "-shm"] {
+                let mode = try FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? Int
+                #expect(mode == 0o600, "\(file): \(String(mode ?? -1, radix: 8))")
+            }
+            withExtendedLifetime(db) {}
+        }
+    }
+
     @Test func foreignKeyViolationThrowsConstraintError() throws {
         try withTemporaryDirectory { dir in
             let db = try Database(path: dir.appendingPathComponent("fk.sqlite").path)

@@ -156,6 +156,9 @@ struct NotificationTests {
         let first = try fixture.notify(on: "2026-02-24T06:00:00Z")
         #expect(first.filter { $0.kind == .invoiceDue }.count == 1)
         #expect(try fixture.mail(.invoiceDue, threshold: 7).header("Subject") == "Invoice INV-000001 is due in 7 days")
+        // A notice names a customer and what they owe: the node owner's alone.
+        let mode = try FileManager.default.attributesOfItem(atPath: fixture.outbox.appendingPathComponent(name).path)[.posixPermissions] as? Int
+        #expect(mode == 0o600)
         #expect(try fixture.files(hidden: true).contains(".acme.notes.tmp"))
         #expect(try fixture.files(hidden: true).contains("README"))
         #expect(try !fixture.files(hidden: true).contains("." + name + ".tmp"))

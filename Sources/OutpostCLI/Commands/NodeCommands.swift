@@ -4,7 +4,7 @@ import OutpostSync
 
 /// `node …`: setting up and administering the central node.
 enum NodeCommands {
-    static let all: [CommandSpec] = [initNode, resellerAdd, resellerList, tokenIssue, tokenRevoke, plansImport, planAdd, planEdit, compact, backup, restore, status, exchange]
+    static let all: [CommandSpec] = [initNode, resellerAdd, resellerList, tokenIssue, tokenList, tokenRevoke, plansImport, planAdd, planEdit, compact, backup, restore, status, exchange]
 
     static let nodeOption = CommandSpec.Option("node", value: "DIR", "the node directory (default: $OUTPOST_NODE)")
 
@@ -66,14 +66,39 @@ enum NodeCommands {
         options: [
             .init("reseller", value: "ID", required: true, "the reseller"),
             .init("user", value: "NAME", required: true, "the user it is for"),
+            .init("expires", value: "DURATION", "stop it working after this long, like 90d, 12h or 30m (default: never); an expired token gets 401"),
             nodeOption,
         ],
         usesReplica: false,
         run: { invocation, session in
+            var expiresAt: Timestamp?
+            if let text = invocation.value("expires") {
+                guard let seconds = StatusCommand.seconds(text), seconds > 0 else {
+                    throw CommandFailure(.dataError, "--expires '\(text)' is not a duration: write a whole number above 0 and a unit, like 90d, 12h or 30m")
+                }
+                expiresAt = session.clock.now().adding(seconds: seconds)
+            }
             let node = try openNode(invocation, session)
-            let issued = try node.issueToken(resellerId: invocation.required("reseller"), username: invocation.required("user"))
-            session.printError("Token \(issued.id) for \(invocation.required("user"))@\(invocation.required("reseller")); keep it secret, it is not shown again:")
+            let issued = try node.issueToken(resellerId: invocation.required("reseller"), username: invocation.required("user"), expiresAt: expiresAt)
+            let expiry = expiresAt.map { ", expires \($0)" } ?? ""
+            session.printError("Token \(issued.id) for \(invocation.required("user"))@\(invocation.required("reseller"))\(expiry); keep it secret, it is not shown again:")
             session.print(issued.token)
+        })
+
+    static let tokenList = CommandSpec(
+        ["node", "token", "list"], "list the node's tokens: whose, created, expires, last used, and whether each still works (never the tokens themselves)",
+        options: [.init("reseller", value: "ID", "only this reseller's tokens"), nodeOption],
+        usesReplica: false, printsJSON: true,
+        run: { invocation, session in
+            let node = try openNode(invocation, session)
+            let tokens = try node.tokens(resellerId: invocation.value("reseller"))
+            if invocation.json { return try JSONOutput.print(tokens, to: session) }
+            var table = TextTable("ID", "RESELLER", "USER", "CREATED", "EXPIRES", "LAST USED", "STATE")
+            for token in tokens {
+                table.add(token.id, token.resellerId, token.username, token.createdAt, token.expiresAt ?? "never", token.lastUsedAt ?? "never",
+                          token.revokedAt.map { "revoked \($0)" } ?? token.state.rawValue)
+            }
+            session.print(table.render(empty: "No tokens yet. Issue one with: outpost node token issue --reseller ID --user NAME"))
         })
 
     static let tokenRevoke = CommandSpec(
@@ -233,6 +258,7 @@ enum NodeCommands {
         run: { invocation, session in
             let node = try Node.open(URL(fileURLWithPath: invocation.argument(0)), clock: session.clock)
             let status = try node.status()
+            FileModeWarnings.print(for: try node.privateFiles(), to: session)
             if invocation.json { return try JSONOutput.print(status, to: session) }
             var table = TextTable("RESELLER", "HEAD", "HORIZON", "LOG", "REPLICAS", "VERDICTS", "REFUSED", "OPEN ORDERS", "TO SETTLE", "TOKENS", "LAST EXCHANGE")
             for s in status {

@@ -1,5 +1,6 @@
 import Foundation
 import OutpostModel
+import OutpostSite
 import OutpostSync
 
 /// `outpost status`: how this replica stands with its node, for people and for monitoring.
@@ -56,6 +57,9 @@ enum StatusCommand {
             let last = state.lastSuccessfulRun?.finishedAt ?? state.lastSuccessfulRun?.startedAt
             let age = last.map { now.secondsSinceEpoch - $0.secondsSinceEpoch }
             let site = try SyncCommands.siteOutput(replica)
+            let ownFiles = [Replica.databaseName, Replica.databaseName + "-wal", Replica.databaseName + "-shm", ReplicaLock.fileName, SyncCommands.tokenFileName]
+                .map { replica.directory.appendingPathComponent($0).path }.filter { FileManager.default.fileExists(atPath: $0) }
+            FileModeWarnings.print(for: ownFiles + SiteBuilder.stateFiles(in: site), to: session)
             let report = Report(
                 replica: replica.directory.path, node: state.node, cursor: state.cursor, lastSuccessfulSync: last?.description,
                 ageSeconds: age, lastResult: state.lastRun?.result, lastMessage: state.lastRun.flatMap { $0.message.isEmpty ? nil : $0.message },

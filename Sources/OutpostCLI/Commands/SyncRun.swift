@@ -8,8 +8,10 @@ import OutpostSync
 /// One sync at a time per replica: a `FileLock` on `sync.lock` in the replica
 /// directory, which a killed run never leaves behind.
 enum ReplicaLock {
+    static let fileName = "sync.lock"
+
     static func acquire(directory: URL, wait seconds: Double) throws -> FileLock {
-        let path = directory.appendingPathComponent("sync.lock").path
+        let path = directory.appendingPathComponent(fileName).path
         do {
             return try FileLock.acquire(path, wait: seconds, recordsPID: true)
         } catch .cannotOpen(_, let code) {

@@ -34,7 +34,7 @@ public final class FileLock {
     /// Takes the lock on `path`, waiting up to `seconds` for a holder to let go;
     /// `recordsPID` writes this process's pid into the file for others' messages.
     public static func acquire(_ path: String, wait seconds: Double = 0, recordsPID: Bool = false) throws(Failure) -> FileLock {
-        let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, LocalFiles.ownerOnly)
         guard descriptor >= 0 else { throw .cannotOpen(path: path, errno: errno) }
         let deadline = Date().addingTimeInterval(max(0, seconds))
         while flock(descriptor, LOCK_EX | LOCK_NB) != 0 {

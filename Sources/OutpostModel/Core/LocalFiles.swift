@@ -1,3 +1,4 @@
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -6,16 +7,38 @@ import Darwin
 
 /// Small file operations done with POSIX calls.
 public enum LocalFiles {
-    /// Creates (or empties) a file holding `contents`, with permissions `mode`.
+    /// The mode of every file Outpost keeps for itself (databases, locks, tokens, site build state, the
+    /// outbox): its owner's alone. Only the published pages are for others to read.
+    public static let ownerOnly: mode_t = 0o600
+    /// The mode of a directory that holds nothing for others (a node, a backup's parts, the site's row indexes).
+    public static let ownerOnlyDirectory: mode_t = 0o700
+
+    /// Creates (or empties) a file holding `contents`, with permissions `mode` (its owner's alone unless told).
     ///
     /// `FileManager.createFile` writes atomically on Linux and leaves a
     /// `TemporaryDirectory.*` behind in /tmp every time; this does not.
     @discardableResult
-    public static func create(_ path: String, contents: [UInt8] = [], mode: mode_t = 0o644) -> Bool {
+    public static func create(_ path: String, contents: [UInt8] = [], mode: mode_t = ownerOnly) -> Bool {
         let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
         guard descriptor >= 0 else { return false }
         defer { close(descriptor) }
         return contents.withUnsafeBytes { writeAll(descriptor, $0) } == nil
+    }
+
+    /// Makes the directory `path`, and missing parents, for its owner alone; one that exists keeps its mode.
+    public static func createPrivateDirectory(_ path: String) throws {
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: Int(ownerOnlyDirectory)])
+    }
+
+    /// Those of `paths` that exist and that other users may read or write (any group or other bit), with
+    /// their permission bits: what `status` and `node status` warn about.
+    public static func openToOthers(_ paths: [String]) -> [(path: String, mode: mode_t)] {
+        paths.compactMap { path in
+            var status = stat()
+            guard lstat(path, &status) == 0, status.st_mode & 0o077 != 0 else { return nil }
+            return (path, status.st_mode & 0o777)
+        }
     }
 
     /// Puts the finished file `temporary` in the place of `target`, atomically: a reader of `target`

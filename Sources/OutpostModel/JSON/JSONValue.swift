@@ -219,7 +219,7 @@ public enum JSONParser {
             while index < bytes.count {
                 let byte = bytes[index]
                 if byte == UInt8(ascii: "\"") {
-                    let text = String(decoding: bytes[start..<index], as: UTF8.self)
+                    let text = try validUTF8(bytes[start..<index])
                     index += 1
                     return text
                 }
@@ -231,8 +231,9 @@ public enum JSONParser {
             while index < bytes.count {
                 let byte = bytes[index]
                 if byte == UInt8(ascii: "\"") {
+                    let text = try validUTF8(scalars[...])
                     index += 1
-                    return String(decoding: scalars, as: UTF8.self)
+                    return text
                 }
                 guard byte >= 0x20 else { throw fail("control character in string") }
                 if byte != UInt8(ascii: "\\") {
@@ -272,6 +273,15 @@ public enum JSONParser {
                 }
             }
             throw fail("unterminated string")
+        }
+
+        /// The string `bytes` spell, or a failure when they are not UTF-8 (RFC 8259 section 8.1; PROTOCOL.md
+        /// says the reader is strict): decoding alone would store U+FFFD in their place, and what was sent would be lost.
+        func validUTF8(_ bytes: ArraySlice<UInt8>) throws(JSONParseError) -> String {
+            let text = String(decoding: bytes, as: UTF8.self)
+            // Decoding replaces each bad sequence with U+FFFD: the text spells the bytes back only when there was none.
+            guard text.utf8.elementsEqual(bytes) else { throw fail("invalid UTF-8 in a string") }
+            return text
         }
 
         mutating func hex4() throws(JSONParseError) -> UInt32 {

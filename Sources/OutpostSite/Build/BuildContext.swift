@@ -57,6 +57,8 @@ final class BuildContext {
         // when a new Outpost renders markup differently, every fingerprint
         // changes with it and the whole site is rewritten once.
         salt.add(BuildContext.probe(format: SiteFormat(currency: settings.currencyValue), chrome: Chrome(companyName: settings.companyName)))
+        // Likewise for CSV cells (quoting, formula neutralising): an older site's CSVs are rewritten once.
+        salt.add(CSVRecord.document([["=1+1", "-1.00", "a,\"b\"", "@x"]]))
         return salt
     }
 

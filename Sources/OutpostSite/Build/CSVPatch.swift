@@ -37,7 +37,7 @@ enum CSVPatchError: Error, Equatable, CustomStringConvertible {
         case let .unterminatedRow(path, row): return "\(path), row \(row): the file ends before the row does"
         case let .quotedKey(path, row): return "\(path), row \(row): the key is quoted, but keys are plain ids"
         case let .notSorted(path, row, key): return "\(path), row \(row): key \(key) is not after the row before it; the CSV is not sorted by key"
-        case .keyNeedsQuoting(let key): return "key \(key) holds a comma, quote or line break; keys are plain ids"
+        case .keyNeedsQuoting(let key): return "key \(key) holds a comma, quote or line break, or starts like a formula; keys are plain ids"
         case .recordKeyMismatch(let key): return "the new record for \(key) does not start with it"
         }
     }
@@ -89,7 +89,7 @@ enum CSVPatch {
         var keys: [[UInt8]] = []
         keys.reserveCapacity(changes.count)
         for (key, record) in changes {
-            guard !CSVRecord.needsQuotes(key) else { throw CSVPatchError.keyNeedsQuoting(key) }
+            guard CSVRecord.isWrittenAsIs(key) else { throw CSVPatchError.keyNeedsQuoting(key) }
             if let record, record.first != key { throw CSVPatchError.recordKeyMismatch(key) }
             keys.append(Array(key.utf8))
         }

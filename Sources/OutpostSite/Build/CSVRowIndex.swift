@@ -94,7 +94,7 @@ struct CSVRowIndex: Equatable {
             bytes.append(10)
         }
         let slash = file.lastIndex(of: "/")!
-        mkdir(String(file[..<slash]), 0o755)
+        mkdir(String(file[..<slash]), LocalFiles.ownerOnlyDirectory)
         let temporary = file + ".tmp"
         guard LocalFiles.create(temporary, contents: bytes), rename(temporary, file) == 0 else {
             unlink(temporary)
@@ -107,10 +107,10 @@ struct CSVRowIndex: Equatable {
         unlink(file(for: path, root: root))
     }
 
-    /// Whether a key can anchor a stretch: it is written unquoted (no comma, quote or line end), and
-    /// the index file is split by tabs and line ends.
+    /// Whether a key can anchor a stretch: it is written as it is (no comma, quote or line end, and no
+    /// formula's first character, `CSVRecord.neutralised`), and the index file is split by tabs and line ends.
     static func canAnchor(_ key: some Collection<UInt8>) -> Bool {
-        !key.contains { $0 == 9 || $0 == 10 || $0 == 13 || $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") }
+        !(key.first.map(CSVRecord.formulaStarts.contains) ?? false) && !key.contains { $0 == 9 || $0 == 10 || $0 == 13 || $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") }
     }
 
     /// The rows of `count` bytes that start at a row's start: where each starts, ends (after its LF) and

@@ -36,7 +36,8 @@ final class CSVWriter {
     init(rawPath: String, temporary: URL, append: Bool = false) throws {
         path = rawPath
         self.temporary = temporary
-        fd = open(temporary.path, O_WRONLY | O_CREAT | (append ? O_APPEND : O_TRUNC), 0o644)
+        // The manifest is the build's memory, never published: its owner's alone.
+        fd = open(temporary.path, O_WRONLY | O_CREAT | (append ? O_APPEND : O_TRUNC), LocalFiles.ownerOnly)
         guard fd >= 0 else { throw SiteBuildError.cannotWrite(rawPath, errno: errno) }
         buffer.reserveCapacity(1 << 16)
     }

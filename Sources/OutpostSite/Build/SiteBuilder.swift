@@ -63,6 +63,17 @@ public struct SiteBuilder {
     /// same lock, so it never copies a tree another build is rewriting.
     public static let lockFileName = SiteOutput.manifestName + ".lock"
 
+    /// The files a build keeps for itself in `directory` (its state, manifest, lock, list store and row
+    /// indexes), which exist: never published, and for their owner alone (`status` checks their modes).
+    public static func stateFiles(in directory: URL) -> [String] {
+        let names = [SiteState.fileName, SiteOutput.manifestName, SiteOutput.deltaName, lockFileName]
+            + ["", "-wal", "-shm"].map { ListStore.fileName + $0 }
+        let indexes = directory.appendingPathComponent(CSVRowIndex.directory)
+        let rows = (try? FileManager.default.contentsOfDirectory(atPath: indexes.path)) ?? []
+        return (names.map { directory.appendingPathComponent($0).path } + rows.map { indexes.appendingPathComponent($0).path })
+            .filter { FileManager.default.fileExists(atPath: $0) }
+    }
+
     /// Builds the site; `full` ignores the last build's manifest and checks every file.
     ///
     /// Three ways, cheapest first: when the replica's change journal covers

@@ -66,6 +66,10 @@ public final class Node {
                 ) STRICT;
                 """)
         }
+        migrator.register("v2: token expiry and last use") { db in
+            // Both empty for tokens issued before: they never expire, and have not been seen used since.
+            try db.executeScript("ALTER TABLE token ADD COLUMN expires_at TEXT; ALTER TABLE token ADD COLUMN last_used_at TEXT")
+        }
         return migrator
     }()
 
@@ -73,7 +77,9 @@ public final class Node {
     public static func create(at directory: URL, clock: any Clock) throws -> Node {
         let file = directory.appendingPathComponent(registryName)
         if FileManager.default.fileExists(atPath: file.path) { throw OpenError.alreadyExists(directory.path) }
-        try FileManager.default.createDirectory(at: directory.appendingPathComponent("tenants"), withIntermediateDirectories: true)
+        // Nothing in a node is for other users: its directories are its owner's alone, as its files are.
+        try LocalFiles.createPrivateDirectory(directory.path)
+        try LocalFiles.createPrivateDirectory(directory.appendingPathComponent("tenants").path)
         let db = try Database(path: file.path)
         try registryMigrator.migrate(db)
         return Node(directory: directory, registry: db, clock: clock)
@@ -154,6 +160,14 @@ public final class Node {
         return tenant
     }
 
+    /// The node's own files that exist: the registry, each reseller's database (with their -wal and
+    /// -shm), the notify lock. All are for the node's owner alone (`node status` checks their modes).
+    public func privateFiles() throws -> [String] {
+        let databases = [Self.registryName] + (try resellers()).map { "tenants/\($0.id).sqlite" }
+        let names = databases.flatMap { name in ["", "-wal", "-shm"].map { name + $0 } } + ["notify.lock"]
+        return names.map { directory.appendingPathComponent($0).path }.filter { FileManager.default.fileExists(atPath: $0) }
+    }
+
     /// One reseller's standing on the node, for `outpost node status`.
     public struct ResellerStatus: Sendable, Codable, Equatable {
         public let id: String
@@ -183,25 +197,29 @@ public final class Node {
                 verdicts: try count("SELECT count(*) FROM verdict"), refused: try count("SELECT count(*) FROM verdict WHERE status = 'refused'"),
                 openOrders: try count("SELECT count(*) FROM orders WHERE status IN ('submitted', 'provisioning')"),
                 ordersToSettle: try count("SELECT count(*) FROM orders WHERE status = 'failed' AND vendor_answer IS NOT NULL"),
-                activeTokens: try registry.scalar("SELECT count(*) FROM token WHERE reseller_id = ? AND revoked_at IS NULL", [reseller.id])?.int64 ?? 0,
+                activeTokens: Int64(try tokens(resellerId: reseller.id).filter { $0.state == .active }.count),
                 lastExchange: try db.scalar("SELECT max(at) FROM login_event")?.string)
         }
     }
 
     // MARK: Tokens
 
-    /// Issues a bearer token for a reseller's user; returns (token id, token). Only the token's hash is kept.
-    public func issueToken(resellerId: String, username: String) throws -> (id: String, token: String) {
+    /// Issues a bearer token for a reseller's user, working until `expiresAt` (always when `nil`); returns
+    /// (token id, token). Only the token's hash is kept.
+    public func issueToken(resellerId: String, username: String, expiresAt: Timestamp? = nil) throws -> (id: String, token: String) {
         guard try registry.scalar("SELECT 1 FROM reseller WHERE id = ?", [resellerId]) != nil else {
             throw AdminError("no reseller \(resellerId) on this node")
         }
         let username = try FieldRules.username(username, field: "user")
+        if let expiresAt, !(clock.now() < expiresAt) {
+            throw AdminError("the expiry \(expiresAt) is not in the future; give a later one")
+        }
         var generator = SystemRandomNumberGenerator()
         let secret = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
         let token = "opt_" + secret
         let id = IdentifierFactory(clock: clock).make("tok")
-        try registry.execute("INSERT INTO token (id, reseller_id, username, hash, created_at) VALUES (?, ?, ?, ?, ?)",
-                             [id, resellerId, username, SHA256.hex(token), clock.now().description])
+        try registry.execute("INSERT INTO token (id, reseller_id, username, hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+                             [id, resellerId, username, SHA256.hex(token), clock.now().description, expiresAt?.description])
         return (id, token)
     }
 
@@ -213,14 +231,66 @@ public final class Node {
         try registry.execute("UPDATE token SET revoked_at = ? WHERE id = ?", [clock.now().description, id])
     }
 
-    /// The reseller and user a token belongs to; `unauthorized` for unknown or revoked tokens.
+    /// One issued token as `node token list` shows it: whose, when made, until when, last used. Never the token or its hash.
+    public struct TokenRecord: Sendable, Codable, Equatable {
+        public let id: String
+        public let resellerId: String
+        public let username: String
+        public let createdAt: String
+        public let expiresAt: String?
+        /// To the minute: a token in steady use is written down at most once a minute.
+        public let lastUsedAt: String?
+        public let revokedAt: String?
+        public let state: TokenState
+    }
+
+    /// Whether a token still works.
+    public enum TokenState: String, Sendable, Codable {
+        case active, expired, revoked
+    }
+
+    /// The node's tokens (of one reseller when given), oldest first.
+    public func tokens(resellerId: String? = nil) throws -> [TokenRecord] {
+        if let resellerId, try registry.scalar("SELECT 1 FROM reseller WHERE id = ?", [resellerId]) == nil {
+            throw AdminError("no reseller \(resellerId) on this node")
+        }
+        let now = clock.now()
+        let sql = "SELECT id, reseller_id, username, created_at, expires_at, last_used_at, revoked_at FROM token"
+            + " WHERE ?1 IS NULL OR reseller_id = ?1 ORDER BY created_at, id"
+        return try registry.rows(sql, [resellerId]).map { row in
+            let expiresAt = try row.optionalString("expires_at"), revokedAt = try row.optionalString("revoked_at")
+            let state: TokenState = revokedAt != nil ? .revoked : Self.hasExpired(expiresAt, now: now) ? .expired : .active
+            return TokenRecord(id: try row.string("id"), resellerId: try row.string("reseller_id"), username: try row.string("username"),
+                               createdAt: try row.string("created_at"), expiresAt: expiresAt, lastUsedAt: try row.optionalString("last_used_at"),
+                               revokedAt: revokedAt, state: state)
+        }
+    }
+
+    /// Whether a token with expiry `expiresAt` (stored text; never when `nil`) no longer works at `now`.
+    static func hasExpired(_ expiresAt: String?, now: Timestamp) -> Bool {
+        guard let expiresAt else { return false }
+        // An expiry that does not read as a time is no promise of access: the token is taken as expired.
+        return Timestamp(expiresAt).map { !(now < $0) } ?? true
+    }
+
+    /// The reseller and user a token belongs to; `unauthorized` for unknown, revoked or expired tokens.
+    /// Every transport (HTTP, the local path, `node exchange` over ssh) comes through here.
     public func authenticate(_ token: String?) throws -> (resellerId: String, username: String) {
         guard let token, token.hasPrefix("opt_"), token.utf8.count == 68 else {
             throw SyncError(.unauthorized, "a valid bearer token is required")
         }
-        guard let row = try registry.row("SELECT reseller_id, username FROM token WHERE hash = ? AND revoked_at IS NULL", [SHA256.hex(token)]) else {
+        guard let row = try registry.row("SELECT id, reseller_id, username, expires_at FROM token WHERE hash = ? AND revoked_at IS NULL",
+                                         [SHA256.hex(token)]) else {
             throw SyncError(.unauthorized, "the token is unknown or revoked")
         }
+        let now = clock.now(), id = try row.string("id")
+        if let expiresAt = try row.optionalString("expires_at"), Self.hasExpired(expiresAt, now: now) {
+            throw SyncError(.unauthorized, "the token \(id) expired at \(expiresAt); ask the node's operator for a new one (outpost node token issue)")
+        }
+        // Last use to the minute: a write per request would make every exchange queue on the registry's lock.
+        // Best effort: a busy registry must not turn away a valid token (the next use writes it).
+        try? registry.execute("UPDATE token SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)",
+                              [now.description, id, now.adding(seconds: -60).description])
         return (try row.string("reseller_id"), try row.string("username"))
     }
 

@@ -21,7 +21,7 @@ public enum NodeBackup {
     public static func backup(_ node: Node, to file: URL) throws -> [String] {
         let scratch = file.deletingLastPathComponent().appendingPathComponent(".\(file.lastPathComponent).parts-\(getpid())")
         try? FileManager.default.removeItem(at: scratch)
-        try FileManager.default.createDirectory(at: scratch.appendingPathComponent("tenants"), withIntermediateDirectories: true)
+        try LocalFiles.createPrivateDirectory(scratch.appendingPathComponent("tenants").path)
         defer { try? FileManager.default.removeItem(at: scratch) }
         var names = [Node.registryName]
         try node.registry.backup(to: scratch.appendingPathComponent(Node.registryName).path)
@@ -62,7 +62,8 @@ public enum NodeBackup {
             return String(decoding: bytes[index..<end], as: UTF8.self)
         }
         guard line() == magic else { throw Failure(message: "\(file.path) is not an Outpost node backup") }
-        try FileManager.default.createDirectory(at: directory.appendingPathComponent("tenants"), withIntermediateDirectories: true)
+        try LocalFiles.createPrivateDirectory(directory.path)
+        try LocalFiles.createPrivateDirectory(directory.appendingPathComponent("tenants").path)
         var restored: [String] = []
         while index < bytes.count {
             guard let header = line(), let json = try? JSONValue(parsing: header), let name = json["name"]?.stringValue,

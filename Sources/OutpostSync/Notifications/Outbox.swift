@@ -40,7 +40,8 @@ struct Outbox {
     /// Writes the message under its temporary name and flushes it.
     func stage(_ text: String, name: String) throws {
         let path = path(Self.temporaryName(name))
-        let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        // A notice names a customer and what they owe: for the node's owner (and the mailer run as them) alone.
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, LocalFiles.ownerOnly)
         guard descriptor >= 0 else { throw failure("cannot create \(path)") }
         defer { close(descriptor) }
         if let code = Array(text.utf8).withUnsafeBytes({ LocalFiles.writeAll(descriptor, $0) }) {
