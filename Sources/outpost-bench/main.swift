@@ -16,6 +16,10 @@ let scenarios: [String: () throws -> String] = [
     "noop-sync-http": { try NoopSyncBenchmark().run() },
     "site": { try SiteBenchmark(customers: count("OUTPOST_BENCH_CUSTOMERS", 100_000)).run() },
     "push-local": { try LocalPushBenchmark(mutations: count("OUTPOST_BENCH_MUTATIONS", 10_000)).run() },
+    "http-hostile": {
+        try HostileClientsBenchmark(syncs: count("OUTPOST_BENCH_SYNCS", 20), slowClients: count("OUTPOST_BENCH_SLOW_CLIENTS", 500),
+                                    largeBodyClients: count("OUTPOST_BENCH_LARGE_BODIES", 190)).run()
+    },
 ]
 
 func count(_ variable: String, _ fallback: Int) -> Int {
@@ -49,6 +53,15 @@ if arguments.first == SiteBuildChild.flag {
         exit(0)
     } catch {
         FileHandle.standardError.write(Data("\(SiteBuildChild.flag): \(error)\n".utf8))
+        exit(1)
+    }
+}
+if arguments.first == NodeServeChild.flag {
+    do {
+        try NodeServeChild.childMain(Array(arguments.dropFirst()))
+        exit(0)
+    } catch {
+        FileHandle.standardError.write(Data("\(NodeServeChild.flag): \(error)\n".utf8))
         exit(1)
     }
 }

@@ -20,4 +20,11 @@ public final class NodeQueue: @unchecked Sendable {
             NodeExchange(node: node).handle(operation: operation, body: body, token: token, source: source)
         }
     }
+
+    /// `NodeExchange.refusal(token:)` on the database queue: a token checked before a request's body is read.
+    public func refusal(token: String?) -> NodeExchange.Outcome? {
+        queue.sync {
+            NodeExchange(node: node).refusal(token: token)
+        }
+    }
 }
