@@ -158,6 +158,38 @@ struct HTTPServerLimitsTests {
         #expect(ServedNode.waitUntil(seconds: 5) { node.pull("b").status == 200 }, "served once the large body's room is given back")
     }
 
+    @Test("one reseller's flood is bounded by --max-requests-per-reseller (503 with Retry-After past it) while another reseller's pulls are all served")
+    func resellerFlood() throws {
+        let node = try ServedNode(serveArguments: ["--max-requests-per-reseller", "2"])
+        defer { node.shutDown() }
+        // Every request is sent before any answer is read: 30 of a's pulls with 6 of b's among them.
+        var flood: [RawConnection] = []
+        var others: [RawConnection] = []
+        for index in 0..<36 {
+            let reseller = index % 6 == 5 ? "b" : "a"
+            let connection = try RawConnection(port: node.port)
+            try connection.send(ServedNode.post("/v1/pull", body: ServedNode.pullBody(), token: node.tokens[reseller]))
+            if reseller == "a" { flood.append(connection) } else { others.append(connection) }
+        }
+        for connection in others {
+            let response = try connection.readResponse(timeout: 30)
+            #expect(response.status == 200, "b is served whatever a does: \(response.text)")
+        }
+        var served = 0
+        for connection in flood {
+            let response = try connection.readResponse(timeout: 30)
+            // Which of a's requests find room depends on timing; each is either served or told to come back.
+            if response.status == 200 {
+                served += 1
+            } else {
+                #expect(response.status == 503, "\(response.text)")
+                #expect(response.errorCode == "unavailable")
+                #expect(response.headers["retry-after"] == "1")
+            }
+        }
+        #expect(served >= 1, "a's requests are bounded, not refused")
+    }
+
     @Test("X-Forwarded-For names the logged peer only from a --trusted-proxy, and only the address the proxy appended")
     func forwardedFor() throws {
         let trusted = try ServedNode(serveArguments: ["--trusted-proxy", "127.0.0.1"])

@@ -21,6 +21,7 @@ enum NodeServeCommands {
             .init("idle-timeout", value: "SECONDS", "how long an idle keep-alive connection stays open (default 30)"),
             .init("max-connections", value: "N", "connections served at once; more are answered 503 at once (default 1024)"),
             .init("max-connections-per-peer", value: "N", "connections served at once from one client address (default 64; trusted proxies are not limited)"),
+            .init("max-requests-per-reseller", value: "N", "one reseller's requests in the node at once; more are answered 503 (default 8)"),
             .init("body-memory", value: "MIB", "request bodies held in memory at once, all clients together; more waits with 503 (default 64)"),
             .init("trusted-proxy", value: "ADDR,…", "proxies whose X-Forwarded-For names the client (numeric addresses, such as 127.0.0.1)"),
             .init("metrics-listen", value: "HOST:PORT", "serve GET /metrics on this address only, not on --listen"),
@@ -40,7 +41,8 @@ enum NodeServeCommands {
             Requests are limited to 16 KiB of headers and 16 MiB of body. The token is checked on the head: a request
             without a valid one is answered 401 and its body never read. A client that trickles a request is cut off
             with 408 after --request-timeout. When the node is full (--max-connections, --max-connections-per-peer,
-            --body-memory) it answers 503 with Retry-After at once, and replicas try again. SIGTERM or SIGINT stops
+            --body-memory, --max-requests-per-reseller) it answers 503 with Retry-After at once, and replicas try again.
+            Different resellers' exchanges run side by side; one reseller's run one at a time, in order. SIGTERM or SIGINT stops
             accepting, finishes the requests in flight and exits 0.
             """,
         usesReplica: false,
@@ -89,7 +91,8 @@ enum NodeServeCommands {
                 throw CommandFailure(.config, error.description)
             }
 
-            let service = NodeHTTPService(node: NodeQueue(node: node), log: log, servesMetrics: metricsAddress == nil)
+            let perReseller = try count(invocation, "max-requests-per-reseller", default: NodeQueue.defaultMaximumRequestsPerReseller)
+            let service = NodeHTTPService(node: NodeQueue(node: node, maximumRequestsPerReseller: perReseller), log: log, servesMetrics: metricsAddress == nil)
             let server = HTTPServer(configuration: configuration, responder: service)
             let metricsServer = metricsAddress.map { address in
                 HTTPServer(configuration: .init(address: address, maximumConnections: 16, maximumConnectionsPerPeer: 16),

@@ -80,16 +80,6 @@ public struct NodeExchange {
         }
     }
 
-    /// `nil` when the token is valid; otherwise the refusal (401) `handle` would give, found without a body.
-    public func refusal(token: String?) -> Outcome? {
-        do {
-            _ = try node.authenticate(token)
-            return nil
-        } catch {
-            return Self.failure(error, resellerId: nil)
-        }
-    }
-
     /// The outcome for a failed exchange: a `SyncError` as it is, a busy database as `unavailable`, and anything
     /// else as a plain internal error (internals stay on the node).
     static func failure(_ error: any Error, resellerId: String?) -> Outcome {
