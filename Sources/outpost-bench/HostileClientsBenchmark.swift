@@ -7,24 +7,29 @@ import Glibc
 #endif
 
 /// Issue 14 §2: 20 replicas syncing at once over HTTP, unloaded, then while 500 slow clients hold connections open
-/// (half trickling a head, half a body), then while 190 clients without a token each send 16 MiB bodies over and over.
+/// (half trickling a head, half a body), then while 190 clients without a token each send 16 MiB bodies over and over,
+/// then while another reseller floods the node with pulls.
 /// Each phase serves a fresh node in a child process, so the node's peak memory (`VmHWM`) is that phase's own.
 struct HostileClientsBenchmark {
     let syncs: Int
     let slowClients: Int
     let largeBodyClients: Int
+    let floodClients: Int
 
     func run() throws -> String {
         // 500 slow sockets, their node-side twins and the large-body clients need more than the usual 1024 descriptors.
         HTTPServer.raiseDescriptorLimit()
         _ = signal(SIGPIPE, SIG_IGN)
         let unloaded = try phase("unloaded") { _, _ in { "" } }
-        let slow = try phase("\(slowClients) slow clients") { port, token in try SlowClients(count: slowClients, port: port, token: token).start() }
+        let slow = try phase("\(slowClients) slow clients") { port, tokens in try SlowClients(count: slowClients, port: port, token: tokens.syncing).start() }
         let large = try phase("\(largeBodyClients) × 16 MiB unauthenticated") { port, _ in try LargeBodyClients(count: largeBodyClients, port: port).start() }
-        return [unloaded, slow, large].map { result in
-            String(format: "http-hostile %@: %d/%d syncs ok, median %.0f ms, max %.0f ms (%.1f× / %.1f× unloaded); node peak memory %.0f MB%@",
-                   result.name, result.succeeded, syncs, result.median * 1000, result.max * 1000, result.median / unloaded.median,
-                   result.max / unloaded.max, result.nodePeakMB, result.note.isEmpty ? "" : "; " + result.note)
+        let flood = try phase("another reseller's \(floodClients) flooding clients") { port, tokens in
+            PullFlood(count: floodClients, port: port, token: tokens.flooding).start()
+        }
+        return [unloaded, slow, large, flood].map { result in
+            String(format: "http-hostile %@: %d/%d syncs ok, all done in %.0f ms (%.1f× unloaded), each median %.0f ms, max %.0f ms; node peak memory %.0f MB, CPU %.1f s, %d connections open%@",
+                   result.name, result.succeeded, syncs, result.wall * 1000, result.wall / unloaded.wall, result.median * 1000, result.max * 1000,
+                   result.nodePeakMB, result.nodeCPU, result.connectionsOpen, result.note.isEmpty ? "" : "; " + result.note)
         }.joined(separator: "\n")
     }
 
@@ -33,23 +38,38 @@ struct HostileClientsBenchmark {
         let succeeded: Int
         let median: Double
         let max: Double
+        /// From the first sync's start to the last one's end.
+        let wall: Double
         let nodePeakMB: Double
+        /// Seconds of CPU the node used while the load ran (user and system).
+        let nodeCPU: Double
+        /// The node's own count (`outpost_http_connections_open`) while the load ran.
+        let connectionsOpen: Int
         let note: String
     }
 
     /// Serves a fresh node, prepares the replicas, starts the load (`load` returns how to stop it), then times
     /// the syncs, all at once, while the load runs.
-    private func phase(_ name: String, load: (Int, String) throws -> () -> String) throws -> PhaseResult {
+    /// The syncing reseller's token, and another reseller's.
+    struct Tokens {
+        let syncing: String
+        let flooding: String
+    }
+
+    private func phase(_ name: String, load: (Int, Tokens) throws -> () -> String) throws -> PhaseResult {
         let root = try scratch("hostile")
         defer { try? FileManager.default.removeItem(at: root) }
         let clock = FixedClock(Timestamp("2026-03-02T09:00:00Z")!)
-        let token: String
+        let tokens: Tokens
         do {
             let node = try Node.create(at: root.appendingPathComponent("node"), clock: clock)
             try node.upsertPlans(try Catalog.plans())
             try node.addReseller(id: "bench", name: "Bench", currency: "EUR")
-            token = try node.issueToken(resellerId: "bench", username: "bench").token
+            try node.addReseller(id: "flood", name: "Flood", currency: "EUR")
+            tokens = Tokens(syncing: try node.issueToken(resellerId: "bench", username: "bench").token,
+                            flooding: try node.issueToken(resellerId: "flood", username: "flood").token)
         }
+        let token = tokens.syncing
         let child = try NodeServeChild(node: root.appendingPathComponent("node"))
         defer { child.stop() }
         let url = URL(string: "http://127.0.0.1:\(child.port)/")!
@@ -61,11 +81,13 @@ struct HostileClientsBenchmark {
             for customer in 0..<20 { try replica.submit(CreateCustomer(id: replica.ids.make("cus"), name: "Customer \(index)-\(customer)")) }
             replicas.append((replica, sync))
         }
-        let stopLoad = try load(child.port, token)
+        let cpuBefore = try Self.cpuSeconds(pid: child.pid)
+        let stopLoad = try load(child.port, tokens)
         // Let the load settle: every slow client connected and stalled, the large bodies flowing.
         usleep(1_500_000)
         let times = SyncTimes()
         let group = DispatchGroup()
+        let started = DispatchTime.now().uptimeNanoseconds
         for (index, (_, sync)) in replicas.enumerated() {
             // @unchecked Sendable box: each ReplicaSync is used by exactly one of these threads.
             let owned = Owned(sync)
@@ -78,11 +100,34 @@ struct HostileClientsBenchmark {
             }.start()
         }
         group.wait()
+        let wall = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+        let connectionsOpen = try Self.connectionsOpen(port: child.port)
+        let nodeCPU = try Self.cpuSeconds(pid: child.pid) - cpuBefore
         let note = stopLoad()
         let peak = try SiteBuildChild.highWaterKB(process: String(child.pid))
         let sorted = times.values.sorted()
-        return PhaseResult(name: name, succeeded: times.succeeded, median: sorted[sorted.count / 2], max: sorted.last!,
-                           nodePeakMB: Double(peak) / 1024, note: note)
+        return PhaseResult(name: name, succeeded: times.succeeded, median: sorted[sorted.count / 2], max: sorted.last!, wall: wall,
+                           nodePeakMB: Double(peak) / 1024, nodeCPU: nodeCPU, connectionsOpen: connectionsOpen, note: note)
+    }
+
+    /// User and system CPU seconds of a process (`/proc/PID/stat` fields 14 and 15, in clock ticks).
+    static func cpuSeconds(pid: Int32) throws -> Double {
+        let stat = try String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)
+        // The command name (field 2) may hold spaces; the fields after its closing parenthesis do not.
+        guard let close = stat.lastIndex(of: ")") else { throw BenchmarkFailure("unreadable /proc/\(pid)/stat") }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else {
+            throw BenchmarkFailure("unreadable /proc/\(pid)/stat")
+        }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
+    /// `outpost_http_connections_open` from the node's `/metrics` (this request's own connection included).
+    static func connectionsOpen(port: Int) throws -> Int {
+        let text = try String(contentsOf: URL(string: "http://127.0.0.1:\(port)/metrics")!, encoding: .utf8)
+        guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix("outpost_http_connections_open ") }),
+              let count = Int(line.split(separator: " ")[1]) else { throw BenchmarkFailure("no outpost_http_connections_open in /metrics") }
+        return count
     }
 }
 
@@ -336,6 +381,73 @@ private final class LargeBodyClients: @unchecked Sendable {
         lock.lock()
         requests += 1
         bytesSent += bytes
+        lock.unlock()
+    }
+}
+
+/// Another reseller's clients pulling from cursor 0 again and again, each on a fresh connection.
+private final class PullFlood: @unchecked Sendable {
+    // @unchecked: `stopping`, `served` and `refused` are only touched under `lock`.
+    let count: Int
+    let port: Int
+    let token: String
+    private let lock = NSLock()
+    private var stopping = false
+    private var served = 0
+    private var refused = 0
+    private let done = DispatchGroup()
+
+    init(count: Int, port: Int, token: String) {
+        self.count = count
+        self.port = port
+        self.token = token
+    }
+
+    func start() -> () -> String {
+        let body = #"{"protocol":1,"replica":"rep_01JFLOOD000000000000000000","cursor":0}"#
+        let request = Array(("POST /v1/pull HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(token)\r\nConnection: close\r\n"
+                             + "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)").utf8)
+        for index in 0..<count {
+            done.enter()
+            Thread { [self] in
+                var answer = [UInt8](repeating: 0, count: 64 * 1024)
+                while !isStopping {
+                    guard let descriptor = connectSocket(port: port, from: "127.0.3.\(1 + index % 200)", blocking: true) else {
+                        usleep(10_000)
+                        continue
+                    }
+                    _ = request.withUnsafeBytes { send(descriptor, $0.baseAddress!, $0.count, Int32(MSG_NOSIGNAL)) }
+                    var first: [UInt8] = []
+                    while true {
+                        let count = answer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress!, $0.count, 0) }
+                        guard count > 0 else { break }
+                        if first.count < 12 { first += answer[0..<min(count, 12 - first.count)] }
+                    }
+                    close(descriptor)
+                    note(ok: String(decoding: first, as: UTF8.self).hasPrefix("HTTP/1.1 200"))
+                }
+                done.leave()
+            }.start()
+        }
+        return { [self] in
+            lock.lock()
+            stopping = true
+            let summary = "the other reseller had \(served) pulls served and \(refused) answered otherwise (503 past its bound)"
+            lock.unlock()
+            done.wait()
+            return summary
+        }
+    }
+
+    private var isStopping: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return stopping
+    }
+
+    private func note(ok: Bool) {
+        lock.lock()
+        if ok { served += 1 } else { refused += 1 }
         lock.unlock()
     }
 }

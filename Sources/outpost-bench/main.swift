@@ -18,7 +18,8 @@ let scenarios: [String: () throws -> String] = [
     "push-local": { try LocalPushBenchmark(mutations: count("OUTPOST_BENCH_MUTATIONS", 10_000)).run() },
     "http-hostile": {
         try HostileClientsBenchmark(syncs: count("OUTPOST_BENCH_SYNCS", 20), slowClients: count("OUTPOST_BENCH_SLOW_CLIENTS", 500),
-                                    largeBodyClients: count("OUTPOST_BENCH_LARGE_BODIES", 190)).run()
+                                    largeBodyClients: count("OUTPOST_BENCH_LARGE_BODIES", 190),
+                                    floodClients: count("OUTPOST_BENCH_FLOOD_CLIENTS", 16)).run()
     },
 ]
 

@@ -21,7 +21,7 @@ enum NodeServeCommands {
             .init("idle-timeout", value: "SECONDS", "how long an idle keep-alive connection stays open (default 30)"),
             .init("max-connections", value: "N", "connections served at once; more are answered 503 at once (default 1024)"),
             .init("max-connections-per-peer", value: "N", "connections served at once from one client address (default 64; trusted proxies are not limited)"),
-            .init("max-requests-per-reseller", value: "N", "one reseller's requests in the node at once; more are answered 503 (default 8)"),
+            .init("max-requests-per-reseller", value: "N", "one reseller's requests in the node at once; more are answered 503 (default 32)"),
             .init("body-memory", value: "MIB", "request bodies held in memory at once, all clients together; more waits with 503 (default 64)"),
             .init("trusted-proxy", value: "ADDR,…", "proxies whose X-Forwarded-For names the client (numeric addresses, such as 127.0.0.1)"),
             .init("metrics-listen", value: "HOST:PORT", "serve GET /metrics on this address only, not on --listen"),

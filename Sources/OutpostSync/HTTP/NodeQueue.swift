@@ -19,7 +19,7 @@ public final class NodeQueue: @unchecked Sendable {
     /// Requests of one reseller in the node at once: one runs, the others wait for it.
     public let maximumRequestsPerReseller: Int
     /// What `node serve` allows unless told otherwise.
-    public static let defaultMaximumRequestsPerReseller = 8
+    public static let defaultMaximumRequestsPerReseller = 32
 
     /// One reseller's queue, and the node opened for it alone.
     private final class Lane {
