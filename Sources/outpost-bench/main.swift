@@ -48,21 +48,14 @@ func scratch(_ name: String) throws -> URL {
 }
 
 let arguments = Array(CommandLine.arguments.dropFirst())
-if arguments.first == SiteBuildChild.flag {
+// Child processes of the scenarios: a site build, a served node.
+let children: [String: ([String]) throws -> Void] = [SiteBuildChild.flag: SiteBuildChild.childMain, NodeServeChild.flag: NodeServeChild.childMain]
+if let flag = arguments.first, let childMain = children[flag] {
     do {
-        try SiteBuildChild.childMain(Array(arguments.dropFirst()))
+        try childMain(Array(arguments.dropFirst()))
         exit(0)
     } catch {
-        FileHandle.standardError.write(Data("\(SiteBuildChild.flag): \(error)\n".utf8))
-        exit(1)
-    }
-}
-if arguments.first == NodeServeChild.flag {
-    do {
-        try NodeServeChild.childMain(Array(arguments.dropFirst()))
-        exit(0)
-    } catch {
-        FileHandle.standardError.write(Data("\(NodeServeChild.flag): \(error)\n".utf8))
+        FileHandle.standardError.write(Data("\(flag): \(error)\n".utf8))
         exit(1)
     }
 }

@@ -22,6 +22,17 @@ struct HTTPServerLimitsTests {
         return try connection.readResponse(timeout: max(1, deadline.timeIntervalSinceNow))
     }
 
+    /// A connection from `source` on which `GET /health` was answered 200, left open. Throws otherwise (and records
+    /// an issue, unless `record` is false: a test that waits for the node to make room tries again).
+    static func served(_ node: ServedNode, from source: String, record: Bool = true) throws -> RawConnection {
+        let connection = try RawConnection(port: node.port, from: source)
+        try connection.send("GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        let status = try connection.readResponse(timeout: 3).status
+        if record { #expect(status == 200) }
+        guard status == 200 else { throw RawConnection.Failure(description: "GET /health from \(source): \(status)") }
+        return connection
+    }
+
     @Test("a head sent a byte at a time is cut off with 408 after the read timeout, though each byte came in time")
     func slowHead() throws {
         let node = try ServedNode(serveArguments: ["--read-timeout", "1"])
@@ -61,14 +72,8 @@ struct HTTPServerLimitsTests {
     func perPeerCap() throws {
         let node = try ServedNode(serveArguments: ["--max-connections-per-peer", "3"])
         defer { node.shutDown() }
-        // Three silent connections from 127.0.0.2, each served by the node (it answers them, so they are counted).
-        var held: [RawConnection] = []
-        for _ in 0..<3 {
-            let connection = try RawConnection(port: node.port, from: "127.0.0.2")
-            try connection.send("GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
-            #expect(try connection.readResponse().status == 200)
-            held.append(connection)
-        }
+        // Three connections from 127.0.0.2, each served by the node (it answers them, so they are counted) and kept open.
+        var held = try (0..<3).map { _ in try Self.served(node, from: "127.0.0.2") }
         let started = Date()
         let fourth = try RawConnection(port: node.port, from: "127.0.0.2")
         let refused = try fourth.readResponse(timeout: 5)
@@ -83,13 +88,7 @@ struct HTTPServerLimitsTests {
         #expect(node.pull("b").status == 200)
         // Once one of the three closes, 127.0.0.2 is served again (the node notices the close on its own time).
         held.removeFirst()
-        let servedAgain = ServedNode.waitUntil(seconds: 5) {
-            guard let again = try? RawConnection(port: node.port, from: "127.0.0.2"), (try? again.send("GET /health HTTP/1.1\r\nHost: x\r\n\r\n")) != nil else {
-                return false
-            }
-            return (try? again.readResponse(timeout: 3))?.status == 200
-        }
-        #expect(servedAgain)
+        #expect(ServedNode.waitUntil(seconds: 5) { (try? Self.served(node, from: "127.0.0.2", record: false)) != nil })
         #expect(node.log.contains("status=503"), "the refusal is logged:\n\(node.log)")
     }
 
@@ -97,13 +96,7 @@ struct HTTPServerLimitsTests {
     func connectionCap() throws {
         let node = try ServedNode(serveArguments: ["--max-connections", "4"])
         defer { node.shutDown() }
-        var held: [RawConnection] = []
-        for index in 0..<4 {
-            let connection = try RawConnection(port: node.port, from: "127.0.0.\(10 + index)")
-            try connection.send("GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
-            #expect(try connection.readResponse().status == 200)
-            held.append(connection)
-        }
+        var held = try (0..<4).map { index in try Self.served(node, from: "127.0.0.\(10 + index)") }
         let started = Date()
         let refused = try RawConnection(port: node.port).readResponse(timeout: 5)
         #expect(refused.status == 503)

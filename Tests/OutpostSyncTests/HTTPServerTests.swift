@@ -691,30 +691,21 @@ final class RawConnection {
     init(port: Int, from source: String? = nil) throws {
         descriptor = socket(AF_INET, streamSocket, 0)
         guard descriptor >= 0 else { throw Failure(description: "socket: \(String(cString: strerror(errno)))") }
-        if let source {
-            var local = sockaddr_in()
-            local.sin_family = sa_family_t(AF_INET)
-            local.sin_addr.s_addr = inet_addr(source)
-            let bound = withUnsafePointer(to: &local) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        let steps: [(call: (Int32, UnsafePointer<sockaddr>, socklen_t) -> Int32, host: String, port: Int, what: String)] =
+            (source.map { [(bind, $0, 0, "bind to \($0)")] } ?? []) + [(connect, "127.0.0.1", port, "connect to port \(port)")]
+        for step in steps {
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = in_port_t(UInt16(step.port).bigEndian)
+            address.sin_addr.s_addr = inet_addr(step.host)
+            let status = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { step.call(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
             }
-            guard bound == 0 else {
+            guard status == 0 else {
                 let reason = String(cString: strerror(errno))
                 closeDescriptor(descriptor)
-                throw Failure(description: "bind to \(source): \(reason)")
+                throw Failure(description: "\(step.what): \(reason)")
             }
-        }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let status = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard status == 0 else {
-            let reason = String(cString: strerror(errno))
-            closeDescriptor(descriptor)
-            throw Failure(description: "connect to port \(port): \(reason)")
         }
     }
 

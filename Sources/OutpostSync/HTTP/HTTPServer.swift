@@ -5,8 +5,10 @@ import Glibc
 import Darwin
 #endif
 
-/// A small HTTP/1.1 server on POSIX sockets: one thread accepts, each connection is served on its own
-/// dispatch queue, every wait is bounded by a timeout, and `stop()` drains requests in flight.
+/// A small HTTP/1.1 server on POSIX sockets: one thread accepts, each connection is served on a thread of its
+/// own, every wait is bounded by a timeout, and `stop()` drains requests in flight. Connections are capped in
+/// all and per client address, and request bodies held at once are capped too: past a cap the answer is an
+/// immediate 503 with `Retry-After`, never a wait.
 ///
 ///     let server = HTTPServer(configuration: .init(address: .default), responder: service)
 ///     let address = try server.start()       // bound; port 0 becomes the real port
