@@ -27,9 +27,9 @@ struct HostileClientsBenchmark {
             HostileClients<PullFloodCounts>.pullFlood(count: floodClients, port: port, token: tokens.flooding)
         }
         return [unloaded, slow, large, flood].map { result in
-            String(format: "http-hostile %@: %d/%d syncs ok, all done in %.0f ms (%.1f× unloaded), each median %.0f ms, max %.0f ms; node peak memory %.0f MB, CPU %.1f s, %d connections open%@",
+            String(format: "http-hostile %@: %d/%d syncs ok, all done in %.0f ms (%.1f× unloaded), each median %.0f ms, max %.0f ms; node peak memory %.0f MB, CPU %.1f s (this process, clients and syncs: %.1f s), %d connections open%@",
                    result.name, result.succeeded, syncs, result.wall * 1000, result.wall / unloaded.wall, result.median * 1000, result.max * 1000,
-                   result.nodePeakMB, result.nodeCPU, result.connectionsOpen, result.note.isEmpty ? "" : "; " + result.note)
+                   result.nodePeakMB, result.nodeCPU, result.benchCPU, result.connectionsOpen, result.note.isEmpty ? "" : "; " + result.note)
         }.joined(separator: "\n")
     }
 
@@ -43,6 +43,8 @@ struct HostileClientsBenchmark {
         let nodePeakMB: Double
         /// Seconds of CPU the node used while the load ran (user and system).
         let nodeCPU: Double
+        /// The same for this process: the hostile clients and the syncs, which share the machine with the node.
+        let benchCPU: Double
         /// The node's own count (`outpost_http_connections_open`) while the load ran.
         let connectionsOpen: Int
         let note: String
@@ -82,6 +84,7 @@ struct HostileClientsBenchmark {
             replicas.append((replica, sync))
         }
         let cpuBefore = try Self.cpuSeconds(pid: child.pid)
+        let benchCPUBefore = try Self.cpuSeconds(pid: getpid())
         let stopLoad = try load(child.port, tokens)
         // Let the load settle: every slow client connected and stalled, the large bodies flowing.
         usleep(1_500_000)
@@ -103,11 +106,12 @@ struct HostileClientsBenchmark {
         let wall = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         let connectionsOpen = try Self.connectionsOpen(port: child.port)
         let nodeCPU = try Self.cpuSeconds(pid: child.pid) - cpuBefore
+        let benchCPU = try Self.cpuSeconds(pid: getpid()) - benchCPUBefore
         let note = stopLoad()
         let peak = try SiteBuildChild.highWaterKB(process: String(child.pid))
         let sorted = times.values.sorted()
         return PhaseResult(name: name, succeeded: times.succeeded, median: sorted[sorted.count / 2], max: sorted.last!, wall: wall,
-                           nodePeakMB: Double(peak) / 1024, nodeCPU: nodeCPU, connectionsOpen: connectionsOpen, note: note)
+                           nodePeakMB: Double(peak) / 1024, nodeCPU: nodeCPU, benchCPU: benchCPU, connectionsOpen: connectionsOpen, note: note)
     }
 
     /// User and system CPU seconds of a process (`/proc/PID/stat` fields 14 and 15, in clock ticks).

@@ -35,8 +35,8 @@ enum NodeServeCommands {
             method, path, status, bytes, ms, run id (X-Outpost-Run), reseller, peer. Tokens are never logged.
             With --log-format json every line is a JSON object with those fields plus time, level and event
             (node.listening with the url, http.request, node.stopping, node.stopped).
-            Behind a proxy, name it with --trusted-proxy: the peer logged (and limited) is then the client its
-            X-Forwarded-For names; the header is ignored from anyone else.
+            Behind a proxy, name it with --trusted-proxy: the peer logged is then the client its X-Forwarded-For
+            names, and the proxy is not held to --max-connections-per-peer; the header is ignored from anyone else.
 
             Requests are limited to 16 KiB of headers and 16 MiB of body. The token is checked on the head: a request
             without a valid one is answered 401 and its body never read. A client that trickles a request is cut off
