@@ -115,8 +115,17 @@ struct HTTPConnection {
                 return fail(Self.timeout(seconds: seconds), head: head, peer: client, started: started)
             }
         }
-        let body = Array(buffer[end..<(end + length)])
-        buffer.removeFirst(end + length)
+        // The body leaves the buffer without a second copy when nothing follows it (no pipelined request), and
+        // the buffer starts afresh either way, so its room for the body goes back with the body's budget.
+        buffer.removeFirst(end)
+        let body: [UInt8]
+        if buffer.count == length {
+            body = buffer
+            buffer = []
+        } else {
+            body = Array(buffer[..<length])
+            buffer = Array(buffer[length...])
+        }
 
         let request = HTTPRequest(head: head, body: body, peer: client)
         let response = server.responder.respond(to: request)
