@@ -131,12 +131,12 @@ struct SiteBuildChild {
         try "\(report.pages) \(report.writtenCount) \(elapsed) \(try highWaterKB())".write(toFile: arguments[2], atomically: true, encoding: .utf8)
     }
 
-    /// This process's peak resident memory in kB (`VmHWM` in /proc/self/status).
-    static func highWaterKB() throws -> Int {
-        let status = try String(contentsOfFile: "/proc/self/status", encoding: .utf8)
+    /// A process's peak resident memory in kB (`VmHWM` in /proc/PROCESS/status): this one's by default.
+    static func highWaterKB(process: String = "self") throws -> Int {
+        let status = try String(contentsOfFile: "/proc/\(process)/status", encoding: .utf8)
         guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
               let kB = Int(line.dropFirst("VmHWM:".count).trimmingCharacters(in: .whitespaces).split(separator: " ").first ?? "") else {
-            throw BenchmarkFailure("no VmHWM in /proc/self/status")
+            throw BenchmarkFailure("no VmHWM in /proc/\(process)/status")
         }
         return kB
     }

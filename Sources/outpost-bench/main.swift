@@ -16,6 +16,11 @@ let scenarios: [String: () throws -> String] = [
     "noop-sync-http": { try NoopSyncBenchmark().run() },
     "site": { try SiteBenchmark(customers: count("OUTPOST_BENCH_CUSTOMERS", 100_000)).run() },
     "push-local": { try LocalPushBenchmark(mutations: count("OUTPOST_BENCH_MUTATIONS", 10_000)).run() },
+    "http-hostile": {
+        try HostileClientsBenchmark(syncs: count("OUTPOST_BENCH_SYNCS", 20), slowClients: count("OUTPOST_BENCH_SLOW_CLIENTS", 500),
+                                    largeBodyClients: count("OUTPOST_BENCH_LARGE_BODIES", 190),
+                                    floodClients: count("OUTPOST_BENCH_FLOOD_CLIENTS", 16)).run()
+    },
 ]
 
 func count(_ variable: String, _ fallback: Int) -> Int {
@@ -43,12 +48,14 @@ func scratch(_ name: String) throws -> URL {
 }
 
 let arguments = Array(CommandLine.arguments.dropFirst())
-if arguments.first == SiteBuildChild.flag {
+// Child processes of the scenarios: a site build, a served node.
+let children: [String: ([String]) throws -> Void] = [SiteBuildChild.flag: SiteBuildChild.childMain, NodeServeChild.flag: NodeServeChild.childMain]
+if let flag = arguments.first, let childMain = children[flag] {
     do {
-        try SiteBuildChild.childMain(Array(arguments.dropFirst()))
+        try childMain(Array(arguments.dropFirst()))
         exit(0)
     } catch {
-        FileHandle.standardError.write(Data("\(SiteBuildChild.flag): \(error)\n".utf8))
+        FileHandle.standardError.write(Data("\(flag): \(error)\n".utf8))
         exit(1)
     }
 }

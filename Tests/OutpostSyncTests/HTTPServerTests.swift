@@ -103,7 +103,8 @@ struct HTTPServerTests {
         let started = Date()
         try slow.send("POST /v1/pull HTTP/1.1\r\nHost: x\r\nContent-Le")
         let slowBody = try RawConnection(port: node.port)
-        try slowBody.send("POST /v1/pull HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"proto")
+        // With a valid token: a request without one is answered 401 on its head, its body never awaited.
+        try slowBody.send("POST /v1/pull HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(node.tokens["a"]!)\r\nContent-Length: 100\r\n\r\n{\"proto")
         let silent = try RawConnection(port: node.port)
         // While they stall, other clients are served: both answers arrive before the stalled ones hear anything.
         #expect(try node.get("/health").status == 200)
@@ -677,7 +678,8 @@ private func sendBytes(_ descriptor: Int32, _ pointer: UnsafeRawPointer, _ count
 
 // MARK: - A client that writes bytes by hand
 
-/// A TCP connection to 127.0.0.1 that sends exactly the bytes given and reads responses itself.
+/// A TCP connection to 127.0.0.1 that sends exactly the bytes given and reads responses itself. `source`
+/// picks the client's own address: all of 127.0.0.0/8 is loopback on Linux, so tests can be several peers.
 final class RawConnection {
     let descriptor: Int32
     private var buffer: [UInt8] = []
@@ -686,20 +688,24 @@ final class RawConnection {
         let description: String
     }
 
-    init(port: Int) throws {
+    init(port: Int, from source: String? = nil) throws {
         descriptor = socket(AF_INET, streamSocket, 0)
         guard descriptor >= 0 else { throw Failure(description: "socket: \(String(cString: strerror(errno)))") }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let status = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard status == 0 else {
-            let reason = String(cString: strerror(errno))
-            closeDescriptor(descriptor)
-            throw Failure(description: "connect to port \(port): \(reason)")
+        let steps: [(call: (Int32, UnsafePointer<sockaddr>, socklen_t) -> Int32, host: String, port: Int, what: String)] =
+            (source.map { [(bind, $0, 0, "bind to \($0)")] } ?? []) + [(connect, "127.0.0.1", port, "connect to port \(port)")]
+        for step in steps {
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = in_port_t(UInt16(step.port).bigEndian)
+            address.sin_addr.s_addr = inet_addr(step.host)
+            let status = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { step.call(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            guard status == 0 else {
+                let reason = String(cString: strerror(errno))
+                closeDescriptor(descriptor)
+                throw Failure(description: "\(step.what): \(reason)")
+            }
         }
     }
 

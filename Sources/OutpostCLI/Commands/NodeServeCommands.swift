@@ -16,20 +16,34 @@ enum NodeServeCommands {
         arguments: [.init("DIR", "the node directory")],
         options: [
             .init("listen", value: "HOST:PORT", "the address to listen on (default 127.0.0.1:8740; port 0 picks a free port)"),
-            .init("read-timeout", value: "SECONDS", "how long a client may take to send a request (default 10)"),
+            .init("read-timeout", value: "SECONDS", "how long a client may take to send a request's head, and to send more of its body (default 10)"),
+            .init("request-timeout", value: "SECONDS", "how long a client may take to send a whole request, head and body (default 60)"),
             .init("idle-timeout", value: "SECONDS", "how long an idle keep-alive connection stays open (default 30)"),
+            .init("max-connections", value: "N", "connections served at once; more are answered 503 at once (default 1024)"),
+            .init("max-connections-per-peer", value: "N", "connections served at once from one client address (default 64; trusted proxies are not limited)"),
+            .init("max-requests-per-reseller", value: "N", "one reseller's requests in the node at once; more are answered 503 (default 32)"),
+            .init("body-memory", value: "MIB", "request bodies held in memory at once, all clients together; more waits with 503 (default 64)"),
+            .init("trusted-proxy", value: "ADDR,…", "proxies whose X-Forwarded-For names the client (numeric addresses, such as 127.0.0.1)"),
+            .init("metrics-listen", value: "HOST:PORT", "serve GET /metrics on this address only, not on --listen"),
             LogFormat.option,
         ],
         discussion: """
             Routes: POST /v1/push, /v1/pull, /v1/digest and /v1/account with 'Authorization: Bearer TOKEN' (the token decides
-            the reseller); GET /health; GET /metrics in the Prometheus text format.
+            the reseller); GET /health; GET /metrics in the Prometheus text format (on --metrics-listen instead, when given).
 
             Prints 'Listening on http://HOST:PORT/' to standard error once bound, then one line per request:
             method, path, status, bytes, ms, run id (X-Outpost-Run), reseller, peer. Tokens are never logged.
             With --log-format json every line is a JSON object with those fields plus time, level and event
             (node.listening with the url, http.request, node.stopping, node.stopped).
-            Requests are limited to 16 KiB of headers and 16 MiB of body. SIGTERM or SIGINT stops accepting,
-            finishes the requests in flight and exits 0.
+            Behind a proxy, name it with --trusted-proxy: the peer logged is then the client its X-Forwarded-For
+            names, and the proxy is not held to --max-connections-per-peer; the header is ignored from anyone else.
+
+            Requests are limited to 16 KiB of headers and 16 MiB of body. The token is checked on the head: a request
+            without a valid one is answered 401 and its body never read. A client that trickles a request is cut off
+            with 408 after --request-timeout. When the node is full (--max-connections, --max-connections-per-peer,
+            --body-memory, --max-requests-per-reseller) it answers 503 with Retry-After at once, and replicas try again.
+            Different resellers' exchanges run side by side; one reseller's run one at a time, in order. SIGTERM or SIGINT stops
+            accepting, finishes the requests in flight and exits 0.
             """,
         usesReplica: false,
         run: { invocation, session in
@@ -42,8 +56,33 @@ enum NodeServeCommands {
                     throw CommandFailure(.dataError, "--listen: \(error)")
                 }
             }
-            let readTimeout = try seconds(invocation, "read-timeout", default: 10)
-            let idleTimeout = try seconds(invocation, "idle-timeout", default: 30)
+            var metricsAddress: ListenAddress?
+            if let text = invocation.value("metrics-listen") {
+                do {
+                    metricsAddress = try ListenAddress.parse(text)
+                } catch {
+                    throw CommandFailure(.dataError, "--metrics-listen: \(error)")
+                }
+            }
+            var configuration = HTTPServer.Configuration(address: address)
+            configuration.readTimeout = try seconds(invocation, "read-timeout", default: configuration.readTimeout)
+            configuration.requestTimeout = try seconds(invocation, "request-timeout", default: configuration.requestTimeout)
+            configuration.idleTimeout = try seconds(invocation, "idle-timeout", default: configuration.idleTimeout)
+            configuration.maximumConnections = try count(invocation, "max-connections", default: configuration.maximumConnections)
+            configuration.maximumConnectionsPerPeer = try count(invocation, "max-connections-per-peer",
+                                                                default: configuration.maximumConnectionsPerPeer)
+            let bodyMemory = try count(invocation, "body-memory", default: configuration.maximumBufferedBodyBytes / (1024 * 1024))
+            guard bodyMemory * 1024 * 1024 >= configuration.maximumBodyBytes else {
+                throw CommandFailure(.dataError, "--body-memory \(bodyMemory) is less than one request body may be (\(configuration.maximumBodyBytes / (1024 * 1024)) MiB)")
+            }
+            configuration.maximumBufferedBodyBytes = bodyMemory * 1024 * 1024
+            if let text = invocation.value("trusted-proxy") {
+                do {
+                    configuration.trustedProxies = try TrustedProxies.parse(text)
+                } catch {
+                    throw CommandFailure(.dataError, "--trusted-proxy: \(error)")
+                }
+            }
             let log = RequestLog(format: try LogFormat.chosen(invocation), clock: session.clock)
             let node: Node
             do {
@@ -52,9 +91,16 @@ enum NodeServeCommands {
                 throw CommandFailure(.config, error.description)
             }
 
-            let service = NodeHTTPService(node: NodeQueue(node: node), log: log)
-            let server = HTTPServer(configuration: .init(address: address, readTimeout: readTimeout, idleTimeout: idleTimeout),
-                                    responder: service)
+            let perReseller = try count(invocation, "max-requests-per-reseller", default: NodeQueue.defaultMaximumRequestsPerReseller)
+            let service = NodeHTTPService(node: NodeQueue(node: node, maximumRequestsPerReseller: perReseller), log: log, servesMetrics: metricsAddress == nil)
+            let server = HTTPServer(configuration: configuration, responder: service)
+            let metricsServer = metricsAddress.map { address in
+                HTTPServer(configuration: .init(address: address, maximumConnections: 16, maximumConnectionsPerPeer: 16),
+                           responder: MetricsHTTPService(metrics: service.metrics, log: log))
+            }
+            let servers = [server] + (metricsServer.map { [$0] } ?? [])
+            // Each connection holds a descriptor: let the node use as many as its hard limit allows.
+            HTTPServer.raiseDescriptorLimit()
             // Signals become events on a queue of their own (the main thread waits below), so the handler
             // may do anything, not just what is async-signal-safe.
             let signals = DispatchQueue(label: "outpost.node.signals")
@@ -64,7 +110,7 @@ enum NodeServeCommands {
                 source.setEventHandler {
                     let name = number == SIGTERM ? "SIGTERM" : "SIGINT"
                     log.notice("node.stopping", "Stopping (\(name)): finishing requests in flight.", [("signal", .string(name))])
-                    server.stop()
+                    servers.forEach { $0.stop() }
                 }
                 source.resume()
                 return source
@@ -74,12 +120,19 @@ enum NodeServeCommands {
             let bound: ListenAddress
             do {
                 bound = try server.start()
+                if let metricsServer {
+                    let metricsBound = try metricsServer.start()
+                    log.notice("node.metrics", "Metrics on \(metricsBound.url)metrics", [("url", .string(metricsBound.url + "metrics"))])
+                }
             } catch {
+                servers.forEach { $0.stop() }
                 throw CommandFailure(.tempFail, "\(error)")
             }
             log.notice("node.listening", "Listening on \(bound.url)", [("url", .string(bound.url))])
-            // Requests in flight get their read and write timeouts to finish, and a little more.
-            let drained = server.waitUntilStopped(drainTimeout: readTimeout + 30 + 5)
+            // Requests in flight get their request and write timeouts to finish, and a little more.
+            let drainTimeout = configuration.requestTimeout + configuration.writeTimeout + 5
+            var drained = server.waitUntilStopped(drainTimeout: drainTimeout)
+            if let metricsServer { drained = metricsServer.waitUntilStopped(drainTimeout: 5) && drained }
             log.notice("node.stopped", drained ? "Stopped." : "Stopped with connections still open after the drain timeout.",
                        level: drained ? "info" : "warning", [("drained", .bool(drained))])
         })
@@ -91,5 +144,13 @@ enum NodeServeCommands {
             throw CommandFailure(.dataError, "--\(option) '\(text)' is not a number of seconds (such as 10 or 0.5)")
         }
         return seconds
+    }
+
+    /// A positive whole number.
+    static func count(_ invocation: Invocation, _ option: String, default value: Int) throws -> Int {
+        guard let text = invocation.value(option) else { return value }
+        let count = try OptionValue.integer(text, option: option)
+        guard count > 0 else { throw CommandFailure(.dataError, "--\(option) '\(text)' must be at least 1") }
+        return count
     }
 }

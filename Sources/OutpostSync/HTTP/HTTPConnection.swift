@@ -33,8 +33,10 @@ struct HTTPConnection {
     /// Reads, answers and logs one request; `false` once the connection is closed.
     private func serveOne(_ buffer: inout [UInt8], started: Deadline) -> Bool {
         // The head: request line and fields, within the read timeout and the size limit.
-        let headDeadline = Deadline(uptimeNanoseconds: started.uptimeNanoseconds
-                                    + UInt64(max(0, configuration.readTimeout) * 1_000_000_000))
+        let requestDeadline = Deadline(uptimeNanoseconds: started.uptimeNanoseconds
+                                       + UInt64(max(0, configuration.requestTimeout) * 1_000_000_000))
+        let headDeadline = min(requestDeadline, Deadline(uptimeNanoseconds: started.uptimeNanoseconds
+                                                         + UInt64(max(0, configuration.readTimeout) * 1_000_000_000)))
         var scanned = 0
         var headEnd = HTTPRequestHead.end(in: buffer, from: 0, scannedTo: &scanned)
         while headEnd == nil {
@@ -42,7 +44,7 @@ struct HTTPConnection {
             switch socket.read(into: &buffer, limit: 16 * 1024, deadline: headDeadline) {
             case .bytes: headEnd = HTTPRequestHead.end(in: buffer, from: 0, scannedTo: &scanned)
             case .closed, .woken: socket.close(); return false
-            case .timedOut: return fail(Self.timeout(configuration), started: started)
+            case .timedOut: return fail(Self.timeout(seconds: min(configuration.readTimeout, configuration.requestTimeout)), started: started)
             }
         }
         let end = headEnd!
@@ -53,20 +55,22 @@ struct HTTPConnection {
         } catch {
             return fail(error, started: started)
         }
+        // Behind a trusted proxy the client is the one it names; the socket's peer otherwise.
+        let client = configuration.trustedProxies.client(connectedFrom: peer, forwardedFor: head.values("x-forwarded-for"))
 
         // The body's length: Content-Length only; chunked bodies are not accepted (RFC 9112 §6.3 lets a server
         // require a length with 411). Both at once is how requests are smuggled past proxies: refused.
         let lengths = head.values("content-length")
         if !head.values("transfer-encoding").isEmpty {
-            if !lengths.isEmpty { return fail(.badRequest("a request must not have both Transfer-Encoding and Content-Length"), head: head, started: started) }
+            if !lengths.isEmpty { return fail(.badRequest("a request must not have both Transfer-Encoding and Content-Length"), head: head, peer: client, started: started) }
             return fail(HTTPError(status: 411, .malformed, "chunked request bodies are not accepted; send Content-Length"),
-                        head: head, started: started)
+                        head: head, peer: client, started: started)
         }
         var length = 0
         if let text = lengths.first {
             guard lengths.allSatisfy({ $0 == text }), (1...19).contains(text.utf8.count), text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
                   let value = Int(text) else {
-                return fail(.badRequest("Content-Length must be one decimal number"), head: head, started: started)
+                return fail(.badRequest("Content-Length must be one decimal number"), head: head, peer: client, started: started)
             }
             length = value
         }
@@ -74,12 +78,22 @@ struct HTTPConnection {
             // Answered without reading the body; the connection cannot be reused.
             return fail(HTTPError(status: 413, .tooLarge,
                                   "the request body of \(length) bytes is larger than the \(configuration.maximumBodyBytes) this node reads"),
-                        head: head, started: started)
+                        head: head, peer: client, started: started)
         }
+        // Whether the request may be served at all is decided on its head, so a client without a valid token
+        // never has its body read, however large it says it is.
+        if let refusal = server.responder.admit(head, peer: client) {
+            return refuse(refusal, head: head, peer: client, started: started)
+        }
+        // Bodies held at once are bounded, all connections together: past that, 503 before this one is read.
+        guard server.reserveBody(length) else {
+            return refuse(HTTPServer.unavailable("the node is reading other requests' bodies; try again shortly"), head: head, peer: client, started: started)
+        }
+        defer { server.releaseBody(length) }
         let expectations = head.values("expect")
         if !expectations.isEmpty {
             guard expectations.allSatisfy({ $0.lowercased() == "100-continue" }) else {
-                return fail(HTTPError(status: 417, .malformed, "only 'Expect: 100-continue' is understood"), head: head, started: started)
+                return fail(HTTPError(status: 417, .malformed, "only 'Expect: 100-continue' is understood"), head: head, peer: client, started: started)
             }
             // curl (URLSession on Linux) waits for this before sending a larger body.
             if head.minorVersion >= 1, length > 0, buffer.count < end + length,
@@ -89,25 +103,38 @@ struct HTTPConnection {
             }
         }
 
-        // The body: each read must make progress within the read timeout.
+        // The body: each read within the read timeout, and all of it within the request timeout.
+        buffer.reserveCapacity(end + length)
         while buffer.count < end + length {
-            switch socket.read(into: &buffer, deadline: .after(seconds: configuration.readTimeout)) {
+            let readDeadline = Deadline.after(seconds: configuration.readTimeout)
+            switch socket.read(into: &buffer, deadline: min(readDeadline, requestDeadline)) {
             case .bytes: continue
             case .closed, .woken: socket.close(); return false
-            case .timedOut: return fail(Self.timeout(configuration), head: head, started: started)
+            case .timedOut:
+                let seconds = readDeadline < requestDeadline ? configuration.readTimeout : configuration.requestTimeout
+                return fail(Self.timeout(seconds: seconds), head: head, peer: client, started: started)
             }
         }
-        let body = Array(buffer[end..<(end + length)])
-        buffer.removeFirst(end + length)
+        // The body leaves the buffer without a second copy when nothing follows it (no pipelined request), and
+        // the buffer starts afresh either way, so its room for the body goes back with the body's budget.
+        buffer.removeFirst(end)
+        let body: [UInt8]
+        if buffer.count == length {
+            body = buffer
+            buffer = []
+        } else {
+            body = Array(buffer[..<length])
+            buffer = Array(buffer[length...])
+        }
 
-        let request = HTTPRequest(head: head, body: body, peer: peer)
+        let request = HTTPRequest(head: head, body: body, peer: client)
         let response = server.responder.respond(to: request)
         let keepAlive = head.keepAlive && !server.isStopping
         let bytes = response.serialized(keepAlive: keepAlive, minorVersion: head.minorVersion, omitBody: head.method == "HEAD")
         let written = socket.write(bytes, deadline: .after(seconds: configuration.writeTimeout))
         server.responder.answered(HTTPRequestRecord(
             method: head.method, path: head.path, status: response.status, requestBytes: length, responseBytes: response.body.count,
-            seconds: started.elapsedSeconds, runId: head.value("x-outpost-run"), resellerId: response.resellerId, peer: peer))
+            seconds: started.elapsedSeconds, runId: head.value("x-outpost-run"), resellerId: response.resellerId, peer: client))
         guard written, keepAlive else {
             socket.close()
             return false
@@ -116,12 +143,17 @@ struct HTTPConnection {
     }
 
     /// Answers an error, closes the connection, and returns `false`.
-    private func fail(_ error: HTTPError, head: HTTPRequestHead? = nil, started: Deadline) -> Bool {
-        let bytes = error.response.serialized(keepAlive: false, minorVersion: head?.minorVersion ?? 1, omitBody: false)
+    private func fail(_ error: HTTPError, head: HTTPRequestHead? = nil, peer client: String? = nil, started: Deadline) -> Bool {
+        refuse(error.response, head: head, peer: client ?? peer, started: started)
+    }
+
+    /// Answers a request without reading (the rest of) its body, closes the connection, and returns `false`.
+    private func refuse(_ response: HTTPResponse, head: HTTPRequestHead?, peer client: String, started: Deadline) -> Bool {
+        let bytes = response.serialized(keepAlive: false, minorVersion: head?.minorVersion ?? 1, omitBody: false)
         _ = socket.write(bytes, deadline: .after(seconds: min(configuration.writeTimeout, 5)))
         server.responder.answered(HTTPRequestRecord(
-            method: head?.method, path: head?.path, status: error.status, requestBytes: 0, responseBytes: error.body.count,
-            seconds: started.elapsedSeconds, runId: head?.value("x-outpost-run"), resellerId: nil, peer: peer))
+            method: head?.method, path: head?.path, status: response.status, requestBytes: 0, responseBytes: response.body.count,
+            seconds: started.elapsedSeconds, runId: head?.value("x-outpost-run"), resellerId: response.resellerId, peer: client))
         socket.closeAfterDraining()
         return false
     }
@@ -130,8 +162,8 @@ struct HTTPConnection {
         HTTPError(status: 431, .tooLarge, "the request line and headers are larger than \(configuration.maximumHeadBytes) bytes")
     }
 
-    static func timeout(_ configuration: HTTPServer.Configuration) -> HTTPError {
-        HTTPError(status: 408, .unavailable, "the request did not arrive within \(configuration.readTimeout) seconds")
+    static func timeout(seconds: Double) -> HTTPError {
+        HTTPError(status: 408, .unavailable, "the request did not arrive within \(seconds) seconds")
     }
 
     /// Empty lines before a request line are ignored (RFC 9112 §2.2), such as a CRLF some clients send after a body.

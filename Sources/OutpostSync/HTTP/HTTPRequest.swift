@@ -18,7 +18,10 @@ public struct HTTPRequest: Sendable {
     public var hasContentLength: Bool { !head.values("content-length").isEmpty }
 
     /// The bearer token of `Authorization: Bearer …`; `nil` when missing, another scheme, or given twice.
-    public var bearerToken: String? {
+    public var bearerToken: String? { Self.bearerToken(in: head) }
+
+    /// The bearer token of a request head, as `bearerToken`.
+    public static func bearerToken(in head: HTTPRequestHead) -> String? {
         guard let value = head.value("authorization") else { return nil }
         let parts = value.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
         guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }

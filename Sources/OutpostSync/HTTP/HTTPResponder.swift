@@ -2,6 +2,9 @@
 public protocol HTTPResponder: Sendable {
     /// Answers one complete request. Called on the request's connection thread, possibly many at once.
     func respond(to request: HTTPRequest) -> HTTPResponse
+    /// Decides on a request's head alone, before its body is read: a response returned here is sent instead
+    /// of reading the body and calling `respond(to:)` (a missing or unknown token, say). `peer` is the client.
+    func admit(_ head: HTTPRequestHead, peer: String) -> HTTPResponse?
     /// Called once for every response written, including the server's own errors (400, 408, 411, 413, 431…).
     func answered(_ record: HTTPRequestRecord)
     /// Connection bookkeeping, for metrics.
@@ -10,6 +13,7 @@ public protocol HTTPResponder: Sendable {
 }
 
 extension HTTPResponder {
+    public func admit(_ head: HTTPRequestHead, peer: String) -> HTTPResponse? { nil }
     public func connectionOpened() {}
     public func connectionClosed() {}
 }

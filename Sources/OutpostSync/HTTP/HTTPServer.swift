@@ -5,23 +5,28 @@ import Glibc
 import Darwin
 #endif
 
-/// A small HTTP/1.1 server on POSIX sockets: one thread accepts, each connection is served on its own
-/// dispatch queue, every wait is bounded by a timeout, and `stop()` drains requests in flight.
+/// A small HTTP/1.1 server on POSIX sockets: one thread accepts, each connection is served on a thread of its
+/// own, every wait is bounded by a timeout, and `stop()` drains requests in flight. Connections are capped in
+/// all and per client address, and request bodies held at once are capped too: past a cap the answer is an
+/// immediate 503 with `Retry-After`, never a wait.
 ///
 ///     let server = HTTPServer(configuration: .init(address: .default), responder: service)
 ///     let address = try server.start()       // bound; port 0 becomes the real port
 ///     …                                      // a signal handler calls server.stop()
 ///     server.waitUntilStopped(drainTimeout: 30)
 public final class HTTPServer: @unchecked Sendable {
-    // @unchecked: `stopping` and `openConnections` are only read and written under `lock`. The descriptors
+    // @unchecked: `stopping`, `openConnections`, `connectionsByPeer` and `bufferedBodyBytes` are only read and written under `lock`. The descriptors
     // are written once in `start()`, before the accept thread and any connection exist (Thread.start and
     // DispatchQueue.async order those writes before every later read), and never change afterwards.
 
     /// Limits and timeouts. Tests use short timeouts.
     public struct Configuration: Sendable {
         public var address: ListenAddress
-        /// Seconds a client has for a request's head, and between two reads of its body.
+        /// Seconds a client has for a request's head, and at most between two reads of its body.
         public var readTimeout: Double
+        /// Seconds a client has for a whole request, head and body, however it trickles them: a client sending
+        /// a byte every few seconds is cut off here rather than holding its connection for ever.
+        public var requestTimeout: Double
         /// Seconds an idle keep-alive connection waits for the next request.
         public var idleTimeout: Double
         /// Seconds a client has to take a response.
@@ -29,19 +34,32 @@ public final class HTTPServer: @unchecked Sendable {
         /// The request line and header fields together (RFC 9112 leaves the limit to the server).
         public var maximumHeadBytes: Int
         public var maximumBodyBytes: Int
-        /// Connections served at once; more are answered 503 at once.
+        /// Connections served at once; more are answered 503 with `Retry-After` at once.
         public var maximumConnections: Int
+        /// Connections served at once from one client address, so that one client cannot take them all;
+        /// more from it are answered 503 at once. A trusted proxy is not limited: it speaks for many clients.
+        public var maximumConnectionsPerPeer: Int
+        /// Request bodies held in memory at once, all connections together; a request whose body would pass
+        /// it is answered 503 before its body is read.
+        public var maximumBufferedBodyBytes: Int
+        /// Proxies whose `X-Forwarded-For` names the client.
+        public var trustedProxies: TrustedProxies
 
-        public init(address: ListenAddress, readTimeout: Double = 10, idleTimeout: Double = 30, writeTimeout: Double = 30,
-                    maximumHeadBytes: Int = 16 * 1024, maximumBodyBytes: Int = SyncProtocol.maximumRequestBytes,
-                    maximumConnections: Int = 200) {
+        public init(address: ListenAddress, readTimeout: Double = 10, requestTimeout: Double = 60, idleTimeout: Double = 30,
+                    writeTimeout: Double = 30, maximumHeadBytes: Int = 16 * 1024, maximumBodyBytes: Int = SyncProtocol.maximumRequestBytes,
+                    maximumConnections: Int = 1024, maximumConnectionsPerPeer: Int = 64,
+                    maximumBufferedBodyBytes: Int = 4 * SyncProtocol.maximumRequestBytes, trustedProxies: TrustedProxies = TrustedProxies()) {
             self.address = address
             self.readTimeout = readTimeout
+            self.requestTimeout = requestTimeout
             self.idleTimeout = idleTimeout
             self.writeTimeout = writeTimeout
             self.maximumHeadBytes = maximumHeadBytes
             self.maximumBodyBytes = maximumBodyBytes
             self.maximumConnections = maximumConnections
+            self.maximumConnectionsPerPeer = maximumConnectionsPerPeer
+            self.maximumBufferedBodyBytes = maximumBufferedBodyBytes
+            self.trustedProxies = trustedProxies
         }
     }
 
@@ -58,6 +76,8 @@ public final class HTTPServer: @unchecked Sendable {
     private var stopping = false
     private var started = false
     private var openConnections = 0
+    private var connectionsByPeer: [String: Int] = [:]
+    private var bufferedBodyBytes = 0
     private var listener: Int32 = -1
     /// A pipe whose read end becomes readable, for good, once `stop()` is called: every idle wait polls it.
     private var wakeRead: Int32 = -1
@@ -198,37 +218,86 @@ public final class HTTPServer: @unchecked Sendable {
     }
 
     private func serve(_ socket: Socket, peer: String) {
-        lock.lock()
-        let admitted = openConnections < configuration.maximumConnections
-        if admitted { openConnections += 1 }
-        lock.unlock()
-        guard admitted else {
-            let error = HTTPError(status: 503, .unavailable,
-                                  "the node is serving \(configuration.maximumConnections) connections; try again shortly")
-            var response = error.response
-            response.fields.append(("Retry-After", "1"))
-            let bytes = response.serialized(keepAlive: false, minorVersion: 1, omitBody: false)
-            _ = socket.write(bytes, deadline: .after(seconds: 0.05))
-            socket.close()
-            responder.answered(HTTPRequestRecord(method: nil, path: nil, status: 503, requestBytes: 0, responseBytes: error.body.count,
-                                                 seconds: 0, runId: nil, resellerId: nil, peer: peer))
+        guard let refusal = admit(peer) else {
+            running.enter()
+            responder.connectionOpened()
+            // One thread per connection, made here rather than taken from libdispatch's pool: a connection
+            // waiting in poll() on a slow client holds its thread, and the pool's threads are few (measured: 50
+            // stalled clients on a concurrent queue took 12 s to all start on 2 CPUs). `maximumConnections`
+            // bounds the threads; a blocked one costs its stack's touched pages, not a CPU.
+            let thread = Thread { [self] in
+                HTTPConnection(socket: socket, peer: peer, server: self).run()
+                lock.lock()
+                openConnections -= 1
+                connectionsByPeer[peer, default: 1] -= 1
+                if connectionsByPeer[peer] == 0 { connectionsByPeer[peer] = nil }
+                lock.unlock()
+                responder.connectionClosed()
+                running.leave()
+            }
+            thread.name = "outpost.http.connection"
+            thread.start()
             return
         }
-        running.enter()
-        responder.connectionOpened()
-        // One serial queue per connection rather than one concurrent queue for all: libdispatch runs a
-        // concurrent queue on its width-limited pool, where a connection blocked in poll() on a slow client
-        // holds a worker and later connections wait for seconds (measured: 50 stalled clients took 12 s to
-        // all start on 2 CPUs). Serial queues are overcommitting: each gets a thread when it has work, so a
-        // slow client only ever holds its own. `maximumConnections` bounds the threads.
-        DispatchQueue(label: "outpost.http.connection").async { [self] in
-            HTTPConnection(socket: socket, peer: peer, server: self).run()
-            lock.lock()
-            openConnections -= 1
-            lock.unlock()
-            responder.connectionClosed()
-            running.leave()
+        // Full: say so at once, so the client retries later instead of waiting in the backlog.
+        let response = Self.unavailable(refusal)
+        _ = socket.write(response.serialized(keepAlive: false, minorVersion: 1, omitBody: false), deadline: .after(seconds: 0.05))
+        socket.close()
+        responder.answered(HTTPRequestRecord(method: nil, path: nil, status: 503, requestBytes: 0, responseBytes: response.body.count,
+                                             seconds: 0, runId: nil, resellerId: nil, peer: peer))
+    }
+
+    /// Counts a new connection from `peer` in, or says why it cannot be served now.
+    private func admit(_ peer: String) -> String? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard openConnections < configuration.maximumConnections else {
+            return "the node is serving \(configuration.maximumConnections) connections; try again shortly"
         }
+        let fromPeer = connectionsByPeer[peer, default: 0]
+        guard fromPeer < configuration.maximumConnectionsPerPeer || configuration.trustedProxies.contains(peer) else {
+            return "\(peer) already has \(configuration.maximumConnectionsPerPeer) connections open; try again shortly"
+        }
+        openConnections += 1
+        connectionsByPeer[peer] = fromPeer + 1
+        return nil
+    }
+
+    /// Sets aside room for a request body of `bytes`; `false` when the bodies being read already fill the budget.
+    func reserveBody(_ bytes: Int) -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        guard bufferedBodyBytes + bytes <= configuration.maximumBufferedBodyBytes else { return false }
+        bufferedBodyBytes += bytes
+        return true
+    }
+
+    /// Gives back what `reserveBody` set aside, once the request is answered.
+    func releaseBody(_ bytes: Int) {
+        lock.lock()
+        bufferedBodyBytes -= bytes
+        lock.unlock()
+    }
+
+    /// 503 with `Retry-After`: the node is too busy for this request now, not broken.
+    static func unavailable(_ message: String) -> HTTPResponse {
+        var response = HTTPError(status: 503, .unavailable, message).response
+        response.fields.append(("Retry-After", "1"))
+        return response
+    }
+
+    /// Raises this process's soft limit on open descriptors to its hard limit: every connection holds one, and the
+    /// usual soft limit of 1024 is below `maximumConnections` plus the node's databases.
+    public static func raiseDescriptorLimit() {
+        var limit = rlimit()
+        #if canImport(Glibc)
+        let resource = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
+        #else
+        let resource = RLIMIT_NOFILE
+        #endif
+        guard getrlimit(resource, &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
+        limit.rlim_cur = limit.rlim_max
+        _ = setrlimit(resource, &limit)
     }
 
     // MARK: Listening

@@ -6,11 +6,14 @@ public final class NodeHTTPService: HTTPResponder {
     public let node: NodeQueue
     public let metrics: ServerMetrics
     let log: RequestLog
+    /// Whether `GET /metrics` is answered here; `false` when a `MetricsHTTPService` serves it on an address of its own.
+    let servesMetrics: Bool
 
-    public init(node: NodeQueue, metrics: ServerMetrics = ServerMetrics(), log: RequestLog = RequestLog()) {
+    public init(node: NodeQueue, metrics: ServerMetrics = ServerMetrics(), log: RequestLog = RequestLog(), servesMetrics: Bool = true) {
         self.node = node
         self.metrics = metrics
         self.log = log
+        self.servesMetrics = servesMetrics
     }
 
     public func respond(to request: HTTPRequest) -> HTTPResponse {
@@ -18,9 +21,10 @@ public final class NodeHTTPService: HTTPResponder {
         case "/health":
             guard request.method == "GET" || request.method == "HEAD" else { return Self.methodNotAllowed(request, allow: "GET, HEAD") }
             return HTTPResponse(status: 200, json: Array(#"{"status":"ok"}"#.utf8))
+        case "/metrics" where servesMetrics:
+            return MetricsHTTPService.metricsResponse(to: request, metrics)
         case "/metrics":
-            guard request.method == "GET" || request.method == "HEAD" else { return Self.methodNotAllowed(request, allow: "GET, HEAD") }
-            return HTTPResponse(status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8", body: Array(metrics.prometheusText().utf8))
+            return HTTPError(status: 404, .notFound, "/metrics is served on the node's metrics address, not here").response
         default:
             guard request.path.hasPrefix("/v1/"), let operation = NodeExchange.Operation(rawValue: String(request.path.dropFirst(4))) else {
                 return HTTPError(status: 404, .notFound,
@@ -36,11 +40,24 @@ public final class NodeHTTPService: HTTPResponder {
                 metrics.record(operation: operation, mutations: operation == .push ? Self.mutationCount(outcome) : 0,
                                refused: outcome.refused, conflicts: outcome.conflicts)
             }
-            var response = HTTPResponse(status: outcome.status, json: outcome.body, resellerId: outcome.resellerId)
-            if outcome.status == 401 { response.fields.append(("WWW-Authenticate", "Bearer")) }
-            if outcome.status == 503 { response.fields.append(("Retry-After", "1")) }
-            return response
+            return Self.response(outcome)
         }
+    }
+
+    /// An exchange whose token is missing, unknown or revoked is answered 401 on its head: its body, however
+    /// large it says it is, is never read. Other requests go on to `respond(to:)`.
+    public func admit(_ head: HTTPRequestHead, peer: String) -> HTTPResponse? {
+        guard head.method == "POST", head.path.hasPrefix("/v1/"), NodeExchange.Operation(rawValue: String(head.path.dropFirst(4))) != nil,
+              let refusal = node.refusal(token: HTTPRequest.bearerToken(in: head)) else { return nil }
+        return Self.response(refusal)
+    }
+
+    /// The HTTP response for an exchange's outcome.
+    static func response(_ outcome: NodeExchange.Outcome) -> HTTPResponse {
+        var response = HTTPResponse(status: outcome.status, json: outcome.body, resellerId: outcome.resellerId)
+        if outcome.status == 401 { response.fields.append(("WWW-Authenticate", "Bearer")) }
+        if outcome.status == 503 { response.fields.append(("Retry-After", "1")) }
+        return response
     }
 
     public func answered(_ record: HTTPRequestRecord) {

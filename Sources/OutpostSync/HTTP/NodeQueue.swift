@@ -1,23 +1,87 @@
-import Dispatch
+import Foundation
 
-/// The one owner of a node's databases while it serves: every exchange runs, one at a time, on a serial queue.
+/// The owner of a node's databases while it serves. A token is checked on one serial queue that holds the node's
+/// registry; the exchange then runs on its reseller's own serial queue, with connections of its own.
 ///
-/// A `Database` connection is not `Sendable` and the node caches one per reseller, so all of them stay
-/// behind this queue; HTTP connections wait their turn here (SQLite would serialize the writes anyway).
+/// A `Database` connection is not `Sendable`, so every connection stays behind one queue. Resellers have separate
+/// SQLite files, so their exchanges proceed side by side, while one reseller's run one at a time, in order (its
+/// change-log counter would serialize them anyway). A reseller has at most `maximumRequestsPerReseller` requests
+/// in the node at once; more are answered 503 at once, so a flood from one reseller holds neither the others'
+/// queues nor all the connections.
 public final class NodeQueue: @unchecked Sendable {
-    // @unchecked: `node` is only used inside `queue.sync`, and `queue` is serial, so no two threads ever use the
-    // node or its connections at once. The initializer takes the node over: the caller must not use it afterwards.
+    // @unchecked: `node` is only used inside `registry.sync`, and each lane's node only inside its lane's serial
+    // queue, so no two threads ever use one connection at once. `lanes` and each lane's `requests` are only read
+    // and written under `lock`. The initializer takes the node over: the caller must not use it afterwards.
     private let node: Node
-    private let queue = DispatchQueue(label: "outpost.node.database")
+    private let registry = DispatchQueue(label: "outpost.node.registry")
+    private let lock = NSLock()
+    private var lanes: [String: Lane] = [:]
+    /// Requests of one reseller in the node at once: one runs, the others wait for it.
+    public let maximumRequestsPerReseller: Int
+    /// What `node serve` allows unless told otherwise.
+    public static let defaultMaximumRequestsPerReseller = 32
 
-    public init(node: Node) {
-        self.node = node
+    /// One reseller's queue, and the node opened for it alone.
+    private final class Lane {
+        let node: Node
+        let queue: DispatchQueue
+        var requests = 0
+
+        init(node: Node, resellerId: String) {
+            self.node = node
+            queue = DispatchQueue(label: "outpost.node.reseller.\(resellerId)")
+        }
     }
 
-    /// `NodeExchange.handle` on the database queue.
+    public init(node: Node, maximumRequestsPerReseller: Int = NodeQueue.defaultMaximumRequestsPerReseller) {
+        self.node = node
+        self.maximumRequestsPerReseller = maximumRequestsPerReseller
+    }
+
+    /// `NodeExchange.handle` on the token's reseller's queue.
     public func exchange(operation: String, body: [UInt8], token: String?, source: String) -> NodeExchange.Outcome {
-        queue.sync {
-            NodeExchange(node: node).handle(operation: operation, body: body, token: token, source: source)
+        let (found, refusal) = lane(for: token)
+        guard let lane = found else { return refusal! }
+        lock.lock()
+        let admitted = lane.requests < maximumRequestsPerReseller
+        if admitted { lane.requests += 1 }
+        lock.unlock()
+        guard admitted else {
+            return NodeExchange.failure(SyncError(.unavailable, "this reseller already has \(maximumRequestsPerReseller) requests in the node; try again shortly"),
+                                        resellerId: nil)
+        }
+        defer {
+            lock.lock()
+            lane.requests -= 1
+            lock.unlock()
+        }
+        return lane.queue.sync {
+            NodeExchange(node: lane.node).handle(operation: operation, body: body, token: token, source: source)
+        }
+    }
+
+    /// `nil` when the token is valid; otherwise the refusal (401) an exchange would get, found before a body is read.
+    public func refusal(token: String?) -> NodeExchange.Outcome? {
+        lane(for: token).refusal
+    }
+
+    /// The queue of the token's reseller (opened on first use), or why there is none.
+    private func lane(for token: String?) -> (Lane?, refusal: NodeExchange.Outcome?) {
+        registry.sync {
+            do {
+                let resellerId = try node.authenticate(token).resellerId
+                lock.lock()
+                let known = lanes[resellerId]
+                lock.unlock()
+                if let known { return (known, nil) }
+                let lane = Lane(node: try Node.open(node.directory, clock: node.clock), resellerId: resellerId)
+                lock.lock()
+                lanes[resellerId] = lane
+                lock.unlock()
+                return (lane, nil)
+            } catch {
+                return (nil, NodeExchange.failure(error, resellerId: nil))
+            }
         }
     }
 }

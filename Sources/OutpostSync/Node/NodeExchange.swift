@@ -75,13 +75,18 @@ public struct NodeExchange {
                 let answer = try tenant.db.transaction(.deferred) { try AccountResponse(reseller: reseller, user: username, tenant: tenant.db) }
                 return Outcome(status: 200, body: Array(answer.json.serialized.utf8), resellerId: reseller, refused: 0, conflicts: 0)
             }
-        } catch let error as SyncError {
-            return Self.failure(error, resellerId: resellerId)
-        } catch let error as DatabaseError where error.isBusy {
-            return Self.failure(SyncError(.unavailable, "the node is busy; try again"), resellerId: resellerId)
         } catch {
-            // Internals stay on the node.
-            return Self.failure(SyncError(.internalError, "the node failed to handle the request"), resellerId: resellerId)
+            return Self.failure(error, resellerId: resellerId)
+        }
+    }
+
+    /// The outcome for a failed exchange: a `SyncError` as it is, a busy database as `unavailable`, and anything
+    /// else as a plain internal error (internals stay on the node).
+    static func failure(_ error: any Error, resellerId: String?) -> Outcome {
+        switch error {
+        case let error as SyncError: return failure(error, resellerId: resellerId)
+        case let error as DatabaseError where error.isBusy: return failure(SyncError(.unavailable, "the node is busy; try again"), resellerId: resellerId)
+        default: return failure(SyncError(.internalError, "the node failed to handle the request"), resellerId: resellerId)
         }
     }
 
