@@ -102,6 +102,8 @@ enum NodeJoin {
                 throw CommandFailure(.config, error.message)
             case .protocolViolation:
                 throw CommandFailure(.config, "\(target.location) does not answer as an Outpost node: \(error.message)")
+            case .notAllowed:
+                throw CommandFailure(.noPermission, "--node \(target.location): \(error.message)")
             }
         }
         guard target.token != nil else { return warnNoToken(session) }

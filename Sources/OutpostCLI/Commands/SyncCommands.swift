@@ -55,6 +55,7 @@ enum SyncCommands {
             case .configuration: return CommandFailure(.config, error.message)
             case .notANode: return CommandFailure(.config, "\(error.message); check the replica's node (outpost config show)")
             case .protocolViolation: return CommandFailure(.dataError, error.message)
+            case .notAllowed: return CommandFailure(.noPermission, error.message)
             }
         default:
             return error
@@ -180,18 +181,24 @@ enum SyncCommands {
             let deadline = Date().addingTimeInterval(max(1, timeout))
             var attempt = 0
             var result: ReplicaSync.SyncReport?
+            // Verdicts received by attempts that then failed: refused there, they are not sent again, so the
+            // run's report and exit code must count them (cron hears of every refusal).
+            var earlier = ReplicaSync.PushReport()
             while result == nil {
                 attempt += 1
+                var sync: ReplicaSync?
                 do {
                     let remaining = deadline.timeIntervalSinceNow
-                    let sync = try connect(invocation, session, replica: replica, requestTimeout: max(1, min(30, remaining)))
+                    sync = try connect(invocation, session, replica: replica, requestTimeout: max(1, min(30, remaining)))
                     let bar = ProgressBar.onTerminal(session, "pull", unit: "changes", enabled: showsProgress)
                     defer { bar?.finish() }
-                    sync.pullProgress = { bar?.update($0.changes) }
-                    result = try sync.sync(runId: runId)
+                    sync?.pullProgress = { bar?.update($0.changes) }
+                    result = try sync?.sync(runId: runId, after: earlier)
                     // The connection ends here, before rendering and publishing: a publish command that leaves
                     // something running must not hold the ssh pipes (or the socket) open under us.
                 } catch {
+                    if let received = sync?.verdictsBeforeFailure { earlier.add(received) }
+                    sync = nil
                     let failure = (SyncCommands.failure(error) as? CommandFailure) ?? Outpost.failure(for: error)
                     let pause = SyncRetry.backoff(after: attempt)
                     guard SyncRetry.isTransient(failure), deadline.timeIntervalSinceNow > pause else {

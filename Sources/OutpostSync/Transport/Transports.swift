@@ -9,8 +9,8 @@ public enum Transports {
         switch location {
         case .directory(let path):
             return LocalTransport(directory: URL(fileURLWithPath: path), token: token, clock: clock)
-        case let .ssh(destination, path):
-            return SSHTransport(destination: destination, path: path, token: token, command: sshCommand ?? ["ssh", "-o", "BatchMode=yes"])
+        case let .ssh(destination, port, path):
+            return SSHTransport(destination: destination, port: port, path: path, token: token, command: sshCommand ?? ["ssh", "-o", "BatchMode=yes"])
         case .http(let url):
             return HTTPTransport(baseURL: url, token: token, timeout: timeout)
         }
