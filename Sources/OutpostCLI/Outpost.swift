@@ -9,7 +9,7 @@ public enum Outpost {
     public static let commands: [CommandSpec] =
         SetupCommands.all + CustomerCommands.all + UserCommands.all + CatalogCommands.all + OrderCommands.all
         + BillingCommands.all + CreditNoteCommands.all + ServiceCommands.all + SettingsCommands.all + ConfigCommands.all + QueueCommands.all + FixtureCommands.all
-        + SiteCommands.all + StatusCommand.all + ReportCommands.all
+        + SiteCommands.all + StatusCommand.all + ReplicaCommands.all + ReportCommands.all
         + SyncCommands.all + NodeCommands.all + LoginCommands.all + NodeServeCommands.all + BackOfficeCommands.all + DemoCommand.all
         + HelpCommands.all
 

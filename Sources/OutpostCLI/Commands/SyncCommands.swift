@@ -160,9 +160,16 @@ enum SyncCommands {
         An edit of yours that lost to someone's later edit of the same field is told once, one line each
         (entity, field, your value, the kept value), and makes the sync exit 1; see outpost conflicts.
 
+        First SQLite's quick check reads the replica: a damaged file stops the sync before anything is sent (exit 78),
+        and outpost replica rescue saves its queued changes into a fresh replica.
+
+        Verdicts received by an attempt that then failed count in the run's summary and exit code.
+
         Exit codes: 0 in sync; 1 synced, but a change was refused or an edit of yours was overwritten; 64 usage; 65 bad data;
+        74 the disk holding the replica is full (or another I/O failure);
         75 node unavailable (no connection, a timeout, a proxy's 502/503/504) or another sync running, try later;
-        77 the token is not allowed; 78 configuration (no node, or the address answers but is not an Outpost node: not retried).
+        77 not allowed: the token is refused, ssh's authentication failed or the node's TLS certificate is not trusted;
+        78 configuration (no node, the address answers but is not an Outpost node, a damaged replica: not retried).
         """,
         printsJSON: true,
         run: { invocation, session in
@@ -174,6 +181,7 @@ enum SyncCommands {
             let replica = try session.openReplica(invocation)
             let lock = try ReplicaLock.acquire(directory: replica.directory, wait: wait)
             defer { withExtendedLifetime(lock) {} }
+            try ReplicaCommands.requireSound(replica)
             let runId = replica.ids.make("run")
             let log = SyncLog(format: format, runId: runId, quiet: quiet, session: session)
             // A bar for the pull and the site build, on a terminal only, and not beside JSON log lines.
