@@ -64,7 +64,8 @@ enum NodeJoin {
         let account: AccountResponse
         do {
             // Without a token the node is still asked: its "unauthorized" shows it is a node; another server's answer does not.
-            let transport = try Transports.make(target.parsed, token: target.token, clock: session.clock, timeout: checkTimeout)
+            let transport = try Transports.make(target.parsed, token: target.token, clock: session.clock, timeout: checkTimeout,
+                                                caFile: try SyncCommands.caFile(nil, session))
             do {
                 account = try AccountResponse.fetch(over: transport)
             } catch let error as SyncError where error.code == .notFound {

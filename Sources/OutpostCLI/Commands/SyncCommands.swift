@@ -11,7 +11,23 @@ enum SyncCommands {
     static let transportOptions: [CommandSpec.Option] = [
         .init("ssh-command", value: "CMD", "the ssh program for ssh:// nodes (default: ssh -o BatchMode=yes)"),
         .init("timeout", value: "SECONDS", "how long one request to the node may take (default 30)"),
+        caFileOption,
     ]
+
+    static let caFileOption = CommandSpec.Option(
+        "ca-file", value: "FILE", "for https:// nodes: trust the CA certificates (PEM) in FILE instead of the system's (default: $OUTPOST_CA_FILE)")
+
+    /// The CA file for https:// nodes: `--ca-file`, else `OUTPOST_CA_FILE`; `nil` for the system's store (which
+    /// honours `SSL_CERT_FILE`). A file that cannot be read is refused before anything is sent.
+    static func caFile(_ invocation: Invocation?, _ session: Session) throws -> String? {
+        let given = invocation?.value("ca-file")
+        guard let path = given ?? session.environment["OUTPOST_CA_FILE"].flatMap({ $0.isEmpty ? nil : $0 }) else { return nil }
+        let source = given != nil ? "--ca-file" : "OUTPOST_CA_FILE"
+        guard FileManager.default.isReadableFile(atPath: path) else {
+            throw CommandFailure(.noInput, "\(source) \(path): no such file, or it cannot be read")
+        }
+        return path
+    }
 
     /// The token file inside a replica directory (mode 0600).
     static let tokenFileName = "token"
@@ -33,7 +49,8 @@ enum SyncCommands {
         }
         let timeout = try requestTimeout ?? invocation.value("timeout").map { Double(try OptionValue.integer($0, option: "timeout")) } ?? 30
         let ssh = invocation.value("ssh-command").map { $0.split(separator: " ").map(String.init) }
-        return ReplicaSync(replica: replica, transport: try Transports.make(parsed, token: token, clock: session.clock, sshCommand: ssh, timeout: timeout))
+        return ReplicaSync(replica: replica, transport: try Transports.make(parsed, token: token, clock: session.clock, sshCommand: ssh, timeout: timeout,
+                                                                            caFile: try caFile(invocation, session)))
     }
 
     /// Maps sync failures to their exit codes.
@@ -137,6 +154,7 @@ enum SyncCommands {
             .init("quiet", "print nothing when all is well (for cron: only problems are mailed)"),
             LogFormat.option,
             .init("no-site", "do not render the dashboards after the sync"),
+            caFileOption,
         ],
         discussion: """
         Made for cron and systemd timers: one run at a time per replica; unreachable, busy or failing
