@@ -11,12 +11,9 @@ struct DamagedReplicaTests {
     @Test(.timeLimit(.minutes(2)))
     func syncStopsAndRescueKeepsEveryQueuedChange() throws {
         let dir = try TemporaryDirectory("outpost-damaged")
-        let env = ["OUTPOST_NOW": "2026-03-02T09:00:00Z", "OUTPOST_NODE": dir.path("node")]
+        let env = TestNode.environment(dir)
         func outpost(_ arguments: [String]) throws -> OutpostBinary.Result { try OutpostBinary.run(arguments, environment: env, in: dir.url) }
-        #expect(try outpost(["node", "init", dir.path("node")]).status == 0)
-        #expect(try outpost(["node", "plans", "import", "--builtin"]).status == 0)
-        #expect(try outpost(["node", "reseller", "add", "acme", "--name", "Acme"]).status == 0)
-        try outpost(["node", "token", "issue", "--reseller", "acme", "--user", "anna"]).stdout.write(toFile: dir.path("token"), atomically: false, encoding: .utf8)
+        try TestNode.make(dir)
         let laptop = dir.path("r")
         #expect(try outpost(["init", "--replica", laptop, "--node", dir.path("node"), "--reseller", "acme", "--token-file", dir.path("token")]).status == 0)
         // Enough customers that their table spans many pages; synced, then two more queued offline.

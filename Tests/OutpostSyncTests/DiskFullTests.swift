@@ -39,11 +39,9 @@ struct DiskFullTests {
         try FileManager.default.createDirectory(atPath: disk, withIntermediateDirectories: true)
         #expect(Self.run("/bin/mount", ["-t", "tmpfs", "-o", "size=4m", "tmpfs", disk]) == 0)
         defer { Self.run("/bin/umount", ["-l", disk]) }
-        let env = ["OUTPOST_NOW": "2026-03-02T09:00:00Z", "OUTPOST_NODE": dir.path("node")]
+        let env = TestNode.environment(dir)
         func outpost(_ arguments: [String]) throws -> OutpostBinary.Result { try OutpostBinary.run(arguments, environment: env, in: dir.url) }
-        #expect(try outpost(["node", "init", dir.path("node")]).status == 0)
-        #expect(try outpost(["node", "reseller", "add", "acme", "--name", "Acme"]).status == 0)
-        try outpost(["node", "token", "issue", "--reseller", "acme", "--user", "anna"]).stdout.write(toFile: dir.path("token"), atomically: false, encoding: .utf8)
+        try TestNode.make(dir, plans: false)
         let replica = disk + "/r"
         #expect(try outpost(["init", "--replica", replica, "--node", dir.path("node"), "--reseller", "acme", "--token-file", dir.path("token")]).status == 0)
         #expect(try outpost(["customer", "add", "--replica", replica, "--name", "Contoso"]).status == 0)

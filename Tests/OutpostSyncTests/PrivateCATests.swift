@@ -82,13 +82,11 @@ struct PrivateCATests {
         #expect(Self.run(openssl + ["x509", "-req", "-in", "node.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "node.pem",
                                     "-days", "2", "-extfile", "san.cnf"], in: dir.path("")) != nil)
 
-        let env = ["OUTPOST_NOW": "2026-03-02T09:00:00Z", "OUTPOST_NODE": dir.path("node")]
+        let env = TestNode.environment(dir)
         func outpost(_ arguments: [String], _ extra: [String: String] = [:]) throws -> OutpostBinary.Result {
             try OutpostBinary.run(arguments, environment: env.merging(extra) { $1 }, in: dir.url)
         }
-        #expect(try outpost(["node", "init", dir.path("node")]).status == 0)
-        #expect(try outpost(["node", "reseller", "add", "acme", "--name", "Acme"]).status == 0)
-        try outpost(["node", "token", "issue", "--reseller", "acme", "--user", "anna"]).stdout.write(toFile: dir.path("token"), atomically: false, encoding: .utf8)
+        try TestNode.make(dir, plans: false)
         let node = try ServedNodeProcess(node: dir.path("node"), environment: env, in: dir.url)
         defer { node.stop() }
         try Self.terminator.write(toFile: dir.path("terminator.py"), atomically: false, encoding: .utf8)

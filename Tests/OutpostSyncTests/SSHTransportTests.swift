@@ -60,21 +60,13 @@ struct SSHTransportTests {
         #expect(unreachable.status == 75, "ssh exiting 255 is 'unavailable, try later': \(unreachable.stderr)")
     }
 
-    /// A node for the ssh tests: one reseller, a token in `token`.
-    func makeNode(_ dir: TemporaryDirectory, at node: String, _ outpost: ([String]) throws -> OutpostBinary.Result) throws {
-        #expect(try outpost(["node", "init", node]).status == 0)
-        #expect(try outpost(["node", "plans", "import", "--builtin"]).status == 0)
-        #expect(try outpost(["node", "reseller", "add", "acme", "--name", "Acme"]).status == 0)
-        try outpost(["node", "token", "issue", "--reseller", "acme", "--user", "anna"]).stdout.write(toFile: dir.path("token"), atomically: false, encoding: .utf8)
-    }
-
     @Test func thePathReachesTheRemoteShellAsOneWord() throws {
         let dir = try TemporaryDirectory("outpost-ssh-quote")
         // A node directory with a space and a quote in its name.
         let node = dir.path("the node's home")
-        let env = ["OUTPOST_NOW": "2026-03-02T09:00:00Z", "OUTPOST_NODE": node]
+        let env = TestNode.environment(dir, node: node)
         func outpost(_ arguments: [String]) throws -> OutpostBinary.Result { try OutpostBinary.run(arguments, environment: env, in: dir.url) }
-        try makeNode(dir, at: node, outpost)
+        try TestNode.make(dir, at: node)
         let standIn = try SSHStandIn(in: dir)
         #expect(try outpost(["init", "--replica", dir.path("r"), "--node", "ssh://anna@node.example" + node, "--reseller", "acme",
                              "--token-file", dir.path("token")]).status == 0)
@@ -100,9 +92,9 @@ struct SSHTransportTests {
 
     @Test func aPortInTheLocationIsGivenToSSH() throws {
         let dir = try TemporaryDirectory("outpost-ssh-port")
-        let env = ["OUTPOST_NOW": "2026-03-02T09:00:00Z", "OUTPOST_NODE": dir.path("node")]
+        let env = TestNode.environment(dir)
         func outpost(_ arguments: [String]) throws -> OutpostBinary.Result { try OutpostBinary.run(arguments, environment: env, in: dir.url) }
-        try makeNode(dir, at: dir.path("node"), outpost)
+        try TestNode.make(dir)
         let standIn = try SSHStandIn(in: dir)
         #expect(try outpost(["init", "--replica", dir.path("r"), "--node", "ssh://anna@node.example:2222" + dir.path("node"), "--reseller", "acme",
                              "--token-file", dir.path("token")]).status == 0)
@@ -120,9 +112,9 @@ struct SSHTransportTests {
     @Test(.timeLimit(.minutes(1)))
     func sshsOwnWordsAreShownAndARefusedKeyIsNotRetried() throws {
         let dir = try TemporaryDirectory("outpost-ssh-denied")
-        let env = ["OUTPOST_NOW": "2026-03-02T09:00:00Z", "OUTPOST_NODE": dir.path("node")]
+        let env = TestNode.environment(dir)
         func outpost(_ arguments: [String]) throws -> OutpostBinary.Result { try OutpostBinary.run(arguments, environment: env, in: dir.url) }
-        try makeNode(dir, at: dir.path("node"), outpost)
+        try TestNode.make(dir)
         #expect(try outpost(["init", "--replica", dir.path("r"), "--node", "ssh://anna@node.example" + dir.path("node"), "--reseller", "acme",
                              "--token-file", dir.path("token")]).status == 0)
         let denied = try SSHStandIn(in: dir, name: "denied-ssh",
