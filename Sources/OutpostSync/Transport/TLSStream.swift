@@ -71,7 +71,12 @@ final class TLSStream {
                                      + (caFile == nil ? "; if the node's certificate comes from a private CA, give it with --ca-file FILE (or OUTPOST_CA_FILE)" : " (CA file \(caFile!))"))
             }
             let detail = lastError()
-            throw TransportError(.unavailable, "the TLS handshake with \(host) failed: \(detail.isEmpty ? "the connection closed" : detail)")
+            // A protocol error (plain HTTP on that port, no common cipher) stays so: waiting will not help.
+            // A closed or reset connection may be a proxy restarting: try again later.
+            guard error == SSL_ERROR_SSL else {
+                throw TransportError(.unavailable, "the TLS handshake with \(host) failed: \(detail.isEmpty ? "the connection closed" : detail)")
+            }
+            throw TransportError(.configuration, "the TLS handshake with \(host) failed: \(detail); is it an https:// node on that port?")
         }
     }
 
