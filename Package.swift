@@ -1,5 +1,5 @@
 // swift-tools-version:6.0
-// Outpost depends on the Swift toolchain and the system libsqlite3 only.
+// Outpost depends on the Swift toolchain and the system libsqlite3 and OpenSSL (libssl) only.
 import PackageDescription
 
 let package = Package(
@@ -15,9 +15,16 @@ let package = Package(
             path: "Sources/CSQLite",
             providers: [.apt(["libsqlite3-dev"]), .brew(["sqlite"])]
         ),
+        // TLS for https:// nodes, so that a private CA can be trusted (--ca-file); URLSession on Linux cannot.
+        .systemLibrary(
+            name: "COpenSSL",
+            path: "Sources/COpenSSL",
+            pkgConfig: "openssl",
+            providers: [.apt(["libssl-dev"]), .brew(["openssl"])]
+        ),
         .target(name: "OutpostStore", dependencies: ["CSQLite"]),
         .target(name: "OutpostModel", dependencies: ["OutpostStore"]),
-        .target(name: "OutpostSync", dependencies: ["OutpostModel", "OutpostStore"]),
+        .target(name: "OutpostSync", dependencies: ["OutpostModel", "OutpostStore", "COpenSSL"]),
         .target(name: "OutpostSite", dependencies: ["OutpostSync", "OutpostModel", "OutpostStore"]),
         .target(name: "OutpostCLI", dependencies: ["OutpostSite", "OutpostSync", "OutpostModel", "OutpostStore"]),
         .executableTarget(name: "outpost", dependencies: ["OutpostCLI"]),

@@ -9,7 +9,7 @@ public enum Outpost {
     public static let commands: [CommandSpec] =
         SetupCommands.all + CustomerCommands.all + PortalCommands.all + UserCommands.all + CatalogCommands.all + OrderCommands.all + OwnCommands.all
         + BillingCommands.all + CreditNoteCommands.all + ServiceCommands.all + SettingsCommands.all + ConfigCommands.all + QueueCommands.all + FixtureCommands.all
-        + SiteCommands.all + StatusCommand.all + OperationsCommand.all + ReportCommands.all
+        + SiteCommands.all + StatusCommand.all + ReplicaCommands.all + OperationsCommand.all + ReportCommands.all
         + SyncCommands.all + NodeCommands.all + LoginCommands.all + NodeServeCommands.all + BackOfficeCommands.all + DemoCommand.all
         + HelpCommands.all
 
@@ -79,6 +79,10 @@ public enum Outpost {
             return CommandFailure(.dataError, error.description)
         case let error as NodeLocation.Invalid:
             return CommandFailure(.config, error.description)
+        case let error as DatabaseError where error.isDiskFull:
+            // Every command fails alike on a full disk; say so instead of SQLite's "disk I/O error".
+            let place = error.file.map { "the disk holding \(URL(fileURLWithPath: $0).deletingLastPathComponent().path)" } ?? "the disk holding the replica"
+            return CommandFailure(.ioError, "\(place) is full: free some space there and run the command again (SQLite: \(error.message))")
         case let error as DatabaseError where error.isBusy:
             return CommandFailure(.tempFail, "the replica is busy (another outpost is writing); try again")
         case let error as DatabaseError where error.isNotADatabase:

@@ -51,8 +51,9 @@ public final class Database {
             // sqlite3_open_v2 allocates a handle even on failure; it must be closed.
             let message = connection.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open database"
             let extended = connection.map { sqlite3_extended_errcode($0) } ?? rc
+            let systemErrno = connection.map { sqlite3_system_errno($0) } ?? 0
             sqlite3_close_v2(connection)
-            throw DatabaseError(extendedCode: extended, message: "\(message) (\(path))")
+            throw DatabaseError(extendedCode: extended, message: "\(message) (\(path))", systemErrno: systemErrno, file: path)
         }
         self.handle = connection
         sqlite3_extended_result_codes(connection, 1)
@@ -88,7 +89,8 @@ public final class Database {
         let extended = sqlite3_extended_errcode(handle)
         // Use the connection's extended code when it refines the one returned.
         let chosen = (extended & 0xff) == (code & 0xff) ? extended : code
-        return DatabaseError(extendedCode: chosen, message: String(cString: sqlite3_errmsg(handle)), sql: sql)
+        return DatabaseError(extendedCode: chosen, message: String(cString: sqlite3_errmsg(handle)), sql: sql,
+                             systemErrno: sqlite3_system_errno(handle), file: path)
     }
 
     // MARK: Statements
@@ -120,7 +122,8 @@ public final class Database {
         if rc != SQLITE_OK {
             let text = message.map { String(cString: $0) } ?? String(cString: sqlite3_errmsg(handle))
             sqlite3_free(message)
-            throw DatabaseError(extendedCode: sqlite3_extended_errcode(handle), message: text, sql: sql)
+            throw DatabaseError(extendedCode: sqlite3_extended_errcode(handle), message: text, sql: sql,
+                                systemErrno: sqlite3_system_errno(handle), file: path)
         }
     }
 

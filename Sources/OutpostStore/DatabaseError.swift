@@ -1,4 +1,9 @@
 import CSQLite
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// An error reported by SQLite, with what a reader needs to find its cause.
 ///
@@ -11,11 +16,17 @@ public struct DatabaseError: Error, Sendable, CustomStringConvertible {
     public let message: String
     /// The statement that failed, when there was one.
     public let sql: String?
+    /// The operating system's `errno` behind an I/O failure (`sqlite3_system_errno`); 0 when there is none.
+    public let systemErrno: Int32
+    /// The database file, when the error came from a connection.
+    public let file: String?
 
-    public init(extendedCode: Int32, message: String, sql: String? = nil) {
+    public init(extendedCode: Int32, message: String, sql: String? = nil, systemErrno: Int32 = 0, file: String? = nil) {
         self.extendedCode = extendedCode
         self.message = message
         self.sql = sql
+        self.systemErrno = systemErrno
+        self.file = file
     }
 
     /// The primary result code (the low byte of the extended code).
@@ -29,6 +40,13 @@ public struct DatabaseError: Error, Sendable, CustomStringConvertible {
 
     /// Whether the file is not a database, or is damaged.
     public var isNotADatabase: Bool { code == SQLITE_NOTADB || code == SQLITE_CORRUPT }
+
+    /// Whether the disk holding the database is full (or the user's quota spent): `SQLITE_FULL`, or an I/O
+    /// error whose cause was `ENOSPC`/`EDQUOT` — growing the WAL index (`-shm`) on a full disk fails as
+    /// `SQLITE_IOERR_SHMSIZE` on the very first statement, not as `SQLITE_FULL`.
+    public var isDiskFull: Bool {
+        code == SQLITE_FULL || (code == SQLITE_IOERR && (systemErrno == ENOSPC || systemErrno == EDQUOT))
+    }
 
     public var description: String {
         var text = "SQLite error \(extendedCode): \(message)"

@@ -140,6 +140,31 @@ struct UnattendedSyncTests {
         let alone = try outpost(["sync", "--replica", dir.path("alone")])
         #expect(alone.status == 78, "\(alone.stderr)")
     }
+
+    @Test(.timeLimit(.minutes(1)))
+    func aRefusalReceivedByAFailedAttemptStillMakesTheRunExitOne() throws {
+        // The customer is suspended on the node before the other laptop's order for it arrives: refused.
+        try makeReplica("r")
+        try makeReplica("other", node: "ssh://anna@node.example" + dir.path("node"))
+        let standIn = try SSHStandIn(in: dir, cutsAfterFirstAnswer: true)
+        let created = try outpost(["customer", "add", "--replica", dir.path("r"), "--name", "Contoso", "--json"])
+        let customer = try #require(try JSONValue(parsing: created.stdout)["id"]?.stringValue)
+        #expect(try outpost(["sync", "--replica", dir.path("r"), "--quiet"]).status == 0)
+        #expect(try outpost(["pull", "--replica", dir.path("other"), "--ssh-command", SSHStandIn(in: dir, name: "plain-ssh").path]).status == 0)
+        #expect(try outpost(["customer", "suspend", customer, "--replica", dir.path("r")]).status == 0)
+        #expect(try outpost(["sync", "--replica", dir.path("r"), "--quiet"]).status == 0)
+        #expect(try outpost(["order", "place", "--replica", dir.path("other"), "--customer", customer, "--plan", "pln_m365-business-basic-m"]).status == 0)
+        // The first attempt's connection drops right after the push's verdicts (the refusal); the retry pushes
+        // nothing more and pulls: the run still reports the refusal and exits 1.
+        let run = try outpost(["sync", "--replica", dir.path("other"), "--ssh-command", standIn.path, "--timeout", "30", "--no-site"])
+        #expect(standIn.calls().count == 2, "one cut attempt and one retry: \(standIn.calls())")
+        #expect(run.stderr.contains("event=sync.retry"), "\(run.stderr)")
+        #expect(run.status == 1, "\(run.stdout)\(run.stderr)")
+        #expect(run.stdout.contains("(1 refused"), "\(run.stdout)")
+        #expect(run.stderr.contains("refused=1"), "the log line counts it too: \(run.stderr)")
+        let status = try JSONValue(parsing: try outpost(["status", "--replica", dir.path("other"), "--json"]).stdout)
+        #expect(status["last_result"]?.stringValue == "attention", "\(status)")
+    }
 }
 
 @Suite("outpost status")

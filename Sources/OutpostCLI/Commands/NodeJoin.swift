@@ -64,7 +64,8 @@ enum NodeJoin {
         let account: AccountResponse
         do {
             // Without a token the node is still asked: its "unauthorized" shows it is a node; another server's answer does not.
-            let transport = try Transports.make(target.parsed, token: target.token, clock: session.clock, timeout: checkTimeout)
+            let transport = try Transports.make(target.parsed, token: target.token, clock: session.clock, timeout: checkTimeout,
+                                                caFile: try SyncCommands.caFile(nil, session))
             do {
                 account = try AccountResponse.fetch(over: transport)
             } catch let error as SyncError where error.code == .notFound {
@@ -102,6 +103,8 @@ enum NodeJoin {
                 throw CommandFailure(.config, error.message)
             case .protocolViolation:
                 throw CommandFailure(.config, "\(target.location) does not answer as an Outpost node: \(error.message)")
+            case .notAllowed:
+                throw CommandFailure(.noPermission, "--node \(target.location): \(error.message)")
             }
         }
         guard target.token != nil else { return warnNoToken(session) }

@@ -41,7 +41,7 @@ enum StatusCommand {
     static let status = CommandSpec(
         ["status"], "show the last sync, its age and result, what is pending, refused or conflicting",
         options: [
-            .init("check", "exit 1 with a one-line reason when the replica is stale or needs attention (for monitoring)"),
+            .init("check", "exit 1 with a one-line reason when the replica is stale or needs attention, 78 when its file is damaged (for monitoring)"),
             .init("max-age", value: "DURATION", "with --check: the oldest acceptable last successful sync, like 30m, 2h or 1d (default 1h)"),
         ],
         printsJSON: true,
@@ -52,6 +52,7 @@ enum StatusCommand {
                 throw CommandFailure(.dataError, "--max-age '\(maxAgeText)' is not a duration: write a whole number and a unit, like 90s, 30m, 2h or 1d")
             }
             let replica = try session.openReplica(invocation)
+            if invocation.flag("check") { try ReplicaCommands.requireSound(replica) }
             let state = try SyncStatus.load(from: replica.db)
             let now = session.clock.now()
             let last = state.lastSuccessfulRun?.finishedAt ?? state.lastSuccessfulRun?.startedAt

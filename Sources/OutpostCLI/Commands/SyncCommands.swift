@@ -11,7 +11,23 @@ enum SyncCommands {
     static let transportOptions: [CommandSpec.Option] = [
         .init("ssh-command", value: "CMD", "the ssh program for ssh:// nodes (default: ssh -o BatchMode=yes)"),
         .init("timeout", value: "SECONDS", "how long one request to the node may take (default 30)"),
+        caFileOption,
     ]
+
+    static let caFileOption = CommandSpec.Option(
+        "ca-file", value: "FILE", "for https:// nodes: trust the CA certificates (PEM) in FILE instead of the system's (default: $OUTPOST_CA_FILE)")
+
+    /// The CA file for https:// nodes: `--ca-file`, else `OUTPOST_CA_FILE`; `nil` for the system's store (which
+    /// honours `SSL_CERT_FILE`). A file that cannot be read is refused before anything is sent.
+    static func caFile(_ invocation: Invocation?, _ session: Session) throws -> String? {
+        let given = invocation?.value("ca-file")
+        guard let path = given ?? session.environment["OUTPOST_CA_FILE"].flatMap({ $0.isEmpty ? nil : $0 }) else { return nil }
+        let source = given != nil ? "--ca-file" : "OUTPOST_CA_FILE"
+        guard FileManager.default.isReadableFile(atPath: path) else {
+            throw CommandFailure(.noInput, "\(source) \(path): no such file, or it cannot be read")
+        }
+        return path
+    }
 
     /// The token file inside a replica directory (mode 0600).
     static let tokenFileName = "token"
@@ -33,7 +49,8 @@ enum SyncCommands {
         }
         let timeout = try requestTimeout ?? invocation.value("timeout").map { Double(try OptionValue.integer($0, option: "timeout")) } ?? 30
         let ssh = invocation.value("ssh-command").map { $0.split(separator: " ").map(String.init) }
-        return ReplicaSync(replica: replica, transport: try Transports.make(parsed, token: token, clock: session.clock, sshCommand: ssh, timeout: timeout))
+        return ReplicaSync(replica: replica, transport: try Transports.make(parsed, token: token, clock: session.clock, sshCommand: ssh, timeout: timeout,
+                                                                            caFile: try caFile(invocation, session)))
     }
 
     /// Maps sync failures to their exit codes.
@@ -55,6 +72,7 @@ enum SyncCommands {
             case .configuration: return CommandFailure(.config, error.message)
             case .notANode: return CommandFailure(.config, "\(error.message); check the replica's node (outpost config show)")
             case .protocolViolation: return CommandFailure(.dataError, error.message)
+            case .notAllowed: return CommandFailure(.noPermission, error.message)
             }
         default:
             return error
@@ -136,6 +154,7 @@ enum SyncCommands {
             .init("quiet", "print nothing when all is well (for cron: only problems are mailed)"),
             LogFormat.option,
             .init("no-site", "do not render the dashboards after the sync"),
+            caFileOption,
         ],
         discussion: """
         Made for cron and systemd timers: one run at a time per replica; unreachable, busy or failing
@@ -159,9 +178,16 @@ enum SyncCommands {
         An edit of yours that lost to someone's later edit of the same field is told once, one line each
         (entity, field, your value, the kept value), and makes the sync exit 1; see outpost conflicts.
 
+        First SQLite's quick check reads the replica: a damaged file stops the sync before anything is sent (exit 78),
+        and outpost replica rescue saves its queued changes into a fresh replica.
+
+        Verdicts received by an attempt that then failed count in the run's summary and exit code.
+
         Exit codes: 0 in sync; 1 synced, but a change was refused or an edit of yours was overwritten; 64 usage; 65 bad data;
+        74 the disk holding the replica is full (or another I/O failure);
         75 node unavailable (no connection, a timeout, a proxy's 502/503/504) or another sync running, try later;
-        77 the token is not allowed; 78 configuration (no node, or the address answers but is not an Outpost node: not retried).
+        77 not allowed: the token is refused, ssh's authentication failed or the node's TLS certificate is not trusted;
+        78 configuration (no node, the address answers but is not an Outpost node, a damaged replica: not retried).
         """,
         printsJSON: true,
         run: { invocation, session in
@@ -173,6 +199,7 @@ enum SyncCommands {
             let replica = try session.openReplica(invocation)
             let lock = try ReplicaLock.acquire(directory: replica.directory, wait: wait)
             defer { withExtendedLifetime(lock) {} }
+            try ReplicaCommands.requireSound(replica)
             let runId = replica.ids.make("run")
             let log = SyncLog(format: format, runId: runId, quiet: quiet, session: session)
             // A bar for the pull and the site build, on a terminal only, and not beside JSON log lines.
@@ -180,18 +207,24 @@ enum SyncCommands {
             let deadline = Date().addingTimeInterval(max(1, timeout))
             var attempt = 0
             var result: ReplicaSync.SyncReport?
+            // Verdicts received by attempts that then failed: refused there, they are not sent again, so the
+            // run's report and exit code must count them (cron hears of every refusal).
+            var earlier = ReplicaSync.PushReport()
             while result == nil {
                 attempt += 1
+                var sync: ReplicaSync?
                 do {
                     let remaining = deadline.timeIntervalSinceNow
-                    let sync = try connect(invocation, session, replica: replica, requestTimeout: max(1, min(30, remaining)))
+                    sync = try connect(invocation, session, replica: replica, requestTimeout: max(1, min(30, remaining)))
                     let bar = ProgressBar.onTerminal(session, "pull", unit: "changes", enabled: showsProgress)
                     defer { bar?.finish() }
-                    sync.pullProgress = { bar?.update($0.changes) }
-                    result = try sync.sync(runId: runId)
+                    sync?.pullProgress = { bar?.update($0.changes) }
+                    result = try sync?.sync(runId: runId, after: earlier)
                     // The connection ends here, before rendering and publishing: a publish command that leaves
                     // something running must not hold the ssh pipes (or the socket) open under us.
                 } catch {
+                    if let received = sync?.verdictsBeforeFailure { earlier.add(received) }
+                    sync = nil
                     let failure = (SyncCommands.failure(error) as? CommandFailure) ?? Outpost.failure(for: error)
                     let pause = SyncRetry.backoff(after: attempt)
                     guard SyncRetry.isTransient(failure), deadline.timeIntervalSinceNow > pause else {

@@ -51,7 +51,7 @@ public struct PublishCommand: Sendable {
         } catch {
             throw Failure(termination: nil, stderr: "", message: "the publish command could not be started: \(error)")
         }
-        let stderr = Self.printable(result.stderr)
+        let stderr = HookProcess.printable(result.stderr)
         let detail = stderr.isEmpty ? "" : ": " + stderr
         let what: String
         switch result.termination {
@@ -61,14 +61,5 @@ public struct PublishCommand: Sendable {
         case .timedOut: what = "did not finish within \(Int(timeLimit)) s and was killed"
         }
         throw Failure(termination: result.termination, stderr: stderr, message: "the publish command \(what)\(detail)")
-    }
-
-    /// Text safe to print on a terminal or in a mail: control characters other than line feed and tab dropped.
-    static func printable(_ text: String) -> String {
-        var kept = String.UnicodeScalarView()
-        for scalar in text.unicodeScalars where scalar == "\n" || scalar == "\t" || !(scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value)) {
-            kept.append(scalar)
-        }
-        return String(kept).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 }

@@ -63,6 +63,16 @@ public struct HookProcess: Sendable {
         self.keepsEndOfOutput = keepsEndOfOutput
     }
 
+    /// A child's output made safe to print on a terminal or in a mail: control characters other than line feed
+    /// and tab dropped, trimmed.
+    public static func printable(_ text: String) -> String {
+        var kept = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars where scalar == "\n" || scalar == "\t" || !(scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value)) {
+            kept.append(scalar)
+        }
+        return String(kept).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
     /// Runs it to the end or the time limit, writing `input` to its stdin (`nil`: stdin is `/dev/null`).
     public func run(input: String?) throws -> Result {
         _ = Self.ignoreBrokenPipes

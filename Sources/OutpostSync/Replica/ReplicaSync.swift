@@ -35,6 +35,15 @@ public final class ReplicaSync {
         var overwrittenKeys: [String] = []
 
         public init() {}
+
+        /// Adds the verdicts of an earlier attempt of the same run (its lost-edit lines are told again by the pull).
+        public mutating func add(_ earlier: PushReport) {
+            sent += earlier.sent
+            applied += earlier.applied
+            refused += earlier.refused
+            conflicts += earlier.conflicts
+            bytes += earlier.bytes
+        }
     }
 
     /// What a pull did.
@@ -351,7 +360,11 @@ public final class ReplicaSync {
         }
     }
 
-    public func sync(runId: String) throws -> SyncReport {
+    /// The verdicts an attempt received before it failed; `sync(runId:after:)` of the next attempt adds them in.
+    public private(set) var verdictsBeforeFailure = PushReport()
+
+    /// `earlier`: the verdicts of this run's failed attempts, so the report and exit code count every verdict of the run.
+    public func sync(runId: String, after earlier: PushReport = PushReport()) throws -> SyncReport {
         var report = SyncReport(runId: runId)
         // The node logs the run id with each request.
         (transport as? HTTPTransport)?.runId = runId
@@ -359,16 +372,19 @@ public final class ReplicaSync {
         try db.execute("INSERT INTO sync_run (run_id, started_at, result, cursor) VALUES (?, ?, 'running', ?)", [runId, started.description, try cursor()])
         let run = try db.scalar("SELECT last_insert_rowid()")?.int64 ?? 0
         do {
-            report.push = try push()
+            // Into the report directly: verdicts received before a failure are counted too.
+            try push(into: &report.push)
             report.pull = try pull()
         } catch {
             // The lines the push learned are not printed after a failure: let the records pulled next time tell them.
             for key in report.push.overwrittenKeys { try? db.execute("DELETE FROM conflict_notice WHERE key = ?", [key]) }
+            verdictsBeforeFailure = report.push
             try? db.execute("UPDATE sync_run SET finished_at = ?, result = 'failed', message = ?, pushed = ?, refused = ?, conflicts = ?, pulled = ?, bytes = ? WHERE id = ?",
                             [replica.clock.now().description, "\(error)", report.push.sent, report.push.refused, report.push.conflicts,
                              report.pull.changes, report.push.bytes + report.pull.bytes, run])
             throw error
         }
+        report.push.add(earlier)
         // Conflicts need this laptop's attention only where its own edit lost.
         let attention = report.push.refused > 0 || !report.overwritten.isEmpty
         try db.execute("""

@@ -52,6 +52,9 @@ public struct TransportError: Error, Sendable, CustomStringConvertible {
         /// Something answers at the location, but not as an Outpost node: another web server, or a node
         /// under another path ("no route"). Fix the configuration; waiting will not help.
         case notANode
+        /// The way to the node refused us for good: ssh's authentication, a TLS certificate that is not
+        /// trusted. Waiting will not help; the credentials or the trusted certificates must change.
+        case notAllowed
     }
 
     public let kind: Kind
