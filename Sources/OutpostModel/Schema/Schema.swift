@@ -33,6 +33,7 @@ public enum Schema {
         ("v6: conflicts people can settle", version6),
         ("v7: when a customer was closed", version7),
         ("v8: login histories", version8),
+        ("v12: kept acknowledged mutations", version12),
     ]
 
     /// Brings `db` to the latest schema.
@@ -575,5 +576,27 @@ public enum Schema {
     UPDATE change_log SET row = json_set(row, '$.customer_user_id', NULL, '$.customer_id', NULL)
     WHERE entity = 'login_event' AND op = 'upsert' AND row IS NOT NULL AND json_type(row, '$.customer_user_id') IS NULL;
     DELETE FROM table_digest WHERE entity = 'login_event';
+    """
+
+    /// The replica keeps every mutation the node gave a verdict for, with that verdict, for 30 days
+    /// (sync/PROTOCOL.md 6.6): a node restored from an older backup, or rolled back by a power loss,
+    /// gets them again with their original seqs. Replica-only: stays empty on the node. Mutations
+    /// acknowledged but still queued when a replica upgrades are kept from then on.
+    static let version12 = """
+    CREATE TABLE acknowledged_mutation (
+        push_seq INTEGER PRIMARY KEY,
+        seq INTEGER NOT NULL,
+        mutation TEXT NOT NULL,
+        mutation_version INTEGER NOT NULL,
+        args TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('applied', 'refused', 'applied_with_conflict')),
+        version INTEGER,
+        acknowledged_at TEXT NOT NULL
+    ) STRICT;
+    CREATE INDEX acknowledged_mutation_by_time ON acknowledged_mutation (acknowledged_at);
+    INSERT INTO acknowledged_mutation (push_seq, seq, mutation, mutation_version, args, created_at, status, version, acknowledged_at)
+    SELECT push_seq, seq, mutation, mutation_version, args, created_at, 'applied', acked_version, strftime('%Y-%m-%dT%H:%M:%SZ', 'now')
+    FROM queue WHERE push_seq IS NOT NULL AND acked_version IS NOT NULL;
     """
 }
