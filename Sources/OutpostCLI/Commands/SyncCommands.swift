@@ -161,6 +161,10 @@ enum SyncCommands {
         An edit of yours that lost to someone's later edit of the same field is told once, one line each
         (entity, field, your value, the kept value), and makes the sync exit 1; see outpost conflicts.
 
+        A node that went back in time (restored from a backup, or a power loss) is mended by the sync: what it
+        had acknowledged from this replica and lost is sent again (the replica keeps it 30 days), everything is
+        re-fetched, and one line says so, also with --quiet.
+
         Exit codes: 0 in sync; 1 synced, but a change was refused or an edit of yours was overwritten; 64 usage; 65 bad data;
         75 node unavailable (no connection, a timeout, a proxy's 502/503/504) or another sync running, try later;
         77 the token is not allowed; 78 configuration (no node, or the address answers but is not an Outpost node: not retried).
