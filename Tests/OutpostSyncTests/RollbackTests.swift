@@ -1,7 +1,11 @@
 import Foundation
+import OutpostModel
 import OutpostStore
 import OutpostTestSupport
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A node that goes back in time (restored from an older backup) loses nothing it acknowledged:
 /// three laptops, backups taken between their pushes, real `outpost` processes.
@@ -37,8 +41,8 @@ struct RollbackTests: ClockedScenario {
         try FileManager.default.copyItem(atPath: dir.path(from), toPath: dir.path(to))
     }
 
-    @Test
-    func everyAcknowledgedMutationComesBackOnceAfterARestore() throws {
+    /// A node with reseller acme, and a replica for each of `laptops` (each with its own user's token).
+    func setUp(_ laptops: [String]) throws {
         try outpost(["node", "init", node], at: now)
         try outpost(["node", "plans", "import", "--builtin", "--node", node], at: now)
         try outpost(["node", "reseller", "add", "acme", "--name", "Acme Cloud", "--node", node], at: now)
@@ -47,6 +51,16 @@ struct RollbackTests: ClockedScenario {
             try token.stdout.write(toFile: dir.path("\(laptop).token"), atomically: false, encoding: .utf8)
             try outpost(["init", "--replica", dir.path(laptop), "--node", node, "--reseller", "acme", "--token-file", dir.path("\(laptop).token")], at: now)
         }
+    }
+
+    /// How many mutations a laptop keeps after their acknowledgement.
+    func kept(on laptop: String) throws -> Int64? {
+        try Database(path: dir.path("\(laptop)/replica.sqlite"), mode: .readOnly).scalar("SELECT count(*) FROM acknowledged_mutation")?.int64
+    }
+
+    @Test
+    func everyAcknowledgedMutationComesBackOnceAfterARestore() throws {
+        try setUp(laptops)
         // Four rounds of pushes by all three; a backup after each of the first three.
         var acknowledged: [String] = []
         for round in 1...4 {
@@ -93,6 +107,60 @@ struct RollbackTests: ClockedScenario {
             let again = try sync("anna")
             #expect(!again.stdout.contains("lost") && !again.stdout.contains("re-sent"), "\(again.stdout)")
         }
+    }
+
+    @Test(.timeLimit(.minutes(2)), arguments: [UInt64(31), 32])
+    func aRecoveryKilledAnywhereIsFinishedByTheNextSync(seed: UInt64) throws {
+        try setUp(["anna"])
+        try sync("anna")
+        try outpost(["node", "backup", node, "--to", dir.path("early.backup")], at: now)
+        // More than two push requests' worth, acknowledged after the backup (made in-process, as many CLI calls would).
+        var names: [String] = []
+        do {
+            let replica = try Replica.open(URL(fileURLWithPath: dir.path("anna")), clock: FixedClock(Timestamp(now)!), random: RandomSource(seed: seed))
+            for index in 0..<1200 {
+                names.append("Customer \(index)")
+                try replica.submit(CreateCustomer(id: replica.ids.make("cus"), name: "Customer \(index)"))
+            }
+        }
+        try sync("anna")
+        try FileManager.default.removeItem(atPath: node)
+        try outpost(["node", "restore", dir.path("early.backup"), "--to", node], at: now)
+        // The recovering sync killed at random moments, again and again, until one gets to finish by itself.
+        let random = RandomSource(seed: seed)
+        var interrupted = 0
+        for _ in 0..<8 {
+            let running = try OutpostBinary.start(["sync", "--replica", dir.path("anna"), "--no-site"], environment: ["OUTPOST_NOW": now], in: dir.url)
+            usleep(UInt32(20_000 + random.next(below: 400_000)))
+            guard running.process.isRunning else {
+                _ = running.wait()
+                break
+            }
+            interrupted += 1
+            running.signal(SIGKILL)
+            _ = running.wait()
+        }
+        #expect(interrupted >= 1, "a kill hit a recovery in progress")
+        try sync("anna")
+        #expect(try nodeCustomers() == names.sorted(), "every acknowledged mutation on the node exactly once")
+        let verify = try outpost(["verify", "--replica", dir.path("anna")], at: now)
+        #expect(!verify.stdout.contains("DIFF"), "\(verify.stdout)")
+        let replica = try Database(path: dir.path("anna/replica.sqlite"), mode: .readOnly)
+        #expect(try replica.scalar("SELECT count(*) FROM customer")?.int64 == 1200)
+        #expect(try replica.scalar("SELECT count(*) FROM queue")?.int64 == 0)
+        #expect(try replica.scalar("SELECT count(*) FROM replica_meta WHERE key = 'node_behind'")?.int64 == 0, "the re-pull is done")
+    }
+
+    @Test
+    func keptMutationsAreForgottenThirtyDaysAfterTheirAcknowledgement() throws {
+        try setUp(["anna"])
+        for name in ["Contoso", "Fabrikam"] { try add(name, on: "anna") }
+        try sync("anna")
+        #expect(try kept(on: "anna") == 2)
+        let later = "2026-04-02T09:00:00Z"
+        try outpost(["customer", "add", "--replica", dir.path("anna"), "--name", "Northwind"], at: later)
+        try outpost(["sync", "--replica", dir.path("anna"), "--no-site"], at: later)
+        #expect(try kept(on: "anna") == 1, "the two acknowledged 31 days ago are forgotten; the new one is kept")
     }
 }
 
