@@ -38,17 +38,7 @@ struct CrashTests {
         var interrupted = 0
         for rep in ["writer", "reader"] {
             // Kill at a random moment, again and again, until a run gets to finish by itself.
-            for _ in 0..<8 {
-                let running = try OutpostBinary.start(["sync", "--replica", dir.path(rep)], environment: env, in: dir.url)
-                usleep(UInt32(20_000 + random.next(below: 300_000)))
-                guard running.process.isRunning else {
-                    _ = running.wait()
-                    break
-                }
-                interrupted += 1
-                running.signal(SIGKILL)
-                _ = running.wait()
-            }
+            interrupted += try RandomKills.run(["sync", "--replica", dir.path(rep)], environment: env, in: dir.url, random: random)
             let finished = try outpost(["sync", "--replica", dir.path(rep)])
             #expect(finished.status == 0, "sync after kills: \(finished.stderr)")
         }

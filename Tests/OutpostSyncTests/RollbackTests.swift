@@ -3,9 +3,6 @@ import OutpostModel
 import OutpostStore
 import OutpostTestSupport
 import Testing
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// A node that goes back in time (restored from an older backup) loses nothing it acknowledged:
 /// three laptops, backups taken between their pushes, real `outpost` processes.
@@ -128,18 +125,8 @@ struct RollbackTests: ClockedScenario {
         try outpost(["node", "restore", dir.path("early.backup"), "--to", node], at: now)
         // The recovering sync killed at random moments, again and again, until one gets to finish by itself.
         let random = RandomSource(seed: seed)
-        var interrupted = 0
-        for _ in 0..<8 {
-            let running = try OutpostBinary.start(["sync", "--replica", dir.path("anna"), "--no-site"], environment: ["OUTPOST_NOW": now], in: dir.url)
-            usleep(UInt32(20_000 + random.next(below: 400_000)))
-            guard running.process.isRunning else {
-                _ = running.wait()
-                break
-            }
-            interrupted += 1
-            running.signal(SIGKILL)
-            _ = running.wait()
-        }
+        let interrupted = try RandomKills.run(["sync", "--replica", dir.path("anna"), "--no-site"], environment: ["OUTPOST_NOW": now], in: dir.url,
+                                              random: random, within: 420_000)
         #expect(interrupted >= 1, "a kill hit a recovery in progress")
         try sync("anna")
         #expect(try nodeCustomers() == names.sorted(), "every acknowledged mutation on the node exactly once")

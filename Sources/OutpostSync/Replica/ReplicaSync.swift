@@ -197,14 +197,14 @@ public final class ReplicaSync {
                 """, [after, pushBatch]).map(pushed)
             guard let last = batch.last else { break }
             let response = try send(PushRequest(replica: replicaId, mutations: batch, resend: true), into: &report)
-            try record(response.verdicts, into: &report)
+            try record(response.verdicts, resent: true, into: &report)
             report.resent += batch.count
             after = last.seq
         }
     }
 
     /// Applies verdicts: acknowledged mutations wait for their effect to be pulled; refused ones leave the queue for the rejected list.
-    func record(_ verdicts: [Verdict], into report: inout PushReport) throws {
+    func record(_ verdicts: [Verdict], resent: Bool = false, into report: inout PushReport) throws {
         try db.transaction {
             var refused: [Verdict] = []
             let now = replica.clock.now().description
@@ -212,7 +212,7 @@ public final class ReplicaSync {
                 if let queued = try db.scalar("SELECT mutation FROM queue WHERE push_seq = ?", [verdict.seq])?.string, queued != verdict.mutation {
                     throw SyncError(.seqReused, "the node's verdict for push #\(verdict.seq) is for \(verdict.mutation), but this replica queued \(queued) there; the replica id is shared with another copy")
                 }
-                try keep(verdict, now: now)
+                try keep(verdict, now: now, resent: resent)
                 switch verdict.status {
                 case .applied, .appliedWithConflict:
                     try db.execute("UPDATE queue SET acked_version = ? WHERE push_seq = ?", [verdict.version, verdict.seq])
@@ -263,19 +263,21 @@ public final class ReplicaSync {
 
     /// Keeps a mutation with its verdict, for the retention period (PROTOCOL.md 6.6); a verdict for one
     /// kept already (a resend) replaces the old one, and an applied resend is no longer a refusal.
-    private func keep(_ verdict: Verdict, now: String) throws {
+    private func keep(_ verdict: Verdict, now: String, resent: Bool) throws {
+        // A first verdict: one statement, the push's own cost (a resend replaces one kept already).
+        if !resent {
+            return try db.execute("""
+                INSERT OR REPLACE INTO acknowledged_mutation (push_seq, seq, mutation, mutation_version, args, created_at, status, version, acknowledged_at)
+                SELECT push_seq, seq, mutation, mutation_version, args, created_at, ?, ?, ? FROM queue WHERE push_seq = ?
+                """, [verdict.status.rawValue, verdict.version, now, verdict.seq])
+        }
         if let before = try db.row("SELECT seq, status FROM acknowledged_mutation WHERE push_seq = ?", [verdict.seq]) {
             if try before.string("status") == Verdict.Status.refused.rawValue, verdict.status != .refused {
                 try db.execute("DELETE FROM rejected WHERE seq = ?", [try before.int64("seq")])
             }
             try db.execute("UPDATE acknowledged_mutation SET status = ?, version = ?, acknowledged_at = ? WHERE push_seq = ?",
                            [verdict.status.rawValue, verdict.version, now, verdict.seq])
-            return
         }
-        try db.execute("""
-            INSERT INTO acknowledged_mutation (push_seq, seq, mutation, mutation_version, args, created_at, status, version, acknowledged_at)
-            SELECT push_seq, seq, mutation, mutation_version, args, created_at, ?, ?, ? FROM queue WHERE push_seq = ?
-            """, [verdict.status.rawValue, verdict.version, now, verdict.seq])
     }
 
     // MARK: Pull
