@@ -48,9 +48,9 @@ public final class Tenant {
     ///
     /// The whole request is one transaction, committed (and, with `synchronous = FULL`, on the disk)
     /// before the answer leaves: an acknowledged verdict survives a power loss. One commit per request
-    /// rather than per mutation is one WAL sync per request: measured in `outpost-bench push-http`
-    /// (10,000 mutations, shared 2-core machine), FULL with a commit per mutation ≈ 2,900/s, FULL with one
-    /// per request ≈ 5,300/s (NORMAL with a commit per mutation was ≈ 4,400/s).
+    /// rather than per mutation is one WAL sync per request. `outpost-bench push-http` (10,000 mutations,
+    /// a shared 2-core machine at a quiet moment): FULL with a commit per mutation 1,104/s; FULL with one
+    /// per request 6,949–7,651/s (6 runs); NORMAL with a commit per mutation, before, 4,964–5,293/s (3 runs).
     public func push(_ request: PushRequest, user: String = "") throws -> PushResponse {
         try db.transaction { try pushInOneTransaction(request, user: user) }
     }

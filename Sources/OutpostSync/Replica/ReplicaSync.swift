@@ -107,13 +107,17 @@ public final class ReplicaSync {
         while true {
             let batch = try db.transaction { () -> [PushedMutation] in
                 // Push seqs are given once, durably, before anything is sent: a resend carries the same seq.
-                var next = (try db.scalar("SELECT coalesce(max(push_seq), 0) FROM queue")?.int64 ?? 0)
-                next = max(next, Int64(try meta("last_push_seq") ?? "0") ?? 0)
-                for row in try db.rows("SELECT seq FROM queue WHERE push_seq IS NULL ORDER BY seq") {
-                    next += 1
-                    try db.execute("UPDATE queue SET push_seq = ? WHERE seq = ?", [next, try row.int64("seq")])
+                // Nothing new, nothing written: a commit that writes is a disk sync (synchronous = FULL).
+                let unnumbered = try db.rows("SELECT seq FROM queue WHERE push_seq IS NULL ORDER BY seq")
+                if !unnumbered.isEmpty {
+                    var next = (try db.scalar("SELECT coalesce(max(push_seq), 0) FROM queue")?.int64 ?? 0)
+                    next = max(next, Int64(try meta("last_push_seq") ?? "0") ?? 0)
+                    for row in unnumbered {
+                        next += 1
+                        try db.execute("UPDATE queue SET push_seq = ? WHERE seq = ?", [next, try row.int64("seq")])
+                    }
+                    try setMeta("last_push_seq", String(next))
                 }
-                try setMeta("last_push_seq", String(next))
                 // Only what travels: the undo record stays home.
                 return try db.rows("""
                     SELECT push_seq, mutation, mutation_version, args, created_at FROM queue
