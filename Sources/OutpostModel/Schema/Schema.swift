@@ -591,11 +591,11 @@ public enum Schema {
         args TEXT NOT NULL,
         created_at TEXT NOT NULL,
         status TEXT NOT NULL CHECK (status IN ('applied', 'refused', 'applied_with_conflict')),
-        version INTEGER,
+        acked_version INTEGER,
         acknowledged_at TEXT NOT NULL
     ) STRICT;
     CREATE INDEX acknowledged_mutation_by_time ON acknowledged_mutation (acknowledged_at);
-    INSERT INTO acknowledged_mutation (push_seq, seq, mutation, mutation_version, args, created_at, status, version, acknowledged_at)
+    INSERT INTO acknowledged_mutation (push_seq, seq, mutation, mutation_version, args, created_at, status, acked_version, acknowledged_at)
     SELECT push_seq, seq, mutation, mutation_version, args, created_at, 'applied', acked_version, strftime('%Y-%m-%dT%H:%M:%SZ', 'now')
     FROM queue WHERE push_seq IS NOT NULL AND acked_version IS NOT NULL;
     """

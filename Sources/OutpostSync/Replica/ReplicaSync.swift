@@ -271,7 +271,7 @@ public final class ReplicaSync {
         // A first verdict: one statement, the push's own cost (a resend replaces one kept already).
         if !resent {
             return try db.execute("""
-                INSERT OR REPLACE INTO acknowledged_mutation (push_seq, seq, mutation, mutation_version, args, created_at, status, version, acknowledged_at)
+                INSERT OR REPLACE INTO acknowledged_mutation (push_seq, seq, mutation, mutation_version, args, created_at, status, acked_version, acknowledged_at)
                 SELECT push_seq, seq, mutation, mutation_version, args, created_at, ?, ?, ? FROM queue WHERE push_seq = ?
                 """, [verdict.status.rawValue, verdict.version, now, verdict.seq])
         }
@@ -279,7 +279,7 @@ public final class ReplicaSync {
             if try before.string("status") == Verdict.Status.refused.rawValue, verdict.status != .refused {
                 try db.execute("DELETE FROM rejected WHERE seq = ?", [try before.int64("seq")])
             }
-            try db.execute("UPDATE acknowledged_mutation SET status = ?, version = ?, acknowledged_at = ? WHERE push_seq = ?",
+            try db.execute("UPDATE acknowledged_mutation SET status = ?, acked_version = ?, acknowledged_at = ? WHERE push_seq = ?",
                            [verdict.status.rawValue, verdict.version, now, verdict.seq])
         }
     }
