@@ -7,7 +7,7 @@ import Glibc
 ///
 /// Not `Sendable`: one owner uses it. Opened as GRDB opens its connections:
 /// extended result codes, `foreign_keys = ON`, WAL (checked, not assumed),
-/// `synchronous = NORMAL`, a busy timeout; writes take `BEGIN IMMEDIATE` so
+/// `synchronous = FULL`, a busy timeout; writes take `BEGIN IMMEDIATE` so
 /// two writers queue on the busy timeout instead of failing on upgrade.
 public final class Database {
     /// How the file is opened.
@@ -82,7 +82,11 @@ public final class Database {
         guard journal == "wal" else {
             throw DatabaseError(extendedCode: SQLITE_ERROR, message: "journal_mode = WAL returned \(journal ?? "nothing")", sql: "PRAGMA journal_mode = WAL")
         }
-        try executeScript("PRAGMA synchronous = NORMAL")
+        // FULL, not GRDB's NORMAL: in WAL mode NORMAL lets a power loss take back commits that were
+        // already reported — a push the node acknowledged, a write the CLI said it queued
+        // (sync/PROTOCOL.md 9). FULL syncs the WAL at each commit, so writers that must be fast
+        // commit many changes at once (the node's push does one commit per request).
+        try executeScript("PRAGMA synchronous = FULL")
     }
 
     func error(code: Int32, sql: String?) -> DatabaseError {

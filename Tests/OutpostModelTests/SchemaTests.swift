@@ -97,7 +97,7 @@ struct SchemaTests {
         try withTestReplica { replica in
             // Local to one side: the replica's queue and runs, the node's change log and verdicts.
             let local: Set<String> = ["replica_meta", "queue", "rejected", "sync_run", "change_log", "verdict", "refused_id", "table_digest", "conflict_notice",
-                                      "site_change"]
+                                      "site_change", "acknowledged_mutation"]
             #expect(Set(try tables(replica.db)) == Set(Schema.replicatedTables).union(local))
             // The change log and verdicts record node versions; the rest carry none.
             for table in local.subtracting(["change_log", "verdict", "table_digest"]) {

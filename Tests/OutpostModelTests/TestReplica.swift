@@ -30,6 +30,21 @@ func withTestReplica<T>(now: Timestamp = testNow, seed: UInt64 = 42, _ body: (Re
     return try body(replica)
 }
 
+/// Runs `body` with a file-backed database in a new temporary directory, migrated up to the step named
+/// `step` (not including it), removed afterwards: for tests of what one migration step does to old rows.
+@discardableResult
+func withDatabase<T>(before step: String, _ body: (Database) throws -> T) throws -> T {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("OutpostModelTests-\(UUID().uuidString)", isDirectory: true)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: false)
+    let db = try Database(path: directory.appendingPathComponent("migrated.sqlite").path)
+    var before = Migrator()
+    let index = try #require(Schema.migrator.steps.firstIndex { $0.name == step }, "no migration step \(step)")
+    for earlier in Schema.migrator.steps.prefix(index) { before.register(earlier.name, earlier.migrate) }
+    try before.migrate(db)
+    return try body(db)
+}
+
 // MARK: - Catalog
 
 /// The plans `seedCatalog` writes (all EUR unless stated).

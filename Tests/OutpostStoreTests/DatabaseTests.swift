@@ -15,8 +15,8 @@ struct DatabaseTests {
             #expect(FileManager.default.fileExists(atPath: path))
             #expect(try db.scalar("PRAGMA journal_mode") == .text("wal"))
             #expect(try db.scalar("PRAGMA foreign_keys") == .integer(1))
-            // synchronous = NORMAL is 1.
-            #expect(try db.scalar("PRAGMA synchronous") == .integer(1))
+            // synchronous = FULL is 2: a commit has reached the disk when it returns (PROTOCOL.md 6.6).
+            #expect(try db.scalar("PRAGMA synchronous") == .integer(2))
             #expect(!db.isInTransaction)
         }
     }

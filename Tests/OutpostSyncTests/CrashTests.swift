@@ -31,7 +31,8 @@ struct CrashTests {
         let random = RandomSource(seed: seed)
         var interrupted = 0
         for rep in ["writer", "reader"] {
-            interrupted += try Self.killRepeatedly(["sync", "--replica", dir.path(rep)], in: dir, random: random, within: 300_000)
+            // Kill at a random moment, again and again, until a run gets to finish by itself.
+            interrupted += try RandomKills.run(["sync", "--replica", dir.path(rep)], environment: env, in: dir.url, random: random)
             let finished = try outpost(["sync", "--replica", dir.path(rep)])
             #expect(finished.status == 0, "sync after kills: \(finished.stderr)")
         }
@@ -67,25 +68,5 @@ struct CrashTests {
             #expect(try outpost(["init", "--replica", dir.path(rep), "--node", dir.path("node"), "--reseller", "acme", "--token-file", dir.path("token")]).status == 0,
                     sourceLocation: sourceLocation)
         }
-    }
-
-    /// Runs `arguments` and kills it with SIGKILL at a random moment (up to `within` µs in), again and again (at most
-    /// eight times), until a run gets to finish by itself; `afterKill` looks at what each kill left. Returns the kills.
-    static func killRepeatedly(_ arguments: [String], in dir: TemporaryDirectory, random: RandomSource, within: Int,
-                               afterKill: () throws -> Void = {}) throws -> Int {
-        var killed = 0
-        for _ in 0..<8 {
-            let running = try OutpostBinary.start(arguments, environment: environment(dir), in: dir.url)
-            usleep(UInt32(20_000 + random.next(below: within)))
-            guard running.process.isRunning else {
-                _ = running.wait()
-                break
-            }
-            killed += 1
-            running.signal(SIGKILL)
-            _ = running.wait()
-            try afterKill()
-        }
-        return killed
     }
 }

@@ -33,8 +33,8 @@ struct OperationsCrashTests {
         }
         #expect(try outpost(["sync", "--no-site", "--quiet", "--replica", dir.path("anna")]).status == 0)
 
-        let interrupted = try CrashTests.killRepeatedly(["node", "provision", dir.path("node"), "--builtin"], in: dir,
-                                                        random: RandomSource(seed: seed), within: 400_000) { try expectLogMatchesWork(dir) }
+        let interrupted = try RandomKills.run(["node", "provision", dir.path("node"), "--builtin"], environment: CrashTests.environment(dir),
+                                              in: dir.url, random: RandomSource(seed: seed), within: 420_000) { try expectLogMatchesWork(dir) }
         _ = try outpost(["node", "provision", dir.path("node"), "--builtin"])
         try expectLogMatchesWork(dir)
         #expect(interrupted >= 1, "a kill hit a run in progress")

@@ -117,12 +117,22 @@ struct UnattendedSyncTests {
         #expect(attention.status == 1, "\(attention.stderr)")
         // 64: usage.
         #expect(try outpost(["sync", "--replica", dir.path("r"), "--qiet"]).status == 64)
-        // 65: bad data — the replica is ahead of the node, as after restoring the node from an older backup.
+        // A replica ahead of the node, as after restoring the node from an older backup, is not an error:
+        // it re-fetches everything and says so in one line (PROTOCOL.md 6.6).
         let db = try Database(path: dir.path("other/replica.sqlite"), mode: .readWrite)
         try db.execute("UPDATE replica_meta SET value = '999999' WHERE key = 'cursor'")
-        let ahead = try outpost(["sync", "--replica", dir.path("other")])
-        #expect(ahead.status == 65, "\(ahead.stderr)")
-        #expect(ahead.stderr.contains("ahead of the node"))
+        let ahead = try outpost(["sync", "--replica", dir.path("other"), "--quiet"])
+        #expect(ahead.status == 0, "\(ahead.stderr)")
+        #expect(ahead.stdout.contains("before this replica's cursor 999999") && ahead.stdout.contains("re-fetched everything"), "\(ahead.stdout)")
+        // 65: bad data — a copy of a replica directory pushes other mutations under seqs the node has verdicts for.
+        try FileManager.default.copyItem(atPath: dir.path("r"), toPath: dir.path("r-copy"))
+        for replica in ["r", "r-copy"] {
+            #expect(try outpost(["customer", "add", "--replica", dir.path(replica), "--name", "Made in \(replica)"]).status == 0)
+        }
+        #expect(try outpost(["sync", "--replica", dir.path("r"), "--quiet"]).status == 0)
+        let copied = try outpost(["sync", "--replica", dir.path("r-copy")])
+        #expect(copied.status == 65, "\(copied.stderr)")
+        #expect(copied.stderr.contains("already used for another mutation"))
         // 75: node unavailable, after retrying until the timeout.
         try makeReplica("down", node: "http://127.0.0.1:\(Self.freePort())/")
         let down = try outpost(["sync", "--replica", dir.path("down"), "--timeout", "2"])

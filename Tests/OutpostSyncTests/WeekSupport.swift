@@ -20,10 +20,11 @@ final class ServedNodeProcess: @unchecked Sendable {
         var description: String { "node serve did not print its address:\n\(log)" }
     }
 
-    init(node: String, environment: [String: String], in directory: URL) throws {
+    /// Serves `node` on `port` (0: one the kernel picks; a given one to serve again where a killed process served).
+    init(node: String, environment: [String: String], in directory: URL, port wanted: Int = 0) throws {
         guard let binary = OutpostBinary.url else { throw NotServing(log: "the outpost executable was not found; run swift build first") }
         process.executableURL = binary
-        process.arguments = ["node", "serve", node, "--listen", "127.0.0.1:0"]
+        process.arguments = ["node", "serve", node, "--listen", "127.0.0.1:\(wanted)"]
         process.environment = OutpostBinary.environment(environment)
         process.currentDirectoryURL = directory
         let errors = Pipe()
@@ -52,6 +53,13 @@ final class ServedNodeProcess: @unchecked Sendable {
 
     /// Everything the node wrote to standard error so far.
     var log: String { collector.text }
+
+    /// SIGKILL: the node dies between any two instructions, as in a crash.
+    func kill() {
+        guard process.isRunning else { return }
+        _ = Glibc.kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
 
     func stop() {
         if process.isRunning {

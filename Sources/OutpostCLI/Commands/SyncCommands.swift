@@ -91,6 +91,7 @@ enum SyncCommands {
                     try JSONOutput.print(Out(sent: report.sent, applied: report.applied, refused: report.refused, conflicts: report.conflicts,
                                              overwritten: report.overwritten), to: session)
                 } else {
+                    if let line = report.recoveryLine { session.print(line) }
                     session.print("Pushed \(report.sent): \(report.applied) applied, \(report.refused) refused, \(report.conflicts) with conflicts.")
                     printLosses(report.overwritten, session)
                 }
@@ -116,6 +117,7 @@ enum SyncCommands {
                                              overwritten: report.overwritten), to: session)
                     return try attention(refused: 0, overwritten: report.overwritten.count)
                 }
+                if let line = report.recoveryLine { session.print(line) }
                 session.print("Pulled \(report.changes) change(s) in \(report.pages) page(s); cursor \(report.cursor).")
                 if !report.snapshots.isEmpty { session.print("Re-fetched whole: \(report.snapshots.joined(separator: ", ")).") }
                 printLosses(report.overwritten, session)
@@ -183,6 +185,10 @@ enum SyncCommands {
 
         Verdicts received by an attempt that then failed count in the run's summary and exit code.
 
+        A node that went back in time (restored from a backup, or a power loss) is mended by the sync: what it
+        had acknowledged from this replica and lost is sent again (the replica keeps it 30 days), everything is
+        re-fetched, and one line says so, also with --quiet.
+
         Exit codes: 0 in sync; 1 synced, but a change was refused or an edit of yours was overwritten; 64 usage; 65 bad data;
         74 the disk holding the replica is full (or another I/O failure);
         75 node unavailable (no connection, a timeout, a proxy's 502/503/504) or another sync running, try later;
@@ -240,7 +246,7 @@ enum SyncCommands {
             guard let report = result else { return }
             // Render after a sync that changed something; a failed render is reported without losing the sync.
             let output = try siteOutput(replica)
-            let changed = report.push.sent > 0 || report.pull.changes > 0
+            let changed = report.push.sent > 0 || report.push.resent > 0 || report.pull.changes > 0
             var written = 0
             if !invocation.flag("no-site"), changed || !FileManager.default.fileExists(atPath: output.appendingPathComponent("index.html").path) {
                 do {
@@ -271,19 +277,25 @@ enum SyncCommands {
             log.log("info", "sync.done", [
                 ("attempts", .integer(Int64(attempt))), ("pushed", .integer(Int64(report.push.sent))), ("refused", .integer(Int64(report.push.refused))),
                 ("conflicts", .integer(Int64(report.push.conflicts))), ("overwritten", .integer(Int64(report.overwritten.count))),
-                ("pulled", .integer(Int64(report.pull.changes))),
+                ("pulled", .integer(Int64(report.pull.changes))), ("resent", .integer(Int64(report.push.resent))),
                 ("cursor", .integer(report.pull.cursor)), ("site_files", .integer(Int64(written))),
             ])
             if invocation.json {
                 struct Out: Encodable {
                     let run: String; let pushed: Int; let refused: Int; let conflicts: Int; let overwritten: [String]; let pulled: Int; let cursor: Int64
+                    let resent: Int; let recovery: String?
                 }
                 try JSONOutput.print(Out(run: runId, pushed: report.push.sent, refused: report.push.refused, conflicts: report.push.conflicts,
-                                         overwritten: report.overwritten, pulled: report.pull.changes, cursor: report.pull.cursor), to: session)
-            } else if !quiet {
-                session.print("Synced: pushed \(report.push.sent) (\(report.push.refused) refused, \(report.push.conflicts) with conflicts), pulled \(report.pull.changes); cursor \(report.pull.cursor).")
-                if !report.pull.snapshots.isEmpty { session.print("Re-fetched whole: \(report.pull.snapshots.joined(separator: ", ")).") }
-                if written > 0 { session.print("Dashboards: \(written) file(s) written in \(output.path)") }
+                                         overwritten: report.overwritten, pulled: report.pull.changes, cursor: report.pull.cursor,
+                                         resent: report.push.resent, recovery: report.recoveryLine), to: session)
+            } else {
+                // A node found behind is news even under --quiet: an admin should know it was restored or rolled back.
+                if let line = report.recoveryLine { session.print(line) }
+                if !quiet {
+                    session.print("Synced: pushed \(report.push.sent) (\(report.push.refused) refused, \(report.push.conflicts) with conflicts), pulled \(report.pull.changes); cursor \(report.pull.cursor).")
+                    if !report.pull.snapshots.isEmpty, report.recoveryLine == nil { session.print("Re-fetched whole: \(report.pull.snapshots.joined(separator: ", ")).") }
+                    if written > 0 { session.print("Dashboards: \(written) file(s) written in \(output.path)") }
+                }
             }
             // A lost edit is news even under --quiet: cron mails it.
             if !invocation.json { printLosses(report.overwritten, session) }

@@ -36,6 +36,7 @@ public enum Schema {
         ("v9: the reseller's own purchases", version9),
         ("v10: customer portals", version10),
         ("v11: operations log", version11),
+        ("v12: kept acknowledged mutations", version12),
     ]
 
     /// Brings `db` to the latest schema.
@@ -646,5 +647,27 @@ public enum Schema {
     ) STRICT;
     CREATE INDEX operation_event_by_run ON operation_event (run_id, at);
     CREATE INDEX operation_event_by_customer ON operation_event (customer_id, at);
+    """
+
+    /// The replica keeps every mutation the node gave a verdict for, with that verdict, for 30 days
+    /// (sync/PROTOCOL.md 6.6): a node restored from an older backup, or rolled back by a power loss,
+    /// gets them again with their original seqs. Replica-only: stays empty on the node. Mutations
+    /// acknowledged but still queued when a replica upgrades are kept from then on.
+    static let version12 = """
+    CREATE TABLE acknowledged_mutation (
+        push_seq INTEGER PRIMARY KEY,
+        seq INTEGER NOT NULL,
+        mutation TEXT NOT NULL,
+        mutation_version INTEGER NOT NULL,
+        args TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('applied', 'refused', 'applied_with_conflict')),
+        acked_version INTEGER,
+        acknowledged_at TEXT NOT NULL
+    ) STRICT;
+    CREATE INDEX acknowledged_mutation_by_time ON acknowledged_mutation (acknowledged_at);
+    INSERT INTO acknowledged_mutation (push_seq, seq, mutation, mutation_version, args, created_at, status, acked_version, acknowledged_at)
+    SELECT push_seq, seq, mutation, mutation_version, args, created_at, 'applied', acked_version, strftime('%Y-%m-%dT%H:%M:%SZ', 'now')
+    FROM queue WHERE push_seq IS NOT NULL AND acked_version IS NOT NULL;
     """
 }

@@ -36,6 +36,7 @@ public final class NodeHTTPService: HTTPResponder {
             }
             // The tenant comes from the token alone; NodeExchange never reads a reseller from the body.
             let outcome = node.exchange(operation: operation.rawValue, body: request.body, token: request.bearerToken, source: "http \(request.peer)")
+            if let notice = outcome.notice { log.notice("node.behind", notice, level: "warning", [("message", .string(notice))]) }
             if outcome.status == 200 {
                 metrics.record(operation: operation, mutations: operation == .push ? Self.mutationCount(outcome) : 0,
                                refused: outcome.refused, conflicts: outcome.conflicts)

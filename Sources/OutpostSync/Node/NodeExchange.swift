@@ -28,6 +28,8 @@ public struct NodeExchange {
         /// Counters for metrics: mutations refused, conflicts.
         public let refused: Int
         public let conflicts: Int
+        /// A line for the node's log when the node found itself behind a replica (PROTOCOL.md 6.6).
+        public var notice: String? = nil
     }
 
     public func handle(operation: String, body: [UInt8], token: String?, source: String) -> Outcome {
@@ -52,13 +54,31 @@ public struct NodeExchange {
             try tenant.recordLogin(username: username, source: source, now: node.clock.now())
             switch operation {
             case .push:
-                let response = try tenant.push(try PushRequest(json: json), user: username)
-                return Outcome(status: 200, body: Array(response.json.serialized.utf8), resellerId: reseller,
-                               refused: response.verdicts.filter { $0.status == .refused }.count,
-                               conflicts: response.verdicts.filter { $0.status == .appliedWithConflict }.count)
+                let request = try PushRequest(json: json)
+                let response: PushResponse
+                do {
+                    response = try tenant.push(request, user: username)
+                } catch let gap as SyncError where gap.code == .seqGap {
+                    return Self.failure(gap, resellerId: reseller, notice: "node.behind reseller=\(reseller) replica=\(request.replica): \(gap.message); "
+                                        + "the node lost verdicts it gave (restored from a backup?), the replica re-sends them")
+                }
+                var outcome = Outcome(status: 200, body: Array(response.json.serialized.utf8), resellerId: reseller,
+                                      refused: response.verdicts.filter { $0.status == .refused }.count,
+                                      conflicts: response.verdicts.filter { $0.status == .appliedWithConflict }.count)
+                if request.resend, let first = request.mutations.first, let last = request.mutations.last {
+                    outcome.notice = "node.behind reseller=\(reseller) replica=\(request.replica): re-sent push #\(first.seq)–#\(last.seq), "
+                        + "acknowledged before and lost by the node (restored from a backup?); applied again"
+                }
+                return outcome
             case .pull:
-                let response = try tenant.pull(try PullRequest(json: json))
-                return Outcome(status: 200, body: Array(response.serialized.utf8), resellerId: reseller, refused: 0, conflicts: 0)
+                let request = try PullRequest(json: json)
+                let response = try tenant.pull(request)
+                var outcome = Outcome(status: 200, body: Array(response.serialized.utf8), resellerId: reseller, refused: 0, conflicts: 0)
+                if request.snapshotTables.isEmpty, response.cursor < request.cursor {
+                    outcome.notice = "node.behind reseller=\(reseller) replica=\(request.replica): its cursor \(request.cursor) is past the node's head "
+                        + "\(response.cursor) (restored from a backup?); answered with a snapshot"
+                }
+                return outcome
             case .digest:
                 let reader = try MessageReader(json, "digest request")
                 try reader.checkProtocol()
@@ -84,13 +104,15 @@ public struct NodeExchange {
     /// else as a plain internal error (internals stay on the node).
     static func failure(_ error: any Error, resellerId: String?) -> Outcome {
         switch error {
-        case let error as SyncError: return failure(error, resellerId: resellerId)
-        case let error as DatabaseError where error.isBusy: return failure(SyncError(.unavailable, "the node is busy; try again"), resellerId: resellerId)
-        default: return failure(SyncError(.internalError, "the node failed to handle the request"), resellerId: resellerId)
+        // `notice: nil` picks the SyncError overload (without it this function would call itself).
+        case let error as SyncError: return failure(error, resellerId: resellerId, notice: nil)
+        case let error as DatabaseError where error.isBusy:
+            return failure(SyncError(.unavailable, "the node is busy; try again"), resellerId: resellerId, notice: nil)
+        default: return failure(SyncError(.internalError, "the node failed to handle the request"), resellerId: resellerId, notice: nil)
         }
     }
 
-    static func failure(_ error: SyncError, resellerId: String?) -> Outcome {
-        Outcome(status: error.httpStatus, body: Array(error.json.serialized.utf8), resellerId: resellerId, refused: 0, conflicts: 0)
+    static func failure(_ error: SyncError, resellerId: String?, notice: String? = nil) -> Outcome {
+        Outcome(status: error.httpStatus, body: Array(error.json.serialized.utf8), resellerId: resellerId, refused: 0, conflicts: 0, notice: notice)
     }
 }

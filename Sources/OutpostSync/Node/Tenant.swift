@@ -43,9 +43,19 @@ public final class Tenant {
 
     // MARK: Push
 
-    /// Applies a push: each mutation once, in seq order, each in its own transaction.
+    /// Applies a push: each mutation once, in seq order, each in its own savepoint.
     /// `user` is the panel user the push's token belongs to (recorded with its edits).
+    ///
+    /// The whole request is one transaction, committed (and, with `synchronous = FULL`, on the disk)
+    /// before the answer leaves: an acknowledged verdict survives a power loss. One commit per request
+    /// rather than per mutation is one WAL sync per request. `outpost-bench push-http` (10,000 mutations,
+    /// a shared 2-core machine at a quiet moment): FULL with a commit per mutation 1,104/s; FULL with one
+    /// per request 6,949–7,651/s (6 runs); NORMAL with a commit per mutation, before, 4,964–5,293/s (3 runs).
     public func push(_ request: PushRequest, user: String = "") throws -> PushResponse {
+        try db.transaction { try pushInOneTransaction(request, user: user) }
+    }
+
+    private func pushInOneTransaction(_ request: PushRequest, user: String) throws -> PushResponse {
         var verdicts: [Verdict] = []
         var lastSeq = try self.lastSeq(request.replica)
         for mutation in request.mutations {
@@ -281,11 +291,10 @@ public final class Tenant {
                 return try snapshotPage(tables: request.snapshotTables, after: request.snapshotAfter, head: min(request.cursor, head),
                                         maxBytes: request.maxBytes, caughtUpAt: head)
             }
-            if request.cursor > head {
-                throw SyncError(.malformed, "pull request: cursor \(request.cursor) is ahead of the node (\(head)); was the node restored from a backup?")
-            }
-            if request.cursor < (try horizon()) {
-                // The log no longer holds everything after this cursor: resend the whole state.
+            // A cursor ahead of the head: the node lost changes it had sent (restored from a backup, or rolled back
+            // by a power loss), so the replica holds rows the node no longer has. Below the horizon: the log no
+            // longer holds everything after the cursor. Either way the whole state is sent again (PROTOCOL.md 7.4).
+            if try request.cursor > head || request.cursor < horizon() {
                 return try snapshotPage(tables: Schema.replicatedTables, after: nil, head: head, maxBytes: request.maxBytes, caughtUpAt: head)
             }
             var changes: [Change] = []

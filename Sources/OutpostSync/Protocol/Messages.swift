@@ -42,14 +42,21 @@ public struct PushedMutation: Sendable, Equatable {
 public struct PushRequest: Sendable, Equatable {
     public let replica: String
     public let mutations: [PushedMutation]
+    /// Mutations the node acknowledged before and has lost since (restored from a backup, or rolled back):
+    /// sent again with their original seqs and instants (PROTOCOL.md 6.6). The node only logs it.
+    public let resend: Bool
 
-    public init(replica: String, mutations: [PushedMutation]) {
+    public init(replica: String, mutations: [PushedMutation], resend: Bool = false) {
         self.replica = replica
         self.mutations = mutations
+        self.resend = resend
     }
 
     public var json: JSONValue {
-        .object(["protocol": .integer(SyncProtocol.version), "replica": .string(replica), "mutations": .array(mutations.map(\.json))])
+        var members: [String: JSONValue] = ["protocol": .integer(SyncProtocol.version), "replica": .string(replica),
+                                            "mutations": .array(mutations.map(\.json))]
+        if resend { members["resend"] = .bool(true) }
+        return .object(members)
     }
 
     public init(json: JSONValue) throws(SyncError) {
@@ -67,6 +74,7 @@ public struct PushRequest: Sendable, Equatable {
             throw SyncError(.malformed, "push request: seqs must increase by one (\(previous.seq) then \(next.seq))")
         }
         self.mutations = mutations
+        resend = json["resend"]?.boolValue ?? false
     }
 }
 

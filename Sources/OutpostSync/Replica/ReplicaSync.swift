@@ -33,6 +33,17 @@ public final class ReplicaSync {
         public var overwritten: [String] = []
         /// The `conflict_notice` keys those lines were remembered under.
         var overwrittenKeys: [String] = []
+        /// Mutations the node had acknowledged and lost, sent again (PROTOCOL.md 6.6).
+        public var resent = 0
+        /// When the node was found behind: the last push seq it still had, and the last one it had acknowledged.
+        public var nodeBehind: NodeBehind?
+
+        /// One line saying what the recovery did, when the node was found behind.
+        public var recoveryLine: String? {
+            guard let nodeBehind else { return nil }
+            return "The node had lost \(nodeBehind.acknowledged - nodeBehind.had) change(s) it had acknowledged from this replica "
+                + "(push #\(nodeBehind.had + 1)–#\(nodeBehind.acknowledged); restored from a backup?): re-sent \(resent) and re-fetched everything."
+        }
 
         public init() {}
 
@@ -46,6 +57,12 @@ public final class ReplicaSync {
         }
     }
 
+    /// A node found behind this replica: the last push seq it still had a verdict for, and the last it had given.
+    public struct NodeBehind: Sendable, Equatable {
+        public let had: Int64
+        public let acknowledged: Int64
+    }
+
     /// What a pull did.
     public struct PullReport: Sendable, Equatable {
         public var pages = 0
@@ -56,8 +73,23 @@ public final class ReplicaSync {
         public var snapshots: [String] = []
         /// This replica's edits that lost to a later one, learned from conflict records pulled now (one line each).
         public var overwritten: [String] = []
+        /// When the node's log ended before this replica's cursor (it lost changes): both positions.
+        public var nodeBehind: NodeBehindCursor?
+
+        /// One line saying what happened, when the node was found behind.
+        public var recoveryLine: String? {
+            guard let nodeBehind else { return nil }
+            return "The node's change log ends at \(nodeBehind.head), before this replica's cursor \(nodeBehind.cursor) "
+                + "(restored from a backup?): re-fetched everything."
+        }
 
         public init() {}
+    }
+
+    /// A node whose change log ended before the replica's cursor.
+    public struct NodeBehindCursor: Sendable, Equatable {
+        public let cursor: Int64
+        public let head: Int64
     }
 
     // MARK: Push
@@ -77,46 +109,123 @@ public final class ReplicaSync {
 
     private func push(into report: inout PushReport) throws {
         let replicaId = try replica.replicaId()
+        try forgetAcknowledged(before: replica.clock.now().adding(seconds: -Self.keptAcknowledgedSeconds))
+        // Whether the node still has what it acknowledged is checked once per push, by the first answer:
+        // nothing to check while nothing acknowledged is kept.
+        var checked = try acknowledgedSeq() == nil
         while true {
             let batch = try db.transaction { () -> [PushedMutation] in
                 // Push seqs are given once, durably, before anything is sent: a resend carries the same seq.
-                var next = (try db.scalar("SELECT coalesce(max(push_seq), 0) FROM queue")?.int64 ?? 0)
-                next = max(next, Int64(try meta("last_push_seq") ?? "0") ?? 0)
-                for row in try db.rows("SELECT seq FROM queue WHERE push_seq IS NULL ORDER BY seq") {
-                    next += 1
-                    try db.execute("UPDATE queue SET push_seq = ? WHERE seq = ?", [next, try row.int64("seq")])
+                // Nothing new, nothing written: a commit that writes is a disk sync (synchronous = FULL).
+                let unnumbered = try db.rows("SELECT seq FROM queue WHERE push_seq IS NULL ORDER BY seq")
+                if !unnumbered.isEmpty {
+                    var next = (try db.scalar("SELECT coalesce(max(push_seq), 0) FROM queue")?.int64 ?? 0)
+                    next = max(next, Int64(try meta("last_push_seq") ?? "0") ?? 0)
+                    for row in unnumbered {
+                        next += 1
+                        try db.execute("UPDATE queue SET push_seq = ? WHERE seq = ?", [next, try row.int64("seq")])
+                    }
+                    try setMeta("last_push_seq", String(next))
                 }
-                try setMeta("last_push_seq", String(next))
                 // Only what travels: the undo record stays home.
                 return try db.rows("""
                     SELECT push_seq, mutation, mutation_version, args, created_at FROM queue
                     WHERE acked_version IS NULL ORDER BY push_seq LIMIT ?
-                    """, [pushBatch]).map { row in
-                    PushedMutation(seq: try row.int64("push_seq"), name: try row.string("mutation"), version: try row.int("mutation_version"),
-                                   args: try JSONValue(parsing: try row.string("args")),
-                                   createdAt: Timestamp(try row.string("created_at")) ?? replica.clock.now())
+                    """, [pushBatch]).map(pushed)
+            }
+            guard !batch.isEmpty || !checked else { break }
+            var response: PushResponse
+            var gap: SyncError?
+            do {
+                response = try send(PushRequest(replica: replicaId, mutations: batch), into: &report)
+            } catch let error as SyncError where error.code == .seqGap && !checked {
+                // An empty push changes nothing and answers how far the node's verdicts go.
+                gap = error
+                response = try send(PushRequest(replica: replicaId, mutations: []), into: &report)
+            }
+            if !checked {
+                checked = true
+                if let acknowledged = try acknowledgedSeq(), response.lastSeq < acknowledged {
+                    try resend(after: response.lastSeq, replica: replicaId, into: &report)
+                    continue
                 }
+                if let gap { throw gap }
             }
             guard !batch.isEmpty else { break }
-            let request = PushRequest(replica: replicaId, mutations: batch)
-            let body = request.json
-            let received = transport.bytesReceived
-            let response = try PushResponse(json: try transport.exchange(.push, body))
-            report.bytes += transport.bytesReceived - received
             report.sent += batch.count
             try record(response.verdicts, into: &report)
             if batch.count < pushBatch { break }
         }
     }
 
+    /// A queued or kept mutation as it travels.
+    private func pushed(_ row: Row) throws -> PushedMutation {
+        PushedMutation(seq: try row.int64("push_seq"), name: try row.string("mutation"), version: try row.int("mutation_version"),
+                       args: try JSONValue(parsing: try row.string("args")),
+                       createdAt: Timestamp(try row.string("created_at")) ?? replica.clock.now())
+    }
+
+    /// One push request and its answer.
+    private func send(_ request: PushRequest, into report: inout PushReport) throws -> PushResponse {
+        let received = transport.bytesReceived
+        let response = try PushResponse(json: try transport.exchange(.push, request.json))
+        report.bytes += transport.bytesReceived - received
+        return response
+    }
+
+    // MARK: Kept acknowledged mutations
+
+    /// How long a mutation is kept after the node acknowledged it, so that a node restored from an older
+    /// backup, or rolled back by a power loss, gets it again (PROTOCOL.md 6.6): 30 days.
+    public static let keptAcknowledgedSeconds: Int64 = 30 * 86_400
+
+    /// The highest push seq the node has given a verdict for, among those kept.
+    func acknowledgedSeq() throws -> Int64? {
+        try db.scalar("SELECT max(push_seq) FROM acknowledged_mutation")?.int64
+    }
+
+    /// Forgets kept mutations acknowledged before `instant`.
+    func forgetAcknowledged(before instant: Timestamp) throws {
+        try db.execute("DELETE FROM acknowledged_mutation WHERE acknowledged_at < ?", [instant.description])
+    }
+
+    /// The node has verdicts from this replica only up to `nodeSeq`, fewer than it gave: it lost the rest.
+    /// Sends the kept mutations after it again, in order, with their original seqs and instants; the next pull
+    /// re-fetches everything. A crash anywhere here is mended by the next sync, which finds the node behind again.
+    private func resend(after nodeSeq: Int64, replica replicaId: String, into report: inout PushReport) throws {
+        let acknowledged = try acknowledgedSeq() ?? nodeSeq
+        guard try db.scalar("SELECT 1 FROM acknowledged_mutation WHERE push_seq = ?", [nodeSeq + 1]) != nil else {
+            let days = Self.keptAcknowledgedSeconds / 86_400
+            throw SyncError(.seqGap, "the node has verdicts from this replica up to push #\(nodeSeq), but acknowledged up to #\(acknowledged); "
+                            + "#\(nodeSeq + 1) was acknowledged more than \(days) days ago and is no longer kept here, so it cannot be sent again")
+        }
+        // Durable before the first resend: the pull that follows re-fetches everything, even after a crash.
+        try setMeta("node_behind", String(nodeSeq))
+        report.nodeBehind = NodeBehind(had: nodeSeq, acknowledged: acknowledged)
+        var after = nodeSeq
+        while true {
+            let batch = try db.rows("""
+                SELECT push_seq, mutation, mutation_version, args, created_at FROM acknowledged_mutation
+                WHERE push_seq > ? ORDER BY push_seq LIMIT ?
+                """, [after, pushBatch]).map(pushed)
+            guard let last = batch.last else { break }
+            let response = try send(PushRequest(replica: replicaId, mutations: batch, resend: true), into: &report)
+            try record(response.verdicts, resent: true, into: &report)
+            report.resent += batch.count
+            after = last.seq
+        }
+    }
+
     /// Applies verdicts: acknowledged mutations wait for their effect to be pulled; refused ones leave the queue for the rejected list.
-    func record(_ verdicts: [Verdict], into report: inout PushReport) throws {
+    func record(_ verdicts: [Verdict], resent: Bool = false, into report: inout PushReport) throws {
         try db.transaction {
             var refused: [Verdict] = []
+            let now = replica.clock.now().description
             for verdict in verdicts {
                 if let queued = try db.scalar("SELECT mutation FROM queue WHERE push_seq = ?", [verdict.seq])?.string, queued != verdict.mutation {
                     throw SyncError(.seqReused, "the node's verdict for push #\(verdict.seq) is for \(verdict.mutation), but this replica queued \(queued) there; the replica id is shared with another copy")
                 }
+                try keep(verdict, now: now, resent: resent)
                 switch verdict.status {
                 case .applied, .appliedWithConflict:
                     try db.execute("UPDATE queue SET acked_version = ? WHERE push_seq = ?", [verdict.version, verdict.seq])
@@ -142,12 +251,18 @@ public final class ReplicaSync {
                 }
             }
             guard !refused.isEmpty else { return }
-            let now = replica.clock.now().description
             try replica.queue.rebase(underneath: {
                 for verdict in refused {
-                    guard let row = try db.row("SELECT * FROM queue WHERE push_seq = ?", [verdict.seq]) else { continue }
-                    let entry = try QueuedMutation(row: row)
                     let message = (verdict.message ?? "refused by the node") + (verdict.blockedBy.map { " (blocked by push #\($0))" } ?? "")
+                    guard let row = try db.row("SELECT * FROM queue WHERE push_seq = ?", [verdict.seq]) else {
+                        // A resent mutation the node refuses now (what it needed was lost with it): shown like any refusal.
+                        try db.execute("""
+                            INSERT OR REPLACE INTO rejected (seq, mutation, mutation_version, args, created_at, code, message, rejected_at)
+                            SELECT seq, mutation, mutation_version, args, created_at, ?, ?, ? FROM acknowledged_mutation WHERE push_seq = ?
+                            """, [verdict.code ?? "refused", message, now, verdict.seq])
+                        continue
+                    }
+                    let entry = try QueuedMutation(row: row)
                     try db.execute("""
                         INSERT OR REPLACE INTO rejected (seq, mutation, mutation_version, args, created_at, code, message, rejected_at)
                         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -159,13 +274,36 @@ public final class ReplicaSync {
         }
     }
 
+    /// Keeps a mutation with its verdict, for the retention period (PROTOCOL.md 6.6); a verdict for one
+    /// kept already (a resend) replaces the old one, and an applied resend is no longer a refusal.
+    private func keep(_ verdict: Verdict, now: String, resent: Bool) throws {
+        // A first verdict: one statement, the push's own cost (a resend replaces one kept already).
+        if !resent {
+            return try db.execute("""
+                INSERT OR REPLACE INTO acknowledged_mutation (push_seq, seq, mutation, mutation_version, args, created_at, status, acked_version, acknowledged_at)
+                SELECT push_seq, seq, mutation, mutation_version, args, created_at, ?, ?, ? FROM queue WHERE push_seq = ?
+                """, [verdict.status.rawValue, verdict.version, now, verdict.seq])
+        }
+        if let before = try db.row("SELECT seq, status FROM acknowledged_mutation WHERE push_seq = ?", [verdict.seq]) {
+            if try before.string("status") == Verdict.Status.refused.rawValue, verdict.status != .refused {
+                try db.execute("DELETE FROM rejected WHERE seq = ?", [try before.int64("seq")])
+            }
+            try db.execute("UPDATE acknowledged_mutation SET status = ?, acked_version = ?, acknowledged_at = ? WHERE push_seq = ?",
+                           [verdict.status.rawValue, verdict.version, now, verdict.seq])
+        }
+    }
+
     // MARK: Pull
 
     /// Pulls every page after the cursor, each applied in one transaction with its cursor; then checks digests.
     public func pull() throws -> PullReport {
         var report = PullReport()
         let replicaId = try replica.replicaId()
-        var request = PullRequest(replica: replicaId, cursor: try cursor(), maxBytes: pageBytes)
+        // After a resend to a node that had lost changes, every table is re-fetched: rows the node lost
+        // (other replicas' changes, its own facts) must go here too, until those come back.
+        let nodeBehind = try meta("node_behind") != nil
+        var request = PullRequest(replica: replicaId, cursor: try cursor(), maxBytes: pageBytes,
+                                  snapshotTables: nodeBehind ? Schema.replicatedTables : [])
         var snapshotted: Set<String> = []
         while true {
             let response = try reader.read(try transport.exchangeBytes(.pull, request.json))
@@ -173,6 +311,10 @@ public final class ReplicaSync {
             report.bytes = transport.bytesReceived
             report.changes += response.changes.count
             for table in response.reset where !report.snapshots.contains(table) { report.snapshots.append(table) }
+            if request.snapshotTables.isEmpty, response.cursor < request.cursor {
+                // Answered with a snapshot because this cursor is past the node's head (PROTOCOL.md 7.4).
+                report.nodeBehind = NodeBehindCursor(cursor: request.cursor, head: response.cursor)
+            }
             try apply(response)
             pullProgress?(report)
             if let after = response.snapshotAfter {
@@ -195,6 +337,7 @@ public final class ReplicaSync {
             snapshotted.formUnion(again)
             request = PullRequest(replica: replicaId, cursor: response.cursor, maxBytes: pageBytes, snapshotTables: again)
         }
+        if nodeBehind { try db.execute("DELETE FROM replica_meta WHERE key = 'node_behind'") }
         report.overwritten = try announceLosses()
         return report
     }
@@ -355,6 +498,9 @@ public final class ReplicaSync {
         /// This replica's edits that lost to later ones, learned in this run (from verdicts or pulled records), one line each.
         public var overwritten: [String] { push.overwritten + pull.overwritten }
 
+        /// One line when the node was found behind this replica and the run recovered (PROTOCOL.md 6.6).
+        public var recoveryLine: String? { push.recoveryLine ?? pull.recoveryLine }
+
         public init(runId: String = "") {
             self.runId = runId
         }
@@ -392,7 +538,7 @@ public final class ReplicaSync {
             message = ? WHERE id = ?
             """, [replica.clock.now().description, attention ? "attention" : "ok", report.push.sent, report.push.refused,
                   report.overwritten.count, report.pull.changes, report.push.bytes + report.pull.bytes, report.pull.cursor,
-                  report.pull.snapshots.isEmpty ? "" : "re-fetched: " + report.pull.snapshots.joined(separator: ", "), run])
+                  report.recoveryLine ?? (report.pull.snapshots.isEmpty ? "" : "re-fetched: " + report.pull.snapshots.joined(separator: ", ")), run])
         return report
     }
 
