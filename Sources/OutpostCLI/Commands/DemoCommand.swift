@@ -19,7 +19,7 @@ enum DemoCommand {
         var hoursAgo = 0
     }
 
-    static func steps(node: String, anna: String, ben: String, tokens: (anna: String, ben: String), billThrough: String) -> [Step] {
+    static func steps(node: String, anna: String, ben: String, tokens: (anna: String, ben: String), billThrough: String, logins: String) -> [Step] {
         [
             Step(summary: "node with reseller acme and the built-in catalog", commands: [
                 ["node", "init", node], ["node", "plans", "import", "--builtin", "--node", node],
@@ -37,6 +37,8 @@ enum DemoCommand {
                 ["customer", "add", "--replica", anna, "--name", "Fabrikam Legal LLP", "--country", "GB", "{fabrikam}"],
                 // Contoso sees its own account in a portal of its own (`outpost portal list` says where).
                 ["portal", "enable", "{contoso}", "--replica", anna],
+                ["customer-user", "add", "--replica", anna, "--customer", "{contoso}", "--username", "jdoe", "--name", "Jane Doe",
+                 "--email", "jane.doe@contoso-dental.example"],
                 ["user", "add", "--replica", anna, "--username", "anna", "--name", "Anna Field", "--email", "anna@northwind.example", "--role", "admin"],
                 ["price", "set", "--replica", anna, "--plan", "pln_m365-business-premium-m", "--markup", "30"],
                 ["order", "place", "--replica", anna, "--customer", "{contoso}", "--plan", "pln_m365-business-premium-m", "--quantity", "12"],
@@ -60,6 +62,9 @@ enum DemoCommand {
             Step(summary: "the node provisions the orders and runs billing through \(billThrough)", commands: [
                 ["node", "provision", node, "--builtin"], ["node", "bill", node, "--through", billThrough],
             ]),
+            Step(summary: "the node imports Contoso's sign-ins from the vendor's panel", commands: [
+                ["node", "logins", "import", logins, "--node", node, "--reseller", "acme"],
+            ]),
             Step(summary: "both sync again; Anna's dashboards are rendered", commands: [
                 ["sync", "--replica", ben, "--quiet"], ["sync", "--replica", anna, "--quiet"],
             ], accepted: [0, 1]),
@@ -77,7 +82,9 @@ enum DemoCommand {
             let billThrough = session.clock.now().date.description
             var names: [String: String] = [:]
             let started = DispatchTime.now().uptimeNanoseconds
-            for step in steps(node: path("node"), anna: path("anna"), ben: path("ben"), tokens: (path("anna.token"), path("ben.token")), billThrough: billThrough) {
+            try writeLogins(to: path("logins.jsonl"), now: session.clock.now())
+            for step in steps(node: path("node"), anna: path("anna"), ben: path("ben"), tokens: (path("anna.token"), path("ben.token")),
+                              billThrough: billThrough, logins: path("logins.jsonl")) {
                 for command in step.commands {
                     var arguments = command
                     var capture: String?
@@ -125,11 +132,23 @@ enum DemoCommand {
             }
         })
 
+    /// Jane Doe's sign-ins to Contoso's vendor panel as the vendor exports them (JSON lines), in the
+    /// last two hours: after the demo made her user three hours ago, one mistyped password among them.
+    static func writeLogins(to path: String, now: Timestamp) throws {
+        let lines = [(120, "success", "203.0.113.7"), (45, "failure", "198.51.100.23"), (44, "success", "198.51.100.23")].map { minutes, result, source in
+            #"{"customer_user": "jdoe", "customer": "Contoso Dental GmbH", "at": "\#(now.adding(seconds: -60 * Int64(minutes)))", "result": "\#(result)", "source": "\#(source)"}"#
+        }
+        guard LocalFiles.create(path, contents: Array((lines.joined(separator: "\n") + "\n").utf8), mode: 0o600) else {
+            throw CommandFailure(.cannotCreate, "cannot write \(path)")
+        }
+    }
+
     /// What the demo suggests trying next, each a command line that works as printed.
     static func followUps(anna: String, ben: String) -> [[String]] {
         [
             ["customer", "list", "--replica", anna],
             ["customer", "show", "Contoso", "--replica", anna],
+            ["customer-user", "show", "jdoe", "--replica", anna],
             ["portal", "list", "--replica", anna],
             ["conflicts", "--replica", ben],
             ["queue", "rejected", "--replica", ben],

@@ -47,7 +47,7 @@ enum ReplicaCommands {
         usesReplica: false,
         run: { invocation, session in
             let source = URL(fileURLWithPath: invocation.argument(0))
-            let target = URL(fileURLWithPath: try invocation.required("to"))
+            let target = URL(fileURLWithPath: invocation.required("to"))
             let file = source.appendingPathComponent(Replica.databaseName)
             guard FileManager.default.fileExists(atPath: file.path) else { throw Replica.OpenError.missing(source.path) }
             guard source.standardizedFileURL.path != target.standardizedFileURL.path else {
