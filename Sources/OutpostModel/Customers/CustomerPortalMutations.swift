@@ -17,7 +17,7 @@ public struct EnablePortal: Mutation {
     public func apply(in context: MutationContext) throws {
         let customer = try Customer.require(customerId, in: context.db)
         guard customer.status != .closed else {
-            throw MutationRefusal.notAllowed("customer_id", "customer \(customerId) is closed; a closed customer has no portal (activate it first)")
+            throw MutationRefusal.notAllowed("customer_id", "customer \(customer.name) (\(customerId)) is closed; a closed customer has no portal (activate it first)")
         }
         guard try CustomerPortal.find(customerId: customerId, in: context.db) == nil else {
             throw MutationRefusal(.duplicate, field: "customer_id", "customer \(customerId) already has a portal; outpost portal renew gives it a new address")
