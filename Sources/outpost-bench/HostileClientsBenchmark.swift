@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking  // String(contentsOf:) of an http URL (/metrics) on Linux
+#endif
 import OutpostModel
 import OutpostStore
 import OutpostSync
