@@ -56,7 +56,8 @@ struct PullApplyBenchmark {
                       report.changes, pullSeconds, rate, rawRate, rate / rawRate, report.pages, peakMemoryMB())
     }
 
-    static let columns = ["address", "city", "contact_name", "country", "created_at", "email", "id", "name", "phone", "postal_code", "status", "tax_id", "version"]
+    static let columns = ["address", "city", "closed_at", "contact_name", "country", "created_at", "email", "id", "name", "phone", "postal_code", "status",
+                          "tax_id", "version"]
     static let insertSQL = "INSERT INTO customer (\(columns.joined(separator: ", "))) VALUES (\(Array(repeating: "?", count: columns.count).joined(separator: ", ")))"
 
     static func row(_ index: Int) -> [String: SQLValue] {
@@ -66,7 +67,7 @@ struct PullApplyBenchmark {
             "id": .text(id), "name": .text("Customer \(index) GmbH"), "status": .text("active"), "contact_name": .text("Contact \(index)"),
             "email": .text("it\(index)@example.com"), "phone": .text("+49 30 \(index)"), "address": .text("Hauptstrasse \(index % 200)"),
             "city": .text("Berlin"), "postal_code": .text("10115"), "country": .text("DE"), "tax_id": .text("DE\(100_000_000 + index)"),
-            "created_at": .text("2026-03-02T09:00:00Z"), "version": .integer(0),
+            "created_at": .text("2026-03-02T09:00:00Z"), "closed_at": .null, "version": .integer(0),
         ]
     }
 }
