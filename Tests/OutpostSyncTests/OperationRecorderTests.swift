@@ -99,5 +99,10 @@ struct OperationRecorderTests {
         #expect(wide.hasSuffix(kept))
         #expect(OperationLog.errorTail("\u{1B}[31mred\u{1B}[0m\tdone\r\n") == "[31mred[0m\tdone")
         #expect(OperationLog.errorTail("") == "")
+        // Credentials a verbose hook prints are not replicated and published.
+        let verbose = "> POST /api/orders HTTP/1.1\n> Authorization: Bearer sk_live_4242\ncurl -d api_key=abc123 https://vendor.example\ndone"
+        let shown = OperationLog.errorTail(verbose)
+        #expect(!shown.contains("sk_live_4242") && !shown.contains("abc123"), "\(shown)")
+        #expect(shown == "> POST /api/orders HTTP/1.1\n> Authorization [redacted]\ncurl -d api_key [redacted]\ndone")
     }
 }

@@ -136,5 +136,12 @@ struct PrivateCATests {
         #expect(missing.stderr.contains("--ca-file \(dir.path("nope.pem"))"))
         let verified = try outpost(["verify", "--replica", dir.path("r"), "--ca-file", dir.path("ca.pem")])
         #expect(verified.status == 0, "\(verified.stdout)\(verified.stderr)")
+
+        // init takes --ca-file too and keeps it: the replica's unattended syncs need no flag and no variable.
+        let joinedWithOption = try outpost(["init", "--replica", dir.path("r2"), "--node", location, "--reseller", "acme",
+                                            "--token-file", dir.path("token"), "--ca-file", dir.path("ca.pem")])
+        #expect(joinedWithOption.status == 0, "\(joinedWithOption.stderr)")
+        let kept = try outpost(["sync", "--replica", dir.path("r2"), "--no-site"])
+        #expect(kept.status == 0, "\(kept.stderr)")
     }
 }

@@ -42,6 +42,9 @@ struct TokenExpiryTests {
             #expect(refused.stderr.contains("--expires '\(bad)' is not a duration"), "\(refused.stderr)")
             #expect(refused.stdout.isEmpty)
         }
+        // An expiry past what a stored time can say would make a token that never worked.
+        let tooFar = try outpost(["node", "token", "issue", "--reseller", "acme", "--user", "anna", "--expires", "999999999999d"])
+        #expect(tooFar.status == 65 && tooFar.stderr.contains("too far away") && tooFar.stdout.isEmpty, "\(tooFar.stderr)")
         #expect(try tokenList(at: Self.issued).isEmpty, "nothing was issued")
 
         let short = try outpost(["node", "token", "issue", "--reseller", "acme", "--user", "anna", "--expires", "1d"])

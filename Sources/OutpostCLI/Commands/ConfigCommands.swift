@@ -66,6 +66,7 @@ enum ConfigCommands {
             .init("node", value: "LOCATION", "join this node (a directory, http(s)://host:port/ or ssh://[user@]host/path), while the replica has exchanged nothing with one"),
             .init("reseller", value: "ID", "the reseller this replica belongs to on the node (with --node)"),
             .init("token-file", value: "FILE", "a file holding the node's bearer token for this user (with --node)"),
+            SyncCommands.caFileOption,
             .init("site", value: "DIR", "render the dashboards in DIR (default: site/ in the replica)"),
             .init("publish", value: "DIR", "after each sync, publish the site into DIR, a mounted file server (replaces a publish command)"),
             .init("publish-command", value: "CMD", "after each sync, run CMD to publish the site, like an rsync line (replaces a publish directory)"),

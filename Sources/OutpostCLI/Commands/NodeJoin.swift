@@ -17,12 +17,14 @@ enum NodeJoin {
         let reseller: String
         /// The token, from `--token-file`; `nil` when none was given.
         let token: String?
+        /// `--ca-file`, for an https:// node signed by a private CA; `nil` when not given.
+        let caFile: String?
     }
 
     /// Reads `--node`, `--reseller` and `--token-file`; `nil` when `--node` is not given.
     static func target(_ invocation: Invocation) throws -> Target? {
         guard let location = invocation.value("node") else {
-            for option in ["reseller", "token-file"] where invocation.value(option) != nil {
+            for option in ["reseller", "token-file", "ca-file"] where invocation.value(option) != nil {
                 throw UsageError(message: "--\(option) goes with --node LOCATION", command: invocation.command.name)
             }
             return nil
@@ -44,7 +46,7 @@ enum NodeJoin {
             token = text.trimmingCharacters(in: .whitespacesAndNewlines)
             guard token?.isEmpty == false else { throw CommandFailure(.dataError, "the token file \(file) is empty") }
         }
-        return Target(location: location, parsed: parsed, reseller: reseller, token: token)
+        return Target(location: location, parsed: parsed, reseller: reseller, token: token, caFile: invocation.value("ca-file"))
     }
 
     /// Asks the node whose token this is. The node's answer when it could be asked; `nil`, after a
@@ -65,7 +67,7 @@ enum NodeJoin {
         do {
             // Without a token the node is still asked: its "unauthorized" shows it is a node; another server's answer does not.
             let transport = try Transports.make(target.parsed, token: target.token, clock: session.clock, timeout: checkTimeout,
-                                                caFile: try SyncCommands.caFile(nil, session))
+                                                caFile: try SyncCommands.caFile(given: target.caFile, session))
             do {
                 account = try AccountResponse.fetch(over: transport)
             } catch let error as SyncError where error.code == .notFound {
@@ -126,6 +128,11 @@ enum NodeJoin {
         let previous = try ReplicaConfig.value(.node, of: replica)
         try ReplicaConfig.set(.node, to: target.location, in: replica)
         try ReplicaConfig.set(.resellerId, to: target.reseller, in: replica)
+        if let caFile = target.caFile {
+            try ReplicaConfig.set(.caFile, to: URL(fileURLWithPath: caFile).standardizedFileURL.path, in: replica)
+        } else if previous != target.location {
+            try ReplicaConfig.set(.caFile, to: nil, in: replica)
+        }
         let url = replica.directory.appendingPathComponent(SyncCommands.tokenFileName)
         if let token = target.token {
             guard LocalFiles.create(url.path, contents: Array((token + "\n").utf8), mode: 0o600) else {

@@ -70,6 +70,19 @@ enum ReplicaCommands {
             } catch let error as DatabaseError {
                 throw CommandFailure(.dataError, "cannot read the queue of \(source.path) (\(error.message)); nothing was changed")
             }
+            // The mutations the node acknowledged are kept 30 days to mend a node restored from an older backup
+            // (sync/PROTOCOL.md 6.6); they come along. Unreadable, they stay behind with a warning: the queue is
+            // what must not be lost.
+            var kept: [[SQLValue]] = []
+            var keptUnreadable: String?
+            do {
+                kept = try damaged.rows("""
+                    SELECT push_seq, seq, mutation, mutation_version, args, created_at, status, acked_version, acknowledged_at
+                    FROM acknowledged_mutation ORDER BY push_seq
+                    """).map { row in (0..<9).map { row[$0] } }
+            } catch let error as DatabaseError {
+                keptUnreadable = error.message
+            }
             guard meta.contains(where: { $0.0 == "replica_id" }) else {
                 throw CommandFailure(.config, "\(source.path) has no readable replica id; nothing was changed")
             }
@@ -85,6 +98,12 @@ enum ReplicaCommands {
                         try fresh.db.execute("""
                             INSERT INTO queue (seq, mutation, mutation_version, args, created_at, push_seq, acked_version, changes)
                             VALUES (?, ?, ?, ?, ?, ?, ?, '[]')
+                            """, row)
+                    }
+                    for row in kept {
+                        try fresh.db.execute("""
+                            INSERT INTO acknowledged_mutation (push_seq, seq, mutation, mutation_version, args, created_at, status, acked_version, acknowledged_at)
+                            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                             """, row)
                     }
                     for row in rejected {
@@ -114,8 +133,12 @@ enum ReplicaCommands {
                 guard FileManager.default.fileExists(atPath: from) else { continue }
                 try FileManager.default.moveItem(atPath: from, toPath: source.appendingPathComponent(Replica.databaseName + ".damaged" + suffix).path)
             }
+            if let keptUnreadable {
+                session.printError("Warning: the changes the node already acknowledged could not be read (\(keptUnreadable)); "
+                                   + "a node restored from an older backup cannot get them again from this replica.")
+            }
             session.print("""
-                Rescued \(queue.count) queued change(s) and \(rejected.count) refused one(s) from \(source.path) into \(target.path) \
+                Rescued \(queue.count) queued change(s), \(rejected.count) refused one(s) and \(kept.count) acknowledged one(s) kept for the node from \(source.path) into \(target.path) \
                 (the damaged file is kept as \(file.path).damaged).
                 Next: outpost sync --replica \(target.path)  (sends the queue, pulls everything from the node)
                 """)

@@ -14,6 +14,9 @@ enum ReplicaConfig {
         case publish
         /// A command (`/bin/sh -c`) that publishes the site, like an rsync line.
         case publishCommand = "publish_command"
+        /// The CA certificates (PEM) an https:// node's certificate is checked against, given to
+        /// `init` or `config set` with `--ca-file`, so unattended syncs need no flag.
+        case caFile = "ca_file"
     }
 
     static func value(_ key: Key, of replica: Replica) throws -> String? {

@@ -16,6 +16,7 @@ enum SetupCommands {
             .init("node", value: "LOCATION", "the central node: a directory, http(s)://host:port/ or ssh://[user@]host/path"),
             .init("reseller", value: "ID", "the reseller this replica belongs to on the node (with --node)"),
             .init("token-file", value: "FILE", "a file holding the node's bearer token for this user (with --node)"),
+            SyncCommands.caFileOption,
             .init("site", value: "DIR", "where outpost sync renders the dashboards (default: site/ in the replica)"),
             .init("publish", value: "DIR", "after each render, publish the site to this directory (a mounted file server)"),
             .init("publish-command", value: "CMD", "or after each render, run CMD (via /bin/sh -c, the site's path in $OUTPOST_SITE), like an rsync line"),

@@ -15,14 +15,16 @@ enum SyncCommands {
     ]
 
     static let caFileOption = CommandSpec.Option(
-        "ca-file", value: "FILE", "for https:// nodes: trust the CA certificates (PEM) in FILE instead of the system's (default: $OUTPOST_CA_FILE)")
+        "ca-file", value: "FILE", "for https:// nodes: trust the CA certificates (PEM) in FILE instead of the system's "
+        + "(default: $OUTPOST_CA_FILE, else the file given to init or config set, which keep it)")
 
-    /// The CA file for https:// nodes: `--ca-file`, else `OUTPOST_CA_FILE`; `nil` for the system's store (which
+    /// The CA file for https:// nodes: `--ca-file`, else `OUTPOST_CA_FILE`, else the one the replica was set up
+    /// with (`saved`); `nil` for the system's store (which
     /// honours `SSL_CERT_FILE`). A file that cannot be read is refused before anything is sent.
-    static func caFile(_ invocation: Invocation?, _ session: Session) throws -> String? {
-        let given = invocation?.value("ca-file")
-        guard let path = given ?? session.environment["OUTPOST_CA_FILE"].flatMap({ $0.isEmpty ? nil : $0 }) else { return nil }
-        let source = given != nil ? "--ca-file" : "OUTPOST_CA_FILE"
+    static func caFile(given: String?, _ session: Session, saved: String? = nil) throws -> String? {
+        let environment = session.environment["OUTPOST_CA_FILE"].flatMap { $0.isEmpty ? nil : $0 }
+        guard let path = given ?? environment ?? saved else { return nil }
+        let source = given != nil ? "--ca-file" : environment != nil ? "OUTPOST_CA_FILE" : "the replica's ca_file (outpost config set --ca-file)"
         guard FileManager.default.isReadableFile(atPath: path) else {
             throw CommandFailure(.noInput, "\(source) \(path): no such file, or it cannot be read")
         }
@@ -50,7 +52,8 @@ enum SyncCommands {
         let timeout = try requestTimeout ?? invocation.value("timeout").map { Double(try OptionValue.integer($0, option: "timeout")) } ?? 30
         let ssh = invocation.value("ssh-command").map { $0.split(separator: " ").map(String.init) }
         return ReplicaSync(replica: replica, transport: try Transports.make(parsed, token: token, clock: session.clock, sshCommand: ssh, timeout: timeout,
-                                                                            caFile: try caFile(invocation, session)))
+                                                                            caFile: try caFile(given: invocation.value("ca-file"), session,
+                                                                                                saved: ReplicaConfig.value(.caFile, of: replica))))
     }
 
     /// Maps sync failures to their exit codes.

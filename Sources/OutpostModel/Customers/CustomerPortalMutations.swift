@@ -15,7 +15,7 @@ public struct EnablePortal: Mutation {
     }
 
     public func apply(in context: MutationContext) throws {
-        let customer = try Customer.require(customerId, in: context.db)
+        let customer = try Customer.requireEndCustomer(customerId, in: context.db)
         guard customer.status != .closed else {
             throw MutationRefusal.notAllowed("customer_id", "customer \(customer.name) (\(customerId)) is closed; a closed customer has no portal (activate it first)")
         }
@@ -43,7 +43,7 @@ public struct RenewPortal: Mutation {
     }
 
     public func apply(in context: MutationContext) throws {
-        _ = try Customer.require(customerId, in: context.db)
+        _ = try Customer.requireEndCustomer(customerId, in: context.db)
         _ = try CustomerPortal.require(customerId: customerId, in: context.db)
         let key = try CustomerPortal.validKey(key)
         try CustomerPortal.requireUnusedKey(key, in: context.db)
@@ -63,7 +63,7 @@ public struct DisablePortal: Mutation {
     }
 
     public func apply(in context: MutationContext) throws {
-        _ = try Customer.require(customerId, in: context.db)
+        _ = try Customer.requireEndCustomer(customerId, in: context.db)
         _ = try CustomerPortal.require(customerId: customerId, in: context.db)
         try context.delete("customer_portal", id: customerId)
     }

@@ -66,11 +66,24 @@ public enum OperationLog {
         }))
         var lines = printable.split(separator: "\n", omittingEmptySubsequences: false)
         while let last = lines.last, last.allSatisfy(\.isWhitespace) { lines.removeLast() }
-        var tail = lines.suffix(errorOutputLines).joined(separator: "\n")
+        var tail = lines.suffix(errorOutputLines).map(redacted).joined(separator: "\n")
         while tail.utf8.count > errorOutputBytes {
             // Drop whole characters from the front until it fits.
             tail = String(tail.dropFirst(max(1, (tail.utf8.count - errorOutputBytes) / 4)))
         }
         return tail
+    }
+
+    /// Words after which a command's output usually carries a credential (`Authorization: Bearer …`,
+    /// `api_key=…`, `curl -v`'s headers): the rest of such a line is replaced, because the log is replicated
+    /// to every laptop and rendered on the published dashboards. A heuristic, not a promise: the README asks
+    /// hooks never to print secrets.
+    static let credentialWords = ["authorization", "bearer", "password", "passwd", "secret", "token", "api_key", "api-key", "apikey"]
+
+    /// `line` with everything after its first credential word replaced by `[redacted]`.
+    static func redacted(_ line: Substring) -> String {
+        let hits = credentialWords.compactMap { line.range(of: $0, options: .caseInsensitive) }
+        guard let first = hits.min(by: { $0.lowerBound < $1.lowerBound }) else { return String(line) }
+        return line[..<first.upperBound] + " [redacted]"
     }
 }

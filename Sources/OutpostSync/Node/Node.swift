@@ -214,6 +214,10 @@ public final class Node {
         if let expiresAt, !(clock.now() < expiresAt) {
             throw AdminError("the expiry \(expiresAt) is not in the future; give a later one")
         }
+        // Stored as text, an expiry must read back as a time (years up to 9999), or the token would count as expired.
+        if let expiresAt, Timestamp(expiresAt.description) != expiresAt {
+            throw AdminError("the expiry \(expiresAt) is too far away; give one before the year 10000, or none")
+        }
         var generator = SystemRandomNumberGenerator()
         let secret = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
         let token = "opt_" + secret

@@ -35,15 +35,23 @@ public enum NodeBackup {
               let handle = FileHandle(forWritingAtPath: partial.path) else {
             throw Failure(message: "cannot write \(file.path)")
         }
-        handle.seekToEndOfFile()
-        for name in names {
-            let data = try Data(contentsOf: scratch.appendingPathComponent(name))
-            let header = JSONValue.object(["name": .string(name), "length": .integer(Int64(data.count))]).serialized + "\n"
-            handle.write(Data(header.utf8))
-            handle.write(data)
+        // The throwing FileHandle calls: the older ones end the process on a write error (a full disk),
+        // which would leave the partial file and the scratch copies behind.
+        do {
+            try handle.seekToEnd()
+            for name in names {
+                let data = try Data(contentsOf: scratch.appendingPathComponent(name))
+                let header = JSONValue.object(["name": .string(name), "length": .integer(Int64(data.count))]).serialized + "\n"
+                try handle.write(contentsOf: Data(header.utf8))
+                try handle.write(contentsOf: data)
+            }
+            try handle.synchronize()
+            try handle.close()
+        } catch {
+            try? handle.close()
+            try? FileManager.default.removeItem(at: partial)
+            throw Failure(message: "cannot write \(file.path): \(error.localizedDescription)")
         }
-        try handle.synchronize()
-        try handle.close()
         guard rename(partial.path, file.path) == 0 else { throw Failure(message: "cannot move the backup into \(file.path)") }
         return names
     }

@@ -57,7 +57,9 @@ final class PlainHTTPClient {
 
     /// POSTs `body` to `path`; returns the status and the body of the answer.
     func post(path: String, headers: [(String, String)], body: [UInt8]) throws -> (Int, [UInt8]) {
-        var head = "POST \(path) HTTP/1.1\r\nHost: \(host):\(port)\r\nContent-Type: application/json\r\nContent-Length: \(body.count)\r\n"
+        // An IPv6 literal goes in brackets (RFC 9110 7.2, the URI's host form).
+        let hostField = host.contains(":") ? "[\(host)]" : host
+        var head = "POST \(path) HTTP/1.1\r\nHost: \(hostField):\(port)\r\nContent-Type: application/json\r\nContent-Length: \(body.count)\r\n"
         for (name, value) in headers { head += "\(name): \(value)\r\n" }
         head += "\r\n"
         let request = Array(head.utf8) + body
