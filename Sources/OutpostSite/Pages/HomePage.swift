@@ -56,7 +56,8 @@ enum HomePage {
         var blocks: [Block] = []
         var sync: [Block] = []
         if status.rejected > 0 || status.conflicts > 0 {
-            sync.append(.paragraph("\(status.rejected) change(s) rejected by the node and \(status.conflicts) open conflict(s) to settle (outpost conflicts resolve).", tone: "warning"))
+            sync.append(.paragraph(Plural.sentence(status.rejected, "change") + " rejected by the node and " + Plural.count(status.conflicts, "open conflict")
+                                   + " to settle (outpost conflicts resolve).", tone: "warning"))
         } else {
             sync.append(.paragraph("No rejected changes and no open conflicts."))
         }
