@@ -78,7 +78,9 @@ enum SyncPages {
         blocks.append(.section(title: "Pending queue", id: "queue", [.table(
             columns: [Column("Seq", numeric: true), Column("Change"), Column("Made at"), Column("Touches")],
             rows: queue.map { [.number($0.seq), .text($0.mutation), .timestamp($0.createdAt.description), .text($0.summary)] },
-            empty: "Nothing is waiting: every local change has reached the node.")]))
+            empty: status.lastSuccessfulRun == nil
+                ? "Nothing is waiting to be pushed, but this replica has never synced with a node."
+                : "Nothing is waiting: every local change has reached the node.")]))
         let rejected = try LocalQueue(db: context.db).rejected()
         blocks.append(.section(title: "Rejected changes", id: "rejected", [.table(
             columns: [Column("Seq", numeric: true), Column("Change"), Column("Reason code"), Column("Reason"), Column("Made at"), Column("Rejected at"), Column("Arguments")],
