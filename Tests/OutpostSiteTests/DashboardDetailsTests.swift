@@ -20,6 +20,25 @@ struct DashboardDetailsTests {
         }
     }
 
+    @Test func eachReportChartHasAHeadingNamingWhatItShows() throws {
+        try withTemporaryDirectory { directory in
+            let db = try fixtureDatabase(in: directory, customers: 12)
+            let site = directory.appendingPathComponent("site")
+            try buildSite(db, into: site)
+            for report in ReportPages.catalogue {
+                let page = try ParsedPage(site: site, path: report.path)
+                let headings = page.elements(named: "h2").compactMap(\.stringValue)
+                #expect(!headings.contains("Chart"), "a generic chart heading on \(report.path): \(headings)")
+                // The section holding each chart is headed by the chart's own title (its text alternative starts with it).
+                for section in page.elements(named: "section") where !section.elements(forName: "div").filter({ $0.attr("class") == "chart" }).isEmpty {
+                    let heading = try #require(section.elements(forName: "h2").first?.stringValue)
+                    let svg = try #require(page.elements.first { $0.localName == "svg" && isInside($0, section) })
+                    #expect((svg.attr("aria-label") ?? "").hasPrefix(heading + ":"), "\(report.path): heading \(heading) for \(svg.attr("aria-label") ?? "")")
+                }
+            }
+        }
+    }
+
     private func isInside(_ element: XMLElement, _ ancestor: XMLElement) -> Bool {
         var node: XMLNode? = element.parent
         while let current = node {
