@@ -39,6 +39,23 @@ struct DashboardDetailsTests {
         }
     }
 
+    @Test func aReportPageNeverHasTwoCSVLinksThatReadAlike() throws {
+        try withTemporaryDirectory { directory in
+            let db = try fixtureDatabase(in: directory, customers: 12)
+            let site = directory.appendingPathComponent("site")
+            try buildSite(db, into: site)
+            for report in ReportPages.catalogue {
+                let page = try ParsedPage(site: site, path: report.path)
+                let links = page.elements(named: "a").filter { ($0.attr("href") ?? "").hasSuffix(".csv") }
+                let hrefs = links.compactMap { $0.attr("href") }
+                let labels = links.compactMap(\.stringValue)
+                #expect(!links.isEmpty, "no CSV on \(report.path)")
+                #expect(Set(hrefs).count == hrefs.count, "one link per CSV on \(report.path): \(hrefs)")
+                #expect(Set(labels).count == labels.count, "CSV links that read alike on \(report.path): \(labels)")
+            }
+        }
+    }
+
     private func isInside(_ element: XMLElement, _ ancestor: XMLElement) -> Bool {
         var node: XMLNode? = element.parent
         while let current = node {

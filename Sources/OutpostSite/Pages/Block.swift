@@ -62,8 +62,10 @@ enum Block: Sendable {
         case let .table(columns, rows, caption, id, empty, csv):
             let table = Table.render(columns, rows, format: format, root: root, caption: caption, id: id, empty: empty)
             guard let csv else { return table }
+            // Named by its file: a page with two tables (revenue by month, by plan) has two CSVs, and their links must tell them apart.
+            let file = csv.split(separator: "/").last.map(String.init) ?? csv
             return .fragment([table, H.el("p", [Attribute("class", "csv")],
-                H.link(root + csv, "Download all rows as CSV", [Attribute("type", "text/csv"), Attribute("download", "")]))])
+                H.link(root + csv, "Download all rows as CSV (\(file))", [Attribute("type", "text/csv"), Attribute("download", "")]))])
         case let .links(links, label):
             return H.el("nav", [Attribute("class", "pages"), Attribute("aria-label", label)], H.el("ul", [], children: links.map { link in
                 var attributes = [Attribute("href", root + link.href)]
