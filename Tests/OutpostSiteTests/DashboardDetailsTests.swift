@@ -56,6 +56,28 @@ struct DashboardDetailsTests {
         }
     }
 
+    @Test func percentagesAlwaysHaveTwoDecimals() throws {
+        #expect(SiteFormat.percent(2000) == "20.00%")
+        #expect(SiteFormat.percent(2003) == "20.03%")
+        #expect(SiteFormat.percent(2030) == "20.30%")
+        #expect(SiteFormat.percent(5) == "0.05%")
+        #expect(SiteFormat.percent(-450) == "-4.50%")
+        #expect(SiteFormat.percent(nil) == "—")
+        try withTemporaryDirectory { directory in
+            let db = try fixtureDatabase(in: directory, customers: 12)
+            let site = directory.appendingPathComponent("site")
+            try buildSite(db, into: site)
+            let page = try ParsedPage(site: site, path: "reports/revenue.html")
+            // Percent cells carry their basis points for sorting; every one of them reads with two decimals.
+            let cells = page.elements(named: "td").filter { $0.attr("class") == "num" && ($0.stringValue ?? "").hasSuffix("%") }
+            #expect(!cells.isEmpty)
+            for cell in cells {
+                let text = cell.stringValue ?? ""
+                #expect(text.range(of: #"^-?[0-9]+\.[0-9]{2}%$"#, options: .regularExpression) != nil, "\(text) on reports/revenue.html")
+            }
+        }
+    }
+
     private func isInside(_ element: XMLElement, _ ancestor: XMLElement) -> Bool {
         var node: XMLNode? = element.parent
         while let current = node {
