@@ -78,6 +78,20 @@ struct DashboardDetailsTests {
         }
     }
 
+    @Test func eMailAddressesAreMailtoLinks() throws {
+        try withTemporaryDirectory { directory in
+            let db = try fixtureDatabase(in: directory, customers: 5)
+            let site = directory.appendingPathComponent("site")
+            try buildSite(db, into: site)
+            let email = try #require(try db.scalar("SELECT email FROM customer WHERE id <> 'cus_own' AND email <> '' ORDER BY id LIMIT 1")?.string)
+            for path in ["customers/index.html"] {
+                let page = try ParsedPage(site: site, path: path)
+                #expect(page.elements(named: "a").contains { $0.attr("href") == "mailto:" + email && $0.stringValue == email },
+                        "\(email) is not a mailto: link on \(path)")
+            }
+        }
+    }
+
     private func isInside(_ element: XMLElement, _ ancestor: XMLElement) -> Bool {
         var node: XMLNode? = element.parent
         while let current = node {

@@ -99,6 +99,7 @@ extension Cell {
         case .timestamp(let v): hash.add(16); hash.add(v ?? "\u{0}")
         case .status(let v): hash.add(17); hash.add(v)
         case .percent(let v): hash.add(18); hash.add(v ?? Int.min)
+        case .email(let v): hash.add(21); hash.add(v)
         case let .output(text, output): hash.add(20); hash.add(text); hash.add(output)
         case let .custom(_, text): hash.add(19); hash.add(text)
         }
@@ -115,6 +116,7 @@ extension Cell {
         case .timestamp(let v): return .text(SiteFormat.timestamp(v))
         case .status(let v): return Cell.badge(v)
         case .percent(let v): return .text(SiteFormat.percent(v))
+        case .email(let v): return v.isEmpty ? .text("—") : H.link("mailto:" + v, v)
         case .output: return .element("div", [], outputNodes)
         case .custom(let node, _): return node
         }

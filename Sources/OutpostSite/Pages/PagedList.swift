@@ -340,7 +340,7 @@ struct PagedList {
     /// What a row is called in page titles: its first cell's text.
     static func label(_ cell: Cell) -> String {
         switch cell {
-        case .text(let v), .status(let v), .output(let v, _): return v
+        case .text(let v), .status(let v), .output(let v, _), .email(let v): return v
         case .link(_, let label): return label
         case .custom(_, let text): return text
         case .date(let v), .timestamp(let v): return v ?? ""
