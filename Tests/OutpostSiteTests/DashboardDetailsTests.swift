@@ -92,6 +92,24 @@ struct DashboardDetailsTests {
         }
     }
 
+    @Test func everyPageLinksTheFaviconFromItsDepth() throws {
+        try withTemporaryDirectory { directory in
+            let db = try fixtureDatabase(in: directory, customers: 5)
+            let site = directory.appendingPathComponent("site")
+            try buildSite(db, into: site)
+            let files = try siteFiles(site)
+            #expect(String(decoding: try #require(files["assets/favicon.svg"]), as: UTF8.self).hasPrefix("<svg"))
+            let pages = files.keys.filter { $0.hasSuffix(".html") }.sorted()
+            #expect(pages.contains { $0.split(separator: "/").count > 2 }, "pages at several depths")
+            for path in pages {
+                let page = try ParsedPage(site: site, path: path)
+                let icon = try #require(page.elements(named: "link").first { $0.attr("rel") == "icon" }?.attr("href"), "no icon on \(path)")
+                let resolved = URL(fileURLWithPath: "/site/" + path).deletingLastPathComponent().appendingPathComponent(icon).standardizedFileURL.path
+                #expect(resolved == "/site/assets/favicon.svg", "\(icon) on \(path)")
+            }
+        }
+    }
+
     private func isInside(_ element: XMLElement, _ ancestor: XMLElement) -> Bool {
         var node: XMLNode? = element.parent
         while let current = node {

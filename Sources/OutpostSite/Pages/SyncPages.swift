@@ -48,7 +48,8 @@ enum SyncPages {
                  H.el("meta", [Attribute("name", "color-scheme"), Attribute("content", "light dark")]),
                  H.el("title", [], .text("Data freshness")),
                  H.el("base", [Attribute("target", "_top")]),
-                 H.el("link", [Attribute("rel", "stylesheet"), Attribute("href", "assets/outpost.css")])),
+                 H.el("link", [Attribute("rel", "stylesheet"), Attribute("href", "assets/outpost.css")]),
+                 H.el("link", [Attribute("rel", "icon"), Attribute("type", "image/svg+xml"), Attribute("href", "assets/" + Theme.favicon)])),
             H.el("body", [Attribute("class", "frame")],
                  H.el("main", [Attribute("id", "main")],
                       H.el("p", [Attribute("class", warning == nil ? "fresh ok" : "fresh warn")], children: paragraph))))
