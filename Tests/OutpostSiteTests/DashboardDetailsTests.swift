@@ -110,6 +110,23 @@ struct DashboardDetailsTests {
         }
     }
 
+    @Test func noPageCountsWithPluralsInBrackets() throws {
+        try withTemporaryDirectory { directory in
+            let db = try fixtureDatabase(in: directory, customers: 40)
+            let site = directory.appendingPathComponent("site")
+            try buildSite(db, into: site)
+            let files = try siteFiles(site)
+            #expect(files.keys.contains("reports/aging.html") && files.keys.contains("orders/index.html"))
+            // The site's own sentences are paragraphs; table cells hold data (an order's "1 year(s)" is the node's description).
+            for path in files.keys where path.hasSuffix(".html") {
+                for paragraph in try ParsedPage(site: site, path: path).elements(named: "p") {
+                    let text = paragraph.stringValue ?? ""
+                    #expect(!text.contains("(s)"), "\(path) says \"\(text)\" where a count has its noun")
+                }
+            }
+        }
+    }
+
     private func isInside(_ element: XMLElement, _ ancestor: XMLElement) -> Bool {
         var node: XMLNode? = element.parent
         while let current = node {

@@ -80,7 +80,7 @@ enum HomePage {
         ]))
         let invoices = attention.overdueInvoices
         blocks.append(.section(title: "Overdue invoices", id: "attention-invoices", [
-            .paragraph(invoices.isEmpty ? "" : "\(invoices.count) overdue invoice(s), most overdue first. " + more(invoices, "invoices")),
+            .paragraph(invoices.isEmpty ? "" : Plural.sentence(invoices.count, "overdue invoice") + ", most overdue first. " + more(invoices, "invoices")),
             .table(columns: [Column("Invoice"), Column("Customer"), Column("Due"), Column("Days overdue", numeric: true), Column("Outstanding", numeric: true)],
                    rows: invoices.items.map { item in
                        [.link(SitePath.invoice(item.id), item.number ?? "pending"), .link(SitePath.customer(item.customerId), item.customerName),

@@ -146,7 +146,8 @@ enum ReportPages {
                     + [[.custom(H.el("strong", [], .text("Total")), "Total"), .money(report.total.total)],
                        [.text("of which overdue"), .money(report.total.overdue)]],
                 empty: "", csv: agingCSV)]),
-            .paragraph("\(report.customerCount) customer(s) owe money on \(report.openInvoiceCount) open invoice(s)."),
+            .paragraph(report.customerCount == 0 ? "No customer owes money."
+                       : "\(Plural.sentence(report.customerCount, "customer")) \(report.customerCount == 1 ? "owes" : "owe") money on \(Plural.count(report.openInvoiceCount, "open invoice"))."),
             .links([("reports/aging/index.html", "Per-customer receivables (\(report.customerCount) customers)", false)], label: "Per customer"),
         ]))
     }
