@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Embeds the dashboard theme (site/outpost.css, site/outpost.js) into the outpost binary.
+# Embeds the dashboard theme (site/outpost.css, site/outpost.js, site/favicon.svg) into the outpost binary.
 #
 # Writes Sources/OutpostSite/Theme/ThemeFiles.swift holding the exact bytes of
 # each theme file as a Swift raw string literal (#"""…"""#). Run it after
@@ -23,7 +23,7 @@ python3 - "$mode" <<'PY'
 import sys
 
 mode = sys.argv[1]
-sources = ["site/outpost.css", "site/outpost.js"]
+sources = ["site/outpost.css", "site/outpost.js", "site/favicon.svg"]
 target = "Sources/OutpostSite/Theme/ThemeFiles.swift"
 
 def literal(source, data):

@@ -135,7 +135,7 @@ struct ConflictResolutionTests {
         let id = try #require(try conflicts("ben").first?["id"] as? String)
         try outpost(["site", "build"], replica: "ben", at: check)
         let openHome = try String(contentsOfFile: dir.path("ben/site/index.html"), encoding: .utf8)
-        #expect(openHome.contains("1 open conflict(s) to settle") && openHome.contains("was overwritten by anna"), "the home page lists it from Ben's side")
+        #expect(openHome.contains("No changes rejected by the node and 1 open conflict to settle") && openHome.contains("was overwritten by anna"), "the home page lists it from Ben's side")
 
         // Bad input is refused before anything is queued.
         let queued = try outpost(["queue", "list", "--json"], replica: "ben", at: check).stdout

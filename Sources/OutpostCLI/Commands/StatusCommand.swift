@@ -72,8 +72,8 @@ enum StatusCommand {
                 else if age == nil { reason = "never synced successfully" }
                 else if let age, age > maxAge { reason = "last successful sync \(age / 60) min ago (limit \(maxAgeText))" }
                 else if state.lastRun?.result == "failed" { reason = "the last sync failed: \(state.lastRun?.message ?? "")" }
-                else if state.rejected > 0 { reason = "\(state.rejected) change(s) refused by the node; see outpost queue rejected" }
-                else if state.conflicts > 0 { reason = "\(state.conflicts) open conflict(s); see outpost conflicts, settle with outpost conflicts resolve" }
+                else if state.rejected > 0 { reason = "\(Plural.count(state.rejected, "change")) refused by the node; see outpost queue rejected" }
+                else if state.conflicts > 0 { reason = "\(Plural.count(state.conflicts, "open conflict")); see outpost conflicts, settle with outpost conflicts resolve" }
                 if let reason { throw CommandFailure(.attention, "CHECK FAILED: \(reason)") }
                 if !invocation.json { return session.print("OK: last successful sync \((age ?? 0) / 60) min ago, \(state.pending) pending") }
             }

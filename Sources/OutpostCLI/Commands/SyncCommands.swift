@@ -121,7 +121,7 @@ enum SyncCommands {
                     return try attention(refused: 0, overwritten: report.overwritten.count)
                 }
                 if let line = report.recoveryLine { session.print(line) }
-                session.print("Pulled \(report.changes) change(s) in \(report.pages) page(s); cursor \(report.cursor).")
+                session.print("Pulled \(Plural.count(report.changes, "change")) in \(Plural.count(report.pages, "page")); cursor \(report.cursor).")
                 if !report.snapshots.isEmpty { session.print("Re-fetched whole: \(report.snapshots.joined(separator: ", ")).") }
                 printLosses(report.overwritten, session)
                 try attention(refused: 0, overwritten: report.overwritten.count)
@@ -137,8 +137,8 @@ enum SyncCommands {
     static func attention(refused: Int, overwritten: Int) throws {
         guard refused > 0 || overwritten > 0 else { return }
         var parts: [String] = []
-        if refused > 0 { parts.append("\(refused) change(s) refused (see outpost queue rejected)") }
-        if overwritten > 0 { parts.append("\(overwritten) of your edit(s) overwritten by later ones (see outpost conflicts; settle with outpost conflicts resolve)") }
+        if refused > 0 { parts.append("\(Plural.count(refused, "change")) refused (see outpost queue rejected)") }
+        if overwritten > 0 { parts.append("\(overwritten) of your \(overwritten == 1 ? "edits was" : "edits were") overwritten by later ones (see outpost conflicts; settle with outpost conflicts resolve)") }
         throw CommandFailure(.attention, parts.joined(separator: " and "))
     }
 

@@ -62,8 +62,10 @@ enum Block: Sendable {
         case let .table(columns, rows, caption, id, empty, csv):
             let table = Table.render(columns, rows, format: format, root: root, caption: caption, id: id, empty: empty)
             guard let csv else { return table }
+            // Named by its file: a page with two tables (revenue by month, by plan) has two CSVs, and their links must tell them apart.
+            let file = csv.split(separator: "/").last.map(String.init) ?? csv
             return .fragment([table, H.el("p", [Attribute("class", "csv")],
-                H.link(root + csv, "Download all rows as CSV", [Attribute("type", "text/csv"), Attribute("download", "")]))])
+                H.link(root + csv, "Download all rows as CSV (\(file))", [Attribute("type", "text/csv"), Attribute("download", "")]))])
         case let .links(links, label):
             return H.el("nav", [Attribute("class", "pages"), Attribute("aria-label", label)], H.el("ul", [], children: links.map { link in
                 var attributes = [Attribute("href", root + link.href)]
@@ -97,6 +99,7 @@ extension Cell {
         case .timestamp(let v): hash.add(16); hash.add(v ?? "\u{0}")
         case .status(let v): hash.add(17); hash.add(v)
         case .percent(let v): hash.add(18); hash.add(v ?? Int.min)
+        case .email(let v): hash.add(21); hash.add(v)
         case let .output(text, output): hash.add(20); hash.add(text); hash.add(output)
         case let .custom(_, text): hash.add(19); hash.add(text)
         }
@@ -113,6 +116,7 @@ extension Cell {
         case .timestamp(let v): return .text(SiteFormat.timestamp(v))
         case .status(let v): return Cell.badge(v)
         case .percent(let v): return .text(SiteFormat.percent(v))
+        case .email(let v): return v.isEmpty ? .text("—") : H.link("mailto:" + v, v)
         case .output: return .element("div", [], outputNodes)
         case .custom(let node, _): return node
         }

@@ -36,7 +36,7 @@ enum CatalogPages {
             """) { row in
             let id = row["id"].string ?? ""
             rows.append([.link(SitePath.user(id) + "/index.html", row["username"].string ?? ""), .text(row["name"].string ?? ""),
-                         .text(row["email"].string ?? ""), .text(row["role"].string ?? ""), .timestamp(row["created_at"].string),
+                         .email(row["email"].string ?? ""), .text(row["role"].string ?? ""), .timestamp(row["created_at"].string),
                          .timestamp(row["last_login"].string), .number(row["failures"].int64 ?? 0)])
             ids.append([id])
             people.append((id, row["username"].string ?? "", row["name"].string ?? "", row["email"].string ?? "",
@@ -74,7 +74,7 @@ enum CatalogPages {
         for person in people {
             try PagedList(
                 directory: SitePath.user(person.id), title: "User " + person.username, section: .users,
-                intro: [.facts([("Username", .text(person.username)), ("Name", .text(person.name)), ("E-mail", .text(person.email)),
+                intro: [.facts([("Username", .text(person.username)), ("Name", .text(person.name)), ("E-mail", .email(person.email)),
                                 ("Role", .text(person.role)), ("Created", .timestamp(person.created)), ("User id", .text(person.id))], caption: "Profile"),
                         .heading("Login history")],
                 columns: loginColumns, empty: "This user has never signed in.",
@@ -92,7 +92,7 @@ enum CatalogPages {
         let blocks: [Block] = [
             .paragraph("Read-only. Change settings with: outpost settings set (the change syncs to the node)."),
             .section(title: "Company", id: "company", [.facts([
-                ("Company name", .text(s.companyName)), ("Address", .text(s.address)), ("E-mail", .text(s.email)),
+                ("Company name", .text(s.companyName)), ("Address", .text(s.address)), ("E-mail", .email(s.email)),
                 ("Phone", .text(s.phone)), ("Tax id", .text(s.taxId)),
             ])]),
             .section(title: "Billing", id: "billing", [.facts([

@@ -16,6 +16,8 @@ enum Cell: Sendable {
     case status(String)
     /// Basis points.
     case percent(Int?)
+    /// An e-mail address, shown as a `mailto:` link (a dash when empty).
+    case email(String)
     /// A line of text with a command's output below it, kept as written (`<pre>`; none when empty).
     case output(String, String)
     /// Anything else: a node for the page and the CSV text.
@@ -32,6 +34,7 @@ enum Cell: Sendable {
         case .timestamp(let v): return v ?? ""
         case .status(let v): return v
         case .percent(let v): return v.map(SiteFormat.percent) ?? ""
+        case .email(let v): return v
         case let .output(text, output): return output.isEmpty ? text : text + "\n" + output
         case .custom(_, let text): return text
         }
@@ -56,6 +59,7 @@ enum Cell: Sendable {
         case .timestamp(let v): return H.td(SiteFormat.timestamp(v), [Attribute("data-sort", v ?? "")])
         case .status(let v): return H.td(Cell.badge(v))
         case .percent(let v): return H.td(SiteFormat.percent(v), [Attribute("class", "num"), Attribute("data-sort", v.map(String.init) ?? "")])
+        case .email: return H.td(content(format, root: root))
         case .output: return .element("td", [], outputNodes)
         case .custom(let node, _): return H.td(node)
         }

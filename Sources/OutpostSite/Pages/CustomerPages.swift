@@ -79,7 +79,7 @@ enum CustomerPages {
             ], label: "On this page"))
             blocks.append(.section(title: "Profile", id: "profile", [.facts([
                 ("Status", .status(text(customer, "status"))), ("Customer id", .text(id)),
-                ("Contact", .text(text(customer, "contact_name"))), ("E-mail", .text(text(customer, "email"))),
+                ("Contact", .text(text(customer, "contact_name"))), ("E-mail", .email(text(customer, "email"))),
                 ("Phone", .text(text(customer, "phone"))), ("Address", .text(text(customer, "address"))),
                 ("City", .text(text(customer, "city"))), ("Postal code", .text(text(customer, "postal_code"))),
                 ("Country", .text(text(customer, "country"))), ("Tax id", .text(text(customer, "tax_id"))),
@@ -101,7 +101,7 @@ enum CustomerPages {
                 columns: [Column("Username"), Column("Name"), Column("E-mail"), Column("Role"), Column("Created"), Column("Last sign-in"),
                           Column("Failed sign-ins", numeric: true)],
                 rows: userRows.map { row in
-                    [anchor(row, text(row, "username")), .text(text(row, "name")), .text(text(row, "email")), .text(text(row, "role")),
+                    [anchor(row, text(row, "username")), .text(text(row, "name")), .email(text(row, "email")), .text(text(row, "role")),
                      .timestamp(row["created_at"].string), .timestamp(row["last_login"].string), .number(row["failures"].int64 ?? 0)]
                 }, empty: "This customer has no panel logins.")]))
             let loginRows = try logins.rows(for: id)

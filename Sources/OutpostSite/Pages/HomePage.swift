@@ -56,7 +56,8 @@ enum HomePage {
         var blocks: [Block] = []
         var sync: [Block] = []
         if status.rejected > 0 || status.conflicts > 0 {
-            sync.append(.paragraph("\(status.rejected) change(s) rejected by the node and \(status.conflicts) open conflict(s) to settle (outpost conflicts resolve).", tone: "warning"))
+            sync.append(.paragraph(Plural.sentence(status.rejected, "change") + " rejected by the node and " + Plural.count(status.conflicts, "open conflict")
+                                   + " to settle (outpost conflicts resolve).", tone: "warning"))
         } else {
             sync.append(.paragraph("No rejected changes and no open conflicts."))
         }
@@ -79,7 +80,7 @@ enum HomePage {
         ]))
         let invoices = attention.overdueInvoices
         blocks.append(.section(title: "Overdue invoices", id: "attention-invoices", [
-            .paragraph(invoices.isEmpty ? "" : "\(invoices.count) overdue invoice(s), most overdue first. " + more(invoices, "invoices")),
+            .paragraph(invoices.isEmpty ? "" : Plural.sentence(invoices.count, "overdue invoice") + ", most overdue first. " + more(invoices, "invoices")),
             .table(columns: [Column("Invoice"), Column("Customer"), Column("Due"), Column("Days overdue", numeric: true), Column("Outstanding", numeric: true)],
                    rows: invoices.items.map { item in
                        [.link(SitePath.invoice(item.id), item.number ?? "pending"), .link(SitePath.customer(item.customerId), item.customerName),

@@ -22,7 +22,7 @@ enum InvoicePages {
         let payments = try KeyedCursor(db, scope.sql("SELECT * FROM payment ORDER BY invoice_id, received_on, id", "invoice_id"), key: "invoice_id", scope.arguments)
         let credits = try KeyedCursor(db, scope.sql("SELECT * FROM credit_note ORDER BY invoice_id, issue_date, id", "invoice_id"), key: "invoice_id", scope.arguments)
         let seller: [(String, Cell)] = [
-            ("Company", .text(settings.companyName)), ("Address", .text(settings.address)), ("E-mail", .text(settings.email)),
+            ("Company", .text(settings.companyName)), ("Address", .text(settings.address)), ("E-mail", .email(settings.email)),
             ("Phone", .text(settings.phone)), ("Tax id", .text(settings.taxId)),
         ]
         let sql = """

@@ -117,6 +117,7 @@ struct Chrome: Sendable {
         ] + meta + [
             H.el("title", [], .text(title)),
             H.el("link", [Attribute("rel", "stylesheet"), Attribute("href", root + "assets/outpost.css")]),
+            H.el("link", [Attribute("rel", "icon"), Attribute("type", "image/svg+xml"), Attribute("href", root + "assets/" + Theme.favicon)]),
             H.el("script", [Attribute("src", root + "assets/outpost.js"), Attribute("defer", "defer")]),
         ])
         let main = H.el("main", [Attribute("id", "main")], children: body)

@@ -99,6 +99,7 @@ enum CellCodec {
             case .status(let v): out.append(9); putText(v, &out)
             case .percent(let v): out.append(v == nil ? 10 : 11); if let v { putInt(Int64(v), &out) }
             case let .output(text, output): out.append(13); putText(text, &out); putText(output, &out)
+            case .email(let v): out.append(14); putText(v, &out)
             case .custom(_, let text):
                 // Lists hold no custom cells but the blank one; keep its text.
                 out.append(12); putText(text, &out)
@@ -146,6 +147,7 @@ enum CellCodec {
             case 10: cells.append(.percent(nil))
             case 11: cells.append(.percent(Int(int())))
             case 13: let message = text(); cells.append(.output(message, text()))
+            case 14: cells.append(.email(text()))
             default: cells.append(.custom(.empty, text()))
             }
         }

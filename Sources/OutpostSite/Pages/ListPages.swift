@@ -32,7 +32,7 @@ enum ListPages {
             cells: { row in
                 let id = row["id"].string ?? ""
                 return [.link(SitePath.customer(id), row["name"].string ?? ""), .status(row["status"].string ?? ""),
-                        .text(row["contact_name"].string ?? ""), .text(row["email"].string ?? ""), .text(row["city"].string ?? ""),
+                        .text(row["contact_name"].string ?? ""), .email(row["email"].string ?? ""), .text(row["city"].string ?? ""),
                         .text(row["country"].string ?? ""), .date(row["created_at"].string.map { String($0.prefix(10)) })]
             },
             csvExtra: { [$0["id"].string ?? ""] },

@@ -1,4 +1,5 @@
 import Foundation
+import OutpostModel
 import OutpostStore
 
 /// A list of rows cut into pages, with every row in a CSV beside it.
@@ -322,7 +323,7 @@ struct PagedList {
         let first = rows.first?.first.map(PagedList.label) ?? ""
         if previous != nil || next != nil {
             let last = rows.last?.first.map(PagedList.label) ?? ""
-            blocks.append(.paragraph("\(rows.count) row(s) on this page, from \u{201C}\(first)\u{201D} to \u{201C}\(last)\u{201D}. The CSV holds every row.", tone: "page-note"))
+            blocks.append(.paragraph("\(Plural.sentence(rows.count, "row")) on this page, from \u{201C}\(first)\u{201D} to \u{201C}\(last)\u{201D}. The CSV holds every row.", tone: "page-note"))
         }
         var links: [(href: String, label: String, current: Bool)] = []
         if name != "index" { links.append((pagePath("index"), "First page", false)) }
@@ -340,7 +341,7 @@ struct PagedList {
     /// What a row is called in page titles: its first cell's text.
     static func label(_ cell: Cell) -> String {
         switch cell {
-        case .text(let v), .status(let v), .output(let v, _): return v
+        case .text(let v), .status(let v), .output(let v, _), .email(let v): return v
         case .link(_, let label): return label
         case .custom(_, let text): return text
         case .date(let v), .timestamp(let v): return v ?? ""

@@ -115,7 +115,7 @@ enum PortalPages {
                     [.link(PortalTab.licenses.path, "Licenses"), .number(Int64(licenses.count)), .text("")],
                 ], empty: "")]),
             .section(title: "Contact", id: "contact", [.facts([
-                ("Provider", .text(settings.companyName)), ("E-mail", .text(settings.email)), ("Phone", .text(settings.phone)),
+                ("Provider", .text(settings.companyName)), ("E-mail", .email(settings.email)), ("Phone", .text(settings.phone)),
             ]), .paragraph("This page is read only. For changes to your services or questions about an invoice, contact \(provider).")]),
         ])
         // Subscriptions up to their price: cost and margin are the reseller's.

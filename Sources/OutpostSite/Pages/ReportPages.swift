@@ -64,7 +64,7 @@ enum ReportPages {
         totals += [.number(Int64(all.count)), .money(all.amount)]
         rows.append(totals)
         try page(context, 0, [
-            chartSection(title: "Chart", id: "chart", chart: chart.figure()),
+            chartSection(title: chart.content.title, id: "chart", chart: chart.figure()),
             .section(title: "By month", id: "table", [.table(
                 columns: [Column("Month")] + types.map { Column($0.rawValue.capitalized, numeric: true) } + [Column("Orders", numeric: true), Column("Amount", numeric: true)],
                 rows: rows, empty: "No orders in the period.", csv: "reports/sales.csv")]),
@@ -84,7 +84,7 @@ enum ReportPages {
         monthRows.append([.custom(H.el("strong", [], .text("Total")), "Total"), .blank, .blank, .money(total.invoiced), .blank,
                           .money(total.collected), .money(total.margin), .blank])
         try page(context, 1, [
-            chartSection(title: "Chart", id: "chart", chart: chart.figure()),
+            chartSection(title: chart.content.title, id: "chart", chart: chart.figure()),
             .section(title: "By month", id: "months", [.table(
                 columns: [Column("Month"), Column("Invoiced gross", numeric: true), Column("Credit notes", numeric: true), Column("Revenue (excl. tax)", numeric: true),
                           Column("Invoiced incl. tax", numeric: true), Column("Collected", numeric: true), Column("Margin", numeric: true), Column("Margin %", numeric: true)],
@@ -104,8 +104,8 @@ enum ReportPages {
         let mrrChart = ReportCharts.mrrMovements(report)
         try csv(context, "reports/customers.csv", report.csvHeader, report.csvRows)
         try page(context, 2, [
-            chartSection(title: "Customers", id: "chart-customers", chart: customersChart.figure()),
-            chartSection(title: "MRR movements", id: "chart-mrr", chart: mrrChart.figure()),
+            chartSection(title: customersChart.content.title, id: "chart-customers", chart: customersChart.figure()),
+            chartSection(title: mrrChart.content.title, id: "chart-mrr", chart: mrrChart.figure()),
             .section(title: "By month", id: "table", [.table(
                 columns: [Column("Month"), Column("New customers", numeric: true), Column("Reactivated", numeric: true), Column("Churned", numeric: true),
                           Column("Net customers", numeric: true), Column("New MRR", numeric: true), Column("Expansion", numeric: true),
@@ -136,16 +136,18 @@ enum ReportPages {
             }
         }
         // The report's own address has the chart and the totals, and leads to the paginated pages.
+        let agingChart = ReportCharts.aging(report.total, currency: report.currency)
         try context.emit(PageModel(path: catalogue[3].path, title: "Receivables aging report", section: .reports, blocks: [
             .paragraph(catalogue[3].about + " As of \(context.today). " + agingDays),
-            chartSection(title: "Chart", id: "chart", chart: ReportCharts.aging(report.total, currency: report.currency).figure()),
+            chartSection(title: agingChart.content.title, id: "chart", chart: agingChart.figure()),
             .section(title: "Totals", id: "totals", [.table(
                 columns: [Column("Bucket"), Column("Outstanding", numeric: true)],
                 rows: report.total.labelled.map { [.text($0.label), .money($0.amount)] }
                     + [[.custom(H.el("strong", [], .text("Total")), "Total"), .money(report.total.total)],
                        [.text("of which overdue"), .money(report.total.overdue)]],
                 empty: "", csv: agingCSV)]),
-            .paragraph("\(report.customerCount) customer(s) owe money on \(report.openInvoiceCount) open invoice(s)."),
+            .paragraph(report.customerCount == 0 ? "No customer owes money."
+                       : "\(Plural.sentence(report.customerCount, "customer")) \(report.customerCount == 1 ? "owes" : "owe") money on \(Plural.count(report.openInvoiceCount, "open invoice"))."),
             .links([("reports/aging/index.html", "Per-customer receivables (\(report.customerCount) customers)", false)], label: "Per customer"),
         ]))
     }
@@ -209,7 +211,7 @@ enum ReportPages {
         totals += [.number(Int64(report.total.count)), .money(report.total.amount)]
         rows.append(totals)
         try page(context, 4, [
-            chartSection(title: "Chart", id: "chart", chart: chart.figure()),
+            chartSection(title: chart.content.title, id: "chart", chart: chart.figure()),
             .section(title: "By month", id: "table", [.table(
                 columns: [Column("Month")] + methods.map { Column(SiteFormat.words($0.rawValue).capitalized, numeric: true) }
                     + [Column("Payments", numeric: true), Column("Amount", numeric: true)],
@@ -234,7 +236,7 @@ enum ReportPages {
                      .money(r.amount), .money(r.margin)])
         try page(context, 5, [
             .paragraph("Expiring: the period ends within the window and the subscription will not renew (auto-renew off or cancelling). Renewing: it renews within the window. Windows are cumulative (60 days includes the first 30)."),
-            chartSection(title: "Chart", id: "chart", chart: chart.figure()),
+            chartSection(title: chart.content.title, id: "chart", chart: chart.figure()),
             .section(title: "By plan", id: "table", [.table(
                 columns: [Column("Plan"), Column("Kind"), Column("Period"), Column("Active", numeric: true),
                           Column("Expiring 30d", numeric: true), Column("Expiring 60d", numeric: true), Column("Expiring 90d", numeric: true),

@@ -31,10 +31,13 @@ struct SiteFormat: Sendable {
         return String(full.prefix(10)) + " " + String(full.dropFirst(11).prefix(5)) + " UTC"
     }
 
-    /// `25%`, `33.33%`; a dash when unknown.
+    /// `25.00%`, `33.33%`, `-4.50%`; a dash when unknown. Always two decimals, so the
+    /// figures of one column line up and read alike ("20.00%" beside "20.03%", not "20%").
     static func percent(_ basisPoints: Int?) -> String {
         guard let basisPoints else { return "—" }
-        return Pricing.percent(basisPoints)
+        let magnitude = basisPoints.magnitude
+        let fraction = magnitude % 100
+        return (basisPoints < 0 ? "-" : "") + "\(magnitude / 100).\(fraction < 10 ? "0" : "")\(fraction)%"
     }
 
     /// `bank_transfer` → `bank transfer`.

@@ -48,7 +48,8 @@ enum SyncPages {
                  H.el("meta", [Attribute("name", "color-scheme"), Attribute("content", "light dark")]),
                  H.el("title", [], .text("Data freshness")),
                  H.el("base", [Attribute("target", "_top")]),
-                 H.el("link", [Attribute("rel", "stylesheet"), Attribute("href", "assets/outpost.css")])),
+                 H.el("link", [Attribute("rel", "stylesheet"), Attribute("href", "assets/outpost.css")]),
+                 H.el("link", [Attribute("rel", "icon"), Attribute("type", "image/svg+xml"), Attribute("href", "assets/" + Theme.favicon)])),
             H.el("body", [Attribute("class", "frame")],
                  H.el("main", [Attribute("id", "main")],
                       H.el("p", [Attribute("class", warning == nil ? "fresh ok" : "fresh warn")], children: paragraph))))
@@ -78,7 +79,9 @@ enum SyncPages {
         blocks.append(.section(title: "Pending queue", id: "queue", [.table(
             columns: [Column("Seq", numeric: true), Column("Change"), Column("Made at"), Column("Touches")],
             rows: queue.map { [.number($0.seq), .text($0.mutation), .timestamp($0.createdAt.description), .text($0.summary)] },
-            empty: "Nothing is waiting: every local change has reached the node.")]))
+            empty: status.lastSuccessfulRun == nil
+                ? "Nothing is waiting to be pushed, but this replica has never synced with a node."
+                : "Nothing is waiting: every local change has reached the node.")]))
         let rejected = try LocalQueue(db: context.db).rejected()
         blocks.append(.section(title: "Rejected changes", id: "rejected", [.table(
             columns: [Column("Seq", numeric: true), Column("Change"), Column("Reason code"), Column("Reason"), Column("Made at"), Column("Rejected at"), Column("Arguments")],
