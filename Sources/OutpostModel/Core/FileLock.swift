@@ -39,19 +39,35 @@ public final class FileLock {
         let deadline = Date().addingTimeInterval(max(0, seconds))
         while flock(descriptor, LOCK_EX | LOCK_NB) != 0 {
             guard errno == EWOULDBLOCK || errno == EINTR, Date() < deadline else {
-                var buffer = [UInt8](repeating: 0, count: 32)
-                let count = pread(descriptor, &buffer, 32, 0)
-                let holder = Int(String(decoding: buffer.prefix(max(0, count)), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+                let holder = recordedHolder(descriptor)
                 close(descriptor)
                 throw .busy(holder: holder)
             }
             usleep(100_000)
         }
         if recordsPID {
-            let pid = Array("\(getpid())\n".utf8)
-            _ = ftruncate(descriptor, 0)
+            // One write of a fixed width, no truncation first: a reader never finds the file empty meanwhile.
+            let pid = Array((String(getpid()).padding(toLength: recordWidth - 1, withPad: " ", startingAt: 0) + "\n").utf8)
             _ = pwrite(descriptor, pid, pid.count, 0)
         }
         return FileLock(descriptor: descriptor)
+    }
+
+    /// The width of the recorded pid, padded with spaces (pids have at most 7 digits on Linux).
+    static let recordWidth = 16
+
+    /// The pid the holder recorded. A holder that has just taken the lock may not have written its pid yet
+    /// (or the file still names an earlier holder, gone): the file is read again for up to 50 ms until it
+    /// names a live process, so a refusal names who holds the lock.
+    static func recordedHolder(_ descriptor: Int32) -> Int? {
+        var pid: Int?
+        for attempt in 0..<6 {
+            if attempt > 0 { usleep(10_000) }
+            var buffer = [UInt8](repeating: 0, count: 32)
+            let count = pread(descriptor, &buffer, 32, 0)
+            pid = Int(String(decoding: buffer.prefix(max(0, count)), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+            if let pid, pid > 0, kill(pid_t(pid), 0) == 0 || errno == EPERM { return pid }
+        }
+        return pid
     }
 }
