@@ -33,6 +33,17 @@ struct HTTPServerLimitsTests {
         return connection
     }
 
+    /// The port of a node's `--metrics-listen` address, as `node serve` printed it; `nil` when it did not within 5 seconds.
+    static func metricsPort(of node: ServedNode) -> Int? {
+        var port: Int?
+        _ = ServedNode.waitUntil(seconds: 5) {
+            guard let range = node.log.range(of: "Metrics on http://127.0.0.1:"), let end = node.log[range.upperBound...].firstIndex(of: "/") else { return false }
+            port = Int(node.log[range.upperBound..<end])
+            return true
+        }
+        return port
+    }
+
     @Test("a head sent a byte at a time is cut off with 408 after the read timeout, though each byte came in time")
     func slowHead() throws {
         let node = try ServedNode(serveArguments: ["--read-timeout", "1"])
@@ -151,6 +162,62 @@ struct HTTPServerLimitsTests {
         #expect(ServedNode.waitUntil(seconds: 5) { node.pull("b").status == 200 }, "served once the large body's room is given back")
     }
 
+    /// The head of a request announcing a 16 MiB body, without a token, and the first two bytes of that body.
+    static func largeBodyHead(_ method: String, _ path: String, expectContinue: Bool = false) -> String {
+        "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: \(16 * 1024 * 1024)\r\n"
+            + (expectContinue ? "Expect: 100-continue\r\n" : "") + "\r\n" + (expectContinue ? "" : "{}")
+    }
+
+    @Test("no route, a wrong method, or a body where a route takes none: answered at once on the head, on --listen and --metrics-listen, the body never read")
+    func bodiesOutsideExchanges() throws {
+        let node = try ServedNode(serveArguments: ["--body-memory", "16", "--metrics-listen", "127.0.0.1:0"])
+        defer { node.shutDown() }
+        let metricsPort = try #require(Self.metricsPort(of: node), "node serve did not print its metrics address:\n\(node.log)")
+        let requests: [(port: Int, method: String, path: String, status: Int)] = [
+            (node.port, "POST", "/health", 405), (node.port, "POST", "/v1/nosuch", 404), (node.port, "PUT", "/v1/push", 405),
+            (node.port, "GET", "/health", 413), (node.port, "POST", "/metrics", 404),
+            (metricsPort, "POST", "/metrics", 405), (metricsPort, "GET", "/metrics", 413), (metricsPort, "POST", "/v1/push", 404),
+        ]
+        // All at once, each with 16 MiB announced and two bytes sent: together they would fill --body-memory many times over.
+        let started = Date()
+        let connections = try requests.map { request in
+            let connection = try RawConnection(port: request.port)
+            try connection.send(Self.largeBodyHead(request.method, request.path))
+            return connection
+        }
+        for (request, connection) in zip(requests, connections) {
+            let response = try connection.readResponse(timeout: 5)
+            #expect(response.status == request.status, "\(request.method) \(request.path) on \(request.port): \(response.text)")
+            #expect(response.headers["connection"] == "close")
+            #expect(connection.readsEndOfStream(within: 3))
+        }
+        #expect(Date().timeIntervalSince(started) < 3, "answered at once, not after waiting for the bodies")
+        #expect(node.pull("a").status == 200)
+    }
+
+    @Test("clients without a token announcing large bodies to other routes take no body memory: an authenticated exchange is still served")
+    func bodyBudgetOutsideExchanges() throws {
+        let node = try ServedNode(serveArguments: ["--body-memory", "16"])
+        defer { node.shutDown() }
+        // Each asks for 100 Continue: a node that set room aside for the body would send it; the answer comes instead.
+        var held: [RawConnection] = []
+        for (method, path) in [("POST", "/health"), ("POST", "/v1/nosuch"), ("PUT", "/v1/push"), ("GET", "/health")] {
+            let connection = try RawConnection(port: node.port)
+            try connection.send(Self.largeBodyHead(method, path, expectContinue: true))
+            let response = try connection.readResponse(timeout: 5)
+            #expect([404, 405, 413].contains(response.status), "\(method) \(path): \(response.status) \(response.text)")
+            held.append(connection)
+        }
+        // Still held open by their clients, they reserve nothing: the whole budget is there for a reseller's 16 MiB push.
+        let pull = node.pull("a")
+        #expect(pull.status == 200, "\(pull.text)")
+        let large = try RawConnection(port: node.port)
+        try large.send("POST /v1/push HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: \(16 * 1024 * 1024)\r\n"
+                       + "Authorization: Bearer \(node.tokens["b"]!)\r\nExpect: 100-continue\r\n\r\n")
+        #expect(try large.readResponse(timeout: 5).status == 100)
+        withExtendedLifetime(held) {}  // the four stay open until here
+    }
+
     @Test("one reseller's flood is bounded by --max-requests-per-reseller (503 with Retry-After past it) while another reseller's pulls are all served")
     func resellerFlood() throws {
         let node = try ServedNode(serveArguments: ["--max-requests-per-reseller", "2"])
@@ -206,13 +273,7 @@ struct HTTPServerLimitsTests {
     func metricsAddress() throws {
         let node = try ServedNode(serveArguments: ["--metrics-listen", "127.0.0.1:0"])
         defer { node.shutDown() }
-        var metricsPort: Int?
-        _ = ServedNode.waitUntil(seconds: 5) {
-            guard let range = node.log.range(of: "Metrics on http://127.0.0.1:"), let end = node.log[range.upperBound...].firstIndex(of: "/") else { return false }
-            metricsPort = Int(node.log[range.upperBound..<end])
-            return true
-        }
-        let port = try #require(metricsPort, "node serve did not print its metrics address:\n\(node.log)")
+        let port = try #require(Self.metricsPort(of: node), "node serve did not print its metrics address:\n\(node.log)")
         #expect(node.pull("a").status == 200)
         let connection = try RawConnection(port: port)
         try connection.send("GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")

@@ -138,6 +138,9 @@ final class ForeignServer {
             return HTTPResponse(status: answer.status, contentType: answer.contentType, body: Array(answer.body.utf8))
         }
 
+        /// Every request is served, with its body: this server stands in for whatever a replica may meet.
+        func admit(_ head: HTTPRequestHead, peer: String) -> HTTPAdmission { .serveWithBody }
+
         func answered(_ record: HTTPRequestRecord) {}
     }
 

@@ -80,10 +80,19 @@ struct HTTPConnection {
                                   "the request body of \(length) bytes is larger than the \(configuration.maximumBodyBytes) this node reads"),
                         head: head, peer: client, started: started)
         }
-        // Whether the request may be served at all is decided on its head, so a client without a valid token
-        // never has its body read, however large it says it is.
-        if let refusal = server.responder.admit(head, peer: client) {
+        // Whether and how the request is served is decided on its head, for every route, before any room is set
+        // aside for its body: an unknown path, a wrong method or a missing token never has its body read, and
+        // neither has a body sent where none is taken, however large it says it is. Such a request that announced
+        // a body is answered and its connection closed; one without a body is answered like any other.
+        let admission = server.responder.admit(head, peer: client)
+        switch admission {
+        case .refuse(let refusal) where length > 0:
             return refuse(refusal, head: head, peer: client, started: started)
+        case .serveWithoutBody where length > 0:
+            return fail(HTTPError(status: 413, .tooLarge, "\(head.method.prefix(20)) \(head.path.prefix(200)) takes no request body"),
+                        head: head, peer: client, started: started)
+        case .serveWithBody, .serveWithoutBody, .refuse:
+            break
         }
         // Bodies held at once are bounded, all connections together: past that, 503 before this one is read.
         guard server.reserveBody(length) else {
@@ -128,7 +137,12 @@ struct HTTPConnection {
         }
 
         let request = HTTPRequest(head: head, body: body, peer: client)
-        let response = server.responder.respond(to: request)
+        let response: HTTPResponse
+        if case .refuse(let refusal) = admission {
+            response = refusal
+        } else {
+            response = server.responder.respond(to: request)
+        }
         let keepAlive = head.keepAlive && !server.isStopping
         let bytes = response.serialized(keepAlive: keepAlive, minorVersion: head.minorVersion, omitBody: head.method == "HEAD")
         let written = socket.write(bytes, deadline: .after(seconds: configuration.writeTimeout))

@@ -2,9 +2,10 @@
 public protocol HTTPResponder: Sendable {
     /// Answers one complete request. Called on the request's connection thread, possibly many at once.
     func respond(to request: HTTPRequest) -> HTTPResponse
-    /// Decides on a request's head alone, before its body is read: a response returned here is sent instead
-    /// of reading the body and calling `respond(to:)` (a missing or unknown token, say). `peer` is the client.
-    func admit(_ head: HTTPRequestHead, peer: String) -> HTTPResponse?
+    /// Decides on a request's head alone, for every request, before any room is set aside for its body or
+    /// `100 Continue` is sent: refused (an unknown path, a wrong method, a missing or unknown token), or served
+    /// with or without a body. `peer` is the client.
+    func admit(_ head: HTTPRequestHead, peer: String) -> HTTPAdmission
     /// Called once for every response written, including the server's own errors (400, 408, 411, 413, 431…).
     func answered(_ record: HTTPRequestRecord)
     /// Connection bookkeeping, for metrics.
@@ -13,9 +14,19 @@ public protocol HTTPResponder: Sendable {
 }
 
 extension HTTPResponder {
-    public func admit(_ head: HTTPRequestHead, peer: String) -> HTTPResponse? { nil }
     public func connectionOpened() {}
     public func connectionClosed() {}
+}
+
+/// What a responder decides on a request's head. Only `.serveWithBody` has a body read; the others are answered
+/// without reading one, so a client that may not send a body cannot make the server hold one.
+public enum HTTPAdmission: Sendable {
+    /// Read the body (up to the server's `maximumBodyBytes`, within its budget for bodies), then `respond(to:)`.
+    case serveWithBody
+    /// The route takes no body: `respond(to:)` at once. A request that announces one is answered 413 unread.
+    case serveWithoutBody
+    /// Send this response instead of reading the body and calling `respond(to:)`; the connection then closes.
+    case refuse(HTTPResponse)
 }
 
 /// One answered request, for the request log and metrics. Never holds the token or any header.

@@ -16,24 +16,60 @@ public final class NodeHTTPService: HTTPResponder {
         self.servesMetrics = servesMetrics
     }
 
-    public func respond(to request: HTTPRequest) -> HTTPResponse {
-        switch request.path {
+    /// Where a request goes, decided on its head: a route, or the answer that refuses it (404, 405, 411).
+    private enum Route {
+        case health
+        case metrics
+        case exchange(NodeExchange.Operation)
+        case refused(HTTPResponse)
+    }
+
+    private func route(_ head: HTTPRequestHead) -> Route {
+        switch head.path {
         case "/health":
-            guard request.method == "GET" || request.method == "HEAD" else { return Self.methodNotAllowed(request, allow: "GET, HEAD") }
-            return HTTPResponse(status: 200, json: Array(#"{"status":"ok"}"#.utf8))
+            guard head.method == "GET" || head.method == "HEAD" else { return .refused(Self.methodNotAllowed(head, allow: "GET, HEAD")) }
+            return .health
         case "/metrics" where servesMetrics:
-            return MetricsHTTPService.metricsResponse(to: request, metrics)
+            return MetricsHTTPService.refusal(head).map(Route.refused) ?? .metrics
         case "/metrics":
-            return HTTPError(status: 404, .notFound, "/metrics is served on the node's metrics address, not here").response
+            return .refused(HTTPError(status: 404, .notFound, "/metrics is served on the node's metrics address, not here").response)
         default:
-            guard request.path.hasPrefix("/v1/"), let operation = NodeExchange.Operation(rawValue: String(request.path.dropFirst(4))) else {
-                return HTTPError(status: 404, .notFound,
-                                 "no route \(request.path.prefix(200)); the node answers POST /v1/push, /v1/pull, /v1/digest, /v1/account, GET /health and /metrics").response
+            guard head.path.hasPrefix("/v1/"), let operation = NodeExchange.Operation(rawValue: String(head.path.dropFirst(4))) else {
+                return .refused(HTTPError(status: 404, .notFound,
+                                          "no route \(head.path.prefix(200)); the node answers POST /v1/push, /v1/pull, /v1/digest, /v1/account, GET /health and /metrics").response)
             }
-            guard request.method == "POST" else { return Self.methodNotAllowed(request, allow: "POST") }
-            guard request.hasContentLength else {
-                return HTTPError(status: 411, .malformed, "POST \(request.path) needs a Content-Length header").response
+            guard head.method == "POST" else { return .refused(Self.methodNotAllowed(head, allow: "POST")) }
+            guard !head.values("content-length").isEmpty else {
+                return .refused(HTTPError(status: 411, .malformed, "POST \(head.path) needs a Content-Length header").response)
             }
+            return .exchange(operation)
+        }
+    }
+
+    /// Every request is decided on its head: an unknown path, a wrong method, and an exchange whose token is missing,
+    /// unknown or revoked (401) are answered without reading the body, however large it says it is. Only an exchange
+    /// with a valid token has its body read; `/health` and `/metrics` take none.
+    public func admit(_ head: HTTPRequestHead, peer: String) -> HTTPAdmission {
+        switch route(head) {
+        case .refused(let response):
+            return .refuse(response)
+        case .health, .metrics:
+            return .serveWithoutBody
+        case .exchange:
+            if let refusal = node.refusal(token: HTTPRequest.bearerToken(in: head)) { return .refuse(Self.response(refusal)) }
+            return .serveWithBody
+        }
+    }
+
+    public func respond(to request: HTTPRequest) -> HTTPResponse {
+        switch route(request.head) {
+        case .refused(let response):
+            return response
+        case .health:
+            return HTTPResponse(status: 200, json: Array(#"{"status":"ok"}"#.utf8))
+        case .metrics:
+            return MetricsHTTPService.metricsResponse(metrics)
+        case .exchange(let operation):
             // The tenant comes from the token alone; NodeExchange never reads a reseller from the body.
             let outcome = node.exchange(operation: operation.rawValue, body: request.body, token: request.bearerToken, source: "http \(request.peer)")
             if let notice = outcome.notice { log.notice("node.behind", notice, level: "warning", [("message", .string(notice))]) }
@@ -43,14 +79,6 @@ public final class NodeHTTPService: HTTPResponder {
             }
             return Self.response(outcome)
         }
-    }
-
-    /// An exchange whose token is missing, unknown or revoked is answered 401 on its head: its body, however
-    /// large it says it is, is never read. Other requests go on to `respond(to:)`.
-    public func admit(_ head: HTTPRequestHead, peer: String) -> HTTPResponse? {
-        guard head.method == "POST", head.path.hasPrefix("/v1/"), NodeExchange.Operation(rawValue: String(head.path.dropFirst(4))) != nil,
-              let refusal = node.refusal(token: HTTPRequest.bearerToken(in: head)) else { return nil }
-        return Self.response(refusal)
     }
 
     /// The HTTP response for an exchange's outcome.
@@ -69,8 +97,8 @@ public final class NodeHTTPService: HTTPResponder {
     public func connectionOpened() { metrics.connectionOpened() }
     public func connectionClosed() { metrics.connectionClosed() }
 
-    static func methodNotAllowed(_ request: HTTPRequest, allow: String) -> HTTPResponse {
-        var response = HTTPError(status: 405, .notFound, "\(request.method.prefix(20)) is not allowed on \(request.path); use \(allow)").response
+    static func methodNotAllowed(_ head: HTTPRequestHead, allow: String) -> HTTPResponse {
+        var response = HTTPError(status: 405, .notFound, "\(head.method.prefix(20)) is not allowed on \(head.path); use \(allow)").response
         response.fields.append(("Allow", allow))
         return response
     }
