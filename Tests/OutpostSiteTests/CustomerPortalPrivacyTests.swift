@@ -17,7 +17,7 @@ struct CustomerPortalPrivacyTests {
         let dir = try TemporaryDirectory("outpost-portal-privacy")
         let replicaPath = dir.path("replica")
         let now = ["OUTPOST_NOW": "2026-11-24T12:00:00Z"]
-        func outpost(_ arguments: [String]) throws -> OutpostBinary.Result {
+        @discardableResult func outpost(_ arguments: [String]) throws -> OutpostBinary.Result {
             let result = try OutpostBinary.run(arguments, environment: now, in: dir.url)
             #expect(result.status == 0, "outpost \(arguments.joined(separator: " ")): \(result.stderr)")
             return result

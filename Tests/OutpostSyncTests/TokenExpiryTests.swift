@@ -100,7 +100,8 @@ struct TokenExpiryTests {
 
         // Over stdio (`node exchange`, what ssh:// runs): 401 with the same message.
         let process = Process()
-        process.executableURL = try #require(OutpostBinary.url)
+        let binary: URL = try #require(OutpostBinary.url)
+        process.executableURL = binary
         process.arguments = ["node", "exchange", dir.path("node")]
         process.environment = ["OUTPOST_NOW": Self.weekAfter]
         let input = Pipe(), output = Pipe()
