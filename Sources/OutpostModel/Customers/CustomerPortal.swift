@@ -54,19 +54,16 @@ public struct CustomerPortal: Codable, Sendable, Equatable {
         return String(decoding: characters, as: UTF8.self)
     }
 
-    /// Refuses a key that is not one `makeKey` could have made (the node checks what a laptop sent).
-    static func validKey(_ key: String, field: String = "key") throws -> String {
+    /// A key a new portal address may take: 26 characters of the key alphabet, used by no other portal
+    /// (two directories cannot share a name). What enable and renew both check.
+    static func requireNewKey(_ key: String, in db: Database) throws -> String {
         guard key.utf8.count == keyLength, key.utf8.allSatisfy(alphabet.contains) else {
-            throw MutationRefusal.invalid(field, "\(field) must be \(keyLength) characters of a–z and 2–7 (made by outpost portal enable)")
+            throw MutationRefusal.invalid("key", "key must be \(keyLength) characters of a–z and 2–7 (made by outpost portal enable)")
         }
-        return key
-    }
-
-    /// Refuses a key another portal already uses (two directories cannot share a name).
-    static func requireUnusedKey(_ key: String, in db: Database) throws {
         if try db.scalar("SELECT 1 FROM customer_portal WHERE portal_key = ?", [key]) != nil {
             throw MutationRefusal(.duplicate, field: "key", "a portal already uses this key; run the command again for a new one")
         }
+        return key
     }
 
     /// The customer's portal, or a refusal saying how to enable one.

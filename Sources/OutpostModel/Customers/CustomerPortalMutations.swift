@@ -22,8 +22,7 @@ public struct EnablePortal: Mutation {
         guard try CustomerPortal.find(customerId: customerId, in: context.db) == nil else {
             throw MutationRefusal(.duplicate, field: "customer_id", "customer \(customerId) already has a portal; outpost portal renew gives it a new address")
         }
-        let key = try CustomerPortal.validKey(key)
-        try CustomerPortal.requireUnusedKey(key, in: context.db)
+        let key = try CustomerPortal.requireNewKey(key, in: context.db)
         try context.insert("customer_portal", [("id", customerId), ("portal_key", key), ("enabled_at", context.now.description)])
     }
 }
@@ -45,8 +44,7 @@ public struct RenewPortal: Mutation {
     public func apply(in context: MutationContext) throws {
         _ = try Customer.requireEndCustomer(customerId, in: context.db)
         _ = try CustomerPortal.require(customerId: customerId, in: context.db)
-        let key = try CustomerPortal.validKey(key)
-        try CustomerPortal.requireUnusedKey(key, in: context.db)
+        let key = try CustomerPortal.requireNewKey(key, in: context.db)
         try context.update("customer_portal", id: customerId, [("portal_key", key)])
     }
 }
