@@ -23,20 +23,27 @@ let package = Package(
             providers: [.apt(["libssl-dev"]), .brew(["openssl"])]
         ),
         .target(name: "OutpostStore", dependencies: ["CSQLite"]),
-        .target(name: "OutpostModel", dependencies: ["OutpostStore"]),
-        .target(name: "OutpostSync", dependencies: ["OutpostModel", "OutpostStore", "COpenSSL"]),
-        .target(name: "OutpostSite", dependencies: ["OutpostSync", "OutpostModel", "OutpostStore"]),
-        .target(name: "OutpostCLI", dependencies: ["OutpostSite", "OutpostSync", "OutpostModel", "OutpostStore"]),
+        // Glibc and Foundation only: the kernel's file calls (renameat2, fallocate, copy_file_range) and running an
+        // operator's command (posix_spawn), beneath every other module.
+        .target(name: "OutpostSystem"),
+        .target(name: "OutpostModel", dependencies: ["OutpostSystem", "OutpostStore"]),
+        // The deterministic demo and scale data set and the service-plan catalog it is drawn from.
+        .target(name: "OutpostFixtures", dependencies: ["OutpostModel", "OutpostStore", "OutpostSystem"]),
+        .target(name: "OutpostSync", dependencies: ["OutpostModel", "OutpostStore", "OutpostSystem", "COpenSSL"]),
+        .target(name: "OutpostSite", dependencies: ["OutpostModel", "OutpostStore", "OutpostSystem"]),
+        .target(name: "OutpostCLI", dependencies: ["OutpostSite", "OutpostSync", "OutpostFixtures", "OutpostModel", "OutpostStore", "OutpostSystem"]),
         .executableTarget(name: "outpost", dependencies: ["OutpostCLI"]),
         // The benchmark command: swift run -c release outpost-bench
-        .executableTarget(name: "outpost-bench", dependencies: ["OutpostSite", "OutpostSync", "OutpostModel", "OutpostStore"]),
+        .executableTarget(name: "outpost-bench", dependencies: ["OutpostSite", "OutpostSync", "OutpostFixtures", "OutpostModel", "OutpostStore", "OutpostSystem"]),
         // Runs the built binary in end-to-end tests; used by test targets only.
         .target(name: "OutpostTestSupport", path: "Sources/OutpostTestSupport"),
         .testTarget(name: "OutpostStoreTests", dependencies: ["OutpostStore"]),
-        .testTarget(name: "OutpostModelTests", dependencies: ["OutpostModel", "OutpostStore"]),
-        .testTarget(name: "OutpostSyncTests", dependencies: ["OutpostSync", "OutpostModel", "OutpostStore", "OutpostTestSupport", "outpost"]),
-        .testTarget(name: "OutpostSiteTests", dependencies: ["OutpostSite", "OutpostModel", "OutpostStore", "OutpostTestSupport", "outpost"]),
-        .testTarget(name: "OutpostCLITests", dependencies: ["OutpostCLI", "OutpostModel", "OutpostTestSupport", "outpost"]),
+        .testTarget(name: "OutpostSystemTests", dependencies: ["OutpostSystem"]),
+        .testTarget(name: "OutpostModelTests", dependencies: ["OutpostModel", "OutpostFixtures", "OutpostStore"]),
+        .testTarget(name: "OutpostFixturesTests", dependencies: ["OutpostFixtures", "OutpostModel", "OutpostStore"]),
+        .testTarget(name: "OutpostSyncTests", dependencies: ["OutpostSync", "OutpostFixtures", "OutpostModel", "OutpostStore", "OutpostSystem", "OutpostTestSupport", "outpost"]),
+        .testTarget(name: "OutpostSiteTests", dependencies: ["OutpostSite", "OutpostSync", "OutpostFixtures", "OutpostModel", "OutpostStore", "OutpostSystem", "OutpostTestSupport", "outpost"]),
+        .testTarget(name: "OutpostCLITests", dependencies: ["OutpostCLI", "OutpostModel", "OutpostSystem", "OutpostTestSupport", "outpost"]),
     ],
     swiftLanguageModes: [.v6]
 )

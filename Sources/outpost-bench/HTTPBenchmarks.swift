@@ -2,6 +2,7 @@ import Foundation
 import OutpostModel
 import OutpostStore
 import OutpostSync
+import OutpostFixtures
 
 /// A node served over HTTP on loopback, in this process, with one reseller and a replica attached.
 final class HTTPBench {

@@ -5,6 +5,7 @@ import FoundationNetworking  // String(contentsOf:) of an http URL (/metrics) on
 import OutpostModel
 import OutpostStore
 import OutpostSync
+import OutpostFixtures
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -2,6 +2,7 @@ import Foundation
 import OutpostModel
 import OutpostSite
 import OutpostStore
+import OutpostFixtures
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import OutpostCLI
 import OutpostModel
+import OutpostSystem
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

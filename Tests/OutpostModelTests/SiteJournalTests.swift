@@ -2,6 +2,7 @@ import Foundation
 import OutpostModel
 import OutpostStore
 import Testing
+import OutpostFixtures
 
 /// The site change journal: what the triggers record for each table, the off switch, reading and pruning.
 @Suite("Site journal")

@@ -3,6 +3,7 @@ import Testing
 import OutpostModel
 import OutpostStore
 @testable import OutpostSite
+import OutpostFixtures
 
 /// The figures an incremental build shows come from sums kept up to date customer by customer; they
 /// must be the sums worked out afresh, and the sums every report computed on its own adds up.

@@ -4,6 +4,7 @@ import Testing
 import OutpostModel
 import OutpostStore
 @testable import OutpostSite
+import OutpostFixtures
 
 /// A replica-shaped database filled by the fixture generator, in `directory`.
 func fixtureDatabase(in directory: URL, customers: Int, seed: UInt64 = 1) throws -> Database {

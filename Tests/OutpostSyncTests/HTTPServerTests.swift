@@ -3,6 +3,7 @@ import OutpostTestSupport
 import Testing
 import OutpostModel
 import OutpostStore
+import OutpostSystem
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

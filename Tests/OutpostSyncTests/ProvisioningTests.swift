@@ -4,6 +4,7 @@ import OutpostModel
 import OutpostStore
 import OutpostTestSupport
 @testable import OutpostSync
+import OutpostFixtures
 
 /// `outpost node provision`: the provisioning queue, the built-in provisioner and `--hook`.
 ///

@@ -2,6 +2,7 @@ import Foundation
 import OutpostModel
 import OutpostStore
 @testable import OutpostSync
+import OutpostFixtures
 
 /// A node with one reseller and the built-in catalog, plus replicas attached to it
 /// through the local transport, in a temporary directory removed afterwards.

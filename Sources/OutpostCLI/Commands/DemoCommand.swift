@@ -1,5 +1,6 @@
 import Foundation
 import OutpostModel
+import OutpostSystem
 
 /// `outpost demo`: the whole picture in one command, through the real commands —
 /// a node with a reseller and the catalog, two field reps working offline

@@ -1,6 +1,7 @@
 import Foundation
 import OutpostModel
 import OutpostStore
+import OutpostFixtures
 
 /// `fixtures generate`: the deterministic demo and scale data set.
 enum FixtureCommands {

@@ -1,6 +1,7 @@
 import Foundation
 import OutpostModel
 import OutpostSync
+import OutpostFixtures
 
 /// `node …`: setting up and administering the central node.
 enum NodeCommands {

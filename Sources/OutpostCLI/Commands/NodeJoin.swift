@@ -1,6 +1,7 @@
 import Foundation
 import OutpostModel
 import OutpostSync
+import OutpostSystem
 
 /// Attaching a replica to a node — `init --node` and `config set --node` — and the checks made
 /// before anything is written: the location is a node, the reseller exists, the token is that

@@ -1,6 +1,7 @@
 import Foundation
 import OutpostModel
 import OutpostStore
+import OutpostSystem
 
 /// `outpost replica rescue`: a damaged replica's queue and setup, saved into a fresh replica; and the quick
 /// integrity check `sync` and `status --check` make first.

@@ -1,6 +1,7 @@
 import Foundation
 import OutpostModel
 import OutpostSync
+import OutpostFixtures
 
 /// `outpost init`: creates a replica and runs the setup wizard.
 enum SetupCommands {

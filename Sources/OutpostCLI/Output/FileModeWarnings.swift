@@ -1,4 +1,5 @@
 import OutpostModel
+import OutpostSystem
 
 /// The warning `status` and `node status` give about Outpost's own files that other users may read or
 /// write: Outpost creates them for their owner alone, but an older version, a copy or a `chmod` may have

@@ -1,4 +1,5 @@
 import Foundation
+import OutpostSystem
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

@@ -139,7 +139,7 @@ public enum FieldRules {
         return parsed
     }
 
-    static func isHostname(_ text: String, allowIDN: Bool) -> Bool {
+    package static func isHostname(_ text: String, allowIDN: Bool) -> Bool {
         guard !text.isEmpty, text.utf8.count <= 253 else { return false }
         let labels = text.split(separator: ".", omittingEmptySubsequences: false)
         for label in labels {

@@ -1,5 +1,6 @@
 import Foundation
 import OutpostModel
+import OutpostSystem
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

@@ -1,5 +1,5 @@
 import Foundation
-import OutpostSync
+import OutpostSystem
 
 /// Publishes a rendered site by running the replica's own command — an `rsync` line, say.
 ///

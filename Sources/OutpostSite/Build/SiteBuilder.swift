@@ -1,7 +1,6 @@
 import Foundation
 import OutpostModel
 import OutpostStore
-import OutpostSync
 
 /// Renders the reseller's read-only dashboard site from a replica database.
 ///

@@ -1,5 +1,6 @@
 import Foundation
 import OutpostModel
+import OutpostSystem
 
 /// Publishes a rendered site to a directory on a file server (a mounted share):
 /// every new or changed file through a temporary name and a rename, files that no

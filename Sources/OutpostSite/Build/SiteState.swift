@@ -1,5 +1,6 @@
 import Foundation
 import OutpostModel
+import OutpostSystem
 
 /// What the last finished build of a site directory was made from
 /// (`.outpost-site-state`): the point in the replica's change journal it saw,

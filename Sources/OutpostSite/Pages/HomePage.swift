@@ -1,5 +1,4 @@
 import OutpostModel
-import OutpostSync
 
 /// Home, "My reseller status": the financial summary, the 12-month revenue
 /// and receivables aging charts, and what needs attention.

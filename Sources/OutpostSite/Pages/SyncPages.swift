@@ -1,6 +1,5 @@
 import OutpostModel
 import OutpostStore
-import OutpostSync
 
 /// The sync page and the freshness line every page shows.
 ///

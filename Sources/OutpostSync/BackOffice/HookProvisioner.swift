@@ -1,5 +1,6 @@
 import Foundation
 import OutpostModel
+import OutpostSystem
 
 /// A provisioner that runs an operator's command for each order — the integration point for a real vendor API.
 ///

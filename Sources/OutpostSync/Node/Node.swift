@@ -1,6 +1,7 @@
 import Foundation
 import OutpostModel
 import OutpostStore
+import OutpostSystem
 
 /// The central node: a directory with `node.sqlite` (resellers, tokens, the
 /// catalog) and one database per reseller under `tenants/`.

@@ -1,6 +1,7 @@
 import Foundation
 import OutpostModel
 import OutpostStore
+import OutpostSystem
 
 /// `outpost node backup` and `restore`: every database of a node, each copied
 /// consistently with SQLite's online backup API while the node serves, in one file.

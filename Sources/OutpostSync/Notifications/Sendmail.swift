@@ -1,4 +1,5 @@
 import Foundation
+import OutpostSystem
 
 /// Hands a message to `sendmail -t` (or the command configured instead) on its standard input.
 ///

@@ -3,6 +3,7 @@ import Foundation
 import Glibc
 #endif
 import OutpostModel
+import OutpostSystem
 
 /// `ssh://[user@]host[:port]/path`: runs `ssh [-p port] host outpost node exchange '/path'` and speaks the
 /// framing over its stdin/stdout, like git.

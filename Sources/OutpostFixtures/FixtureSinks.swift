@@ -1,5 +1,6 @@
 import Foundation
 import OutpostStore
+import OutpostModel
 
 /// The tables the generator writes, parents before children.
 enum FixtureTable: String, CaseIterable {

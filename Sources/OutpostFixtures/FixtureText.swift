@@ -1,3 +1,4 @@
+import OutpostModel
 /// Small text helpers for fake business data: slugs, e-mail local parts and
 /// per-country conventions (legal forms, calling codes, VAT numbers).
 enum FixtureText {

@@ -1,3 +1,4 @@
+import OutpostModel
 /// The decisions of the fixture generator: what happens to each customer,
 /// subscription, invoice and payment, as plain numbers and dates — no ids and
 /// no text. `FixtureRendering` turns them into rows.

@@ -1,4 +1,5 @@
 import OutpostStore
+import OutpostModel
 
 /// Checks that a data set hangs together: documents point at what they
 /// should, amounts add up, numbers have no gaps, nothing is dated after

@@ -1,4 +1,5 @@
 import Foundation
+import OutpostModel
 
 /// The word lists the fixture generator builds fake European business
 /// customers from (`fixtures/names.json`), carried in the binary

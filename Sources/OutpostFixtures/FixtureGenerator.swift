@@ -1,5 +1,7 @@
 import Foundation
 import OutpostStore
+import OutpostSystem
+import OutpostModel
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

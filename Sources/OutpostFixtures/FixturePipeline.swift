@@ -1,5 +1,6 @@
 import Foundation
 import OutpostStore
+import OutpostModel
 
 /// One generated row on its way to a sink.
 struct FixtureRow: Sendable {

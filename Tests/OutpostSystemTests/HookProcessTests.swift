@@ -3,10 +3,10 @@ import Testing
 #if canImport(Glibc)
 import Glibc
 #endif
-@testable import OutpostSync
+import OutpostSystem
 
 /// The operator's commands (provisioning hooks, sendmail, publish) as run by `HookProcess`.
-@Suite("Running an operator's command")
+@Suite("Running an operator's command", .timeLimit(.minutes(5)))
 struct HookProcessTests {
     static let environment = ["PATH": "/usr/bin:/bin"]
 

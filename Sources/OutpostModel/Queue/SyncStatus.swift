@@ -1,4 +1,3 @@
-import OutpostModel
 import OutpostStore
 
 /// What a replica knows about its sync with the node: for `outpost status`,

@@ -1,12 +1,12 @@
 import Foundation
-import OutpostModel
+import OutpostSystem
 import Testing
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// `LocalFiles.replace`, which every file a site build writes goes through.
-@Suite("Replacing a file atomically")
+@Suite("Replacing a file atomically", .timeLimit(.minutes(5)))
 struct LocalFilesReplaceTests {
     static func text(_ path: String) throws -> String { try String(contentsOfFile: path, encoding: .utf8) }
 

@@ -1,14 +1,15 @@
 import Foundation
-@testable import OutpostModel
+@testable import OutpostFixtures
+import OutpostModel
 import OutpostStore
 import Testing
 
 /// The deterministic fixture generator, its embedded catalog and name lists, and the consistency check.
-@Suite("Fixture generator")
+@Suite("Fixture generator", .timeLimit(.minutes(5)))
 struct FixtureGeneratorTests {
     static let asOf = FixtureGenerator.defaultAsOf
 
-    /// The repository root, found from this file's path (Tests/OutpostModelTests/…).
+    /// The repository root, found from this file's path (Tests/OutpostFixturesTests/…).
     static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
 
