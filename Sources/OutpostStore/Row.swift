@@ -10,10 +10,23 @@ public struct Row: Sendable, Hashable {
         self.values = values
     }
 
-    /// The value of a column, or `.null` when the row has no such column.
+    /// The value of a column; stops the program, naming the column and the row's columns, when the row has no
+    /// such column.
+    ///
+    /// Column names are written in the code, never taken from input, so an unknown one is a misspelling or a
+    /// query that no longer selects it: reading it as `.null` would show an empty cell instead of a bug. It stops
+    /// with `fatalError` rather than `preconditionFailure` because the latter prints no message in release builds.
+    /// Where a column may really be absent, ask `value(ifPresent:)`.
     public subscript(_ name: String) -> SQLValue {
-        guard let index = columns.firstIndex(of: name) else { return .null }
+        guard let index = columns.firstIndex(of: name) else {
+            fatalError("Row has no column \"\(name)\"; its columns are \(columns.map { "\"\($0)\"" }.joined(separator: ", "))")
+        }
         return values[index]
+    }
+
+    /// The value of a column, or `nil` when the row has no such column.
+    public func value(ifPresent name: String) -> SQLValue? {
+        columns.firstIndex(of: name).map { values[$0] }
     }
 
     /// The value at a position.
@@ -21,13 +34,14 @@ public struct Row: Sendable, Hashable {
 
     /// A text column; throws when it is missing or of another type.
     public func string(_ name: String) throws -> String {
-        guard case .text(let v) = self[name] else { throw RowDecodingError(column: name, expected: "text", found: self[name]) }
+        let value = try present(name)
+        guard case .text(let v) = value else { throw RowDecodingError(column: name, expected: "text", found: value) }
         return v
     }
 
     /// A nullable text column.
     public func optionalString(_ name: String) throws -> String? {
-        switch self[name] {
+        switch try present(name) {
         case .null: return nil
         case .text(let v): return v
         case let other: throw RowDecodingError(column: name, expected: "text or null", found: other)
@@ -36,7 +50,8 @@ public struct Row: Sendable, Hashable {
 
     /// An integer column; throws when it is missing or of another type.
     public func int64(_ name: String) throws -> Int64 {
-        guard case .integer(let v) = self[name] else { throw RowDecodingError(column: name, expected: "integer", found: self[name]) }
+        let value = try present(name)
+        guard case .integer(let v) = value else { throw RowDecodingError(column: name, expected: "integer", found: value) }
         return v
     }
 
@@ -45,7 +60,7 @@ public struct Row: Sendable, Hashable {
 
     /// A nullable integer column.
     public func optionalInt64(_ name: String) throws -> Int64? {
-        switch self[name] {
+        switch try present(name) {
         case .null: return nil
         case .integer(let v): return v
         case let other: throw RowDecodingError(column: name, expected: "integer or null", found: other)
@@ -54,6 +69,14 @@ public struct Row: Sendable, Hashable {
 
     /// A 0/1 integer column read as a boolean.
     public func bool(_ name: String) throws -> Bool { try int64(name) != 0 }
+
+    /// The value of a column the row must have; throws, naming the row's columns, when it has no such column.
+    private func present(_ name: String) throws -> SQLValue {
+        guard let value = value(ifPresent: name) else {
+            throw RowDecodingError(column: name, expected: "one of the row's columns (\(columns.joined(separator: ", ")))", found: .null)
+        }
+        return value
+    }
 
     /// The row as a dictionary from column name to value.
     public var dictionary: [String: SQLValue] {

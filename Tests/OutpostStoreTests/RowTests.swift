@@ -1,7 +1,7 @@
 import OutpostStore
 import Testing
 
-@Suite("Row and SQLValue accessors")
+@Suite("Row and SQLValue accessors", .timeLimit(.minutes(5)))
 struct RowTests {
     private func sampleRow() throws -> Row {
         let db = try Database.inMemory()
@@ -32,7 +32,9 @@ struct RowTests {
         #expect(row[0] == .integer(42))
         #expect(row[1] == .text("Ada"))
         #expect(row["name"] == row[1])
-        #expect(row["no_such_column"] == .null)
+        #expect(row.value(ifPresent: "name") == .text("Ada"))
+        #expect(row.value(ifPresent: "nickname") == .null)
+        #expect(row.value(ifPresent: "no_such_column") == nil)
         #expect(row.dictionary["id"] == .integer(42))
         #expect(row.dictionary.count == 8)
     }
@@ -67,6 +69,20 @@ struct RowTests {
 
         let missing = try #require(throws: RowDecodingError.self) { _ = try row.string("no_such_column") }
         #expect(missing.column == "no_such_column")
+        #expect(missing.description.contains("id, name, nickname"))
+        let missingInt = try #require(throws: RowDecodingError.self) { _ = try row.optionalInt64("no_such_column") }
+        #expect(missingInt.column == "no_such_column")
+    }
+
+    /// A misspelt column read by name stops the program with a message naming it and the row's columns, instead of
+    /// reading as an empty value. Run in a child process (an exit test), since it ends the process.
+    @Test func anUnknownColumnByNameStopsTheProgramNamingTheColumns() async throws {
+        let result = try await #require(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            let row = Row(columns: ["id", "name"], values: [.integer(1), .text("Ada")])
+            _ = row["nmae"]
+        }
+        let message = String(decoding: result.standardErrorContent, as: UTF8.self)
+        #expect(message.contains(#"Row has no column "nmae"; its columns are "id", "name""#))
     }
 
     @Test func rowsFromDifferentQueriesCompareByValue() throws {
