@@ -240,7 +240,7 @@ table.data td a { overflow-wrap: break-word; }
 /* Headers wrap between their words ("Price per / period") so a dozen columns fit 1280 px. */
 table.data thead th, table.data thead th.num { white-space: normal; vertical-align: bottom; }
 table.data th, table.data td { padding-left: 0.5rem; padding-right: 0.5rem; }
-table.data td .badge, table.data td time { white-space: nowrap; }
+table.data td .badge, table.data td time, table.data td.nowrap { white-space: nowrap; }
 
 /* Invoice ------------------------------------------------------------------ */
 /* Blocks side by side (From and Bill to); one below the other on a phone. */
