@@ -10,6 +10,39 @@
 
   var root = document.documentElement.getAttribute("data-root") || "";
 
+  /* Navigation menus ------------------------------------------------------ */
+  /* The menus work without this (each <details> opens and closes on its own); with it, opening one closes the
+     others, and a click elsewhere or Escape closes them, as menus do. */
+  (function () {
+    var nav = document.querySelector("nav.sections");
+    if (!nav) return;
+    var menu = nav.querySelector("details.menu");
+    var groups = Array.prototype.slice.call(nav.querySelectorAll(".group details"));
+    // A browser that cannot keep the outer menu open from the stylesheet (no ::details-content) opens it here on wide screens.
+    if (menu && window.CSS && CSS.supports && !CSS.supports("selector(::details-content)") && window.matchMedia("(min-width: 40rem)").matches) {
+      menu.open = true;
+    }
+    function closeAll(except) {
+      groups.forEach(function (details) { if (details !== except) details.open = false; });
+    }
+    groups.forEach(function (details) {
+      details.addEventListener("toggle", function () { if (details.open) closeAll(details); });
+    });
+    document.addEventListener("click", function (event) {
+      if (!nav.contains(event.target)) {
+        closeAll(null);
+        if (menu && window.matchMedia("(max-width: 39.99rem)").matches) menu.open = false;
+      }
+    });
+    document.addEventListener("keydown", function (event) {
+      if (event.key !== "Escape") return;
+      var open = nav.querySelector("details[open] > summary");
+      closeAll(null);
+      if (menu && window.matchMedia("(max-width: 39.99rem)").matches) menu.open = false;
+      if (open && nav.contains(document.activeElement)) open.focus();
+    });
+  })();
+
   /* Sorting and filtering ------------------------------------------------ */
 
   function sortValue(cell, numeric) {

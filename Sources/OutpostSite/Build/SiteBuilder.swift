@@ -238,11 +238,10 @@ public struct SiteBuilder {
         try CustomerPages.build(in: context, only: customers)
         for id in plan.customers.subtracting(customers) { try context.output.remove(SitePath.customer(id)) }
         phases.mark("customer pages")
-        let invoices = try ChangePlan.existing("invoice", plan.invoices, in: db)
+        // The invoices of renamed customers are rendered whole too (their bill-to names the customer).
+        let invoices = try ChangePlan.existing("invoice", plan.invoices.union(plan.renamedOnInvoices.keys), in: db)
         try InvoicePages.build(in: context, settings: settings, only: invoices)
         for id in plan.invoices.subtracting(invoices) { try context.output.remove(SitePath.invoice(id)) }
-        let invoicesFailed = UnpatchedRows()
-        try InvoicePages.rename(plan.renamedOnInvoices, old: oldNames, new: names, in: context, failed: invoicesFailed)
         phases.mark("invoice pages")
         // A portal shows only what its customer's page does, and a portal enabled, renewed or disabled marks its customer.
         try PortalPages.build(in: context, settings: settings, theme: theme, only: plan.customers, patching: true)
@@ -263,7 +262,6 @@ public struct SiteBuilder {
         // Pages a worker could not patch are rendered whole.
         try context.output.waitForRenders()
         if !homeFailed.byList.isEmpty { try home(in: context, status: status) }
-        if let ids = invoicesFailed.byList["invoices"] { try InvoicePages.build(in: context, settings: settings, only: ids) }
         let unpatched = context.unpatched.byList
         for list in lists { if let ids = unpatched[list.directory] { try list.renderAgain(in: context, ids: ids) } }
         for (name, bytes) in files.sorted(by: { $0.key < $1.key }) {

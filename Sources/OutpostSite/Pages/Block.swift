@@ -10,8 +10,10 @@ enum Block: Sendable {
     case paragraph(String, tone: String? = nil)
     /// Labelled values.
     case facts([(String, Cell)], caption: String? = nil)
-    /// A data table; `csv` is a link (from the site root) to the same rows as CSV.
-    case table(columns: [Column], rows: [[Cell]], caption: String? = nil, id: String? = nil, empty: String, csv: String? = nil)
+    /// A data table; `csv` is a link (from the site root) to the same rows as CSV. `foot` rows (totals) go in the
+    /// table's foot, where sorting and filtering the body never moves or hides them; each starts with its label.
+    case table(columns: [Column], rows: [[Cell]], caption: String? = nil, id: String? = nil, empty: String, csv: String? = nil,
+               foot: [[Cell]] = [])
     /// Links, as a list (sub-navigation, pagination).
     case links([(href: String, label: String, current: Bool)], label: String)
     /// Headline figures: label, value, optional note.
@@ -20,6 +22,10 @@ enum Block: Sendable {
     case section(title: String, id: String, [Block])
     /// Prebuilt markup (charts) with the text that stands for it in the fingerprint.
     case node(Node, fingerprint: String)
+    /// Blocks side by side where the page is wide enough (and on paper), one below the other on a phone.
+    case columns([Block])
+    /// A postal address, one line each, its line breaks kept.
+    case address([String])
 
     func fingerprint(into hash: inout ContentHash) {
         switch self {
@@ -30,12 +36,14 @@ enum Block: Sendable {
         case let .facts(rows, caption):
             hash.add(3); hash.add(caption ?? ""); hash.add(rows.count)
             for (label, cell) in rows { hash.add(label); cell.fingerprint(into: &hash) }
-        case let .table(columns, rows, caption, id, empty, csv):
+        case let .table(columns, rows, caption, id, empty, csv, foot):
             hash.add(4); hash.add(caption ?? ""); hash.add(id ?? ""); hash.add(empty); hash.add(csv ?? "")
             hash.add(columns.count)
             for column in columns { hash.add(column.title); hash.add(column.numeric ? 1 : 0) }
             hash.add(rows.count)
             for row in rows { for cell in row { cell.fingerprint(into: &hash) } }
+            hash.add(foot.count)
+            for row in foot { hash.add(row.count); for cell in row { cell.fingerprint(into: &hash) } }
         case let .links(links, label):
             hash.add(5); hash.add(label); hash.add(links.count)
             for link in links { hash.add(link.href); hash.add(link.label); hash.add(link.current ? 1 : 0) }
@@ -47,6 +55,12 @@ enum Block: Sendable {
             for block in blocks { block.fingerprint(into: &hash) }
         case let .node(_, fingerprint):
             hash.add(8); hash.add(fingerprint)
+        case .columns(let blocks):
+            hash.add(9); hash.add(blocks.count)
+            for block in blocks { block.fingerprint(into: &hash) }
+        case .address(let lines):
+            hash.add(10); hash.add(lines.count)
+            for line in lines { hash.add(line) }
         }
     }
 
@@ -59,8 +73,8 @@ enum Block: Sendable {
             return H.p(text, tone.map { [Attribute("class", $0)] } ?? [])
         case let .facts(rows, caption):
             return Table.facts(rows.map { ($0.0, $0.1.content(format, root: root)) }, caption: caption)
-        case let .table(columns, rows, caption, id, empty, csv):
-            let table = Table.render(columns, rows, format: format, root: root, caption: caption, id: id, empty: empty)
+        case let .table(columns, rows, caption, id, empty, csv, foot):
+            let table = Table.render(columns, rows, format: format, root: root, caption: caption, id: id, empty: empty, foot: foot)
             guard let csv else { return table }
             // Named by its file: a page with two tables (revenue by month, by plan) has two CSVs, and their links must tell them apart.
             let file = csv.split(separator: "/").last.map(String.init) ?? csv
@@ -84,6 +98,17 @@ enum Block: Sendable {
                 [.element("h\(level)", [Attribute("id", id)], [.text(title)])] + blocks.map { $0.render(format, root: root, level: min(level + 1, 6)) })
         case .node(let node, _):
             return node
+        case .columns(let blocks):
+            return H.el("div", [Attribute("class", "columns")], children: blocks.map { H.el("div", [], $0.render(format, root: root, level: level)) })
+        case .address(let lines):
+            let shown = lines.filter { !$0.isEmpty }
+            if shown.isEmpty { return .empty }
+            var children: [Node] = []
+            for (index, line) in shown.enumerated() {
+                if index > 0 { children.append(H.el("br")) }
+                children.append(.text(line))
+            }
+            return H.el("p", [Attribute("class", "address")], children: children)
         }
     }
 }

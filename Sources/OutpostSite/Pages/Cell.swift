@@ -40,6 +40,12 @@ enum Cell: Sendable {
         }
     }
 
+    /// Whether it is `blank`.
+    var isBlank: Bool {
+        if case .custom(_, let text) = self, text.isEmpty { return true }
+        return false
+    }
+
     /// Whether it is right-aligned and sorted as a number.
     var isNumeric: Bool {
         switch self {
@@ -51,8 +57,10 @@ enum Cell: Sendable {
     /// The `<td>` for a page whose way to the site root is `root`.
     func td(_ format: SiteFormat, root: String) -> Node {
         switch self {
-        case .text(let v): return H.td(v.isEmpty ? "—" : v)
-        case .link(let href, let label): return H.td(H.link(root + href, label.isEmpty ? "(no name)" : label))
+        case .text(let v): return H.td(v.isEmpty ? "—" : v, Cell.isNumber(v) ? [Attribute("class", "nowrap")] : [])
+        case .link(let href, let label):
+            if Cell.isId(label) { return H.td(Cell.idLink(root + href, label)) }
+            return H.td(H.link(root + href, label.isEmpty ? "(no name)" : label), Cell.isNumber(label) ? [Attribute("class", "nowrap")] : [])
         case .money(let v): return H.td(format.money(v), [Attribute("class", "num"), Attribute("data-sort", String(v))])
         case .number(let v): return H.td(String(v), [Attribute("class", "num")])
         case .date(let v): return H.td(H.el("time", v.map { [Attribute("datetime", $0)] } ?? [], .text(SiteFormat.date(v))))
@@ -63,6 +71,30 @@ enum Cell: Sendable {
         case .output: return .element("td", [], outputNodes)
         case .custom(let node, _): return H.td(node)
         }
+    }
+
+    /// Whether `label` is an entity id (`sub_01JD…`: a short type prefix, `_`, at least sixteen letters and digits).
+    static func isId(_ label: String) -> Bool {
+        let bytes = Array(label.utf8)
+        guard let underscore = bytes.firstIndex(of: UInt8(ascii: "_")), (2...4).contains(underscore), bytes.count - underscore - 1 >= 16 else { return false }
+        return bytes[..<underscore].allSatisfy { $0 >= 97 && $0 <= 122 }
+            && bytes[(underscore + 1)...].allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 65 && $0 <= 90) || ($0 >= 97 && $0 <= 122) }
+    }
+
+    /// Whether `label` is a document's number (`ORD-000123`, `INV-000045`, `CRN-000001`), kept on one line in a table.
+    static func isNumber(_ label: String) -> Bool {
+        let bytes = Array(label.utf8)
+        guard let dash = bytes.firstIndex(of: UInt8(ascii: "-")), (2...4).contains(dash), dash + 1 < bytes.count else { return false }
+        return bytes[..<dash].allSatisfy { $0 >= 65 && $0 <= 90 } && bytes[(dash + 1)...].allSatisfy { $0 >= 48 && $0 <= 57 }
+    }
+
+    /// A link labelled with an id, shortened on screen to its start and its last six characters (`sub_01JD…4K9Q2X`)
+    /// so a list column of ids stays narrow: a time-ordered id's first characters are alike on neighbouring rows, its
+    /// end tells them apart. The whole id stays the link's text (read aloud, copied, found) and its tooltip.
+    static func idLink(_ href: String, _ id: String) -> Node {
+        let tail = id.index(id.endIndex, offsetBy: -6)
+        return H.el("a", [Attribute("href", href), Attribute("class", "id"), Attribute("title", id)],
+                    H.span(String(id[..<tail]), [Attribute("class", "id-head")]), H.span(String(id[tail...]), [Attribute("class", "id-tail")]))
     }
 
     /// An `output` cell's text and its output block.

@@ -21,9 +21,10 @@ enum InvoicePages {
         let lines = try KeyedCursor(db, scope.sql("SELECT * FROM invoice_line ORDER BY invoice_id, id", "invoice_id"), key: "invoice_id", scope.arguments)
         let payments = try KeyedCursor(db, scope.sql("SELECT * FROM payment ORDER BY invoice_id, received_on, id", "invoice_id"), key: "invoice_id", scope.arguments)
         let credits = try KeyedCursor(db, scope.sql("SELECT * FROM credit_note ORDER BY invoice_id, issue_date, id", "invoice_id"), key: "invoice_id", scope.arguments)
-        let seller: [(String, Cell)] = [
-            ("Company", .text(settings.companyName)), ("Address", .text(settings.address)), ("E-mail", .email(settings.email)),
-            ("Phone", .text(settings.phone)), ("Tax id", .text(settings.taxId)),
+        // The seller as an invoice heads it: name, the address with its line breaks, then how to reach them.
+        let seller: [Block] = [
+            .address([settings.companyName] + settings.address.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)),
+            .facts([("E-mail", .email(settings.email)), ("Phone", .text(settings.phone)), ("Tax id", .text(settings.taxId))]),
         ]
         let sql = """
             SELECT i.*, c.name AS customer_name, c.contact_name, c.address, c.city, c.postal_code, c.country, c.tax_id AS customer_tax_id,
@@ -42,49 +43,64 @@ enum InvoicePages {
             let (state, outstanding) = ListPages.invoiceState(invoice, today: context.today)
             let number = invoice["number"].string
             var blocks: [Block] = []
-            var facts: [(String, Cell)] = [("Invoice number", .text(number ?? "pending (the node assigns it)")), ("State", .status(state))]
+            var facts: [(String, Cell)] = [("Number", .text(number ?? "pending (the node assigns it)")), ("State", .status(state))]
             if state == "void" {
                 // Why it was voided, and when: the record stays so its number is accounted for.
                 let reason = text(invoice, "void_reason")
                 let voided = invoice["voided_at"].string.map { " (voided \($0))" } ?? ""
                 facts.append(("Void", .text(portal ? "cancelled, nothing is owed" + voided : (reason.isEmpty ? "no reason given" : reason) + voided)))
             }
+            let subtotal = invoice["subtotal"].int64 ?? 0, tax = invoice["tax"].int64 ?? 0
+            let rate = taxRate(subtotal: subtotal, tax: tax)
             facts += [
                 ("Issued", .date(invoice["issue_date"].string)), ("Due", .date(invoice["due_date"].string)),
                 ("Order", invoice["order_id"].string.map { portal ? .text(invoice["order_number"].string ?? "pending")
                                                                   : .link(SitePath.onCustomer(customerId, $0), invoice["order_number"].string ?? "pending") } ?? .text("")),
-                ("Currency", .text(text(invoice, "currency"))),
+                ("Currency", .text(text(invoice, "currency"))), ("Tax rate", .percent(rate)),
             ]
-            blocks.append(.facts(facts, caption: "Invoice"))
-            if let orderTotal = invoice["order_total"].int64, let subtotal = invoice["subtotal"].int64, orderTotal != subtotal {
-                // The terminal's order show says the same: the order's total and its invoice's amount are different figures.
-                let currency = Currency(code: text(invoice, "currency"))
-                func amount(_ units: Int64) -> String { currency.map { Money.formatted(units, currency: $0) } ?? String(units) }
-                let why = invoice["order_type"].string == "change"
-                    ? "a change order is priced for a whole billing period; its invoice charges only the days left in the current period (prorated by day)"
-                    : "the order's total is before tax and as priced when it was placed"
-                blocks.append(.paragraph("Order total \(amount(orderTotal)); this invoice's subtotal \(amount(subtotal)): \(why)."))
-            }
-            blocks.append(.section(title: "From", id: "seller", [.facts(seller)]))
-            blocks.append(.section(title: "Bill to", id: "customer", [.facts([
-                (customerLabel, portal ? .text(text(invoice, "customer_name")) : .link(SitePath.customer(customerId), text(invoice, "customer_name"))),
-                ("Contact", .text(text(invoice, "contact_name"))), ("Address", .text(text(invoice, "address"))),
-                ("City", .text([text(invoice, "postal_code"), text(invoice, "city")].filter { !$0.isEmpty }.joined(separator: " "))),
-                ("Country", .text(text(invoice, "country"))), ("Tax id", .text(text(invoice, "customer_tax_id"))),
-            ])]))
-            var lineRows: [[Cell]] = try lines.rows(for: id).map { row in
+            // From, Bill to and the invoice's own facts side by side, as on a printed invoice.
+            let place = [text(invoice, "postal_code"), text(invoice, "city")].filter { !$0.isEmpty }.joined(separator: " ")
+            blocks.append(.columns([
+                .section(title: "From", id: "seller", seller),
+                .section(title: "Bill to", id: "customer", [
+                    .facts([(customerLabel, portal ? .text(text(invoice, "customer_name")) : .link(SitePath.customer(customerId), text(invoice, "customer_name")))]),
+                    .address([text(invoice, "contact_name")] + text(invoice, "address").split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+                             + [place, text(invoice, "country")]),
+                    .facts([("Tax id", .text(text(invoice, "customer_tax_id")))]),
+                ]),
+                .section(title: "Invoice", id: "invoice", [.facts(facts)]),
+            ]))
+            let lineRows: [[Cell]] = try lines.rows(for: id).map { row in
                 let start = row["period_start"].string, end = row["period_end"].string
                 let period = start.map { $0 + " to " + (end ?? "…") } ?? ""
                 return [.text(text(row, "description")), .text(period), .number(row["quantity"].int64 ?? 0),
                         .money(row["unit_price"].int64 ?? 0), .money(row["amount"].int64 ?? 0)]
             }
             let total = invoice["total"].int64 ?? 0
-            lineRows.append([.custom(H.el("strong", [], .text("Subtotal")), "Subtotal"), .blank, .blank, .blank, .money(invoice["subtotal"].int64 ?? 0)])
-            lineRows.append([.custom(H.el("strong", [], .text("Tax")), "Tax"), .blank, .blank, .blank, .money(invoice["tax"].int64 ?? 0)])
-            lineRows.append([.custom(H.el("strong", [], .text("Total")), "Total"), .blank, .blank, .blank, .money(total)])
+            let paid = invoice["paid"].int64 ?? 0, credited = invoice["credited"].int64 ?? 0
+            // The totals in the table's foot: sorting or filtering the lines never moves them.
+            var foot: [[Cell]] = [
+                [.text("Subtotal"), .blank, .blank, .blank, .money(subtotal)],
+                [.text(rate.map { "Tax (\(SiteFormat.percent($0)))" } ?? "Tax"), .blank, .blank, .blank, .money(tax)],
+                [.text("Total"), .blank, .blank, .blank, .money(total)],
+                [.text("Amount paid"), .blank, .blank, .blank, .money(paid)],
+            ]
+            if credited != 0 { foot.append([.text("Credited"), .blank, .blank, .blank, .money(credited)]) }
+            let due = state == "void" ? "Amount due (void: nothing is owed)" : outstanding == 0 ? "Amount due (paid in full)"
+                : state == "overdue" ? "Amount due (overdue as of \(context.today))" : "Amount due by " + text(invoice, "due_date")
+            foot.append([.text(due), .blank, .blank, .blank, .money(outstanding)])
             blocks.append(.section(title: "Lines", id: "lines", [.table(
                 columns: [Column("Description"), Column("Period"), Column("Qty", numeric: true), Column("Unit price", numeric: true), Column("Line total", numeric: true)],
-                rows: lineRows, empty: "This invoice has no lines.")]))
+                rows: lineRows, empty: "This invoice has no lines.", foot: lineRows.isEmpty ? [] : foot)]))
+            if let orderTotal = invoice["order_total"].int64, orderTotal != subtotal {
+                // The terminal's order show says the same: the order's total and its invoice's amount are different figures.
+                let currency = Currency(code: text(invoice, "currency"))
+                func amount(_ units: Int64) -> String { currency.map { Money.formatted(units, currency: $0) } ?? String(units) }
+                let why = invoice["order_type"].string == "change"
+                    ? "a change order is priced for a whole billing period; its invoice charges only the days left in the current period (prorated by day)"
+                    : "the order's total is before tax and as priced when it was placed"
+                blocks.append(.paragraph("Order total \(amount(orderTotal)); this invoice's subtotal \(amount(subtotal)): \(why).", tone: "page-note"))
+            }
             blocks.append(.section(title: "Payments", id: "payments", [.table(
                 columns: [Column("Received"), Column("Method"), Column("Reference"), Column("Status"), Column("Amount", numeric: true)],
                 rows: try payments.rows(for: id).map { row in
@@ -98,37 +114,24 @@ enum InvoicePages {
                      .date(row["issue_date"].string),
                      .text(text(row, "reason")), .money(row["total"].int64 ?? 0)]
                 }, empty: "No credit notes against this invoice.")]))
-            blocks.append(.section(title: "Balance", id: "balance", [.figures([
-                ("Total", .money(total), ""),
-                ("Paid", .money(invoice["paid"].int64 ?? 0), "completed payments"),
-                ("Credited", .money(invoice["credited"].int64 ?? 0), ""),
-                ("Outstanding", .money(outstanding), state == "void" ? "void: nothing is owed" : outstanding == 0 ? "paid in full" : state == "overdue" ? "overdue as of \(context.today)" : "due " + text(invoice, "due_date")),
-            ])]))
             try body(id, "Invoice " + (number ?? "(number pending)"), blocks)
         }
     }
 
     static let customerLabel = "Customer"
 
-    /// Puts the new names of renamed customers on their invoices' pages (`invoices`: invoice id to customer
-    /// id) by swapping the bill-to's customer row in the page's bytes, both rendered by the escaping
-    /// builder, on worker threads. `old` and `new` are the names by the customer's page; an invoice whose
-    /// page does not hold the old row (edited by hand?) is told to `failed`, to be rendered whole.
-    static func rename(_ invoices: [String: String], old: [String: String], new: [String: String], in context: BuildContext,
-                       failed: UnpatchedRows) throws {
-        var swaps: [String: (old: [UInt8], new: [UInt8])] = [:]
-        let root = Page.root(of: SitePath.invoice("x"))
-        func row(_ href: String, _ name: String) -> [UInt8] {
-            Array(Table.factRow(customerLabel, Cell.link(href, name).content(context.format, root: root)).render().utf8)
+    /// The tax rate an invoice was issued at, from its own figures (the reseller's rate may have changed since):
+    /// the whole percent that gives its tax when there is one, else the nearest basis point; none without a subtotal.
+    static func taxRate(subtotal: Int64, tax: Int64) -> Int? {
+        guard subtotal != 0 else { return nil }
+        // tax × scale / subtotal, rounded half away from zero, in integers.
+        func ratio(_ scale: Int64) -> Int {
+            let (quotient, remainder) = (tax * scale).quotientAndRemainder(dividingBy: subtotal)
+            let away = remainder.magnitude * 2 >= subtotal.magnitude ? ((tax < 0) != (subtotal < 0) ? -1 : 1) : 0
+            return Int(quotient) + away
         }
-        for (invoice, customer) in invoices.sorted(by: { $0.key < $1.key }) {
-            let href = SitePath.customer(customer)
-            guard let before = old[href], let after = new[href] else {
-                failed.add("invoices", [invoice])
-                continue
-            }
-            if swaps[href] == nil { swaps[href] = (row(href, before), row(href, after)) }
-            try context.output.swapBytes(in: SitePath.invoice(invoice), [swaps[href]!], failed: { failed.add("invoices", [invoice]) })
-        }
+        let percent = ratio(100) * 100
+        if (0...10_000).contains(percent), Invoicing.tax(on: subtotal, rateBp: percent) == tax { return percent }
+        return ratio(10_000)
     }
 }

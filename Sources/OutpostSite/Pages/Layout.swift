@@ -60,6 +60,37 @@ struct Page: Sendable {
     }
 }
 
+/// The navigation's groups, in order: seventeen areas do not fit one row of a laptop's screen, seven do. A
+/// group of one area is a plain link; the others are menus (`<details>`), which open without any script.
+enum NavigationGroup: String, CaseIterable, Sendable {
+    case home, customers, sales, billing, services, reports, admin
+
+    var title: String {
+        switch self {
+        case .home: return "Home"
+        case .customers: return "Customers"
+        case .sales: return "Sales"
+        case .billing: return "Billing"
+        case .services: return "Services"
+        case .reports: return "Reports"
+        case .admin: return "Admin"
+        }
+    }
+
+    /// The areas in the group, in menu order; every `Section` is in exactly one group.
+    var sections: [Section] {
+        switch self {
+        case .home: return [.home]
+        case .customers: return [.customers, .users]
+        case .sales: return [.subscriptions, .orders, .provisioning]
+        case .billing: return [.invoices, .payments]
+        case .services: return [.plans, .domains, .ssl, .licenses]
+        case .reports: return [.reports]
+        case .admin: return [.settings, .own, .sync, .operations]
+        }
+    }
+}
+
 /// The chrome around every page: skip link, banner with search and freshness, navigation, footer.
 struct Chrome: Sendable {
     let companyName: String
@@ -67,8 +98,12 @@ struct Chrome: Sendable {
     /// What goes into every page's fingerprint: change it and every page is rebuilt (2: the aging
     /// report's per-customer pages lost their totals, the search hint asks for three letters; 3: license
     /// keys show only their last four characters, so pages published with full keys are rewritten; 4: the
-    /// navigation links the "Own purchases" page; 5: and the Operations page).
-    static let version = "outpost-site-chrome 5"
+    /// navigation links the "Own purchases" page; 5: and the Operations page; 6: the navigation is grouped
+    /// into menus and the freshness line is written by `freshness.js` instead of a framed page).
+    static let version = "outpost-site-chrome 6"
+
+    /// The site-root file that writes the freshness line into every page (see `SyncPages.freshness`).
+    static let freshnessScript = "freshness.js"
 
     /// The banner and the navigation: the same on every page of one section at one depth.
     func frame(root: String, section current: Section) -> Node {
@@ -84,20 +119,40 @@ struct Chrome: Sendable {
                                 Attribute("aria-describedby", "site-search-hint")]),
                  H.span("Type at least three characters.", [Attribute("id", "site-search-hint"), Attribute("class", "hint")]),
                  H.el("ul", [Attribute("id", "site-search-results"), Attribute("class", "search-results"), Attribute("aria-live", "polite")])),
-            H.el("iframe", [Attribute("class", "freshness"), Attribute("src", root + "freshness.html"),
-                            Attribute("title", "How fresh this data is")],
-                 H.link(root + "sync.html", "Data freshness: see the sync page")))
-        return .fragment([banner, Chrome.navigation(Section.allCases.map { (root + $0.path, $0.title, $0 == current) })])
+            // The freshness line changes on every sync. Copied into each page it would make every sync rewrite every
+            // page; so each page holds a placeholder that one small script of the site root, rewritten on each sync,
+            // fills in. (It was an iframe: text inside an iframe is invalid HTML, and the frame's fixed height cut the
+            // line off on a phone.) Without scripts the placeholder's link to the sync page is what shows.
+            H.el("p", [Attribute("id", "freshness"), Attribute("class", "freshness")],
+                 H.link(root + Section.sync.path, "Data freshness: see the sync page")),
+            H.el("script", [Attribute("src", root + Chrome.freshnessScript), Attribute("defer", "defer")]))
+        return .fragment([banner, Chrome.navigation(NavigationGroup.allCases.map { group in
+            (group.title, group.sections.map { (root + $0.path, $0.title, $0 == current) })
+        })])
     }
 
-    /// The navigation bar: each area's link, the current one marked.
-    static func navigation(_ links: [(href: String, title: String, current: Bool)]) -> Node {
-        H.el("nav", [Attribute("class", "sections"), Attribute("aria-label", "Sections")],
-            H.el("ul", [], children: links.map { link -> Node in
-                var attributes = [Attribute("href", link.href)]
-                if link.current { attributes.append(Attribute("aria-current", "page")) }
-                return H.el("li", [], .element("a", attributes, [.text(link.title)]))
-            }))
+    /// The navigation bar: each group a link (a group of one) or a menu of its areas' links, the current one marked.
+    /// On a phone the whole bar folds into one "Menu" (the outer `<details>`; the stylesheet keeps it open on wider screens).
+    static func navigation(_ groups: [(title: String, links: [(href: String, title: String, current: Bool)])]) -> Node {
+        func link(_ link: (href: String, title: String, current: Bool)) -> Node {
+            var attributes = [Attribute("href", link.href)]
+            if link.current { attributes.append(Attribute("aria-current", "page")) }
+            return .element("a", attributes, [.text(link.title)])
+        }
+        let items = groups.map { group -> Node in
+            guard group.links.count > 1 else {
+                return H.el("li", [], children: group.links.map(link))
+            }
+            let current = group.links.contains { $0.current }
+            return H.el("li", [Attribute("class", "group")],
+                H.el("details", [],
+                     H.el("summary", current ? [Attribute("class", "current")] : [], .text(group.title)),
+                     H.el("ul", [], children: group.links.map { H.el("li", [], link($0)) })))
+        }
+        return H.el("nav", [Attribute("class", "sections"), Attribute("aria-label", "Sections")],
+            H.el("details", [Attribute("class", "menu")],
+                 H.el("summary", [], .text("Menu")),
+                 H.el("ul", [Attribute("class", "groups")], children: items)))
     }
 
     /// The whole document; `frame` is `frame(root:section:)` for the page, possibly reused.

@@ -51,7 +51,7 @@ struct PortalChrome: Sendable {
         let banner = H.el("header", [Attribute("class", "banner")],
             H.el("a", [Attribute("class", "brand"), Attribute("href", root + "index.html")],
                  H.span(brand, [Attribute("class", "company")]), H.span("Account of " + customerName, [Attribute("class", "product")])))
-        return .fragment([banner, Chrome.navigation(PortalTab.allCases.map { (root + $0.path, $0.title, $0 == current) })])
+        return .fragment([banner, Chrome.navigation(PortalTab.allCases.map { ($0.title, [(root + $0.path, $0.title, $0 == current)]) })])
     }
 
     /// The whole document of a page `path` (from the portal's directory).

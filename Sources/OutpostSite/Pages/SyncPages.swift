@@ -1,13 +1,14 @@
+import Foundation
 import OutpostModel
 import OutpostStore
 
 /// The sync page and the freshness line every page shows.
 ///
-/// The freshness line is its own small document (`freshness.html`) that
-/// every page embeds in an `<iframe>`: it changes on every sync, and if it
-/// were copied into each page, every sync would rewrite every page. Framed,
-/// it stays current on pages an incremental build did not touch, and still
-/// needs no script.
+/// The freshness line is written into every page by one small script of the
+/// site root (`freshness.js`): it changes on every sync, and if it were copied
+/// into each page, every sync would rewrite every page. Loaded by each page,
+/// it stays current on pages an incremental build did not touch. Without
+/// scripts a page shows a link to the sync page in its place.
 enum SyncPages {
     static func build(in context: BuildContext, status: SyncStatus) throws {
         try freshness(in: context, status: status)
@@ -32,31 +33,61 @@ enum SyncPages {
         return (text, problems.isEmpty ? nil : problems.joined(separator: "; ") + ".")
     }
 
+    /// Writes `freshness.js`: the line's words as JSON data (escaped by the encoder) and a constant script that
+    /// puts them into the page's `#freshness` placeholder with `textContent`, so no text of the replica is ever
+    /// read as markup. It was a framed page (`freshness.html`); text inside an `iframe` is invalid HTML.
     static func freshness(in context: BuildContext, status: SyncStatus) throws {
-        let (text, warning) = freshnessLines(status, today: context.today)
-        var paragraph: [Node] = [H.span(text)]
-        if let warning {
-            paragraph.append(.text(" "))
-            paragraph.append(H.el("strong", [Attribute("class", "warning")], .text("Attention: " + warning)))
-        }
-        paragraph.append(.text(" "))
-        paragraph.append(H.link("sync.html", "Sync details"))
-        let html = H.el("html", [Attribute("xmlns", "http://www.w3.org/1999/xhtml"), Attribute("lang", "en"), Attribute("class", "frame")],
-            H.el("head", [],
-                 H.el("meta", [Attribute("charset", "utf-8")]),
-                 H.el("meta", [Attribute("name", "color-scheme"), Attribute("content", "light dark")]),
-                 H.el("title", [], .text("Data freshness")),
-                 H.el("base", [Attribute("target", "_top")]),
-                 H.el("link", [Attribute("rel", "stylesheet"), Attribute("href", "assets/outpost.css")]),
-                 H.el("link", [Attribute("rel", "icon"), Attribute("type", "image/svg+xml"), Attribute("href", "assets/" + Theme.favicon)])),
-            H.el("body", [Attribute("class", "frame")],
-                 H.el("main", [Attribute("id", "main")],
-                      H.el("p", [Attribute("class", warning == nil ? "fresh ok" : "fresh warn")], children: paragraph))))
-        var out = "<!DOCTYPE html>\n"
-        html.render(into: &out)
-        out += "\n"
-        try context.output.file("freshness.html", text: out)
+        try context.output.file(Chrome.freshnessScript, text: freshnessScript(status, today: context.today))
     }
+
+    /// The script's text for `status`.
+    static func freshnessScript(_ status: SyncStatus, today: BusinessDate) throws -> String {
+        let (text, warning) = freshnessLines(status, today: today)
+        let short: String
+        if let run = status.lastSuccessfulRun {
+            short = "Synced " + SiteFormat.timestamp((run.finishedAt ?? run.startedAt).description) + "."
+        } else {
+            short = "Never synced with a node."
+        }
+        var facts = ["text": text, "short": short, "sync": Section.sync.path]
+        if let warning { facts["warning"] = "Attention: " + warning }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let data = String(decoding: try encoder.encode(facts), as: UTF8.self)
+        return "/* Written by outpost site build on every sync: how fresh the data is, put into each page's freshness line. */\n"
+            + "(function (facts) {\n" + freshnessCode + "})(" + data + ");\n"
+    }
+
+    /// The constant part of `freshness.js`: the long line on wide screens, the short one on a phone (the stylesheet picks).
+    static let freshnessCode = """
+          "use strict";
+          var line = document.getElementById("freshness");
+          if (!line) return;
+          var root = document.documentElement.getAttribute("data-root") || "";
+          function span(className, text) {
+            var node = document.createElement("span");
+            node.className = className;
+            node.textContent = text;
+            return node;
+          }
+          line.textContent = "";
+          line.className = "freshness " + (facts.warning ? "warn" : "ok");
+          line.appendChild(span("long", facts.text));
+          line.appendChild(span("short", facts.short));
+          if (facts.warning) {
+            line.appendChild(document.createTextNode(" "));
+            var warning = document.createElement("strong");
+            warning.className = "warning";
+            warning.textContent = facts.warning;
+            line.appendChild(warning);
+          }
+          line.appendChild(document.createTextNode(" "));
+          var link = document.createElement("a");
+          link.href = root + facts.sync;
+          link.textContent = "Sync details";
+          line.appendChild(link);
+
+        """
 
     static func syncPage(in context: BuildContext, status: SyncStatus) throws {
         let (text, warning) = freshnessLines(status, today: context.today)

@@ -85,15 +85,20 @@ button:focus-visible, input:focus-visible { outline: 3px solid var(--focus); out
 .skip { position: absolute; left: -10000px; top: 0.5rem; background: var(--bg); padding: 0.5rem 1rem; z-index: 10; }
 .skip:focus { left: 0.5rem; }
 
+/* Banner and freshness line ----------------------------------------------- */
 .banner {
   display: flex; flex-wrap: wrap; align-items: center; gap: 0.5rem 1.5rem;
   padding: 0.6rem 1.25rem; border-bottom: 1px solid var(--border); background: var(--bg-alt);
 }
-.brand { text-decoration: none; color: var(--fg); display: flex; flex-direction: column; }
+.brand { text-decoration: none; color: var(--fg); display: flex; flex-direction: column; min-width: 0; }
 .brand:visited { color: var(--fg); }
 .brand .company { font-weight: 700; font-size: 1.1rem; }
 .brand .product { font-size: 0.8rem; color: var(--fg-muted); }
-.freshness { flex: 1 1 28rem; border: 0; height: 3.2rem; min-width: 16rem; background: transparent; }
+/* Filled in by freshness.js (written on each sync); it wraps rather than being cut off. */
+.freshness { flex: 1 1 24rem; margin: 0; font-size: 0.85rem; padding: 0.3rem 0.5rem; border-radius: var(--radius); color: var(--fg-muted); }
+.freshness.warn { background: var(--warn-bg); color: var(--fg); }
+.freshness .warning { color: var(--bad); }
+.freshness .short { display: none; }
 
 .search { position: relative; display: flex; align-items: center; gap: 0.4rem; }
 .search[hidden] { display: none; }
@@ -110,10 +115,61 @@ button:focus-visible, input:focus-visible { outline: 3px solid var(--focus); out
 .search-results .kind { font-size: 0.75rem; text-transform: uppercase; letter-spacing: 0.04em; color: var(--fg-muted); margin-right: 0.4rem; }
 .search-results .detail { display: block; font-size: 0.85rem; color: var(--fg-muted); }
 
-.sections { border-bottom: 1px solid var(--border); padding: 0 1.25rem; }
-.sections ul { display: flex; flex-wrap: wrap; gap: 0 1rem; list-style: none; margin: 0; padding: 0.4rem 0; }
+/* Navigation: groups in one row, each a <details> menu; on a phone one "Menu" -- */
+.sections { border-bottom: 1px solid var(--border); padding: 0 1.25rem; position: relative; }
+.sections ul { list-style: none; margin: 0; padding: 0; }
+.sections .groups { display: flex; flex-wrap: wrap; gap: 0 1.4rem; padding: 0.35rem 0; }
 .sections a { display: inline-block; padding: 0.25rem 0; text-decoration: none; }
+.sections a:visited { color: var(--link); }
 .sections a[aria-current="page"] { font-weight: 700; color: var(--fg); border-bottom: 3px solid var(--accent); }
+.sections summary { display: inline-block; padding: 0.25rem 0; cursor: pointer; color: var(--link); list-style: none; }
+.sections summary::-webkit-details-marker { display: none; }
+.sections summary::after { content: " \25BE"; font-size: 0.8em; }
+.sections summary.current { font-weight: 700; color: var(--fg); border-bottom: 3px solid var(--accent); }
+.sections .group { position: relative; }
+.sections .group ul {
+  position: absolute; top: 100%; left: -0.8rem; z-index: 6; min-width: 13rem; margin-top: 0.25rem; padding: 0.3rem 0;
+  background: var(--bg); border: 1px solid var(--border); border-radius: var(--radius); box-shadow: 0 6px 18px rgba(0, 0, 0, 0.18);
+}
+.sections .group ul a { display: block; padding: 0.35rem 0.8rem; white-space: nowrap; }
+.sections .group ul a[aria-current="page"] { border-bottom: 0; border-left: 3px solid var(--accent); padding-left: calc(0.8rem - 3px); }
+.sections .menu > summary { display: none; }
+/* Wide screens: the outer "Menu" stays open (its summary hidden), so the groups are one row without any script. */
+@media (min-width: 40rem) {
+  .sections .menu::details-content { content-visibility: visible; }
+}
+
+/* A phone: brand and search share one row, the menu sits at its right, the freshness line below; under 120 px. */
+@media (max-width: 39.99rem) {
+  body { position: relative; }
+  .banner { padding: 0.45rem 5.6rem 0.45rem 0.75rem; gap: 0.35rem 0.6rem; flex-wrap: wrap; }
+  .brand { flex: 0 1 auto; max-width: 40%; }
+  .brand .company { font-size: 1rem; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+  .brand .product { display: none; }
+  .banner .search { flex: 1 1 6rem; min-width: 0; }
+  .banner .search label { position: absolute; left: -10000px; }
+  .banner .search input { width: 100%; max-width: none; padding: 0.25rem 0.4rem; }
+  .banner .search-results { min-width: 0; width: calc(100vw - 1.5rem); }
+  .freshness { flex: 1 1 100%; margin-right: -4.85rem; font-size: 0.8rem; padding: 0.15rem 0.4rem; }
+  .freshness .long { display: none; }
+  .freshness .short { display: inline; }
+  .sections { position: absolute; top: 0.45rem; right: 0.75rem; border: 0; padding: 0; z-index: 7; }
+  .sections .menu > summary {
+    display: inline-block; padding: 0.2rem 0.7rem; border: 1px solid var(--border); border-radius: var(--radius); background: var(--bg);
+  }
+  .sections .menu[open] > .groups {
+    position: absolute; right: 0; top: 100%; margin-top: 0.3rem; width: calc(100vw - 1.5rem); max-width: 24rem;
+    display: grid; grid-template-columns: 1fr 1fr; gap: 0.4rem 1rem; padding: 0.6rem 0.8rem;
+    background: var(--bg); border: 1px solid var(--border); border-radius: var(--radius); box-shadow: 0 6px 18px rgba(0, 0, 0, 0.25);
+  }
+  /* In the open menu every group shows its links under its name: one tap to open, one to go. */
+  .sections .group details::details-content { content-visibility: visible; }
+  .sections .group summary { color: var(--fg-muted); font-size: 0.8rem; text-transform: uppercase; letter-spacing: 0.04em; pointer-events: none; }
+  .sections .group summary::after { content: none; }
+  .sections .group ul { position: static; min-width: 0; margin: 0; padding: 0; border: 0; box-shadow: none; background: none; }
+  .sections .group ul a { padding: 0.2rem 0; white-space: normal; }
+  html main { padding: 0.8rem 0.75rem 1.5rem; }
+}
 
 main { padding: 1rem 1.25rem 2rem; max-width: 96rem; }
 h1 { font-size: 1.6rem; margin: 0.4rem 0 0.8rem; overflow-wrap: anywhere; }
@@ -173,19 +229,54 @@ table.chart-data caption { text-align: left; font-weight: 700; padding: 0.3rem 0
 table.chart-data th, table.chart-data td { padding: 0.2rem 0.6rem; border-bottom: 1px solid var(--border); text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 table.chart-data th[scope="row"], table.chart-data thead th:first-child { text-align: left; }
 
-/* The freshness line, framed into every page. */
-html.frame, body.frame { background: transparent; }
-body.frame main { padding: 0; }
-.fresh { margin: 0; font-size: 0.85rem; padding: 0.3rem 0.5rem; border-radius: var(--radius); }
-.fresh.ok { color: var(--fg-muted); }
-.fresh.warn { background: var(--warn-bg); color: var(--fg); }
-.fresh .warning { color: var(--bad); }
+/* Wide lists --------------------------------------------------------------- */
+/* An id in a list shows its start and its last six characters (Cell.idLink); the whole id is the link's text
+   and tooltip. Names break between words only, so no column is squeezed to a few letters a line. */
+table.data a.id { display: inline-flex; max-width: 100%; white-space: nowrap; vertical-align: bottom;
+  font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 0.85em; }
+table.data a.id .id-head { overflow: hidden; text-overflow: ellipsis; min-width: 0; max-width: calc(9ch + 1px); }
+table.data a.id .id-tail { flex: none; }
+table.data td a { overflow-wrap: break-word; }
+/* Headers wrap between their words ("Price per / period") so a dozen columns fit 1280 px. */
+table.data thead th, table.data thead th.num { white-space: normal; vertical-align: bottom; }
+table.data th, table.data td { padding-left: 0.5rem; padding-right: 0.5rem; }
+table.data td .badge, table.data td time, table.data td.nowrap { white-space: nowrap; }
 
+/* Invoice ------------------------------------------------------------------ */
+/* Blocks side by side (From and Bill to); one below the other on a phone. */
+.columns { display: grid; grid-template-columns: repeat(auto-fit, minmax(15rem, 1fr)); gap: 0 2.5rem; max-width: 72rem; }
+.columns > div > section > h2, .columns > div > section > h3 { margin-top: 1rem; }
+.address { margin: 0.2rem 0 0.4rem; line-height: 1.4; }
+table.data tfoot th, table.data tfoot td { padding: 0.3rem 0.6rem; text-align: right; border-bottom: 0; font-weight: 600; }
+table.data tfoot tr:first-child th, table.data tfoot tr:first-child td { border-top: 2px solid var(--fg-muted); }
+table.data tfoot tr:last-child th, table.data tfoot tr:last-child td { border-top: 1px solid var(--border); font-size: 1.05em; }
+table.data tfoot td { white-space: nowrap; font-variant-numeric: tabular-nums; }
+
+/* Paper: A4, no navigation, search or freshness line, and always the light palette (charts too), even when
+   the screen is dark: the variables below win over the dark ones because they come later. */
+@page { size: A4; margin: 12mm 12mm 14mm; }
 @media print {
-  :root { --bg: #ffffff; --bg-alt: #ffffff; --fg: #000000; --fg-muted: #333333; --border: #999999; --link: #000000; --link-visited: #000000; }
-  .skip, .sections, .search, .colophon, .filter, .pages, .csv, .freshness { display: none !important; }
-  .banner { background: none; border: 0; padding: 0 0 0.5rem; }
+  :root {
+    color-scheme: light;
+    --bg: #ffffff; --bg-alt: #ffffff; --fg: #000000; --fg-muted: #333333; --border: #999999; --link: #000000; --link-visited: #000000;
+    --accent: #0b57d0; --focus: #c2410c; --good: #116329; --good-bg: #ffffff; --warn: #7a4d00; --warn-bg: #ffffff; --bad: #a40e26; --bad-bg: #ffffff;
+    --muted-bg: #ffffff;
+    --chart-1: #0b57d0; --chart-2: #c2410c; --chart-3: #116329; --chart-4: #6a3fb5; --chart-5: #a40e26; --chart-6: #7a4d00;
+    --chart-grid: #d0d7de; --chart-axis: #4f5863; --chart-text: #1b1f24;
+    font-size: 9.5pt;
+  }
+  html, body { background: #ffffff; color: #000000; }
+  .skip, .banner, .sections, .search, .colophon, .filter, .pages, .csv, .freshness { display: none !important; }
   main { padding: 0; max-width: none; }
+  /* Compact enough that an invoice of ten lines, with a payment, fits one A4 page. */
+  h1 { margin: 0 0 0.4rem; font-size: 1.45rem; }
+  h2 { margin: 0.6rem 0 0.2rem; font-size: 1.05rem; }
+  table.data { font-size: 0.9rem; }
+  table.data th, table.data td, table.data tfoot th, table.data tfoot td { padding: 0.15rem 0.4rem; }
+  table.facts th, table.facts td { padding-top: 0.1rem; padding-bottom: 0.1rem; }
+  .columns { grid-template-columns: repeat(auto-fit, minmax(12rem, 1fr)); gap: 0 1.5rem; max-width: none; }
+  /* A section that only says it is empty ("No payments against this invoice yet.") is left off paper. */
+  section:has(> p.empty):not(:has(table)) { display: none; }
   a { text-decoration: none; color: #000; }
   table.data thead th { position: static; }
   table.data tbody tr:nth-child(even) { background: none; }
@@ -225,6 +316,39 @@ pre.output {
   "use strict";
 
   var root = document.documentElement.getAttribute("data-root") || "";
+
+  /* Navigation menus ------------------------------------------------------ */
+  /* The menus work without this (each <details> opens and closes on its own); with it, opening one closes the
+     others, and a click elsewhere or Escape closes them, as menus do. */
+  (function () {
+    var nav = document.querySelector("nav.sections");
+    if (!nav) return;
+    var menu = nav.querySelector("details.menu");
+    var groups = Array.prototype.slice.call(nav.querySelectorAll(".group details"));
+    // A browser that cannot keep the outer menu open from the stylesheet (no ::details-content) opens it here on wide screens.
+    if (menu && window.CSS && CSS.supports && !CSS.supports("selector(::details-content)") && window.matchMedia("(min-width: 40rem)").matches) {
+      menu.open = true;
+    }
+    function closeAll(except) {
+      groups.forEach(function (details) { if (details !== except) details.open = false; });
+    }
+    groups.forEach(function (details) {
+      details.addEventListener("toggle", function () { if (details.open) closeAll(details); });
+    });
+    document.addEventListener("click", function (event) {
+      if (!nav.contains(event.target)) {
+        closeAll(null);
+        if (menu && window.matchMedia("(max-width: 39.99rem)").matches) menu.open = false;
+      }
+    });
+    document.addEventListener("keydown", function (event) {
+      if (event.key !== "Escape") return;
+      var open = nav.querySelector("details[open] > summary");
+      closeAll(null);
+      if (menu && window.matchMedia("(max-width: 39.99rem)").matches) menu.open = false;
+      if (open && nav.contains(document.activeElement)) open.focus();
+    });
+  })();
 
   /* Sorting and filtering ------------------------------------------------ */
 
