@@ -102,33 +102,11 @@ enum InvoicePages {
                 ("Total", .money(total), ""),
                 ("Paid", .money(invoice["paid"].int64 ?? 0), "completed payments"),
                 ("Credited", .money(invoice["credited"].int64 ?? 0), ""),
-                ("Outstanding", .money(outstanding), state == "void" ? "void: nothing is owed" : outstanding == 0 ? "paid in full" : state == "overdue" ? "overdue as of \(context.today)" : "due " + text(invoice, "due_date")),
+                ("Outstanding", .money(outstanding), state == "void" ? "void: nothing is owed" : outstanding == 0 ? "paid in full" : state == "overdue" ? "overdue: it was due " + text(invoice, "due_date") : "due " + text(invoice, "due_date")),
             ])]))
             try body(id, "Invoice " + (number ?? "(number pending)"), blocks)
         }
     }
 
     static let customerLabel = "Customer"
-
-    /// Puts the new names of renamed customers on their invoices' pages (`invoices`: invoice id to customer
-    /// id) by swapping the bill-to's customer row in the page's bytes, both rendered by the escaping
-    /// builder, on worker threads. `old` and `new` are the names by the customer's page; an invoice whose
-    /// page does not hold the old row (edited by hand?) is told to `failed`, to be rendered whole.
-    static func rename(_ invoices: [String: String], old: [String: String], new: [String: String], in context: BuildContext,
-                       failed: UnpatchedRows) throws {
-        var swaps: [String: (old: [UInt8], new: [UInt8])] = [:]
-        let root = Page.root(of: SitePath.invoice("x"))
-        func row(_ href: String, _ name: String) -> [UInt8] {
-            Array(Table.factRow(customerLabel, Cell.link(href, name).content(context.format, root: root)).render().utf8)
-        }
-        for (invoice, customer) in invoices.sorted(by: { $0.key < $1.key }) {
-            let href = SitePath.customer(customer)
-            guard let before = old[href], let after = new[href] else {
-                failed.add("invoices", [invoice])
-                continue
-            }
-            if swaps[href] == nil { swaps[href] = (row(href, before), row(href, after)) }
-            try context.output.swapBytes(in: SitePath.invoice(invoice), [swaps[href]!], failed: { failed.add("invoices", [invoice]) })
-        }
-    }
 }
