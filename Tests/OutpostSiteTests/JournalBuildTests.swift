@@ -184,7 +184,7 @@ struct JournalBuildTests {
             try db.execute("UPDATE customer SET name = 'First Change' WHERE id = (SELECT min(id) FROM customer)")
             let report = try buildSite(db, into: own)
             #expect(report.incremental)
-            try SiteBuilder.pruneJournal(db, after: report)
+            try SiteBuilder.pruneChangeFeed(db, after: report)
             #expect(try db.scalar("SELECT count(*) FROM site_change")?.int64 == 0)
             // The other directory's last build is older than what was pruned: it cannot trust the journal.
             try db.execute("UPDATE customer SET name = 'Second Change' WHERE id = (SELECT max(id) FROM customer)")
@@ -198,12 +198,13 @@ struct JournalBuildTests {
         try withTemporaryDirectory { directory in
             let db = try fixtureDatabase(in: directory, customers: 60)
             let site = directory.appendingPathComponent("site")
-            let day = FixtureGenerator.defaultAsOf.startOfMonth.adding(days: 1)
+            // The fixture's data is dated up to its as-of day, as a replica's is up to its last sync.
+            let day = FixtureGenerator.defaultAsOf
             let first = try buildSite(db, into: site, asOf: day)
             let files = try siteFiles(site).count
-            // Each step a few days on, in the same month; the third also with a rename in the same build.
+            // Each step a day or more on, in the same month; the third also with a rename in the same build.
             var from = day
-            for (step, days) in [1, 6, 9].enumerated() {
+            for (step, days) in [1, 2, 3].enumerated() {
                 let to = from.adding(days: days)
                 if step == 2 { try db.execute("UPDATE customer SET name = 'Renamed On A New Day' WHERE id = (SELECT min(id) FROM customer WHERE id <> 'cus_own')") }
                 let dated = try NewDay.changes(from: from, to: to, db: db)

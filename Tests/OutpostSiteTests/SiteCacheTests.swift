@@ -50,7 +50,7 @@ struct SiteCacheTests {
             let state = try #require(cache.state)
             #expect(!cache.interrupted)
             #expect(state.directory == SiteCache.identity(of: site))
-            #expect(state.feed == (try SiteJournal.latest(db)))
+            #expect(state.feed == (try SiteChangeFeed.latest(db)))
         }
     }
 

@@ -12,7 +12,11 @@ enum PublishStep {
     static func run(site: URL, replica: Replica, timeLimit: TimeInterval?, log: SyncLog, session: Session) throws {
         let directory = try ReplicaConfig.value(.publish, of: replica)
         let command = try ReplicaConfig.value(.publishCommand, of: replica)
-        guard directory != nil || command != nil else { return }
+        guard directory != nil || command != nil else {
+            // Nothing publishes this site: the lists of files to publish would only grow.
+            try? UnpublishedFiles.published(replica: replica.directory, site: site)
+            return
+        }
         // Hold the site's build lock while publishing: another build into the same directory waits for us.
         let lock: FileLock
         do {

@@ -16,7 +16,7 @@ import OutpostStore
 /// Only changes the site can follow row by row make a plan: customers and
 /// what belongs to them. A change to the settings, the catalogue, prices or
 /// panel users shows on too many pages to follow; for those (and for a
-/// journal that overflowed) there is no plan and the build fingerprints every
+/// feed that overflowed) there is no plan and the build fingerprints every
 /// page instead.
 struct ChangePlan {
     /// More changed rows than this and fingerprinting every page is as quick.
@@ -143,9 +143,9 @@ struct ChangePlan {
         return pages
     }
 
-    /// How the journal marks a row written itself (not a parent touched through a child): see `SiteChange.via`.
+    /// How the feed marks a row written itself (not a parent touched through a child): see `SiteChange.via`.
     static let rowItself: Set<String> = ["", "display", "name"]
-    /// Customers whose row changed beyond what the journal marks `name`.
+    /// Customers whose row changed beyond what the feed marks `name`.
     private var billTo: Set<String> = []
 
     private let links: any Links

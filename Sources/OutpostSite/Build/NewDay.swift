@@ -13,7 +13,9 @@ import OutpostStore
 /// - a subscription, domain, certificate or license enters a 30-, 60- or 90-day
 ///   window before its end (or expiry), and leaves at the end: its list rows,
 ///   its customer's page, and the home page's "needs attention";
-/// - a customer created on a date counts as active from that date on;
+/// - a customer created on a date counts as active from that date on, and an
+///   invoice, credit note, payment or order dated after the last build's day
+///   counts "to date" once that day comes;
 /// - the home page, the reports and the customers' portals say what date they
 ///   are as of, and the aging report's every page does: all of those are
 ///   rendered on every new day (a few hundred pages however large the data).
@@ -52,8 +54,14 @@ enum NewDay {
                 try add(table, "SELECT id FROM \(table) WHERE expires_on >= ? AND expires_on <= ? ORDER BY id", ahead)
             }
         }
-        try add("customer", "SELECT id FROM customer WHERE substr(created_at, 1, 10) > ? AND substr(created_at, 1, 10) <= ? ORDER BY id",
-                [from.description, to.description])
+        // Rows dated after the last build's day and up to this one now count "to date" (a replica's rows are
+        // normally dated up to its last sync, so these are few).
+        let reached: [any SQLBindable] = [from.description, to.description]
+        try add("customer", "SELECT id FROM customer WHERE substr(created_at, 1, 10) > ? AND substr(created_at, 1, 10) <= ? ORDER BY id", reached)
+        try add("invoice", "SELECT id FROM invoice WHERE issue_date > ? AND issue_date <= ? ORDER BY id", reached)
+        try add("credit_note", "SELECT id FROM credit_note WHERE issue_date > ? AND issue_date <= ? ORDER BY id", reached)
+        try add("payment", "SELECT id FROM payment WHERE received_on > ? AND received_on <= ? ORDER BY id", reached)
+        try add("orders", "SELECT id FROM orders WHERE substr(placed_at, 1, 10) > ? AND substr(placed_at, 1, 10) <= ? ORDER BY id", reached)
         return changes
     }
 }

@@ -44,19 +44,19 @@ public struct SiteBuilder {
         return hash
     }
 
-    /// After a build of the replica's own site: the journal up to what it included is not needed again
+    /// After a build of the replica's own site: the change feed up to what it included is not needed again
     /// (another directory built later finds it pruned and fingerprints its pages instead).
-    public static func pruneJournal(_ db: Database, after report: SiteBuildReport) throws {
-        try SiteJournal.prune(db, through: report.journal)
+    public static func pruneChangeFeed(_ db: Database, after report: SiteBuildReport) throws {
+        try SiteChangeFeed.prune(db, through: report.feed)
     }
 
-    /// When no site is rendered for a long time the journal is of no use: past this many rows it is pruned whole.
-    public static let unrenderedJournalLimit: Int64 = 50_000
+    /// When no site is rendered for a long time the change feed is of no use: past this many rows it is pruned whole.
+    public static let unrenderedFeedLimit: Int64 = 50_000
 
-    /// Prunes the journal when no build has read it for a long time (`--no-site` syncs).
-    public static func trimJournal(_ db: Database) throws {
+    /// Prunes the change feed when no build has read it for a long time (`--no-site` syncs).
+    public static func trimChangeFeed(_ db: Database) throws {
         let rows = try db.scalar("SELECT count(*) FROM site_change")?.int64 ?? 0
-        if rows > unrenderedJournalLimit { try SiteJournal.prune(db, through: try SiteJournal.latest(db)) }
+        if rows > unrenderedFeedLimit { try SiteChangeFeed.prune(db, through: try SiteChangeFeed.latest(db)) }
     }
 
     /// The directory holding the site cache of `site` rendered from the replica in `replica`
@@ -118,10 +118,10 @@ public struct SiteBuilder {
                 let today = asOf ?? status.lastSuccessfulRun.map { ($0.finishedAt ?? $0.startedAt).date } ?? clock.now().date
                 let settings = try ResellerSettings.load(from: db)
                 let look = look(BuildContext.salt(settings))
-                let journal = try SiteJournal.latest(db)
+                let feed = try SiteChangeFeed.latest(db)
                 var plan: ChangePlan? = nil
                 if !full, let state, !lists.wasReset, state.look == look, state.today == today || NewDay.follows(from: state.today, to: today),
-                   let changes = try SiteJournal.changes(db, after: state.feed, limit: ChangePlan.limit) {
+                   let changes = try SiteChangeFeed.changes(db, after: state.feed, limit: ChangePlan.limit) {
                     // A new day: the rows whose dated facts moved count as changed (`NewDay`).
                     let dated = state.today == today ? [] : try NewDay.changes(from: state.today, to: today, db: db)
                     plan = try ChangePlan(changes + dated, newDay: state.today != today, db: db)
@@ -157,9 +157,9 @@ public struct SiteBuilder {
                 let removed = try site.finish()
                 phases.mark("finish")
                 // The directory as this build leaves it: its entries do not change again until the next build.
-                try cache.finish(SiteCache.State(feed: journal, today: today, look: look, directory: SiteCache.identity(of: location.output) ?? ""))
+                try cache.finish(SiteCache.State(feed: feed, today: today, look: look, directory: SiteCache.identity(of: location.output) ?? ""))
                 return SiteBuildReport(asOf: today, pages: context.pages, writtenCount: site.writtenCount, written: site.written,
-                                       removed: removed, unchanged: site.unchanged, incremental: plan != nil, journal: journal)
+                                       removed: removed, unchanged: site.unchanged, incremental: plan != nil, feed: feed)
             }
         }
     }
@@ -204,7 +204,7 @@ public struct SiteBuilder {
     /// The sync figures the home page shows (rejected changes and conflicts).
     private static func homeSync(_ status: SyncStatus) -> String { "\(status.rejected) \(status.conflicts)" }
 
-    /// Renders only what the journal's changes show on: the sync page always, the
+    /// Renders only what the change feed's changes show on: the sync page always, the
     /// list pages around changed rows, the changed customers' and invoices' pages,
     /// the home page and reports when their figures or names can have moved, and
     /// the search index entries and CSV rows of changed rows, patched in place.
@@ -342,8 +342,8 @@ public struct SiteBuildReport: Sendable, Equatable, Codable {
     public let removed: [String]
     /// Files left as they were.
     public let unchanged: Int
-    /// Whether only the pages showing the rows the change journal named were rendered.
+    /// Whether only the pages showing the rows the change feed named were rendered.
     public var incremental = false
-    /// The change journal's position the site includes: the replica's own site build prunes the journal up to it.
-    public var journal: Int64 = 0
+    /// The change feed's position the site includes: the replica's own site build prunes the feed up to it.
+    public var feed: Int64 = 0
 }

@@ -66,7 +66,6 @@ final class SiteFiles: @unchecked Sendable {
     /// Writes `bytes` to `path` through a temporary file and a rename.
     func write(_ path: String, bytes: UnsafeRawBufferPointer) throws {
         try ensureParent(of: path)
-        let target = filePath(path)
         let temporary = filePath(SiteFiles.temporaryPath(for: path))
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw SiteBuildError.cannotWrite(path, errno: errno) }
