@@ -181,13 +181,13 @@ struct SiteJournalTests {
             #expect(throws: Failure.self) {
                 try SiteJournal.withJournalOff(db) {
                     try db.execute("INSERT INTO customer (id, name, status, created_at) VALUES ('cus_OFF', 'Off', 'active', '2026-01-31T10:00:00Z')")
-                    #expect(try db.scalar("SELECT count(*) FROM temp.site_journal_off") == .integer(1))
+                    #expect(try db.scalar("SELECT count(*) FROM temp.site_change_off") == .integer(1))
                     #expect(try db.scalar("SELECT count(*) FROM sqlite_temp_master WHERE type = 'trigger'") == .integer(0),
                             "dropped: a table with triggers costs every write a statement journal")
                     throw Failure()
                 }
             }
-            #expect(try db.scalar("SELECT count(*) FROM temp.site_journal_off") == .integer(0))
+            #expect(try db.scalar("SELECT count(*) FROM temp.site_change_off") == .integer(0))
             #expect(try db.scalar("SELECT count(*) FROM sqlite_temp_master WHERE type = 'trigger'") == .integer(Int64(3 * Schema.replicatedTables.count)))
             // Outside a transaction the insert stayed although the body failed: the marker says so.
             #expect(try db.rows("SELECT entity, via FROM site_change").map { [$0["entity"], $0["via"]] } == [[.text("*"), .text("overflow")]])

@@ -10,20 +10,20 @@ import OutpostStore
 /// compares the whole tree with a fresh full build.
 @Suite("Incremental builds from the change journal")
 struct JournalBuildTests {
-    /// The site's files without the builder's bookkeeping (the manifest differs: an incremental build appends to its delta).
+    /// The site's files (the builder keeps its bookkeeping in the site cache, beside the replica).
     func published(_ site: URL) throws -> [String: Data] {
-        try siteFiles(site).filter { !$0.key.hasPrefix(".outpost-") }
+        try siteFiles(site)
     }
 
     /// Builds `site` incrementally and a fresh full build beside it; they must be the same.
     @discardableResult
-    func buildAndCompare(_ db: Database, _ site: URL, _ step: String, incremental: Bool = true,
+    func buildAndCompare(_ db: Database, _ site: URL, _ step: String, incremental: Bool = true, asOf: BusinessDate? = nil,
                          sourceLocation: SourceLocation = #_sourceLocation) throws -> SiteBuildReport {
-        let report = try buildSite(db, into: site)
+        let report = try buildSite(db, into: site, asOf: asOf)
         #expect(report.incremental == incremental, "\(step): incremental", sourceLocation: sourceLocation)
         let fresh = site.deletingLastPathComponent().appendingPathComponent("fresh")
         try? FileManager.default.removeItem(at: fresh)
-        try buildSite(db, into: fresh)
+        try buildSite(db, into: fresh, asOf: asOf)
         let mine = try published(site), theirs = try published(fresh)
         let differing = Set(mine.keys).union(theirs.keys).filter { mine[$0] != theirs[$0] }.sorted()
         #expect(differing.isEmpty, "\(step): \(differing.count) files differ from a full build: \(differing.prefix(8))", sourceLocation: sourceLocation)
@@ -184,7 +184,7 @@ struct JournalBuildTests {
             try db.execute("UPDATE customer SET name = 'First Change' WHERE id = (SELECT min(id) FROM customer)")
             let report = try buildSite(db, into: own)
             #expect(report.incremental)
-            try SiteBuilder.pruneJournal(db, after: report)
+            try SiteBuilder.pruneChangeFeed(db, after: report)
             #expect(try db.scalar("SELECT count(*) FROM site_change")?.int64 == 0)
             // The other directory's last build is older than what was pruned: it cannot trust the journal.
             try db.execute("UPDATE customer SET name = 'Second Change' WHERE id = (SELECT max(id) FROM customer)")
@@ -194,10 +194,54 @@ struct JournalBuildTests {
         }
     }
 
-    @Test func replacingBytesFindsEveryOccurrenceOrSaysThereIsNone() {
-        #expect(SiteOutput.replacingAll(Array("ab".utf8), with: Array("xyz".utf8), in: Array("aabab".utf8)) == Array("axyzxyz".utf8))
-        #expect(SiteOutput.replacingAll(Array("ab".utf8), with: Array("".utf8), in: Array("ba".utf8)) == nil)
-        #expect(SiteOutput.replacingAll(Array("<td>".utf8), with: Array("<td>!".utf8), in: Array("<td>".utf8)) == Array("<td>!".utf8))
+    @Test func aNewDayRewritesOnlyThePagesOfItsDatedFactsAndEqualsAFullBuild() throws {
+        try withTemporaryDirectory { directory in
+            let db = try fixtureDatabase(in: directory, customers: 60)
+            let site = directory.appendingPathComponent("site")
+            // The fixture's data is dated up to its as-of day, as a replica's is up to its last sync.
+            let day = FixtureGenerator.defaultAsOf
+            let first = try buildSite(db, into: site, asOf: day)
+            let files = try siteFiles(site).count
+            // Each step a day or more on, in the same month; the third also with a rename in the same build.
+            var from = day
+            for (step, days) in [1, 2, 3].enumerated() {
+                let to = from.adding(days: days)
+                if step == 2 { try db.execute("UPDATE customer SET name = 'Renamed On A New Day' WHERE id = (SELECT min(id) FROM customer WHERE id <> 'cus_own')") }
+                let dated = try NewDay.changes(from: from, to: to, db: db)
+                let report = try buildAndCompare(db, site, "new day \(to)", asOf: to)
+                #expect(report.asOf == to)
+                // Only the pages of the rows whose dated facts moved, the lists they are in, and the pages that say the date.
+                let rows = Set(dated.map(\.entityId))
+                let invoices = Set(dated.filter { $0.entity == "invoice" }.map(\.entityId))
+                let customers = Set(try db.rows("""
+                    SELECT customer_id AS id FROM invoice WHERE id IN (SELECT value FROM json_each(?1))
+                    UNION SELECT customer_id FROM subscription WHERE id IN (SELECT value FROM json_each(?1))
+                    UNION SELECT customer_id FROM domain WHERE id IN (SELECT value FROM json_each(?1))
+                    UNION SELECT customer_id FROM ssl_certificate WHERE id IN (SELECT value FROM json_each(?1))
+                    UNION SELECT customer_id FROM license WHERE id IN (SELECT value FROM json_each(?1))
+                    UNION SELECT id FROM customer WHERE id IN (SELECT value FROM json_each(?1))
+                    UNION SELECT min(id) FROM customer WHERE id <> 'cus_own'
+                    """, [SQLValue.jsonArray(rows)]).compactMap { $0["id"].string })
+                let lists = ["invoices/", "subscriptions/", "domains/", "ssl/", "licenses/", "customers/", "payments/", "orders/", "provisioning/"]
+                for path in report.written {
+                    let expected = path == "index.html" || path.hasPrefix("reports") || path.hasPrefix("portals/") || path.hasPrefix("sync")
+                        || path == "freshness.html" || path.hasPrefix("search/")
+                        || invoices.contains { path == SitePath.invoice($0) } || customers.contains { path == SitePath.customer($0) }
+                        || lists.contains { path.hasPrefix($0) && !path.dropFirst($0.count).contains("/") }
+                    #expect(expected, "new day \(to): \(path) was rewritten but shows no dated fact that moved")
+                }
+                if step < 2 {
+                    #expect(!report.written.contains { $0.hasPrefix("search/") }, "no name changed: the search index stays")
+                }
+                #expect(report.written.count < files / 4, "new day \(to): \(report.written.count) of \(files) files, first build \(first.written.count)")
+                from = to
+            }
+            // A new month moves every monthly figure: every page is fingerprinted, and the site still equals a full build.
+            let month = from.startOfMonth.adding(months: 1)
+            try buildAndCompare(db, site, "new month", incremental: false, asOf: month)
+            // And the day after it is a new day again.
+            try buildAndCompare(db, site, "the day after the new month", asOf: month.adding(days: 1))
+        }
     }
 
     @Test func anInterruptedBuildIsFollowedByAFullOne() throws {
@@ -205,8 +249,8 @@ struct JournalBuildTests {
             let db = try fixtureDatabase(in: directory, customers: 8)
             let site = directory.appendingPathComponent("site")
             try buildSite(db, into: site)
-            // What a build that died part-way leaves: no state file.
-            SiteState.remove(from: site)
+            // What a build that died part-way leaves: the cache still marked "building".
+            try SiteCache(SiteCache.Location(replica: directory, output: site)).markBuilding()
             try db.execute("UPDATE customer SET name = 'After The Crash' WHERE id = (SELECT min(id) FROM customer)")
             try buildAndCompare(db, site, "after a crash", incremental: false)
         }

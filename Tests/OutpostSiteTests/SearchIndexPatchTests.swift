@@ -20,7 +20,7 @@ struct SearchIndexPatchTests {
     /// The bucket files (`search/…`) a full build writes for `entries`, by file name.
     static func fullBuild(_ entries: [SearchEntry], spillThreshold: Int = SearchIndexWriter.spillThreshold) throws -> [String: [UInt8]] {
         try withTemporaryDirectory { directory in
-            let output = try SiteOutput(directory: directory, full: true)
+            let output = try SiteOutput(cache: SiteCache(SiteCache.Location(replica: directory.appendingPathComponent("replica"), output: directory)), full: true)
             defer { output.close() }
             let writer = SearchIndexWriter(output: output, spillThreshold: spillThreshold)
             for entry in entries { try writer.add(entry) }

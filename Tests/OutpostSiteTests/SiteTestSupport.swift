@@ -18,22 +18,19 @@ func fixtureDatabase(in directory: URL, customers: Int, seed: UInt64 = 1) throws
 let fixtureClock = FixedClock(FixtureGenerator(seed: 1, customers: 0, asOf: FixtureGenerator.defaultAsOf).now)
 
 @discardableResult
-func buildSite(_ db: Database, into output: URL, full: Bool = false) throws -> SiteBuildReport {
-    var builder = SiteBuilder(db: db, output: output, clock: fixtureClock)
+func buildSite(_ db: Database, into output: URL, full: Bool = false, asOf: BusinessDate? = nil) throws -> SiteBuildReport {
+    var builder = SiteBuilder(db: db, output: output, clock: fixtureClock, asOf: asOf)
     builder.listsWrittenFiles = true
     return try builder.build(full: full)
 }
 
-/// Every file of a site (the manifest included), by path from the site root.
+/// Every file of a site, hidden ones included, by path from the site root.
 func siteFiles(_ root: URL) throws -> [String: Data] {
     var result: [String: Data] = [:]
     let base = root.standardizedFileURL.path + "/"
     guard let enumerator = FileManager.default.enumerator(at: root, includingPropertiesForKeys: [.isRegularFileKey]) else { return [:] }
     for case let url as URL in enumerator where (try url.resourceValues(forKeys: [.isRegularFileKey])).isRegularFile == true {
         let path = String(url.standardizedFileURL.path.dropFirst(base.count))
-        // The builder's own memory of the last build is not part of the site.
-        if path.hasPrefix(ListStore.fileName) || path.hasPrefix(CSVRowIndex.directory + "/") || path == SiteState.fileName
-            || path == SiteOutput.deltaName { continue }
         result[path] = try Data(contentsOf: url)
     }
     return result

@@ -48,12 +48,18 @@ struct FileModesTests {
         #expect(seenWhileOpen.count == 5, "\(seenWhileOpen)")
         for line in seenWhileOpen { #expect(line.hasPrefix("600 "), "\(line)") }
 
+        // The site's cache sits beside the replica, one directory per site directory (`SiteCache.Location`).
+        let caches = try FileManager.default.contentsOfDirectory(atPath: dir.path("r/site-cache"))
+        try #require(caches.count == 1, "\(caches)")
+        let cache = "r/site-cache/" + caches[0]
         var own = ["node/node.sqlite", "node/tenants/acme.sqlite", "r/replica.sqlite", "r/token", "r/sync.lock",
-                   "r/site/.outpost-site-state", "r/site/.outpost-manifest", "r/site/.outpost-manifest.lock", "r/site/.outpost-lists.sqlite"]
-        own += try FileManager.default.contentsOfDirectory(atPath: dir.path("r/site/.outpost-csv-rows")).map { "r/site/.outpost-csv-rows/" + $0 }
-        #expect(own.count > 9, "the site keeps row indexes")
+                   cache + "/cache.sqlite", cache + "/build.lock"]
+        own += try FileManager.default.contentsOfDirectory(atPath: dir.path(cache + "/.outpost-csv-rows")).map { cache + "/.outpost-csv-rows/" + $0 }
+        #expect(own.count > 7, "the site keeps row indexes")
         for path in own { #expect(mode(path) == 0o600, "\(path): \(String(mode(path), radix: 8))") }
-        for path in ["node", "node/tenants", "r/site/.outpost-csv-rows"] { #expect(mode(path) == 0o700, "\(path): \(String(mode(path), radix: 8))") }
+        for path in ["node", "node/tenants", "r/site-cache", cache, cache + "/.outpost-csv-rows"] {
+            #expect(mode(path) == 0o700, "\(path): \(String(mode(path), radix: 8))")
+        }
         // The published pages are for others to read.
         for path in ["r/site/index.html", "r/site/customers/customers.csv"] { #expect(mode(path) & 0o004 != 0, "\(path) is readable") }
 
@@ -70,14 +76,14 @@ struct FileModesTests {
         #expect(!(try outpost(["node", "status", dir.path("node")])).stderr.contains("Warning"))
 
         // Opened up (an older version, a copy, a chmod): status names each file, its mode and the fix; it still works.
-        for path in ["r/replica.sqlite", "r/site/.outpost-site-state", "node/tenants/acme.sqlite"] { chmod(dir.path(path), 0o644) }
+        for path in ["r/replica.sqlite", cache + "/cache.sqlite", "node/tenants/acme.sqlite"] { chmod(dir.path(path), 0o644) }
         let warned = try outpost(["status", "--replica", dir.path("r"), "--json"])
         #expect(warned.status == 0)
         #expect((try? JSONValue(parsing: warned.stdout)) != nil, "the JSON on standard output is untouched")
         // The -wal and -shm that status's own connection made took the database's mode: they are named too.
         #expect(warned.stderr.hasPrefix("Warning: 4 file(s) holding the reseller's data or secrets are open to other users:"), "\(warned.stderr)")
         let fix = try #require(warned.stderr.split(separator: "\n").last { $0.hasPrefix("Make them private with: chmod go-rwx ") })
-        for path in ["r/replica.sqlite", "r/replica.sqlite-wal", "r/replica.sqlite-shm", "r/site/.outpost-site-state"] {
+        for path in ["r/replica.sqlite", "r/replica.sqlite-wal", "r/replica.sqlite-shm", cache + "/cache.sqlite"] {
             #expect(warned.stderr.contains("  \(dir.path(path)) (mode 644)"), "\(warned.stderr)")
             #expect(fix.contains("'\(dir.path(path))'"))
         }
@@ -85,7 +91,7 @@ struct FileModesTests {
         #expect(node.status == 0)
         #expect(node.stderr.contains("  \(dir.path("node/tenants/acme.sqlite")) (mode 644)"), "\(node.stderr)")
         // Closed again with the command it gave: no more warning.
-        for path in ["r/replica.sqlite", "r/replica.sqlite-wal", "r/replica.sqlite-shm", "r/site/.outpost-site-state", "node/tenants/acme.sqlite"] {
+        for path in ["r/replica.sqlite", "r/replica.sqlite-wal", "r/replica.sqlite-shm", cache + "/cache.sqlite", "node/tenants/acme.sqlite"] {
             chmod(dir.path(path), 0o600)
         }
         #expect(!(try outpost(["status", "--replica", dir.path("r")])).stderr.contains("Warning"))

@@ -12,22 +12,29 @@ enum PublishStep {
     static func run(site: URL, replica: Replica, timeLimit: TimeInterval?, log: SyncLog, session: Session) throws {
         let directory = try ReplicaConfig.value(.publish, of: replica)
         let command = try ReplicaConfig.value(.publishCommand, of: replica)
-        guard directory != nil || command != nil else { return }
+        guard directory != nil || command != nil else {
+            // Nothing publishes this site: the lists of files to publish would only grow.
+            try? UnpublishedFiles.published(replica: replica.directory, site: site)
+            return
+        }
         // Hold the site's build lock while publishing: another build into the same directory waits for us.
         let lock: FileLock
         do {
-            lock = try FileLock.acquire(site.appendingPathComponent(SiteBuilder.lockFileName).path, wait: 30)
+            lock = try FileLock.acquire(SiteBuilder.lockFile(replica: replica.directory, site: site).path, wait: 30)
         } catch {
             let reason = if case .busy = error { "another site build is writing to \(site.path)" } else { "cannot lock \(site.path): \(error)" }
             failed(reason, site: site, fields: [], log: log, session: session)
             return
         }
         defer { withExtendedLifetime(lock) {} }
+        // What the builds wrote and removed since the last publish; forgotten once every configured step succeeded.
+        var succeeded = true
         if let target = directory {
             do {
                 let published = try SitePublisher.publish(site: site, to: URL(fileURLWithPath: target))
                 log.log("info", "site.published", [("copied", .integer(Int64(published.copied))), ("removed", .integer(Int64(published.removed)))])
             } catch {
+                succeeded = false
                 failed("\(error)", site: site, fields: [], log: log, session: session)
             }
         }
@@ -36,9 +43,13 @@ enum PublishStep {
             let publisher = PublishCommand(command: command, environment: session.environment,
                                            timeLimit: timeLimit ?? PublishCommand.defaultTimeLimit)
             do {
-                try publisher.publish(site: site, from: replica.directory)
-                log.log("info", "site.published", [("command", .bool(true))])
+                let unpublished = try UnpublishedFiles.load(replica: replica.directory, site: site)
+                let files = try unpublished.write(replica: replica.directory, site: site)
+                try publisher.publish(site: site, from: replica.directory, files: files)
+                log.log("info", "site.published", [("command", .bool(true)), ("changed", .integer(Int64(unpublished.changed.count))),
+                                                   ("removed", .integer(Int64(unpublished.removed.count)))])
             } catch {
+                succeeded = false
                 var fields: [(String, JSONValue)] = [("command", .bool(true))]
                 switch (error as? PublishCommand.Failure)?.termination {
                 case .exited(let status)?: fields.append(("status", .integer(Int64(status))))
@@ -47,6 +58,13 @@ enum PublishStep {
                 case nil: break
                 }
                 failed("\(error)", site: site, fields: fields, log: log, session: session)
+            }
+        }
+        if succeeded {
+            do {
+                try UnpublishedFiles.published(replica: replica.directory, site: site)
+            } catch {
+                log.log("warning", "publish.failed", [("reason", .string("the site was published, but its list of changed files was not cleared: \(error)"))])
             }
         }
     }

@@ -43,7 +43,7 @@ enum SiteCommands {
                 report = try builder.build(full: invocation.flag("full"))
                 // The replica's own site: what it included is not needed again.
                 if output.standardizedFileURL == (try SyncCommands.siteOutput(replica)).standardizedFileURL {
-                    try SiteBuilder.pruneJournal(replica.db, after: report)
+                    try SiteBuilder.pruneChangeFeed(replica.db, after: report)
                 }
             } catch let error as SiteBuildError {
                 if case .busy = error { throw CommandFailure(.tempFail, error.description) }

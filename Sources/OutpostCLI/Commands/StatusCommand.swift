@@ -60,7 +60,7 @@ enum StatusCommand {
             let site = try SyncCommands.siteOutput(replica)
             let ownFiles = [Replica.databaseName, Replica.databaseName + "-wal", Replica.databaseName + "-shm", ReplicaLock.fileName, SyncCommands.tokenFileName]
                 .map { replica.directory.appendingPathComponent($0).path }.filter { FileManager.default.fileExists(atPath: $0) }
-            FileModeWarnings.print(for: ownFiles + SiteBuilder.stateFiles(in: site), to: session)
+            FileModeWarnings.print(for: ownFiles + SiteBuilder.stateFiles(replica: replica.directory, site: site), to: session)
             let report = Report(
                 replica: replica.directory.path, node: state.node, cursor: state.cursor, lastSuccessfulSync: last?.description,
                 ageSeconds: age, lastResult: state.lastRun?.result, lastMessage: state.lastRun.flatMap { $0.message.isEmpty ? nil : $0.message },

@@ -259,13 +259,13 @@ enum SyncCommands {
                     builder.progress = { bar?.update($0) }
                     let built = try builder.build()
                     written = built.writtenCount
-                    try SiteBuilder.pruneJournal(replica.db, after: built)
+                    try SiteBuilder.pruneChangeFeed(replica.db, after: built)
                 } catch {
                     log.log("warning", "site.failed", [("reason", .string("\(error)"))])
                     session.printError("Warning: the sync succeeded, but the dashboards were not rendered: \(error)")
                 }
             }
-            if invocation.flag("no-site") { try? SiteBuilder.trimJournal(replica.db) }
+            if invocation.flag("no-site") { try? SiteBuilder.trimChangeFeed(replica.db) }
             // Publish when configured, after every sync that has a site (so a failed publish is tried again next
             // time); a failure is reported, the sync and the site stay.
             if !invocation.flag("no-site"), FileManager.default.fileExists(atPath: output.appendingPathComponent("index.html").path) {

@@ -60,7 +60,7 @@ public final class Replica {
             }
             db = try Database(path: file, mode: .readWrite)
             try Schema.migrate(db)
-            try SiteJournal.install(on: db)
+            try SiteChangeFeed.install(on: db)
             guard try db.scalar("SELECT value FROM replica_meta WHERE key = 'replica_id'") != nil else {
                 throw OpenError.notAReplica(path, reason: "it has no replica id")
             }
@@ -93,7 +93,7 @@ public final class Replica {
         guard FileManager.default.isWritableFile(atPath: path) else { throw OpenError.notWritable(path) }
         let db = try Database(path: directory.appendingPathComponent(databaseName).path)
         try Schema.migrate(db)
-        try SiteJournal.install(on: db)
+        try SiteChangeFeed.install(on: db)
         let replica = Replica(directory: directory, db: db, clock: clock, random: random)
         try db.transaction {
             try db.execute("INSERT INTO replica_meta (key, value) VALUES ('replica_id', ?), ('created_at', ?)",

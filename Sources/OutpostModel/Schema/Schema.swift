@@ -426,8 +426,8 @@ public enum Schema {
     CREATE INDEX notification_by_customer ON notification (customer_id, sent_at);
     """
 
-    /// The replica's journal of changed rows, which the dashboards read to
-    /// rebuild only what changed (`SiteJournal`). Local: it is not replicated
+    /// The replica's feed of changed rows, which the dashboards read to
+    /// rebuild only what changed (`SiteChangeFeed`). Local: it is not replicated
     /// and only replica connections write it, through TEMP triggers; on the
     /// node it stays empty. AUTOINCREMENT so a seq is never reused after
     /// pruning (https://sqlite.org/autoinc.html).

@@ -1,9 +1,9 @@
 import Foundation
 import OutpostStore
 
-/// The rows of every paginated list as the last build left them, kept beside
-/// the site (`.outpost-lists.sqlite`) so an incremental build can rewrite the
-/// one page a changed row is on without reading the list again.
+/// The rows of every paginated list as the last build left them, kept in the
+/// site cache (`SiteCache`) so an incremental build can rewrite the one page a
+/// changed row is on without reading the list again.
 ///
 /// Each row is stored under its list and its sort key (bytes whose order is
 /// the list's order, see `ListKey`), with its cells as the page shows them.
@@ -11,12 +11,11 @@ import OutpostStore
 /// only on the rows near it: a row that changes, arrives or leaves touches the
 /// page it is on and perhaps its neighbour, never the pages after it.
 ///
-/// It is a cache. Anything wrong with it (missing, damaged, from another
-/// version) only costs a full build, which writes it afresh. So it keeps no
-/// rollback journal: a build that dies while writing it leaves no site state
-/// (`SiteState`), and the full build after it starts from a new file.
+/// It is a cache. Anything wrong with it (from another version) only costs a
+/// full build, which writes it afresh. It lives in the site cache's database,
+/// whose one transaction per build it shares (a build that dies leaves the
+/// last build's rows).
 final class ListStore {
-    static let fileName = ".outpost-lists.sqlite"
     /// 6: license keys are stored masked (a list store from before holds full keys, and its pages are redone).
     static let version = "outpost-lists 6"
 
@@ -29,13 +28,10 @@ final class ListStore {
         let cells: [UInt8]
     }
 
-    init(directory: URL) throws {
-        let path = directory.appendingPathComponent(ListStore.fileName).path
-        db = try Database(path: path)
+    /// Uses `db` (the site cache's), making its tables there when they are missing.
+    init(db: Database) throws {
+        self.db = db
         try db.executeScript("""
-            PRAGMA synchronous = OFF;
-            PRAGMA journal_mode = OFF;
-            PRAGMA cache_size = -32768;
             CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
             CREATE TABLE IF NOT EXISTS list_row (
                 list TEXT NOT NULL,
@@ -81,11 +77,9 @@ final class ListStore {
     /// The store was empty or from another version when opened: only a full build may use it.
     private(set) var wasReset = false
 
-    /// Opens the store in `directory`; one that cannot be opened (damaged) is removed and made afresh.
+    /// A store in a database file of its own in `directory` (for tests of what uses it).
     static func open(in directory: URL) throws -> ListStore {
-        if let store = try? ListStore(directory: directory) { return store }
-        remove(in: directory)
-        return try ListStore(directory: directory)
+        try ListStore(db: Database(path: directory.appendingPathComponent("lists.sqlite").path))
     }
 
     /// A row's stored cells as a page shows them: links to renamed customers carry their current names.
@@ -117,13 +111,6 @@ final class ListStore {
 
     func setMeta(_ key: String, _ value: String) throws {
         try db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", [key, value])
-    }
-
-    /// Removes the store file and its journal (a damaged store is rebuilt by the next full build).
-    static func remove(in directory: URL) {
-        for suffix in ["", "-journal", "-wal", "-shm"] {
-            unlink(directory.appendingPathComponent(fileName + suffix).path)
-        }
     }
 
     // MARK: Whole lists (full builds)

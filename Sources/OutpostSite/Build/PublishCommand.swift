@@ -4,7 +4,10 @@ import OutpostSystem
 /// Publishes a rendered site by running the replica's own command — an `rsync` line, say.
 ///
 /// The command runs as `/bin/sh -c COMMAND` in the replica directory, with the
-/// caller's environment plus `OUTPOST_SITE` (the site's absolute path), stdin
+/// caller's environment plus `OUTPOST_SITE` (the site's absolute path) and, when
+/// the build's lists are given, `OUTPOST_CHANGED_FILES` and `OUTPOST_REMOVED_FILES`
+/// (files naming the paths, from the site root, one a line, that the builds wrote
+/// and removed since the last publish: `rsync --files-from`), stdin
 /// from `/dev/null`, and only the end of its output kept. It never sees the
 /// replica's token. A run longer than the time limit has its whole process
 /// group killed. Exit status 0 is success; anything else is a `Failure` whose
@@ -36,10 +39,15 @@ public struct PublishCommand: Sendable {
         public var description: String { message }
     }
 
-    /// Runs the command for the site in `site`, from the directory `directory`.
-    public func publish(site: URL, from directory: URL) throws {
+    /// Runs the command for the site in `site`, from the directory `directory`; `files` are the
+    /// lists of files written and removed since the last publish (`UnpublishedFiles.write`).
+    public func publish(site: URL, from directory: URL, files: (changed: URL, removed: URL)? = nil) throws {
         var environment = self.environment
         environment["OUTPOST_SITE"] = site.absoluteURL.standardizedFileURL.path
+        if let files {
+            environment["OUTPOST_CHANGED_FILES"] = files.changed.standardizedFileURL.path
+            environment["OUTPOST_REMOVED_FILES"] = files.removed.standardizedFileURL.path
+        }
         var process = HookProcess(command: command, environment: environment, timeLimit: timeLimit,
                                   workingDirectory: directory.absoluteURL.standardizedFileURL.path,
                                   outputLimit: Self.keptOutput, keepsEndOfOutput: true)

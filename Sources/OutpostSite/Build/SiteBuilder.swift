@@ -43,101 +43,141 @@ public struct SiteBuilder {
         return hash
     }
 
-    /// After a build of the replica's own site: the journal up to what it included is not needed again
+    /// After a build of the replica's own site: the change feed up to what it included is not needed again
     /// (another directory built later finds it pruned and fingerprints its pages instead).
-    public static func pruneJournal(_ db: Database, after report: SiteBuildReport) throws {
-        try SiteJournal.prune(db, through: report.journal)
+    public static func pruneChangeFeed(_ db: Database, after report: SiteBuildReport) throws {
+        try SiteChangeFeed.prune(db, through: report.feed)
     }
 
-    /// When no site is rendered for a long time the journal is of no use: past this many rows it is pruned whole.
-    public static let unrenderedJournalLimit: Int64 = 50_000
+    /// When no site is rendered for a long time the change feed is of no use: past this many rows it is pruned whole.
+    public static let unrenderedFeedLimit: Int64 = 50_000
 
-    /// Prunes the journal when no build has read it for a long time (`--no-site` syncs).
-    public static func trimJournal(_ db: Database) throws {
+    /// Prunes the change feed when no build has read it for a long time (`--no-site` syncs).
+    public static func trimChangeFeed(_ db: Database) throws {
         let rows = try db.scalar("SELECT count(*) FROM site_change")?.int64 ?? 0
-        if rows > unrenderedJournalLimit { try SiteJournal.prune(db, through: try SiteJournal.latest(db)) }
+        if rows > unrenderedFeedLimit { try SiteChangeFeed.prune(db, through: try SiteChangeFeed.latest(db)) }
     }
 
-    /// The file a build locks in its output directory for as long as it writes; a publish step takes the
-    /// same lock, so it never copies a tree another build is rewriting.
-    public static let lockFileName = SiteOutput.manifestName + ".lock"
+    /// The directory holding the site cache of `site` rendered from the replica in `replica`
+    /// (`SiteCache.Location`): the cache database, the build lock and the CSV row indexes.
+    public static func cacheDirectory(replica: URL, site: URL) -> URL {
+        SiteCache.Location(replica: replica, output: site).directory
+    }
 
-    /// The files a build keeps for itself in `directory` (its state, manifest, lock, list store and row
+    /// The lock a build of `site` holds; a publish step takes the same lock, so it never copies a
+    /// tree a build is rewriting.
+    public static func lockFile(replica: URL, site: URL) -> URL {
+        SiteCache.Location(replica: replica, output: site).lock
+    }
+
+    /// The files a build of `site` keeps for itself beside the replica (its cache, lock and row
     /// indexes), which exist: never published, and for their owner alone (`status` checks their modes).
-    public static func stateFiles(in directory: URL) -> [String] {
-        let names = [SiteState.fileName, SiteOutput.manifestName, SiteOutput.deltaName, lockFileName]
-            + ["", "-wal", "-shm"].map { ListStore.fileName + $0 }
-        let indexes = directory.appendingPathComponent(CSVRowIndex.directory)
-        let rows = (try? FileManager.default.contentsOfDirectory(atPath: indexes.path)) ?? []
-        return (names.map { directory.appendingPathComponent($0).path } + rows.map { indexes.appendingPathComponent($0).path })
-            .filter { FileManager.default.fileExists(atPath: $0) }
+    public static func stateFiles(replica: URL, site: URL) -> [String] {
+        let directory = cacheDirectory(replica: replica, site: site)
+        guard let walker = FileManager.default.enumerator(atPath: directory.path) else { return [] }
+        var files: [String] = []
+        while let relative = walker.nextObject() as? String {
+            if walker.fileAttributes?[.type] as? FileAttributeType == .typeRegular { files.append(directory.appendingPathComponent(relative).path) }
+        }
+        return files.sorted()
     }
 
-    /// Builds the site; `full` ignores the last build's manifest and checks every file.
+    /// The replica directory the site cache goes in: the replica database's own directory.
+    var replicaDirectory: URL {
+        guard !db.path.isEmpty, db.path != ":memory:", !db.path.hasPrefix("file:") else { return output.deletingLastPathComponent() }
+        return URL(fileURLWithPath: db.path).deletingLastPathComponent()
+    }
+
+    /// Builds the site; `full` trusts nothing the cache recorded and compares every file with the disk.
     ///
-    /// Three ways, cheapest first: when the replica's change journal covers
+    /// Three ways, cheapest first: when the replica's change feed covers
     /// everything since the last build and names only rows the site can
     /// follow (`ChangePlan`), just the pages showing those rows are rendered;
     /// otherwise every page's content is fingerprinted and only changed pages
-    /// are rendered; and with `full`, or after an interrupted build, every
-    /// file is compared with the disk.
+    /// are rendered; and with `full`, after an interrupted build, or into a
+    /// directory the cache does not know, every file is compared with the disk.
+    /// All the build remembers is committed to the site cache in one transaction at its end.
     @discardableResult
     public func build(full: Bool = false) throws -> SiteBuildReport {
         let phases = PhaseClock()
-        let directory = output.standardizedFileURL
-        let lock = try SiteOutput.claim(directory)
-        // The state is read under the lock, and gone until this build has finished (see `SiteState`).
-        let state = SiteState.load(from: directory)
-        SiteState.remove(from: directory)
-        // After an interrupted build the list store may be half written: a full build starts it afresh.
-        if full || state == nil { ListStore.remove(in: directory) }
+        let location = SiteCache.Location(replica: replicaDirectory, output: output)
+        let lock = try SiteOutput.claim(location)
+        let cache = try SiteCache(location)
+        let identity = SiteCache.identity(of: location.output) ?? ""
+        // The last finished build's state, when it describes this very directory and no build died since.
+        let state = cache.state.flatMap { $0.directory == identity ? $0 : nil }
+        SiteBuilder.removeLeftovers(in: location.output, temporaries: cache.interrupted || state == nil)
+        try cache.markBuilding()
+        let lists = try ListStore(db: cache.db)
         return try db.transaction(.deferred) {
-            let status = try SyncStatus.load(from: db)
-            let today = asOf ?? status.lastSuccessfulRun.map { ($0.finishedAt ?? $0.startedAt).date } ?? clock.now().date
-            let settings = try ResellerSettings.load(from: db)
-            let look = look(BuildContext.salt(settings))
-            let journal = try SiteJournal.latest(db)
-            let lists = try ListStore.open(in: directory)
-            var plan: ChangePlan? = nil
-            if !full, let state, !lists.wasReset, state.today == today, state.look == look,
-               let changes = try SiteJournal.changes(db, after: state.journal, limit: ChangePlan.limit) {
-                plan = try ChangePlan(changes, db: db)
+            try cache.db.transaction(.immediate) {
+                // Records of another directory that stood at this path describe none of these files.
+                if let previous = cache.state, previous.directory != identity { try cache.forgetFiles() }
+                let status = try SyncStatus.load(from: db)
+                let today = asOf ?? status.lastSuccessfulRun.map { ($0.finishedAt ?? $0.startedAt).date } ?? clock.now().date
+                let settings = try ResellerSettings.load(from: db)
+                let look = look(BuildContext.salt(settings))
+                let feed = try SiteChangeFeed.latest(db)
+                var plan: ChangePlan? = nil
+                if !full, let state, !lists.wasReset, state.look == look, state.today == today || NewDay.follows(from: state.today, to: today),
+                   let changes = try SiteChangeFeed.changes(db, after: state.feed, limit: ChangePlan.limit) {
+                    // A new day: the rows whose dated facts moved count as changed (`NewDay`).
+                    let dated = state.today == today ? [] : try NewDay.changes(from: state.today, to: today, db: db)
+                    plan = try ChangePlan(changes + dated, newDay: state.today != today, db: db)
+                }
+                phases.mark("plan")
+                let site = try SiteOutput(cache: cache, full: full || state == nil || lists.wasReset, patching: plan != nil,
+                                          listsWritten: listsWrittenFiles, lock: lock)
+                // A build, even one that fails part-way, lets the pages in flight land and the directory go before it returns.
+                defer { site.close() }
+                let context = BuildContext(db: db, output: site, lists: lists, settings: settings, today: today)
+                context.progress = progress
+                if let plan {
+                    try patch(plan, in: context, status: status, settings: settings, phases: phases)
+                } else {
+                    // Every list is read again from the replica, with the current names.
+                    try lists.clearRenames()
+                    for file in theme.files { try site.file("assets/" + file.name, bytes: file.bytes) }
+                    try SyncPages.build(in: context, status: status)
+                    try context.ledger.rebuild(from: db)
+                    phases.mark("ledger")
+                    try home(in: context, status: status)
+                    try ListPages.build(in: context)
+                    try CustomerPages.build(in: context)
+                    try InvoicePages.build(in: context, settings: settings)
+                    try PortalPages.build(in: context, settings: settings, theme: theme)
+                    try CatalogPages.plans(in: context)
+                    try CatalogPages.users(in: context)
+                    try CatalogPages.settings(in: context, settings: settings)
+                    try OwnPurchasesPage.build(in: context)
+                    try ReportPages.build(in: context)
+                    try context.search.finish()
+                }
+                let removed = try site.finish()
+                phases.mark("finish")
+                // The directory as this build leaves it: its entries do not change again until the next build.
+                try cache.finish(SiteCache.State(feed: feed, today: today, look: look, directory: SiteCache.identity(of: location.output) ?? ""))
+                return SiteBuildReport(asOf: today, pages: context.pages, writtenCount: site.writtenCount, written: site.written,
+                                       removed: removed, unchanged: site.unchanged, incremental: plan != nil, feed: feed)
             }
-            phases.mark("plan")
-            let site = try SiteOutput(directory: directory, full: full || state == nil || lists.wasReset, patching: plan != nil,
-                                      listsWritten: listsWrittenFiles, lock: lock)
-            // A build, even one that fails part-way, lets the pages in flight land and the directory go before it returns.
-            defer { site.close() }
-            let context = BuildContext(db: db, output: site, lists: lists, settings: settings, today: today)
-            context.progress = progress
-            try lists.db.execute("BEGIN")
-            if let plan {
-                try patch(plan, in: context, status: status, settings: settings, phases: phases)
-            } else {
-                // Every list is read again from the replica, with the current names.
-                try lists.clearRenames()
-                for file in theme.files { try site.file("assets/" + file.name, bytes: file.bytes) }
-                try SyncPages.build(in: context, status: status)
-                try context.ledger.rebuild(from: db)
-                phases.mark("ledger")
-                try home(in: context, status: status)
-                try ListPages.build(in: context)
-                try CustomerPages.build(in: context)
-                try InvoicePages.build(in: context, settings: settings)
-                try PortalPages.build(in: context, settings: settings, theme: theme)
-                try CatalogPages.plans(in: context)
-                try CatalogPages.users(in: context)
-                try CatalogPages.settings(in: context, settings: settings)
-                try OwnPurchasesPage.build(in: context)
-                try ReportPages.build(in: context)
-                try context.search.finish()
-            }
-            try lists.db.execute("COMMIT")
-            let removed = try site.finish()
-            phases.mark("finish")
-            try SiteState(journal: journal, today: today, look: look).write(to: directory)
-            return SiteBuildReport(asOf: today, pages: context.pages, writtenCount: site.writtenCount, written: site.written,
-                                   removed: removed, unchanged: site.unchanged, incremental: plan != nil, journal: journal)
+        }
+    }
+
+    /// What older Outposts kept in the site directory itself (build state that must not be published).
+    static let formerStateFiles = [".outpost-manifest", ".outpost-manifest-delta", ".outpost-manifest.lock", ".outpost-site-state",
+                                   ".outpost-lists.sqlite", ".outpost-lists.sqlite-journal", ".outpost-lists.sqlite-wal", ".outpost-lists.sqlite-shm"]
+
+    /// Removes from the site directory what an older Outpost kept there, and with `temporaries` (after a build
+    /// that died, or into a directory the cache does not know) the temporary files and staging a build leaves
+    /// behind when it is killed: the published tree holds the site and nothing else.
+    static func removeLeftovers(in directory: URL, temporaries: Bool) {
+        for name in formerStateFiles { unlink(directory.appendingPathComponent(name).path) }
+        try? FileManager.default.removeItem(at: directory.appendingPathComponent(".outpost-csv-rows"))
+        guard temporaries else { return }
+        try? FileManager.default.removeItem(at: directory.appendingPathComponent(".outpost-staging"))
+        guard let walker = FileManager.default.enumerator(atPath: directory.path) else { return }
+        while let relative = walker.nextObject() as? String {
+            if relative.hasSuffix(".tmp-outpost") { unlink(directory.appendingPathComponent(relative).path) }
         }
     }
 
@@ -146,25 +186,6 @@ public struct SiteBuilder {
         let named = try HomePage.build(in: context, status: status)
         try context.lists.setMeta("home.customers", named.sorted().joined(separator: "\n"))
         try context.lists.setMeta("home.sync", SiteBuilder.homeSync(status))
-    }
-
-    /// Swaps the customer cells of renamed customers in the home page's bytes (both rendered by the
-    /// escaping builder), on a worker thread; `failed` hears of it when the page does not hold them.
-    /// `old` and `new` are the names by the customer's page.
-    private func renameOnHome(_ customers: Set<String>, old: [String: String], new: [String: String], in context: BuildContext,
-                              failed: UnpatchedRows) throws {
-        var swaps: [(old: [UInt8], new: [UInt8])] = []
-        let root = Page.root(of: Section.home.path)
-        for id in customers.sorted() {
-            let href = SitePath.customer(id)
-            guard let before = old[href], let after = new[href] else {
-                failed.add("home", [id])
-                return
-            }
-            swaps.append((Array(Cell.link(href, before).td(context.format, root: root).render().utf8),
-                          Array(Cell.link(href, after).td(context.format, root: root).render().utf8)))
-        }
-        try context.output.swapBytes(in: Section.home.path, swaps, failed: { failed.add("home", Array(customers)) })
     }
 
     /// The names renamed customers had at the last build, by their page, as the customers list shows
@@ -182,7 +203,7 @@ public struct SiteBuilder {
     /// The sync figures the home page shows (rejected changes and conflicts).
     private static func homeSync(_ status: SyncStatus) -> String { "\(status.rejected) \(status.conflicts)" }
 
-    /// Renders only what the journal's changes show on: the sync page always, the
+    /// Renders only what the change feed's changes show on: the sync page always, the
     /// list pages around changed rows, the changed customers' and invoices' pages,
     /// the home page and reports when their figures or names can have moved, and
     /// the search index entries and CSV rows of changed rows, patched in place.
@@ -196,8 +217,9 @@ public struct SiteBuilder {
         }
         let named = Set((try context.lists.meta("home.customers") ?? "").split(separator: "\n").map(String.init))
         let shownSync = try context.lists.meta("home.sync")
-        let homeRebuilt = plan.financial || plan.conflicts || shownSync != SiteBuilder.homeSync(status)
-        let homeFailed = UnpatchedRows()
+        // The home page is rendered whole when a figure moved, or a customer it names was renamed.
+        let homeRebuilt = plan.newDay || plan.financial || plan.conflicts || shownSync != SiteBuilder.homeSync(status)
+            || !named.isDisjoint(with: plan.customerRows)
         let oldNames = try shownNames(plan.customerRows, in: context)
         // Renamed customers: every page rendered from the list store shows their new names from here on.
         var renamed: [String: (old: String, new: String)] = [:]
@@ -222,12 +244,7 @@ public struct SiteBuilder {
         // The figures: the changed customers' parts out, their new ones in (no part holds a name or an address).
         if plan.financial { try context.ledger.update(customers: plan.customers, from: db) }
         phases.mark("ledger")
-        if homeRebuilt {
-            try home(in: context, status: status)
-        } else if !named.isDisjoint(with: plan.customerRows) {
-            // No figure moved: only the names of renamed customers in "Needs attention" change.
-            try renameOnHome(named.intersection(plan.customerRows), old: oldNames, new: names, in: context, failed: homeFailed)
-        }
+        if homeRebuilt { try home(in: context, status: status) }
         phases.mark("home page")
         if plan.customers.contains(Customer.ownAccountId) {
             // The reseller's own purchases changed: their page and the settings page's count show them.
@@ -238,17 +255,22 @@ public struct SiteBuilder {
         try CustomerPages.build(in: context, only: customers)
         for id in plan.customers.subtracting(customers) { try context.output.remove(SitePath.customer(id)) }
         phases.mark("customer pages")
-        // The invoices of renamed customers are rendered whole too (their bill-to names the customer).
+        // An invoice showing a renamed customer is rendered whole, like any other.
         let invoices = try ChangePlan.existing("invoice", plan.invoices.union(plan.renamedOnInvoices.keys), in: db)
         try InvoicePages.build(in: context, settings: settings, only: invoices)
         for id in plan.invoices.subtracting(invoices) { try context.output.remove(SitePath.invoice(id)) }
         phases.mark("invoice pages")
         // A portal shows only what its customer's page does, and a portal enabled, renewed or disabled marks its customer.
-        try PortalPages.build(in: context, settings: settings, theme: theme, only: plan.customers, patching: true)
+        // On a new day every portal's pages say the new date.
+        let portals = plan.newDay ? plan.customers.union(try db.rows("SELECT id FROM customer_portal").map { try $0.string("id") }) : plan.customers
+        try PortalPages.build(in: context, settings: settings, theme: theme, only: portals, patching: true)
         phases.mark("portals")
-        let reports = plan.reports.subtracting(["aging"])
+        // On a new day every report says the new date, and the aging report's every page does.
+        let reports = (plan.newDay ? Set(ReportPages.names) : plan.reports).subtracting(["aging"])
         if !reports.isEmpty { try ReportPages.build(in: context, only: reports) }
-        if plan.reports.contains("aging") {
+        if plan.newDay {
+            try ReportPages.aging(context)
+        } else if plan.reports.contains("aging") {
             // Money moved for these customers: their rows and the totals.
             try ReportPages.aging(context, customers: plan.customers)
         } else {
@@ -261,7 +283,6 @@ public struct SiteBuilder {
         phases.mark("search index")
         // Pages a worker could not patch are rendered whole.
         try context.output.waitForRenders()
-        if !homeFailed.byList.isEmpty { try home(in: context, status: status) }
         let unpatched = context.unpatched.byList
         for list in lists { if let ids = unpatched[list.directory] { try list.renderAgain(in: context, ids: ids) } }
         for (name, bytes) in files.sorted(by: { $0.key < $1.key }) {
@@ -320,8 +341,8 @@ public struct SiteBuildReport: Sendable, Equatable, Codable {
     public let removed: [String]
     /// Files left as they were.
     public let unchanged: Int
-    /// Whether only the pages showing the rows the change journal named were rendered.
+    /// Whether only the pages showing the rows the change feed named were rendered.
     public var incremental = false
-    /// The change journal's position the site includes: the replica's own site build prunes the journal up to it.
-    public var journal: Int64 = 0
+    /// The change feed's position the site includes: the replica's own site build prunes the feed up to it.
+    public var feed: Int64 = 0
 }

@@ -72,3 +72,37 @@ public enum SitePublisher {
 #if canImport(Glibc)
 import Glibc
 #endif
+
+/// The files the builds of a site wrote and removed since it was last published, by path from the
+/// site root, as the site cache noted them (`BuildRecord`): what a publish step has to copy and
+/// delete, so it need not walk the whole tree. A later note for a path replaces an earlier one, so
+/// a file written and then removed again is only in `removed`.
+public struct UnpublishedFiles: Sendable, Equatable {
+    public let changed: [String]
+    public let removed: [String]
+
+    /// Reads the lists kept for `site`, rendered from the replica in `replica`.
+    public static func load(replica: URL, site: URL) throws -> UnpublishedFiles {
+        let cache = try SiteCache(SiteCache.Location(replica: replica, output: site))
+        let (changed, removed) = try cache.unpublished()
+        return UnpublishedFiles(changed: changed, removed: removed)
+    }
+
+    /// Writes both lists, one path a line, beside the site's cache (never into the site); returns the two files.
+    public func write(replica: URL, site: URL) throws -> (changed: URL, removed: URL) {
+        let directory = SiteCache.Location(replica: replica, output: site).directory
+        let changedFile = directory.appendingPathComponent("changed-files"), removedFile = directory.appendingPathComponent("removed-files")
+        for (file, paths) in [(changedFile, changed), (removedFile, removed)] {
+            let text = paths.map { $0 + "\n" }.joined()
+            guard LocalFiles.create(file.path + ".tmp", contents: Array(text.utf8)), rename(file.path + ".tmp", file.path) == 0 else {
+                throw SiteBuildError.cannotWrite(file.path, errno: errno)
+            }
+        }
+        return (changedFile, removedFile)
+    }
+
+    /// Forgets the lists: everything in them was published.
+    public static func published(replica: URL, site: URL) throws {
+        try SiteCache(SiteCache.Location(replica: replica, output: site)).published()
+    }
+}

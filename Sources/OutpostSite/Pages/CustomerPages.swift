@@ -92,8 +92,8 @@ enum CustomerPages {
                     ("Invoiced", .money(invoiced), "issued invoices, tax included"),
                     ("Paid", .money(paid), "completed payments"),
                     ("Credited", .money(credited), "credit notes"),
-                    ("Outstanding", .money(outstanding), outstanding == 0 ? "nothing owed" : "owed as of \(context.today), as on the home page"),
-                    ("Overdue", .money(overdue), overdue == 0 ? "nothing past due" : "past the due date as of \(context.today)"),
+                    ("Outstanding", .money(outstanding), outstanding == 0 ? "nothing owed" : "owed, as on the home page"),
+                    ("Overdue", .money(overdue), overdue == 0 ? "nothing past due" : "past the due date"),
                 ]),
             ]))
             let userRows = try users.rows(for: id)

@@ -178,7 +178,7 @@ enum ListPages {
         let today = context.today
         return PagedList(
             directory: "invoices", title: "Invoices", section: .invoices,
-            intro: [.paragraph("Invoices, newest first, with what has been paid and what is still owed as of \(today). Each number opens the printable invoice.")],
+            intro: [.paragraph("Invoices, newest first, with what has been paid and what is still owed. Each number opens the printable invoice.")],
             columns: invoiceColumns, empty: "No invoices yet.",
             select: invoiceSQL, filter: notOwn("i"), idColumn: "i.id", order: "i.issue_date DESC, i.id DESC",
             key: { [.descending($0["issue_date"].string ?? ""), .descending($0["id"].string ?? "")] },

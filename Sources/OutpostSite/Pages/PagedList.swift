@@ -261,15 +261,8 @@ struct PagedList {
                 pages[name, default: ([], [])].ids.append(id)
             }
         }
-        // Each customer's cell, old and new, rendered once for all the pages.
-        let root = Page.root(of: pagePath("index"))
-        func td(_ href: String, _ name: String) -> [UInt8] { Array(Cell.link(href, name).td(context.format, root: root).render().utf8) }
-        var swaps: [String: (old: [UInt8], new: [UInt8])] = [:]
-        for href in Set(pages.values.flatMap(\.customers)) { swaps[href] = (td(href, renamed[href]!.old), td(href, renamed[href]!.new)) }
-        for (name, page) in pages.sorted(by: { $0.key < $1.key }) {
-            let failures = context.unpatched, directory = directory, ids = page.ids
-            try context.output.swapBytes(in: pagePath(name), page.customers.sorted().map { swaps[$0]! }, failed: { failures.add(directory, ids) })
-        }
+        // No bytes are swapped in rendered pages (the site build renders pages whole): these pages are rendered again.
+        for (_, page) in pages.sorted(by: { $0.key < $1.key }) { context.unpatched.add(directory, page.ids) }
     }
 
     /// Renders again the pages around rows whose page could not be patched (see `relabel`).

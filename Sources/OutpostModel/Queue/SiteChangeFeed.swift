@@ -1,8 +1,8 @@
 import OutpostStore
 
-/// One journaled change: a row that was written, or a parent whose child was.
+/// One change in the feed: a row that was written, or a row that a written row refers to.
 public struct SiteChange: Sendable, Equatable {
-    /// The journal position; increases with every change and is never reused.
+    /// The feed position; increases with every change and is never reused.
     public let seq: Int64
     /// The table of the changed row (`customer`, `invoice`, …), or `*` for an overflow marker.
     public let entity: String
@@ -22,22 +22,28 @@ public struct SiteChange: Sendable, Equatable {
     }
 }
 
-/// The replica's journal of changed rows, so the dashboards rebuild only the
-/// pages whose data changed since their last build.
+/// The replica's feed of changed rows (table `site_change`), so the dashboards
+/// rebuild only the pages whose data changed since their last build.
 ///
-/// The site builder remembers `latest` after a build and next time asks for
-/// `changes(after:)`: each row written since, and each parent whose page shows
-/// it (a payment marks its customer and its invoice). `nil` means "cannot tell,
-/// rebuild everything".
+/// It records what changed, never which page shows it: each row written, and
+/// each row a written row refers to (a payment names its customer and its
+/// invoice; recorded with it because a deleted row can no longer be asked).
+/// The site builder remembers `latest` after a build, next time asks for
+/// `changes(after:)`, and decides itself which pages those rows show on
+/// (`ChangePlan` in OutpostSite). `nil` means "cannot tell, rebuild everything".
 ///
-/// Triggers write the journal, so no write path can forget it. They are TEMP
+/// (Called `SiteJournal` before: a change feed is not a journal, an accounting
+/// word in this domain. The table and the `replica_meta` key keep their names,
+/// which renaming would cost a migration of every replica for nothing.)
+///
+/// Triggers write the feed, so no write path can forget it. They are TEMP
 /// triggers, created on each connection `Replica` opens: the node keeps one
 /// database per reseller with the same schema, and nothing would ever read a
-/// journal there. Bulk writes (big pulls, snapshots, the fixture generator)
+/// feed there. Bulk writes (big pulls, snapshots, the fixture generator)
 /// switch the triggers off and leave one overflow marker instead of millions of
 /// rows that would only say "everything changed" slowly.
-public enum SiteJournal {
-    /// Pull pages with more changes than this are applied with the journal off (`withJournalOff`).
+public enum SiteChangeFeed {
+    /// Pull pages with more changes than this are applied with the feed off (`withFeedOff`).
     public static let bulkThreshold = 2_000
 
     /// The marker a bulk write leaves: anything may have changed.
@@ -46,15 +52,15 @@ public enum SiteJournal {
     /// `replica_meta` key: the highest seq pruned away; asking for changes after an older seq cannot be answered.
     static let prunedKey = "site_journal_pruned"
 
-    /// A table's parents: the columns that point at rows whose pages show this one.
+    /// A column of a table that refers to a row of another table.
     struct Parent {
         let column: String
         let table: String
     }
 
-    /// Every parent link the journal follows, by child table. The one place that says which
-    /// page a row belongs to; tables missing here (settings, plans, users, logins,
-    /// conflicts) have no parent page.
+    /// The references the feed records with a written row, by table: the rows it belongs to
+    /// (its customer, its invoice, its order…). Which pages those rows show on is the site's
+    /// business; tables missing here (settings, plans, users, logins, conflicts) belong to no row.
     static let parents: [String: [Parent]] = [
         "customer_user": [Parent(column: "customer_id", table: "customer")],
         "orders": [Parent(column: "customer_id", table: "customer")],
@@ -85,11 +91,11 @@ public enum SiteJournal {
             : "''"
     }
 
-    /// The events journaled for every replicated table.
+    /// The events recorded for every replicated table.
     static let events = ["INSERT", "UPDATE", "DELETE"]
 
     static func triggerName(_ table: String, _ event: String) -> String {
-        "site_journal_\(table)_\(event.lowercased())"
+        "site_change_\(table)_\(event.lowercased())"
     }
 
     /// Per replicated table, the script making its three TEMP triggers and the one dropping them.
@@ -104,7 +110,7 @@ public enum SiteJournal {
                 // `site_change` exists only in main, so the unqualified name finds it.
                 """
                 CREATE TEMP TRIGGER IF NOT EXISTS \(triggerName(table, event)) AFTER \(event) ON main.\(table)
-                WHEN NOT EXISTS (SELECT 1 FROM temp.site_journal_off)
+                WHEN NOT EXISTS (SELECT 1 FROM temp.site_change_off)
                 BEGIN
                 \(body.map { "    \($0);" }.joined(separator: "\n"))
                 END;
@@ -130,10 +136,10 @@ public enum SiteJournal {
     }()
 
     /// The off switch and every table's triggers, as one script.
-    static let installScript = "CREATE TEMP TABLE IF NOT EXISTS site_journal_off (x INTEGER);\n"
+    static let installScript = "CREATE TEMP TABLE IF NOT EXISTS site_change_off (x INTEGER);\n"
         + Schema.replicatedTables.compactMap { triggerScripts[$0]?.create }.joined()
 
-    /// Makes this connection journal every write to a replicated table. Call after migrating;
+    /// Makes this connection record every write to a replicated table in the feed. Call after migrating;
     /// calling again is harmless. TEMP objects live as long as the connection.
     public static func install(on db: Database) throws {
         try db.executeScript(installScript)
@@ -141,12 +147,12 @@ public enum SiteJournal {
 
     /// Whether `install` ran on this connection.
     static func isInstalled(_ db: Database) throws -> Bool {
-        try db.scalar("SELECT 1 FROM sqlite_temp_master WHERE type = 'table' AND name = 'site_journal_off'") != nil
+        try db.scalar("SELECT 1 FROM sqlite_temp_master WHERE type = 'table' AND name = 'site_change_off'") != nil
     }
 
-    /// Runs a bulk write with the journal off and leaves one overflow marker ("rebuild everything").
+    /// Runs a bulk write with the feed off and leaves one overflow marker ("rebuild everything").
     ///
-    /// Journaling every row of a million-row pull would cost more than the pull itself and say
+    /// Recording every row of a million-row pull would cost more than the pull itself and say
     /// no more than the marker does. The switch is removed again also when `body` throws; inside a
     /// transaction that then rolls back, the marker goes with it, so the journal never claims less
     /// than happened. Nested calls are fine: each removes only its own switch.
@@ -157,24 +163,24 @@ public enum SiteJournal {
     /// (https://sqlite.org/tempfiles.html#stmtjrnl), even when the trigger's WHEN is false — a
     /// tenth of a big pull's time. TEMP schema changes are transactional, so a rollback brings
     /// the triggers back too.
-    public static func withJournalOff<T>(_ db: Database, tables: [String]? = nil, _ body: () throws -> T) throws -> T {
+    public static func withFeedOff<T>(_ db: Database, tables: [String]? = nil, _ body: () throws -> T) throws -> T {
         let hasJournal = try db.scalar("SELECT 1 FROM main.sqlite_master WHERE type = 'table' AND name = 'site_change'") != nil
         // The marker first: if `body` commits some of its work and then fails, the marker already says so.
         if hasJournal {
             try db.execute("INSERT INTO site_change (entity, entity_id, via) VALUES (?, ?, ?)", [overflow.entity, overflow.entityId, overflow.via])
         }
         guard try isInstalled(db) else { return try body() }
-        try db.execute("INSERT INTO temp.site_journal_off (x) VALUES (1)")
+        try db.execute("INSERT INTO temp.site_change_off (x) VALUES (1)")
         let flag = try db.scalar("SELECT last_insert_rowid()")?.int64 ?? 0
         // Only triggers still there: an enclosing call that dropped some makes those again itself.
-        let present = Set(try db.rows("SELECT DISTINCT tbl_name FROM sqlite_temp_master WHERE type = 'trigger' AND name LIKE 'site_journal_%'")
+        let present = Set(try db.rows("SELECT DISTINCT tbl_name FROM sqlite_temp_master WHERE type = 'trigger' AND name LIKE 'site_change_%'")
             .compactMap { $0[0].string })
         let dropped = (tables ?? Schema.replicatedTables).filter(present.contains).compactMap { triggerScripts[$0] }
-        // Switching back on must not fail silently (the journal would stay off), so only the
+        // Switching back on must not fail silently (the feed would stay off), so only the
         // error path swallows a second error.
         func switchBackOn() throws {
             if !dropped.isEmpty { try db.executeScript(dropped.map(\.create).joined()) }
-            try db.execute("DELETE FROM temp.site_journal_off WHERE rowid = ?", [flag])
+            try db.execute("DELETE FROM temp.site_change_off WHERE rowid = ?", [flag])
         }
         let result: T
         do {
@@ -188,16 +194,16 @@ public enum SiteJournal {
         return result
     }
 
-    /// The highest seq handed out so far (0 for a journal never written); pruning does not lower it.
+    /// The highest seq handed out so far (0 for a feed never written); pruning does not lower it.
     public static func latest(_ db: Database) throws -> Int64 {
         // sqlite_sequence keeps AUTOINCREMENT's high-water mark even when every row is deleted.
         let sequence = try db.scalar("SELECT seq FROM sqlite_sequence WHERE name = 'site_change'")?.int64 ?? 0
         return max(sequence, try pruned(db))
     }
 
-    /// The changes after `seq`, oldest first; nil when the journal cannot say what changed
-    /// (a bulk write happened, more than `limit` changes, the journal was pruned past `seq`, or
-    /// `seq` is ahead of this journal — it came from another database): rebuild everything.
+    /// The changes after `seq`, oldest first; nil when the feed cannot say what changed
+    /// (a bulk write happened, more than `limit` changes, the feed was pruned past `seq`, or
+    /// `seq` is ahead of this feed — it came from another database): rebuild everything.
     public static func changes(_ db: Database, after seq: Int64, limit: Int) throws -> [SiteChange]? {
         guard seq >= (try pruned(db)), seq <= (try latest(db)) else { return nil }
         var changes: [SiteChange] = []
@@ -231,5 +237,15 @@ public enum SiteJournal {
     /// The highest seq pruned away (0 when never pruned).
     static func pruned(_ db: Database) throws -> Int64 {
         Int64(try db.scalar("SELECT value FROM replica_meta WHERE key = ?", [prunedKey])?.string ?? "0") ?? 0
+    }
+}
+
+/// The feed's former name, for code written against it (other modules' branches, scripts); use `SiteChangeFeed`.
+public typealias SiteJournal = SiteChangeFeed
+
+extension SiteChangeFeed {
+    /// The former name of `withFeedOff`.
+    public static func withJournalOff<T>(_ db: Database, tables: [String]? = nil, _ body: () throws -> T) throws -> T {
+        try withFeedOff(db, tables: tables, body)
     }
 }
