@@ -87,7 +87,7 @@ enum InvoicePages {
             ]
             if credited != 0 { foot.append([.text("Credited"), .blank, .blank, .blank, .money(credited)]) }
             let due = state == "void" ? "Amount due (void: nothing is owed)" : outstanding == 0 ? "Amount due (paid in full)"
-                : state == "overdue" ? "Amount due (overdue as of \(context.today))" : "Amount due by " + text(invoice, "due_date")
+                : state == "overdue" ? "Amount due (overdue: it was due " + text(invoice, "due_date") + ")" : "Amount due by " + text(invoice, "due_date")
             foot.append([.text(due), .blank, .blank, .blank, .money(outstanding)])
             blocks.append(.section(title: "Lines", id: "lines", [.table(
                 columns: [Column("Description"), Column("Period"), Column("Qty", numeric: true), Column("Unit price", numeric: true), Column("Line total", numeric: true)],
