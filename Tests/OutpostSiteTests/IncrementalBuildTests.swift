@@ -44,7 +44,9 @@ struct IncrementalBuildTests {
             #expect(third.removed.isEmpty)
             let written = Set(third.written)
             #expect(written.contains(SitePath.customer(id)))
-            #expect(written.contains("customers/customers.csv"))
+            // The CSV file of the day the customer joined (the name is in it), no other.
+            let joined = try #require(db.scalar("SELECT substr(created_at, 1, 10) FROM customer WHERE id = ?", [id])?.string)
+            #expect(written.contains(SitePath.csvFile("customers", period: joined)))
             #expect(written.contains { $0.hasPrefix("customers/") && ($0.hasSuffix("index.html") || $0.contains("/p-")) }, "the customers list page showing it")
             #expect(written.contains { $0.hasPrefix("search/") }, "the search index")
             #expect(!written.contains { $0.hasPrefix("assets/") })

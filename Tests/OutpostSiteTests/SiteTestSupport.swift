@@ -31,7 +31,7 @@ func siteFiles(_ root: URL) throws -> [String: Data] {
     for case let url as URL in enumerator where (try url.resourceValues(forKeys: [.isRegularFileKey])).isRegularFile == true {
         let path = String(url.standardizedFileURL.path.dropFirst(base.count))
         // The builder's own memory of the last build is not part of the site.
-        if path.hasPrefix(ListStore.fileName) || path.hasPrefix(CSVRowIndex.directory + "/") || path == SiteState.fileName
+        if path.hasPrefix(ListStore.fileName) || path == SiteState.fileName
             || path == SiteOutput.deltaName { continue }
         result[path] = try Data(contentsOf: url)
     }

@@ -78,7 +78,7 @@ struct CustomerPortalTests: ClockedScenario {
         let detail = try #require(try json(["customer", "show", "Contoso", "--replica", anna], at: friday) as? [String: Any])
         #expect(detail["portal"] as? String == first)
         let customerId = try #require((detail["customer"] as? [String: Any])?["id"] as? String)
-        #expect(file("anna", "customers/\(customerId).html")?.contains("href=\"../\(first)\"") == true, "the customer's page links its portal")
+        #expect(file("anna", PublishedSite.customerPage(customerId))?.contains("href=\"../../\(first)\"") == true, "the customer's page links its portal")
 
         // Renew on Ben's laptop: a new key, and the old directory is gone on both laptops after their next sync.
         try outpost(["portal", "renew", "Contoso", "--replica", ben], at: friday)

@@ -63,16 +63,16 @@ public struct SiteBuilder {
     /// same lock, so it never copies a tree another build is rewriting.
     public static let lockFileName = SiteOutput.manifestName + ".lock"
 
-    /// The files a build keeps for itself in `directory` (its state, manifest, lock, list store and row
-    /// indexes), which exist: never published, and for their owner alone (`status` checks their modes).
+    /// The files a build keeps for itself in `directory` (its state, manifest, lock and list store),
+    /// which exist: never published, and for their owner alone (`status` checks their modes).
     public static func stateFiles(in directory: URL) -> [String] {
         let names = [SiteState.fileName, SiteOutput.manifestName, SiteOutput.deltaName, lockFileName]
             + ["", "-wal", "-shm"].map { ListStore.fileName + $0 }
-        let indexes = directory.appendingPathComponent(CSVRowIndex.directory)
-        let rows = (try? FileManager.default.contentsOfDirectory(atPath: indexes.path)) ?? []
-        return (names.map { directory.appendingPathComponent($0).path } + rows.map { indexes.appendingPathComponent($0).path })
-            .filter { FileManager.default.fileExists(atPath: $0) }
+        return names.map { directory.appendingPathComponent($0).path }.filter { FileManager.default.fileExists(atPath: $0) }
     }
+
+    /// Where builds before CSVs by day kept a row index of each big CSV: removed by the next build.
+    static let retiredRowIndexes = ".outpost-csv-rows"
 
     /// Builds the site; `full` ignores the last build's manifest and checks every file.
     ///
@@ -90,6 +90,7 @@ public struct SiteBuilder {
         // The state is read under the lock, and gone until this build has finished (see `SiteState`).
         let state = SiteState.load(from: directory)
         SiteState.remove(from: directory)
+        try? FileManager.default.removeItem(at: directory.appendingPathComponent(SiteBuilder.retiredRowIndexes))
         // After an interrupted build the list store may be half written: a full build starts it afresh.
         if full || state == nil { ListStore.remove(in: directory) }
         return try db.transaction(.deferred) {
@@ -256,7 +257,7 @@ public struct SiteBuilder {
         } else {
             // The per-customer aging rows name their customers.
             let owing = try plan.customerRows.filter { try context.lists.entry(ReportPages.agingDirectory, id: $0) != nil }
-            if !owing.isEmpty { try ReportPages.patchAging(context, customers: owing, currency: settings.currencyValue) }
+            if !owing.isEmpty { try ReportPages.patchAging(context, customers: owing) }
         }
         phases.mark("reports")
         let files = try searchFiles.value()

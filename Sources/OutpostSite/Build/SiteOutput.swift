@@ -370,63 +370,21 @@ final class SiteOutput: @unchecked Sendable {
     }
 
     /// A file already written to `temporary` (a streamed CSV): renamed into place when its bytes changed, else dropped.
-    func adopt(_ path: String, temporary: URL, output: ContentHash, inputs: ContentHash? = nil, rows: [CSVRowIndex.Anchor]? = nil) throws {
+    func adopt(_ path: String, temporary: URL, output: ContentHash, inputs: ContentHash? = nil) throws {
         let same: Bool
-        var compared = false
         if let old = claim(path), let recorded = old.output {
             same = recorded == output
         } else {
             same = FileManager.default.contentsEqual(atPath: temporary.path, andPath: filePath(path))
-            compared = true
         }
         record(takeTicket(), path, inputs: inputs, output: output, kept: same)
         if same {
             try? FileManager.default.removeItem(at: temporary)
-            // Rows as written describe the file kept when the disk was compared; a file kept on the
-            // manifest's word keeps the index it has (which names the file it was made for).
-            if let rows, compared {
-                CSVRowIndex.identified(anchors: rows, file: filePath(path))?.write(to: CSVRowIndex.file(for: path, root: rootPath))
-            }
             return
         }
         try ensureParent(of: path)
-        // The index names the new file, which keeps its inode when renamed; it is written once the file is in place.
-        let index = rows.flatMap { CSVRowIndex.identified(anchors: $0, file: temporary.path) }
         if let code = LocalFiles.replace(temporary.path, filePath(path)) { throw SiteBuildError.cannotWrite(path, errno: code) }
-        index?.write(to: CSVRowIndex.file(for: path, root: rootPath))
         noteWritten(path)
-    }
-
-    /// Patches the CSV at `path` in place of regenerating it, on a worker thread: the rows keyed by id in
-    /// `records` are replaced, added (at their place in id order) or, mapped to nil, removed (`CSVPatch`).
-    func patch(_ path: String, records: [String: [String]?]) throws {
-        guard !records.isEmpty else { return }
-        try checkRenders()
-        let temporary = try temporaryURL(for: path)
-        let ticket = takeTicket()
-        inBackground { [self] in
-            var written = false
-            defer { if !written { guardLock.withLock { place(ticket, nil) } } }
-            let counts: CSVPatch.Counts
-            let index: CSVRowIndex?
-            let indexFile = CSVRowIndex.file(for: path, root: rootPath)
-            do {
-                (counts, index) = try CSVPatch.apply(from: url(path), to: temporary, changes: records, index: CSVRowIndex.load(indexFile))
-            } catch {
-                unlink(temporary.path)
-                throw error
-            }
-            guard counts.rowsReplaced > counts.rowsIdentical || counts.rowsInserted > 0 || counts.rowsRemoved > 0 else {
-                unlink(temporary.path)
-                return
-            }
-            if let code = LocalFiles.replace(temporary.path, filePath(path)) { throw SiteBuildError.cannotWrite(path, errno: code) }
-            if let index { index.write(to: indexFile) } else { CSVRowIndex.remove(for: path, root: rootPath) }
-            // Its bytes are not hashed (that would read the whole file again): a later build compares them with the disk.
-            written = true
-            record(ticket, path, inputs: nil, output: nil, kept: false)
-            noteWritten(path)
-        }
     }
 
     /// A temporary file beside where `path` will go, for streamed output.
