@@ -4,6 +4,7 @@ import Testing
 import OutpostModel
 import OutpostStore
 @testable import OutpostSite
+import OutpostTestSupport
 
 @Suite("Hostile text is escaped by construction")
 struct HostileTextTests {
@@ -122,7 +123,7 @@ struct HostileTextTests {
                 #expect(indexed.contains(name))
             }
             // And the CSV holds them byte for byte (after the id).
-            let csv = CSVParser.parse(try String(contentsOf: site.appendingPathComponent("customers/customers.csv"), encoding: .utf8))
+            let csv = CSVParser.parse(try PublishedSite.csvText("customers", in: site))
             try db.forEachRow("SELECT name FROM customer WHERE id <> 'cus_own'") { row in
                 let name = try row.string("name")
                 #expect(csv.contains { $0.count > 1 && $0[1] == name })

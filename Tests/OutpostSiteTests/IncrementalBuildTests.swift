@@ -42,7 +42,9 @@ struct IncrementalBuildTests {
             #expect(third.removed.isEmpty)
             let written = Set(third.written)
             #expect(written.contains(SitePath.customer(id)))
-            #expect(written.contains("customers/customers.csv"))
+            // The CSV file of the day the customer joined (the name is in it), no other.
+            let joined = try #require(db.scalar("SELECT substr(created_at, 1, 10) FROM customer WHERE id = ?", [id])?.string)
+            #expect(written.contains(SitePath.csvFile("customers", period: joined)))
             #expect(written.contains { $0.hasPrefix("customers/") && ($0.hasSuffix("index.html") || $0.contains("/p-")) }, "the customers list page showing it")
             #expect(written.contains { $0.hasPrefix("search/") }, "the search index")
             #expect(!written.contains { $0.hasPrefix("assets/") })
@@ -71,8 +73,9 @@ struct IncrementalBuildTests {
             try db.execute("DELETE FROM customer WHERE id = 'cus_01JZZZZZZZZZZZZZZZZZZZZZZZ'")
             let report = try buildSite(db, into: site)
             #expect(report.removed.first == page)
-            #expect(report.removed.dropFirst().allSatisfy { $0.hasPrefix("search/") || $0.hasSuffix("/p-cus_01JZZZZZZZZZZZZZZZZZZZZZZZ.html") },
-                    "besides the page, only search buckets only it was in, and a list page that began with it: \(report.removed)")
+            #expect(report.removed.dropFirst().allSatisfy { $0.hasPrefix("search/") || $0.hasSuffix("/p-cus_01JZZZZZZZZZZZZZZZZZZZZZZZ.html")
+                        || $0 == SitePath.csvFile("customers", period: "2026-11-20") },
+                    "besides the page, only search buckets only it was in, a list page that began with it, and the CSV file of its day, which only it was in: \(report.removed)")
             #expect(!FileManager.default.fileExists(atPath: site.appendingPathComponent(page).path))
             #expect(report.written.contains("customers/index.html"))
             // No temporary files are left behind.

@@ -138,7 +138,7 @@ struct JournalBuildTests {
             try buildAndCompare(db, site, "a neighbouring order after the rename")
 
             // A list page or an invoice page edited behind the builder's back cannot be patched: it is rendered whole.
-            let link = Data(("customers/" + customer + ".html").utf8)
+            let link = Data(SitePath.customer(customer).utf8)
             for (path, data) in try siteFiles(site) where path.hasPrefix("orders/") && data.range(of: link) != nil {
                 try Data("edited by hand".utf8).write(to: site.appendingPathComponent(path))
             }

@@ -67,10 +67,13 @@ struct BuildingBlockTests {
     }
 
     @Test func entityIdsCannotNameFilesOutsideTheirDirectory() {
-        #expect(SitePath.customer("cus_01ABC") == "customers/cus_01ABC.html")
+        #expect(SitePath.customer("cus_01ABC") == "customers/BC/cus_01ABC.html")
         for hostile in ["../../etc/passwd", "a/b", "index", "", "x y", ".hidden", String(repeating: "a", count: 100)] {
+            // The customers directory, one shard directory, the page; no part empty or hidden.
             let path = SitePath.customer(hostile)
-            #expect(path.hasPrefix("customers/") && !path.dropFirst("customers/".count).contains("/") && !path.contains(".."), "\(hostile) → \(path)")
+            let parts = path.split(separator: "/", omittingEmptySubsequences: false)
+            #expect(parts.count == 3 && parts[0] == "customers" && parts.allSatisfy { !$0.isEmpty && !$0.hasPrefix(".") } && !path.contains(".."),
+                    "\(hostile) → \(path)")
         }
     }
 

@@ -257,7 +257,7 @@ struct BackOfficeCommandTests {
         #expect(try JSONValue(parsing: unpaid.stdout).arrayValue?.compactMap { $0["invoice"]?["number"]?.stringValue } == ["INV-000001"])
         let invoiceId = try #require(try Database(path: dir.path("r/replica.sqlite"), mode: .readOnly)
             .scalar("SELECT id FROM invoice WHERE number = 'INV-000002'")?.string)
-        let page = try String(contentsOfFile: dir.path("r/site/invoices/\(invoiceId).html"), encoding: .utf8)
+        let page = try String(contentsOfFile: dir.path("r/site/" + PublishedSite.invoicePage(invoiceId)), encoding: .utf8)
         #expect(page.contains("ordered twice by mistake"))
 
         try Self.require(try outpost(["payment", "record", "--invoice", "INV-000001", "--amount", "10.00"], at: "2026-02-02T12:00:00Z"))

@@ -88,7 +88,7 @@ struct CreditNoteProcessTests {
         #expect(try outpost(["credit-note", "list", "--replica", laptop]).stdout.contains("pending  INV-000001  Contoso GmbH"))
         let invoiceId = try #require((try json(["invoice", "show", "INV-000001"]) as? [String: Any]).flatMap { ($0["invoice"] as? [String: Any])?["id"] as? String })
         try outpost(["site", "build", "--replica", laptop])
-        var page = try file("invoices/\(invoiceId).html")
+        var page = try file(PublishedSite.invoicePage(invoiceId))
         #expect(page.contains("Goodwill for the outage") && page.contains(">pending<"), "the invoice page lists the pending credit note")
 
         // Sync: the node numbers it; the outstanding amount dropped by exactly 10.00.
@@ -105,12 +105,12 @@ struct CreditNoteProcessTests {
         #expect(try outpost(["credit-note", "list", "--customer", "Fabrikam", "--replica", laptop]).stdout.contains("No credit notes."))
 
         // The pages the sync published: the invoice page, the customer's page and the CSVs.
-        page = try file("invoices/\(invoiceId).html")
+        page = try file(PublishedSite.invoicePage(invoiceId))
         #expect(page.contains("CRN-000001") && !page.contains(">pending<"), "the invoice page shows the number")
         let customerId = try #require(notes.first?["customer_id"] as? String)
-        #expect(try file("customers/\(customerId).html").contains("CRN-000001"))
-        let invoicesCSV = try file("invoices/invoices.csv")
-        #expect(invoicesCSV.contains(",INV-000001,") && invoicesCSV.contains("," + Self.euros(before - 1_000) + ",partially_paid,"), "\(invoicesCSV)")
+        #expect(try file(PublishedSite.customerPage(customerId)).contains("CRN-000001"))
+        let invoicesCSV = try PublishedSite.csvText("invoices", in: URL(fileURLWithPath: laptop + "/site"))
+        #expect(invoicesCSV.contains(",INV-000001,") && invoicesCSV.contains("," + Self.euros(before - 1_000) + ",partially_paid\r\n"), "\(invoicesCSV)")
         #expect(try file("reports/revenue.csv").contains("2026-02,") && (try file("reports/revenue.csv")).contains(",10.00,"))
 
         // The node refuses what the laptop could not know: a second credit for everything that was left,

@@ -118,7 +118,7 @@ struct LoginHistoryTests: ClockedScenario {
 
         let customers = try #require(try json(["customer", "list", "--replica", dir.path("ben")], at: friday) as? [[String: Any]])
         let contoso = try #require(customers.first.flatMap { ($0["customer"] as? [String: Any])?["id"] as? String ?? $0["id"] as? String })
-        let customerPage = try page("ben", "customers/\(contoso).html")
+        let customerPage = try page("ben", PublishedSite.customerPage(contoso))
         #expect(customerPage.contains("Login history"))
         #expect(customerPage.contains("203.0.113.7") && customerPage.contains("198.51.100.4"))
         #expect(customerPage.contains("2026-02-05 11:30 UTC"), "jdoe's last sign-in is on the customer's page")

@@ -73,7 +73,7 @@ struct NotifyCommandTests {
         let sync = try outpost(["sync", "--quiet"], at: "2026-02-24T09:00:00Z")
         #expect(sync.status == 0, "\(sync.stderr)")
         #expect(try Database(path: dir.path("r/replica.sqlite"), mode: .readOnly).scalar("SELECT count(*) FROM notification") == .integer(1))
-        let page = try String(contentsOfFile: dir.path("r/site/customers/\(customer).html"), encoding: .utf8)
+        let page = try String(contentsOfFile: dir.path("r/site/" + PublishedSite.customerPage(customer)), encoding: .utf8)
         #expect(page.contains("<a href=\"#notifications\">Notifications</a>") || page.contains("#notifications\">Notifications</a>"))
         let section = try #require(page.range(of: "id=\"notifications\"").map { String(page[$0.lowerBound...]) })
         #expect(section.contains("2026-02-24 06:00 UTC"))

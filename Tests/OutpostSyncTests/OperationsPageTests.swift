@@ -73,9 +73,9 @@ struct OperationsPageTests: ClockedScenario {
         // The laptop's customer page leads from the failed order's note to the Operations page.
         try outpost(["sync", "--replica", laptop], at: "2026-02-02T10:01:00Z")
         let customers = dir.path("anna/site/customers")
-        let contoso = try #require(try FileManager.default.contentsOfDirectory(atPath: customers).filter { $0.hasSuffix(".html") }.map { try String(contentsOfFile: customers + "/" + $0, encoding: .utf8) }
+        let contoso = try #require(try (FileManager.default.subpathsOfDirectory(atPath: customers)).filter { $0.hasSuffix(".html") }.map { try String(contentsOfFile: customers + "/" + $0, encoding: .utf8) }
             .first { $0.contains("<h1>Contoso GmbH</h1>") })
-        #expect(contoso.contains("<a href=\"../operations/index.html\">hook exited with status 3: vendor API: 503 Service Unavailable"), "\(contoso)")
+        #expect(contoso.contains("<a href=\"../../operations/index.html\">hook exited with status 3: vendor API: 503 Service Unavailable"), "\(contoso)")
 
         // Nothing waiting: a rerun provisions nothing and logs nothing.
         try outpost(["node", "provision", node, "--hook", failing], at: "2026-02-02T10:05:00Z")
@@ -117,7 +117,7 @@ struct OperationsPageTests: ClockedScenario {
         let runs = try #require(try json(["operations", "--replica", laptop], at: "2026-03-02T07:00:00Z") as? [[String: Any]])
         #expect(runs.map { $0["kind"] as? String ?? "" } == ["bill", "notify", "provision", "provision", "provision"])
         let logged = runs.flatMap { $0["events"] as? [[String: Any]] ?? [] }
-        let csv = try String(contentsOfFile: dir.path("anna/site/operations/operations.csv"), encoding: .utf8)
+        let csv = try PublishedSite.csvText("operations", in: URL(fileURLWithPath: dir.path("anna/site")))
         // Records start with their id; a hook's output continues a quoted field over several lines.
         let csvIds = Set(csv.split(whereSeparator: \.isNewline).map { String($0.prefix { $0 != "," }) }.filter { $0.hasPrefix("ope_") })
         #expect(Set(logged.compactMap { $0["id"] as? String }) == csvIds, "the page's rows and the command's are the same")

@@ -1,9 +1,8 @@
 /// How one CSV record is written (RFC 4180): fields joined by commas, a
 /// field quoted when it holds a comma, quote, CR or LF, quotes doubled, CRLF
 /// at the end; a field a spreadsheet would run as a formula is neutralised
-/// first (`neutralised`). `CSVWriter`, `CSVPatch` and `outpost report --csv`
-/// all write records here, so a patched CSV is byte-identical to one written
-/// afresh and the terminal's CSV to the site's.
+/// first (`neutralised`). `CSVWriter`, `ListCSV` and `outpost report --csv`
+/// all write records here, so the terminal's CSV is byte-identical to the site's.
 public enum CSVRecord {
     /// A whole CSV document as text (small files built in memory, and `outpost report --csv`).
     public static func document(_ records: [[String]]) -> String {
@@ -20,11 +19,6 @@ public enum CSVRecord {
         }
         out.append(13)
         out.append(10)
-    }
-
-    /// Whether `field` is written byte for byte as it is: neither quoted nor neutralised (a key a patch finds by its bytes).
-    static func isWrittenAsIs(_ field: String) -> Bool {
-        !needsQuotes(field) && neutralised(field) == field
     }
 
     /// Whether RFC 4180 makes `field` quoted.

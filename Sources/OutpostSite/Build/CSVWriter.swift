@@ -19,8 +19,6 @@ final class CSVWriter {
     private(set) var hash = ContentHash()
     private var length: Int64 = 0
     private(set) var rows = 0
-    /// Where every `CSVRowIndex.spacing`th row starts (keyed CSVs: the first field is the key), for its row index.
-    private var anchors: [CSVRowIndex.Anchor]? = nil
 
     init(path: String, output: SiteOutput, header: [String]) throws {
         self.path = path
@@ -30,7 +28,6 @@ final class CSVWriter {
         buffer.reserveCapacity(1 << 16)
         try write(header)
         rows = 0
-        anchors = []
     }
 
     /// A plain line writer to `temporary` (the manifest), not a CSV.
@@ -63,9 +60,6 @@ final class CSVWriter {
 
     /// Appends one record.
     func write(_ fields: [String]) throws {
-        if rows % CSVRowIndex.spacing == 0, let key = fields.first?.utf8, CSVRowIndex.canAnchor(key) {
-            anchors?.append(CSVRowIndex.Anchor(key: Array(key), offset: length + Int64(buffer.count)))
-        }
         CSVRecord.append(fields, to: &buffer)
         rows += 1
         if buffer.count >= 1 << 16 { try flush() }
@@ -86,6 +80,6 @@ final class CSVWriter {
         var final = ContentHash()
         final.add(length)
         final.add(hash)
-        try output.adopt(path, temporary: temporary, output: final, inputs: inputs, rows: anchors)
+        try output.adopt(path, temporary: temporary, output: final, inputs: inputs)
     }
 }

@@ -107,6 +107,8 @@ public struct SiteBuilder {
         // The last finished build's state, when it describes this very directory and no build died since.
         let state = cache.state.flatMap { $0.directory == identity ? $0 : nil }
         SiteBuilder.removeLeftovers(in: location.output, temporaries: cache.interrupted || state == nil)
+        // Builds before CSVs by day kept a row index of each big CSV in the site: gone with them.
+        try? FileManager.default.removeItem(at: location.output.appendingPathComponent(".outpost-csv-rows"))
         try cache.markBuilding()
         let lists = try ListStore(db: cache.db)
         return try db.transaction(.deferred) {
@@ -276,7 +278,7 @@ public struct SiteBuilder {
         } else {
             // The per-customer aging rows name their customers.
             let owing = try plan.customerRows.filter { try context.lists.entry(ReportPages.agingDirectory, id: $0) != nil }
-            if !owing.isEmpty { try ReportPages.patchAging(context, customers: owing, currency: settings.currencyValue) }
+            if !owing.isEmpty { try ReportPages.patchAging(context, customers: owing) }
         }
         phases.mark("reports")
         let files = try searchFiles.value()

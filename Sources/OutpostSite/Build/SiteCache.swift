@@ -50,8 +50,6 @@ final class SiteCache {
         var database: URL { directory.appendingPathComponent("cache.sqlite") }
         /// Held by a build (and a publish step) for as long as it works on the directory.
         var lock: URL { directory.appendingPathComponent("build.lock") }
-        /// The root under which `CSVRowIndex` keeps its index files.
-        var rowIndexRoot: String { directory.path }
     }
 
     /// What the last finished build was made from.

@@ -227,65 +227,24 @@ final class SiteOutput: @unchecked Sendable {
     }
 
     /// A file already written to `temporary` (a streamed CSV): renamed into place when its bytes changed, else dropped.
-    func adopt(_ path: String, temporary: URL, output: ContentHash, inputs: ContentHash? = nil, rows: [CSVRowIndex.Anchor]? = nil) throws {
+    func adopt(_ path: String, temporary: URL, output: ContentHash, inputs: ContentHash? = nil) throws {
         try flushNow()
         let old = try claim(path)
         let same: Bool
-        var compared = false
         if let recorded = old?.output {
             same = recorded == output
         } else {
             same = FileManager.default.contentsEqual(atPath: temporary.path, andPath: files.filePath(path))
-            compared = true
         }
         let new = SiteCache.FileRecord(inputs: inputs, output: output)
         if same {
             try? FileManager.default.removeItem(at: temporary)
-            // Rows as written describe the file kept when the disk was compared; a file kept on the
-            // record's word keeps the index it has (which names the file it was made for).
-            if let rows, compared {
-                CSVRowIndex.identified(anchors: rows, file: files.filePath(path))?.write(to: CSVRowIndex.file(for: path, root: cache.location.rowIndexRoot))
-            }
             record.produced(path, record: new == old ? nil : new, written: false)
             return
         }
         try files.ensureParent(of: path)
-        // The index names the new file, which keeps its inode when renamed; it is written once the file is in place.
-        let index = rows.flatMap { CSVRowIndex.identified(anchors: $0, file: temporary.path) }
         try files.replace(path, with: temporary.path)
-        index?.write(to: CSVRowIndex.file(for: path, root: cache.location.rowIndexRoot))
         record.produced(path, record: new, written: true)
-    }
-
-    /// Patches the CSV at `path` in place of regenerating it, on a worker thread: the rows keyed by id in
-    /// `records` are replaced, added (at their place in id order) or, mapped to nil, removed (`CSVPatch`).
-    func patch(_ path: String, records: [String: [String]?]) throws {
-        guard !records.isEmpty else { return }
-        try checkRenders()
-        try flushNow()
-        let old = try claim(path)
-        let temporary = try temporaryURL(for: path)
-        let indexFile = CSVRowIndex.file(for: path, root: cache.location.rowIndexRoot)
-        inBackground { [self] in
-            let counts: CSVPatch.Counts
-            let index: CSVRowIndex?
-            do {
-                (counts, index) = try CSVPatch.apply(from: files.url(path), to: temporary, changes: records, index: CSVRowIndex.load(indexFile))
-            } catch {
-                unlink(temporary.path)
-                throw error
-            }
-            guard counts.rowsReplaced > counts.rowsIdentical || counts.rowsInserted > 0 || counts.rowsRemoved > 0 else {
-                unlink(temporary.path)
-                record.produced(path, record: nil, written: false)
-                return
-            }
-            try files.replace(path, with: temporary.path)
-            if let index { index.write(to: indexFile) } else { CSVRowIndex.remove(for: path, root: cache.location.rowIndexRoot) }
-            // Its bytes are not hashed (that would read the whole file again): a later build compares them with the disk.
-            let unknown = SiteCache.FileRecord(inputs: nil, output: nil)
-            record.produced(path, record: unknown == old ? nil : unknown, written: true)
-        }
     }
 
     /// A temporary file beside where `path` will go, for streamed output.

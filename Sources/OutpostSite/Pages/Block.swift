@@ -76,6 +76,10 @@ enum Block: Sendable {
         case let .table(columns, rows, caption, id, empty, csv, foot):
             let table = Table.render(columns, rows, format: format, root: root, caption: caption, id: id, empty: empty, foot: foot)
             guard let csv else { return table }
+            if csv.hasSuffix(".html") {
+                // A long list's CSV is one file per day, listed on a page of its own (`ListCSV`).
+                return .fragment([table, H.el("p", [Attribute("class", "csv")], H.link(root + csv, "All rows as CSV, one file per day"))])
+            }
             // Named by its file: a page with two tables (revenue by month, by plan) has two CSVs, and their links must tell them apart.
             let file = csv.split(separator: "/").last.map(String.init) ?? csv
             return .fragment([table, H.el("p", [Attribute("class", "csv")],

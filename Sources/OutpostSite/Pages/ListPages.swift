@@ -28,7 +28,7 @@ enum ListPages {
             empty: "No customers yet. Add one with: outpost customer add",
             select: "SELECT id, name, status, contact_name, email, city, country, created_at FROM customer", filter: "id <> 'cus_own'", idColumn: "id",
             order: "name COLLATE NOCASE, id", key: { [.ignoringCase($0["name"].string ?? ""), .ascending($0["id"].string ?? "")] },
-            csvName: "customers.csv",
+            csvName: "customers.csv", csvPeriod: CSVPeriod(column: "created_at", order: "r.created_at, r.id"),
             cells: { row in
                 let id = row["id"].string ?? ""
                 return [.link(SitePath.customer(id), row["name"].string ?? ""), .status(row["status"].string ?? ""),
@@ -60,7 +60,8 @@ enum ListPages {
             filter: notOwn("s"), idColumn: "s.id", order: "c.name COLLATE NOCASE, c.id, s.created_at, s.id",
             key: { [.ignoringCase($0["customer_name"].string ?? ""), .ascending($0["customer_id"].string ?? ""),
                     .ascending($0["created_at"].string ?? ""), .ascending($0["id"].string ?? "")] },
-            keyShowsCustomer: true, csvName: "subscriptions.csv", csvSkipped: [1], csvExtraHeader: ["Id", "Customer id"],
+            keyShowsCustomer: true, csvName: "subscriptions.csv", csvPeriod: CSVPeriod(column: "created_at", order: "r.created_at, r.id"),
+            csvExtraHeader: ["Id", "Customer id"],
             cells: { row in subscriptionCells(row) },
             csvExtra: { [$0["id"].string ?? "", $0["customer_id"].string ?? ""] },
             // Entries name no customer: a renamed customer then rewrites one entry, not one per subscription, order and invoice.
@@ -122,7 +123,8 @@ enum ListPages {
             intro: [.paragraph("Orders of every type (sales, renewal, change, cancellation, transfer), newest first. Numbers are assigned by the node; until then an order shows \u{201C}pending\u{201D}.")],
             columns: orderColumns, empty: "No orders yet.",
             select: orderSQL, filter: notOwn("o"), idColumn: "o.id", order: "o.placed_at DESC, o.id DESC", key: orderKey(descending: true),
-            csvName: "orders.csv", csvSkipped: [2], csvExtraHeader: ["Id", "Customer id"],
+            csvName: "orders.csv", csvPeriod: CSVPeriod(column: "placed_at", order: "r.number IS NULL, length(r.number), r.number, r.placed_at, r.id"),
+            csvExtraHeader: ["Id", "Customer id"],
             cells: orderCells,
             csvExtra: { [$0["id"].string ?? "", $0["customer_id"].string ?? ""] },
             search: { row in
@@ -140,7 +142,7 @@ enum ListPages {
             columns: orderColumns, empty: "Nothing is waiting to be provisioned: every order has been completed, failed or rejected.",
             select: orderSQL, filter: "o.status IN ('queued', 'submitted', 'provisioning') AND " + notOwn("o"), idColumn: "o.id",
             order: "o.placed_at, o.id", key: orderKey(descending: false),
-            csvName: "provisioning.csv", csvSkipped: [2], csvExtraHeader: ["Id", "Customer id"],
+            csvName: "provisioning.csv", csvExtraHeader: ["Id", "Customer id"],
             cells: orderCells, csvExtra: { [$0["id"].string ?? "", $0["customer_id"].string ?? ""] })
     }
 
@@ -182,7 +184,8 @@ enum ListPages {
             columns: invoiceColumns, empty: "No invoices yet.",
             select: invoiceSQL, filter: notOwn("i"), idColumn: "i.id", order: "i.issue_date DESC, i.id DESC",
             key: { [.descending($0["issue_date"].string ?? ""), .descending($0["id"].string ?? "")] },
-            csvName: "invoices.csv", csvSkipped: [1], csvExtraHeader: ["Id", "Customer id"],
+            csvName: "invoices.csv", csvPeriod: CSVPeriod(column: "issue_date", order: "r.number IS NULL, length(r.number), r.number, r.id"),
+            csvExtraHeader: ["Id", "Customer id"],
             cells: { invoiceCells($0, today: today) },
             csvExtra: { [$0["id"].string ?? "", $0["customer_id"].string ?? ""] },
             search: { row in
@@ -205,7 +208,9 @@ enum ListPages {
                 """,
             filter: notOwn("p"), idColumn: "p.id", order: "p.received_on DESC, p.id DESC",
             key: { [.descending($0["received_on"].string ?? ""), .descending($0["id"].string ?? "")] },
-            csvName: "payments.csv", csvSkipped: [1], csvExtraHeader: ["Id", "Customer id", "Invoice id"],
+            csvName: "payments.csv",
+            csvPeriod: CSVPeriod(column: "received_on", order: "r.invoice_number IS NULL, length(r.invoice_number), r.invoice_number, r.id"),
+            csvExtraHeader: ["Id", "Customer id", "Invoice id"],
             cells: { row in
                 [.date(row["received_on"].string), .link(SitePath.customer(row["customer_id"].string ?? ""), row["customer_name"].string ?? ""),
                  .link(SitePath.invoice(row["invoice_id"].string ?? ""), row["invoice_number"].string ?? "pending"),
@@ -226,7 +231,7 @@ enum ListPages {
                 FROM domain d JOIN customer c ON c.id = d.customer_id
                 """,
             filter: notOwn("d"), idColumn: "d.id", order: "d.name, d.id", key: { [.ascending($0["name"].string ?? ""), .ascending($0["id"].string ?? "")] },
-            csvName: "domains.csv", csvSkipped: [1], csvExtraHeader: ["Id", "Customer id"],
+            csvName: "domains.csv", csvExtraHeader: ["Id", "Customer id"],
             cells: { row in
                 let customerId = row["customer_id"].string ?? ""
                 return [.link(SitePath.onCustomer(customerId, row["id"].string ?? ""), row["name"].string ?? ""),
@@ -254,7 +259,7 @@ enum ListPages {
                 FROM ssl_certificate s JOIN customer c ON c.id = s.customer_id
                 """,
             filter: notOwn("s"), idColumn: "s.id", order: "s.common_name, s.id", key: { [.ascending($0["common_name"].string ?? ""), .ascending($0["id"].string ?? "")] },
-            csvName: "ssl.csv", csvSkipped: [1], csvExtraHeader: ["Id", "Customer id"],
+            csvName: "ssl.csv", csvExtraHeader: ["Id", "Customer id"],
             cells: { row in
                 let customerId = row["customer_id"].string ?? ""
                 return [.link(SitePath.onCustomer(customerId, row["id"].string ?? ""), row["common_name"].string ?? ""),
@@ -275,7 +280,7 @@ enum ListPages {
                 FROM license l JOIN customer c ON c.id = l.customer_id
                 """,
             filter: notOwn("l"), idColumn: "l.id", order: "l.product, l.id", key: { [.ascending($0["product"].string ?? ""), .ascending($0["id"].string ?? "")] },
-            csvName: "licenses.csv", csvSkipped: [3], csvExtraHeader: ["Id", "Customer id"],
+            csvName: "licenses.csv", csvExtraHeader: ["Id", "Customer id"],
             cells: { row in
                 let customerId = row["customer_id"].string ?? ""
                 return [.link(SitePath.onCustomer(customerId, row["id"].string ?? ""), row["product"].string ?? ""),

@@ -41,7 +41,7 @@ enum OperationsPages {
                 """,
             idColumn: "e.id", order: "e.at DESC, e.id DESC",
             key: { [.descending($0["at"].string ?? ""), .descending($0["id"].string ?? "")] },
-            csvName: "operations.csv", csvSkipped: [3], csvExtraHeader: ["Id", "Customer id", "Subject id"],
+            csvName: "operations.csv", csvPeriod: CSVPeriod(column: "at", order: "r.at, r.id"), csvExtraHeader: ["Id", "Customer id", "Subject id"],
             cells: { row in
                 let customerId = row["customer_id"].string
                 let label = row["subject_label"].string ?? ""

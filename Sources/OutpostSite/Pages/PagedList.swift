@@ -14,7 +14,7 @@ import OutpostStore
 /// A full build streams the rows into the list store (`ListStore`) and cuts
 /// the pages from it; an incremental build (`update`) re-reads only the
 /// changed rows and rewrites only the pages around them. The CSV holds every
-/// row, id first, in id order, so an incremental build can patch it in place.
+/// row (`ListCSV`): a long list's in one file per day, rewritten whole.
 struct PagedList {
     /// Directory from the site root: `customers`, `users/usr_…`; also the list's name in the store.
     let directory: String
@@ -39,6 +39,9 @@ struct PagedList {
     var keyShowsCustomer = false
     /// CSV file name inside `directory`; nil when the list has no CSV of its own.
     let csvName: String?
+    /// Cuts a long list's CSV into one file per day (`CSVPeriod`); nil keeps one file, `csvName`. Only for
+    /// a list whose `select` has an `id` column and takes no arguments (its `filter` may).
+    var csvPeriod: CSVPeriod? = nil
     /// Where the table's CSV link points when the list has no CSV of its own (a report's CSV).
     var csvLink: String? = nil
     /// Visible columns left out of the CSV (a customer's name: the CSV has the customer id).
@@ -76,7 +79,7 @@ struct PagedList {
                 count += 1
             }
         }
-        try writeCSV(in: context)
+        try ListCSV(self).writeAll(in: context)
         return count
     }
 
@@ -148,22 +151,18 @@ struct PagedList {
         // the store's `renames` gives them the new name, and their pages get the customer's cell swapped in
         // their bytes (`relabel`). Every other row is read again and goes through `replace`.
         let relabelled: [String: String] = keyShowsCustomer ? [:] : shownOnly
-        var fresh: [String: (entry: ListStore.Entry, csv: [String], search: SearchEntry?)] = [:]
+        var fresh: [String: (entry: ListStore.Entry, search: SearchEntry?)] = [:]
         let sql = select + " WHERE " + (filter.map { "(" + $0 + ") AND " } ?? "") + idColumn + " = ?"
         for id in ids.sorted() where relabelled[id] == nil {
             if let row = try context.db.row(sql, arguments + [id]) {
-                fresh[id] = (try entry(row), try csvRecord(row, context.format), search?(row))
+                fresh[id] = (try entry(row), search?(row))
             }
         }
         let changed = ids.subtracting(shownOnly.keys)
-        // The CSV first: a big one takes longest to patch (on a worker thread), so it starts before the pages.
-        if let csvPath {
-            var records: [String: [String]?] = [:]
-            for id in changed where try fresh[id] != nil || context.lists.key(directory, id: id) != nil {
-                records.updateValue(fresh[id]?.csv, forKey: id)
-            }
-            try context.output.patch(csvPath, records: records)
-        }
+        // The CSV files of the changed rows' days, and of rows showing a customer whose name changed (the CSV names it too).
+        let csv = ListCSV(self)
+        let csvRows = changed.union(shownOnly.filter { renamed[SitePath.customer($0.value)] != nil }.keys)
+        if !csvRows.isEmpty { try csv.write(periods: try csv.periods(of: csvRows, in: context), in: context) }
         let (old, emitted) = try replace(in: context, ids: ids.subtracting(relabelled.keys), with: fresh.mapValues(\.entry))
         try relabel(relabelled, renamed: renamed, skipping: emitted, in: context)
         guard search != nil else { return [] }
@@ -324,7 +323,7 @@ struct PagedList {
         if let next { links.append((pagePath(next), "Next page →", false)) }
         let navigation = links.isEmpty ? nil : Block.links(links, label: "Pages of " + title.lowercased())
         if let navigation { blocks.append(navigation) }
-        blocks.append(.table(columns: columns, rows: rows, caption: nil, id: nil, empty: empty, csv: csvPath ?? csvLink))
+        blocks.append(.table(columns: columns, rows: rows, caption: nil, id: nil, empty: empty, csv: ListCSV(self).link ?? csvLink))
         if let navigation { blocks.append(navigation.relabelled("Pages of " + title.lowercased() + " (end of page)")) }
         blocks += outro
         let heading = name == "index" ? title : title + " — from " + first
@@ -340,43 +339,6 @@ struct PagedList {
         case .date(let v), .timestamp(let v): return v ?? ""
         case .money(let v), .number(let v): return String(v)
         case .percent(let v): return v.map(String.init) ?? ""
-        }
-    }
-
-    var csvHeader: [String] {
-        [csvExtraHeader[0]] + columns.enumerated().filter { !csvSkipped.contains($0.offset) }.map(\.element.title) + csvExtraHeader.dropFirst()
-    }
-
-    func csvRecord(_ row: Row, _ format: SiteFormat) throws -> [String] {
-        let extra = try csvExtra(row)
-        let visible = try cells(row).enumerated().filter { !csvSkipped.contains($0.offset) }.map { $0.element.csv(format) }
-        return [extra.first ?? ""] + visible + extra.dropFirst()
-    }
-
-    /// The CSV, every row in id order: fingerprinted first, written only when its rows changed.
-    private func writeCSV(in context: BuildContext) throws {
-        guard let csvPath else { return }
-        let sql = select + (filter.map { " WHERE " + $0 } ?? "") + " ORDER BY " + idColumn
-        var inputs = ContentHash()
-        let header = csvHeader
-        inputs.add(header.count)
-        for title in header { inputs.add(title) }
-        let previous = context.output.previousInputs(csvPath)
-        let writer = previous == nil ? try CSVWriter(path: csvPath, output: context.output, header: header) : nil
-        try context.forEachRow(sql, arguments) { row in
-            let record = try csvRecord(row, context.format)
-            inputs.add(record.count)
-            for field in record { inputs.add(field) }
-            try writer?.write(record)
-        }
-        if let writer {
-            try writer.finish(into: context.output, inputs: inputs)
-        } else if previous == inputs {
-            context.output.keep(csvPath, inputs: inputs)
-        } else {
-            let writer = try CSVWriter(path: csvPath, output: context.output, header: header)
-            try context.forEachRow(sql, arguments) { try writer.write(try csvRecord($0, context.format)) }
-            try writer.finish(into: context.output, inputs: inputs)
         }
     }
 }
