@@ -98,7 +98,7 @@ public struct SiteBuilder {
             let settings = try ResellerSettings.load(from: db)
             let look = look(BuildContext.salt(settings))
             let journal = try SiteJournal.latest(db)
-            let lists = try ListStore.open(in: directory)
+            let lists = try ListStore(db: ListStore.database(in: directory))
             var plan: ChangePlan? = nil
             if !full, let state, !lists.wasReset, state.today == today, state.look == look,
                let changes = try SiteJournal.changes(db, after: state.journal, limit: ChangePlan.limit) {
@@ -209,7 +209,7 @@ public struct SiteBuilder {
         }
         // The lists first: their CSVs, the biggest files, are patched on worker threads while the rest is rendered.
         var search: [SearchChange] = []
-        let rows = try plan.listRows()
+        let rows = try ListPages.rowsToRedo(plan, in: context)
         let lists = ListPages.lists(context)
         for list in lists {
             let redo = rows[list.directory]

@@ -10,8 +10,9 @@ enum Block: Sendable {
     case paragraph(String, tone: String? = nil)
     /// Labelled values.
     case facts([(String, Cell)], caption: String? = nil)
-    /// A data table; `csv` is a link (from the site root) to the same rows as CSV.
-    case table(columns: [Column], rows: [[Cell]], caption: String? = nil, id: String? = nil, empty: String, csv: String? = nil)
+    /// A data table; `csv` is a link (from the site root) to the same rows as CSV; `footer` rows (totals)
+    /// go in `<tfoot>`, which sorting and filtering leave in place.
+    case table(columns: [Column], rows: [[Cell]], caption: String? = nil, id: String? = nil, empty: String, csv: String? = nil, footer: [[Cell]] = [])
     /// Links, as a list (sub-navigation, pagination).
     case links([(href: String, label: String, current: Bool)], label: String)
     /// Headline figures: label, value, optional note.
@@ -30,12 +31,16 @@ enum Block: Sendable {
         case let .facts(rows, caption):
             hash.add(3); hash.add(caption ?? ""); hash.add(rows.count)
             for (label, cell) in rows { hash.add(label); cell.fingerprint(into: &hash) }
-        case let .table(columns, rows, caption, id, empty, csv):
+        case let .table(columns, rows, caption, id, empty, csv, footer):
             hash.add(4); hash.add(caption ?? ""); hash.add(id ?? ""); hash.add(empty); hash.add(csv ?? "")
             hash.add(columns.count)
             for column in columns { hash.add(column.title); hash.add(column.numeric ? 1 : 0) }
             hash.add(rows.count)
             for row in rows { for cell in row { cell.fingerprint(into: &hash) } }
+            if !footer.isEmpty {
+                hash.add(footer.count)
+                for row in footer { hash.add(row.count); for cell in row { cell.fingerprint(into: &hash) } }
+            }
         case let .links(links, label):
             hash.add(5); hash.add(label); hash.add(links.count)
             for link in links { hash.add(link.href); hash.add(link.label); hash.add(link.current ? 1 : 0) }
@@ -59,8 +64,8 @@ enum Block: Sendable {
             return H.p(text, tone.map { [Attribute("class", $0)] } ?? [])
         case let .facts(rows, caption):
             return Table.facts(rows.map { ($0.0, $0.1.content(format, root: root)) }, caption: caption)
-        case let .table(columns, rows, caption, id, empty, csv):
-            let table = Table.render(columns, rows, format: format, root: root, caption: caption, id: id, empty: empty)
+        case let .table(columns, rows, caption, id, empty, csv, footer):
+            let table = Table.render(columns, rows, format: format, root: root, caption: caption, id: id, empty: empty, footer: footer)
             guard let csv else { return table }
             // Named by its file: a page with two tables (revenue by month, by plan) has two CSVs, and their links must tell them apart.
             let file = csv.split(separator: "/").last.map(String.init) ?? csv

@@ -79,12 +79,14 @@ enum InvoicePages {
                         .money(row["unit_price"].int64 ?? 0), .money(row["amount"].int64 ?? 0)]
             }
             let total = invoice["total"].int64 ?? 0
-            lineRows.append([.custom(H.el("strong", [], .text("Subtotal")), "Subtotal"), .blank, .blank, .blank, .money(invoice["subtotal"].int64 ?? 0)])
-            lineRows.append([.custom(H.el("strong", [], .text("Tax")), "Tax"), .blank, .blank, .blank, .money(invoice["tax"].int64 ?? 0)])
-            lineRows.append([.custom(H.el("strong", [], .text("Total")), "Total"), .blank, .blank, .blank, .money(total)])
+            // In the table's foot: sorting or filtering the lines leaves them last.
+            let totals: [[Cell]] = lineRows.isEmpty ? [] : [
+                [.custom(H.el("strong", [], .text("Subtotal")), "Subtotal"), .blank, .blank, .blank, .money(invoice["subtotal"].int64 ?? 0)],
+                [.custom(H.el("strong", [], .text("Tax")), "Tax"), .blank, .blank, .blank, .money(invoice["tax"].int64 ?? 0)],
+                [.custom(H.el("strong", [], .text("Total")), "Total"), .blank, .blank, .blank, .money(total)]]
             blocks.append(.section(title: "Lines", id: "lines", [.table(
                 columns: [Column("Description"), Column("Period"), Column("Qty", numeric: true), Column("Unit price", numeric: true), Column("Line total", numeric: true)],
-                rows: lineRows, empty: "This invoice has no lines.")]))
+                rows: lineRows, empty: "This invoice has no lines.", footer: totals)]))
             blocks.append(.section(title: "Payments", id: "payments", [.table(
                 columns: [Column("Received"), Column("Method"), Column("Reference"), Column("Status"), Column("Amount", numeric: true)],
                 rows: try payments.rows(for: id).map { row in
