@@ -211,6 +211,15 @@ struct PagedList {
             try emit(pages.pages, previous: nil, next: nil, in: context)
             return Set(pages.pages.map(\.entry.name))
         }
+        // Pages to render, by name: a page two stretches touch (the page after one is where the next begins)
+        // is rendered once, as the later stretch has it; rendering a file twice in one build would race.
+        var pending: [String: (first: [UInt8], rows: [ListStore.Entry], previous: String?, next: String?)] = [:]
+        func queue(_ pages: [(entry: ListStore.PageEntry, rows: [ListStore.Entry])], previous: String?, next: String?) {
+            for (offset, page) in pages.enumerated() {
+                pending[page.entry.name] = (page.entry.first, page.rows, offset == 0 ? previous : pages[offset - 1].entry.name,
+                                            offset + 1 < pages.count ? pages[offset + 1].entry.name : next)
+            }
+        }
         var index = 0
         while index < changed.count {
             // The stretch starts at the page before the changed key: that page's first row did not change.
@@ -236,18 +245,20 @@ struct PagedList {
             try store.removePages(directory, from: startKey, to: stop?.key)
             for page in stretch.pages { try store.addPage(directory, page.entry) }
             let stopPage = try stop.flatMap { try store.page(directory, at: $0.key) }
-            try emit(stretch.pages, previous: previous?.name, next: stopPage?.name, in: context)
-            emitted.formUnion(stretch.pages.map(\.entry.name))
+            queue(stretch.pages, previous: previous?.name, next: stopPage?.name)
             removedNames.formUnion(Set(oldPages.map(\.name)).subtracting(stretch.pages.map(\.entry.name)))
             // The page after the stretch links back to the stretch's last page: rendered again when that moved.
             if let stop, let stopPage, oldPages.last?.name != stretch.pages.last?.entry.name {
                 let following = try store.page(directory, after: stop.key)
                 let rows = try store.range(directory, from: stop.key, to: following?.first)
-                try emit([(stopPage, rows)], previous: stretch.pages.last?.entry.name, next: following?.name, in: context)
-                emitted.insert(stopPage.name)
+                queue([(stopPage, rows)], previous: stretch.pages.last?.entry.name, next: following?.name)
             }
         }
         let live = Set(try store.pages(directory).map(\.name))
+        for (name, page) in pending.sorted(by: { $0.value.first.lexicographicallyPrecedes($1.value.first) }) where live.contains(name) {
+            try emit(name, rows: page.rows, previous: page.previous, next: page.next, in: context)
+            emitted.insert(name)
+        }
         for name in removedNames.subtracting(live).sorted() { try context.output.remove(pagePath(name)) }
         return emitted
     }
