@@ -42,6 +42,91 @@
       if (open && nav.contains(document.activeElement)) open.focus();
     });
   })();
+  /* Whole lists (lists engineer) ------------------------------------------
+     A long list is cut into pages (Sources/OutpostSite/Pages/PagedList.swift).
+     Its page numbers, page count and row total are in one script beside its
+     pages (DIR/pages.js: OutpostListPages), and the row counts of a list's
+     views in FAMILY/lists.js (OutpostListCounts), so an insert does not
+     rewrite every page. Here they become "Page 3 of 20", links to the first,
+     last and nearby pages, and the counts on the views' tabs. A table of a
+     list with more than one page does not sort in place: its headers lead
+     to the whole list in that order instead; one that fits a page does. */
+
+  function listNumber(n) { return n.toLocaleString("en-US"); }
+
+  function numberPages(nav) {
+    var data = (window.OutpostListPages || {})[nav.getAttribute("data-list")];
+    if (!data) return;
+    var names = data.pages.map(function (page) { return page[0]; });
+    var current = names.indexOf(nav.getAttribute("data-page"));
+    if (current < 0) return;
+    var base = nav.getAttribute("data-base");
+    var first = 0;
+    for (var i = 0; i < current; i += 1) first += data.pages[i][1];
+    var list = document.createElement("ul");
+    function item(index, label, rel) {
+      var li = document.createElement("li");
+      var a = document.createElement("a");
+      a.href = base + names[index] + ".html";
+      a.textContent = label;
+      if (index === current) a.setAttribute("aria-current", "page");
+      if (rel) a.rel = rel;
+      li.appendChild(a);
+      list.appendChild(li);
+    }
+    function gap() {
+      var li = document.createElement("li");
+      li.className = "gap";
+      li.textContent = "\u2026";
+      list.appendChild(li);
+    }
+    if (current > 0) item(current - 1, "\u2190 Previous", "prev");
+    var from = Math.max(0, current - 2), to = Math.min(names.length - 1, current + 2);
+    if (from > 0) { item(0, "1"); if (from > 1) gap(); }
+    for (var n = from; n <= to; n += 1) item(n, String(n + 1));
+    if (to < names.length - 1) { if (to < names.length - 2) gap(); item(names.length - 1, String(names.length)); }
+    if (current < names.length - 1) item(current + 1, "Next \u2192", "next");
+    var note = document.createElement("p");
+    note.className = "page-note list-position";
+    var rows = data.pages[current][1];
+    note.textContent = "Page " + (current + 1) + " of " + names.length + " \u00b7 rows " + listNumber(first + (rows ? 1 : 0)) +
+      "\u2013" + listNumber(first + rows) + " of " + listNumber(data.rows);
+    nav.textContent = "";
+    nav.appendChild(note);
+    nav.appendChild(list);
+  }
+
+  Array.prototype.forEach.call(document.querySelectorAll("nav.pages[data-list]"), numberPages);
+
+  Array.prototype.forEach.call(document.querySelectorAll(".list-views .count[data-count]"), function (span) {
+    var count = (window.OutpostListCounts || {})[span.getAttribute("data-count")];
+    if (typeof count === "number") span.textContent = " (" + listNumber(count) + ")";
+  });
+
+  // A list that fits one page sorts in place: its order links become plain header text for the sort buttons.
+  Array.prototype.forEach.call(document.querySelectorAll('table.data[data-paged="false"] th a.order'), function (link) {
+    link.parentNode.replaceChild(document.createTextNode(link.textContent), link);
+  });
+
+  // The filter box of a list's page says it filters this page, and offers the search box for the whole list.
+  function offerSearch(table, box) {
+    if (!table.hasAttribute("data-list")) return;
+    var label = box.querySelector("label");
+    if (label) label.textContent = table.getAttribute("data-paged") === "true" ? "Filter this page: " : "Filter this list: ";
+    var search = document.getElementById("site-search");
+    if (!search || table.getAttribute("data-paged") !== "true") return;
+    var offer = document.createElement("button");
+    offer.type = "button";
+    offer.className = "search-offer";
+    offer.textContent = "Search every page";
+    offer.addEventListener("click", function () {
+      var input = box.querySelector("input");
+      if (input && input.value) search.value = input.value;
+      search.focus();
+      search.dispatchEvent(new Event("input"));
+    });
+    box.appendChild(offer);
+  }
 
   /* Sorting and filtering ------------------------------------------------ */
 
@@ -54,6 +139,7 @@
   }
 
   function makeSortable(table) {
+    if (table.getAttribute("data-paged") === "true") return;
     var headers = table.tHead ? table.tHead.rows[0].cells : [];
     Array.prototype.forEach.call(headers, function (th, column) {
       var numeric = th.classList.contains("num");
@@ -100,6 +186,7 @@
     box.appendChild(document.createTextNode(" "));
     box.appendChild(count);
     wrap.parentNode.insertBefore(box, wrap);
+    offerSearch(table, box);
     input.addEventListener("input", function () {
       var words = input.value.toLowerCase().split(/\s+/).filter(Boolean);
       var shown = 0;

@@ -33,7 +33,7 @@ struct SiteStructureTests {
             let site = directory.appendingPathComponent("site")
             try buildSite(db, into: site)
             let orders = Int(try #require(db.scalar("SELECT count(*) FROM orders")?.int64))
-            #expect(orders > 2 * ListChunker.maxRows / 2)
+            #expect(orders > 2 * ListChunker.pageSize / 2)
             // Walk the pages from the first by their "Next page" links: every order once, newest first, no page over the limit.
             var path: String? = "orders/index.html"
             var seen: [String] = []
@@ -41,7 +41,7 @@ struct SiteStructureTests {
             while let current = path {
                 let parsed = try ParsedPage(site: site, path: current)
                 let rows = parsed.elements(named: "table").first?.elements(forName: "tbody").first?.elements(forName: "tr") ?? []
-                #expect(!rows.isEmpty && rows.count <= ListChunker.maxRows, "\(current) has \(rows.count) rows")
+                #expect(!rows.isEmpty && rows.count <= ListChunker.pageSize, "\(current) has \(rows.count) rows")
                 seen += rows.compactMap { $0.elements(forName: "td").first?.stringValue }
                 pages += 1
                 let next = parsed.elements(named: "a").first { $0.stringValue == "Next page →" }?.attr("href")

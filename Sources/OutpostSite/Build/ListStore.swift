@@ -1,72 +1,87 @@
 import Foundation
 import OutpostStore
 
-/// The rows of every paginated list as the last build left them, kept in the
-/// site cache (`SiteCache`) so an incremental build can rewrite the one page a
+/// The rows of every paginated list as the last build left them, and where
+/// each list's pages begin, so an incremental build can rewrite the page a
 /// changed row is on without reading the list again.
 ///
 /// Each row is stored under its list and its sort key (bytes whose order is
 /// the list's order, see `ListKey`), with its cells as the page shows them.
-/// Pages are cut from this order by `ListChunker`, so a page's rows depend
-/// only on the rows near it: a row that changes, arrives or leaves touches the
-/// page it is on and perhaps its neighbour, never the pages after it.
+/// Pages are cut from this order by `ListChunker`; `list_page` keeps each
+/// page's first key (empty for the first page), its file name and its row count.
 ///
-/// It is a cache. Anything wrong with it (from another version) only costs a
-/// full build, which writes it afresh. It lives in the site cache's database,
-/// whose one transaction per build it shares (a build that dies leaves the
-/// last build's rows).
+/// It keeps no file of its own: its tables live in the database it is handed
+/// (the site cache), written in that database's transaction, and it sets no
+/// pragmas on it. Anything wrong with its rows only costs a full build.
 final class ListStore {
-    /// 6: license keys are stored masked (a list store from before holds full keys, and its pages are redone).
-    static let version = "outpost-lists 6"
+    /// Where a build that has no site cache of its own keeps the list store's database, beside the site's other state.
+    static let fileName = ".outpost-lists.sqlite"
+    /// 7: pages hold between half and all of `ListChunker.pageSize` rows, and `list_page` their names and counts.
+    static let version = "outpost-lists 7"
 
     let db: Database
 
     struct Entry {
         let key: [UInt8]
         let id: String
-        let hard: Bool
         let cells: [UInt8]
     }
 
-    /// Uses `db` (the site cache's), making its tables there when they are missing.
+    /// A page of a list: its first key (empty for the first page), its file name without `.html`, its rows.
+    struct PageEntry: Equatable {
+        let first: [UInt8]
+        let name: String
+        let rows: Int
+    }
+
+    /// Creates the list store's tables in `db` where they are missing (from another version: afresh).
     init(db: Database) throws {
         self.db = db
-        try db.executeScript("""
-            CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
-            CREATE TABLE IF NOT EXISTS list_row (
-                list TEXT NOT NULL,
-                key BLOB NOT NULL,
-                id TEXT NOT NULL,
-                hard INTEGER NOT NULL,
-                cells BLOB NOT NULL,
-                PRIMARY KEY (list, key)
-            ) STRICT, WITHOUT ROWID;
-            CREATE INDEX IF NOT EXISTS list_row_by_id ON list_row (list, id);
-            CREATE INDEX IF NOT EXISTS list_row_hard ON list_row (list, key) WHERE hard = 1;
-            CREATE TABLE IF NOT EXISTS renamed (href TEXT PRIMARY KEY, name TEXT NOT NULL) STRICT, WITHOUT ROWID;
-            CREATE TABLE IF NOT EXISTS list_page (
-                list TEXT NOT NULL,
-                first BLOB NOT NULL,
-                id TEXT NOT NULL,
-                PRIMARY KEY (list, first)
-            ) STRICT, WITHOUT ROWID;
-            """ + SiteLedger.schema)
+        try db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT")
         let stored = try db.scalar("SELECT value FROM meta WHERE key = 'version'")?.string
         wasReset = stored != ListStore.version
-        if !wasReset {
-            try db.forEachRow("SELECT href, name FROM renamed") { row in renames[row["href"].string ?? ""] = row["name"].string ?? "" }
-        }
         if wasReset {
             try db.transaction {
-                try db.execute("DELETE FROM list_row")
-                try db.execute("DELETE FROM list_page")
-                try db.execute("DELETE FROM renamed")
-                try db.execute("DELETE FROM ledger_part")
-                try db.execute("DELETE FROM ledger_sum")
+                for table in ["list_row", "list_page", "renamed", "ledger_part", "ledger_sum"] {
+                    try db.execute("DROP TABLE IF EXISTS " + table)
+                }
                 try db.execute("DELETE FROM meta")
                 try db.execute("INSERT INTO meta (key, value) VALUES ('version', ?)", [ListStore.version])
             }
         }
+        try db.executeScript("""
+            CREATE TABLE IF NOT EXISTS list_row (
+                list TEXT NOT NULL,
+                key BLOB NOT NULL,
+                id TEXT NOT NULL,
+                cells BLOB NOT NULL,
+                PRIMARY KEY (list, key)
+            ) STRICT, WITHOUT ROWID;
+            CREATE INDEX IF NOT EXISTS list_row_by_id ON list_row (list, id);
+            CREATE TABLE IF NOT EXISTS renamed (href TEXT PRIMARY KEY, name TEXT NOT NULL) STRICT, WITHOUT ROWID;
+            CREATE TABLE IF NOT EXISTS list_page (
+                list TEXT NOT NULL,
+                first BLOB NOT NULL,
+                name TEXT NOT NULL,
+                rows INTEGER NOT NULL,
+                PRIMARY KEY (list, first)
+            ) STRICT, WITHOUT ROWID;
+            """ + SiteLedger.schema)
+        if !wasReset {
+            try db.forEachRow("SELECT href, name FROM renamed") { row in renames[row["href"].string ?? ""] = row["name"].string ?? "" }
+        }
+    }
+
+    /// A list store in a file of its own in `directory` (see `database(in:)`).
+    static func open(in directory: URL) throws -> ListStore { try ListStore(db: database(in: directory)) }
+
+    /// Opens the database of a list store kept in a file of its own in `directory` (until the site cache
+    /// holds it); one that cannot be opened (damaged) is removed and made afresh.
+    static func database(in directory: URL) throws -> Database {
+        let path = directory.appendingPathComponent(ListStore.fileName).path
+        if let db = try? Database(path: path), (try? db.scalar("SELECT count(*) FROM sqlite_schema")) != nil { return db }
+        remove(in: directory)
+        return try Database(path: path)
     }
 
     /// Customers renamed since their rows' cells were stored, by their page: their current names, which
@@ -76,11 +91,6 @@ final class ListStore {
 
     /// The store was empty or from another version when opened: only a full build may use it.
     private(set) var wasReset = false
-
-    /// A store in a database file of its own in `directory` (for tests of what uses it).
-    static func open(in directory: URL) throws -> ListStore {
-        try ListStore(db: Database(path: directory.appendingPathComponent("lists.sqlite").path))
-    }
 
     /// A row's stored cells as a page shows them: links to renamed customers carry their current names.
     func cells(_ bytes: [UInt8]) -> [Cell] {
@@ -121,15 +131,15 @@ final class ListStore {
     }
 
     func insert(_ list: String, _ entry: Entry) throws {
-        try db.cachedStatement("INSERT INTO list_row (list, key, id, hard, cells) VALUES (?, ?, ?, ?, ?)")
-            .execute([.text(list), .blob(entry.key), .text(entry.id), .integer(entry.hard ? 1 : 0), .blob(entry.cells)])
+        try db.cachedStatement("INSERT INTO list_row (list, key, id, cells) VALUES (?, ?, ?, ?)")
+            .execute([.text(list), .blob(entry.key), .text(entry.id), .blob(entry.cells)])
     }
 
     /// The rows of `list` in order, from `from` (inclusive) on, while `body` returns true.
     func forEach(_ list: String, from: [UInt8]? = nil, _ body: (Entry) throws -> Bool) throws {
         let sql = from == nil
-            ? "SELECT key, id, hard, cells FROM list_row WHERE list = ? ORDER BY key"
-            : "SELECT key, id, hard, cells FROM list_row WHERE list = ? AND key >= ? ORDER BY key"
+            ? "SELECT key, id, cells FROM list_row WHERE list = ? ORDER BY key"
+            : "SELECT key, id, cells FROM list_row WHERE list = ? AND key >= ? ORDER BY key"
         let statement = try db.cachedStatement(sql)
         try statement.bind(from.map { [.text(list), .blob($0)] } ?? [.text(list)])
         defer { statement.reset() }
@@ -143,14 +153,13 @@ final class ListStore {
             if case .blob(let b) = value { return b }
             return []
         }
-        return Entry(key: bytes(statement.value(at: 0)), id: statement.value(at: 1).string ?? "",
-                     hard: statement.value(at: 2).int64 == 1, cells: bytes(statement.value(at: 3)))
+        return Entry(key: bytes(statement.value(at: 0)), id: statement.value(at: 1).string ?? "", cells: bytes(statement.value(at: 2)))
     }
 
     // MARK: Single rows (incremental builds)
 
     func entry(_ list: String, id: String) throws -> Entry? {
-        let statement = try db.cachedStatement("SELECT key, id, hard, cells FROM list_row INDEXED BY list_row_by_id WHERE list = ? AND id = ?")
+        let statement = try db.cachedStatement("SELECT key, id, cells FROM list_row INDEXED BY list_row_by_id WHERE list = ? AND id = ?")
         try statement.bind([.text(list), .text(id)])
         defer { statement.reset() }
         return try statement.step() ? ListStore.entry(statement) : nil
@@ -169,34 +178,6 @@ final class ListStore {
         try db.cachedStatement("DELETE FROM list_row WHERE list = ? AND key = ?").execute([.text(list), .blob(key)])
     }
 
-    /// The last row flagged `hard` before `key` whose id is not in `excluded`; nil when there is none.
-    func hardRow(_ list: String, before key: [UInt8], excluding excluded: Set<String>) throws -> Entry? {
-        try hardRow(list, key, forward: false, excluding: excluded)
-    }
-
-    /// The first row flagged `hard` after `key` whose id is not in `excluded`; nil when there is none.
-    func hardRow(_ list: String, after key: [UInt8], excluding excluded: Set<String>) throws -> Entry? {
-        try hardRow(list, key, forward: true, excluding: excluded)
-    }
-
-    private func hardRow(_ list: String, _ key: [UInt8], forward: Bool, excluding excluded: Set<String>) throws -> Entry? {
-        let statement = try db.cachedStatement(forward
-            ? "SELECT key, id, hard, cells FROM list_row INDEXED BY list_row_hard WHERE list = ? AND hard = 1 AND key > ? ORDER BY key"
-            : "SELECT key, id, hard, cells FROM list_row INDEXED BY list_row_hard WHERE list = ? AND hard = 1 AND key < ? ORDER BY key DESC")
-        try statement.bind([.text(list), .blob(key)])
-        defer { statement.reset() }
-        while try statement.step() {
-            let entry = ListStore.entry(statement)
-            if !excluded.contains(entry.id) { return entry }
-        }
-        return nil
-    }
-
-    /// Whether `list` has a row before `key` (else a page starting at `key` is the list's first, `index`).
-    func hasRow(_ list: String, before key: [UInt8]) throws -> Bool {
-        try db.scalar("SELECT 1 FROM list_row WHERE list = ? AND key < ? LIMIT 1", [list, SQLValue.blob(key)]) != nil
-    }
-
     /// The rows of `list` from `from` (nil: the start) up to, not including, `to` (nil: the end).
     func range(_ list: String, from: [UInt8]?, to: [UInt8]?) throws -> [Entry] {
         var result: [Entry] = []
@@ -210,38 +191,59 @@ final class ListStore {
 
     // MARK: Pages
 
-    /// Where each page of a list begins: its first row's key and id, so the page a row is on is one
-    /// lookup, not a walk over the rows from the hard row before it.
-    func addPage(_ list: String, first: Entry) throws {
-        try db.cachedStatement("INSERT OR REPLACE INTO list_page (list, first, id) VALUES (?, ?, ?)")
-            .execute([.text(list), .blob(first.key), .text(first.id)])
+    func addPage(_ list: String, _ page: PageEntry) throws {
+        try db.cachedStatement("INSERT OR REPLACE INTO list_page (list, first, name, rows) VALUES (?, ?, ?, ?)")
+            .execute([.text(list), .blob(page.first), .text(page.name), .integer(Int64(page.rows))])
     }
 
-    /// Forgets the pages beginning from `from` (inclusive, nil: the start) up to `to` (exclusive, nil: the end).
-    func removePages(_ list: String, from: [UInt8]?, to: [UInt8]?) throws {
+    /// Forgets the pages beginning from `from` (inclusive) up to `to` (exclusive, nil: the end).
+    func removePages(_ list: String, from: [UInt8], to: [UInt8]?) throws {
         try db.cachedStatement("DELETE FROM list_page WHERE list = ? AND first >= ? AND (? IS NULL OR first < ?)")
-            .execute([.text(list), .blob(from ?? []), to.map { .blob($0) } ?? .null, to.map { .blob($0) } ?? .null])
+            .execute([.text(list), .blob(from), to.map { .blob($0) } ?? .null, to.map { .blob($0) } ?? .null])
     }
 
-    /// The page holding the row at `key` (or, `before`, the row just before it): the id its name
-    /// comes from, nil for the list's first page (`index`).
-    func page(_ list: String, containing key: [UInt8], before: Bool = false) throws -> String? {
-        let statement = try db.cachedStatement(before
-            ? "SELECT first, id FROM list_page WHERE list = ? AND first < ? ORDER BY first DESC LIMIT 1"
-            : "SELECT first, id FROM list_page WHERE list = ? AND first <= ? ORDER BY first DESC LIMIT 1")
+    /// The last page beginning before `key` (strictly): the page a row at `key` is on or would go on,
+    /// or, when a page begins at `key`, the one before it. Nil when the list has no page yet.
+    func page(_ list: String, before key: [UInt8]) throws -> PageEntry? {
+        try onePage("SELECT first, name, rows FROM list_page WHERE list = ? AND first < ? ORDER BY first DESC LIMIT 1", list, key)
+    }
+
+    /// The page beginning exactly at `key`, if any.
+    func page(_ list: String, at key: [UInt8]) throws -> PageEntry? {
+        try onePage("SELECT first, name, rows FROM list_page WHERE list = ? AND first = ?", list, key)
+    }
+
+    /// The first page beginning after `key`, if any.
+    func page(_ list: String, after key: [UInt8]) throws -> PageEntry? {
+        try onePage("SELECT first, name, rows FROM list_page WHERE list = ? AND first > ? ORDER BY first LIMIT 1", list, key)
+    }
+
+    private func onePage(_ sql: String, _ list: String, _ key: [UInt8]) throws -> PageEntry? {
+        let statement = try db.cachedStatement(sql)
         try statement.bind([.text(list), .blob(key)])
-        let found: (first: SQLValue, id: String)? = try statement.step() ? (statement.value(at: 0), statement.value(at: 1).string ?? "") : nil
-        statement.reset()
-        guard let found else { return nil }
-        return try db.scalar("SELECT 1 FROM list_page WHERE list = ? AND first < ? LIMIT 1", [list, found.first]) == nil ? nil : found.id
+        defer { statement.reset() }
+        guard try statement.step() else { return nil }
+        return ListStore.page(statement)
     }
 
-    /// The ids the names of a list's pages come from, nil for the first page (`index`).
-    func pages(_ list: String) throws -> [String?] {
-        var result: [String?] = []
-        try db.forEachRow("SELECT id FROM list_page WHERE list = ? ORDER BY first", [list]) { row in
-            result.append(result.isEmpty ? nil : row["id"].string ?? "")
-        }
+    private static func page(_ statement: Statement) -> PageEntry {
+        var first: [UInt8] = []
+        if case .blob(let bytes) = statement.value(at: 0) { first = bytes }
+        return PageEntry(first: first, name: statement.value(at: 1).string ?? "", rows: Int(statement.value(at: 2).int64 ?? 0))
+    }
+
+    /// The rows of `list`, as its pages count them.
+    func rowCount(_ list: String) throws -> Int {
+        Int(try db.scalar("SELECT coalesce(sum(rows), 0) FROM list_page WHERE list = ?", [list])?.int64 ?? 0)
+    }
+
+    /// Every page of `list`, in order.
+    func pages(_ list: String) throws -> [PageEntry] {
+        let statement = try db.cachedStatement("SELECT first, name, rows FROM list_page WHERE list = ? ORDER BY first")
+        try statement.bind([.text(list)])
+        defer { statement.reset() }
+        var result: [PageEntry] = []
+        while try statement.step() { result.append(ListStore.page(statement)) }
         return result
     }
 }

@@ -232,7 +232,7 @@ public struct SiteBuilder {
         }
         // The lists first: their CSVs, the biggest files, are patched on worker threads while the rest is rendered.
         var search: [SearchChange] = []
-        let rows = try plan.listRows()
+        let rows = try ListPages.rowsToRedo(plan, in: context)
         let lists = ListPages.lists(context)
         for list in lists {
             let redo = rows[list.directory]

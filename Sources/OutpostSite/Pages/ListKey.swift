@@ -6,6 +6,10 @@ enum KeyPart {
     case ignoringCase(String)
     /// Descending by UTF-8 bytes.
     case descending(String)
+    /// Ascending by value (SQLite's INTEGER order).
+    case ascendingNumber(Int64)
+    /// Descending by value.
+    case descendingNumber(Int64)
 }
 
 /// Sort keys as bytes: comparing two keys byte by byte orders them as the
@@ -23,9 +27,20 @@ enum ListKey {
             case .ascending(let text): append(text.utf8, to: &key, lower: false, complement: false)
             case .ignoringCase(let text): append(text.utf8, to: &key, lower: true, complement: false)
             case .descending(let text): append(text.utf8, to: &key, lower: false, complement: true)
+            case .ascendingNumber(let value): append(value, to: &key, complement: false)
+            case .descendingNumber(let value): append(value, to: &key, complement: true)
             }
         }
         return key
+    }
+
+    /// Eight bytes, most significant first, with the sign bit flipped so negative numbers sort first.
+    private static func append(_ value: Int64, to key: inout [UInt8], complement: Bool) {
+        let bits = UInt64(bitPattern: value) ^ (1 << 63)
+        for shift in stride(from: 56, through: 0, by: -8) {
+            let byte = UInt8(truncatingIfNeeded: bits >> UInt64(shift))
+            key.append(complement ? ~byte : byte)
+        }
     }
 
     private static func append(_ text: String.UTF8View, to key: inout [UInt8], lower: Bool, complement: Bool) {
@@ -43,21 +58,21 @@ enum ListKey {
     }
 }
 
-/// Where a list's pages begin: a page starts at a row whose id hashes to a
-/// multiple of `hardModulus` (a "hard" row), or, once a page has
-/// `softFrom` rows, at one hashing to a multiple of `softModulus`, or when
-/// it reaches `maxRows`.
+/// Where a list's pages begin, so that every page but the last holds between
+/// half and all of `pageSize` rows.
 ///
-/// The cut depends only on the rows since the last hard row, so a row that
-/// changes, arrives or leaves moves the cuts of its own stretch between two
-/// hard rows and nothing else: pages keep their rows (and their addresses,
-/// named after their first row) however the rest of the list grows. Pages
-/// hold about 50 rows on average and never more than `maxRows`.
+/// A page ends before a row once it holds `pageSize / 2` rows and that row's id
+/// hashes to a multiple of `modulus`, or when it holds `pageSize` rows. The cut
+/// depends only on the page's first row and the rows after it, never on the
+/// rows before, so where a list changes the pages before the change keep their
+/// rows, and the cuts after it fall back onto the old ones within a page or two
+/// (a cut chosen by an id is the same cut whatever came before, once a page
+/// reaches it). An insert or a delete therefore rewrites the page it is on, and
+/// its neighbour when the cut moves (about one change in `modulus`); see
+/// `PagedList.replace`. Page sizes average about `pageSize / 2 + modulus`.
 struct ListChunker {
-    static let hardModulus: UInt64 = 50
-    static let softModulus: UInt64 = 8
-    static let softFrom = 100
-    static let maxRows = 200
+    static let pageSize = 100
+    static let modulus: UInt64 = 16
 
     static func hash(_ id: String) -> UInt64 {
         // FNV-1a: stable across runs and platforms (Swift's Hasher is seeded per process).
@@ -69,14 +84,15 @@ struct ListChunker {
         return value
     }
 
-    static func isHard(_ id: String) -> Bool { hash(id) % hardModulus == 0 }
+    /// Whether a page that holds enough rows may end before the row `id`.
+    static func isCut(_ id: String) -> Bool { hash(id) % modulus == 0 }
 
     /// Rows in the page so far.
     private(set) var count = 0
 
     /// Whether a row with `id` starts a new page, given the rows before it; counts it in.
-    mutating func startsPage(_ id: String, hard: Bool) -> Bool {
-        let starts = count == 0 || hard || count >= Self.maxRows || (count >= Self.softFrom && Self.hash(id) % Self.softModulus == 0)
+    mutating func startsPage(_ id: String) -> Bool {
+        let starts = count == 0 || count >= Self.pageSize || (count >= Self.pageSize / 2 && Self.isCut(id))
         count = starts ? 1 : count + 1
         return starts
     }

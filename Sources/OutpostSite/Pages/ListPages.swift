@@ -1,39 +1,83 @@
+import Foundation
 import OutpostModel
 import OutpostStore
 
 /// The paginated lists: customers, subscriptions, orders, the provisioning
 /// queue, invoices, payments, domains, SSL certificates and licenses, and the
-/// operations log (`OperationsPages`). The ones the search box finds feed the
-/// search index as they stream.
+/// operations log (`OperationsPages`), with the whole-list orders and saved
+/// views of the first four and of domains and certificates (`ListFamily`).
+/// The lists the search box finds feed the search index as they stream.
 enum ListPages {
     static func build(in context: BuildContext) throws {
         for list in lists(context) { try list.build(in: context) }
     }
 
-    /// Every list, in build order; each list's `directory` names it.
+    /// Every list, in build order (a family's lists together, the list itself first); each list's `directory` names it.
     static func lists(_ context: BuildContext) -> [PagedList] {
-        [customers(context), subscriptions(context), orders(context), provisioning(context), invoices(context), payments(context),
-         domains(context), certificates(context), licenses(context)] + OperationsPages.lists(context)
+        families(context).flatMap(\.lists) + [provisioning(context), payments(context), licenses(context)] + OperationsPages.lists(context)
+    }
+
+    static func families(_ context: BuildContext) -> [ListFamily] {
+        [customers(context), subscriptions(context), orders(context), invoices(context), domains(context), certificates(context)]
+    }
+
+    /// The lists whose rows, or what the rows show, depend on the business date: a new day must redo them
+    /// (invoices turn overdue; subscriptions, domains and certificates enter an expiry window).
+    static func datedLists(_ context: BuildContext) -> [String] {
+        lists(context).filter(\.dependsOnDate).map(\.directory)
+    }
+
+    /// The rows of each list an incremental build redoes, by the list's directory: the plan's rows of
+    /// each list (`ChangePlan.listRows`), and the same rows for the list's orders and views. A customer's
+    /// row shows its outstanding balance and MRR, so every customer whose page changed is redone.
+    static func rowsToRedo(_ plan: ChangePlan, in context: BuildContext) throws -> [String: (ids: Set<String>, shownOnly: [String: String])] {
+        var rows = try plan.listRows()
+        rows["customers"] = (plan.customers.union(plan.customerRows), [:])
+        for family in families(context) {
+            for member in family.lists where member.directory != family.base.directory { rows[member.directory] = rows[family.base.directory] }
+        }
+        return rows
     }
 
     /// The condition that leaves out the reseller's own purchases (`Customer.ownAccountId`, shown on
     /// the "Own purchases" page instead): over the rows of `table` (an alias of this file's SQL).
     static func notOwn(_ table: String) -> String { table + ".customer_id <> 'cus_own'" }
 
-    static func customers(_ context: BuildContext) -> PagedList {
-        PagedList(
+    /// What a customer owes: the outstanding amount of each of its issued invoices, summed (as `invoiceState`).
+    static let customerOutstandingSQL = """
+        (SELECT coalesce(sum(max(0, i.total
+                - coalesce((SELECT sum(p.amount) FROM payment p WHERE p.invoice_id = i.id AND p.status = 'completed'), 0)
+                - coalesce((SELECT sum(n.total) FROM credit_note n WHERE n.invoice_id = i.id), 0))), 0)
+         FROM invoice i WHERE i.customer_id = c.id AND i.status <> 'void')
+        """
+
+    /// A customer's MRR: its active subscriptions' price per month (annual plans ÷ 12, rounded half up per
+    /// subscription, as `RecurringRevenue` does).
+    static let customerMRRSQL = """
+        (SELECT coalesce(sum(CASE WHEN p.billing_period = 'annual' THEN (s.unit_price * s.quantity * 2 + 12) / 24
+                                  ELSE s.unit_price * s.quantity END), 0)
+         FROM subscription s JOIN plan p ON p.id = s.plan_id WHERE s.customer_id = c.id AND s.status = 'active')
+        """
+
+    static func customers(_ context: BuildContext) -> ListFamily {
+        let byName = ListOrder("", "name", column: 0, [.text("c.name", column: "name", ignoringCase: true), .text("c.id", column: "id")])
+        let base = PagedList(
             directory: "customers", title: "Customers", section: .customers,
-            intro: [.paragraph("Every end customer, by name. Each name opens the customer's page with everything linked to it.")],
-            columns: [Column("Customer"), Column("Status"), Column("Contact"), Column("E-mail"), Column("City"), Column("Country"), Column("Customer since")],
+            intro: [.paragraph("Every end customer. Each name opens the customer's page with everything linked to it; outstanding is what its issued invoices still owe, MRR what its active subscriptions bring in per month.")],
+            columns: [Column("Customer"), Column("Status"), Column("Contact"), Column("E-mail"), Column("City"), Column("Country"), Column("Customer since"),
+                      Column("Outstanding", numeric: true), Column("MRR", numeric: true)],
             empty: "No customers yet. Add one with: outpost customer add",
-            select: "SELECT id, name, status, contact_name, email, city, country, created_at FROM customer", filter: "id <> 'cus_own'", idColumn: "id",
-            order: "name COLLATE NOCASE, id", key: { [.ignoringCase($0["name"].string ?? ""), .ascending($0["id"].string ?? "")] },
+            select: "SELECT c.id, c.name, c.status, c.contact_name, c.email, c.city, c.country, c.created_at, "
+                + customerOutstandingSQL + " AS outstanding, " + customerMRRSQL + " AS mrr FROM customer c",
+            filter: "c.id <> 'cus_own'", idColumn: "c.id",
+            order: byName.sql, key: byName.key,
             csvName: "customers.csv", csvPeriod: CSVPeriod(column: "created_at", order: "r.created_at, r.id"),
             cells: { row in
                 let id = row["id"].string ?? ""
                 return [.link(SitePath.customer(id), row["name"].string ?? ""), .status(row["status"].string ?? ""),
                         .text(row["contact_name"].string ?? ""), .email(row["email"].string ?? ""), .text(row["city"].string ?? ""),
-                        .text(row["country"].string ?? ""), .date(row["created_at"].string.map { String($0.prefix(10)) })]
+                        .text(row["country"].string ?? ""), .date(row["created_at"].string.map { String($0.prefix(10)) }),
+                        .money(row["outstanding"].int64 ?? 0), .money(row["mrr"].int64 ?? 0)]
             },
             csvExtra: { [$0["id"].string ?? ""] },
             search: { row in
@@ -42,10 +86,31 @@ enum ListPages {
                 return SearchEntry(kind: "customer", label: name, detail: [row["city"].string ?? "", row["country"].string ?? ""].filter { !$0.isEmpty }.joined(separator: ", "),
                                    path: SitePath.customer(id), keys: [name, id, row["email"].string ?? ""])
             })
+        let name: [ListOrder.Part] = [.text("c.name", column: "name", ignoringCase: true), .text("c.id", column: "id")]
+        return ListFamily(base: base, orders: [
+            byName,
+            ListOrder("by-balance", "outstanding balance", column: 7, [.number("outstanding", column: "outstanding", descending: true)] + name),
+            ListOrder("by-mrr", "MRR", column: 8, [.number("mrr", column: "mrr", descending: true)] + name),
+            ListOrder("by-joined", "date joined", column: 6, [.text("c.created_at", column: "created_at", descending: true), .text("c.id", column: "id", descending: true)]),
+        ], views: [
+            ListView(name: "active", label: "Active", filter: "c.status = 'active'"),
+            ListView(name: "suspended", label: "Suspended", filter: "c.status = 'suspended'"),
+            ListView(name: "closed", label: "Closed", filter: "c.status = 'closed'"),
+            ListView(name: "owing", label: "With money owed", filter: customerOutstandingSQL + " > 0"),
+        ], noun: "customers")
     }
 
-    static func subscriptions(_ context: BuildContext) -> PagedList {
-        PagedList(
+    /// Rows whose `column` (a `YYYY-MM-DD` date) falls within the next `days` days, today included.
+    static func within(_ column: String, days: Int, of today: BusinessDate) -> (filter: String, arguments: [any SQLBindable]) {
+        (column + " >= ? AND " + column + " <= ?", [today.description, today.adding(days: days).description])
+    }
+
+    static func subscriptions(_ context: BuildContext) -> ListFamily {
+        let today = context.today
+        let byCustomer = ListOrder("", "customer", column: 1, [
+            .text("c.name", column: "customer_name", ignoringCase: true), .text("c.id", column: "customer_id"),
+            .text("s.created_at", column: "created_at"), .text("s.id", column: "id")])
+        let base = PagedList(
             directory: "subscriptions", title: "Subscriptions", section: .subscriptions,
             intro: [.paragraph("Price, cost and margin are per billing period for the whole quantity (unit price × quantity); outpost subscription list shows the unit price and unit cost. Margin is on price: (price − cost) ÷ price.")],
             columns: [Column("Subscription"), Column("Customer"), Column("Plan"), Column("Period"), Column("Qty", numeric: true), Column("Status"),
@@ -54,14 +119,12 @@ enum ListPages {
             empty: "No subscriptions yet.",
             select: """
                 SELECT s.id, s.customer_id, c.name AS customer_name, p.name AS plan_name, p.billing_period, s.quantity, s.status,
-                       s.period_end, s.auto_renew, s.cancel_at_period_end, s.unit_price, s.unit_cost, s.created_at
+                       s.period_end, s.auto_renew, s.cancel_at_period_end, s.unit_price, s.unit_cost, s.created_at,
+                       s.unit_price * s.quantity AS price, (s.unit_price - s.unit_cost) * s.quantity AS margin
                 FROM subscription s JOIN customer c ON c.id = s.customer_id JOIN plan p ON p.id = s.plan_id
                 """,
-            filter: notOwn("s"), idColumn: "s.id", order: "c.name COLLATE NOCASE, c.id, s.created_at, s.id",
-            key: { [.ignoringCase($0["customer_name"].string ?? ""), .ascending($0["customer_id"].string ?? ""),
-                    .ascending($0["created_at"].string ?? ""), .ascending($0["id"].string ?? "")] },
-            keyShowsCustomer: true, csvName: "subscriptions.csv", csvPeriod: CSVPeriod(column: "created_at", order: "r.created_at, r.id"),
-            csvExtraHeader: ["Id", "Customer id"],
+            filter: notOwn("s"), idColumn: "s.id", order: byCustomer.sql, key: byCustomer.key,
+            keyShowsCustomer: true, csvName: "subscriptions.csv", csvPeriod: CSVPeriod(column: "created_at", order: "r.created_at, r.id"), csvExtraHeader: ["Id", "Customer id"],
             cells: { row in subscriptionCells(row) },
             csvExtra: { [$0["id"].string ?? "", $0["customer_id"].string ?? ""] },
             // Entries name no customer: a renamed customer then rewrites one entry, not one per subscription, order and invoice.
@@ -71,6 +134,21 @@ enum ListPages {
                                    detail: [row["billing_period"].string ?? "", row["status"].string ?? ""].filter { !$0.isEmpty }.joined(separator: " · "),
                                    path: SitePath.onCustomer(customerId, id), keys: [id])
             })
+        let id: ListOrder.Part = .text("s.id", column: "id")
+        var views = [ListView(name: "active", label: "Active", filter: "s.status = 'active'")]
+        for days in [30, 60, 90] {
+            let window = within("s.period_end", days: days, of: today)
+            views.append(ListView(name: "ending-\(days)", label: "Renewing or expiring in \(days) days",
+                                  filter: "s.status = 'active' AND " + window.filter, arguments: window.arguments, dependsOnDate: true))
+        }
+        views.append(ListView(name: "cancelled", label: "Cancelled", filter: "s.status = 'cancelled'"))
+        return ListFamily(base: base, orders: [
+            byCustomer,
+            ListOrder("by-plan", "plan", column: 2, [.text("p.name", column: "plan_name", ignoringCase: true), id]),
+            ListOrder("by-renewal", "renewal date", column: 6, [.text("s.period_end", column: "period_end"), id]),
+            ListOrder("by-price", "price", column: 8, [.number("price", column: "price", descending: true), id]),
+            ListOrder("by-margin", "margin", column: 10, [.number("margin", column: "margin", descending: true), id]),
+        ], views: views, noun: "subscriptions")
     }
 
     /// Price, cost and margin of a subscription row (`unit_price`, `unit_cost`, `quantity`); `withCost: false`
@@ -117,14 +195,14 @@ enum ListPages {
         }
     }
 
-    static func orders(_ context: BuildContext) -> PagedList {
-        PagedList(
+    static func orders(_ context: BuildContext) -> ListFamily {
+        let byDate = ListOrder("", "date", column: 1, [.text("o.placed_at", column: "placed_at", descending: true), .text("o.id", column: "id", descending: true)])
+        let base = PagedList(
             directory: "orders", title: "Orders", section: .orders,
-            intro: [.paragraph("Orders of every type (sales, renewal, change, cancellation, transfer), newest first. Numbers are assigned by the node; until then an order shows \u{201C}pending\u{201D}.")],
+            intro: [.paragraph("Orders of every type (sales, renewal, change, cancellation, transfer). Numbers are assigned by the node; until then an order shows \u{201C}pending\u{201D}.")],
             columns: orderColumns, empty: "No orders yet.",
-            select: orderSQL, filter: notOwn("o"), idColumn: "o.id", order: "o.placed_at DESC, o.id DESC", key: orderKey(descending: true),
-            csvName: "orders.csv", csvPeriod: CSVPeriod(column: "placed_at", order: "r.number IS NULL, length(r.number), r.number, r.placed_at, r.id"),
-            csvExtraHeader: ["Id", "Customer id"],
+            select: orderSQL, filter: notOwn("o"), idColumn: "o.id", order: byDate.sql, key: byDate.key,
+            csvName: "orders.csv", csvPeriod: CSVPeriod(column: "placed_at", order: "r.number IS NULL, length(r.number), r.number, r.placed_at, r.id"), csvExtraHeader: ["Id", "Customer id"],
             cells: orderCells,
             csvExtra: { [$0["id"].string ?? "", $0["customer_id"].string ?? ""] },
             search: { row in
@@ -133,6 +211,14 @@ enum ListPages {
                                    detail: (row["type"].string ?? "") + " · placed " + String((row["placed_at"].string ?? "").prefix(10)),
                                    path: SitePath.onCustomer(customerId, id), keys: [row["number"].string ?? "", id])
             })
+        return ListFamily(base: base, orders: [
+            byDate,
+            ListOrder("by-number", "number", column: 0, [.text("o.number", column: "number", descending: true), .text("o.id", column: "id", descending: true)]),
+        ], views: [
+            ListView(name: "waiting", label: "Waiting", filter: "o.status IN ('queued', 'submitted', 'provisioning')"),
+            ListView(name: "failed", label: "Failed", filter: "o.status = 'failed'"),
+            ListView(name: "completed", label: "Completed", filter: "o.status = 'completed'"),
+        ], noun: "orders")
     }
 
     static func provisioning(_ context: BuildContext) -> PagedList {
@@ -176,16 +262,21 @@ enum ListPages {
                .money(row["paid"].int64 ?? 0), .money(outstanding), .status(state)]
     }
 
-    static func invoices(_ context: BuildContext) -> PagedList {
+    /// What an invoice row of `invoiceSQL` still owes before it is floored at zero (as `invoiceState`).
+    static let invoiceOwedSQL = """
+        (i.total - coalesce((SELECT sum(amount) FROM payment p WHERE p.invoice_id = i.id AND p.status = 'completed'), 0)
+                 - coalesce((SELECT sum(total) FROM credit_note n WHERE n.invoice_id = i.id), 0))
+        """
+
+    static func invoices(_ context: BuildContext) -> ListFamily {
         let today = context.today
-        return PagedList(
+        let byDate = ListOrder("", "date", column: 2, [.text("i.issue_date", column: "issue_date", descending: true), .text("i.id", column: "id", descending: true)])
+        var base = PagedList(
             directory: "invoices", title: "Invoices", section: .invoices,
-            intro: [.paragraph("Invoices, newest first, with what has been paid and what is still owed. Each number opens the printable invoice.")],
+            intro: [.paragraph("Invoices with what has been paid and what is still owed. Each number opens the printable invoice.")],
             columns: invoiceColumns, empty: "No invoices yet.",
-            select: invoiceSQL, filter: notOwn("i"), idColumn: "i.id", order: "i.issue_date DESC, i.id DESC",
-            key: { [.descending($0["issue_date"].string ?? ""), .descending($0["id"].string ?? "")] },
-            csvName: "invoices.csv", csvPeriod: CSVPeriod(column: "issue_date", order: "r.number IS NULL, length(r.number), r.number, r.id"),
-            csvExtraHeader: ["Id", "Customer id"],
+            select: invoiceSQL, filter: notOwn("i"), idColumn: "i.id", order: byDate.sql, key: byDate.key,
+            csvName: "invoices.csv", csvPeriod: CSVPeriod(column: "issue_date", order: "r.number IS NULL, length(r.number), r.number, r.id"), csvExtraHeader: ["Id", "Customer id"],
             cells: { invoiceCells($0, today: today) },
             csvExtra: { [$0["id"].string ?? "", $0["customer_id"].string ?? ""] },
             search: { row in
@@ -193,6 +284,21 @@ enum ListPages {
                 return SearchEntry(kind: "invoice", label: row["number"].string ?? "pending invoice", detail: "issued " + (row["issue_date"].string ?? ""),
                                    path: SitePath.invoice(id), keys: [row["number"].string ?? "", id])
             })
+        // Every row says whether it is overdue as of today.
+        base.dependsOnDate = true
+        let id: ListOrder.Part = .text("i.id", column: "id", descending: true)
+        return ListFamily(base: base, orders: [
+            byDate,
+            ListOrder("by-number", "number", column: 0, [.text("i.number", column: "number", descending: true), id]),
+            ListOrder("by-due", "due date", column: 3, [.text("i.due_date", column: "due_date"), .text("i.id", column: "id")]),
+            ListOrder("by-amount", "amount", column: 4, [.number("i.total", column: "total", descending: true), id]),
+        ], views: [
+            ListView(name: "unpaid", label: "Unpaid", filter: "i.status <> 'void' AND " + invoiceOwedSQL + " > 0"),
+            ListView(name: "overdue", label: "Overdue", filter: "i.status <> 'void' AND " + invoiceOwedSQL + " > 0 AND i.due_date < ?",
+                     arguments: [today.description], dependsOnDate: true),
+            ListView(name: "paid", label: "Paid", filter: "i.status <> 'void' AND " + invoiceOwedSQL + " <= 0"),
+            ListView(name: "void", label: "Void", filter: "i.status = 'void'"),
+        ], noun: "invoices")
     }
 
     static func payments(_ context: BuildContext) -> PagedList {
@@ -220,8 +326,9 @@ enum ListPages {
             csvExtra: { [$0["id"].string ?? "", $0["customer_id"].string ?? "", $0["invoice_id"].string ?? ""] })
     }
 
-    static func domains(_ context: BuildContext) -> PagedList {
-        PagedList(
+    static func domains(_ context: BuildContext) -> ListFamily {
+        let byName = ListOrder("", "name", column: 0, [.text("d.name", column: "name"), .text("d.id", column: "id")])
+        let base = PagedList(
             directory: "domains", title: "Domains", section: .domains,
             intro: [.paragraph("Registered and transferred domains, by name.")],
             columns: [Column("Domain"), Column("Customer"), Column("Origin"), Column("Status"), Column("Registered"), Column("Expires"), Column("Renews")],
@@ -230,7 +337,7 @@ enum ListPages {
                 SELECT d.id, d.name, d.customer_id, c.name AS customer_name, d.origin, d.status, d.registered_on, d.expires_on, d.auto_renew
                 FROM domain d JOIN customer c ON c.id = d.customer_id
                 """,
-            filter: notOwn("d"), idColumn: "d.id", order: "d.name, d.id", key: { [.ascending($0["name"].string ?? ""), .ascending($0["id"].string ?? "")] },
+            filter: notOwn("d"), idColumn: "d.id", order: byName.sql, key: byName.key,
             csvName: "domains.csv", csvExtraHeader: ["Id", "Customer id"],
             cells: { row in
                 let customerId = row["customer_id"].string ?? ""
@@ -246,10 +353,16 @@ enum ListPages {
                                    detail: (row["status"].string ?? "") + (row["expires_on"].string.map { " · expires " + $0 } ?? ""),
                                    path: SitePath.onCustomer(customerId, id), keys: [row["name"].string ?? "", id])
             })
+        let window = within("d.expires_on", days: 30, of: context.today)
+        return ListFamily(base: base, orders: [byName], views: [
+            ListView(name: "expiring", label: "Expiring in 30 days", filter: "d.status = 'active' AND " + window.filter,
+                     arguments: window.arguments, dependsOnDate: true),
+        ], noun: "domains")
     }
 
-    static func certificates(_ context: BuildContext) -> PagedList {
-        PagedList(
+    static func certificates(_ context: BuildContext) -> ListFamily {
+        let byName = ListOrder("", "common name", column: 0, [.text("s.common_name", column: "common_name"), .text("s.id", column: "id")])
+        let base = PagedList(
             directory: "ssl", title: "SSL certificates", section: .ssl,
             intro: [.paragraph("SSL certificates by common name, with their validation level (DV, OV, EV).")],
             columns: [Column("Common name"), Column("Customer"), Column("Validation"), Column("Status"), Column("Issued"), Column("Expires")],
@@ -258,7 +371,7 @@ enum ListPages {
                 SELECT s.id, s.common_name, s.customer_id, c.name AS customer_name, s.validation, s.status, s.issued_on, s.expires_on
                 FROM ssl_certificate s JOIN customer c ON c.id = s.customer_id
                 """,
-            filter: notOwn("s"), idColumn: "s.id", order: "s.common_name, s.id", key: { [.ascending($0["common_name"].string ?? ""), .ascending($0["id"].string ?? "")] },
+            filter: notOwn("s"), idColumn: "s.id", order: byName.sql, key: byName.key,
             csvName: "ssl.csv", csvExtraHeader: ["Id", "Customer id"],
             cells: { row in
                 let customerId = row["customer_id"].string ?? ""
@@ -267,6 +380,11 @@ enum ListPages {
                         .status(row["status"].string ?? ""), .date(row["issued_on"].string), .date(row["expires_on"].string)]
             },
             csvExtra: { [$0["id"].string ?? "", $0["customer_id"].string ?? ""] })
+        let window = within("s.expires_on", days: 30, of: context.today)
+        return ListFamily(base: base, orders: [byName], views: [
+            ListView(name: "expiring", label: "Expiring in 30 days", filter: "s.status = 'issued' AND " + window.filter,
+                     arguments: window.arguments, dependsOnDate: true),
+        ], noun: "certificates")
     }
 
     static func licenses(_ context: BuildContext) -> PagedList {

@@ -2,14 +2,23 @@ import Foundation
 import OutpostModel
 import OutpostStore
 
-/// A list of rows cut into pages, with every row in a CSV beside it.
+/// A list of rows cut into even pages, with every row in a CSV beside it.
 ///
-/// Pages follow the list's order and are cut by `ListChunker`: a page starts
-/// at a row chosen by its id, so a page keeps its rows however the rest of
-/// the list grows, and one changed row rewrites one page (rarely two), never
-/// every page after it as numbered pages would. The first page is
-/// `DIR/index.html`; the others are named after their first row,
+/// Pages follow the list's order and are cut by `ListChunker`: every page but
+/// the last holds between half and all of `ListChunker.pageSize` rows, and a
+/// cut depends only on the rows of its own page, so a changed row rewrites its
+/// own page, and its neighbour when a cut moves (see `replace`). The first page
+/// is `DIR/index.html`; the others are named after their first row,
 /// `DIR/p-ROWID.html`, and link to the first, previous and next pages.
+///
+/// Page numbers, the page count and the row total change with every insert,
+/// and would rewrite every page of a list if the pages held them. They are in
+/// one small script beside the pages instead (`DIR/pages.js`, every page's
+/// name and row count), which `site/outpost.js` turns into "Page 3 of 20",
+/// links to the first, last and nearby pages, and the counts on the tabs of a
+/// list's views (`FAMILY/lists.js`); `<script src>` works from `file://`, and
+/// without scripts a page still links to the first, previous and next pages.
+/// A list that fits one page says its row count itself.
 ///
 /// A full build streams the rows into the list store (`ListStore`) and cuts
 /// the pages from it; an incremental build (`update`) re-reads only the
@@ -32,9 +41,9 @@ struct PagedList {
     var arguments: [any SQLBindable] = []
     /// The id column in `select` (`c.id`): how one row is read again.
     let idColumn: String
-    /// The ORDER BY the rows stream in; `key` gives the same order as bytes.
-    let order: String
-    let key: (Row) -> [KeyPart]
+    /// The ORDER BY the rows stream in; `key` gives the same order as bytes (see `ListOrder`, which states both at once).
+    var order: String
+    var key: (Row) -> [KeyPart]
     /// Whether the order follows customers' names (a renamed customer's rows move).
     var keyShowsCustomer = false
     /// CSV file name inside `directory`; nil when the list has no CSV of its own.
@@ -54,11 +63,18 @@ struct PagedList {
     var search: ((Row) -> SearchEntry)? = nil
     /// Shown below the table on every page.
     var outro: [Block] = []
+    /// The other orders and views of the same rows, when the list has any (`ListFamily`).
+    var family: ListNavigation? = nil
+    /// Whether the rows, or what they show, depend on the business date (overdue, expiring soon).
+    var dependsOnDate = false
 
-    /// The page of the chunk named `name` (`index` for the first page).
+    /// The page named `name` (`index` for the first page).
     func pagePath(_ name: String) -> String { directory + "/" + name + ".html" }
 
     static func chunkName(_ firstId: String) -> String { "p-" + SitePath.file(firstId) }
+
+    /// The script with the list's page names and row counts (see the type's comment).
+    var pagesScript: String { directory + "/pages.js" }
 
     var csvPath: String? { csvName.map { directory + "/" + $0 } }
 
@@ -87,52 +103,21 @@ struct PagedList {
     func build(in context: BuildContext, rows source: (_ sink: (ListStore.Entry) throws -> Void) throws -> Void) throws {
         let store = context.lists
         // An incremental build that redoes a whole list removes the pages it no longer has itself.
-        let old = context.output.patching ? try pageNames(in: store) : []
+        let old = context.output.patching ? Set(try store.pages(directory).map(\.name)) : []
         try store.clear(directory)
         try source { try store.insert(directory, $0) }
-        let new = try emitAll(in: context)
+        let new = try rechunk(in: context, from: nil, changed: [])
         for name in old.subtracting(new) { try context.output.remove(pagePath(name)) }
-    }
-
-    /// The names of the list's pages as the store has them.
-    private func pageNames(in store: ListStore) throws -> Set<String> {
-        Set(try store.pages(directory).map { $0.map(PagedList.chunkName) ?? "index" })
+        try writePagesScript(in: context)
+        try family?.writeCounts(after: directory, in: context)
     }
 
     static func entry(id: String, key: [KeyPart], cells: [Cell]) -> ListStore.Entry {
-        ListStore.Entry(key: ListKey.make(key), id: id, hard: ListChunker.isHard(id), cells: CellCodec.encode(cells))
+        ListStore.Entry(key: ListKey.make(key), id: id, cells: CellCodec.encode(cells))
     }
 
     private func entry(_ row: Row) throws -> ListStore.Entry {
         PagedList.entry(id: row["id"].string ?? "", key: key(row), cells: try cells(row))
-    }
-
-    /// Cuts the stored list into pages and emits each, one page behind so each knows the next; returns their names.
-    @discardableResult
-    private func emitAll(in context: BuildContext) throws -> Set<String> {
-        var names: Set<String> = []
-        var chunker = ListChunker()
-        var current: (name: String, rows: [ListStore.Entry])? = nil
-        var previous: String? = nil
-        try context.lists.forEach(directory) { entry in
-            if chunker.startsPage(entry.id, hard: entry.hard) {
-                let name = current == nil ? "index" : PagedList.chunkName(entry.id)
-                try context.lists.addPage(directory, first: entry)
-                if let done = current {
-                    try emit(done.name, rows: done.rows, previous: previous, next: name, in: context)
-                    names.insert(done.name)
-                    previous = done.name
-                }
-                current = (name, [entry])
-            } else {
-                current?.rows.append(entry)
-            }
-            return true
-        }
-        let last = current ?? ("index", [])
-        try emit(last.name, rows: last.rows, previous: previous, next: nil, in: context)
-        names.insert(last.name)
-        return names
     }
 
     // MARK: Incremental build
@@ -141,19 +126,19 @@ struct PagedList {
     /// search index must change for them.
     ///
     /// `shownOnly` are rows (with the customer each shows) whose CSV record and search entry cannot have
-    /// changed: they show a customer's name, which neither holds; only their pages are redone.
-    /// `renamed` has the old and new names of renamed customers, by their page.
+    /// changed: they show a customer's name, which neither holds. They are read again like the others,
+    /// and their pages rendered whole. `renamed` (customers whose names changed) sends their rows' CSV files to be written again.
     @discardableResult
     func update(in context: BuildContext, ids: Set<String>, shownOnly: [String: String] = [:],
                 renamed: [String: (old: String, new: String)] = [:]) throws -> [SearchChange] {
-        guard !ids.isEmpty else { return [] }
-        // Rows that only show a renamed customer, in a list whose order does not follow customers' names:
-        // the store's `renames` gives them the new name, and their pages get the customer's cell swapped in
-        // their bytes (`relabel`). Every other row is read again and goes through `replace`.
-        let relabelled: [String: String] = keyShowsCustomer ? [:] : shownOnly
+        guard !ids.isEmpty else {
+            // The family's counts are written once all its lists are up to date, whichever of them changed.
+            try family?.writeCounts(after: directory, in: context)
+            return []
+        }
         var fresh: [String: (entry: ListStore.Entry, search: SearchEntry?)] = [:]
         let sql = select + " WHERE " + (filter.map { "(" + $0 + ") AND " } ?? "") + idColumn + " = ?"
-        for id in ids.sorted() where relabelled[id] == nil {
+        for id in ids.sorted() {
             if let row = try context.db.row(sql, arguments + [id]) {
                 fresh[id] = (try entry(row), search?(row))
             }
@@ -163,8 +148,8 @@ struct PagedList {
         let csv = ListCSV(self)
         let csvRows = changed.union(shownOnly.filter { renamed[SitePath.customer($0.value)] != nil }.keys)
         if !csvRows.isEmpty { try csv.write(periods: try csv.periods(of: csvRows, in: context), in: context) }
-        let (old, emitted) = try replace(in: context, ids: ids.subtracting(relabelled.keys), with: fresh.mapValues(\.entry))
-        try relabel(relabelled, renamed: renamed, skipping: emitted, in: context)
+        let (old, _) = try replace(in: context, ids: ids, with: fresh.mapValues(\.entry))
+        try family?.writeCounts(after: directory, in: context)
         guard search != nil else { return [] }
         return changed.sorted().compactMap { id in
             // Where the index has the entry now: the link of the row's first cell, as the last build stored it.
@@ -178,156 +163,177 @@ struct PagedList {
     }
 
     /// Puts `fresh` in the store in place of the rows `ids` had (an id without a fresh entry leaves
-    /// the list) and rewrites the pages around them; returns the rows as they were.
+    /// the list) and rewrites the pages around them; returns the rows as they were and the pages rendered.
+    ///
+    /// What a change rewrites: pages before the first changed row keep their rows (a cut depends only on
+    /// the rows of its page), so the pages are cut again from the page before the changed row on, until a
+    /// new page begins where an old one began after the last changed row: from there on the old pages
+    /// stand. Usually that is the changed row's page, or it and its neighbour; the page after the stretch
+    /// is rendered again when its "previous" link moved, and `pages.js` when a count did.
     @discardableResult
     func replace(in context: BuildContext, ids: Set<String>, with fresh: [String: ListStore.Entry]) throws
         -> (old: [String: ListStore.Entry], emitted: Set<String>) {
         let store = context.lists
         var old: [String: ListStore.Entry] = [:]
-        var emitted: Set<String> = []
         for id in ids { if let entry = try store.entry(directory, id: id) { old[id] = entry } }
-        guard !old.isEmpty || !fresh.isEmpty else { return (old, emitted) }
-
-        // Each changed key lies between two hard rows that did not change: the pages between them are all that can move.
-        var points = old.values.map(\.key) + fresh.values.map(\.key)
-        points.sort { $0.lexicographicallyPrecedes($1) }
-        var regions: [(start: ListStore.Entry?, end: ListStore.Entry?)] = []
-        for point in points {
-            if let last = regions.last, last.end.map({ point.lexicographicallyPrecedes($0.key) }) ?? true { continue }
-            regions.append((try store.hardRow(directory, before: point, excluding: ids), try store.hardRow(directory, after: point, excluding: ids)))
-        }
-        // Whether each stretch begins the list, before and after: its first page is then `index`.
-        func startsList(_ start: ListStore.Entry?) throws -> Bool {
-            guard let start else { return true }
-            return try !store.hasRow(directory, before: start.key)
-        }
-        let before = try regions.map { try store.range(directory, from: $0.start?.key, to: $0.end?.key) }
-        let beganList = try regions.map { try startsList($0.start) }
+        guard !old.isEmpty || !fresh.isEmpty else { return (old, []) }
         for entry in old.values { try store.delete(directory, key: entry.key) }
         for entry in fresh.values { try store.insert(directory, entry) }
-
-        var oldNames: Set<String> = [], newNames: Set<String> = []
-        for (index, region) in regions.enumerated() {
-            let begins = try startsList(region.start)
-            let oldChunks = chunks(before[index], startsList: beganList[index])
-            let newRows = try store.range(directory, from: region.start?.key, to: region.end?.key)
-            var newChunks = chunks(newRows, startsList: begins)
-            if begins && region.end == nil && newChunks.isEmpty { newChunks = [("index", [])] }
-            oldNames.formUnion(oldChunks.map(\.name))
-            newNames.formUnion(newChunks.map(\.name))
-            try store.removePages(directory, from: region.start?.key, to: region.end?.key)
-            for chunk in newChunks { if let first = chunk.rows.first { try store.addPage(directory, first: first) } }
-            var previous = try begins ? nil : chunkName(before: region.start!, in: store)
-            for (offset, chunk) in newChunks.enumerated() {
-                let next = offset + 1 < newChunks.count ? newChunks[offset + 1].name
-                    : region.end.map { begins && newRows.isEmpty ? "index" : PagedList.chunkName($0.id) }
-                try emit(chunk.name, rows: chunk.rows, previous: previous, next: next, in: context)
-                emitted.insert(chunk.name)
-                previous = chunk.name
-            }
-            // The page after the stretch: its name or its link back may have changed.
-            if let end = region.end {
-                let oldEndName = beganList[index] && before[index].isEmpty ? "index" : PagedList.chunkName(end.id)
-                let newEndName = begins && newRows.isEmpty ? "index" : PagedList.chunkName(end.id)
-                oldNames.insert(oldEndName)
-                newNames.insert(newEndName)
-                let nextRegionStartsHere = index + 1 < regions.count && regions[index + 1].start?.id == end.id
-                if !nextRegionStartsHere, oldEndName != newEndName || oldChunks.last?.name != newChunks.last?.name {
-                    try emitChunk(at: end, name: newEndName, previous: newChunks.last?.name, in: context)
-                    emitted.insert(newEndName)
-                }
-            }
-        }
-        for name in oldNames.subtracting(newNames) { try context.output.remove(pagePath(name)) }
+        var keys = old.values.map(\.key) + fresh.values.map(\.key)
+        keys.sort { $0.lexicographicallyPrecedes($1) }
+        let emitted = try rechunk(in: context, from: nil, changed: keys)
+        try writePagesScript(in: context)
         return (old, emitted)
     }
 
-    /// Swaps the renamed customers' cells in the pages the rows (with the customer each shows) are on,
-    /// unless a page was just rendered whole, on worker threads. Old and new cells are both rendered by
-    /// the escaping builder. A page that does not hold a cell it should (edited by hand?) is left to
-    /// `renderAgain` once the workers are done.
-    private func relabel(_ rows: [String: String], renamed: [String: (old: String, new: String)], skipping rendered: Set<String>,
-                         in context: BuildContext) throws {
-        guard !rows.isEmpty, !renamed.isEmpty else { return }
-        let store = context.lists
-        var pages: [String: (customers: Set<String>, ids: [String])] = [:]
-        for (id, customer) in rows {
-            let href = SitePath.customer(customer)
-            guard renamed[href] != nil, let key = try store.key(directory, id: id) else { continue }
-            let name = try store.page(directory, containing: key).map(PagedList.chunkName) ?? "index"
-            if !rendered.contains(name) {
-                pages[name, default: ([], [])].customers.insert(href)
-                pages[name, default: ([], [])].ids.append(id)
-            }
-        }
-        // No bytes are swapped in rendered pages (the site build renders pages whole): these pages are rendered again.
-        for (_, page) in pages.sorted(by: { $0.key < $1.key }) { context.unpatched.add(directory, page.ids) }
-    }
-
-    /// Renders again the pages around rows whose page could not be patched (see `relabel`).
+    /// Renders again the pages around rows whose page could not be patched (kept for callers; pages are rendered whole).
     func renderAgain(in context: BuildContext, ids: Set<String>) throws {
         var entries: [String: ListStore.Entry] = [:]
         for id in ids { if let entry = try context.lists.entry(directory, id: id) { entries[id] = entry } }
         try replace(in: context, ids: ids, with: entries)
     }
 
-
-    /// The pages of a stretch of rows that begins a page (at a hard row, or the list's start).
-    private func chunks(_ rows: [ListStore.Entry], startsList: Bool) -> [(name: String, rows: [ListStore.Entry])] {
-        var chunker = ListChunker()
-        var result: [(name: String, rows: [ListStore.Entry])] = []
-        for row in rows {
-            if chunker.startsPage(row.id, hard: row.hard) {
-                result.append((result.isEmpty && startsList ? "index" : PagedList.chunkName(row.id), [row]))
-            } else {
-                result[result.count - 1].rows.append(row)
+    /// Cuts the stored rows into pages where they may have moved, records the pages in the store and emits
+    /// them; returns the names of the pages emitted.
+    ///
+    /// With no `changed` keys the whole list is cut (a full build). Otherwise each changed key starts a
+    /// stretch at the page before it (`ListStore.page(before:)`), which ends at the first new cut past the
+    /// stretch's changed keys that falls where an old page began.
+    private func rechunk(in context: BuildContext, from: [UInt8]?, changed: [[UInt8]]) throws -> Set<String> {
+        let store = context.lists
+        var emitted: Set<String> = []
+        var removedNames: Set<String> = []
+        if changed.isEmpty {
+            try store.removePages(directory, from: [], to: nil)
+            let pages = try cut(from: [], isList: true, stopAt: { _ in false }, in: store)
+            for page in pages.pages { try store.addPage(directory, page.entry) }
+            try emit(pages.pages, previous: nil, next: nil, in: context)
+            return Set(pages.pages.map(\.entry.name))
+        }
+        // Pages to render, by name: a page two stretches touch (the page after one is where the next begins)
+        // is rendered once, as the later stretch has it; rendering a file twice in one build would race.
+        var pending: [String: (first: [UInt8], rows: [ListStore.Entry], previous: String?, next: String?)] = [:]
+        func queue(_ pages: [(entry: ListStore.PageEntry, rows: [ListStore.Entry])], previous: String?, next: String?) {
+            for (offset, page) in pages.enumerated() {
+                pending[page.entry.name] = (page.entry.first, page.rows, offset == 0 ? previous : pages[offset - 1].entry.name,
+                                            offset + 1 < pages.count ? pages[offset + 1].entry.name : next)
             }
         }
-        return result
-    }
-
-    /// The name of the page just before the row `entry` (which begins a page).
-    private func chunkName(before entry: ListStore.Entry, in store: ListStore) throws -> String? {
-        try store.page(directory, containing: entry.key, before: true).map(PagedList.chunkName) ?? "index"
-    }
-
-    /// Emits the page that begins at `start` under `name`.
-    private func emitChunk(at start: ListStore.Entry, name: String, previous: String?, in context: BuildContext) throws {
-        var chunker = ListChunker()
-        var rows: [ListStore.Entry] = []
-        var next: String? = nil
-        try context.lists.forEach(directory, from: start.key) { entry in
-            if chunker.startsPage(entry.id, hard: entry.hard), !rows.isEmpty {
-                next = PagedList.chunkName(entry.id)
-                return false
+        var index = 0
+        while index < changed.count {
+            // The stretch starts at the page before the changed key: that page's first row did not change.
+            let start = try store.page(directory, before: changed[index])
+            let startKey = start?.first ?? []
+            let previous = try start.flatMap { try store.page(directory, before: $0.first) }
+            var last = changed[index]
+            var next = index
+            let stretch = try cut(from: startKey, isList: start == nil || startKey.isEmpty, stopAt: { row in
+                // Changed keys before this row belong to the stretch; it may end here once it has passed them all.
+                while next < changed.count, changed[next].lexicographicallyPrecedes(row.key) || changed[next] == row.key {
+                    last = changed[next]
+                    next += 1
+                }
+                guard last.lexicographicallyPrecedes(row.key), next >= changed.count || !changed[next].lexicographicallyPrecedes(row.key) else { return false }
+                return try store.page(directory, at: row.key) != nil
+            }, in: store)
+            index = max(next, index + 1)
+            let stop = stretch.stop
+            let oldPages = try store.pages(directory).filter { page in
+                !page.first.lexicographicallyPrecedes(startKey) && (stop.map { page.first.lexicographicallyPrecedes($0.key) } ?? true)
             }
-            rows.append(entry)
+            try store.removePages(directory, from: startKey, to: stop?.key)
+            for page in stretch.pages { try store.addPage(directory, page.entry) }
+            let stopPage = try stop.flatMap { try store.page(directory, at: $0.key) }
+            queue(stretch.pages, previous: previous?.name, next: stopPage?.name)
+            removedNames.formUnion(Set(oldPages.map(\.name)).subtracting(stretch.pages.map(\.entry.name)))
+            // The page after the stretch links back to the stretch's last page: rendered again when that moved.
+            if let stop, let stopPage, oldPages.last?.name != stretch.pages.last?.entry.name {
+                let following = try store.page(directory, after: stop.key)
+                let rows = try store.range(directory, from: stop.key, to: following?.first)
+                queue([(stopPage, rows)], previous: stretch.pages.last?.entry.name, next: following?.name)
+            }
+        }
+        let live = Set(try store.pages(directory).map(\.name))
+        for (name, page) in pending.sorted(by: { $0.value.first.lexicographicallyPrecedes($1.value.first) }) where live.contains(name) {
+            try emit(name, rows: page.rows, previous: page.previous, next: page.next, in: context)
+            emitted.insert(name)
+        }
+        for name in removedNames.subtracting(live).sorted() { try context.output.remove(pagePath(name)) }
+        return emitted
+    }
+
+    /// The pages from `from` on, cut by `ListChunker`, until `stopAt` says a row that begins a page ends the
+    /// stretch (that row is returned as `stop` and not cut); to the end of the list otherwise.
+    private func cut(from: [UInt8], isList: Bool, stopAt: (ListStore.Entry) throws -> Bool, in store: ListStore) throws
+        -> (pages: [(entry: ListStore.PageEntry, rows: [ListStore.Entry])], stop: ListStore.Entry?) {
+        var chunker = ListChunker()
+        var pages: [(entry: ListStore.PageEntry, rows: [ListStore.Entry])] = []
+        var current: [ListStore.Entry] = []
+        var stop: ListStore.Entry? = nil
+        func close() {
+            guard let first = current.first else { return }
+            let opensList = pages.isEmpty && isList
+            pages.append((ListStore.PageEntry(first: opensList ? [] : first.key, name: opensList ? "index" : PagedList.chunkName(first.id),
+                                              rows: current.count), current))
+            current = []
+        }
+        try store.forEach(directory, from: from.isEmpty ? nil : from) { row in
+            if chunker.startsPage(row.id) {
+                if !current.isEmpty || !pages.isEmpty, try stopAt(row) {
+                    stop = row
+                    return false
+                }
+                close()
+            }
+            current.append(row)
             return true
         }
-        try emit(name, rows: rows, previous: previous, next: next, in: context)
+        close()
+        // An empty list still has its first page, which says so.
+        if pages.isEmpty && isList { pages.append((ListStore.PageEntry(first: [], name: "index", rows: 0), [])) }
+        return (pages, stop)
+    }
+
+    /// Emits `pages` in order, each knowing the pages around it (`previous` before the first, `next` after the last).
+    private func emit(_ pages: [(entry: ListStore.PageEntry, rows: [ListStore.Entry])], previous: String?, next: String?,
+                      in context: BuildContext) throws {
+        for (offset, page) in pages.enumerated() {
+            try emit(page.entry.name, rows: page.rows, previous: offset == 0 ? previous : pages[offset - 1].entry.name,
+                     next: offset + 1 < pages.count ? pages[offset + 1].entry.name : next, in: context)
+        }
+    }
+
+    /// Writes `pages.js`, and the family's counts when the list has a family.
+    private func writePagesScript(in context: BuildContext) throws {
+        let pages = try context.lists.pages(directory)
+        try context.output.file(pagesScript, bytes: Array(ListNavigation.pagesScript(list: directory, pages: pages).utf8))
     }
 
     // MARK: Pages and CSV
 
     private func emit(_ name: String, rows entries: [ListStore.Entry], previous: String?, next: String?, in context: BuildContext) throws {
         let rows = entries.map { context.lists.cells($0.cells) }
+        let root = Page.root(of: pagePath(name))
         var blocks = intro
-        let first = rows.first?.first.map(PagedList.label) ?? ""
-        if previous != nil || next != nil {
-            let last = rows.last?.first.map(PagedList.label) ?? ""
-            blocks.append(.paragraph("\(Plural.sentence(rows.count, "row")) on this page, from \u{201C}\(first)\u{201D} to \u{201C}\(last)\u{201D}. The CSV holds every row.", tone: "page-note"))
+        if let family { blocks.append(family.tabs(root: root)) }
+        let single = previous == nil && next == nil
+        if single, !rows.isEmpty {
+            blocks.append(.paragraph(Plural.sentence(rows.count, "row") + ".", tone: "page-note"))
         }
-        var links: [(href: String, label: String, current: Bool)] = []
-        if name != "index" { links.append((pagePath("index"), "First page", false)) }
-        if let previous { links.append((pagePath(previous), "← Previous page", false)) }
-        if let next { links.append((pagePath(next), "Next page →", false)) }
-        let navigation = links.isEmpty ? nil : Block.links(links, label: "Pages of " + title.lowercased())
-        if let navigation { blocks.append(navigation) }
-        blocks.append(.table(columns: columns, rows: rows, caption: nil, id: nil, empty: empty, csv: ListCSV(self).link ?? csvLink))
-        if let navigation { blocks.append(navigation.relabelled("Pages of " + title.lowercased() + " (end of page)")) }
+        let label = "Pages of " + title.lowercased()
+        if !single { blocks.append(ListNavigation.pages(list: directory, page: name, previous: previous.map(pagePath), next: next.map(pagePath),
+                                                         first: name == "index" ? nil : pagePath("index"), label: label, root: root)) }
+        let csv = ListCSV(self).link ?? csvLink
+        if let family {
+            blocks.append(family.table(columns: columns, rows: rows, list: directory, paged: !single, empty: empty, csv: csv, format: context.format, root: root))
+        } else {
+            blocks.append(.table(columns: columns, rows: rows, caption: nil, id: nil, empty: empty, csv: csv))
+        }
+        if !single { blocks.append(ListNavigation.pages(list: directory, page: name, previous: previous.map(pagePath), next: next.map(pagePath),
+                                                         first: name == "index" ? nil : pagePath("index"), label: label + " (end of page)", root: root)) }
         blocks += outro
-        let heading = name == "index" ? title : title + " — from " + first
-        try context.emit(PageModel(path: pagePath(name), title: heading, section: section, blocks: blocks))
+        blocks.append(ListNavigation.scripts(pages: single ? nil : pagesScript, counts: family?.countsScript, root: root))
+        try context.emit(PageModel(path: pagePath(name), title: title, section: section, blocks: blocks))
     }
 
     /// What a row is called in page titles: its first cell's text.

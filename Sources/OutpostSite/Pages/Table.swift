@@ -1,7 +1,8 @@
 /// Data tables: column headers with `scope`, numbers right-aligned, an
 /// intentional empty state instead of a table with no rows.
 enum Table {
-    /// A table of `rows` under `columns`; `empty` is shown instead when there are no rows.
+    /// A table of `rows` under `columns`; `empty` is shown instead when there are no rows. `footer`
+    /// rows (totals) go in `<tfoot>`: `site/outpost.js` sorts and filters only the body, so they stay last.
     static func render(_ columns: [Column], _ rows: [[Cell]], format: SiteFormat, root: String,
                        caption: String? = nil, id: String? = nil, empty: String, foot: [[Cell]] = []) -> Node {
         guard !rows.isEmpty else { return H.p(empty, [Attribute("class", "empty")]) }
