@@ -18,7 +18,7 @@ import OutpostStore
 final class ListStore {
     static let fileName = ".outpost-lists.sqlite"
     /// 6: license keys are stored masked (a list store from before holds full keys, and its pages are redone).
-    static let version = "outpost-lists 6"
+    static let version = "outpost-lists 7"
 
     let db: Database
 
@@ -54,7 +54,7 @@ final class ListStore {
                 id TEXT NOT NULL,
                 PRIMARY KEY (list, first)
             ) STRICT, WITHOUT ROWID;
-            """ + SiteLedger.schema)
+            """ + FigureCache.schema)
         let stored = try db.scalar("SELECT value FROM meta WHERE key = 'version'")?.string
         wasReset = stored != ListStore.version
         if !wasReset {
@@ -65,8 +65,7 @@ final class ListStore {
                 try db.execute("DELETE FROM list_row")
                 try db.execute("DELETE FROM list_page")
                 try db.execute("DELETE FROM renamed")
-                try db.execute("DELETE FROM ledger_part")
-                try db.execute("DELETE FROM ledger_sum")
+                try FigureCache.clear(db)
                 try db.execute("DELETE FROM meta")
                 try db.execute("INSERT INTO meta (key, value) VALUES ('version', ?)", [ListStore.version])
             }

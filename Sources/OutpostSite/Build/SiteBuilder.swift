@@ -119,8 +119,8 @@ public struct SiteBuilder {
                 try lists.clearRenames()
                 for file in theme.files { try site.file("assets/" + file.name, bytes: file.bytes) }
                 try SyncPages.build(in: context, status: status)
-                try context.ledger.rebuild(from: db)
-                phases.mark("ledger")
+                try context.figures.rebuild(from: db)
+                phases.mark("figures")
                 try home(in: context, status: status)
                 try ListPages.build(in: context)
                 try CustomerPages.build(in: context)
@@ -221,8 +221,8 @@ public struct SiteBuilder {
         let changes = search
         let searchFiles = Concurrently { try SearchIndexPatch.apply(changes) { output.contents("search/" + $0) } }
         // The figures: the changed customers' parts out, their new ones in (no part holds a name or an address).
-        if plan.financial { try context.ledger.update(customers: plan.customers, from: db) }
-        phases.mark("ledger")
+        if plan.financial { try context.figures.update(customers: plan.customers, from: db) }
+        phases.mark("figures")
         if homeRebuilt {
             try home(in: context, status: status)
         } else if !named.isDisjoint(with: plan.customerRows) {
@@ -250,6 +250,8 @@ public struct SiteBuilder {
         phases.mark("portals")
         let reports = plan.reports.subtracting(["aging"])
         if !reports.isEmpty { try ReportPages.build(in: context, only: reports) }
+        // A month's page names its customers: a rename redoes the months it shows on (moved figures redid them all).
+        if reports.isDisjoint(with: ReportPages.monthly) { try ReportMonthPages.renamed(in: context, customers: plan.customerRows) }
         if plan.reports.contains("aging") {
             // Money moved for these customers: their rows and the totals.
             try ReportPages.aging(context, customers: plan.customers)
