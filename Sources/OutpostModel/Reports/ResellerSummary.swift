@@ -269,9 +269,10 @@ extension ResellerSummary {
     /// The home page's figures a month earlier, where the replica can tell them: what each figure card compares with.
     ///
     /// - `revenue` and `collected`: the whole previous month (this month's figures run to `asOf`).
-    /// - `mrr`: today's MRR less the MRR moved by this month's completed orders (`MRRMovements.net`);
-    ///   the replica keeps no history of subscriptions, so this is MRR as orders moved it.
-    /// - `activeCustomers`: today's less this month's net customers (new + reactivated − churned).
+    /// - `mrr`: today's MRR less the MRR moved by this month's completed orders (`MRRMovements.net`),
+    ///   never below zero; the replica keeps no history of subscriptions, so this is MRR as orders moved it.
+    /// - `newCustomers`: customers created this month; the replica keeps no history of statuses, so
+    ///   this, not a count of last month's active customers, is what the customer figure compares with.
     /// - `outstanding` and `overdue`: receivables on the previous month's last day.
     /// Figures with no such history (margin, subscriptions, the year's revenue) have none.
     public struct PreviousMonth: Sendable, Equatable {
@@ -279,7 +280,7 @@ extension ResellerSummary {
         public let revenue: Money
         public let collected: Money
         public let mrr: Money
-        public let activeCustomers: Int
+        public let newCustomers: Int
         public let outstanding: Money
         public let overdue: Money
 
@@ -290,12 +291,10 @@ extension ResellerSummary {
             let before = series.dropLast().last ?? MonthlyRevenue(month: month.adding(months: -1))
             let moved = try totals.sums(Figures.mrrMovements)[month] ?? MRRMovements()
             let new = try totals.sums(Figures.newCustomers)[month]?.customers ?? 0
-            let events = try totals.sums(Figures.customerEvents)[month] ?? CustomerEvents()
-            let active = try totals.total(Figures.active).customers
             let monthEnd = try totals.total(Figures.monthEndReceivables)
             return PreviousMonth(month: month.adding(months: -1), revenue: money(before.invoiced), collected: money(before.collected),
-                                 mrr: money(try ReportMath.add(recurring.amount, -moved.net)),
-                                 activeCustomers: Int(active - (new + events.reactivated - events.churned)),
+                                 mrr: money(max(0, try ReportMath.add(recurring.amount, -moved.net))),
+                                 newCustomers: Int(new),
                                  outstanding: money(monthEnd.outstanding), overdue: money(monthEnd.overdue))
         }
     }

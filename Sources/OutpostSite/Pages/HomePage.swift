@@ -58,7 +58,7 @@ enum HomePage {
              note(change(summary.overdue, previous.overdue), summary.overdue.minorUnits == 0 ? "nothing past due" : "past the due date; against the end of \(before)")),
             ("Monthly margin", .money(summary.mrrMargin.minorUnits), "MRR − cost: " + SiteFormat.percent(summary.mrrMarginBp) + " margin on price"),
             ("Active customers", .number(Int64(summary.activeCustomers)),
-             note(change(Int64(summary.activeCustomers), Int64(previous.activeCustomers), text: { String($0) }),
+             note(previous.newCustomers == 0 ? "no new customer in \(month)" : "+\(Plural.count(previous.newCustomers, "new customer")) in \(month)",
                   "\(summary.payingCustomers) with an active subscription")),
             ("Active subscriptions", .number(Int64(summary.activeSubscriptions)), ""),
         ])]))
