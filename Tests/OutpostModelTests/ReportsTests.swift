@@ -271,19 +271,19 @@ struct ReportsTests {
             try revenueData(r)
             let asOf = day("2026-03-15")
             let report = try RevenueReport.compute(in: r.db, asOf: asOf, months: 4)
-            #expect(report.months.map(\.month.description) == ["2025-12", "2026-01", "2026-02", "2026-03"])
+            #expect(report.rows.map(\.period.description) == ["2025-12", "2026-01", "2026-02", "2026-03"])
             // March: 1200.00 + 50.00 issued, 25.00 credited (the 100.00 credit of 16 March is after asOf).
-            #expect(report.months.map(\.invoicedGross) == [2_500, 12_500, 0, 125_000])
-            #expect(report.months.map(\.credited) == [0, 0, 0, 2_500])
-            #expect(report.months.map(\.invoiced) == [2_500, 12_500, 0, 122_500])
+            #expect(report.rows.map(\.invoicedGross) == [2_500, 12_500, 0, 125_000])
+            #expect(report.rows.map(\.credited) == [0, 0, 0, 2_500])
+            #expect(report.rows.map(\.invoiced) == [2_500, 12_500, 0, 122_500])
             // Including tax: 1440.00 + 60.00 − 30.00.
-            #expect(report.months.map(\.invoicedIncludingTax) == [3_000, 15_000, 0, 147_000])
-            #expect(report.months.map(\.collected) == [0, 0, 6_000, 100_000])
+            #expect(report.rows.map(\.invoicedIncludingTax) == [3_000, 15_000, 0, 147_000])
+            #expect(report.rows.map(\.collected) == [0, 0, 6_000, 100_000])
             // Margin: seats 20 % of the line (price 12.50, cost 10.00), license 20 % of 1200.00, the fee all margin,
             // minus the credit's margin (20 % of 25.00). March: 240.00 + 50.00 − 5.00.
-            #expect(report.months.map(\.margin) == [500, 2_500, 0, 28_500])
-            #expect(report.months[3].marginBp == 2_327)   // 28500 / 122500 = 23.265 % → 23.27 %
-            #expect(report.months[2].marginBp == nil)
+            #expect(report.rows.map(\.margin) == [500, 2_500, 0, 28_500])
+            #expect(report.rows[3].marginBp == 2_327)   // 28500 / 122500 = 23.265 % → 23.27 %
+            #expect(report.rows[2].marginBp == nil)
 
             #expect(report.plans.map(\.planName) == ["Antivirus License", "Office Seats", RevenueReport.otherChargesName])
             #expect(report.plans.map(\.planId) == [TestPlan.license, TestPlan.seats, nil])
@@ -368,21 +368,21 @@ struct ReportsTests {
             try Facts.customer(r, "cus_Z", "Zulu", status: .closed, created: "2024-01-01T09:00:00Z")
 
             let report = try CustomerDynamicsReport.compute(in: r.db, asOf: asOf, months: 3)
-            #expect(report.months.map(\.month.description) == ["2026-01", "2026-02", "2026-03"])
-            #expect(report.months.map(\.newCustomers) == [1, 1, 0])
-            #expect(report.months.map(\.churnedCustomers) == [1, 1, 0])
-            #expect(report.months.map(\.reactivatedCustomers) == [0, 0, 1])
-            #expect(report.months.map(\.netCustomers) == [0, 0, 1])
-            #expect(report.months.map(\.newMRR) == [5_000, 0, 1_250 + 94])
-            #expect(report.months.map(\.expansionMRR) == [0, 2_500, 0])
-            #expect(report.months.map(\.contractionMRR) == [0, 0, -1_250])
-            #expect(report.months.map(\.churnMRR) == [0, -20_000, 0])
-            #expect(report.months.map(\.netMRR) == [5_000, -17_500, 94])
+            #expect(report.rows.map(\.period.description) == ["2026-01", "2026-02", "2026-03"])
+            #expect(report.rows.map(\.newCustomers) == [1, 1, 0])
+            #expect(report.rows.map(\.churnedCustomers) == [1, 1, 0])
+            #expect(report.rows.map(\.reactivatedCustomers) == [0, 0, 1])
+            #expect(report.rows.map(\.netCustomers) == [0, 0, 1])
+            #expect(report.rows.map(\.newMRR) == [5_000, 0, 1_250 + 94])
+            #expect(report.rows.map(\.expansionMRR) == [0, 2_500, 0])
+            #expect(report.rows.map(\.contractionMRR) == [0, 0, -1_250])
+            #expect(report.rows.map(\.churnMRR) == [0, -20_000, 0])
+            #expect(report.rows.map(\.netMRR) == [5_000, -17_500, 94])
             #expect(report.csvRows[1] == ["2026-02", "1", "1", "0", "0", "0.00", "25.00", "0.00", "-200.00", "-175.00"])
 
             // As of the end of January, Lima's end is in the past but Kilo's cancellation has not happened.
             let january = try CustomerDynamicsReport.compute(in: r.db, asOf: day("2026-01-31"), months: 1)
-            #expect(january.months.map(\.churnedCustomers) == [1])
+            #expect(january.rows.map(\.churnedCustomers) == [1])
         }
     }
 
@@ -428,8 +428,8 @@ struct ReportsTests {
                 try r.db.execute("UPDATE customer SET status = 'closed', closed_at = '2026-03-12T15:00:00Z' WHERE id = ?", [id])
             }
             let report = try CustomerDynamicsReport.compute(in: r.db, asOf: day("2026-03-31"), months: 3)
-            #expect(report.months.map(\.churnedCustomers) == [1, 0, 1])
-            #expect(report.months.map(\.netCustomers) == [0, 0, -1])
+            #expect(report.rows.map(\.churnedCustomers) == [1, 0, 1])
+            #expect(report.rows.map(\.netCustomers) == [0, 0, -1])
         }
     }
 
@@ -457,15 +457,15 @@ struct ReportsTests {
             }
             let report = try SalesReport.compute(in: r.db, asOf: day("2026-03-31"), months: 3)
             #expect(report.rows.count == 3 * 5)
-            let january = try #require(ReportMonth("2026-01"))
-            let february = try #require(ReportMonth("2026-02"))
-            #expect(report.row(january, .sales) == SalesReport.Row(month: january, type: .sales, count: 2, amount: 7_500))
+            let january = ReportSpan(month: try #require(ReportMonth("2026-01")))
+            let february = ReportSpan(month: try #require(ReportMonth("2026-02")))
+            #expect(report.row(january, .sales) == SalesReport.Row(period: january, type: .sales, count: 2, amount: 7_500))
             #expect(report.row(january, .renewal)?.amount == 15_000)
             #expect(report.row(february, .cancellation)?.amount == -3_000)
             #expect(report.row(february, .sales)?.count == 1)
             #expect(report.totals.map(\.total.count) == [3, 1, 1, 1, 1])        // sales, renewal, change, cancellation, transfer
             #expect(report.totals.map(\.total.amount) == [11_500, 15_000, 1_250, -3_000, 1_125])
-            #expect(report.months.map(\.total.amount) == [22_500, 2_250, 1_125])
+            #expect(report.byPeriod.map(\.total.amount) == [22_500, 2_250, 1_125])
             #expect(report.csvHeader == ["Month", "Order type", "Orders", "Amount (EUR)"])
             #expect(report.csvRows[8] == ["2026-02", "cancellation", "1", "-30.00"])
         }
@@ -484,11 +484,11 @@ struct ReportsTests {
             try Facts.payment(r, "pay_7", invoice: "inv_1", customer: "cus_A", amount: 900, on: "2026-04-01", method: .cash)
             let report = try PaymentTransactionsReport.compute(in: r.db, asOf: day("2026-03-31"), months: 3)
             #expect(report.rows.count == 3 * 6)
-            let nonZero = report.rows.filter { $0.count > 0 }.map { "\($0.month) \($0.method.rawValue) \($0.count) \($0.amount)" }
+            let nonZero = report.rows.filter { $0.count > 0 }.map { "\($0.period) \($0.method.rawValue) \($0.count) \($0.amount)" }
             #expect(nonZero == ["2026-01 bank_transfer 1 5000", "2026-01 card 2 3000", "2026-03 cash 1 300"])
             #expect(report.total == .init(count: 4, amount: 8_300))
             #expect(report.methods.first { $0.method == .card }?.total.amount == 3_000)
-            #expect(report.months.map(\.total.count) == [3, 0, 1])
+            #expect(report.byPeriod.map(\.total.count) == [3, 0, 1])
             #expect(report.csvRows.first == ["2026-01", "bank_transfer", "1", "50.00"])
         }
     }
@@ -561,7 +561,7 @@ struct ReportsTests {
             #expect(try ReceivablesAgingReport.compute(in: r.db, asOf: asOf).total == AgingBuckets())
             #expect(try SubscriptionsReport.compute(in: r.db, asOf: asOf).csvRows.count == 1)   // the total line
             #expect(try RevenueReport.compute(in: r.db, asOf: asOf).plans.isEmpty)
-            #expect(try CustomerDynamicsReport.compute(in: r.db, asOf: asOf).months.count == 12)
+            #expect(try CustomerDynamicsReport.compute(in: r.db, asOf: asOf).rows.count == 12)
         }
     }
 

@@ -143,7 +143,7 @@ struct OwnPurchasesTests: ClockedScenario {
 
         let home = try page("index.html")
         #expect(home.contains("<dt>MRR</dt><dd><span class=\"money\">56.00 EUR"), "the home page's MRR")
-        #expect(home.contains("<dt>Revenue this month</dt><dd><span class=\"money\">56.00 EUR"))
+        #expect(home.contains("<dt>Revenue, Mar 2026 to date</dt><dd><span class=\"money\">56.00 EUR"), "the current month is labelled to date")
         #expect(home.contains("<dt>Monthly margin</dt><dd><span class=\"money\">15.60 EUR"))
         #expect(home.contains("<dt>Active customers</dt><dd>2</dd>"))
         #expect(home.contains("<dt>Active subscriptions</dt><dd>2</dd>"))

@@ -9,7 +9,7 @@ public struct Customer: Codable, Sendable, Equatable {
     /// renewals, seat changes and cancellations then work on the reseller's own purchases with no
     /// rule of their own. Migration v9 creates it with the same values on the node and on every
     /// replica, so it never travels and their digests agree. What the reseller sees as customers
-    /// leaves it out: `list`, the name lookup (`EntityReference`), the report figures (`Ledger`,
+    /// leaves it out: `list`, the name lookup (`EntityReference`), the report figures (`CustomerShares`,
     /// `ReportSQL.openInvoices`) and the dashboard's lists and customer pages; it is shown apart
     /// (`OwnPurchases`, `outpost own`, the "Own purchases" page). SQL names it as the literal `'cus_own'`.
     public static let ownAccountId = "cus_own"

@@ -74,9 +74,4 @@ public struct AgingBuckets: Sendable, Equatable, Codable {
         days61to90 = try ReportSQL.integer(row, "days61to90")
         over90 = try ReportSQL.integer(row, "over90")
     }
-
-    /// The first five values of a ledger `receivables` sum.
-    init(_ sum: Ledger.Sum) {
-        self.init(current: sum[0], days1to30: sum[1], days31to60: sum[2], days61to90: sum[3], over90: sum[4])
-    }
 }

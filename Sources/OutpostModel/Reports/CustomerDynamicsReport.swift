@@ -37,9 +37,9 @@ import OutpostStore
 ///   effect at period end);
 /// - renewals move nothing. **net** = new + expansion + contraction + churn.
 public struct CustomerDynamicsReport: Sendable, Equatable {
-    /// One month.
-    public struct Month: Sendable, Equatable {
-        public let month: ReportMonth
+    /// One period: a month, or a quarter or year (the sums of its months).
+    public struct Row: Sendable, Equatable {
+        public let period: ReportSpan
         public internal(set) var newCustomers: Int = 0
         public internal(set) var churnedCustomers: Int = 0
         public internal(set) var reactivatedCustomers: Int = 0
@@ -56,39 +56,41 @@ public struct CustomerDynamicsReport: Sendable, Equatable {
         /// new + expansion + contraction + churn.
         public var netMRR: Int64 { newMRR + expansionMRR + contractionMRR + churnMRR }
 
-        init(month: ReportMonth) {
-            self.month = month
+        init(period: ReportSpan) {
+            self.period = period
         }
     }
 
     public let asOf: BusinessDate
     public let currency: Currency
-    /// Every month of the period, oldest first, zero-filled.
-    public let months: [Month]
+    /// Every period, oldest first, zero-filled.
+    public let rows: [Row]
 
     /// The `months` calendar months ending with `asOf`'s month (through `asOf`).
     public static func compute(in db: Database, asOf: BusinessDate, months: Int = 12) throws -> CustomerDynamicsReport {
-        try compute(in: db, ledger: try Ledger.Memory(in: db, asOf: asOf, months: months, figures: [.newCustomers, .customerEvents, .mrrMovements]))
+        try compute(in: db, totals: try CustomerShares.InMemory(in: db, asOf: asOf, months: months, kinds: [.newCustomers, .customerEvents, .mrrMovements]))
     }
 
-    /// The ledger's period, from its sums.
-    public static func compute(in db: Database, ledger: any LedgerTotals) throws -> CustomerDynamicsReport {
-        let new = try ledger.sums(.newCustomers)
-        let events = try ledger.sums(.customerEvents)
-        let movements = try ledger.sums(.mrrMovements)
-        let months = ledger.months.map { month in
-            let key = month.description
-            var row = Month(month: month)
-            row.newCustomers = Int(new[key]?[0] ?? 0)
-            row.churnedCustomers = Int(events[key]?[0] ?? 0)
-            row.reactivatedCustomers = Int(events[key]?[1] ?? 0)
-            row.newMRR = movements[key + " new"]?[0] ?? 0
-            row.expansionMRR = movements[key + " expansion"]?[0] ?? 0
-            row.contractionMRR = movements[key + " contraction"]?[0] ?? 0
-            row.churnMRR = movements[key + " churn"]?[0] ?? 0
+    /// `periods` (every month of the figures when nil), from the customers' summed shares.
+    public static func compute(in db: Database, totals: any FigureTotals, periods: [ReportSpan]? = nil) throws -> CustomerDynamicsReport {
+        let periods = periods ?? totals.months.map(ReportSpan.init(month:))
+        func period(_ month: ReportMonth) -> ReportSpan? { periods.first { $0.contains(month) } }
+        let new = try totals.sums(Figures.newCustomers).regrouped(period)
+        let events = try totals.sums(Figures.customerEvents).regrouped(period)
+        let movements = try totals.sums(Figures.mrrMovements).regrouped(period)
+        let rows = periods.map { period in
+            var row = Row(period: period)
+            row.newCustomers = Int(new[period]?.customers ?? 0)
+            row.churnedCustomers = Int(events[period]?.churned ?? 0)
+            row.reactivatedCustomers = Int(events[period]?.reactivated ?? 0)
+            let moved = movements[period] ?? MRRMovements()
+            row.newMRR = moved.new
+            row.expansionMRR = moved.expansion
+            row.contractionMRR = moved.contraction
+            row.churnMRR = moved.churn
             return row
         }
-        return CustomerDynamicsReport(asOf: ledger.asOf, currency: try ReportSQL.currency(in: db), months: months)
+        return CustomerDynamicsReport(asOf: totals.asOf, currency: try ReportSQL.currency(in: db), rows: rows)
     }
 
     /// An amount of this report as `Money`.
@@ -96,15 +98,15 @@ public struct CustomerDynamicsReport: Sendable, Equatable {
 
     public var csvHeader: [String] {
         let code = currency.code
-        return ["Month", "New customers", "Churned customers", "Reactivated customers", "Net customers",
+        return [(rows.first?.period.kind ?? .month).title, "New customers", "Churned customers", "Reactivated customers", "Net customers",
                 "New MRR (\(code))", "Expansion MRR (\(code))", "Contraction MRR (\(code))", "Churn MRR (\(code))", "Net MRR (\(code))"]
     }
 
-    /// One line per month.
+    /// One line per period.
     public var csvRows: [[String]] {
         let digits = currency.minorDigits
-        return months.map { m in
-            [m.month.description, String(m.newCustomers), String(m.churnedCustomers), String(m.reactivatedCustomers), String(m.netCustomers)]
+        return rows.map { m in
+            [m.period.description, String(m.newCustomers), String(m.churnedCustomers), String(m.reactivatedCustomers), String(m.netCustomers)]
                 + [m.newMRR, m.expansionMRR, m.contractionMRR, m.churnMRR, m.netMRR].map { Money.decimalString($0, digits: digits) }
         }
     }

@@ -25,24 +25,19 @@ public struct MonthlyRevenue: Sendable, Equatable, Codable {
     /// Revenue: invoiced excluding tax, net of credit notes.
     public var invoiced: Int64 { invoicedGross - credited }
 
-    /// The last `count` months of the ledger's period, zero-filled, oldest first (the last month ends at `asOf`).
-    static func series(_ ledger: any LedgerTotals, months count: Int) throws -> [MonthlyRevenue] {
-        let invoiced = try ledger.sums(.invoiced)
-        let credited = try ledger.sums(.credited)
-        var collected: [Substring: Int64] = [:]
-        for (key, sum) in try ledger.sums(.payments) {
-            let month = key.prefix(7)
-            collected[month] = try ReportMath.add(collected[month] ?? 0, sum[1])
-        }
-        return try ledger.months(count).map { month in
-            let key = month.description
+    /// The last `count` months of the figures' period, zero-filled, oldest first (the last month ends at `asOf`).
+    static func series(_ totals: any FigureTotals, months count: Int) throws -> [MonthlyRevenue] {
+        let invoiced = try totals.sums(Figures.invoiced)
+        let credited = try totals.sums(Figures.credited)
+        let collected = try totals.sums(Figures.payments).regrouped { $0.month }
+        return try totals.months(count).map { month in
             var entry = MonthlyRevenue(month: month)
-            let gross = invoiced[key] ?? Ledger.Sum()
-            let credit = credited[key] ?? Ledger.Sum()
-            entry.invoicedGross = gross[0]
-            entry.credited = credit[0]
-            entry.invoicedIncludingTax = try ReportMath.add(gross[1], -credit[1])
-            entry.collected = collected[Substring(key)] ?? 0
+            let gross = invoiced[month] ?? InvoiceAmounts()
+            let credit = credited[month] ?? InvoiceAmounts()
+            entry.invoicedGross = gross.subtotal
+            entry.credited = credit.subtotal
+            entry.invoicedIncludingTax = try ReportMath.add(gross.total, -credit.total)
+            entry.collected = collected[month]?.amount ?? 0
             return entry
         }
     }

@@ -37,14 +37,14 @@ public struct ReceivablesAgingReport: Sendable, Equatable {
 
     /// The totals; the per-customer rows are read with `customers(…)` or `forEachCustomer(…)`.
     public static func compute(in db: Database, asOf: BusinessDate) throws -> ReceivablesAgingReport {
-        try compute(in: db, ledger: try Ledger.Memory(in: db, asOf: asOf, months: 1, figures: [.receivables]))
+        try compute(in: db, totals: try CustomerShares.InMemory(in: db, asOf: asOf, months: 1, kinds: [.receivables]))
     }
 
-    /// The totals from the ledger's sums.
-    public static func compute(in db: Database, ledger: any LedgerTotals) throws -> ReceivablesAgingReport {
-        let sum = try ledger.sum(.receivables)
-        return ReceivablesAgingReport(asOf: ledger.asOf, currency: try ReportSQL.currency(in: db), total: AgingBuckets(sum),
-                                      customerCount: Int(sum[6]), openInvoiceCount: Int(sum[5]))
+    /// The totals from the customers' summed shares.
+    public static func compute(in db: Database, totals: any FigureTotals) throws -> ReceivablesAgingReport {
+        let sum = try totals.total(Figures.receivables)
+        return ReceivablesAgingReport(asOf: totals.asOf, currency: try ReportSQL.currency(in: db), total: sum.buckets,
+                                      customerCount: Int(sum.customersOwing), openInvoiceCount: Int(sum.openInvoices))
     }
 
     /// Calls `body` for each customer with something outstanding, by name (or by id); `limit`/`offset`

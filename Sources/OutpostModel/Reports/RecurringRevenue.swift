@@ -50,20 +50,9 @@ public struct RecurringRevenue: Sendable, Equatable, Codable {
         units = try ReportSQL.integer(row, "units")
     }
 
-    /// The first five values of a ledger `plans` sum (one plan's MRR).
-    init(_ sum: Ledger.Sum) {
-        amount = sum[0]
-        cost = sum[1]
-        margin = sum[2]
-        subscriptions = Int(sum[3])
-        units = sum[4]
-    }
-
-    /// Every plan's MRR in the ledger, added up.
-    static func total(_ ledger: any LedgerTotals) throws -> RecurringRevenue {
-        var all = Ledger.Sum()
-        for sum in try ledger.sums(.plans).values { try all.add(sum) }
-        return RecurringRevenue(all)
+    /// Every plan's MRR in the figures, added up.
+    static func total(_ totals: any FigureTotals) throws -> RecurringRevenue {
+        try PlanAmounts.sum(try totals.sums(Figures.plans).values).recurring
     }
 
     /// The reseller's MRR as of `asOf`.

@@ -4,12 +4,12 @@ import OutpostStore
 //
 // Every report is a `public struct` computed by
 // `static func compute(in db: Database, asOf: BusinessDate, …) throws -> Self`,
-// or from sums kept elsewhere by `compute(in:ledger:)`.
+// or from sums kept elsewhere by `compute(in:totals:)`.
 // `asOf` is the business date the report is "as of" (the site passes the
 // date of its data — the last successful sync — never the wall clock);
 // nothing dated after it counts. Statuses (active, cancelled, …) are the
 // replica's current state. Every figure is a sum of customers' shares
-// (`Ledger`): SQL with bound parameters works out each customer's share,
+// (`CustomerShares`): SQL with bound parameters works out each customer's share,
 // and the report adds them up, so it holds a few hundred sums (and the home
 // page's lists hold the keys of every overdue invoice and every expiry in
 // the next 30 days, to list the first ones). A
@@ -22,7 +22,9 @@ import OutpostStore
 // `money(_:)` wraps one as `Money`. The home page's single figures are
 // `Money`. Percentages are basis points, `Int?` (nil when the base is 0).
 // Monthly reports cover `months` calendar months (default 12) ending with
-// `asOf`'s month, every month present and zero-filled, oldest first.
+// `asOf`'s month, every month present and zero-filled, oldest first; from
+// summed shares they also take periods (`ReportSpan`: months, quarters or
+// years, each the sum of its months).
 //
 // ```
 // ResellerSummary.compute(in:asOf:attentionLimit: = 10)
@@ -34,16 +36,16 @@ import OutpostStore
 //         expiringDomains, expiringCertificates: AttentionList<…> {count, items};
 //         failedOrders, rejectedMutations, conflicts, pendingMutations: Int)
 // RecurringRevenue.compute(in:asOf:)          amount (MRR), annual (ARR), cost, margin, marginBp
-// Ledger.parts(in:asOf:months:customers:_:)  each customer's share of every figure; Ledger.Memory sums them
-// SalesReport.compute(in:asOf:months:)        rows [Row(month, type, count, amount)], months, totals; csvHeader, csvRows
-// RevenueReport.compute(in:asOf:months:)      months [Month], plans [PlanRow], total;
+// CustomerShares.shares(in:asOf:since:customers:_:)  each customer's share of every figure; CustomerShares.InMemory sums them
+// SalesReport.compute(in:asOf:months:)        rows [Row(period, type, count, amount)], byPeriod, totals; csvHeader, csvRows
+// RevenueReport.compute(in:asOf:months:)      rows [Row], plans [PlanRow], total;
 //                                             csvHeader/csvRows (months), planCSVHeader/planCSVRows
-// CustomerDynamicsReport.compute(in:asOf:months:)  months [Month(new/churned/reactivated/net customers,
+// CustomerDynamicsReport.compute(in:asOf:months:)  rows [Row(new/churned/reactivated/net customers,
 //                                             new/expansion/contraction/churn/net MRR)]; csvHeader, csvRows
 // ReceivablesAgingReport.compute(in:asOf:)    total: AgingBuckets, customerCount, openInvoiceCount;
 //     ReceivablesAgingReport.customers(in:asOf:limit:offset:) / forEachCustomer(in:asOf:limit:offset:_:)
 //     csvHeader, forEachCSVRow(in:_:) (every customer, then a Total row)
-// PaymentTransactionsReport.compute(in:asOf:months:)  rows [Row(month, method, count, amount)], months, methods,
+// PaymentTransactionsReport.compute(in:asOf:months:)  rows [Row(period, method, count, amount)], byPeriod, methods,
 //                                             total; csvHeader, csvRows
 // SubscriptionsReport.compute(in:asOf:)       plans [PlanRow(active, expiring/renewing Windows(in30,in60,in90),
 //                                             recurring)], active, expiring, renewing, recurring; csvHeader, csvRows
@@ -151,6 +153,10 @@ public struct ReportError: Error, Sendable, CustomStringConvertible {
 
     public var description: String { message }
 
+    public init(message: String) {
+        self.message = message
+    }
+
     static func overflow(_ what: String) -> ReportError {
         ReportError(message: "\(what) does not fit in 64-bit minor units; check the amounts stored in the replica")
     }
@@ -218,6 +224,12 @@ enum ReportSQL {
         case .real: throw ReportError.overflow(column)
         case let other: throw RowDecodingError(column: column, expected: "integer", found: other)
         }
+    }
+
+    /// A summed column a figure's row must have: a missing column is an error, never a zero.
+    static func sum(_ row: Row, _ column: String) throws -> Int64 {
+        guard row.columns.contains(column) else { throw RowDecodingError(column: column, expected: "integer", found: .null) }
+        return try integer(row, column)
     }
 
     /// The reseller's currency (EUR when the stored code is unknown).

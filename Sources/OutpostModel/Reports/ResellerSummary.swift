@@ -43,36 +43,44 @@ public struct ResellerSummary: Sendable, Equatable {
     /// Receivables by days past due.
     public let aging: AgingBuckets
     public let attention: Attention
+    /// `asOf`'s month: its figures run to `asOf`, not to the month's end.
+    public let month: ReportMonth
+    /// The figures at the end of (or over) the month before, to show each figure's change.
+    public let previous: PreviousMonth
 
     /// Computes the summary; each "needs attention" list keeps its first `attentionLimit` items (its `count` is complete).
     public static func compute(in db: Database, asOf: BusinessDate, attentionLimit: Int = 10) throws -> ResellerSummary {
-        try compute(in: db, ledger: try Ledger.Memory(in: db, asOf: asOf, months: 12, figures: [
-            .paying, .plans, .active, .invoiced, .credited, .payments, .receivables, .overdue,
-            .expiringSubscriptions, .expiringDomains, .expiringCertificates,
+        try compute(in: db, totals: try CustomerShares.InMemory(in: db, asOf: asOf, months: 12, kinds: [
+            .paying, .plans, .active, .invoiced, .credited, .payments, .receivables, .monthEndReceivables, .overdue,
+            .newCustomers, .customerEvents, .mrrMovements, .expiringSubscriptions, .expiringDomains, .expiringCertificates,
         ]), attentionLimit: attentionLimit)
     }
 
-    /// The summary from the ledger's sums (whose period must end with `asOf`'s month and hold 12 months);
+    /// The summary from the customers' summed shares (whose period must end with `asOf`'s month and hold 12 months);
     /// the orders needing attention, the details of the listed items and the sync counts are read from `db`.
-    public static func compute(in db: Database, ledger: any LedgerTotals, attentionLimit: Int = 10) throws -> ResellerSummary {
-        let asOf = ledger.asOf
+    public static func compute(in db: Database, totals: any FigureTotals, attentionLimit: Int = 10) throws -> ResellerSummary {
+        let asOf = totals.asOf
         let currency = try ReportSQL.currency(in: db)
         func money(_ units: Int64) -> Money { Money(minorUnits: units, currency: currency) }
-        let recurring = try RecurringRevenue.total(ledger)
-        let series = try MonthlyRevenue.series(ledger, months: 12)
+        let recurring = try RecurringRevenue.total(totals)
+        let series = try MonthlyRevenue.series(totals, months: 12)
         let thisMonth = series.last ?? MonthlyRevenue(month: ReportMonth(asOf))
         // January … asOf's month is the tail of the 12-month series.
         let thisYear = try series.suffix(asOf.parts.month).reduce(Int64(0)) { try ReportMath.add($0, $1.invoiced) }
 
-        let receivables = try ledger.sum(.receivables)
-        let aging = AgingBuckets(receivables)
-        let attention = try Attention.compute(in: db, ledger: ledger, limit: attentionLimit, currency: currency)
+        let receivables = try totals.total(Figures.receivables)
+        let aging = receivables.buckets
+        let attention = try Attention.compute(in: db, totals: totals, limit: attentionLimit, currency: currency)
+        let month = ReportMonth(asOf)
+        let previous = try PreviousMonth.compute(totals, series: series, recurring: recurring, currency: currency)
         return ResellerSummary(
             asOf: asOf, currency: currency, mrr: money(recurring.amount), arr: money(recurring.annual), mrrCost: money(recurring.cost),
             mrrMargin: money(recurring.margin), mrrMarginBp: recurring.marginBp, revenueThisMonth: money(thisMonth.invoiced),
             revenueThisYear: money(thisYear), collectedThisMonth: money(thisMonth.collected), outstanding: money(aging.total),
-            overdue: money(aging.overdue), activeCustomers: Int(try ledger.sum(.active)[0]), payingCustomers: Int(try ledger.sum(.paying)[0]),
-            activeSubscriptions: recurring.subscriptions, revenueSeries: series, aging: aging, attention: attention)
+            overdue: money(aging.overdue), activeCustomers: Int(try totals.total(Figures.active).customers),
+            payingCustomers: Int(try totals.total(Figures.paying).customers),
+            activeSubscriptions: recurring.subscriptions, revenueSeries: series, aging: aging, attention: attention,
+            month: month, previous: previous)
     }
 }
 
@@ -180,8 +188,8 @@ extension ResellerSummary {
                 && expiringCertificates.isEmpty && rejectedMutations == 0 && conflicts == 0
         }
 
-        static func compute(in db: Database, ledger: any LedgerTotals, limit: Int, currency: Currency) throws -> Attention {
-            let asOf = ledger.asOf
+        static func compute(in db: Database, totals: any FigureTotals, limit: Int, currency: Currency) throws -> Attention {
+            let asOf = totals.asOf
             let limit = max(0, limit)
             func money(_ units: Int64) -> Money { Money(minorUnits: units, currency: currency) }
             func count(_ sql: String, _ arguments: [any SQLBindable] = []) throws -> Int {
@@ -212,13 +220,13 @@ extension ResellerSummary {
                     total: money(try row.int64("total")), statusReason: try row.string("status_reason")))
             }
 
-            // Overdue invoices (counted with the aging buckets): the ledger knows which, the replica the rest.
-            let overdue = try ledger.items(.overdue, first: limit)
+            // Overdue invoices (counted with the aging buckets): the figures know which, the replica the rest.
+            let overdue = try totals.items(Figures.overdue, first: limit)
             var invoiceItems: [String: InvoiceItem] = [:]
             try db.forEachRow("""
                 WITH open AS (\(ReportSQL.openInvoices) AND i.id IN (SELECT value FROM json_each(?2)))
                 SELECT open.*, c.name AS customer_name FROM open JOIN customer c ON c.id = open.customer_id
-                """, [asOf.description, SQLValue.jsonArray(overdue.keys.map(Ledger.itemId))]) { row in
+                """, [asOf.description, SQLValue.jsonArray(overdue.keys.map(\.id))]) { row in
                 let due = BusinessDate(try row.string("due_date")) ?? asOf
                 invoiceItems[try row.string("id")] = InvoiceItem(
                     id: try row.string("id"), number: try row.optionalString("number"), customerId: try row.string("customer_id"),
@@ -226,33 +234,68 @@ extension ResellerSummary {
                     outstanding: money(try row.int64("outstanding")))
             }
 
-            // Expiring within the window and not renewing on their own: the ledger's items, in its order.
-            func expiring(_ kind: ExpiryItem.Kind, _ figure: Ledger.Figure, _ source: Ledger.Expiring.Source,
+            // Expiring within the window and not renewing on their own: the figures' items, in their order.
+            func expiring(_ kind: ExpiryItem.Kind, _ figure: Figure<ItemKey, NoAmounts>, _ source: CustomerShares.Expiring.Source,
                           name: String, ends: String) throws -> AttentionList<ExpiryItem> {
-                let listed = try ledger.items(figure, first: limit)
+                let listed = try totals.items(figure, first: limit)
                 var items: [String: ExpiryItem] = [:]
                 try db.forEachRow("""
                     SELECT x.id AS id, x.customer_id AS customer_id, cu.name AS customer_name, \(name) AS name, \(ends) AS ends
                     FROM \(source.from) JOIN customer cu ON cu.id = x.customer_id
                     WHERE x.id IN (SELECT value FROM json_each(?1))
-                    """, [SQLValue.jsonArray(listed.keys.map(Ledger.itemId))]) { row in
+                    """, [SQLValue.jsonArray(listed.keys.map(\.id))]) { row in
                     let ends = BusinessDate(try row.string("ends")) ?? asOf
                     items[try row.string("id")] = ExpiryItem(kind: kind, id: try row.string("id"), customerId: try row.string("customer_id"),
                                                              customerName: try row.string("customer_name"), name: try row.string("name"),
                                                              endsOn: ends, daysLeft: asOf.days(until: ends))
                 }
-                return AttentionList(count: listed.count, items: listed.keys.compactMap { items[Ledger.itemId($0)] })
+                return AttentionList(count: listed.count, items: listed.keys.compactMap { items[$0.id] })
             }
-            let subscriptions = try expiring(.subscription, .expiringSubscriptions, Ledger.Expiring.subscriptions, name: "p.name", ends: "x.period_end")
-            let domains = try expiring(.domain, .expiringDomains, Ledger.Expiring.domains, name: "x.name", ends: "x.expires_on")
-            let certificates = try expiring(.certificate, .expiringCertificates, Ledger.Expiring.certificates, name: "x.common_name", ends: "x.expires_on")
+            let subscriptions = try expiring(.subscription, Figures.expiringSubscriptions, CustomerShares.Expiring.subscriptions, name: "p.name", ends: "x.period_end")
+            let domains = try expiring(.domain, Figures.expiringDomains, CustomerShares.Expiring.domains, name: "x.name", ends: "x.expires_on")
+            let certificates = try expiring(.certificate, Figures.expiringCertificates, CustomerShares.Expiring.certificates, name: "x.common_name", ends: "x.expires_on")
 
             return Attention(
                 orders: AttentionList(count: orderCount, items: orderItems), failedOrders: failed,
-                overdueInvoices: AttentionList(count: overdue.count, items: overdue.keys.compactMap { invoiceItems[Ledger.itemId($0)] }),
+                overdueInvoices: AttentionList(count: overdue.count, items: overdue.keys.compactMap { invoiceItems[$0.id] }),
                 expiringSubscriptions: subscriptions, expiringDomains: domains, expiringCertificates: certificates,
                 rejectedMutations: try count("SELECT count(*) FROM rejected"), conflicts: try count("SELECT count(*) FROM conflict WHERE resolved_at IS NULL"),
                 pendingMutations: try count("SELECT count(*) FROM queue"))
+        }
+    }
+}
+
+extension ResellerSummary {
+    /// The home page's figures a month earlier, where the replica can tell them: what each figure card compares with.
+    ///
+    /// - `revenue` and `collected`: the whole previous month (this month's figures run to `asOf`).
+    /// - `mrr`: today's MRR less the MRR moved by this month's completed orders (`MRRMovements.net`),
+    ///   never below zero; the replica keeps no history of subscriptions, so this is MRR as orders moved it.
+    /// - `newCustomers`: customers created this month; the replica keeps no history of statuses, so
+    ///   this, not a count of last month's active customers, is what the customer figure compares with.
+    /// - `outstanding` and `overdue`: receivables on the previous month's last day.
+    /// Figures with no such history (margin, subscriptions, the year's revenue) have none.
+    public struct PreviousMonth: Sendable, Equatable {
+        public let month: ReportMonth
+        public let revenue: Money
+        public let collected: Money
+        public let mrr: Money
+        public let newCustomers: Int
+        public let outstanding: Money
+        public let overdue: Money
+
+        static func compute(_ totals: any FigureTotals, series: [MonthlyRevenue], recurring: RecurringRevenue,
+                            currency: Currency) throws -> PreviousMonth {
+            func money(_ units: Int64) -> Money { Money(minorUnits: units, currency: currency) }
+            let month = ReportMonth(totals.asOf)
+            let before = series.dropLast().last ?? MonthlyRevenue(month: month.adding(months: -1))
+            let moved = try totals.sums(Figures.mrrMovements)[month] ?? MRRMovements()
+            let new = try totals.sums(Figures.newCustomers)[month]?.customers ?? 0
+            let monthEnd = try totals.total(Figures.monthEndReceivables)
+            return PreviousMonth(month: month.adding(months: -1), revenue: money(before.invoiced), collected: money(before.collected),
+                                 mrr: money(max(0, try ReportMath.add(recurring.amount, -moved.net))),
+                                 newCustomers: Int(new),
+                                 outstanding: money(monthEnd.outstanding), overdue: money(monthEnd.overdue))
         }
     }
 }

@@ -21,15 +21,15 @@ import OutpostStore
 ///   (as `Invoicing` writes them), up to a minor unit per credit note spread
 ///   over several lines.
 public struct RevenueReport: Sendable, Equatable {
-    /// One month.
-    public struct Month: Sendable, Equatable {
-        public let month: ReportMonth
-        /// Invoice subtotals issued in the month, before credit notes.
+    /// One period: a month, or a quarter or year (the sums of its months).
+    public struct Row: Sendable, Equatable {
+        public let period: ReportSpan
+        /// Invoice subtotals issued in the period, before credit notes.
         public let invoicedGross: Int64
-        /// Credit-note subtotals issued in the month (positive).
+        /// Credit-note subtotals issued in the period (positive).
         public let credited: Int64
         /// Revenue: `invoicedGross − credited` (excluding tax).
-        public let invoiced: Int64
+        public var invoiced: Int64 { invoicedGross - credited }
         /// Invoice totals net of credit-note totals (including tax), to compare with `collected`.
         public let invoicedIncludingTax: Int64
         /// Completed payments received (including tax).
@@ -40,7 +40,7 @@ public struct RevenueReport: Sendable, Equatable {
         public var marginBp: Int? { ReportMath.basisPoints(margin, of: invoiced) }
     }
 
-    /// One service plan over the whole period.
+    /// One service plan over the whole report.
     public struct PlanRow: Sendable, Equatable {
         /// `nil` for invoice lines that belong to no subscription.
         public let planId: String?
@@ -58,55 +58,60 @@ public struct RevenueReport: Sendable, Equatable {
 
     public let asOf: BusinessDate
     public let currency: Currency
-    /// Every month of the period, oldest first, zero-filled.
-    public let months: [Month]
-    /// Plans with invoice lines or credits in the period, largest revenue first (then by name).
+    /// Every period, oldest first, zero-filled.
+    public let rows: [Row]
+    /// Plans with invoice lines or credits in the report's periods, largest revenue first (then by name).
     public let plans: [PlanRow]
 
-    /// The whole period.
+    /// The whole report.
     public var total: (invoiced: Int64, collected: Int64, margin: Int64) {
-        months.reduce((0, 0, 0)) { ($0.0 + $1.invoiced, $0.1 + $1.collected, $0.2 + $1.margin) }
+        rows.reduce((0, 0, 0)) { ($0.0 + $1.invoiced, $0.1 + $1.collected, $0.2 + $1.margin) }
     }
 
     /// Revenue of the `months` calendar months ending with `asOf`'s month (through `asOf`).
     public static func compute(in db: Database, asOf: BusinessDate, months: Int = 12) throws -> RevenueReport {
-        try compute(in: db, ledger: try Ledger.Memory(in: db, asOf: asOf, months: months, figures: [.invoiced, .credited, .payments, .lines, .creditLines]))
+        try compute(in: db, totals: try CustomerShares.InMemory(in: db, asOf: asOf, months: months,
+                                                                kinds: [.invoiced, .credited, .payments, .lines, .creditLines]))
     }
 
-    /// Revenue of the ledger's period, from its sums (plan names from `db`).
-    public static func compute(in db: Database, ledger: any LedgerTotals) throws -> RevenueReport {
-        let series = try MonthlyRevenue.series(ledger, months: ledger.months.count)
+    /// Revenue of `periods` (every month of the figures when nil), from the customers' summed shares (plan names from `db`).
+    public static func compute(in db: Database, totals: any FigureTotals, periods: [ReportSpan]? = nil) throws -> RevenueReport {
+        let periods = periods ?? totals.months.map(ReportSpan.init(month:))
+        func period(_ month: ReportMonth) -> ReportSpan? { periods.first { $0.contains(month) } }
+        let invoiced = try totals.sums(Figures.invoiced).regrouped(period)
+        let credited = try totals.sums(Figures.credited).regrouped(period)
+        let collected = try totals.sums(Figures.payments).regrouped { period($0.month) }
 
-        struct Key: Hashable { let month: String; let plan: String? }
-        // By month and plan: amounts, and margins rounded once per price and cost group (the ledger's key).
-        func group(_ figure: Ledger.Figure) throws -> (amount: [Key: Int64], margin: [Key: Int64]) {
+        struct Key: Hashable { let period: ReportSpan; let plan: String? }
+        // By period and plan: amounts, and margins rounded once per month, price and cost group (the figure's key).
+        func group(_ figure: Figure<LineKey, LineAmount>) throws -> (amount: [Key: Int64], margin: [Key: Int64]) {
             var amounts: [Key: Int64] = [:]
             var margins: [Key: Int64] = [:]
-            for (text, sum) in try ledger.sums(figure) {
-                let fields = Ledger.fields(text)
-                guard fields.count == 4 else { continue }
-                let key = Key(month: String(fields[0]), plan: fields[1].isEmpty ? nil : String(fields[1]))
-                let amount = sum[0]
+            for (line, sum) in try totals.sums(figure) {
+                guard let span = period(line.month) else { continue }
+                let key = Key(period: span, plan: line.plan)
                 // No subscription (or no price): the reseller's own charge, all margin.
-                var margin = amount
-                if let price = Int64(fields[2]), price > 0 {
-                    margin = try ReportMath.scaled(amount, by: price - (Int64(fields[3]) ?? 0), over: price)
+                var margin = sum.amount
+                if let price = line.price, price > 0 {
+                    margin = try ReportMath.scaled(sum.amount, by: price - (line.cost ?? 0), over: price)
                 }
-                amounts[key] = try ReportMath.add(amounts[key] ?? 0, amount)
+                amounts[key] = try ReportMath.add(amounts[key] ?? 0, sum.amount)
                 margins[key] = try ReportMath.add(margins[key] ?? 0, margin)
             }
             return (amounts, margins)
         }
-        let (lineAmount, lineMargin) = try group(.lines)
-        let (creditAmount, creditMargin) = try group(.creditLines)
+        let (lineAmount, lineMargin) = try group(Figures.lines)
+        let (creditAmount, creditMargin) = try group(Figures.creditLines)
 
-        var marginByMonth: [String: Int64] = [:]
-        for (key, value) in lineMargin { marginByMonth[key.month, default: 0] += value }
-        for (key, value) in creditMargin { marginByMonth[key.month, default: 0] -= value }
-        let monthRows = series.map { entry in
-            Month(month: entry.month, invoicedGross: entry.invoicedGross, credited: entry.credited, invoiced: entry.invoiced,
-                  invoicedIncludingTax: entry.invoicedIncludingTax, collected: entry.collected,
-                  margin: marginByMonth[entry.month.description] ?? 0)
+        var marginByPeriod: [ReportSpan: Int64] = [:]
+        for (key, value) in lineMargin { marginByPeriod[key.period, default: 0] += value }
+        for (key, value) in creditMargin { marginByPeriod[key.period, default: 0] -= value }
+        let rows = try periods.map { period in
+            let gross = invoiced[period] ?? InvoiceAmounts()
+            let credit = credited[period] ?? InvoiceAmounts()
+            return Row(period: period, invoicedGross: gross.subtotal, credited: credit.subtotal,
+                       invoicedIncludingTax: try ReportMath.add(gross.total, -credit.total), collected: collected[period]?.amount ?? 0,
+                       margin: marginByPeriod[period] ?? 0)
         }
 
         var names: [String: String] = [:]
@@ -125,24 +130,24 @@ public struct RevenueReport: Sendable, Equatable {
             if a.planName != b.planName { return a.planName < b.planName }
             return (a.planId ?? "") < (b.planId ?? "")
         }
-        return RevenueReport(asOf: ledger.asOf, currency: try ReportSQL.currency(in: db), months: monthRows, plans: planRows)
+        return RevenueReport(asOf: totals.asOf, currency: try ReportSQL.currency(in: db), rows: rows, plans: planRows)
     }
 
     /// An amount of this report as `Money`.
     public func money(_ minorUnits: Int64) -> Money { Money(minorUnits: minorUnits, currency: currency) }
 
-    /// Month columns: invoiced (gross, credited, net), including tax, collected, margin.
+    /// Period columns: invoiced (gross, credited, net), including tax, collected, margin.
     public var csvHeader: [String] {
         let code = currency.code
-        return ["Month", "Invoiced before credits (\(code))", "Credited (\(code))", "Invoiced (\(code))",
+        return [(rows.first?.period.kind ?? .month).title, "Invoiced before credits (\(code))", "Credited (\(code))", "Invoiced (\(code))",
                 "Invoiced incl. tax (\(code))", "Collected (\(code))", "Margin (\(code))", "Margin %"]
     }
 
-    /// One line per month.
+    /// One line per period.
     public var csvRows: [[String]] {
         let digits = currency.minorDigits
-        return months.map { m in
-            [m.month.description] + [m.invoicedGross, m.credited, m.invoiced, m.invoicedIncludingTax, m.collected, m.margin]
+        return rows.map { m in
+            [m.period.description] + [m.invoicedGross, m.credited, m.invoiced, m.invoicedIncludingTax, m.collected, m.margin]
                 .map { Money.decimalString($0, digits: digits) } + [m.marginBp.map(Pricing.percent) ?? ""]
         }
     }

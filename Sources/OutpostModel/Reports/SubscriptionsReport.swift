@@ -61,30 +61,29 @@ public struct SubscriptionsReport: Sendable, Equatable {
     }
 
     public static func compute(in db: Database, asOf: BusinessDate) throws -> SubscriptionsReport {
-        try compute(in: db, ledger: try Ledger.Memory(in: db, asOf: asOf, months: 1, figures: [.plans]))
+        try compute(in: db, totals: try CustomerShares.InMemory(in: db, asOf: asOf, months: 1, kinds: [.plans]))
     }
 
-    /// The report from the ledger's sums (plan names from `db`).
-    public static func compute(in db: Database, ledger: any LedgerTotals) throws -> SubscriptionsReport {
-        let sums = try ledger.sums(.plans)
+    /// The report from the customers' summed shares (plan names from `db`).
+    public static func compute(in db: Database, totals: any FigureTotals) throws -> SubscriptionsReport {
+        var sums: [String: PlanAmounts] = [:]
+        for (key, amounts) in try totals.sums(Figures.plans) { sums[key.plan] = amounts }
         var plans: [PlanRow] = []
         try db.forEachRow("""
             SELECT id, name, kind, billing_period FROM plan WHERE id IN (SELECT value FROM json_each(?1)) ORDER BY name COLLATE NOCASE, id
             """, [SQLValue.jsonArray(sums.keys)]) { row in
             let id = try row.string("id")
             guard let sum = sums[id] else { return }
-            func int(_ index: Int) -> Int { Int(sum[index]) }
-            let recurring = RecurringRevenue(sum)
+            let recurring = sum.recurring
             plans.append(PlanRow(
                 planId: id, planName: try row.string("name"),
                 kind: Plan.Kind(rawValue: try row.string("kind")) ?? .subscription,
                 billingPeriod: Plan.BillingPeriod(rawValue: try row.string("billing_period")) ?? .monthly,
                 active: recurring.subscriptions,
-                expiring: Windows(in30: int(5), in60: int(6), in90: int(7)),
-                renewing: Windows(in30: int(8), in60: int(9), in90: int(10)),
+                expiring: sum.expiring, renewing: sum.renewing,
                 recurring: recurring))
         }
-        return SubscriptionsReport(asOf: ledger.asOf, currency: try ReportSQL.currency(in: db), plans: plans)
+        return SubscriptionsReport(asOf: totals.asOf, currency: try ReportSQL.currency(in: db), plans: plans)
     }
 
     /// An amount of this report as `Money`.

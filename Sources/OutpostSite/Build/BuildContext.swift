@@ -24,7 +24,7 @@ final class BuildContext {
     /// Every paginated list's rows as this build leaves them (for the next incremental build).
     let lists: ListStore
     /// The home page's and the money reports' figures, by customer and in sum (kept in the list store).
-    let ledger: SiteLedger
+    let figures: FigureCache
     /// Rows whose list page could not be patched, by list (filled by worker threads).
     let unpatched = UnpatchedRows()
     /// What every page's fingerprint starts with: the chrome and the formatting rules.
@@ -39,7 +39,7 @@ final class BuildContext {
         self.db = db
         self.output = output
         self.lists = lists
-        ledger = SiteLedger(store: lists, asOf: today, months: ReportPages.months)
+        figures = FigureCache(store: lists, asOf: today)
         format = SiteFormat(currency: settings.currencyValue)
         chrome = Chrome(companyName: settings.companyName)
         self.today = today

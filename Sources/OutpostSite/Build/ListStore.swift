@@ -16,8 +16,9 @@ import OutpostStore
 final class ListStore {
     /// Where a build that has no site cache of its own keeps the list store's database, beside the site's other state.
     static let fileName = ".outpost-lists.sqlite"
-    /// 7: pages hold between half and all of `ListChunker.pageSize` rows, and `list_page` their names and counts.
-    static let version = "outpost-lists 7"
+    /// 8: pages hold between half and all of `ListChunker.pageSize` rows, and `list_page` their names and counts;
+    /// the dashboard figures are kept by name for every month (`FigureCache`).
+    static let version = "outpost-lists 8"
 
     let db: Database
 
@@ -42,7 +43,7 @@ final class ListStore {
         wasReset = stored != ListStore.version
         if wasReset {
             try db.transaction {
-                for table in ["list_row", "list_page", "renamed", "ledger_part", "ledger_sum"] {
+                for table in ["list_row", "list_page", "renamed", "ledger_part", "ledger_sum", "figure_share", "figure_sum"] {
                     try db.execute("DROP TABLE IF EXISTS " + table)
                 }
                 try db.execute("DELETE FROM meta")
@@ -66,7 +67,7 @@ final class ListStore {
                 rows INTEGER NOT NULL,
                 PRIMARY KEY (list, first)
             ) STRICT, WITHOUT ROWID;
-            """ + SiteLedger.schema)
+            """ + FigureCache.schema)
         if !wasReset {
             try db.forEachRow("SELECT href, name FROM renamed") { row in renames[row["href"].string ?? ""] = row["name"].string ?? "" }
         }

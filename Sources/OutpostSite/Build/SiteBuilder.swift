@@ -141,8 +141,8 @@ public struct SiteBuilder {
                     try lists.clearRenames()
                     for file in theme.files { try site.file("assets/" + file.name, bytes: file.bytes) }
                     try SyncPages.build(in: context, status: status)
-                    try context.ledger.rebuild(from: db)
-                    phases.mark("ledger")
+                    try context.figures.rebuild(from: db)
+                    phases.mark("figures")
                     try home(in: context, status: status)
                     try ListPages.build(in: context)
                     try CustomerPages.build(in: context)
@@ -244,8 +244,8 @@ public struct SiteBuilder {
         let changes = search
         let searchFiles = Concurrently { try SearchIndexPatch.apply(changes) { output.contents("search/" + $0) } }
         // The figures: the changed customers' parts out, their new ones in (no part holds a name or an address).
-        if plan.financial { try context.ledger.update(customers: plan.customers, from: db) }
-        phases.mark("ledger")
+        if plan.financial { try context.figures.update(customers: plan.customers, from: db) }
+        phases.mark("figures")
         if homeRebuilt { try home(in: context, status: status) }
         phases.mark("home page")
         if plan.customers.contains(Customer.ownAccountId) {
@@ -270,6 +270,8 @@ public struct SiteBuilder {
         // On a new day every report says the new date, and the aging report's every page does.
         let reports = (plan.newDay ? Set(ReportPages.names) : plan.reports).subtracting(["aging"])
         if !reports.isEmpty { try ReportPages.build(in: context, only: reports) }
+        // A month's page names its customers: a rename redoes the months it shows on (moved figures redid them all).
+        if reports.isDisjoint(with: ReportPages.monthly) { try ReportMonthPages.renamed(in: context, customers: plan.customerRows) }
         if plan.newDay {
             try ReportPages.aging(context)
         } else if plan.reports.contains("aging") {

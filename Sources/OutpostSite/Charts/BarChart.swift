@@ -17,13 +17,20 @@ public struct BarChart: Sendable {
         case grouped, stacked
     }
 
-    let content: ChartContent
+    var content: ChartContent
     public let layout: Layout
 
     public init(title: String, categoryTitle: String, categories: [String], series: [ChartSeries],
                 layout: Layout = .grouped, format: ChartValueFormat = .count) {
         content = ChartContent(title: title, categoryTitle: categoryTitle, categories: categories, series: series, format: format)
         self.layout = layout
+    }
+
+    /// The chart with each category linked to `links` (relative to the page; nil: no link).
+    func linked(_ links: [String?]) -> BarChart {
+        var chart = self
+        chart.content.links = links
+        return chart
     }
 
     /// The chart: `<svg role="img" aria-label="…">` with a `<title>`; an empty state when there is nothing to draw.

@@ -164,10 +164,16 @@ struct ChartCanvas {
                 : parts.enumerated().map { offset, part in
                     .element("tspan", [Attribute("x", x), Attribute("dy", offset == 0 ? "0.00" : "13.00")], [.text(String(part))])
                 }
-            nodes.append(.element("text", [
+            let label: Node = .element("text", [
                 Attribute("x", x), Attribute("y", ChartNumber.fixed(bottom + 1_600)),
                 Attribute("text-anchor", "middle"), Attribute("fill", ChartPalette.text),
-            ], children))
+            ], children)
+            // A category with a page of its own (a month's invoices, orders or payments) links to it.
+            if let href = content.link(index) {
+                nodes.append(.element("a", [Attribute("href", href)], [label]))
+            } else {
+                nodes.append(label)
+            }
         }
         return .element("g", [Attribute("class", "chart-labels")], nodes)
     }

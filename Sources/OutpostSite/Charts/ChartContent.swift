@@ -7,6 +7,11 @@ struct ChartContent: Sendable {
     let categories: [String]
     let series: [ChartSeries]
     let format: ChartValueFormat
+    /// Per category, where its rows are listed (relative to the page), or none.
+    var links: [String?] = []
+
+    /// Where category `index`'s rows are listed, if anywhere.
+    func link(_ index: Int) -> String? { index < links.count ? links[index] : nil }
 
     func value(_ series: Int, _ category: Int) -> Int64 {
         let values = self.series[series].values
@@ -32,7 +37,8 @@ struct ChartContent: Sendable {
         if withTotal { header.append(H.th("Total")) }
         var body: [Node] = []
         for (index, category) in categories.enumerated() {
-            var cells: [Node] = [H.rowHeader(.text(category))]
+            let name: Node = link(index).map { .element("a", [Attribute("href", $0)], [.text(category)]) } ?? .text(category)
+            var cells: [Node] = [H.rowHeader(name)]
             var total: Int64 = 0
             for seriesIndex in series.indices {
                 let value = value(seriesIndex, index)

@@ -12,10 +12,17 @@ import OutpostModel
 ///                                    ChartSeries("Collected", series.map(\.collected))],
 ///                           format: .money(currency))
 public struct LineChart: Sendable {
-    let content: ChartContent
+    var content: ChartContent
 
     public init(title: String, categoryTitle: String, categories: [String], series: [ChartSeries], format: ChartValueFormat = .count) {
         content = ChartContent(title: title, categoryTitle: categoryTitle, categories: categories, series: series, format: format)
+    }
+
+    /// The chart with each category linked to `links` (relative to the page; nil: no link).
+    func linked(_ links: [String?]) -> LineChart {
+        var chart = self
+        chart.content.links = links
+        return chart
     }
 
     /// The chart: `<svg role="img" aria-label="…">` with a `<title>`; an empty state when there is nothing to draw.

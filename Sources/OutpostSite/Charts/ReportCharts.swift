@@ -5,9 +5,14 @@ import OutpostModel
 /// whose `svg()`, `table()` or `figure()` the page places.
 public enum ReportCharts {
     /// Home: invoiced (excluding tax, net of credits) and collected per month.
+    /// With `toDate`, the last month is labelled as running to date (the figures' day, not the month's end).
     public static func revenueSeries(_ series: [MonthlyRevenue], currency: Currency,
-                                     title: String = "Invoiced and collected, last 12 months") -> LineChart {
-        LineChart(title: title, categoryTitle: "Month", categories: series.map(\.month.label),
+                                     title: String = "Invoiced and collected, last 12 months", toDate: Bool = false) -> LineChart {
+        // A no-break space keeps "(to date)" on one line when the axis label wraps.
+        let labels = series.map(\.month.label).enumerated().map { index, label in
+            toDate && index == series.count - 1 ? label + " (to\u{00A0}date)" : label
+        }
+        return LineChart(title: title, categoryTitle: "Month", categories: labels,
                   series: [ChartSeries("Invoiced (excl. tax)", series.map(\.invoiced)), ChartSeries("Collected", series.map(\.collected))],
                   format: .money(currency))
     }
@@ -18,51 +23,54 @@ public enum ReportCharts {
                  series: [ChartSeries("Outstanding", buckets.labelled.map(\.amount))], format: .money(currency))
     }
 
-    /// Sales: order amounts per month, stacked by order type.
+    /// Sales: order amounts per period, stacked by order type.
     public static func sales(_ report: SalesReport, title: String = "Sales by month and order type") -> BarChart {
-        BarChart(title: title, categoryTitle: "Month", categories: report.periods.map(\.label),
+        BarChart(title: title, categoryTitle: kindTitle(report.periods), categories: report.periods.map(\.label),
                  series: Order.OrderType.allCases.map { type in
                      ChartSeries(words(type.rawValue), report.periods.map { report.row($0, type)?.amount ?? 0 })
                  },
                  layout: .stacked, format: .money(report.currency))
     }
 
-    /// Revenue: invoiced, collected and margin per month, side by side.
+    /// Revenue: invoiced, collected and margin per period, side by side.
     public static func revenue(_ report: RevenueReport, title: String = "Revenue by month") -> BarChart {
-        BarChart(title: title, categoryTitle: "Month", categories: report.months.map(\.month.label),
-                 series: [ChartSeries("Invoiced (excl. tax)", report.months.map(\.invoiced)),
-                          ChartSeries("Collected", report.months.map(\.collected)),
-                          ChartSeries("Margin", report.months.map(\.margin))],
+        BarChart(title: title, categoryTitle: kindTitle(report.rows.map(\.period)), categories: report.rows.map(\.period.label),
+                 series: [ChartSeries("Invoiced (excl. tax)", report.rows.map(\.invoiced)),
+                          ChartSeries("Collected", report.rows.map(\.collected)),
+                          ChartSeries("Margin", report.rows.map(\.margin))],
                  format: .money(report.currency))
     }
 
-    /// Customer dynamics: MRR movements per month, stacked (new and expansion up, contraction and churn down).
+    /// Customer dynamics: MRR movements per period, stacked (new and expansion up, contraction and churn down).
     public static func mrrMovements(_ report: CustomerDynamicsReport, title: String = "MRR movements by month") -> BarChart {
-        BarChart(title: title, categoryTitle: "Month", categories: report.months.map(\.month.label),
-                 series: [ChartSeries("New", report.months.map(\.newMRR)), ChartSeries("Expansion", report.months.map(\.expansionMRR)),
-                          ChartSeries("Contraction", report.months.map(\.contractionMRR)), ChartSeries("Churn", report.months.map(\.churnMRR))],
+        BarChart(title: title, categoryTitle: kindTitle(report.rows.map(\.period)), categories: report.rows.map(\.period.label),
+                 series: [ChartSeries("New", report.rows.map(\.newMRR)), ChartSeries("Expansion", report.rows.map(\.expansionMRR)),
+                          ChartSeries("Contraction", report.rows.map(\.contractionMRR)), ChartSeries("Churn", report.rows.map(\.churnMRR))],
                  layout: .stacked, format: .money(report.currency))
     }
 
-    /// Customer dynamics: new and reactivated customers per month up, churned down (drawn and tabled as negative).
+    /// Customer dynamics: new and reactivated customers per period up, churned down (drawn and tabled as negative).
     public static func customers(_ report: CustomerDynamicsReport, title: String = "Customers gained and lost by month") -> BarChart {
-        BarChart(title: title, categoryTitle: "Month", categories: report.months.map(\.month.label),
-                 series: [ChartSeries("New", report.months.map { Int64($0.newCustomers) }),
-                          ChartSeries("Reactivated", report.months.map { Int64($0.reactivatedCustomers) }),
-                          ChartSeries("Churned", report.months.map { -Int64($0.churnedCustomers) })],
+        BarChart(title: title, categoryTitle: kindTitle(report.rows.map(\.period)), categories: report.rows.map(\.period.label),
+                 series: [ChartSeries("New", report.rows.map { Int64($0.newCustomers) }),
+                          ChartSeries("Reactivated", report.rows.map { Int64($0.reactivatedCustomers) }),
+                          ChartSeries("Churned", report.rows.map { -Int64($0.churnedCustomers) })],
                  layout: .stacked, format: .count)
     }
 
-    /// Payment transactions: amounts per month, stacked by payment method.
+    /// Payment transactions: amounts per period, stacked by payment method.
     public static func payments(_ report: PaymentTransactionsReport, title: String = "Payments by month and method") -> BarChart {
-        BarChart(title: title, categoryTitle: "Month", categories: report.periods.map(\.label),
+        BarChart(title: title, categoryTitle: kindTitle(report.periods), categories: report.periods.map(\.label),
                  series: Payment.Method.allCases.map { method in
-                     ChartSeries(words(method.rawValue), report.periods.map { month in
-                         report.rows.first { $0.month == month && $0.method == method }?.amount ?? 0
+                     ChartSeries(words(method.rawValue), report.periods.map { period in
+                         report.rows.first { $0.period == period && $0.method == method }?.amount ?? 0
                      })
                  },
                  layout: .stacked, format: .money(report.currency))
     }
+
+    /// `Month`, `Quarter` or `Year`: the category axis of a report's chart.
+    static func kindTitle(_ periods: [ReportSpan]) -> String { (periods.first?.kind ?? .month).title }
 
     /// Customers' subscriptions: expiring and renewing within 30, 60 and 90 days.
     public static func subscriptions(_ report: SubscriptionsReport, title: String = "Subscriptions ending in the next 90 days") -> BarChart {

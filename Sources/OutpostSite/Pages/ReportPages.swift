@@ -4,6 +4,13 @@ import OutpostModel
 /// The six reports, each a page with a chart (inline SVG with its numbers
 /// as a table), a table, and the CSV beside it. The figures come from
 /// `OutpostModel/Reports`; this file only lays them out.
+///
+/// The four monthly reports (sales, revenue, customer dynamics, payments) are
+/// each seen three ways, linked from one to the other: the last twelve months
+/// (`reports/sales.html`), every quarter and every year of the data
+/// (`reports/sales-quarters.html`, `reports/sales-years.html`). A quarter's or
+/// year's figures are the sums of its months'. A month in a table or chart
+/// links to its invoices, orders or payments (`ReportMonthPages`).
 enum ReportPages {
     static let months = 12
 
@@ -19,15 +26,67 @@ enum ReportPages {
     /// The reports' names (`reports/NAME.html`), in catalogue order.
     static let names = catalogue.map { String($0.path.dropFirst("reports/".count).dropLast(".html".count)) }
 
+    /// The reports seen by month, quarter and year.
+    static let monthly: Set<String> = ["sales", "revenue", "customers", "payments"]
+
+    /// The page of report `name` by `kind`, from the site root.
+    static func path(_ name: String, _ kind: ReportSpan.Kind) -> String { "reports/" + file(name, kind) + ".html" }
+
+    /// Its CSV (the month view's is the one `outpost report NAME --csv` prints).
+    static func csvPath(_ name: String, _ kind: ReportSpan.Kind) -> String { "reports/" + file(name, kind) + ".csv" }
+
+    private static func file(_ name: String, _ kind: ReportSpan.Kind) -> String {
+        switch kind {
+        case .month: name
+        case .quarter: name + "-quarters"
+        case .year: name + "-years"
+        }
+    }
+
     /// Builds the reports' index and every report, or only the reports named in `only` (an incremental build).
     static func build(in context: BuildContext, only: Set<String>? = nil) throws {
         try context.emit(PageModel(path: Section.reports.path, title: "Reports", section: .reports, blocks: [
-            .paragraph("Each report has a chart, the numbers as a table, and a CSV with every row. Figures as of \(context.today), covering the last \(months) months where a report is monthly."),
-            .table(columns: [Column("Report"), Column("What it shows")],
-                   rows: catalogue.map { [.link($0.path, $0.title), .text($0.about)] }, empty: ""),
+            .paragraph("Each report has a chart, the numbers as a table, and a CSV with every row. Figures as of \(context.today). The monthly reports cover the last \(months) months, and every quarter and year of the data on pages of their own."),
+            .table(columns: [Column("Report"), Column("What it shows"), Column("Also by")],
+                   rows: zip(names, catalogue).map { name, entry in
+                       let also: Cell = monthly.contains(name)
+                           ? .custom(H.el("span", [], children: [
+                               // Beside the index (`reports/index.html`): links from a custom cell are not rooted.
+                               H.link(file(name, .quarter) + ".html", "quarter"), .text(", "), H.link(file(name, .year) + ".html", "year"),
+                           ]), "quarter, year")
+                           : .blank
+                       return [.link(entry.path, entry.title), .text(entry.about), also]
+                   }, empty: ""),
         ]))
         let builders: [(BuildContext) throws -> Void] = [sales, revenue, customers, { try aging($0) }, payments, subscriptions]
         for (name, builder) in zip(names, builders) where only?.contains(name) ?? true { try builder(context) }
+        // A month's page names its customers and counts their rows: it goes with any monthly report.
+        if only.map({ !$0.isDisjoint(with: monthly) }) ?? true {
+            try ReportMonthPages.build(in: context, months: periods(context, .month).compactMap(\.month))
+        }
+    }
+
+    /// What a view shows: the last twelve months, or every quarter or year of the data.
+    static func periods(_ context: BuildContext, _ kind: ReportSpan.Kind) -> [ReportSpan] {
+        let all = context.figures.months
+        return kind == .month ? all.suffix(months).map(ReportSpan.init(month:)) : ReportSpan.covering(all, by: kind)
+    }
+
+    /// The links between a report's three views.
+    private static func views(_ name: String, _ current: ReportSpan.Kind) -> Block {
+        .links([(path(name, .month), "Last \(months) months", current == .month), (path(name, .quarter), "By quarter", current == .quarter),
+                (path(name, .year), "By year", current == .year)], label: "Period")
+    }
+
+    /// A report's first cell for a period: a month links to the rows it counts (`anchor`: its invoices, orders or payments).
+    private static func periodCell(_ period: ReportSpan, _ link: (ReportMonth) -> String) -> Cell {
+        period.month.map { .link(link($0), period.label) } ?? .text(period.label)
+    }
+
+    /// The chart's category links, relative to the page at `path`.
+    private static func chartLinks(_ periods: [ReportSpan], from path: String, _ link: (ReportMonth) -> String) -> [String?] {
+        let root = Page.root(of: path)
+        return periods.map { $0.month.map { root + link($0) } }
     }
 
     /// A chart under a heading, with a link onwards; the chart's markup is its own fingerprint.
@@ -37,84 +96,121 @@ enum ReportPages {
         return .section(title: title, id: id, blocks)
     }
 
-    private static func page(_ context: BuildContext, _ index: Int, _ blocks: [Block]) throws {
+    private static func page(_ context: BuildContext, _ index: Int, _ kind: ReportSpan.Kind, _ blocks: [Block]) throws {
         let entry = catalogue[index]
-        try context.emit(PageModel(path: entry.path, title: entry.title + " report", section: .reports,
-                                   blocks: [.paragraph(entry.about + " As of \(context.today).")] + blocks))
+        let name = names[index]
+        let (title, about): (String, String)
+        switch kind {
+        case .month: (title, about) = (entry.title + " report", entry.about + " As of \(context.today); the current month is to date.")
+        case .quarter: (title, about) = (entry.title + " report by quarter", entry.about.replacingOccurrences(of: "month", with: "quarter")
+                                            + " Every quarter of the data, each the sum of its months; as of \(context.today), the current quarter to date.")
+        case .year: (title, about) = (entry.title + " report by year", entry.about.replacingOccurrences(of: "month", with: "year")
+                                         + " Every year of the data, each the sum of its months; as of \(context.today), the current year to date.")
+        }
+        let blocks = monthly.contains(name) ? [views(name, kind), .paragraph(about)] + blocks : [.paragraph(about)] + blocks
+        try context.emit(PageModel(path: path(name, kind), title: title, section: .reports, blocks: blocks))
     }
 
     private static func csv(_ context: BuildContext, _ path: String, _ header: [String], _ rows: [[String]]) throws {
         try context.output.file(path, text: CSVRecord.document([header] + rows))
     }
 
+    /// `By month`, `By quarter`, `By year`.
+    private static func byKind(_ kind: ReportSpan.Kind) -> String { "By " + kind.rawValue }
+
     static func sales(_ context: BuildContext) throws {
-        let report = try SalesReport.compute(in: context.db, ledger: context.ledger)
-        let types = Order.OrderType.allCases
-        let chart = ReportCharts.sales(report)
-        try csv(context, "reports/sales.csv", report.csvHeader, report.csvRows)
-        var rows: [[Cell]] = report.months.map { month in
-            var cells: [Cell] = [.text(month.month.description)]
-            for type in types { cells.append(.money(report.row(month.month, type)?.amount ?? 0)) }
-            cells += [.number(Int64(month.total.count)), .money(month.total.amount)]
-            return cells
+        for kind in ReportSpan.Kind.allCases {
+            let report = try SalesReport.compute(in: context.db, totals: context.figures, periods: periods(context, kind))
+            let path = path("sales", kind)
+            let types = Order.OrderType.allCases
+            let chart = ReportCharts.sales(report, title: "Sales by \(kind.rawValue) and order type")
+                .linked(chartLinks(report.periods, from: path, ReportMonthPages.orders))
+            let csvPath = csvPath("sales", kind)
+            try csv(context, csvPath, report.csvHeader, report.csvRows)
+            let rows: [[Cell]] = report.byPeriod.map { period in
+                var cells: [Cell] = [periodCell(period.period, ReportMonthPages.orders)]
+                for type in types { cells.append(.money(report.row(period.period, type)?.amount ?? 0)) }
+                cells += [.number(Int64(period.total.count)), .money(period.total.amount)]
+                return cells
+            }
+            var totals: [Cell] = [ReportTable.totalLabel]
+            for type in types { totals.append(.money(report.totals.first { $0.type == type }?.total.amount ?? 0)) }
+            let all = report.totals.reduce((count: 0, amount: Int64(0))) { ($0.count + $1.total.count, $0.amount + $1.total.amount) }
+            totals += [.number(Int64(all.count)), .money(all.amount)]
+            try page(context, 0, kind, [
+                chartSection(title: chart.content.title, id: "chart", chart: chart.figure()),
+                .section(title: byKind(kind), id: "table", [ReportTable.block(
+                    context, path: path,
+                    columns: [Column(kind.title)] + types.map { Column($0.rawValue.capitalized, numeric: true) } + [Column("Orders", numeric: true), Column("Amount", numeric: true)],
+                    rows: rows, foot: [totals], empty: "No orders in the period.", csv: csvPath)]),
+            ])
         }
-        var totals: [Cell] = [.custom(H.el("strong", [], .text("Total")), "Total")]
-        for type in types { totals.append(.money(report.totals.first { $0.type == type }?.total.amount ?? 0)) }
-        let all = report.totals.reduce((count: 0, amount: Int64(0))) { ($0.count + $1.total.count, $0.amount + $1.total.amount) }
-        totals += [.number(Int64(all.count)), .money(all.amount)]
-        rows.append(totals)
-        try page(context, 0, [
-            chartSection(title: chart.content.title, id: "chart", chart: chart.figure()),
-            .section(title: "By month", id: "table", [.table(
-                columns: [Column("Month")] + types.map { Column($0.rawValue.capitalized, numeric: true) } + [Column("Orders", numeric: true), Column("Amount", numeric: true)],
-                rows: rows, empty: "No orders in the period.", csv: "reports/sales.csv")]),
-        ])
     }
 
     static func revenue(_ context: BuildContext) throws {
-        let report = try RevenueReport.compute(in: context.db, ledger: context.ledger)
-        let chart = ReportCharts.revenue(report)
-        try csv(context, "reports/revenue.csv", report.csvHeader, report.csvRows)
-        try csv(context, "reports/revenue-by-plan.csv", report.planCSVHeader, report.planCSVRows)
-        var monthRows: [[Cell]] = report.months.map { m in
-            [.text(m.month.description), .money(m.invoicedGross), .money(-m.credited), .money(m.invoiced), .money(m.invoicedIncludingTax),
-             .money(m.collected), .money(m.margin), .percent(m.marginBp)]
+        for kind in ReportSpan.Kind.allCases {
+            let report = try RevenueReport.compute(in: context.db, totals: context.figures, periods: periods(context, kind))
+            let path = path("revenue", kind)
+            let chart = ReportCharts.revenue(report, title: "Revenue by \(kind.rawValue)")
+                .linked(chartLinks(report.rows.map(\.period), from: path, ReportMonthPages.invoices))
+            let csvPath = csvPath("revenue", kind)
+            try csv(context, csvPath, report.csvHeader, report.csvRows)
+            let rows: [[Cell]] = report.rows.map { m in
+                [periodCell(m.period, ReportMonthPages.invoices), .money(m.invoicedGross), .money(-m.credited), .money(m.invoiced),
+                 .money(m.invoicedIncludingTax), .money(m.collected), .money(m.margin), .percent(m.marginBp)]
+            }
+            let total = report.total
+            let foot: [Cell] = [ReportTable.totalLabel, .blank, .blank, .money(total.invoiced), .blank, .money(total.collected), .money(total.margin), .blank]
+            var blocks: [Block] = [
+                chartSection(title: chart.content.title, id: "chart", chart: chart.figure()),
+                .section(title: byKind(kind), id: "months", [ReportTable.block(
+                    context, path: path,
+                    columns: [Column(kind.title), Column("Invoiced gross", numeric: true), Column("Credit notes", numeric: true), Column("Revenue (excl. tax)", numeric: true),
+                              Column("Invoiced incl. tax", numeric: true), Column("Collected", numeric: true), Column("Margin", numeric: true), Column("Margin %", numeric: true)],
+                    rows: rows, foot: [foot], empty: "No invoices in the period.", csv: csvPath)]),
+            ]
+            if kind == .month {
+                try csv(context, "reports/revenue-by-plan.csv", report.planCSVHeader, report.planCSVRows)
+                blocks.append(.section(title: "By plan, last \(months) months", id: "plans", [.table(
+                    columns: [Column("Plan"), Column("Invoiced gross", numeric: true), Column("Credit notes", numeric: true), Column("Revenue (excl. tax)", numeric: true),
+                              Column("Margin", numeric: true), Column("Margin %", numeric: true)],
+                    rows: report.plans.map { p in
+                        [.text(p.planName), .money(p.invoicedGross), .money(-p.credited), .money(p.invoiced), .money(p.margin), .percent(p.marginBp)]
+                    }, empty: "No plan was invoiced in the period.", csv: "reports/revenue-by-plan.csv")]))
+            }
+            try page(context, 1, kind, blocks)
         }
-        let total = report.total
-        monthRows.append([.custom(H.el("strong", [], .text("Total")), "Total"), .blank, .blank, .money(total.invoiced), .blank,
-                          .money(total.collected), .money(total.margin), .blank])
-        try page(context, 1, [
-            chartSection(title: chart.content.title, id: "chart", chart: chart.figure()),
-            .section(title: "By month", id: "months", [.table(
-                columns: [Column("Month"), Column("Invoiced gross", numeric: true), Column("Credit notes", numeric: true), Column("Revenue (excl. tax)", numeric: true),
-                          Column("Invoiced incl. tax", numeric: true), Column("Collected", numeric: true), Column("Margin", numeric: true), Column("Margin %", numeric: true)],
-                rows: monthRows, empty: "No invoices in the period.", csv: "reports/revenue.csv")]),
-            .section(title: "By plan", id: "plans", [.table(
-                columns: [Column("Plan"), Column("Invoiced gross", numeric: true), Column("Credit notes", numeric: true), Column("Revenue (excl. tax)", numeric: true),
-                          Column("Margin", numeric: true), Column("Margin %", numeric: true)],
-                rows: report.plans.map { p in
-                    [.text(p.planName), .money(p.invoicedGross), .money(-p.credited), .money(p.invoiced), .money(p.margin), .percent(p.marginBp)]
-                }, empty: "No plan was invoiced in the period.", csv: "reports/revenue-by-plan.csv")]),
-        ])
     }
 
     static func customers(_ context: BuildContext) throws {
-        let report = try CustomerDynamicsReport.compute(in: context.db, ledger: context.ledger)
-        let customersChart = ReportCharts.customers(report)
-        let mrrChart = ReportCharts.mrrMovements(report)
-        try csv(context, "reports/customers.csv", report.csvHeader, report.csvRows)
-        try page(context, 2, [
-            chartSection(title: customersChart.content.title, id: "chart-customers", chart: customersChart.figure()),
-            chartSection(title: mrrChart.content.title, id: "chart-mrr", chart: mrrChart.figure()),
-            .section(title: "By month", id: "table", [.table(
-                columns: [Column("Month"), Column("New customers", numeric: true), Column("Reactivated", numeric: true), Column("Churned", numeric: true),
-                          Column("Net customers", numeric: true), Column("New MRR", numeric: true), Column("Expansion", numeric: true),
-                          Column("Contraction", numeric: true), Column("Churn", numeric: true), Column("Net MRR", numeric: true)],
-                rows: report.months.map { m in
-                    [.text(m.month.description), .number(Int64(m.newCustomers)), .number(Int64(m.reactivatedCustomers)), .number(Int64(m.churnedCustomers)),
-                     .number(Int64(m.netCustomers)), .money(m.newMRR), .money(m.expansionMRR), .money(m.contractionMRR), .money(m.churnMRR), .money(m.netMRR)]
-                }, empty: "", csv: "reports/customers.csv")]),
-        ])
+        for kind in ReportSpan.Kind.allCases {
+            let report = try CustomerDynamicsReport.compute(in: context.db, totals: context.figures, periods: periods(context, kind))
+            let path = path("customers", kind)
+            let links = chartLinks(report.rows.map(\.period), from: path, ReportMonthPages.orders)
+            let customersChart = ReportCharts.customers(report, title: "Customers gained and lost by \(kind.rawValue)").linked(links)
+            let mrrChart = ReportCharts.mrrMovements(report, title: "MRR movements by \(kind.rawValue)").linked(links)
+            let csvPath = csvPath("customers", kind)
+            try csv(context, csvPath, report.csvHeader, report.csvRows)
+            let rows: [[Cell]] = report.rows.map { m in
+                [periodCell(m.period, ReportMonthPages.orders), .number(Int64(m.newCustomers)), .number(Int64(m.reactivatedCustomers)),
+                 .number(Int64(m.churnedCustomers)), .number(Int64(m.netCustomers)), .money(m.newMRR), .money(m.expansionMRR),
+                 .money(m.contractionMRR), .money(m.churnMRR), .money(m.netMRR)]
+            }
+            func sum(_ value: (CustomerDynamicsReport.Row) -> Int64) -> Int64 { report.rows.reduce(0) { $0 + value($1) } }
+            let foot: [Cell] = [ReportTable.totalLabel, .number(sum { Int64($0.newCustomers) }), .number(sum { Int64($0.reactivatedCustomers) }),
+                                .number(sum { Int64($0.churnedCustomers) }), .number(sum { Int64($0.netCustomers) }), .money(sum(\.newMRR)),
+                                .money(sum(\.expansionMRR)), .money(sum(\.contractionMRR)), .money(sum(\.churnMRR)), .money(sum(\.netMRR))]
+            try page(context, 2, kind, [
+                chartSection(title: customersChart.content.title, id: "chart-customers", chart: customersChart.figure()),
+                chartSection(title: mrrChart.content.title, id: "chart-mrr", chart: mrrChart.figure()),
+                .section(title: byKind(kind), id: "table", [ReportTable.block(
+                    context, path: path,
+                    columns: [Column(kind.title), Column("New customers", numeric: true), Column("Reactivated", numeric: true), Column("Churned", numeric: true),
+                              Column("Net customers", numeric: true), Column("New MRR", numeric: true), Column("Expansion", numeric: true),
+                              Column("Contraction", numeric: true), Column("Churn", numeric: true), Column("Net MRR", numeric: true)],
+                    rows: rows, foot: [foot], empty: "", csv: csvPath)]),
+            ])
+        }
     }
 
     /// Where the per-customer aging pages go (and their list's name in the list store).
@@ -123,7 +219,7 @@ enum ReportPages {
     /// The aging report: its page, the per-customer pages and the CSV; with `customers` (an incremental
     /// build) only their rows are redone, and the totals.
     static func aging(_ context: BuildContext, customers: Set<String>? = nil) throws {
-        let report = try ReceivablesAgingReport.compute(in: context.db, ledger: context.ledger)
+        let report = try ReceivablesAgingReport.compute(in: context.db, totals: context.figures)
         if let customers {
             try patchAging(context, customers: customers, report: report)
         } else {
@@ -137,11 +233,11 @@ enum ReportPages {
         try context.emit(PageModel(path: catalogue[3].path, title: "Receivables aging report", section: .reports, blocks: [
             .paragraph(catalogue[3].about + " As of \(context.today). " + agingDays),
             chartSection(title: agingChart.content.title, id: "chart", chart: agingChart.figure()),
-            .section(title: "Totals", id: "totals", [.table(
+            .section(title: "Totals", id: "totals", [ReportTable.block(
+                context, path: catalogue[3].path,
                 columns: [Column("Bucket"), Column("Outstanding", numeric: true)],
-                rows: report.total.labelled.map { [.text($0.label), .money($0.amount)] }
-                    + [[.custom(H.el("strong", [], .text("Total")), "Total"), .money(report.total.total)],
-                       [.text("of which overdue"), .money(report.total.overdue)]],
+                rows: report.total.labelled.map { [.text($0.label), .money($0.amount)] },
+                foot: [[ReportTable.totalLabel, .money(report.total.total)], [.text("of which overdue"), .money(report.total.overdue)]],
                 empty: "", csv: agingCSV)]),
             .paragraph(report.customerCount == 0 ? "No customer owes money."
                        : "\(Plural.sentence(report.customerCount, "customer")) \(report.customerCount == 1 ? "owes" : "owe") money on \(Plural.count(report.openInvoiceCount, "open invoice"))."),
@@ -196,53 +292,59 @@ enum ReportPages {
     }
 
     static func payments(_ context: BuildContext) throws {
-        let report = try PaymentTransactionsReport.compute(in: context.db, ledger: context.ledger)
-        let methods = Payment.Method.allCases
-        let chart = ReportCharts.payments(report)
-        try csv(context, "reports/payments.csv", report.csvHeader, report.csvRows)
-        var rows: [[Cell]] = report.months.map { month in
-            var cells: [Cell] = [.text(month.month.description)]
-            for method in methods { cells.append(.money(report.rows.first { $0.month == month.month && $0.method == method }?.amount ?? 0)) }
-            cells += [.number(Int64(month.total.count)), .money(month.total.amount)]
-            return cells
+        for kind in ReportSpan.Kind.allCases {
+            let report = try PaymentTransactionsReport.compute(in: context.db, totals: context.figures, periods: periods(context, kind))
+            let path = path("payments", kind)
+            let methods = Payment.Method.allCases
+            let chart = ReportCharts.payments(report, title: "Payments by \(kind.rawValue) and method")
+                .linked(chartLinks(report.periods, from: path, ReportMonthPages.payments))
+            let csvPath = csvPath("payments", kind)
+            try csv(context, csvPath, report.csvHeader, report.csvRows)
+            let rows: [[Cell]] = report.byPeriod.map { period in
+                var cells: [Cell] = [periodCell(period.period, ReportMonthPages.payments)]
+                for method in methods { cells.append(.money(report.rows.first { $0.period == period.period && $0.method == method }?.amount ?? 0)) }
+                cells += [.number(Int64(period.total.count)), .money(period.total.amount)]
+                return cells
+            }
+            var totals: [Cell] = [ReportTable.totalLabel]
+            for method in methods { totals.append(.money(report.methods.first { $0.method == method }?.total.amount ?? 0)) }
+            totals += [.number(Int64(report.total.count)), .money(report.total.amount)]
+            try page(context, 4, kind, [
+                chartSection(title: chart.content.title, id: "chart", chart: chart.figure()),
+                .section(title: byKind(kind), id: "table", [ReportTable.block(
+                    context, path: path,
+                    columns: [Column(kind.title)] + methods.map { Column(SiteFormat.words($0.rawValue).capitalized, numeric: true) }
+                        + [Column("Payments", numeric: true), Column("Amount", numeric: true)],
+                    rows: rows, foot: [totals], empty: "", csv: csvPath)]),
+            ])
         }
-        var totals: [Cell] = [.custom(H.el("strong", [], .text("Total")), "Total")]
-        for method in methods { totals.append(.money(report.methods.first { $0.method == method }?.total.amount ?? 0)) }
-        totals += [.number(Int64(report.total.count)), .money(report.total.amount)]
-        rows.append(totals)
-        try page(context, 4, [
-            chartSection(title: chart.content.title, id: "chart", chart: chart.figure()),
-            .section(title: "By month", id: "table", [.table(
-                columns: [Column("Month")] + methods.map { Column(SiteFormat.words($0.rawValue).capitalized, numeric: true) }
-                    + [Column("Payments", numeric: true), Column("Amount", numeric: true)],
-                rows: rows, empty: "", csv: "reports/payments.csv")]),
-        ])
     }
 
     static func subscriptions(_ context: BuildContext) throws {
-        let report = try SubscriptionsReport.compute(in: context.db, ledger: context.ledger)
+        let report = try SubscriptionsReport.compute(in: context.db, totals: context.figures)
         let chart = ReportCharts.subscriptions(report)
         try csv(context, "reports/subscriptions.csv", report.csvHeader, report.csvRows)
-        var rows: [[Cell]] = report.plans.map { p in
+        let rows: [[Cell]] = report.plans.map { p in
             [.text(p.planName), .text(p.kind.rawValue), .text(p.billingPeriod.rawValue), .number(Int64(p.active)),
              .number(Int64(p.expiring.in30)), .number(Int64(p.expiring.in60)), .number(Int64(p.expiring.in90)),
              .number(Int64(p.renewing.in30)), .number(Int64(p.renewing.in60)), .number(Int64(p.renewing.in90)),
              .money(p.recurring.amount), .money(p.recurring.margin)]
         }
         let r = report.recurring
-        rows.append([.custom(H.el("strong", [], .text("Total")), "Total"), .blank, .blank, .number(Int64(report.active)),
+        let foot: [Cell] = [ReportTable.totalLabel, .blank, .blank, .number(Int64(report.active)),
                      .number(Int64(report.expiring.in30)), .number(Int64(report.expiring.in60)), .number(Int64(report.expiring.in90)),
                      .number(Int64(report.renewing.in30)), .number(Int64(report.renewing.in60)), .number(Int64(report.renewing.in90)),
-                     .money(r.amount), .money(r.margin)])
-        try page(context, 5, [
+                     .money(r.amount), .money(r.margin)]
+        try page(context, 5, .month, [
             .paragraph("Expiring: the period ends within the window and the subscription will not renew (auto-renew off or cancelling). Renewing: it renews within the window. Windows are cumulative (60 days includes the first 30)."),
             chartSection(title: chart.content.title, id: "chart", chart: chart.figure()),
-            .section(title: "By plan", id: "table", [.table(
+            .section(title: "By plan", id: "table", [ReportTable.block(
+                context, path: catalogue[5].path,
                 columns: [Column("Plan"), Column("Kind"), Column("Period"), Column("Active", numeric: true),
                           Column("Expiring 30d", numeric: true), Column("Expiring 60d", numeric: true), Column("Expiring 90d", numeric: true),
                           Column("Renewing 30d", numeric: true), Column("Renewing 60d", numeric: true), Column("Renewing 90d", numeric: true),
                           Column("MRR", numeric: true), Column("MRR margin", numeric: true)],
-                rows: rows, empty: "No active subscriptions.", csv: "reports/subscriptions.csv")]),
+                rows: rows, foot: [foot], empty: "No active subscriptions.", csv: "reports/subscriptions.csv")]),
         ])
     }
 }

@@ -1,0 +1,125 @@
+import OutpostModel
+import OutpostStore
+
+/// One page per month of the monthly reports (`reports/months/2026-01.html`): the invoices issued,
+/// the orders placed and the payments received that month — the rows a month's figures add up,
+/// under the same rules (issued invoices, orders not refused, completed payments; the reseller's own
+/// purchases are in no figure, so on no such page). A month in a report's table or chart links here.
+///
+/// Each list shows its first `limit` rows, by date then number; a month with more says how many
+/// there are (the count comes from the figures) and leads to the whole lists.
+enum ReportMonthPages {
+    static let limit = 200
+
+    /// The page of `month`, from the site root.
+    static func path(_ month: ReportMonth) -> String { "reports/months/\(month.description).html" }
+
+    /// Where a month's invoices, orders or payments are listed, from the site root.
+    static func invoices(_ month: ReportMonth) -> String { path(month) + "#invoices" }
+    static func orders(_ month: ReportMonth) -> String { path(month) + "#orders" }
+    static func payments(_ month: ReportMonth) -> String { path(month) + "#payments" }
+
+    /// Redoes the pages of the shown months in which renamed `customers` have invoices, orders or
+    /// payments (a page names its customers; a figure that moved redoes every month with its report).
+    static func renamed(in context: BuildContext, customers: Set<String>) throws {
+        guard !customers.isEmpty else { return }
+        let shown = Set(ReportPages.periods(context, .month).compactMap(\.month))
+        var months = Set<ReportMonth>()
+        // Each through its table's customer index: a few rows per renamed customer.
+        try context.db.forEachRow("""
+            SELECT substr(issue_date, 1, 7) AS month FROM invoice WHERE customer_id IN (SELECT value FROM json_each(?1))
+            UNION SELECT substr(placed_at, 1, 7) FROM orders WHERE customer_id IN (SELECT value FROM json_each(?1))
+            UNION SELECT substr(received_on, 1, 7) FROM payment WHERE customer_id IN (SELECT value FROM json_each(?1))
+            """, [SQLValue.jsonArray(customers)]) { row in
+            if let month = ReportMonth(stored: try row.string("month")), shown.contains(month) { months.insert(month) }
+        }
+        try build(in: context, months: months.sorted())
+    }
+
+    /// Builds the page of every month in `months`.
+    static func build(in context: BuildContext, months: [ReportMonth]) throws {
+        let invoiced = try context.figures.sums(Figures.invoiced)
+        let sales = try context.figures.sums(Figures.sales).regrouped { $0.month }
+        let paid = try context.figures.sums(Figures.payments).regrouped { $0.month }
+        for month in months {
+            let first = month.firstDay.description
+            let last = min(month.lastDay, context.today).description
+            let end = min(month.lastDay, context.today).adding(days: 1).description
+            let invoiceCount = Int(invoiced[month]?.count ?? 0)
+            let orderCount = Int(sales[month]?.count ?? 0)
+            let paymentCount = Int(paid[month]?.count ?? 0)
+
+            var invoiceRows: [[Cell]] = []
+            try context.db.forEachRow("""
+                SELECT i.id, i.number, i.issue_date, i.customer_id, c.name AS customer_name, i.subtotal, i.total
+                FROM invoice i JOIN customer c ON c.id = i.customer_id
+                WHERE i.status = 'issued' AND i.issue_date BETWEEN ?1 AND ?2 AND i.customer_id <> ?3
+                ORDER BY i.issue_date, i.number IS NULL, i.number, i.id LIMIT ?4
+                """, [first, last, Customer.ownAccountId, limit]) { row in
+                invoiceRows.append([.link(SitePath.invoice(try row.string("id")), try row.optionalString("number") ?? "pending"),
+                                    .date(try row.string("issue_date")),
+                                    .link(SitePath.customer(try row.string("customer_id")), try row.string("customer_name")),
+                                    .money(try row.int64("subtotal")), .money(try row.int64("total"))])
+            }
+            var orderRows: [[Cell]] = []
+            try context.db.forEachRow("""
+                SELECT o.id, o.number, o.placed_at, o.customer_id, c.name AS customer_name, o.type, o.status, o.total
+                FROM orders o JOIN customer c ON c.id = o.customer_id
+                WHERE o.status IN ('queued', 'submitted', 'provisioning', 'completed') AND o.placed_at >= ?1 AND o.placed_at < ?2
+                  AND o.customer_id <> ?3
+                ORDER BY o.placed_at, o.number IS NULL, o.number, o.id LIMIT ?4
+                """, [first, end, Customer.ownAccountId, limit]) { row in
+                let customer = try row.string("customer_id")
+                orderRows.append([.link(SitePath.onCustomer(customer, try row.string("id")), try row.optionalString("number") ?? "pending"),
+                                  .timestamp(try row.string("placed_at")), .link(SitePath.customer(customer), try row.string("customer_name")),
+                                  .text(try row.string("type")), .status(try row.string("status")), .money(try row.int64("total"))])
+            }
+            var paymentRows: [[Cell]] = []
+            try context.db.forEachRow("""
+                SELECT p.received_on, p.customer_id, c.name AS customer_name, p.invoice_id, i.number AS invoice_number, p.method, p.amount
+                FROM payment p JOIN customer c ON c.id = p.customer_id LEFT JOIN invoice i ON i.id = p.invoice_id
+                WHERE p.status = 'completed' AND p.received_on BETWEEN ?1 AND ?2 AND p.customer_id <> ?3
+                ORDER BY p.received_on, i.number IS NULL, i.number, p.id LIMIT ?4
+                """, [first, last, Customer.ownAccountId, limit]) { row in
+                var invoice = Cell.blank
+                if let id = try row.optionalString("invoice_id") {
+                    invoice = .link(SitePath.invoice(id), try row.optionalString("invoice_number") ?? "pending")
+                }
+                paymentRows.append([.date(try row.string("received_on")),
+                                    .link(SitePath.customer(try row.string("customer_id")), try row.string("customer_name")), invoice,
+                                    .text(ReportCharts.words(try row.string("method"))), .money(try row.int64("amount"))])
+            }
+
+            func shown(_ count: Int, _ rows: Int, _ what: String, _ list: String) -> Block {
+                count > rows
+                    ? .paragraph("The first \(rows) of \(count) \(what), by date; all of them are in the \(list).")
+                    : .paragraph(Plural.sentence(count, String(what.dropLast())) + ".")
+            }
+            let path = path(month)
+            try context.emit(PageModel(path: path, title: "\(month.label): invoices, orders and payments", section: .reports, blocks: [
+                .paragraph("What the monthly reports count for \(month.label)\(month == ReportMonth(context.today) ? " (to date, \(context.today))" : ""): issued invoices (excluding void ones), orders placed and not refused, completed payments. The reseller's own purchases are in no report."),
+                .links([("reports/sales.html", "Sales", false), ("reports/revenue.html", "Revenue", false),
+                        ("reports/customers.html", "Customer dynamics", false), ("reports/payments.html", "Payment transactions", false)],
+                       label: "Reports"),
+                .section(title: "Invoices issued", id: "invoices", [
+                    shown(invoiceCount, invoiceRows.count, "invoices", "invoice list"),
+                    .table(columns: [Column("Invoice"), Column("Issued"), Column("Customer"), Column("Subtotal", numeric: true), Column("Total", numeric: true)],
+                           rows: invoiceRows, empty: "No invoice was issued in \(month.label)."),
+                    .links([(Section.invoices.path, "All invoices", false)], label: "Invoices"),
+                ]),
+                .section(title: "Orders placed", id: "orders", [
+                    shown(orderCount, orderRows.count, "orders", "order list"),
+                    .table(columns: [Column("Order"), Column("Placed"), Column("Customer"), Column("Type"), Column("Status"), Column("Order total", numeric: true)],
+                           rows: orderRows, empty: "No order was placed in \(month.label)."),
+                    .links([(Section.orders.path, "All orders", false)], label: "Orders"),
+                ]),
+                .section(title: "Payments received", id: "payments", [
+                    shown(paymentCount, paymentRows.count, "payments", "payment list"),
+                    .table(columns: [Column("Received"), Column("Customer"), Column("Invoice"), Column("Method"), Column("Amount", numeric: true)],
+                           rows: paymentRows, empty: "No payment was received in \(month.label)."),
+                    .links([(Section.payments.path, "All payments", false)], label: "Payments"),
+                ]),
+            ]))
+        }
+    }
+}
