@@ -54,7 +54,8 @@ struct IncrementalBuildTests {
             }
             #expect(written.count < after.count / 10, "an incremental build rewrites a small part of the site")
             // The bucket of the new name finds it.
-            let bucket = "search/" + SearchKey.fileName(SearchKey.bucket("zephyr"))
+            let counts = try SearchBucketFile.readCounts(Array(after["search/" + SearchKey.countsFileName] ?? Data()))
+            let bucket = "search/" + SearchKey.fileName(SearchKey.fileNumber(SearchKey.bucket("zephyr"), files: counts.files))
             #expect(written.contains(bucket))
             #expect(String(decoding: after[bucket] ?? Data(), as: UTF8.self).contains("Zephyr Renamed Holdings"))
         }
@@ -74,7 +75,7 @@ struct IncrementalBuildTests {
             let report = try buildSite(db, into: site)
             #expect(report.removed.first == page)
             #expect(report.removed.dropFirst().allSatisfy { $0.hasPrefix("search/") || $0.hasSuffix("/p-cus_01JZZZZZZZZZZZZZZZZZZZZZZZ.html") },
-                    "besides the page, only search buckets only it was in, and a list page that began with it: \(report.removed)")
+                    "besides the page, only search files only it was in, and a list page that began with it: \(report.removed)")
             #expect(!FileManager.default.fileExists(atPath: site.appendingPathComponent(page).path))
             #expect(report.written.contains("customers/index.html"))
             // No temporary files are left behind.

@@ -26,7 +26,7 @@ enum ListPages {
             intro: [.paragraph("Every end customer, by name. Each name opens the customer's page with everything linked to it.")],
             columns: [Column("Customer"), Column("Status"), Column("Contact"), Column("E-mail"), Column("City"), Column("Country"), Column("Customer since")],
             empty: "No customers yet. Add one with: outpost customer add",
-            select: "SELECT id, name, status, contact_name, email, city, country, created_at FROM customer", filter: "id <> 'cus_own'", idColumn: "id",
+            select: "SELECT id, name, status, contact_name, email, city, country, created_at, tax_id FROM customer", filter: "id <> 'cus_own'", idColumn: "id",
             order: "name COLLATE NOCASE, id", key: { [.ignoringCase($0["name"].string ?? ""), .ascending($0["id"].string ?? "")] },
             csvName: "customers.csv",
             cells: { row in
@@ -40,7 +40,8 @@ enum ListPages {
                 let id = row["id"].string ?? ""
                 let name = row["name"].string ?? ""
                 return SearchEntry(kind: "customer", label: name, detail: [row["city"].string ?? "", row["country"].string ?? ""].filter { !$0.isEmpty }.joined(separator: ", "),
-                                   path: SitePath.customer(id), keys: [name, id, row["email"].string ?? ""])
+                                   path: SitePath.customer(id),
+                                   keys: [name, id, row["email"].string ?? "", row["contact_name"].string ?? "", row["city"].string ?? "", row["tax_id"].string ?? ""])
             })
     }
 
