@@ -1,10 +1,9 @@
 /* Outpost dashboard script. Optional: every page reads and links without it.
    With it, data tables sort by any column and filter as you type, and the
-   search box finds customers, subscriptions, orders, invoices and domains.
-   The search index is a set of script files (search/s-XXXX.js) loaded with
-   <script> elements, never fetch(), so it works from file:// in Chromium;
-   a query loads only the bucket of its longest word. The word and bucket
-   rules mirror SearchKey in Sources/OutpostSite/Search/SearchIndexWriter.swift. */
+   search box finds customers, plans, subscriptions, orders, invoices and
+   domains. The search index is a set of script files (search/s-N.js) loaded
+   with <script> elements, never fetch(), so it works from file:// in
+   Chromium; a query loads only the file of its longest word's bucket. */
 (function () {
   "use strict";
 
@@ -206,11 +205,20 @@
   });
 
   /* Search ---------------------------------------------------------------- */
+  /* The index is search/s-N.js files and search/index.js, which says how many
+     there are. An entry lies under the buckets of its words (first three
+     letters; a shorter word is its own bucket; an id is "#" and its last
+     three) and, for customers and plans, every three-letter piece of their
+     names, so "ade" finds "Nova Jade". A bucket lies in file FNV-1a(bucket)
+     mod N. The rules mirror SearchKey and SearchEntry.buckets in
+     Sources/OutpostSite/Search. */
 
   var stopWords = ["ord", "inv", "crn", "com", "net", "org", "io", "de", "uk", "co", "eu", "fr", "nl", "es", "it",
                    "the", "and", "of", "ltd", "gmbh", "inc", "llc", "ag", "sa", "bv", "srl", "sl", "oy", "ab", "as",
                    "info", "office", "billing", "accounts", "admin", "contact", "sales", "support", "mail", "hello"];
   var idPattern = /^[a-z]{2,4}_[0-9a-z]{8,}$/;
+  var foundMidWord = ["customer", "plan"];
+  var shownAtMost = 25;
 
   function tokens(text) {
     var out = [];
@@ -231,30 +239,47 @@
     return points.slice(0, 3).join("");
   }
 
-  function fileName(name) {
-    var bytes = new TextEncoder().encode(name);
-    return "s-" + Array.prototype.map.call(bytes, function (b) { return (b < 16 ? "0" : "") + b.toString(16); }).join("") + ".js";
+  function fileNumber(name, files) {
+    var hash = 2166136261;
+    new TextEncoder().encode(name).forEach(function (byte) {
+      hash ^= byte;
+      hash = Math.imul(hash, 16777619) >>> 0;
+    });
+    return hash % files;
   }
 
+  var fileCount = null;
   var loaded = {};
   var waiting = {};
 
   window.OutpostSearch = {
-    add: function (name, entries) {
-      loaded[name] = entries;
-      (waiting[name] || []).forEach(function (callback) { callback(); });
-      delete waiting[name];
-    }
+    files: function (files) { fileCount = files; finished("count"); },
+    add: function (number, entries) { loaded[number] = entries; finished(number); }
   };
 
-  function load(name, callback) {
-    if (loaded[name]) { callback(); return; }
-    if (waiting[name]) { waiting[name].push(callback); return; }
-    waiting[name] = [callback];
+  function finished(key) {
+    var list = waiting[key] || [];
+    delete waiting[key];
+    list.forEach(function (callback) { callback(); });
+  }
+
+  function loadScript(key, file, callback) {
+    if (waiting[key]) { waiting[key].push(callback); return; }
+    waiting[key] = [callback];
     var script = document.createElement("script");
-    script.src = root + "search/" + fileName(name);
-    script.onerror = function () { loaded[name] = []; var list = waiting[name] || []; delete waiting[name]; list.forEach(function (cb) { cb(); }); };
+    script.src = root + "search/" + file;
+    // A missing file is an empty one: no entry has a bucket in it.
+    script.onerror = function () { if (key === "count") fileCount = 1; else loaded[key] = []; finished(key); };
     document.head.appendChild(script);
+  }
+
+  function load(name, callback) {
+    function withCount() {
+      var number = fileNumber(name, fileCount);
+      if (loaded[number]) { callback(loaded[number]); return; }
+      loadScript(number, "s-" + number + ".js", function () { callback(loaded[number] || []); });
+    }
+    if (fileCount !== null) withCount(); else loadScript("count", "index.js", withCount);
   }
 
   var form = document.querySelector("form.search");
@@ -262,38 +287,83 @@
   var results = document.getElementById("site-search-results");
   if (!form || !input || !results) return;
   form.hidden = false;
+  // A combobox and its listbox (WAI-ARIA 1.2); what was found, or not, is said in a status line.
+  input.setAttribute("role", "combobox");
+  input.setAttribute("aria-autocomplete", "list");
+  input.setAttribute("aria-expanded", "false");
+  input.setAttribute("aria-controls", results.id);
+  results.setAttribute("role", "listbox");
+  results.setAttribute("aria-label", "Search results");
+  results.removeAttribute("aria-live");
+  var status = document.createElement("p");
+  status.id = "site-search-status";
+  status.className = "search-status";
+  status.setAttribute("role", "status");
+  results.parentNode.insertBefore(status, results);
+  var shown = [];
+  var active = -1;
+
+  function setActive(index) {
+    if (shown.length === 0) return;
+    active = (index + shown.length) % shown.length;
+    shown.forEach(function (item, position) { item.option.setAttribute("aria-selected", position === active ? "true" : "false"); });
+    input.setAttribute("aria-activedescendant", shown[active].option.id);
+    shown[active].option.scrollIntoView({ block: "nearest" });
+  }
+
+  function open(index) {
+    if (index >= 0 && index < shown.length) window.location.href = shown[index].href;
+  }
+
   form.addEventListener("submit", function (event) {
     event.preventDefault();
-    var first = results.querySelector("a");
-    if (first) first.click();
+    open(active >= 0 ? active : 0);
   });
 
   function show(query, items, message) {
     if (input.value !== query) return;
     results.textContent = "";
+    shown = [];
+    active = -1;
+    input.removeAttribute("aria-activedescendant");
+    input.setAttribute("aria-expanded", items && items.length ? "true" : "false");
+    status.textContent = message || "";
     if (!items) return;
-    if (items.length === 0) {
-      var none = document.createElement("li");
-      none.textContent = message || "Nothing found for \u201c" + query + "\u201d.";
-      results.appendChild(none);
-      return;
-    }
-    items.forEach(function (entry) {
-      var li = document.createElement("li");
+    items.forEach(function (entry, index) {
+      var option = document.createElement("li");
+      option.id = "site-search-option-" + index;
+      option.setAttribute("role", "option");
+      option.setAttribute("aria-selected", "false");
       var kind = document.createElement("span");
       kind.className = "kind";
       kind.textContent = entry[0];
-      var link = document.createElement("a");
-      link.href = root + entry[3];
-      link.textContent = entry[1] || "(no name)";
+      var label = document.createElement("span");
+      label.className = "label";
+      label.textContent = entry[1] || "(no name)";
       var detail = document.createElement("span");
       detail.className = "detail";
       detail.textContent = entry[2];
-      li.appendChild(kind);
-      li.appendChild(link);
-      li.appendChild(detail);
-      results.appendChild(li);
+      option.appendChild(kind);
+      option.appendChild(label);
+      option.appendChild(detail);
+      var item = { option: option, href: root + entry[3] };
+      option.addEventListener("mousedown", function (event) { event.preventDefault(); });
+      option.addEventListener("click", function () { window.location.href = item.href; });
+      results.appendChild(option);
+      shown.push(item);
     });
+  }
+
+  function matches(entry, words) {
+    var keys = entry[4].split(" ");
+    var names = foundMidWord.indexOf(entry[0]) !== -1 ? tokens(entry[1]) : [];
+    var exact = 0;
+    var all = words.every(function (word) {
+      if (keys.indexOf(word) !== -1) { exact += 1; return true; }
+      if (keys.some(function (key) { return key.lastIndexOf(word, 0) === 0; })) return true;
+      return names.some(function (name) { return name.indexOf(word) !== -1; });
+    });
+    return all ? exact : -1;
   }
 
   function search() {
@@ -305,25 +375,27 @@
     var longest = candidates.reduce(function (a, b) { return Array.from(b).length > Array.from(a).length ? b : a; });
     // A word of one letter is no bucket of its own (SearchKey.isSingleLetter): ask for a longer one.
     if (Array.from(longest).length < 2 && !/^[0-9]$/.test(longest)) { show(query, [], "Type a word of two letters or more."); return; }
-    var name = bucket(longest);
-    // A bucket holds the words that start with its three letters; a shorter word's bucket holds only that word.
+    // A word shorter than three letters is a bucket of its own: it finds only that whole word.
     var whole = Array.from(longest).length < 3 && !/^[0-9]+$/.test(longest);
-    load(name, function () {
-      // Every word must start a word of the entry; entries with more whole-word matches come first.
+    load(bucket(longest), function (entries) {
+      // Every word must start a word of the entry (or lie inside a customer's or plan's name);
+      // entries with more whole-word matches come first.
       var found = [];
-      var entries = loaded[name] || [];
-      for (var i = 0; i < entries.length && found.length < 500; i += 1) {
-        var keys = entries[i][4].split(" ");
-        var exact = 0;
-        var all = words.every(function (word) {
-          if (keys.indexOf(word) !== -1) { exact += 1; return true; }
-          return keys.some(function (key) { return key.lastIndexOf(word, 0) === 0; });
-        });
-        if (all) found.push({ entry: entries[i], exact: exact, index: i });
-      }
+      entries.forEach(function (entry, index) {
+        var exact = matches(entry, words);
+        if (exact >= 0) found.push({ entry: entry, exact: exact, index: index });
+      });
       found.sort(function (a, b) { return b.exact - a.exact || a.index - b.index; });
-      show(query, found.slice(0, 25).map(function (item) { return item.entry; }),
-           whole ? "Nothing found with the word \u201c" + longest + "\u201d; type three letters or more to find the words that start with them." : null);
+      var message;
+      if (found.length === 0) {
+        message = whole ? "Nothing found with the word \u201c" + longest + "\u201d; type three letters or more to find the words that start with them."
+                        : "Nothing found for \u201c" + query + "\u201d.";
+      } else if (found.length > shownAtMost) {
+        message = "Showing " + shownAtMost + " of " + found.length + " found: " + (found.length - shownAtMost) + " more; type more to narrow the search.";
+      } else {
+        message = found.length === 1 ? "1 found." : found.length + " found.";
+      }
+      show(query, found.slice(0, shownAtMost).map(function (item) { return item.entry; }), message);
     });
   }
 
@@ -333,7 +405,9 @@
     timer = setTimeout(search, 120);
   });
   input.addEventListener("keydown", function (event) {
-    if (event.key === "Escape") { input.value = ""; results.textContent = ""; }
+    if (event.key === "ArrowDown" && shown.length) { event.preventDefault(); setActive(active + 1); }
+    else if (event.key === "ArrowUp" && shown.length) { event.preventDefault(); setActive(active < 0 ? shown.length - 1 : active - 1); }
+    else if (event.key === "Escape") { input.value = ""; show("", null); }
   });
 
   // index.html?q=… opens with that search (a bookmark, a link from elsewhere).

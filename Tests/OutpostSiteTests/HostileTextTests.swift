@@ -111,7 +111,7 @@ struct HostileTextTests {
             }
             // The search index carries the names as data: it parses as JSON and holds them intact.
             var indexed = Set<String>()
-            for (path, data) in files where path.hasPrefix("search/") {
+            for (path, data) in files where path.hasPrefix("search/s-") {
                 let text = String(decoding: data, as: UTF8.self)
                 #expect(!text.contains("<") && !text.contains(">"), "raw angle brackets in \(path)")
                 let body = text.dropFirst("OutpostSearch.add(".count).dropLast(");\n".count)

@@ -54,7 +54,8 @@ struct IncrementalBuildTests {
             }
             #expect(written.count < after.count / 10, "an incremental build rewrites a small part of the site")
             // The bucket of the new name finds it.
-            let bucket = "search/" + SearchKey.fileName(SearchKey.bucket("zephyr"))
+            let counts = try SearchBucketFile.readCounts(Array(after["search/" + SearchKey.countsFileName] ?? Data()))
+            let bucket = "search/" + SearchKey.fileName(SearchKey.fileNumber(SearchKey.bucket("zephyr"), files: counts.files))
             #expect(written.contains(bucket))
             #expect(String(decoding: after[bucket] ?? Data(), as: UTF8.self).contains("Zephyr Renamed Holdings"))
         }

@@ -73,12 +73,30 @@ struct SearchIndexPatchTests {
         SearchEntry(kind: "order", label: number, detail: "new · " + customerName, path: SitePath.onCustomer(customer, id), keys: [number, id, customer])
     }
 
-    @Test func bucketsAreSortedByPath() throws {
+    /// The file name of `bucket` in an index of `files` files.
+    static func file(_ bucket: String, _ files: Int) -> String { SearchKey.fileName(SearchKey.fileNumber(bucket, files: files)) }
+
+    /// `count` customers named "Filler N", so an index has several files.
+    static func fillers(_ count: Int) -> [String: SearchEntry] {
+        var entries: [String: SearchEntry] = [:]
+        for index in 0..<count {
+            let id = "cus_01hgf" + String(format: "%07d", index) + "zz"
+            entries[id] = customer(id, "Filler \(index)", city: "Town\(index)")
+        }
+        return entries
+    }
+
+    @Test func filesAreSortedByPathAndHoldEachEntryOnce() throws {
         let entries = (0..<50).map { Self.customer("cus_01hg" + String(format: "%08d", 50 - $0) + "ab", "Acme \($0)") }
         let files = try Self.fullBuild(entries)
-        let bucket = try #require(files[SearchKey.fileName("acm")])
-        let paths = try SearchBucketFile.lines(of: bucket, bucket: "acm").map { String(decoding: try SearchLine.field(3, of: bucket[$0]), as: UTF8.self) }
-        #expect(paths.count == 50)
+        // 50 entries: four files (at most one per ten entries), and the counts file.
+        #expect(files[SearchKey.countsFileName].map { String(decoding: $0, as: UTF8.self) } == "OutpostSearch.files(4,50);\n")
+        #expect(files.keys.filter { $0 != SearchKey.countsFileName }.count <= 4)
+        let name = Self.file("acm", 4)
+        let bytes = try #require(files[name])
+        let number = SearchKey.fileNumber("acm", files: 4)
+        let paths = try SearchBucketFile.lines(of: bytes, number: number).map { String(decoding: try SearchLine.field(3, of: bytes[$0]), as: UTF8.self) }
+        #expect(paths.count == 50, "every Acme once, though \(name) may hold several of an entry's buckets")
         #expect(paths == paths.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) })
         // Same data in another order: the same bytes; and the same again when every entry is spilled to staging files.
         #expect(try Self.fullBuild(entries.reversed()) == files)
@@ -86,38 +104,55 @@ struct SearchIndexPatchTests {
         #expect(try Self.fullBuild(entries.reversed(), spillThreshold: 700) == files)
     }
 
-    @Test func aRenameMovesTheEntryBetweenBuckets() throws {
+    @Test func customersAndPlansAreFoundMidWord() throws {
+        let line = try #require(Self.customer("cus_01hgaaaaaaaaaaaa", "Nova Jade").line)
+        #expect(line.buckets.contains("ade"), "\(line.buckets)")
+        let plan = try #require(SearchEntry(kind: "plan", label: "Microsoft 365 Business", detail: "", path: "plans.html#p", keys: ["Microsoft 365 Business", "pln_01hgaaaaaaaa"]).line)
+        #expect(plan.buckets.contains("sof") && plan.buckets.contains("ine"))
+        // Others only by the start of their words.
+        let order = try #require(Self.order("ord_01hgaaaaaaaa", "ORD-000123", customer: "cus_01hgaaaaaaaaaaaa", customerName: "Nova Jade").line)
+        #expect(!order.buckets.contains("ade") && !order.buckets.contains("23"))
+        // Stop words make no pieces: "gmbh" would put every GmbH under "mbh".
+        #expect(!(Self.customer("cus_01hgaaaaaaaaaaaa", "Kraft GmbH").line?.buckets.contains("mbh") ?? true))
+    }
+
+    @Test func aRenameRewritesOnlyTheFilesOfItsBuckets() throws {
         var generator = SeededGenerator(seed: 1)
         let id = "cus_01hgaaaaaaaaaaaa"
-        let old = [id: Self.customer(id, "Alpha Widgets"), "cus_01hgbbbbbbbbbbbb": Self.customer("cus_01hgbbbbbbbbbbbb", "Alpine Tools")]
+        var old = Self.fillers(200)
+        old[id] = Self.customer(id, "Alpha Widgets")
+        old["cus_01hgbbbbbbbbbbbb"] = Self.customer("cus_01hgbbbbbbbbbbbb", "Alpine Tools")
         var new = old
         new[id] = Self.customer(id, "Zephyr Widgets")
         let result = try Self.checkPatch(from: old, to: new, using: &generator)
-        // Out of `alp` (where Alpine stays), into `zep`; changed in place in `wid` (widgets) and `#aaa` (its id).
-        #expect(Set(result.keys) == [SearchKey.fileName("alp"), SearchKey.fileName("zep"), SearchKey.fileName("wid"), SearchKey.fileName("#aaa")])
+        let files = SearchKey.fileCount(entries: old.count)
+        #expect(files == 16)
+        let touched = Set((old[id]!.line!.files(files) + new[id]!.line!.files(files)).map(SearchKey.fileName))
+        #expect(Set(result.keys) == touched, "the files of the old and new names' buckets, and nothing else")
+        #expect(touched.count < files)
     }
 
-    @Test func removingTheLastEntryOfABucketDeletesItsFile() throws {
+    @Test func removingTheLastEntryDeletesItsFile() throws {
         var generator = SeededGenerator(seed: 2)
-        let old = ["cus_01hgquokka01": Self.customer("cus_01hgquokka01", "Quokka Farm"), "cus_01hgzzzzzz02": Self.customer("cus_01hgzzzzzz02", "Farm Supplies")]
-        var new = old
-        new["cus_01hgquokka01"] = nil
-        let result = try Self.checkPatch(from: old, to: new, using: &generator)
-        #expect(result[SearchKey.fileName("quo")] == .some(nil))
-        #expect(result[SearchKey.fileName("#a01")] == .some(nil))
-        #expect(result[SearchKey.fileName("far")] != nil)
+        let old = ["cus_01hgquokka01": Self.customer("cus_01hgquokka01", "Quokka Farm")]
+        let result = try Self.checkPatch(from: old, to: [:], using: &generator)
+        #expect(result[SearchKey.fileName(0)] == .some(nil))
+        #expect(result[SearchKey.countsFileName] == .some(Array("OutpostSearch.files(1,0);\n".utf8)))
         // Removing what is not there changes nothing.
-        #expect(try SearchIndexPatch.apply([SearchChange(id: "cus_01hgquokka01", path: SitePath.customer("cus_01hgquokka01"), entry: nil)]) { _ in nil }.isEmpty)
+        let files = try Self.fullBuild(Array(old.values))
+        #expect(try SearchIndexPatch.apply([SearchChange(id: "cus_01hgzzzzzz99", path: SitePath.customer("cus_01hgzzzzzz99"), entry: nil)]) { files[$0] }.isEmpty)
     }
 
-    @Test func anAddedEntryCanMakeANewBucket() throws {
+    @Test func crossingAPowerOfTwoRedistributesEveryEntry() throws {
         var generator = SeededGenerator(seed: 3)
-        let old = ["cus_01hgaaaaaaaa01": Self.customer("cus_01hgaaaaaaaa01", "Acme")]
+        let old = Self.fillers(39)
         var new = old
         new["cus_01hgxxxxxxxx99"] = Self.customer("cus_01hgxxxxxxxx99", "Xylophone Works", email: "info@xylo.example")
+        #expect(SearchKey.fileCount(entries: 39) == 2 && SearchKey.fileCount(entries: 40) == 4)
         let result = try Self.checkPatch(from: old, to: new, using: &generator)
-        #expect(result[SearchKey.fileName("xyl")] != nil)
-        #expect(result[SearchKey.fileName("#x99")] != nil)
+        #expect(result[SearchKey.countsFileName] == .some(Array("OutpostSearch.files(4,40);\n".utf8)))
+        // And back.
+        try Self.checkPatch(from: new, to: old, using: &generator)
     }
 
     @Test func anIdBucketSharedWithOtherEntries() throws {
@@ -136,17 +171,24 @@ struct SearchIndexPatchTests {
         try Self.checkPatch(from: old, to: new, using: &generator)
     }
 
+    static func emptyIndex(_ name: String) -> [UInt8]? { name == SearchKey.countsFileName ? SearchBucketFile.counts(files: 1, entries: 0) : nil }
+
     @Test func anEntryWhoseKeysLackItsIdIsRefused() throws {
         let entry = SearchEntry(kind: "customer", label: "Acme", detail: "", path: "customers/x.html", keys: ["Acme"])
         #expect(throws: SearchIndexPatchError.idNotInKeys(id: "cus_01hgaaaaaaaa01", path: "customers/x.html")) {
-            try SearchIndexPatch.apply([SearchChange(id: "cus_01hgaaaaaaaa01", path: "customers/x.html", entry: entry)]) { _ in nil }
+            try SearchIndexPatch.apply([SearchChange(id: "cus_01hgaaaaaaaa01", path: "customers/x.html", entry: entry)], read: Self.emptyIndex)
         }
     }
 
-    @Test func aDamagedBucketIsReportedNotPatched() throws {
+    @Test func aDamagedFileIsReportedNotPatched() throws {
         let id = "cus_01hgaaaaaaaa01"
-        #expect(throws: SearchIndexPatchError.malformedBucket(SearchKey.fileName("#a01"))) {
-            try SearchIndexPatch.apply([SearchChange(id: id, path: SitePath.customer(id), entry: nil)]) { _ in Array("OutpostSearch.add(\"#a01\",[\n[\"customer\"".utf8) }
+        #expect(throws: SearchIndexPatchError.malformedBucket(SearchKey.fileName(0))) {
+            try SearchIndexPatch.apply([SearchChange(id: id, path: SitePath.customer(id), entry: nil)]) { name in
+                name == SearchKey.countsFileName ? SearchBucketFile.counts(files: 1, entries: 1) : Array("OutpostSearch.add(0,[\n[\"customer\"".utf8)
+            }
+        }
+        #expect(throws: SearchIndexPatchError.malformedBucket(SearchKey.countsFileName)) {
+            try SearchIndexPatch.apply([SearchChange(id: id, path: SitePath.customer(id), entry: nil)]) { _ in nil }
         }
     }
 

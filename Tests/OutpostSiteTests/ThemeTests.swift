@@ -58,7 +58,11 @@ struct BuildingBlockTests {
         #expect(SearchKey.tokens("cus_01JD2K3M4N5P6Q7R8S9T0VWXYZ") == ["cus_01jd2k3m4n5p6q7r8s9t0vwxyz"])
         #expect(SearchKey.bucket("müller") == "mül")
         #expect(SearchKey.bucket("cus_01jd2k3m4n5p6q7r8s9t0vwxyz") == "#xyz")
-        #expect(SearchKey.fileName("mü") == "s-6dc3bc.js")
+        #expect(SearchKey.fileName(SearchKey.fileNumber("mü", files: 8)) == "s-\(SearchKey.fileNumber("mü", files: 8)).js")
+        // FNV-1a of the UTF-8 bytes, as site/outpost.js computes it.
+        #expect(SearchKey.fileNumber("", files: 1 << 16) == Int(2_166_136_261 % (1 << 16)))
+        #expect(SearchKey.fileNumber("a", files: 1 << 16) == Int(0xe40c_292c % (1 << 16)))
+        #expect(SearchKey.trigrams("jade") == ["jad", "ade"])
         // One letter is no bucket (S.p.A. would file every such company under "s"); one digit is (INV-000007).
         #expect(SearchEntry.buckets(of: SearchKey.tokens("Rossi S.p.A. INV-000007")) == ["ros", "7"])
         var out: [UInt8] = []

@@ -23,6 +23,11 @@ enum CatalogPages {
             },
             empty: "The catalog is empty: the node has not sent any service plans yet.",
             csvPath: "plans.csv", csvExtraHeader: ["Id"], csvExtra: plans.map { [$0.plan.id] }).build(in: context)
+        // Plans change only with the catalog, which no incremental build follows: a full build files them.
+        for item in plans {
+            try context.search.add(SearchEntry(kind: "plan", label: item.plan.name, detail: [item.plan.vendor, item.plan.billingPeriod.rawValue].filter { !$0.isEmpty }.joined(separator: " · "),
+                                               path: Section.plans.path + "#" + item.plan.id, keys: [item.plan.name, item.plan.id]))
+        }
     }
 
     static func users(in context: BuildContext) throws {

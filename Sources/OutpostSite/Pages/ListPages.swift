@@ -67,7 +67,7 @@ enum ListPages {
             columns: [Column("Customer"), Column("Status"), Column("Contact"), Column("E-mail"), Column("City"), Column("Country"), Column("Customer since"),
                       Column("Outstanding", numeric: true), Column("MRR", numeric: true)],
             empty: "No customers yet. Add one with: outpost customer add",
-            select: "SELECT c.id, c.name, c.status, c.contact_name, c.email, c.city, c.country, c.created_at, "
+            select: "SELECT c.id, c.name, c.status, c.contact_name, c.email, c.city, c.country, c.created_at, c.tax_id, "
                 + customerOutstandingSQL + " AS outstanding, " + customerMRRSQL + " AS mrr FROM customer c",
             filter: "c.id <> 'cus_own'", idColumn: "c.id",
             order: byName.sql, key: byName.key,
@@ -84,7 +84,8 @@ enum ListPages {
                 let id = row["id"].string ?? ""
                 let name = row["name"].string ?? ""
                 return SearchEntry(kind: "customer", label: name, detail: [row["city"].string ?? "", row["country"].string ?? ""].filter { !$0.isEmpty }.joined(separator: ", "),
-                                   path: SitePath.customer(id), keys: [name, id, row["email"].string ?? ""])
+                                   path: SitePath.customer(id),
+                                   keys: [name, id, row["email"].string ?? "", row["contact_name"].string ?? "", row["city"].string ?? "", row["tax_id"].string ?? ""])
             })
         let name: [ListOrder.Part] = [.text("c.name", column: "name", ignoringCase: true), .text("c.id", column: "id")]
         return ListFamily(base: base, orders: [

@@ -24,6 +24,9 @@ struct SearchEntry: Equatable, Sendable {
         let path: [UInt8]
         /// Bucket names, each once, in token order; empty when every word is a stop word.
         let buckets: [String]
+
+        /// The files (numbers) it lies in when the index has `files` files, each once, ascending.
+        func files(_ files: Int) -> [Int] { Set(buckets.map { SearchKey.fileNumber($0, files: files) }).sorted() }
     }
 
     /// The words of `keys`, each once, in order.
@@ -43,7 +46,7 @@ struct SearchEntry: Equatable, Sendable {
             SearchKey.appendJSString(field, to: &bytes)
         }
         bytes.append(UInt8(ascii: "]"))
-        return Line(bytes: bytes, path: Array(path.utf8), buckets: SearchEntry.buckets(of: tokens))
+        return Line(bytes: bytes, path: Array(path.utf8), buckets: SearchEntry.buckets(kind: kind, label: label, tokens: tokens))
     }
 
     /// The buckets of an entry with these words: one per distinct bucket of a word that is not a stop word.
@@ -56,7 +59,28 @@ struct SearchEntry: Equatable, Sendable {
         return buckets
     }
 
-    /// The order of lines in a bucket: by path (UTF-8 bytes), then by the whole line, so the order is total.
+    /// Kinds whose names are found by a word from their middle too ("ade" finds "Nova Jade"): few
+    /// enough that every three-letter piece of their names can be a bucket.
+    static let foundMidWord: Set<String> = ["customer", "plan"]
+
+    /// The buckets of an entry: those of its words (`buckets(of:)`), and for a kind found mid-word
+    /// every three-letter piece of each word of its label that is not a stop word.
+    static func buckets(kind: String, label: String, tokens: [String]) -> [String] {
+        var buckets = buckets(of: tokens)
+        guard foundMidWord.contains(kind) else { return buckets }
+        for token in SearchKey.tokens(label) where !SearchKey.isStopWord(token) && !SearchKey.isIdentifier(Substring(token)) {
+            for piece in SearchKey.trigrams(token) where !buckets.contains(piece) { buckets.append(piece) }
+        }
+        return buckets
+    }
+
+    /// The buckets of a line written by `line`, read back from its kind, label and words.
+    static func buckets(ofLine line: ArraySlice<UInt8>) throws(SearchIndexPatchError) -> [String] {
+        let text = { (index: Int) throws(SearchIndexPatchError) -> String in String(decoding: try SearchLine.field(index, of: line), as: UTF8.self) }
+        return buckets(kind: try text(0), label: try text(1), tokens: try text(4).split(separator: " ").map(String.init))
+    }
+
+    /// The order of lines in a file: by path (UTF-8 bytes), then by the whole line, so the order is total.
     static func precedes(path a: some Collection<UInt8>, line lineA: some Collection<UInt8>,
                          path b: some Collection<UInt8>, line lineB: some Collection<UInt8>) -> Bool {
         if a.elementsEqual(b) { return lineA.lexicographicallyPrecedes(lineB) }

