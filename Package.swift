@@ -22,7 +22,13 @@ let package = Package(
             pkgConfig: "openssl",
             providers: [.apt(["libssl-dev"]), .brew(["openssl"])]
         ),
-        .target(name: "OutpostStore", dependencies: ["CSQLite"]),
+        // libpq's headers only: OutpostStore loads libpq.so.5 at first use (dlopen), so `outpost` runs without it.
+        .systemLibrary(
+            name: "CLibPQ",
+            path: "Sources/CLibPQ",
+            providers: [.apt(["libpq-dev"]), .brew(["libpq"])]
+        ),
+        .target(name: "OutpostStore", dependencies: ["CSQLite", "CLibPQ"]),
         .target(name: "OutpostModel", dependencies: ["OutpostStore"]),
         .target(name: "OutpostSync", dependencies: ["OutpostModel", "OutpostStore", "COpenSSL"]),
         .target(name: "OutpostSite", dependencies: ["OutpostSync", "OutpostModel", "OutpostStore"]),
@@ -32,7 +38,7 @@ let package = Package(
         .executableTarget(name: "outpost-bench", dependencies: ["OutpostSite", "OutpostSync", "OutpostModel", "OutpostStore"]),
         // Runs the built binary in end-to-end tests; used by test targets only.
         .target(name: "OutpostTestSupport", path: "Sources/OutpostTestSupport"),
-        .testTarget(name: "OutpostStoreTests", dependencies: ["OutpostStore"]),
+        .testTarget(name: "OutpostStoreTests", dependencies: ["OutpostStore", "OutpostTestSupport", "outpost"]),
         .testTarget(name: "OutpostModelTests", dependencies: ["OutpostModel", "OutpostStore"]),
         .testTarget(name: "OutpostSyncTests", dependencies: ["OutpostSync", "OutpostModel", "OutpostStore", "OutpostTestSupport", "outpost"]),
         .testTarget(name: "OutpostSiteTests", dependencies: ["OutpostSite", "OutpostModel", "OutpostStore", "OutpostTestSupport", "outpost"]),
