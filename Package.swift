@@ -22,7 +22,13 @@ let package = Package(
             pkgConfig: "openssl",
             providers: [.apt(["libssl-dev"]), .brew(["openssl"])]
         ),
-        .target(name: "OutpostStore", dependencies: ["CSQLite"]),
+        // libpq's headers only: OutpostStore loads libpq.so.5 at first use (dlopen), so `outpost` runs without it.
+        .systemLibrary(
+            name: "CLibPQ",
+            path: "Sources/CLibPQ",
+            providers: [.apt(["libpq-dev"]), .brew(["libpq"])]
+        ),
+        .target(name: "OutpostStore", dependencies: ["CSQLite", "CLibPQ"]),
         // Glibc and Foundation only: the kernel's file calls (renameat2, fallocate, copy_file_range) and running an
         // operator's command (posix_spawn), beneath every other module.
         .target(name: "OutpostSystem"),
@@ -37,7 +43,7 @@ let package = Package(
         .executableTarget(name: "outpost-bench", dependencies: ["OutpostSite", "OutpostSync", "OutpostFixtures", "OutpostModel", "OutpostStore", "OutpostSystem"]),
         // Runs the built binary in end-to-end tests; used by test targets only.
         .target(name: "OutpostTestSupport", path: "Sources/OutpostTestSupport"),
-        .testTarget(name: "OutpostStoreTests", dependencies: ["OutpostStore"]),
+        .testTarget(name: "OutpostStoreTests", dependencies: ["OutpostStore", "OutpostTestSupport", "outpost"]),
         .testTarget(name: "OutpostSystemTests", dependencies: ["OutpostSystem"]),
         .testTarget(name: "OutpostModelTests", dependencies: ["OutpostModel", "OutpostFixtures", "OutpostStore"]),
         .testTarget(name: "OutpostFixturesTests", dependencies: ["OutpostFixtures", "OutpostModel", "OutpostStore"]),

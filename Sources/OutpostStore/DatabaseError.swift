@@ -54,3 +54,14 @@ public struct DatabaseError: Error, Sendable, CustomStringConvertible {
         return text
     }
 }
+
+extension DatabaseError: StoreFailure {
+    /// SQLite's result code sorted into the kinds both stores share.
+    public var kind: StoreFailureKind {
+        // SQLITE_CONSTRAINT_UNIQUE and _PRIMARYKEY are macros Swift cannot import: (19 | 8 << 8), (19 | 6 << 8).
+        if extendedCode == SQLITE_CONSTRAINT | 8 << 8 || extendedCode == SQLITE_CONSTRAINT | 6 << 8 { return .uniqueViolation }
+        if isConstraintViolation { return .constraintViolation }
+        if isBusy { return .mustRetry }
+        return .other
+    }
+}

@@ -51,6 +51,9 @@ public final class Statement {
             case .integer(let v): rc = sqlite3_bind_int64(handle, index, v)
             case .real(let v): rc = sqlite3_bind_double(handle, index, v)
             case .text(let v): rc = sqlite3_bind_text(handle, index, v, -1, csqlite_transient())
+            case .blob(let v) where v.isEmpty:
+                // An empty array may have no base address, and a NULL pointer would bind SQL NULL.
+                rc = sqlite3_bind_zeroblob(handle, index, 0)
             case .blob(let v):
                 rc = v.withUnsafeBytes { sqlite3_bind_blob(handle, index, $0.baseAddress, Int32($0.count), csqlite_transient()) }
             }

@@ -1,0 +1,79 @@
+/// What a store can do, whichever database holds it: the narrow interface the node's code and the
+/// mutation code use, implemented by SQLite's `Database` and by `PostgresDatabase`.
+///
+/// As GRDB's `DatabaseWriter` is implemented by its queue and its pool, callers hold `any SQLDatabase`
+/// and do not ask which one it is. SQL is written once, with `?` markers, in the subset both speak;
+/// where a statement must differ, both versions sit side by side, chosen by `dialect`. Values always
+/// travel as bound parameters. A connection is not `Sendable`: one owner uses it.
+///
+/// One difference callers must know: after a failed statement PostgreSQL refuses everything else in
+/// the transaction until it rolls back, where SQLite carries on. Code that catches a statement's error
+/// and goes on inside a transaction runs the statement in a `savepoint` — which then behaves alike on both.
+public protocol SQLDatabase: AnyObject {
+    /// Which SQL dialect this store speaks, for the few statements that must differ.
+    var dialect: SQLDialect { get }
+
+    /// Runs one statement with bound arguments.
+    func execute(_ sql: String, _ arguments: [any SQLBindable]) throws
+
+    /// Runs several `;`-separated statements that take no arguments (schema scripts).
+    func executeScript(_ sql: String) throws
+
+    /// All rows of a query.
+    func rows(_ sql: String, _ arguments: [any SQLBindable]) throws -> [Row]
+
+    /// The first row of a query, if any.
+    func row(_ sql: String, _ arguments: [any SQLBindable]) throws -> Row?
+
+    /// The first column of the first row, if any.
+    func scalar(_ sql: String, _ arguments: [any SQLBindable]) throws -> SQLValue?
+
+    /// Calls `body` for each row.
+    func forEachRow(_ sql: String, _ arguments: [any SQLBindable], _ body: (Row) throws -> Void) throws
+
+    /// Calls `body` for each row until it returns `false`.
+    func forEachRowWhile(_ sql: String, _ arguments: [any SQLBindable], _ body: (Row) throws -> Bool) throws
+
+    /// Rows changed by the last INSERT, UPDATE or DELETE.
+    var changes: Int { get }
+
+    /// Whether a transaction is open on this connection.
+    var isInTransaction: Bool { get }
+
+    /// Runs `body` in a write transaction: commits when it returns, rolls back when it throws.
+    /// Inside another transaction it is a savepoint, so nested work rolls back alone.
+    func transaction<T>(_ body: () throws -> T) throws -> T
+
+    /// Runs `body` in a savepoint: released when it returns, rolled back to when it throws.
+    func savepoint<T>(_ body: () throws -> T) throws -> T
+}
+
+/// The SQL a store speaks.
+public enum SQLDialect: String, Sendable, CaseIterable {
+    case sqlite
+    case postgresql
+}
+
+extension SQLDatabase {
+    /// Runs one statement that takes no arguments.
+    public func execute(_ sql: String) throws { try execute(sql, []) }
+
+    /// All rows of a query without arguments.
+    public func rows(_ sql: String) throws -> [Row] { try rows(sql, []) }
+
+    /// The first row of a query without arguments.
+    public func row(_ sql: String) throws -> Row? { try row(sql, []) }
+
+    /// The first column of the first row of a query without arguments.
+    public func scalar(_ sql: String) throws -> SQLValue? { try scalar(sql, []) }
+}
+
+extension Database: SQLDatabase {
+    /// Always `.sqlite`.
+    public var dialect: SQLDialect { .sqlite }
+
+    /// An immediate transaction (the write lock is taken at `BEGIN`), or a savepoint inside one.
+    public func transaction<T>(_ body: () throws -> T) throws -> T {
+        try transaction(.immediate, body)
+    }
+}
