@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import OutpostFixtures
 import OutpostModel
 import OutpostStore
 @testable import OutpostSite

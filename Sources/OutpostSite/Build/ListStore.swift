@@ -81,7 +81,7 @@ final class ListStore {
     static func database(in directory: URL) throws -> Database {
         let path = directory.appendingPathComponent(ListStore.fileName).path
         if let db = try? Database(path: path), (try? db.scalar("SELECT count(*) FROM sqlite_schema")) != nil { return db }
-        remove(in: directory)
+        for suffix in ["", "-journal", "-wal", "-shm"] { unlink(path + suffix) }
         return try Database(path: path)
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import OutpostModel
 import OutpostStore
+import OutpostSystem
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

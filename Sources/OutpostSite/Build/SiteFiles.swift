@@ -1,4 +1,5 @@
 import Foundation
+import OutpostSystem
 import OutpostModel
 #if canImport(Glibc)
 import Glibc

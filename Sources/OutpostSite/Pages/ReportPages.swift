@@ -255,7 +255,7 @@ enum ReportPages {
         }
         // A customer who owes nothing now leaves the list.
         _ = try agingList(context).replace(in: context, ids: customers, with: fresh)
-        try writeAgingCSV(context, try report ?? ReceivablesAgingReport.compute(in: context.db, ledger: context.ledger))
+        try writeAgingCSV(context, try report ?? ReceivablesAgingReport.compute(in: context.db, totals: context.figures))
     }
 
     /// The aging CSV, written whole: one row per customer who owes (about 4 MB at 100,000 fixture customers),
