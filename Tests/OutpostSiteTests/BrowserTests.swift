@@ -17,8 +17,8 @@ struct BrowserTests {
     /// The pages every browser check visits: one of each kind.
     static func pages(_ fixture: FixtureSite) throws -> [String] {
         let customer = fixture.customers[fixture.customers.count / 2]
-        let invoices = try FileManager.default.contentsOfDirectory(atPath: fixture.site.appendingPathComponent("invoices").path)
-        let invoice = try #require(invoices.filter { $0.hasPrefix("inv_") && $0.hasSuffix(".html") }.sorted().first)
+        let invoices = FileManager.default.enumerator(atPath: fixture.site.appendingPathComponent("invoices").path)?.allObjects as? [String] ?? []
+        let invoice = try #require(invoices.filter { ($0 as NSString).lastPathComponent.hasPrefix("inv_") && $0.hasSuffix(".html") }.sorted().first)
         return ["index.html", "customers/index.html", SitePath.customer(customer.id), "invoices/" + invoice, "subscriptions/index.html",
                 "reports/revenue.html", "reports/aging.html", "plans.html", "sync.html"]
     }
@@ -39,8 +39,8 @@ struct BrowserTests {
     }
 
     @Test("search finds customers by contact, city, mid-word, e-mail and tax id; arrows move, Enter opens; no console errors")
-    func search() throws {
-        let fixture = try FixtureSite.shared()
+    func search() async throws {
+        let fixture = try await FixtureSite.shared()
         // A customer with a long name word (for a piece from its middle), a contact and a city.
         let customer = try #require(fixture.customers.first { customer in
             !customer.contact.isEmpty && !customer.city.isEmpty && !customer.taxId.isEmpty
@@ -102,8 +102,8 @@ struct BrowserTests {
     }
 
     @Test("no console errors on any kind of page")
-    func noConsoleErrors() throws {
-        let fixture = try FixtureSite.shared()
+    func noConsoleErrors() async throws {
+        let fixture = try await FixtureSite.shared()
         let browser = try HeadlessChromium()
         defer { browser.close() }
         for page in try Self.pages(fixture) {
@@ -120,8 +120,8 @@ struct BrowserTests {
 
     @Test("axe-core finds no violations, light and dark",
           .enabled(if: BrowserTests.axeScript != nil, "OUTPOST_AXE_JS does not name axe.min.js (pip install axe-playwright-python; .ci/run sets it); the axe checks are skipped"))
-    func axe() throws {
-        let fixture = try FixtureSite.shared()
+    func axe() async throws {
+        let fixture = try await FixtureSite.shared()
         let axe = try #require(Self.axeScript)
         let browser = try HeadlessChromium()
         defer { browser.close() }
@@ -146,39 +146,77 @@ struct BrowserTests {
     /// to point at the lists' new markup. Each is a CSS selector.
     enum ListMarkup {
         /// A link in a column header that goes to a whole-list order's first page.
-        static let wholeListSort = "table.data thead th a[href]"
+        static let wholeListSort = "table.data thead th a.order"
         /// The saved views' tabs, each with its count.
-        static let savedViewTab = "nav.views a[href]"
-        /// "Page 3 of 20" and the row total.
-        static let pageNumbers = "nav.pages"
+        static let savedViewTab = "nav.list-views a[href]"
+        /// "Page 3 of 20 · rows 201–300 of 2,000", written from the list's pages.js.
+        static let pageNumbers = "nav.pages .list-position"
         /// A totals row: in the table foot.
         static let totalsRow = "table.data tfoot tr"
     }
 
-    @Test("whole-list sorts, saved views, page numbers and totals rows",
-          .disabled("whole-list sorts, saved views and page numbers are the lists branch's markup: point BrowserTests.ListMarkup at it and enable"))
-    func wholeLists() throws {
-        let fixture = try FixtureSite.shared()
+    /// The list the open page belongs to, from its pages.js: the pages' absolute URLs, their row counts, and the total.
+    static func listPages(_ browser: HeadlessChromium) throws -> (urls: [String], rows: [Int], total: Int) {
+        let value = try browser.evaluate("""
+            (function () { var nav = document.querySelector('nav.pages[data-list]'); if (!nav) return null;
+              var data = (window.OutpostListPages || {})[nav.getAttribute('data-list')]; if (!data) return null;
+              var base = nav.getAttribute('data-base');
+              return [data.pages.map(function (p) { return new URL(base + p[0] + '.html', location.href).href; }),
+                      data.pages.map(function (p) { return p[1]; }), data.rows]; })()
+            """) as? [Any]
+        let parts = try #require(value, "the page has no numbered page navigation")
+        return (parts[0] as? [String] ?? [], (parts[1] as? [Any] ?? []).compactMap { ($0 as? NSNumber)?.intValue }, (parts[2] as? NSNumber)?.intValue ?? -1)
+    }
+
+    /// The text of the `column`th cell of every body row of the page's list table.
+    static func column(_ browser: HeadlessChromium, _ column: Int) throws -> [String] {
+        try browser.evaluate("Array.from(document.querySelectorAll('table.data tbody tr')).map(function (r) { return (r.cells[\(column)] || {}).textContent.trim(); })") as? [String] ?? []
+    }
+
+    @Test("whole-list sorts, saved views, page numbers and totals rows")
+    func wholeLists() async throws {
+        let fixture = try await FixtureSite.shared()
         let browser = try HeadlessChromium()
         defer { browser.close() }
-        // Customers Z→A: the header's whole-list sort reaches the last name first.
+        // SQLite's NOCASE folds ASCII letters only, then the id breaks ties.
+        func nocase(_ s: String) -> String { String(s.unicodeScalars.map { $0.isASCII ? Character(String($0).lowercased()) : Character($0) }) }
+        let byName = fixture.customers.sorted { (nocase($0.name), $0.id) < (nocase($1.name), $1.id) }
+
+        // The customers list by name: the first page begins with the first name of all, the last page ends with the last.
         try browser.open(Self.url(fixture, "customers/index.html"))
-        let sorts = try browser.evaluate("Array.from(document.querySelectorAll('\(ListMarkup.wholeListSort)')).map(function (a) { return a.href; })") as? [String] ?? []
-        #expect(!sorts.isEmpty)
-        let last = fixture.customers.map(\.name).max { $0.localizedCaseInsensitiveCompare($1) == .orderedAscending }!
-        var reached = false
-        for href in sorts {
-            guard let url = URL(string: href) else { continue }
-            try browser.open(url)
-            if try browser.evaluate("document.querySelector('table.data tbody tr td').textContent.trim()") as? String == last { reached = true }
-        }
-        #expect(reached, "no whole-list order begins with \(last)")
-        // A saved view shows only its rows, as many as its tab says.
+        #expect(try Self.column(browser, 0).first == byName.first?.name)
+        let pages = try Self.listPages(browser)
+        #expect(pages.total == fixture.customers.count)
+        #expect(pages.rows.reduce(0, +) == fixture.customers.count)
+        #expect(pages.rows.dropLast().allSatisfy { (50...100).contains($0) }, "every page but the last holds 50–100 rows: \(pages.rows)")
+        let position = try browser.evaluate("document.querySelector('\(ListMarkup.pageNumbers)').textContent") as? String
+        #expect(position == "Page 1 of \(pages.urls.count) · rows 1–\(pages.rows[0]) of \(fixture.customers.count.formatted(.number.locale(Locale(identifier: "en_US"))))")
+        #expect(try Self.column(browser, 0).count == pages.rows[0])
+        let lastPage = try #require(pages.urls.last)
+        try browser.open(try #require(URL(string: lastPage)))
+        #expect(try Self.column(browser, 0).last == byName.last?.name, "the name order's last page ends with the last name (Z→A reaches it first)")
+        #expect(try Self.column(browser, 0).count == pages.rows.last)
+
+        // A column header's whole-list order: "Customer since" leads to the newest customer of all, on its first page.
+        try browser.open(Self.url(fixture, "customers/index.html"))
+        let sorts = try browser.evaluate("Array.from(document.querySelectorAll('\(ListMarkup.wholeListSort)')).map(function (a) { return [a.textContent.trim(), a.href]; })") as? [[String]] ?? []
+        let joined = try #require(sorts.first { $0.first == "Customer since" }, "no whole-list order on the Customer since header: \(sorts)")
+        try browser.open(try #require(URL(string: joined[1])))
+        let newest = fixture.customers.max { ($0.created, $0.id) < ($1.created, $1.id) }
+        #expect(try Self.column(browser, 0).first == newest?.name)
+
+        // A saved view holds only its rows, as many as its tab says.
         try browser.open(Self.url(fixture, "invoices/index.html"))
-        let tabs = try browser.evaluate("Array.from(document.querySelectorAll('\(ListMarkup.savedViewTab)')).map(function (a) { return [a.href, a.textContent]; })") as? [[String]] ?? []
-        #expect(!tabs.isEmpty)
-        // Page numbers and the row total.
-        #expect(try browser.evaluate("(document.querySelector('\(ListMarkup.pageNumbers)') || {}).textContent || ''") as? String ?? "" != "")
+        let tabs = try browser.evaluate("Array.from(document.querySelectorAll('\(ListMarkup.savedViewTab)')).map(function (a) { return [a.textContent.trim(), a.href]; })") as? [[String]] ?? []
+        let overdue = try #require(tabs.first { $0.first?.hasPrefix("Overdue") == true }, "no Overdue tab: \(tabs)")
+        let counted = Int(overdue[0].filter(\.isNumber)) ?? -1
+        #expect(counted > 0, "the fixture has overdue invoices, and the tab counts them: \(overdue[0])")
+        try browser.open(try #require(URL(string: overdue[1])))
+        let states = try Self.column(browser, 7)
+        #expect(!states.isEmpty && states.allSatisfy { $0 == "Overdue" }, "the overdue view shows only overdue invoices: \(Set(states))")
+        let viewTotal = (try? Self.listPages(browser))?.total ?? states.count
+        #expect(viewTotal == counted)
+
         // A totals row stays last after sorting by each column.
         try browser.open(Self.url(fixture, try Self.pages(fixture)[3]))
         let stays = try browser.evaluate("""
@@ -188,5 +226,6 @@ struct BrowserTests {
               return ok && document.querySelectorAll('\(ListMarkup.totalsRow)').length > 0; })()
             """) as? Bool
         #expect(stays == true)
+        #expect(browser.errors().isEmpty, "console: \(browser.errors())")
     }
 }

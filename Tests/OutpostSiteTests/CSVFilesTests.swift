@@ -118,7 +118,10 @@ struct CSVFilesTests {
             let report = try buildSite(db, into: site)
             #expect(report.incremental)
             let csvs = Set(report.written.filter { $0.hasSuffix(".csv") && !$0.hasPrefix("reports/") })
-            #expect(csvs == [SitePath.csvFile("payments", period: "2026-11-24"), SitePath.csvFile("invoices", period: try invoice.string("issue_date"))],
+            // The customer's row too: the customers list shows its outstanding balance, which the payment lowered.
+            let joined = try #require(try db.scalar("SELECT substr(created_at, 1, 10) FROM customer WHERE id = ?", [try invoice.string("customer_id")])?.string)
+            #expect(csvs == [SitePath.csvFile("payments", period: "2026-11-24"), SitePath.csvFile("invoices", period: try invoice.string("issue_date")),
+                             SitePath.csvFile("customers", period: joined)],
                     "\(csvs.sorted())")
             let files = try CSVFiles(site: site, list: "payments")
             #expect(files.days["2026-11-24"]?.contains { $0[0] == "pay_01JPAYPAYPAYPAYPAYPAYPAYPA" } == true)

@@ -43,7 +43,9 @@ struct JournalBuildTests {
             try db.execute("UPDATE customer SET name = 'Aaaa First Renamed' WHERE id = ?", [customer])
             var report = try buildAndCompare(db, site, "rename to the front")
             #expect(report.written.contains(SitePath.customer(customer)))
-            #expect(report.written.count < 60, "a rename rewrites a few pages: \(report.written.count)")
+            // Its rows in each list's orders and views (about 30 pages), the CSV day files holding them, its invoices
+            // and the pages that name it: a hundred or so of the site's files, not a list's every page.
+            #expect(report.written.count < 120, "a rename rewrites a few pages: \(report.written.count)")
 
             // Hostile text in a name.
             try db.execute("UPDATE customer SET name = ? WHERE id = ?", ["<script>alert(1)</script> \"&' \u{202E}RTL 🙂", customer])
@@ -224,11 +226,20 @@ struct JournalBuildTests {
                     UNION SELECT min(id) FROM customer WHERE id <> 'cus_own'
                     """, [SQLValue.jsonArray(rows)]).compactMap { $0["id"].string })
                 let lists = ["invoices/", "subscriptions/", "domains/", "ssl/", "licenses/", "customers/", "payments/", "orders/", "provisioning/"]
+                // A page of a list's order or view, or a CSV day file, holding one of the rows whose dated facts moved;
+                // a list's page numbers and its views' counts (`pages.js`, `lists.js`); the page listing its CSV files.
+                func listFileShowsAMovedRow(_ path: String) -> Bool {
+                    guard lists.contains(where: { path.hasPrefix($0) }) else { return false }
+                    if path.hasSuffix("/pages.js") || path.hasSuffix("/lists.js") || path.hasSuffix("/csv/index.html") { return true }
+                    guard let text = try? String(contentsOf: site.appendingPathComponent(path), encoding: .utf8) else { return false }
+                    return rows.contains { text.contains($0) }
+                }
                 for path in report.written {
                     let expected = path == "index.html" || path.hasPrefix("reports") || path.hasPrefix("portals/") || path.hasPrefix("sync")
                         || path == "freshness.html" || path.hasPrefix("search/")
                         || invoices.contains { path == SitePath.invoice($0) } || customers.contains { path == SitePath.customer($0) }
                         || lists.contains { path.hasPrefix($0) && !path.dropFirst($0.count).contains("/") }
+                        || listFileShowsAMovedRow(path)
                     #expect(expected, "new day \(to): \(path) was rewritten but shows no dated fact that moved")
                 }
                 if step < 2 {

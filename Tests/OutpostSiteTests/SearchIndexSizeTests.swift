@@ -21,8 +21,8 @@ struct SearchIndexSizeTests {
     }
 
     @Test("at 2,000 customers: at most one file per ten entities, and every query loads under 200 kB")
-    func indexAtTwoThousandCustomers() throws {
-        let fixture = try FixtureSite.shared()
+    func indexAtTwoThousandCustomers() async throws {
+        let fixture = try await FixtureSite.shared()
         let files = try Self.searchFiles(fixture.site)
         let counts = try SearchBucketFile.readCounts(Array(try #require(files[SearchKey.countsFileName])))
         #expect(counts.entries >= FixtureSite.customerCount, "every customer is an entry, and more")

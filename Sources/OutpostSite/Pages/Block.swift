@@ -76,14 +76,7 @@ enum Block: Sendable {
         case let .table(columns, rows, caption, id, empty, csv, foot):
             let table = Table.render(columns, rows, format: format, root: root, caption: caption, id: id, empty: empty, foot: foot)
             guard let csv else { return table }
-            if csv.hasSuffix(".html") {
-                // A long list's CSV is one file per day, listed on a page of its own (`ListCSV`).
-                return .fragment([table, H.el("p", [Attribute("class", "csv")], H.link(root + csv, "All rows as CSV, one file per day"))])
-            }
-            // Named by its file: a page with two tables (revenue by month, by plan) has two CSVs, and their links must tell them apart.
-            let file = csv.split(separator: "/").last.map(String.init) ?? csv
-            return .fragment([table, H.el("p", [Attribute("class", "csv")],
-                H.link(root + csv, "Download all rows as CSV (\(file))", [Attribute("type", "text/csv"), Attribute("download", "")]))])
+            return .fragment([table, Block.csvLink(csv, root: root)])
         case let .links(links, label):
             return H.el("nav", [Attribute("class", "pages"), Attribute("aria-label", label)], H.el("ul", [], children: links.map { link in
                 var attributes = [Attribute("href", root + link.href)]
@@ -149,5 +142,19 @@ extension Cell {
         case .output: return .element("div", [], outputNodes)
         case .custom(let node, _): return node
         }
+    }
+}
+
+extension Block {
+    /// The link under a table to its rows as CSV: a long list's CSV is one file per day, listed on a page of its
+    /// own (`ListCSV`); any other is one file, named in the link (a page with two tables, revenue by month and by
+    /// plan, has two CSVs, and their links must tell them apart).
+    static func csvLink(_ csv: String, root: String) -> Node {
+        if csv.hasSuffix(".html") {
+            return H.el("p", [Attribute("class", "csv")], H.link(root + csv, "All rows as CSV, one file per day"))
+        }
+        let file = csv.split(separator: "/").last.map(String.init) ?? csv
+        return H.el("p", [Attribute("class", "csv")],
+                    H.link(root + csv, "Download all rows as CSV (\(file))", [Attribute("type", "text/csv"), Attribute("download", "")]))
     }
 }

@@ -50,7 +50,7 @@ struct ListFamily {
                              empty: base.empty, select: base.select, filter: base.filter, arguments: base.arguments,
                              idColumn: base.idColumn, order: base.order, key: base.key, keyShowsCustomer: base.keyShowsCustomer,
                              csvName: nil, cells: base.cells)
-        list.csvLink = base.csvPath ?? base.csvLink
+        list.csvLink = ListCSV(base).link ?? base.csvLink
         list.outro = base.outro
         list.dependsOnDate = base.dependsOnDate
         return list
@@ -159,11 +159,7 @@ struct ListNavigation {
         children = [H.el("table", [Attribute("class", "data"), Attribute("data-list", list), Attribute("data-paged", paged ? "true" : "false")],
                          children: children)]
         var nodes = [H.el("div", [Attribute("class", "table-wrap")], children: children)]
-        if let csv {
-            let file = csv.split(separator: "/").last.map(String.init) ?? csv
-            nodes.append(H.el("p", [Attribute("class", "csv")],
-                              H.link(root + csv, "Download all rows as CSV (\(file))", [Attribute("type", "text/csv"), Attribute("download", "")])))
-        }
+        if let csv { nodes.append(Block.csvLink(csv, root: root)) }
         return .node(.fragment(nodes), fingerprint: hash.description)
     }
 
