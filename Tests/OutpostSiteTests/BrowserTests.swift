@@ -213,7 +213,7 @@ struct BrowserTests {
         #expect(counted > 0, "the fixture has overdue invoices, and the tab counts them: \(overdue[0])")
         try browser.open(try #require(URL(string: overdue[1])))
         let states = try Self.column(browser, 7)
-        #expect(!states.isEmpty && states.allSatisfy { $0 == "Overdue" }, "the overdue view shows only overdue invoices: \(Set(states))")
+        #expect(!states.isEmpty && states.allSatisfy { $0.lowercased() == "overdue" }, "the overdue view shows only overdue invoices: \(Set(states))")
         let viewTotal = (try? Self.listPages(browser))?.total ?? states.count
         #expect(viewTotal == counted)
 
