@@ -112,12 +112,14 @@ struct ChartCanvas {
         ])
     }
 
+    /// A chart is an image (`role="img"`) unless its labels link to the months they name: an image may not hold
+    /// links (axe's nested-interactive), so such a chart is a figure, its summary still its label.
     private static func root(kind: String, summary: String, children: [Node]) -> Node {
         .element("svg", [
             Attribute("xmlns", "http://www.w3.org/2000/svg"),
             Attribute("viewBox", "0 0 \(width) \(height)"),
             Attribute("class", "chart \(kind)"),
-            Attribute("role", "img"),
+            Attribute("role", children.contains { $0.holdsLink } ? "figure" : "img"),
             Attribute("aria-label", summary),
             Attribute("font-size", "12"),
         ], children)
@@ -219,5 +221,16 @@ struct ChartCanvas {
     func tooltip(series: Int, category: Int) -> Node {
         let name = content.series.count > 1 ? " — \(content.series[series].name)" : ""
         return .element("title", [], [.text("\(content.categories[category])\(name): \(content.format.value(content.value(series, category)))")])
+    }
+}
+
+extension Node {
+    /// Whether this node is or holds a link (`<a>`).
+    var holdsLink: Bool {
+        switch kind {
+        case let .element(name, _, children): return name == "a" || children.contains { $0.holdsLink }
+        case .fragment(let nodes): return nodes.contains { $0.holdsLink }
+        case .text, .trusted, .rendered: return false
+        }
     }
 }
