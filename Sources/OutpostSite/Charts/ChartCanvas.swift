@@ -113,13 +113,16 @@ struct ChartCanvas {
     }
 
     /// A chart is an image (`role="img"`) unless its labels link to the months they name: an image may not hold
-    /// links (axe's nested-interactive), so such a chart is a figure, its summary still its label.
+    /// links (axe's nested-interactive), and HTML allows an `<svg>` no role but `img` (the Nu validator refuses
+    /// `figure`, `group`, `none`), so such a chart keeps its implicit graphics-document role, its summary still
+    /// its label, inside the page's `<figure>`.
     private static func root(kind: String, summary: String, children: [Node]) -> Node {
-        .element("svg", [
+        let role = children.contains { $0.holdsLink } ? [] : [Attribute("role", "img")]
+        return .element("svg", [
             Attribute("xmlns", "http://www.w3.org/2000/svg"),
             Attribute("viewBox", "0 0 \(width) \(height)"),
             Attribute("class", "chart \(kind)"),
-            Attribute("role", children.contains { $0.holdsLink } ? "figure" : "img"),
+        ] + role + [
             Attribute("aria-label", summary),
             Attribute("font-size", "12"),
         ], children)
