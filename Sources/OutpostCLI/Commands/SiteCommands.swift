@@ -57,7 +57,7 @@ enum SiteCommands {
                 return try JSONOutput.print(Result(output: output.path, report: report), to: session)
             }
             session.print("Built the site in \(output.path) as of \(report.asOf): \(report.pages) pages; "
-                          + "\(report.writtenCount) file(s) written, \(report.removed.count) removed, \(report.unchanged) unchanged.")
+                          + "\(Plural.count(report.writtenCount, "file")) written (\(Format.bytes(report.writtenBytes))), \(report.removed.count) removed, \(report.unchanged) unchanged.")
             session.print("Open \(output.appendingPathComponent("index.html").path) in a browser, or publish the directory on any file server.")
         })
 }

@@ -24,4 +24,11 @@ enum Format {
     static func optionalDate(_ date: BusinessDate?) -> String { date?.description ?? "-" }
 
     static func yesNo(_ value: Bool) -> String { value ? "yes" : "no" }
+
+    /// A size for people: "512 bytes", "41.3 kB", "12.0 MB" (decimal units, as `du --si` and file managers show).
+    static func bytes(_ count: Int) -> String {
+        if count < 1000 { return Plural.count(count, "byte") }
+        if count < 1_000_000 { return String(format: "%.1f kB", Double(count) / 1000) }
+        return String(format: "%.1f MB", Double(count) / 1_000_000)
+    }
 }

@@ -13,6 +13,7 @@ final class BuildRecord: @unchecked Sendable {
     /// Files produced whose record in the cache changes, and whether each was written.
     private var pending: [(path: String, record: SiteCache.FileRecord?, written: Bool)] = []
     private var writtenTotal = 0
+    private var writtenByteTotal = 0
     private var unchangedTotal = 0
     private var writtenPaths: [String] = []
     /// Whether `written` lists paths (tests) or only the count is kept (a full build of 100,000
@@ -29,16 +30,18 @@ final class BuildRecord: @unchecked Sendable {
 
     var written: [String] { lock.withLock { writtenPaths.sorted() } }
     var writtenCount: Int { lock.withLock { writtenTotal } }
+    var writtenBytes: Int { lock.withLock { writtenByteTotal } }
     var unchanged: Int { lock.withLock { unchangedTotal } }
     /// Notes waiting for the build thread: it flushes when there are many.
     var backlog: Int { lock.withLock { pending.count } }
 
     /// A file this build produced: `record` is what the cache should now say of it (nil: no change to
-    /// the record), `written` whether its bytes were written (else it was left as it was).
-    func produced(_ path: String, record: SiteCache.FileRecord?, written: Bool) {
+    /// the record), `written` whether its bytes (`bytes` of them) were written (else it was left as it was).
+    func produced(_ path: String, record: SiteCache.FileRecord?, written: Bool, bytes: Int = 0) {
         lock.withLock {
             if written {
                 writtenTotal += 1
+                writtenByteTotal += bytes
                 if listsWritten { writtenPaths.append(path) }
             } else {
                 unchangedTotal += 1

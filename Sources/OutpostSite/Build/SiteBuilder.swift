@@ -159,7 +159,7 @@ public struct SiteBuilder {
                 phases.mark("finish")
                 // The directory as this build leaves it: its entries do not change again until the next build.
                 try cache.finish(SiteCache.State(feed: feed, today: today, look: look, directory: SiteCache.identity(of: location.output) ?? ""))
-                return SiteBuildReport(asOf: today, pages: context.pages, writtenCount: site.writtenCount, written: site.written,
+                return SiteBuildReport(asOf: today, pages: context.pages, writtenCount: site.writtenCount, writtenBytes: site.writtenBytes, written: site.written,
                                        removed: removed, unchanged: site.unchanged, incremental: plan != nil, feed: feed)
             }
         }
@@ -338,6 +338,8 @@ public struct SiteBuildReport: Sendable, Equatable, Codable {
     public let pages: Int
     /// How many files were written.
     public let writtenCount: Int
+    /// How many bytes those files hold.
+    public let writtenBytes: Int
     /// Files written, by path from the site root, sorted; empty unless the
     /// builder was asked for them (`SiteBuilder.listsWrittenFiles`).
     public let written: [String]

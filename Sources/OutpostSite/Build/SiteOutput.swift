@@ -59,6 +59,8 @@ final class SiteOutput: @unchecked Sendable {
     var written: [String] { record.written }
     /// How many files were written.
     var writtenCount: Int { record.writtenCount }
+    /// How many bytes those files hold.
+    var writtenBytes: Int { record.writtenBytes }
     /// Files left as they were.
     var unchanged: Int { record.unchanged }
 
@@ -242,9 +244,10 @@ final class SiteOutput: @unchecked Sendable {
             record.produced(path, record: new == old ? nil : new, written: false)
             return
         }
+        let size = (try? FileManager.default.attributesOfItem(atPath: temporary.path)[.size] as? Int) ?? 0
         try files.ensureParent(of: path)
         try files.replace(path, with: temporary.path)
-        record.produced(path, record: new, written: true)
+        record.produced(path, record: new, written: true, bytes: size)
     }
 
     /// A temporary file beside where `path` will go, for streamed output.
@@ -262,7 +265,7 @@ final class SiteOutput: @unchecked Sendable {
         let same = !changed && (old?.output.map { $0 == hash } ?? files.holds(path, bytes))
         if !same { try files.write(path, bytes: bytes) }
         let new = SiteCache.FileRecord(inputs: inputs, output: hash)
-        record.produced(path, record: new == old ? nil : new, written: !same)
+        record.produced(path, record: new == old ? nil : new, written: !same, bytes: bytes.count)
     }
 
     /// Removes the files of the last build that this one did not produce; returns them, sorted.

@@ -118,7 +118,7 @@ enum CustomerPages {
                     }, empty: "No sign-ins recorded. The node imports them with: outpost node logins import FILE"),
             ]))
             blocks.append(.section(title: "Subscriptions", id: "subscriptions", [.table(
-                columns: Self.subscriptionColumns + Self.costColumns,
+                columns: Self.subscriptionColumns(withCost: true),
                 rows: try subscriptions.rows(for: id).map { ListPages.subscriptionCells($0, withCustomer: false) },
                 empty: "No subscriptions.")]))
             let items = try Self.lines(orderLines.rows(for: id), owner: "order_id", Self.orderItem)
@@ -161,12 +161,14 @@ enum CustomerPages {
         return .custom(H.span(label.isEmpty ? "—" : label, [Attribute("id", SitePath.anchor(rowId)), Attribute("class", "anchor")]), label)
     }
 
-    /// A customer's subscriptions as its portal shows them (`ListPages.subscriptionCells` without cost); its page adds `costColumns`.
-    static let subscriptionColumns = [
-        Column("Subscription"), Column("Plan"), Column("Period"), Column("Qty", numeric: true), Column("Status"),
-        Column("Current period ends"), Column("Renews"), Column("Price per period", numeric: true),
-    ]
-    static let costColumns = [Column("Cost per period", numeric: true), Column("Margin", numeric: true), Column("Margin %", numeric: true)]
+    /// A customer's subscriptions as its portal shows them (`ListPages.subscriptionCells` without cost, the plan
+    /// first and the id last); its page adds the cost columns before the id.
+    static func subscriptionColumns(withCost: Bool) -> [Column] {
+        [Column("Plan"), Column("Period"), Column("Qty", numeric: true), Column("Status"), Column("Current period ends"),
+         Column("Renews"), Column("Price per period", numeric: true)]
+            + (withCost ? [Column("Cost per period", numeric: true), Column("Margin", numeric: true), Column("Margin %", numeric: true)] : [])
+            + [Column("Id")]
+    }
 
     /// An order line as the customer's page lists it: `2 × Plan (example.com)`.
     static func orderItem(_ line: Row) -> String {

@@ -108,13 +108,14 @@ enum ListPages {
 
     static func subscriptions(_ context: BuildContext) -> ListFamily {
         let today = context.today
-        let byCustomer = ListOrder("", "customer", column: 1, [
+        let byCustomer = ListOrder("", "customer", column: 0, [
             .text("c.name", column: "customer_name", ignoringCase: true), .text("c.id", column: "customer_id"),
             .text("s.created_at", column: "created_at"), .text("s.id", column: "id")])
         let base = PagedList(
             directory: "subscriptions", title: "Subscriptions", section: .subscriptions,
             intro: [.paragraph("Price, cost and margin are per billing period for the whole quantity (unit price × quantity); outpost subscription list shows the unit price and unit cost. Margin is on price: (price − cost) ÷ price.")],
-            columns: [Column("Subscription"), Column("Customer"), Column("Plan"), Column("Period"), Column("Qty", numeric: true), Column("Status"),
+            // The customer and the plan lead (who and what); the subscription's id is on its customer's page.
+            columns: [Column("Customer"), Column("Plan"), Column("Period"), Column("Qty", numeric: true), Column("Status"),
                       Column("Current period ends"), Column("Renews"), Column("Price per period", numeric: true), Column("Cost per period", numeric: true),
                       Column("Margin", numeric: true), Column("Margin %", numeric: true)],
             empty: "No subscriptions yet.",
@@ -126,7 +127,7 @@ enum ListPages {
                 """,
             filter: notOwn("s"), idColumn: "s.id", order: byCustomer.sql, key: byCustomer.key,
             keyShowsCustomer: true, csvName: "subscriptions.csv", csvPeriod: CSVPeriod(column: "created_at", order: "r.created_at, r.id"), csvExtraHeader: ["Id", "Customer id"],
-            cells: { row in subscriptionCells(row) },
+            cells: { row in subscriptionCells(row) }, entityColumn: 1,
             csvExtra: { [$0["id"].string ?? "", $0["customer_id"].string ?? ""] },
             // Entries name no customer: a renamed customer then rewrites one entry, not one per subscription, order and invoice.
             search: { row in
@@ -145,25 +146,32 @@ enum ListPages {
         views.append(ListView(name: "cancelled", label: "Cancelled", filter: "s.status = 'cancelled'"))
         return ListFamily(base: base, orders: [
             byCustomer,
-            ListOrder("by-plan", "plan", column: 2, [.text("p.name", column: "plan_name", ignoringCase: true), id]),
-            ListOrder("by-renewal", "renewal date", column: 6, [.text("s.period_end", column: "period_end"), id]),
-            ListOrder("by-price", "price", column: 8, [.number("price", column: "price", descending: true), id]),
-            ListOrder("by-margin", "margin", column: 10, [.number("margin", column: "margin", descending: true), id]),
+            ListOrder("by-plan", "plan", column: 1, [.text("p.name", column: "plan_name", ignoringCase: true), id]),
+            ListOrder("by-renewal", "renewal date", column: 5, [.text("s.period_end", column: "period_end"), id]),
+            ListOrder("by-price", "price", column: 7, [.number("price", column: "price", descending: true), id]),
+            ListOrder("by-margin", "margin", column: 9, [.number("margin", column: "margin", descending: true), id]),
         ], views: views, noun: "subscriptions")
     }
 
     /// Price, cost and margin of a subscription row (`unit_price`, `unit_cost`, `quantity`); `withCost: false`
     /// stops at the price (what the customer's own portal shows).
+    ///
+    /// In the whole list the customer leads and the plan links to the subscription on its customer's page; on a
+    /// customer's page (`withCustomer: false`) the plan leads and is the subscription's anchor, and its id (what the
+    /// command line takes) comes last.
     static func subscriptionCells(_ row: Row, withCustomer: Bool = true, withCost: Bool = true) -> [Cell] {
         let id = row["id"].string ?? "", customerId = row["customer_id"].string ?? ""
         let quantity = row["quantity"].int64 ?? 0
         let price = (row["unit_price"].int64 ?? 0) * quantity, cost = (row["unit_cost"].int64 ?? 0) * quantity
         let renews: String = row["cancel_at_period_end"].int64 == 1 ? "cancels at period end" : row["auto_renew"].int64 == 1 ? "auto-renews" : "manual"
-        var cells: [Cell] = [withCustomer ? .link(SitePath.onCustomer(customerId, id), id) : .custom(H.span(id, [Attribute("id", SitePath.anchor(id)), Attribute("class", "id")]), id)]
-        if withCustomer { cells.append(.link(SitePath.customer(customerId), row["customer_name"].string ?? "")) }
-        cells += [.text(row["plan_name"].string ?? ""), .text(row["billing_period"].string ?? ""), .number(quantity),
+        let plan = row["plan_name"].string ?? ""
+        var cells: [Cell] = withCustomer
+            ? [.link(SitePath.customer(customerId), row["customer_name"].string ?? ""), .link(SitePath.onCustomer(customerId, id), plan)]
+            : [CustomerPages.anchor(row, plan)]
+        cells += [.text(row["billing_period"].string ?? ""), .number(quantity),
                   .status(row["status"].string ?? ""), .date(row["period_end"].string), .text(renews), .money(price)]
         if withCost { cells += [.money(cost), .money(price - cost), .percent(Pricing.margin(price: price, cost: cost))] }
+        if !withCustomer { cells.append(.custom(H.span(id, [Attribute("class", "id")]), id)) }
         return cells
     }
 

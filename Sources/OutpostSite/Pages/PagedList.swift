@@ -58,6 +58,9 @@ struct PagedList {
     /// Extra CSV columns after the visible ones; the first must be `Id`, which leads the CSV.
     var csvExtraHeader: [String] = ["Id"]
     let cells: (Row) throws -> [Cell]
+    /// The cell whose link opens the row's entity (its page, or its anchor on its customer's page): the first,
+    /// but a subscription leads with its customer and links from its plan.
+    var entityColumn = 0
     var csvExtra: (Row) throws -> [String] = { [$0["id"].string ?? ""] }
     /// The row's entry in the search index, for lists the search box finds.
     var search: ((Row) -> SearchEntry)? = nil
@@ -152,9 +155,10 @@ struct PagedList {
         try family?.writeCounts(after: directory, in: context)
         guard search != nil else { return [] }
         return changed.sorted().compactMap { id in
-            // Where the index has the entry now: the link of the row's first cell, as the last build stored it.
+            // Where the index has the entry now: the link of the row's entity cell, as the last build stored it.
             let stored = old[id].flatMap { entry -> String? in
-                if case .link(let href, _)? = CellCodec.decode(entry.cells).first { return href }
+                let cells = CellCodec.decode(entry.cells)
+                if cells.indices.contains(entityColumn), case .link(let href, _) = cells[entityColumn] { return href }
                 return nil
             }
             guard let path = stored ?? fresh[id]?.search?.path else { return nil }

@@ -120,7 +120,7 @@ enum PortalPages {
         ])
         // Subscriptions up to their price: cost and margin are the reseller's.
         try emit(.subscriptions, [asOf, .table(
-            columns: CustomerPages.subscriptionColumns,
+            columns: CustomerPages.subscriptionColumns(withCost: false),
             rows: subscriptions.map { ListPages.subscriptionCells($0, withCustomer: false, withCost: false) }, empty: "No subscriptions.")])
         try emit(.orders, [asOf, .table(
             columns: CustomerPages.orderColumns, rows: orders.map { CustomerPages.orderCells($0, items: orderItems) }, empty: "No orders.")])
