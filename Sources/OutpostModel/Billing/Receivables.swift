@@ -19,17 +19,20 @@ public struct Receivables: Sendable, Equatable {
     }
 
     /// Per customer, ordered by customer id, with `?1` the `asOf` date; columns `customer_id`,
-    /// `outstanding`, `overdue`. Ends in its `ORDER BY`, so a caller can narrow it with a `WHERE` on
-    /// `customer_id` placed before it; further `?` parameters come after `?1`.
-    public static let byCustomerSQL = """
+    /// `outstanding`, `overdue`. `narrowed` limits it to the customers whose ids are the JSON array `?2`,
+    /// inside the sum: a `WHERE` outside it would still add up every customer's invoices first
+    /// (1 s at 20,000 customers, for a build that redoes one customer's page).
+    public static func byCustomerSQL(narrowed: Bool) -> String {
+        """
         SELECT * FROM (
             SELECT customer_id, sum(outstanding) AS outstanding,
                    sum(CASE WHEN due_date < ?1 THEN outstanding ELSE 0 END) AS overdue
-            FROM (\(ReportSQL.openInvoices)) GROUP BY customer_id
+            FROM (\(ReportSQL.openInvoices)\(narrowed ? " AND i.customer_id IN (SELECT value FROM json_each(?2))" : "")) GROUP BY customer_id
         ) ORDER BY customer_id
         """
+    }
 
-    /// Reads one row of `byCustomerSQL`.
+    /// Reads one row of `byCustomerSQL(narrowed:)`.
     public init(row: Row) throws {
         self.init(outstanding: try ReportSQL.integer(row, "outstanding"), overdue: try ReportSQL.integer(row, "overdue"))
     }

@@ -14,6 +14,7 @@ enum CustomerPages {
 
     /// Builds every customer's page, or only those of `only` (an incremental build).
     static func build(in context: BuildContext, only: Set<String>? = nil) throws {
+        if only?.isEmpty == true { return }
         let db = context.db
         let scope = Scope(only)
         let users = try KeyedCursor(db, scope.sql("""
@@ -39,7 +40,7 @@ enum CustomerPages {
             FROM credit_note_line l JOIN credit_note n ON n.id = l.credit_note_id ORDER BY n.customer_id, l.credit_note_id, l.id
             """, "n.customer_id"), key: "customer_id", scope.arguments)
         // What the home page calls outstanding, per customer: one definition (`Receivables`).
-        let receivables = try KeyedCursor(db, scope.sql(Receivables.byCustomerSQL, "customer_id"), key: "customer_id",
+        let receivables = try KeyedCursor(db, Receivables.byCustomerSQL(narrowed: scope.ids != nil), key: "customer_id",
                                           [context.today.description as any SQLBindable] + scope.arguments)
         let invoices = try KeyedCursor(db, scope.sql(ListPages.invoiceSQL + " ORDER BY i.customer_id, i.issue_date, i.id", "i.customer_id"), key: "customer_id", scope.arguments)
         let payments = try KeyedCursor(db, scope.sql(Self.paymentSQL, "p.customer_id"), key: "customer_id", scope.arguments)
