@@ -49,6 +49,29 @@ struct GzipWireTests {
         #expect(small.headers["vary"] == "Accept-Encoding")
     }
 
+    @Test("a request body with a Content-Encoding is refused 415 unread, naming the coding; nothing is applied")
+    func codedRequestBodyIsRefused() throws {
+        let node = try ServedNode()
+        defer { node.shutDown() }
+        let body = ServedNode.pushBody(replica: ServedNode.newId("rep"), mutations: [ServedNode.customerCreate(seq: 1, id: ServedNode.newId("cus"), name: "Zipped GmbH")])
+        let packed = Gzip.compress(Array(body.utf8))
+        let connection = try RawConnection(port: node.port)
+        let head = "POST /v1/push HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: \(packed.count)\r\n"
+            + "Content-Encoding: gzip\r\nAuthorization: Bearer \(node.tokens["a"]!)\r\n\r\n"
+        try connection.send(bytes: Array(head.utf8) + packed)
+        let refused = try connection.readResponse()
+        #expect(refused.status == 415)
+        #expect(refused.errorCode == "malformed")
+        #expect(refused.text.contains("Content-Encoding gzip"), "\(refused.text)")
+        #expect(refused.headers["accept-encoding"] == "identity")
+        #expect(connection.readsEndOfStream(within: 3), "the body is not read; the connection closes")
+        #expect(try node.customerCount("a") == 0)
+        // The same push sent plain is applied.
+        let plain = node.exchange("/v1/push", body: body, token: node.tokens["a"])
+        #expect(plain.status == 200, "\(plain.text)")
+        #expect(try node.customerCount("a") == 1)
+    }
+
     @Test("a new replica's first sync over HTTP pulls gzip-coded pages (fewer bytes in the node's log) and verifies")
     func firstSyncPullsCompressed() throws {
         let node = try ServedNode(serveArguments: ["--log-format", "json"])

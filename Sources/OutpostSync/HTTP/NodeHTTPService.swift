@@ -42,6 +42,15 @@ public final class NodeHTTPService: HTTPResponder {
             guard !head.values("content-length").isEmpty else {
                 return .refused(HTTPError(status: 411, .malformed, "POST \(head.path) needs a Content-Length header").response)
             }
+            // Request bodies are read as sent: a coded one is refused before it is read (RFC 9110 §15.5.16).
+            let codings = head.values("content-encoding").flatMap { $0.split(separator: ",") }
+                .map { String($0.filter { $0 != " " && $0 != "\t" }).lowercased() }.filter { $0 != "identity" }
+            if !codings.isEmpty {
+                var response = HTTPError(status: 415, .malformed,
+                                         "request bodies are read plain; this node does not decode Content-Encoding \(codings.joined(separator: ", ").prefix(100))").response
+                response.fields.append(("Accept-Encoding", "identity"))
+                return .refused(response)
+            }
             return .exchange(operation)
         }
     }
