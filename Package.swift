@@ -1,5 +1,5 @@
 // swift-tools-version:6.0
-// Outpost depends on the Swift toolchain and the system libsqlite3 and OpenSSL (libssl) only.
+// Outpost depends on the Swift toolchain and the system libsqlite3, zlib and OpenSSL (libssl) only.
 import PackageDescription
 
 let package = Package(
@@ -22,6 +22,12 @@ let package = Package(
             pkgConfig: "openssl",
             providers: [.apt(["libssl-dev"]), .brew(["openssl"])]
         ),
+        // gzip on the sync's HTTP wire (Content-Encoding: gzip), both ways of the client and the node.
+        .systemLibrary(
+            name: "CZlib",
+            path: "Sources/CZlib",
+            providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]
+        ),
         // libpq's headers only: OutpostStore loads libpq.so.5 at first use (dlopen), so `outpost` runs without it.
         .systemLibrary(
             name: "CLibPQ",
@@ -35,7 +41,7 @@ let package = Package(
         .target(name: "OutpostModel", dependencies: ["OutpostSystem", "OutpostStore"]),
         // The deterministic demo and scale data set and the service-plan catalog it is drawn from.
         .target(name: "OutpostFixtures", dependencies: ["OutpostModel", "OutpostStore", "OutpostSystem"]),
-        .target(name: "OutpostSync", dependencies: ["OutpostModel", "OutpostStore", "OutpostSystem", "COpenSSL"]),
+        .target(name: "OutpostSync", dependencies: ["OutpostModel", "OutpostStore", "OutpostSystem", "COpenSSL", "CZlib"]),
         .target(name: "OutpostSite", dependencies: ["OutpostModel", "OutpostStore", "OutpostSystem"]),
         .target(name: "OutpostCLI", dependencies: ["OutpostSite", "OutpostSync", "OutpostFixtures", "OutpostModel", "OutpostStore", "OutpostSystem"]),
         .executableTarget(name: "outpost", dependencies: ["OutpostCLI"]),

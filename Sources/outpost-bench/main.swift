@@ -14,6 +14,7 @@ let scenarios: [String: () throws -> String] = [
     "pull-apply": { try PullApplyBenchmark(changes: count("OUTPOST_BENCH_CHANGES", 1_000_000)).run() },
     "push-http": { try PushBenchmark(mutations: count("OUTPOST_BENCH_MUTATIONS", 10_000)).run() },
     "noop-sync-http": { try NoopSyncBenchmark().run() },
+    "first-sync-http": { try FirstSyncBenchmark(customers: count("OUTPOST_BENCH_RESELLER_CUSTOMERS", 5_000)).run() },
     "site": { try SiteBenchmark(customers: count("OUTPOST_BENCH_CUSTOMERS", 100_000)).run() },
     "push-local": { try LocalPushBenchmark(mutations: count("OUTPOST_BENCH_MUTATIONS", 10_000)).run() },
     "http-hostile": {

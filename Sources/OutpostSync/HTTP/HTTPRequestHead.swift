@@ -35,6 +35,27 @@ public struct HTTPRequestHead: Sendable, Equatable {
         return minorVersion >= 1 || options.contains("keep-alive")
     }
 
+    /// Whether the client takes a gzip-coded answer (`Accept-Encoding`, RFC 9110 §12.5.3): `gzip` (or its old
+    /// name `x-gzip`) with a weight above 0, or `*` above 0 where gzip is not named. No field: plain answers only.
+    public var acceptsGzip: Bool {
+        var gzip: Double?
+        var anyCoding: Double?
+        for item in values("accept-encoding").flatMap({ $0.split(separator: ",") }) {
+            let parts = item.split(separator: ";").map { String($0).trimmed(of: " \t").lowercased() }
+            guard let coding = parts.first, !coding.isEmpty else { continue }
+            var weight = 1.0
+            for parameter in parts.dropFirst() where parameter.hasPrefix("q=") {
+                weight = Double(String(parameter.dropFirst(2)).trimmed(of: " \t")) ?? 0
+            }
+            if coding == "gzip" || coding == "x-gzip" {
+                gzip = max(gzip ?? 0, weight)
+            } else if coding == "*" {
+                anyCoding = weight
+            }
+        }
+        return (gzip ?? anyCoding ?? 0) > 0
+    }
+
     // MARK: Parsing
 
     /// The index just past the empty line that ends a head starting at `start`, or `nil` when it has not all arrived.

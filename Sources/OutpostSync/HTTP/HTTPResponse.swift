@@ -53,6 +53,7 @@ public struct HTTPResponse: Sendable {
         case 409: return "Conflict"
         case 411: return "Length Required"
         case 413: return "Content Too Large"
+        case 415: return "Unsupported Media Type"
         case 417: return "Expectation Failed"
         case 431: return "Request Header Fields Too Large"
         case 500: return "Internal Server Error"

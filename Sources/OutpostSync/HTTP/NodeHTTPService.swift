@@ -42,6 +42,15 @@ public final class NodeHTTPService: HTTPResponder {
             guard !head.values("content-length").isEmpty else {
                 return .refused(HTTPError(status: 411, .malformed, "POST \(head.path) needs a Content-Length header").response)
             }
+            // Request bodies are read as sent: a coded one is refused before it is read (RFC 9110 §15.5.16).
+            let codings = head.values("content-encoding").flatMap { $0.split(separator: ",") }
+                .map { String($0.filter { $0 != " " && $0 != "\t" }).lowercased() }.filter { $0 != "identity" }
+            if !codings.isEmpty {
+                var response = HTTPError(status: 415, .malformed,
+                                         "request bodies are read plain; this node does not decode Content-Encoding \(codings.joined(separator: ", ").prefix(100))").response
+                response.fields.append(("Accept-Encoding", "identity"))
+                return .refused(response)
+            }
             return .exchange(operation)
         }
     }
@@ -77,8 +86,24 @@ public final class NodeHTTPService: HTTPResponder {
                 metrics.record(operation: operation, mutations: operation == .push ? Self.mutationCount(outcome) : 0,
                                refused: outcome.refused, conflicts: outcome.conflicts)
             }
-            return Self.response(outcome)
+            return Self.encoded(Self.response(outcome), gzip: request.head.acceptsGzip)
         }
+    }
+
+    /// Answers of at least this many bytes go gzip-coded to a client that accepts it; smaller ones (a no-op pull,
+    /// a verdict or two, an error) fit in a packet and stay plain, sparing the node the work.
+    static let smallestCompressedBody = 1400
+
+    /// `response` gzip-coded (`Content-Encoding: gzip`) when the client accepts it and the body is large: a first
+    /// sync's pull pages are JSON that shrinks about six-fold. Every exchange answer says `Vary: Accept-Encoding`,
+    /// so a cache in front never hands a gzip body to a client that did not ask for one.
+    static func encoded(_ response: HTTPResponse, gzip: Bool) -> HTTPResponse {
+        var response = response
+        response.fields.append(("Vary", "Accept-Encoding"))
+        guard gzip, response.body.count >= smallestCompressedBody else { return response }
+        response.body = Gzip.compress(response.body)
+        response.fields.append(("Content-Encoding", "gzip"))
+        return response
     }
 
     /// The HTTP response for an exchange's outcome.

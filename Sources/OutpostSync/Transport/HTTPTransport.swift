@@ -11,7 +11,10 @@ public final class HTTPTransport: WireTransport {
     private let client: PlainHTTPClient
     /// A run id sent as `X-Outpost-Run`, which the node logs with the request.
     public var runId: String?
+    /// Answer body bytes as they crossed the wire (gzip-coded where the node compressed them).
     public private(set) var bytesReceived = 0
+    /// Answer body bytes once inflated: the protocol's JSON.
+    public private(set) var bytesDecoded = 0
 
     public init(baseURL: URL, token: String?, timeout: Double, caFile: String? = nil) {
         self.baseURL = baseURL
@@ -28,8 +31,9 @@ public final class HTTPTransport: WireTransport {
         if let token { headers.append(("Authorization", "Bearer \(token)")) }
         if let runId { headers.append(("X-Outpost-Run", runId)) }
         let path = baseURL.appendingPathComponent("v1").appendingPathComponent(operation.rawValue).path
-        let (status, bytes) = try client.post(path: path, headers: headers, body: Array(body.serialized.utf8))
-        bytesReceived += bytes.count
-        return (status, bytes)
+        let answer = try client.post(path: path, headers: headers, body: Array(body.serialized.utf8))
+        bytesReceived += answer.wireBytes
+        bytesDecoded += answer.body.count
+        return (answer.status, answer.body)
     }
 }

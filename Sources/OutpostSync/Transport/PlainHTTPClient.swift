@@ -5,7 +5,8 @@ import Glibc
 import OutpostModel
 
 /// A minimal HTTP/1.1 client for `http://` and `https://` nodes: one kept-alive connection,
-/// `Content-Length` bodies, every wait bounded by the timeout; TLS through `TLSStream`.
+/// `Content-Length` bodies, every wait bounded by the timeout; TLS through `TLSStream`. It asks for gzip
+/// (`Accept-Encoding: gzip`) and inflates a gzip answer, never past the largest answer it takes at all.
 ///
 /// Why not URLSession: on Linux, Foundation's URLSession spins (a zero-timeout
 /// poll loop) while it waits for an answer, taking a whole core from the node
@@ -55,11 +56,22 @@ final class PlainHTTPClient {
         drop()
     }
 
-    /// POSTs `body` to `path`; returns the status and the body of the answer.
-    func post(path: String, headers: [(String, String)], body: [UInt8]) throws -> (Int, [UInt8]) {
+    /// The largest answer body taken, as sent and once inflated: four times the largest page (PROTOCOL.md 3.2).
+    static let maximumAnswerBytes = SyncProtocol.maximumPageBytes * 4
+
+    /// One answer: its status, its body (inflated when it came gzip-coded) and how many body bytes crossed the wire.
+    struct Answer {
+        var status: Int
+        var body: [UInt8]
+        var wireBytes: Int
+    }
+
+    /// POSTs `body` to `path`; returns the answer.
+    func post(path: String, headers: [(String, String)], body: [UInt8]) throws -> Answer {
         // An IPv6 literal goes in brackets (RFC 9110 7.2, the URI's host form).
         let hostField = host.contains(":") ? "[\(host)]" : host
         var head = "POST \(path) HTTP/1.1\r\nHost: \(hostField):\(port)\r\nContent-Type: application/json\r\nContent-Length: \(body.count)\r\n"
+        head += "Accept-Encoding: gzip\r\n"
         for (name, value) in headers { head += "\(name): \(value)\r\n" }
         head += "\r\n"
         let request = Array(head.utf8) + body
@@ -75,9 +87,9 @@ final class PlainHTTPClient {
                 throw TransportError(.unavailable, "cannot send to the node at \(host):\(port)")
             }
             switch try readResponse(connection, deadline: deadline) {
-            case .answer(let status, let bytes, let keepAlive):
+            case .answer(let answer, let keepAlive):
                 if !keepAlive { drop() }
-                return (status, bytes)
+                return answer
             case .closedBeforeAnswer:
                 drop()
                 if !fresh, attempt == 0 { continue }
@@ -88,7 +100,7 @@ final class PlainHTTPClient {
     }
 
     private enum Outcome {
-        case answer(Int, [UInt8], keepAlive: Bool)
+        case answer(Answer, keepAlive: Bool)
         case closedBeforeAnswer
     }
 
@@ -113,14 +125,18 @@ final class PlainHTTPClient {
         }
         var length: Int?
         var keepAlive = statusParts[0] == "HTTP/1.1"
+        var codings: [String] = []
         for line in lines.dropFirst() {
             guard let colon = line.firstIndex(of: ":") else { continue }
             let name = line[..<colon].lowercased()
             let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
             if name == "content-length" { length = Int(value) }
             if name == "connection" { keepAlive = value.lowercased() != "close" }
+            if name == "content-encoding" {
+                codings += value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { $0 != "identity" }
+            }
         }
-        guard let length, length >= 0, length <= SyncProtocol.maximumPageBytes * 4 else {
+        guard let length, length >= 0, length <= Self.maximumAnswerBytes else {
             drop()
             throw TransportError(.notANode, "\(host):\(port) is not an Outpost node: its answer has no usable Content-Length (a node always sends one)")
         }
@@ -132,7 +148,21 @@ final class PlainHTTPClient {
             case .timedOut, .woken: drop(); throw TransportError(.unavailable, "the node's answer stalled")
             }
         }
-        return .answer(status, Array(body.prefix(length)), keepAlive: keepAlive)
+        body = Array(body.prefix(length))
+        switch codings {
+        case []:
+            return .answer(Answer(status: status, body: body, wireBytes: length), keepAlive: keepAlive)
+        case ["gzip"], ["x-gzip"]:
+            do {
+                return .answer(Answer(status: status, body: try Gzip.decompress(body, limit: Self.maximumAnswerBytes), wireBytes: length), keepAlive: keepAlive)
+            } catch {
+                drop()
+                throw TransportError(.protocolViolation, "the node at \(host):\(port) sent a gzip answer that cannot be read: \(error)")
+            }
+        default:
+            drop()
+            throw TransportError(.protocolViolation, "the node at \(host):\(port) answered in a coding this client did not ask for: \(codings.joined(separator: ", "))")
+        }
     }
 
     static func endOfHead(_ bytes: [UInt8]) -> Int? {

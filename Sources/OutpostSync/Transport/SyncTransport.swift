@@ -7,7 +7,7 @@ public protocol SyncTransport {
     func exchange(_ operation: NodeExchange.Operation, _ body: JSONValue) throws -> JSONValue
     /// Sends one request; returns the node's successful answer as bytes, for readers that stream it.
     func exchangeBytes(_ operation: NodeExchange.Operation, _ body: JSONValue) throws -> [UInt8]
-    /// Response bytes received so far (for the run record and the benchmark).
+    /// Response body bytes received so far as they crossed the wire, gzip-coded where they came so (for the run record and the benchmark).
     var bytesReceived: Int { get }
 }
 
