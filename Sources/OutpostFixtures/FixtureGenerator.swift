@@ -660,19 +660,19 @@ struct FixtureRenderer<Sink: FixtureSink> {
         switch text {
         case .sales:
             switch plan.kind {
-            case .domain: return "Registration of \(domain), \(quantity) year(s)"
+            case .domain: return "Registration of \(domain), \(Plural.count(quantity, "year"))"
             case .ssl: return "\(plan.name) for \(common)"
             case .subscription, .license: return plan.name
             }
-        case .transfer: return "Transfer of \(domain), \(quantity) year(s)"
+        case .transfer: return "Transfer of \(domain), \(Plural.count(quantity, "year"))"
         case .renewal:
             switch plan.kind {
-            case .domain: return "Renewal of \(domain), \(quantity) year(s)"
+            case .domain: return "Renewal of \(domain), \(Plural.count(quantity, "year"))"
             case .ssl: return "Renewal of \(plan.name) for \(common)"
             case .subscription, .license: return "Renewal of \(plan.name)"
             }
-        case let .change(from, to): return "\(plan.name): \(from) → \(to) seat(s)"
-        case let .proratedChange(delta): return "\(plan.name): \(delta) more seat(s), prorated"
+        case let .change(from, to): return "\(plan.name): \(from) → \(Plural.count(to, "seat"))"
+        case let .proratedChange(delta): return "\(plan.name): \(delta) more \(delta == 1 ? "seat" : "seats"), prorated"
         case .cancelNow: return "Cancel \(plan.name) now (credit for the rest of the period)"
         case .cancelAtPeriodEnd: return "Cancel \(plan.name) at period end \(periodEnd)"
         }

@@ -78,7 +78,7 @@ struct PlaceOrderTests {
             let line = try #require(try order.lines(in: replica.db).first)
             #expect(line.domainName == "example.com")
             #expect(line.commonName == "")
-            #expect(line.description == "Registration of example.com, 2 year(s)")
+            #expect(line.description == "Registration of example.com, 2 years")
             #expect(line.unitPrice == 1_125)
         }
     }
@@ -90,7 +90,7 @@ struct PlaceOrderTests {
             #expect(order.type == .transfer)
             let line = try #require(try order.lines(in: replica.db).first)
             #expect(line.domainName == "example.org")
-            #expect(line.description == "Transfer of example.org, 1 year(s)")
+            #expect(line.description == "Transfer of example.org, 1 year")
         }
     }
 
@@ -295,7 +295,7 @@ struct ChangeOrderTests {
             #expect(line.unitPrice == 1_250)
             #expect(line.unitCost == 1_000)
             #expect(line.amount == 3_750)
-            #expect(line.description == "Office Seats: 5 → 8 seat(s)")
+            #expect(line.description == "Office Seats: 5 → 8 seats")
             // The subscription itself changes when the node provisions the order.
             #expect(try row(replica, "subscription", "sub_SEATS") == subscriptionBefore)
             #expect(entry.args == #"{"base_version":0,"id":"ord_CHG","line_id":"oln_CHG","quantity":8,"subscription_id":"sub_SEATS"}"#)
@@ -310,7 +310,7 @@ struct ChangeOrderTests {
             let line = try #require(try order.lines(in: replica.db).first)
             #expect(line.quantity == -3)
             #expect(line.amount == -3_750)
-            #expect(line.description == "Office Seats: 5 → 2 seat(s)")
+            #expect(line.description == "Office Seats: 5 → 2 seats")
         }
     }
 

@@ -117,7 +117,7 @@ struct DashboardDetailsTests {
             try buildSite(db, into: site)
             let files = try siteFiles(site)
             #expect(files.keys.contains("reports/aging.html") && files.keys.contains("orders/index.html"))
-            // The site's own sentences are paragraphs; table cells hold data (an order's "1 year(s)" is the node's description).
+            // The site's own sentences are paragraphs; table cells hold data (an order's "1 year" is the node's description).
             for path in files.keys where path.hasSuffix(".html") {
                 for paragraph in try ParsedPage(site: site, path: path).elements(named: "p") {
                     let text = paragraph.stringValue ?? ""

@@ -152,7 +152,7 @@ struct BillingTests {
         #expect(invoice.subtotal == 3450)
         #expect(invoice.tax == 656)
         #expect(invoice.total == 4106)
-        #expect(try office.order(decrease).statusReason == "Applied at renewal on 2026-03-01: 10 → 6 seat(s)")
+        #expect(try office.order(decrease).statusReason == "Applied at renewal on 2026-03-01: 10 → 6 seats")
 
         // The next period stays at 6; the decrease is not applied again.
         try office.setNow("2026-04-01T02:00:00Z")
@@ -289,7 +289,7 @@ struct BillingTests {
         let renewal = try #require(try office.renewalOrders(domainSubscription.id).first)
         // Two years again at 11.13.
         #expect(renewal.total == 2226)
-        #expect(try renewal.lines(in: office.tenant.db).first?.description == "Renewal of contoso-dental.com, 2 year(s)")
+        #expect(try renewal.lines(in: office.tenant.db).first?.description == "Renewal of contoso-dental.com, 2 years")
         #expect(try SSLCertificate.list(customerId: customer, in: office.tenant.db).first?.expiresOn?.description == "2029-02-01")
     }
 

@@ -266,7 +266,7 @@ struct ProvisioningTests {
         let outcome = try #require(try office.provision().first)
         #expect(outcome.status == .completed)
         #expect(outcome.invoiceNumbers.isEmpty && outcome.creditNoteNumbers.isEmpty)
-        #expect(try office.order(change).statusReason == "Effective at renewal on 2026-03-01: 10 → 6 seat(s)")
+        #expect(try office.order(change).statusReason == "Effective at renewal on 2026-03-01: 10 → 6 seats")
         #expect(try office.subscription(subscription.id).quantity == 10)
         #expect(try office.count("invoice") == 1 && office.count("credit_note") == 0)
     }

@@ -71,7 +71,7 @@ enum OrderCommands {
             let mutation = ChangeOrder(id: replica.ids.make("ord"), lineId: replica.ids.make("oln"), subscriptionId: subscription.id,
                                        quantity: quantity, baseVersion: subscription.version)
             try replica.submitAndReport(mutation, id: mutation.id, session: session, json: invocation.json,
-                                        summary: "Placed change order \(mutation.id): \(subscription.quantity) → \(quantity) seat(s)")
+                                        summary: "Placed change order \(mutation.id): \(subscription.quantity) → \(Plural.count(quantity, "seat"))")
         })
 
     static let cancel = CommandSpec(

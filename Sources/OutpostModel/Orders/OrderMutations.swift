@@ -57,7 +57,7 @@ public struct PlaceOrder: Mutation {
         case .domain:
             domain = try FieldRules.domainName(domainName ?? "", field: "domain")
             try Self.requireDomainFree(domain, in: context.db)
-            description = "\(transfer ? "Transfer" : "Registration") of \(domain), \(quantity) year(s)"
+            description = "\(transfer ? "Transfer" : "Registration") of \(domain), \(Plural.count(quantity, "year"))"
         case .ssl:
             common = try FieldRules.commonName(commonName ?? "", field: "common_name")
             description = "\(plan.name) for \(common)"
@@ -138,14 +138,14 @@ public struct ChangeOrder: Mutation {
         }
         let quantity = try FieldRules.range(quantity, 1...PlaceOrder.maximumQuantity, field: "quantity")
         guard quantity != subscription.quantity else {
-            throw MutationRefusal.invalid("quantity", "subscription \(subscriptionId) already has \(quantity) seat(s)")
+            throw MutationRefusal.invalid("quantity", "subscription \(subscriptionId) already has \(Plural.count(quantity, "seat"))")
         }
         try OrderWriter.requireNoOpenCancellation(subscriptionId, in: context.db)
         let delta = quantity - subscription.quantity
         try OrderWriter.insert(
             context: context, id: id, customerId: subscription.customerId, subscriptionId: subscriptionId,
             type: .change, cancelMode: nil, currency: subscription.currency,
-            line: .init(id: lineId, planId: plan.id, description: "\(plan.name): \(subscription.quantity) → \(quantity) seat(s)",
+            line: .init(id: lineId, planId: plan.id, description: "\(plan.name): \(subscription.quantity) → \(Plural.count(quantity, "seat"))",
                         quantity: delta, unitPrice: subscription.unitPrice, unitCost: subscription.unitCost,
                         amount: subscription.unitPrice * Int64(delta), domainName: "", commonName: ""))
     }

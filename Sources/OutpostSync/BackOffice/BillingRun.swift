@@ -100,7 +100,7 @@ public struct BillingRun {
         let names = try serviceNames(subscription, in: context.db)
         let description: String
         switch plan.kind {
-        case .domain: description = "Renewal of \(names.domain), \(quantity) year(s)"
+        case .domain: description = "Renewal of \(names.domain), \(Plural.count(quantity, "year"))"
         case .ssl: description = "Renewal of \(plan.name) for \(names.common)"
         case .subscription, .license: description = "Renewal of \(plan.name)"
         }

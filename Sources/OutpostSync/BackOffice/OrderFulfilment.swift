@@ -76,7 +76,7 @@ struct OrderFulfilment {
         let delta = line.quantity
         let target = subscription.quantity + delta
         guard delta != 0, target >= 1 else {
-            throw FulfilmentFailure("subscription \(subscription.id) has \(subscription.quantity) seat(s); a change of \(delta) would leave \(target)")
+            throw FulfilmentFailure("subscription \(subscription.id) has \(Plural.count(subscription.quantity, "seat")); a change of \(delta) would leave \(target)")
         }
         let plan = try Plan.require(subscription.planId, in: db)
         try PendingSeatDecrease.supersede(subscriptionId: subscription.id, by: order.displayNumber, except: order.id, in: context)
@@ -94,7 +94,7 @@ struct OrderFulfilment {
         if prorated > 0 {
             let invoice = try BillingDocuments.invoice(
                 customerId: subscription.customerId, orderId: order.id, subscriptionId: subscription.id,
-                description: "\(plan.name): \(delta) more seat(s), prorated", quantity: delta, unitPrice: subscription.unitPrice,
+                description: "\(plan.name): \(delta) more \(delta == 1 ? "seat" : "seats"), prorated", quantity: delta, unitPrice: subscription.unitPrice,
                 amount: prorated, periodStart: from, periodEnd: subscription.periodEnd, issueDate: today, ids: ids, in: context)
             result.invoiceNumbers.append(invoice.number)
         }

@@ -15,7 +15,7 @@ enum PendingSeatDecrease {
     }
 
     static func reason(on date: BusinessDate, from: Int, to: Int) -> String {
-        "\(marker) on \(date): \(from) → \(to) seat(s)"
+        "\(marker) on \(date): \(from) → \(Plural.count(to, "seat"))"
     }
 
     /// The latest pending decrease of a subscription that has `quantity` seats now.
@@ -39,6 +39,6 @@ enum PendingSeatDecrease {
 
     /// The renewal on `date` applied it.
     static func markApplied(_ pending: Pending, on date: BusinessDate, from: Int, in context: MutationContext) throws {
-        try context.update("orders", id: pending.orderId, [("status_reason", "Applied at renewal on \(date): \(from) → \(pending.target) seat(s)")])
+        try context.update("orders", id: pending.orderId, [("status_reason", "Applied at renewal on \(date): \(from) → \(Plural.count(pending.target, "seat"))")])
     }
 }
