@@ -191,4 +191,73 @@ struct NodeOnPostgresTests {
         #expect(facts[0].contains { $0.hasPrefix("invoice INV-000002 issued") }, "the order's invoice and the renewal's: \(facts[0])")
         #expect(facts[1] == facts[0])
     }
+
+    /// Pushes of one replica: for each round a new customer, then an order for it in a request of its own
+    /// (so the order's number is read before anything in its transaction has written).
+    static func orderPushes(replica: String, seed: UInt64, rounds: Int, clock: any Clock) throws -> [PushRequest] {
+        let ids = IdentifierFactory(clock: clock, random: RandomSource(seed: seed))
+        let plan = try #require(try Catalog.plans().first(where: { $0.kind == .subscription }))
+        var mutations: [any Mutation] = []
+        for round in 0..<rounds {
+            let customer = ids.make("cus")
+            mutations.append(CreateCustomer(id: customer, name: "Customer \(seed)-\(round)"))
+            mutations.append(PlaceOrder(id: ids.make("ord"), lineId: ids.make("oln"), customerId: customer, planId: plan.id, quantity: 1))
+        }
+        return try mutations.enumerated().map { index, mutation in
+            PushRequest(replica: replica, mutations: [
+                PushedMutation(seq: Int64(index + 1), name: type(of: mutation).name, version: type(of: mutation).version,
+                               args: try JSONValue(parsing: MutationCatalogue.encode(mutation)), createdAt: clock.now()),
+            ])
+        }
+    }
+
+    @Test("two node processes' connections pushing for one reseller at once: versions and order numbers gap-free, each push applied once")
+    func twoWritersTakeTurns() async throws {
+        let nodes = try TestNodes()
+        let cluster = try #require(PostgresCluster.shared)
+        let store = try PostgresConnectionString(cluster.connectionString(database: nodes.database))
+        let rounds = 30
+        let replicas = ["rep_01JDA4M5X2Q8R7T6Y5W4V3S2PA", "rep_01JDA4M5X2Q8R7T6Y5W4V3S2PB"]
+        var work: [(Node, [PushRequest])] = []
+        for (index, replica) in replicas.enumerated() {
+            // A node object of its own per writer: its own connections, as a second `node serve` process has.
+            let node = try Node.open(nodes.directory.url.appendingPathComponent("postgres"), store: store, clock: nodes.clock)
+            _ = try node.tenant("acme")
+            work.append((node, try Self.orderPushes(replica: replica, seed: UInt64(100 + index), rounds: rounds, clock: nodes.clock)))
+        }
+        // Each writer on a thread of its own (their waits on the counter row block), awaited without holding the pool.
+        let failures: [String] = await withTaskGroup(of: [String].self) { group in
+            for (node, pushes) in work {
+                nonisolated(unsafe) let node = node
+                group.addTask {
+                    await withCheckedContinuation { continuation in
+                        Thread.detachNewThread {
+                            var failures: [String] = []
+                            do {
+                                let tenant = try node.tenant("acme")
+                                for push in pushes {
+                                    let response = try tenant.push(push)
+                                    failures += response.verdicts.filter { $0.status != .applied }.map { "\($0.seq): \($0.message ?? "")" }
+                                }
+                            } catch {
+                                failures.append("\(error)")
+                            }
+                            continuation.resume(returning: failures)
+                        }
+                    }
+                }
+            }
+            var all: [String] = []
+            for await result in group { all += result }
+            return all
+        }
+        #expect(failures.isEmpty)
+        let db = try nodes.postgres.tenant("acme").db
+        let versions = try db.rows("SELECT version FROM change_log ORDER BY version").map { try $0.int64("version") }
+        #expect(versions == Array(1...Int64(versions.count)), "gap-free versions")
+        #expect(try ResellerCounter.current(for: "acme", in: db) == versions.last)
+        let numbers = try db.rows("SELECT number FROM orders WHERE number IS NOT NULL ORDER BY number").map { try $0.string("number") }
+        #expect(numbers == (1...(rounds * replicas.count)).map { DocumentNumber.format(prefix: "ORD", Int64($0)) })
+        #expect(try db.scalar("SELECT count(*) FROM verdict WHERE status = 'applied'")?.int64 == Int64(rounds * replicas.count * 2))
+    }
 }
