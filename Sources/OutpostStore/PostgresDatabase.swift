@@ -114,8 +114,17 @@ public final class PostgresDatabase {
     /// Runs `body` in a transaction: commits when it returns, rolls back when it throws.
     /// Inside another transaction it becomes a savepoint.
     public func transaction<T>(_ body: () throws -> T) throws -> T {
+        try transaction(begin: "BEGIN", body)
+    }
+
+    /// A REPEATABLE READ transaction: every statement in it sees the snapshot its first one took.
+    public func readTransaction<T>(_ body: () throws -> T) throws -> T {
+        try transaction(begin: "BEGIN ISOLATION LEVEL REPEATABLE READ", body)
+    }
+
+    private func transaction<T>(begin: String, _ body: () throws -> T) throws -> T {
         if isInTransaction { return try savepoint(body) }
-        try executeScript("BEGIN")
+        try executeScript(begin)
         let result: T
         do {
             result = try body()

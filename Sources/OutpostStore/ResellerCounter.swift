@@ -32,9 +32,10 @@ public enum ResellerCounter {
         }
     }
 
-    /// Adds the reseller's counter at version 0; a reseller already registered keeps its version.
-    public static func register(_ reseller: String, in db: any SQLDatabase) throws {
-        try db.execute("INSERT INTO reseller_counter (reseller, version) VALUES (?, 0) ON CONFLICT (reseller) DO NOTHING", [reseller])
+    /// Adds the reseller's counter at `version` (0 for a new reseller; the log's head for one whose log
+    /// predates its counter); a reseller already registered keeps its version.
+    public static func register(_ reseller: String, startingAt version: Int64 = 0, in db: any SQLDatabase) throws {
+        try db.execute("INSERT INTO reseller_counter (reseller, version) VALUES (?, ?) ON CONFLICT (reseller) DO NOTHING", [reseller, version])
     }
 
     /// The reseller's next version, taken inside the caller's transaction; it is the caller's until
@@ -44,6 +45,18 @@ public enum ResellerCounter {
         let value = try db.scalar("UPDATE reseller_counter SET version = version + 1 WHERE reseller = ? RETURNING version", [reseller])
         guard let version = value?.int64 else { throw Failure.unknownReseller(reseller) }
         return version
+    }
+
+    /// Makes the reseller's other writers wait until the caller's transaction ends, from its start: on
+    /// PostgreSQL, whose transactions otherwise run side by side (READ COMMITTED), so that everything
+    /// a push reads to decide — the next order number, a customer's balance — is what the previous
+    /// push committed. SQLite's write transaction already holds the file's one write lock.
+    public static func serialiseWriters(for reseller: String, in db: any SQLDatabase) throws {
+        guard db.isInTransaction else { throw Failure.outsideTransaction(reseller: reseller) }
+        guard db.dialect == .postgresql else { return }
+        guard try db.scalar("SELECT version FROM reseller_counter WHERE reseller = ? FOR UPDATE", [reseller]) != nil else {
+            throw Failure.unknownReseller(reseller)
+        }
     }
 
     /// The reseller's last version handed out (committed, as seen by this connection); `nil` when unregistered.

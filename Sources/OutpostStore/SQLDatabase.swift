@@ -46,6 +46,12 @@ public protocol SQLDatabase: AnyObject {
 
     /// Runs `body` in a savepoint: released when it returns, rolled back to when it throws.
     func savepoint<T>(_ body: () throws -> T) throws -> T
+
+    /// Runs `body` in a transaction whose reads all see one state of the database (a pull's page and
+    /// its digests, a digest answer's head and tables): SQLite's deferred transaction, PostgreSQL's
+    /// REPEATABLE READ (its default, READ COMMITTED, takes a new snapshot per statement). Inside
+    /// another transaction it is a savepoint of that one.
+    func readTransaction<T>(_ body: () throws -> T) throws -> T
 }
 
 /// The SQL a store speaks.
@@ -66,6 +72,9 @@ extension SQLDatabase {
 
     /// The first column of the first row of a query without arguments.
     public func scalar(_ sql: String) throws -> SQLValue? { try scalar(sql, []) }
+
+    /// Calls `body` for each row of a query without arguments.
+    public func forEachRow(_ sql: String, _ body: (Row) throws -> Void) throws { try forEachRow(sql, [], body) }
 }
 
 extension Database: SQLDatabase {
@@ -75,5 +84,10 @@ extension Database: SQLDatabase {
     /// An immediate transaction (the write lock is taken at `BEGIN`), or a savepoint inside one.
     public func transaction<T>(_ body: () throws -> T) throws -> T {
         try transaction(.immediate, body)
+    }
+
+    /// A deferred transaction: it takes no write lock, and its reads see one snapshot (WAL).
+    public func readTransaction<T>(_ body: () throws -> T) throws -> T {
+        try transaction(.deferred, body)
     }
 }

@@ -19,21 +19,22 @@ struct PullApplyBenchmark {
         let node = try Node.create(at: root.appendingPathComponent("node"), clock: clock)
         try node.addReseller(id: "bench", name: "Bench", currency: "EUR")
         let tenant = try node.tenant("bench")
+        let tenantDB = try tenant.sqliteDatabase()
         let token = try node.issueToken(resellerId: "bench", username: "bench").token
 
         // The node's side: N customers and their change-log entries, written directly (not timed).
         let rows = (0..<changes).lazy.map { index in Self.row(index) }
-        try tenant.db.transaction {
-            var version = try tenant.db.scalar("SELECT coalesce(max(version), 0) FROM change_log")?.int64 ?? 0
-            let insertRow = try tenant.db.cachedStatement(Self.insertSQL)
-            let insertLog = try tenant.db.cachedStatement("INSERT INTO change_log (version, entity, entity_id, op, row, columns, origin) VALUES (?, 'customer', ?, 'upsert', ?, '', 'bench')")
+        try tenantDB.transaction {
+            var version = try tenantDB.scalar("SELECT coalesce(max(version), 0) FROM change_log")?.int64 ?? 0
+            let insertRow = try tenantDB.cachedStatement(Self.insertSQL)
+            let insertLog = try tenantDB.cachedStatement("INSERT INTO change_log (version, entity, entity_id, op, row, columns, origin) VALUES (?, 'customer', ?, 'upsert', ?, '', 'bench')")
             for var row in rows {
                 version += 1
                 row["version"] = .integer(version)
                 try insertRow.execute(Self.columns.map { row[$0]! })
                 try insertLog.execute([.integer(version), row["id"]!, .text(JSONValue.object(row.mapValues(\.json)).serialized)])
             }
-            try RowDigest.reset("customer", in: tenant.db)
+            try RowDigest.reset("customer", in: tenantDB)
         }
 
         // Pull-apply through the protocol into a fresh replica.

@@ -34,7 +34,7 @@ struct BackupTests {
         #expect(restored.status == 0, "\(restored.stderr)")
         let node = try Node.open(URL(fileURLWithPath: dir.path("restored")), clock: FixedClock(Timestamp("2026-03-02T09:00:00Z")!))
         let tenant = try node.tenant("acme")
-        #expect(try tenant.db.integrityCheck() == ["ok"])
+        #expect(try tenant.sqliteDatabase().integrityCheck() == ["ok"])
         #expect(try RowDigest.storedAll(in: tenant.db) == RowDigest.computeAll(in: tenant.db))
         let applied = try tenant.db.scalar("SELECT count(*) FROM verdict WHERE status != 'refused'")?.int64 ?? -1
         #expect(try tenant.db.scalar("SELECT count(*) FROM customer WHERE id <> 'cus_own'")?.int64 == applied)

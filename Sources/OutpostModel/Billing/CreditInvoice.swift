@@ -60,7 +60,7 @@ public struct CreditInvoice: Mutation {
     }
 
     /// The figures for `invoice` at the reseller's tax rate, or the refusal.
-    public func figures(for invoice: Invoice, in db: Database) throws -> Figures {
+    public func figures(for invoice: Invoice, in db: any SQLDatabase) throws -> Figures {
         let settings = try ResellerSettings.load(from: db)
         let name = invoice.displayNumber
         var lines: [Invoicing.Line] = []

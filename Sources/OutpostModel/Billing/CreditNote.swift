@@ -34,7 +34,7 @@ public struct CreditNote: Codable, Sendable, Equatable {
 
     /// Credit notes by number (zero-padded, so by length first), then pending ones by issue date; of one
     /// customer or one invoice when given.
-    public static func list(customerId: String?, invoiceId: String? = nil, in db: Database) throws -> [CreditNote] {
+    public static func list(customerId: String?, invoiceId: String? = nil, in db: any SQLDatabase) throws -> [CreditNote] {
         try db.rows("""
             SELECT * FROM credit_note WHERE (?1 IS NULL OR customer_id = ?1) AND (?2 IS NULL OR invoice_id = ?2)
             ORDER BY number IS NULL, length(number), number, issue_date, id
@@ -43,14 +43,14 @@ public struct CreditNote: Codable, Sendable, Equatable {
             .map(CreditNote.init(row:))
     }
 
-    public static func require(_ id: String, in db: Database, field: String = "credit_note_id") throws -> CreditNote {
+    public static func require(_ id: String, in db: any SQLDatabase, field: String = "credit_note_id") throws -> CreditNote {
         guard let row = try db.row("SELECT * FROM credit_note WHERE id = ?", [id]) else {
             throw MutationRefusal.notFound(field, "credit note \(id) does not exist")
         }
         return try CreditNote(row: row)
     }
 
-    public func lines(in db: Database) throws -> [CreditNoteLine] {
+    public func lines(in db: any SQLDatabase) throws -> [CreditNoteLine] {
         try db.rows("SELECT * FROM credit_note_line WHERE credit_note_id = ? ORDER BY id", [id]).map(CreditNoteLine.init(row:))
     }
 }

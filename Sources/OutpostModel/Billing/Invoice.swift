@@ -45,7 +45,7 @@ public struct Invoice: Codable, Sendable, Equatable {
 
     public var displayNumber: String { number ?? "pending" }
 
-    public static func require(_ id: String, in db: Database, field: String = "invoice_id") throws -> Invoice {
+    public static func require(_ id: String, in db: any SQLDatabase, field: String = "invoice_id") throws -> Invoice {
         guard let row = try db.row("SELECT * FROM invoice WHERE id = ?", [id]) else {
             throw MutationRefusal.notFound(field, "invoice \(id) does not exist")
         }
@@ -54,7 +54,7 @@ public struct Invoice: Codable, Sendable, Equatable {
 
     /// Invoices by number (zero-padded, so by length first), then any without one by issue date.
     /// Without a customer, every customer's: the reseller's own (`Customer.ownAccountId`) are listed apart.
-    public static func list(customerId: String?, in db: Database) throws -> [Invoice] {
+    public static func list(customerId: String?, in db: any SQLDatabase) throws -> [Invoice] {
         try db.rows("""
             SELECT * FROM invoice WHERE ?1 IS NULL AND customer_id <> 'cus_own' OR customer_id = ?1
             ORDER BY number IS NULL, length(number), number, issue_date, id
@@ -63,7 +63,7 @@ public struct Invoice: Codable, Sendable, Equatable {
             .map(Invoice.init(row:))
     }
 
-    public func lines(in db: Database) throws -> [InvoiceLine] {
+    public func lines(in db: any SQLDatabase) throws -> [InvoiceLine] {
         try db.rows("SELECT * FROM invoice_line WHERE invoice_id = ? ORDER BY id", [id]).map(InvoiceLine.init(row:))
     }
 }
@@ -141,19 +141,19 @@ public struct InvoiceBalance: Codable, Sendable, Equatable {
     }
 
     /// One invoice's balance as of `today`.
-    public static func of(_ invoiceId: String, today: BusinessDate, in db: Database) throws -> InvoiceBalance? {
+    public static func of(_ invoiceId: String, today: BusinessDate, in db: any SQLDatabase) throws -> InvoiceBalance? {
         try db.row(query + " WHERE i.id = ?", [invoiceId]).map { try InvoiceBalance(row: $0, today: today) }
     }
 
     /// Invoices of a customer that still have something outstanding.
-    public static func openInvoices(customerId: String, in db: Database, today: BusinessDate = BusinessDate(daysSinceEpoch: 0)) throws -> [InvoiceBalance] {
+    public static func openInvoices(customerId: String, in db: any SQLDatabase, today: BusinessDate = BusinessDate(daysSinceEpoch: 0)) throws -> [InvoiceBalance] {
         try db.rows(query + " WHERE i.customer_id = ? AND i.status = 'issued'", [customerId])
             .map { try InvoiceBalance(row: $0, today: today) }
             .filter { $0.outstanding > 0 }
     }
 
     /// Every invoice's balance (or one customer's), keyed by invoice id.
-    public static func all(customerId: String?, today: BusinessDate, in db: Database) throws -> [String: InvoiceBalance] {
+    public static func all(customerId: String?, today: BusinessDate, in db: any SQLDatabase) throws -> [String: InvoiceBalance] {
         var result: [String: InvoiceBalance] = [:]
         try db.forEachRow(query + " WHERE ?1 IS NULL OR i.customer_id = ?1", [customerId]) { row in
             let balance = try InvoiceBalance(row: row, today: today)

@@ -44,7 +44,7 @@ public enum Invoicing {
 
     /// What can still be credited on an issued invoice: its total less completed and pending payments and earlier
     /// credit notes (a pending payment may still complete, and paid plus credited must never exceed the total).
-    public static func creditable(_ invoice: Invoice, in db: Database) throws -> Int64 {
+    public static func creditable(_ invoice: Invoice, in db: any SQLDatabase) throws -> Int64 {
         guard invoice.status == .issued else { return 0 }
         let row = try db.row("""
             SELECT coalesce((SELECT sum(amount) FROM payment WHERE invoice_id = ?1 AND status IN ('pending', 'completed')), 0) AS paid,

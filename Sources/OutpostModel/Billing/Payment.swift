@@ -36,7 +36,7 @@ public struct Payment: Codable, Sendable, Equatable {
         version = try row.int64("version")
     }
 
-    public static func list(customerId: String?, invoiceId: String? = nil, in db: Database) throws -> [Payment] {
+    public static func list(customerId: String?, invoiceId: String? = nil, in db: any SQLDatabase) throws -> [Payment] {
         try db.rows("""
             SELECT * FROM payment WHERE (?1 IS NULL OR customer_id = ?1) AND (?2 IS NULL OR invoice_id = ?2)
             ORDER BY received_on, id

@@ -38,7 +38,7 @@ public struct Receivables: Sendable, Equatable {
     }
 
     /// What one customer (or, with `nil`, every customer) owes as of `asOf`.
-    public static func of(customerId: String?, asOf: BusinessDate, in db: Database) throws -> Receivables {
+    public static func of(customerId: String?, asOf: BusinessDate, in db: any SQLDatabase) throws -> Receivables {
         let row = try db.row("""
             SELECT coalesce(sum(outstanding), 0) AS outstanding,
                    coalesce(sum(CASE WHEN due_date < ?1 THEN outstanding ELSE 0 END), 0) AS overdue

@@ -59,14 +59,14 @@ public struct Plan: Codable, Sendable, Equatable {
         version = try row.int64("version")
     }
 
-    public static func require(_ id: String, in db: Database, field: String = "plan_id") throws -> Plan {
+    public static func require(_ id: String, in db: any SQLDatabase, field: String = "plan_id") throws -> Plan {
         guard let row = try db.row("SELECT * FROM plan WHERE id = ?", [id]) else {
             throw MutationRefusal.notFound(field, "plan \(id) does not exist")
         }
         return try Plan(row: row)
     }
 
-    public static func list(in db: Database) throws -> [Plan] {
+    public static func list(in db: any SQLDatabase) throws -> [Plan] {
         try db.rows("SELECT * FROM plan ORDER BY kind, name, id").map(Plan.init(row:))
     }
 

@@ -22,17 +22,17 @@ public struct PriceRule: Codable, Sendable, Equatable {
     /// The id a per-plan rule has on every replica, so two offline edits meet on one row.
     public static func id(forPlan planId: String) -> String { "prc_" + planId }
 
-    public static func list(in db: Database) throws -> [PriceRule] {
+    public static func list(in db: any SQLDatabase) throws -> [PriceRule] {
         try db.rows("SELECT * FROM price_rule ORDER BY plan_id IS NOT NULL, plan_id").map(PriceRule.init(row:))
     }
 
     /// The default markup (the setup wizard's answer).
-    public static func defaultMarkup(in db: Database) throws -> Int {
+    public static func defaultMarkup(in db: any SQLDatabase) throws -> Int {
         Int(try db.scalar("SELECT markup_bp FROM price_rule WHERE id = ?", [defaultId])?.int64 ?? Int64(Pricing.defaultMarkup))
     }
 
     /// The markup that applies to a plan: its own rule, else the default.
-    public static func markup(forPlan planId: String, in db: Database) throws -> Int {
+    public static func markup(forPlan planId: String, in db: any SQLDatabase) throws -> Int {
         if let own = try db.scalar("SELECT markup_bp FROM price_rule WHERE plan_id = ?", [planId])?.int64 { return Int(own) }
         return try defaultMarkup(in: db)
     }
@@ -48,7 +48,7 @@ public struct PlanPrice: Codable, Sendable, Equatable {
     /// Margin on price, basis points (a 25 % markup is a 20 % margin).
     public let marginBp: Int
 
-    public static func list(in db: Database) throws -> [PlanPrice] {
+    public static func list(in db: any SQLDatabase) throws -> [PlanPrice] {
         let rules = try PriceRule.list(in: db)
         let fallback = rules.first { $0.planId == nil }?.markupBp ?? Pricing.defaultMarkup
         var own: [String: Int] = [:]

@@ -111,19 +111,19 @@ public struct Conflict: Sendable, Equatable {
     // MARK: Reading
 
     /// Open conflicts, newest first; with `includeResolved`, every one.
-    public static func list(includeResolved: Bool = false, in db: Database) throws -> [Conflict] {
+    public static func list(includeResolved: Bool = false, in db: any SQLDatabase) throws -> [Conflict] {
         let sql = includeResolved ? "SELECT * FROM conflict ORDER BY at DESC, id DESC"
             : "SELECT * FROM conflict WHERE resolved_at IS NULL ORDER BY at DESC, id DESC"
         return try db.rows(sql).map(Conflict.init(row:))
     }
 
     /// How many conflicts are still open (what monitoring and the dashboards count).
-    public static func openCount(in db: Database) throws -> Int {
+    public static func openCount(in db: any SQLDatabase) throws -> Int {
         Int(try db.scalar("SELECT count(*) FROM conflict WHERE resolved_at IS NULL")?.int64 ?? 0)
     }
 
     /// The conflict with this id or unique id prefix; a refusal naming the problem otherwise.
-    public static func find(_ idOrPrefix: String, in db: Database) throws -> Conflict {
+    public static func find(_ idOrPrefix: String, in db: any SQLDatabase) throws -> Conflict {
         let text = idOrPrefix.trimmingCharacters(in: .whitespaces)
         guard !text.isEmpty else { throw MutationRefusal.invalid("id", "give a conflict id (see outpost conflicts)") }
         if let row = try db.row("SELECT * FROM conflict WHERE id = ?", [text]) { return try Conflict(row: row) }
@@ -141,7 +141,7 @@ public struct Conflict: Sendable, Equatable {
     // MARK: Words
 
     /// The entity as people know it: `customer Contoso GmbH (cus_01…)`.
-    public func subject(in db: Database) throws -> String {
+    public func subject(in db: any SQLDatabase) throws -> String {
         let label: String?
         switch entity {
         case "customer": label = try db.scalar("SELECT name FROM customer WHERE id = ?", [entityId])?.string

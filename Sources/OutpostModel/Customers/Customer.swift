@@ -56,7 +56,7 @@ public struct Customer: Codable, Sendable, Equatable {
     }
 
     /// The customer with this id, or a not-found refusal naming `field`.
-    public static func require(_ id: String, in db: Database, field: String = "customer_id") throws -> Customer {
+    public static func require(_ id: String, in db: any SQLDatabase, field: String = "customer_id") throws -> Customer {
         guard let row = try db.row("SELECT * FROM customer WHERE id = ?", [id]) else {
             throw MutationRefusal.notFound(field, "customer \(id) does not exist")
         }
@@ -65,7 +65,7 @@ public struct Customer: Codable, Sendable, Equatable {
 
     /// The end customer with this id: like `require`, but the reseller's own account is refused,
     /// so a customer's details, status and users are never changed on it.
-    public static func requireEndCustomer(_ id: String, in db: Database, field: String = "customer_id") throws -> Customer {
+    public static func requireEndCustomer(_ id: String, in db: any SQLDatabase, field: String = "customer_id") throws -> Customer {
         guard id != ownAccountId else {
             throw MutationRefusal.notAllowed(field, "\(id) is the reseller's own account, not a customer")
         }
@@ -73,7 +73,7 @@ public struct Customer: Codable, Sendable, Equatable {
     }
 
     /// Customers by name, optionally of one status (never the reseller's own account).
-    public static func list(in db: Database, status: Status? = nil) throws -> [Customer] {
+    public static func list(in db: any SQLDatabase, status: Status? = nil) throws -> [Customer] {
         try db.rows("SELECT * FROM customer WHERE (?1 IS NULL OR status = ?1) AND id <> ?2 ORDER BY name COLLATE NOCASE, id",
                     [status?.rawValue, ownAccountId])
             .map(Customer.init(row:))

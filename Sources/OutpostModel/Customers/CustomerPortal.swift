@@ -31,12 +31,12 @@ public struct CustomerPortal: Codable, Sendable, Equatable {
     public static func directory(_ key: String) -> String { "portals/" + key + "/" }
 
     /// The customer's portal, if enabled.
-    public static func find(customerId: String, in db: Database) throws -> CustomerPortal? {
+    public static func find(customerId: String, in db: any SQLDatabase) throws -> CustomerPortal? {
         try db.row("SELECT * FROM customer_portal WHERE id = ?", [customerId]).map(CustomerPortal.init(row:))
     }
 
     /// Every enabled portal, by customer name.
-    public static func list(in db: Database) throws -> [CustomerPortal] {
+    public static func list(in db: any SQLDatabase) throws -> [CustomerPortal] {
         try db.rows("""
             SELECT p.* FROM customer_portal p JOIN customer c ON c.id = p.id ORDER BY c.name COLLATE NOCASE, c.id
             """).map(CustomerPortal.init(row:))
@@ -56,7 +56,7 @@ public struct CustomerPortal: Codable, Sendable, Equatable {
 
     /// A key a new portal address may take: 26 characters of the key alphabet, used by no other portal
     /// (two directories cannot share a name). What enable and renew both check.
-    static func requireNewKey(_ key: String, in db: Database) throws -> String {
+    static func requireNewKey(_ key: String, in db: any SQLDatabase) throws -> String {
         guard key.utf8.count == keyLength, key.utf8.allSatisfy(alphabet.contains) else {
             throw MutationRefusal.invalid("key", "key must be \(keyLength) characters of a–z and 2–7 (made by outpost portal enable)")
         }
@@ -67,7 +67,7 @@ public struct CustomerPortal: Codable, Sendable, Equatable {
     }
 
     /// The customer's portal, or a refusal saying how to enable one.
-    static func require(customerId: String, in db: Database) throws -> CustomerPortal {
+    static func require(customerId: String, in db: any SQLDatabase) throws -> CustomerPortal {
         guard let portal = try find(customerId: customerId, in: db) else {
             throw MutationRefusal.notAllowed("customer_id", "customer \(customerId) has no portal; enable one with: outpost portal enable CUSTOMER")
         }

@@ -26,7 +26,7 @@ public struct CustomerUser: Codable, Sendable, Equatable {
         version = try row.int64("version")
     }
 
-    public static func require(_ id: String, in db: Database) throws -> CustomerUser {
+    public static func require(_ id: String, in db: any SQLDatabase) throws -> CustomerUser {
         guard let row = try db.row("SELECT * FROM customer_user WHERE id = ?", [id]) else {
             throw MutationRefusal.notFound("id", "customer user \(id) does not exist")
         }
@@ -34,7 +34,7 @@ public struct CustomerUser: Codable, Sendable, Equatable {
     }
 
     /// A customer's users, or everyone's when `customerId` is nil.
-    public static func list(customerId: String?, in db: Database) throws -> [CustomerUser] {
+    public static func list(customerId: String?, in db: any SQLDatabase) throws -> [CustomerUser] {
         try db.rows("SELECT * FROM customer_user WHERE ?1 IS NULL OR customer_id = ?1 ORDER BY customer_id, username", [customerId])
             .map(CustomerUser.init(row:))
     }

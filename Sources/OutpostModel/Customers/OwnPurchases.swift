@@ -39,7 +39,7 @@ public struct OwnPurchases: Sendable, Encodable {
     }
 
     /// The reseller's own purchases as the replica (or the node) holds them.
-    public static func load(from db: Database) throws -> OwnPurchases {
+    public static func load(from db: any SQLDatabase) throws -> OwnPurchases {
         var items: [Item] = []
         // The same monthly rule as MRR (`RecurringRevenue`), so the two read alike.
         try db.forEachRow("""

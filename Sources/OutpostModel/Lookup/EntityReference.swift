@@ -180,7 +180,7 @@ public struct EntityReference: Sendable, Equatable {
     }
 
     /// The id of the one entity the text names, or a `Failure` naming `field`.
-    public func resolve(in db: Database, field: String) throws -> String {
+    public func resolve(in db: any SQLDatabase, field: String) throws -> String {
         for step in steps {
             let found = try step(db)
             if found.count == 1 { return found[0].id }
@@ -193,8 +193,8 @@ public struct EntityReference: Sendable, Equatable {
     }
 
     /// The matching steps, most precise first.
-    private var steps: [(Database) throws -> [Candidate]] {
-        var steps: [(Database) throws -> [Candidate]] = [exactId]
+    private var steps: [(any SQLDatabase) throws -> [Candidate]] {
+        var steps: [(any SQLDatabase) throws -> [Candidate]] = [exactId]
         if kind.numberPrefix != nil { steps.append(number) }
         steps.append(idPrefix)
         if kind.nameColumn != nil { steps.append(exactName) }
@@ -202,14 +202,14 @@ public struct EntityReference: Sendable, Equatable {
         return steps
     }
 
-    private func candidates(_ db: Database, where condition: String, _ arguments: [any SQLBindable]) throws -> [Candidate] {
+    private func candidates(_ db: any SQLDatabase, where condition: String, _ arguments: [any SQLBindable]) throws -> [Candidate] {
         // Table, label and condition are constants of this file; only `arguments` carry user text.
         let scoped = kind.scope.map { "(\($0)) AND (\(condition))" } ?? condition
         return try db.rows("SELECT id, \(kind.label) AS label FROM \(kind.table) WHERE \(scoped) ORDER BY label, id LIMIT 1000", arguments)
             .map { Candidate(id: try $0.string("id"), label: try $0.optionalString("label") ?? "") }
     }
 
-    private func exactId(_ db: Database) throws -> [Candidate] {
+    private func exactId(_ db: any SQLDatabase) throws -> [Candidate] {
         guard !text.isEmpty else { return [] }
         if kind == .plan, !text.hasPrefix(kind.idPrefix) {
             // A slug: `m365-business-basic-m` is `pln_m365-business-basic-m`.
@@ -218,7 +218,7 @@ public struct EntityReference: Sendable, Equatable {
         return try candidates(db, where: "id = ?1", [text])
     }
 
-    private func number(_ db: Database) throws -> [Candidate] {
+    private func number(_ db: any SQLDatabase) throws -> [Candidate] {
         guard let prefix = kind.numberPrefix, text.uppercased().hasPrefix(prefix) else { return [] }
         let digits = text.dropFirst(prefix.count)
         guard !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }), let value = Int64(digits) else { return [] }
@@ -227,7 +227,7 @@ public struct EntityReference: Sendable, Equatable {
                               [Int64(prefix.count), prefix, Int64(prefix.count + 1), value])
     }
 
-    private func idPrefix(_ db: Database) throws -> [Candidate] {
+    private func idPrefix(_ db: any SQLDatabase) throws -> [Candidate] {
         var prefixes: [String] = []
         if text.lowercased().hasPrefix(kind.idPrefix), text.unicodeScalars.count >= kind.idPrefix.count + Self.minimumIdPrefix {
             prefixes.append(text)
@@ -244,20 +244,20 @@ public struct EntityReference: Sendable, Equatable {
         return try candidates(db, where: "lower(substr(id, 1, ?1)) = lower(?2)", [Int64(prefix.unicodeScalars.count), prefix])
     }
 
-    private func exactName(_ db: Database) throws -> [Candidate] {
+    private func exactName(_ db: any SQLDatabase) throws -> [Candidate] {
         guard let column = kind.nameColumn, !text.isEmpty else { return [] }
         // NOCASE folds ASCII only; a name with other letters must match them as written.
         return try candidates(db, where: "\(column) = ?1 COLLATE NOCASE", [text])
     }
 
-    private func namePrefix(_ db: Database) throws -> [Candidate] {
+    private func namePrefix(_ db: any SQLDatabase) throws -> [Candidate] {
         guard let column = kind.nameColumn, !text.isEmpty else { return [] }
         return try candidates(db, where: "substr(\(column), 1, ?1) = ?2 COLLATE NOCASE", [Int64(text.unicodeScalars.count), text])
     }
 
     /// Near names for "did you mean" (customers and plans only): those that contain the text, else
     /// those a few typing mistakes away from it.
-    private func suggestions(in db: Database) throws -> [Candidate] {
+    private func suggestions(in db: any SQLDatabase) throws -> [Candidate] {
         guard kind.matchesNamePrefix, let column = kind.nameColumn, text.unicodeScalars.count >= 3 else { return [] }
         let containing = try candidates(db, where: "instr(lower(\(column)), lower(?1)) > 0", [text])
         if !containing.isEmpty { return Array(containing.prefix(5)) }

@@ -13,7 +13,7 @@ public enum Authority: String, Sendable {
 /// transaction, the instant the user acted, and a recorder of every row it
 /// writes (the undo record on a replica, the change log on the node).
 public final class MutationContext {
-    public let db: Database
+    public let db: any SQLDatabase
     /// When the user made the change; re-applying a queued mutation uses its original instant.
     public let now: Timestamp
     public let authority: Authority
@@ -24,7 +24,7 @@ public final class MutationContext {
     public private(set) var changes: [RowChange] = []
     private let recordsChanges: Bool
 
-    public init(db: Database, now: Timestamp, authority: Authority, recordsChanges: Bool = true) {
+    public init(db: any SQLDatabase, now: Timestamp, authority: Authority, recordsChanges: Bool = true) {
         self.db = db
         self.now = now
         self.authority = authority
@@ -82,14 +82,14 @@ public final class MutationContext {
     }
 
     /// Undoes recorded changes, newest first, restoring each row's before-image.
-    public static func undo(_ changes: [RowChange], in db: Database) throws {
+    public static func undo(_ changes: [RowChange], in db: any SQLDatabase) throws {
         for change in changes.reversed() {
             try restore(table: change.table, id: change.id, to: change.before, in: db)
         }
     }
 
     /// Makes the row with `id` equal `image` (deleting it when `image` is nil).
-    public static func restore(table: String, id: String, to image: [String: SQLValue]?, in db: Database) throws {
+    public static func restore(table: String, id: String, to image: [String: SQLValue]?, in db: any SQLDatabase) throws {
         let name = SQLIdentifier.checked(table)
         guard let image else {
             try db.execute("DELETE FROM \(name) WHERE id = ?", [id])

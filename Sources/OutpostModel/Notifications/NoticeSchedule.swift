@@ -45,7 +45,7 @@ public struct NoticeSchedule: Sendable {
 
     /// Every notice due today and not yet recorded in `notification`, by customer, kind, date and entity
     /// (none for the reseller's own account).
-    public func due(in db: Database) throws -> [DueNotice] {
+    public func due(in db: any SQLDatabase) throws -> [DueNotice] {
         var notices: [DueNotice] = []
         for kind in NoticeKind.allCases {
             let schedule = kind.schedule(in: settings)

@@ -37,7 +37,7 @@ public struct OperationRun: Sendable, Equatable, Encodable {
     public let events: [Event]
 
     /// The newest `limit` runs (of `kind`, or all), newest first, each with its events in the order they happened.
-    public static func recent(kind: OperationLog.Kind?, limit: Int, in db: Database) throws -> [OperationRun] {
+    public static func recent(kind: OperationLog.Kind?, limit: Int, in db: any SQLDatabase) throws -> [OperationRun] {
         let runs = try db.rows("""
             SELECT * FROM operation_run WHERE (? IS NULL OR kind = ?) ORDER BY started_at DESC, id DESC LIMIT ?
             """, [kind?.rawValue, kind?.rawValue, limit])

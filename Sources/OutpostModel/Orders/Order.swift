@@ -54,7 +54,7 @@ public struct Order: Codable, Sendable, Equatable {
     /// The number for people: `ORD-000123`, or `pending` until the node assigns one.
     public var displayNumber: String { number ?? "pending" }
 
-    public static func require(_ id: String, in db: Database) throws -> Order {
+    public static func require(_ id: String, in db: any SQLDatabase) throws -> Order {
         guard let row = try db.row("SELECT * FROM orders WHERE id = ?", [id]) else {
             throw MutationRefusal.notFound("id", "order \(id) does not exist")
         }
@@ -63,14 +63,14 @@ public struct Order: Codable, Sendable, Equatable {
 
     /// Orders by number (zero-padded, so by length first), then the pending ones by when they were placed.
     /// Without a customer, every customer's: the reseller's own (`Customer.ownAccountId`) are listed apart.
-    public static func list(customerId: String?, status: Status? = nil, in db: Database) throws -> [Order] {
+    public static func list(customerId: String?, status: Status? = nil, in db: any SQLDatabase) throws -> [Order] {
         try db.rows("""
             SELECT * FROM orders WHERE (?1 IS NULL AND customer_id <> 'cus_own' OR customer_id = ?1) AND (?2 IS NULL OR status = ?2)
             ORDER BY number IS NULL, length(number), number, placed_at, id
             """, [customerId, status?.rawValue]).map(Order.init(row:))
     }
 
-    public func lines(in db: Database) throws -> [OrderLine] {
+    public func lines(in db: any SQLDatabase) throws -> [OrderLine] {
         try db.rows("SELECT * FROM order_line WHERE order_id = ? ORDER BY id", [id]).map(OrderLine.init(row:))
     }
 }

@@ -84,7 +84,7 @@ public struct PlaceOrder: Mutation {
                         unitCost: plan.cost, amount: amount, domainName: domain, commonName: common))
     }
 
-    static func requireDomainFree(_ domain: String, in db: Database) throws {
+    static func requireDomainFree(_ domain: String, in db: any SQLDatabase) throws {
         if let owner = try db.row("SELECT customer_id FROM domain WHERE name = ? AND status IN ('pending', 'active')", [domain]) {
             throw MutationRefusal(.duplicate, field: "domain", "domain \(domain) is already managed for customer \(owner[0].string ?? "?")")
         }
@@ -247,7 +247,7 @@ public enum OrderWriter {
         ])
     }
 
-    static func requireNoOpenCancellation(_ subscriptionId: String, in db: Database) throws {
+    static func requireNoOpenCancellation(_ subscriptionId: String, in db: any SQLDatabase) throws {
         if let open = try db.row("""
             SELECT id FROM orders WHERE subscription_id = ? AND type = 'cancellation' AND status IN ('queued', 'submitted', 'provisioning')
             """, [subscriptionId]) {
@@ -259,9 +259,10 @@ public enum OrderWriter {
 /// Gap-free human numbers (`ORD-000123`, `INV-000045`), assigned by the node only.
 public enum DocumentNumber {
     /// The next number after the highest one in `table.number` with this prefix.
-    public static func next(prefix: String, table: String, in db: Database) throws -> String {
+    public static func next(prefix: String, table: String, in db: any SQLDatabase) throws -> String {
         let pattern = prefix + "-%"
-        let last = try db.scalar("SELECT max(CAST(substr(number, ?) AS INTEGER)) FROM \(SQLIdentifier.checked(table)) WHERE number LIKE ?",
+        // CAST(? AS INTEGER): PostgreSQL's substr takes a 32-bit start, and a bound Int64 is 64-bit.
+        let last = try db.scalar("SELECT max(CAST(substr(number, CAST(? AS INTEGER)) AS INTEGER)) FROM \(SQLIdentifier.checked(table)) WHERE number LIKE ?",
                                  [prefix.count + 2, pattern])?.int64 ?? 0
         return format(prefix: prefix, last + 1)
     }

@@ -36,7 +36,7 @@ public struct Domain: Codable, Sendable, Equatable {
         version = try row.int64("version")
     }
 
-    public static func list(customerId: String?, in db: Database) throws -> [Domain] {
+    public static func list(customerId: String?, in db: any SQLDatabase) throws -> [Domain] {
         try db.rows("SELECT * FROM domain WHERE ?1 IS NULL OR customer_id = ?1 ORDER BY name", [customerId]).map(Domain.init(row:))
     }
 }
@@ -69,7 +69,7 @@ public struct SSLCertificate: Codable, Sendable, Equatable {
         version = try row.int64("version")
     }
 
-    public static func list(customerId: String?, in db: Database) throws -> [SSLCertificate] {
+    public static func list(customerId: String?, in db: any SQLDatabase) throws -> [SSLCertificate] {
         try db.rows("SELECT * FROM ssl_certificate WHERE ?1 IS NULL OR customer_id = ?1 ORDER BY common_name, id", [customerId])
             .map(SSLCertificate.init(row:))
     }
@@ -103,7 +103,7 @@ public struct License: Codable, Sendable, Equatable {
         version = try row.int64("version")
     }
 
-    public static func list(customerId: String?, in db: Database) throws -> [License] {
+    public static func list(customerId: String?, in db: any SQLDatabase) throws -> [License] {
         try db.rows("SELECT * FROM license WHERE ?1 IS NULL OR customer_id = ?1 ORDER BY product, id", [customerId]).map(License.init(row:))
     }
 }

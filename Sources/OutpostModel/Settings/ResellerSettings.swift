@@ -30,7 +30,7 @@ public struct ResellerSettings: Codable, Sendable, Equatable {
     /// The allowed advance-billing windows, in days.
     public static let advanceBillingRange = 0...366
 
-    public static func load(from db: Database) throws -> ResellerSettings {
+    public static func load(from db: any SQLDatabase) throws -> ResellerSettings {
         guard let row = try db.row("SELECT * FROM settings WHERE id = 'settings'") else {
             throw MutationRefusal.notFound("settings", "the settings row is missing; is this an Outpost replica?")
         }

@@ -45,7 +45,7 @@ public struct Subscription: Codable, Sendable, Equatable {
     /// Margin per period: (price − cost) × quantity.
     public var marginPerPeriod: Int64 { (unitPrice - unitCost) * Int64(quantity) }
 
-    public static func require(_ id: String, in db: Database, field: String = "subscription_id") throws -> Subscription {
+    public static func require(_ id: String, in db: any SQLDatabase, field: String = "subscription_id") throws -> Subscription {
         guard let row = try db.row("SELECT * FROM subscription WHERE id = ?", [id]) else {
             throw MutationRefusal.notFound(field, "subscription \(id) does not exist")
         }
@@ -53,7 +53,7 @@ public struct Subscription: Codable, Sendable, Equatable {
     }
 
     /// A customer's subscriptions; without one, every customer's (the reseller's own, `Customer.ownAccountId`, are listed apart).
-    public static func list(customerId: String?, in db: Database) throws -> [Subscription] {
+    public static func list(customerId: String?, in db: any SQLDatabase) throws -> [Subscription] {
         try db.rows("SELECT * FROM subscription WHERE ?1 IS NULL AND customer_id <> 'cus_own' OR customer_id = ?1 ORDER BY customer_id, created_at, id", [customerId])
             .map(Subscription.init(row:))
     }

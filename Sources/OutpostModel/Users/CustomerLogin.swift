@@ -22,7 +22,7 @@ public struct CustomerLogin: Sendable, Equatable {
 
     /// Reads one login object against the reseller's customer users; throws a `MutationRefusal`
     /// naming the field. An event later than `now` is refused: a clock or export gone wrong.
-    public init(json: JSONValue, now: Timestamp, in db: Database) throws {
+    public init(json: JSONValue, now: Timestamp, in db: any SQLDatabase) throws {
         guard let object = json.objectValue else {
             throw MutationRefusal.invalid("login", "is not a JSON object")
         }
@@ -77,7 +77,7 @@ public struct CustomerLogin: Sendable, Equatable {
     }
 
     /// A reference's id, or a refusal in the words of the login format.
-    static func resolve(_ reference: EntityReference, db: Database, field: String) throws -> String {
+    static func resolve(_ reference: EntityReference, db: any SQLDatabase, field: String) throws -> String {
         do {
             return try reference.resolve(in: db, field: field)
         } catch let failure as EntityReference.Failure {

@@ -31,21 +31,21 @@ public struct LoginEvent: Codable, Sendable, Equatable {
     }
 
     /// Panel logins, newest first, optionally for one username (customer users' logins are not among them).
-    public static func list(username: String?, in db: Database, limit: Int = 1000) throws -> [LoginEvent] {
+    public static func list(username: String?, in db: any SQLDatabase, limit: Int = 1000) throws -> [LoginEvent] {
         try db.rows("SELECT * FROM login_event WHERE customer_user_id IS NULL AND (?1 IS NULL OR username = ?1) ORDER BY at DESC, id DESC LIMIT ?2",
                     [username, limit])
             .map(LoginEvent.init(row:))
     }
 
     /// One customer user's logins, newest first.
-    public static func list(customerUserId: String, in db: Database, limit: Int = 50) throws -> [LoginEvent] {
+    public static func list(customerUserId: String, in db: any SQLDatabase, limit: Int = 50) throws -> [LoginEvent] {
         try db.rows("SELECT * FROM login_event WHERE customer_user_id = ? ORDER BY at DESC, id DESC LIMIT ?", [customerUserId, limit])
             .map(LoginEvent.init(row:))
     }
 
     /// Usernames that signed in with a token but are no panel user of this reseller, with their last login:
     /// a token names its user freely (`node token issue --user`), and their syncs still count as logins.
-    public static func tokenOnlyUsers(in db: Database) throws -> [LoginEvent] {
+    public static func tokenOnlyUsers(in db: any SQLDatabase) throws -> [LoginEvent] {
         try db.rows("""
             SELECT * FROM login_event e WHERE customer_user_id IS NULL
               AND NOT EXISTS (SELECT 1 FROM panel_user u WHERE u.username = e.username)

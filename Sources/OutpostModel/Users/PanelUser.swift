@@ -25,18 +25,18 @@ public struct PanelUser: Codable, Sendable, Equatable {
         version = try row.int64("version")
     }
 
-    public static func require(_ id: String, in db: Database) throws -> PanelUser {
+    public static func require(_ id: String, in db: any SQLDatabase) throws -> PanelUser {
         guard let row = try db.row("SELECT * FROM panel_user WHERE id = ?", [id]) else {
             throw MutationRefusal.notFound("id", "user \(id) does not exist")
         }
         return try PanelUser(row: row)
     }
 
-    public static func list(in db: Database) throws -> [PanelUser] {
+    public static func list(in db: any SQLDatabase) throws -> [PanelUser] {
         try db.rows("SELECT * FROM panel_user ORDER BY username").map(PanelUser.init(row:))
     }
 
-    static func adminCount(in db: Database) throws -> Int64 {
+    static func adminCount(in db: any SQLDatabase) throws -> Int64 {
         try db.scalar("SELECT count(*) FROM panel_user WHERE role = 'admin'")?.int64 ?? 0
     }
 }

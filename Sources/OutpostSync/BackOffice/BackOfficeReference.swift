@@ -56,7 +56,7 @@ public struct BackOfficeReference: Sendable, Equatable {
     }
 
     /// What a match is shown as: the number (or "pending"), the customer, and for an invoice its total, for an order its status.
-    private func label(_ id: String, in db: Database) throws -> String {
+    private func label(_ id: String, in db: any SQLDatabase) throws -> String {
         switch kind {
         case .invoice:
             let row = try db.row("""

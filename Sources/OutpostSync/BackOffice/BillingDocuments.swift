@@ -40,7 +40,7 @@ enum BillingDocuments {
 
     /// The invoice that charged the subscription's current period: the latest issued invoice
     /// with a line for it starting on `periodStart`, else the latest issued invoice with any line for it.
-    static func periodInvoice(subscriptionId: String, periodStart: BusinessDate, in db: Database) throws -> String? {
+    static func periodInvoice(subscriptionId: String, periodStart: BusinessDate, in db: any SQLDatabase) throws -> String? {
         let row = try db.row("""
             SELECT i.id FROM invoice i JOIN invoice_line l ON l.invoice_id = i.id
             WHERE l.subscription_id = ? AND i.status = 'issued'

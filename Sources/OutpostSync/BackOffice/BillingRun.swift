@@ -146,7 +146,7 @@ public struct BillingRun {
         return try Order.require(orderId, in: context.db).displayNumber
     }
 
-    private func serviceNames(_ subscription: Subscription, in db: Database) throws -> (domain: String, common: String) {
+    private func serviceNames(_ subscription: Subscription, in db: any SQLDatabase) throws -> (domain: String, common: String) {
         let domain = try db.scalar("SELECT name FROM domain WHERE subscription_id = ? ORDER BY id LIMIT 1", [subscription.id])?.string
         let common = try db.scalar("SELECT common_name FROM ssl_certificate WHERE subscription_id = ? ORDER BY id LIMIT 1", [subscription.id])?.string
         return (domain ?? "", common ?? "")

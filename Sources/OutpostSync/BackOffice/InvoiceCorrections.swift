@@ -89,7 +89,7 @@ public struct InvoiceCorrections {
         return (try Invoice.require(invoiceId, in: tenant.db), issued.number, issued.total)
     }
 
-    private func require(_ invoiceId: String, in db: Database) throws -> Invoice {
+    private func require(_ invoiceId: String, in db: any SQLDatabase) throws -> Invoice {
         guard let row = try db.row("SELECT * FROM invoice WHERE id = ?", [invoiceId]) else {
             throw BackOfficeError("reseller \(tenant.resellerId) has no invoice \(invoiceId)")
         }

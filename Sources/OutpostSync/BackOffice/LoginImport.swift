@@ -66,7 +66,7 @@ public struct LoginImport {
         }, into: tenant, now: now)
     }
 
-    static func record(_ readers: [(Database) throws -> CustomerLogin], into tenant: Tenant, now: Timestamp) throws -> Outcome {
+    static func record(_ readers: [(any SQLDatabase) throws -> CustomerLogin], into tenant: Tenant, now: Timestamp) throws -> Outcome {
         var recorded = 0
         var known = 0
         try tenant.record(now: now) { context in

@@ -24,7 +24,7 @@ struct OrderFulfilment {
         var note = ""
     }
 
-    private var db: Database { context.db }
+    private var db: any SQLDatabase { context.db }
 
     /// Applies a completed order and marks it completed.
     func complete(_ order: Order, line: OrderLine, details: ProvisioningDetails) throws -> Result {

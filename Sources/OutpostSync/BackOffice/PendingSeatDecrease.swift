@@ -19,7 +19,7 @@ enum PendingSeatDecrease {
     }
 
     /// The latest pending decrease of a subscription that has `quantity` seats now.
-    static func find(subscriptionId: String, quantity: Int, in db: Database) throws -> Pending? {
+    static func find(subscriptionId: String, quantity: Int, in db: any SQLDatabase) throws -> Pending? {
         guard let row = try db.row("""
             SELECT o.id, l.quantity FROM orders o JOIN order_line l ON l.order_id = o.id
             WHERE o.subscription_id = ? AND o.type = 'change' AND o.status = 'completed' AND o.status_reason LIKE ?

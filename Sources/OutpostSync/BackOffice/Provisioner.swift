@@ -31,7 +31,7 @@ public struct ProvisioningRequest: Sendable, Equatable {
     }
 
     /// Reads everything about `order` a provisioner needs.
-    init(resellerId: String, order: Order, in db: Database) throws {
+    init(resellerId: String, order: Order, in db: any SQLDatabase) throws {
         self.resellerId = resellerId
         self.order = order
         lines = try order.lines(in: db)

@@ -158,7 +158,7 @@ public struct ProvisioningQueue {
             failure = refused.description
         } catch let refusal as MutationRefusal {
             failure = refusal.message
-        } catch let error as DatabaseError where !error.isBusy {
+        } catch let error as any StoreFailure where error.kind != .mustRetry && error.kind != .connectionFailed {
             // A bug or damaged data must not leave the order stuck in `provisioning`, where no one can resubmit it.
             failure = "the completion could not be recorded: \(error)"
         }
@@ -262,7 +262,7 @@ public struct ProvisioningOutcome: Sendable, Equatable, Encodable {
     public let customerName: String
     public let items: String
 
-    init(resellerId: String, order: Order, result: OrderFulfilment.Result, in db: Database) throws {
+    init(resellerId: String, order: Order, result: OrderFulfilment.Result, in db: any SQLDatabase) throws {
         self.resellerId = resellerId
         orderId = order.id
         orderNumber = order.number

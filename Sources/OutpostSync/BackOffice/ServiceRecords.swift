@@ -42,7 +42,7 @@ enum ServiceRecords {
     }
 
     /// Refuses a domain sale whose name another live record already holds.
-    static func requireDomainFree(_ name: String, in db: Database) throws {
+    static func requireDomainFree(_ name: String, in db: any SQLDatabase) throws {
         if let row = try db.row("SELECT customer_id FROM domain WHERE name = ? AND status IN ('pending', 'active')", [name]) {
             throw FulfilmentFailure("domain \(name) is already managed for customer \(row[0].string ?? "?")")
         }

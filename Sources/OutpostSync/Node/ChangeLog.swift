@@ -6,11 +6,12 @@ import OutpostStore
 enum ChangeLog {
     /// The highest version written so far (0 when empty). Never goes back: compaction
     /// may drop the newest entry (a delete), so the horizon it left counts too.
-    static func head(in db: Database) throws -> Int64 {
-        try db.scalar("""
-            SELECT max(coalesce((SELECT max(version) FROM change_log), 0),
-                       coalesce((SELECT CAST(value AS INTEGER) FROM replica_meta WHERE key = 'horizon'), 0))
-            """)?.int64 ?? 0
+    /// Two statements rather than SQLite's two-argument `max()` (PostgreSQL's is `greatest()`);
+    /// callers that need them to agree with other reads run them in one `readTransaction`.
+    static func head(in db: any SQLDatabase) throws -> Int64 {
+        let logged = try db.scalar("SELECT coalesce(max(version), 0) FROM change_log")?.int64 ?? 0
+        let horizon = Int64(try db.scalar("SELECT value FROM replica_meta WHERE key = 'horizon'")?.string ?? "0") ?? 0
+        return max(logged, horizon)
     }
 
     /// Appends a mutation's (or a back-office fact's) changes: one entry per
@@ -19,8 +20,15 @@ enum ChangeLog {
     ///
     /// `edit` says when the change counts as made and by whom: what a later
     /// conflicting edit of the same field is judged against (PROTOCOL.md 6.5).
+    ///
+    /// Versions must be gap-free and in commit order (PROTOCOL.md, DESIGN.md "Scale past one machine").
+    /// On SQLite the caller's write transaction holds the file's one write lock, so the head read here
+    /// stays the head until commit: the next versions follow it. On PostgreSQL several node processes
+    /// write at once and a read head can be taken twice: each version comes from the reseller's counter
+    /// row (`ResellerCounter`), whose row lock makes the reseller's next writer wait for this commit.
+    /// (SQLite keeps the head: its tools and tests that write the log directly need no counter.)
     @discardableResult
-    static func append(_ changes: [RowChange], origin: String, edit: Edit, in db: Database) throws -> Int64 {
+    static func append(_ changes: [RowChange], reseller: String, origin: String, edit: Edit, in db: any SQLDatabase) throws -> Int64 {
         var order: [String] = []
         var first: [String: RowChange] = [:]
         var columns: [String: Set<String>] = [:]
@@ -35,7 +43,10 @@ enum ChangeLog {
         var version = try head(in: db)
         for key in order {
             guard let change = first[key] else { continue }
-            version += 1
+            switch db.dialect {
+            case .sqlite: version += 1
+            case .postgresql: version = try ResellerCounter.next(for: reseller, in: db)
+            }
             let table = RowDigest.checked(change.table)
             let before = change.before
             var after: [String: SQLValue]?
@@ -79,7 +90,7 @@ enum ChangeLog {
     /// after `version` (on equal instants, the later arrival). Entries logged before instants were
     /// recorded count as made at the beginning of time: the pushed edit wins over them, as it did then.
     static func latestChanges(table: String, id: String, after version: Int64, notBy origin: String,
-                              in db: Database) throws -> [String: FieldChange] {
+                              in db: any SQLDatabase) throws -> [String: FieldChange] {
         var result: [String: FieldChange] = [:]
         try db.forEachRow("""
             SELECT version, columns, origin, made_at, made_by, clock_ahead FROM change_log
@@ -100,7 +111,7 @@ enum ChangeLog {
 
     /// The version of the latest entry by `origin` after `version` that changed `column` of a row, if any.
     static func lastChange(of column: String, table: String, id: String, by origin: String, after version: Int64,
-                           in db: Database) throws -> Int64? {
+                           in db: any SQLDatabase) throws -> Int64? {
         var last: Int64?
         try db.forEachRow("SELECT version, columns FROM change_log WHERE entity = ? AND entity_id = ? AND origin = ? AND version > ? ORDER BY version",
                           [table, id, origin, version]) { row in

@@ -4,14 +4,31 @@ import OutpostStore
 import OutpostSystem
 
 /// The central node: a directory with `node.sqlite` (resellers, tokens, the
-/// catalog) and one database per reseller under `tenants/`.
+/// catalog) and one database per reseller under `tenants/`; or the same in a
+/// PostgreSQL database: the registry in the schema `outpost_node`, each reseller
+/// in a schema of its own (`reseller_ID`), reached through its own connection.
 public final class Node {
     public static let registryName = "node.sqlite"
 
+    /// The node's directory: a SQLite node's databases; on PostgreSQL, the local files not yet
+    /// kept in the database (the notify lock).
     public let directory: URL
     public let clock: any Clock
-    let registry: Database
+    let registry: any SQLDatabase
+    /// Where the resellers' databases are.
+    let store: Store
     private var tenants: [String: Tenant] = [:]
+
+    /// Where a node keeps its state.
+    enum Store {
+        /// `node.sqlite` and `tenants/ID.sqlite` in the node's directory.
+        case sqlite
+        /// One PostgreSQL database: the registry and each reseller in schemas of their own.
+        case postgresql(PostgresConnectionString)
+    }
+
+    /// The PostgreSQL schema holding the registry.
+    static let registrySchema = "outpost_node"
 
     /// Why a node directory cannot be used.
     public enum OpenError: Error, Sendable, CustomStringConvertible {
@@ -35,9 +52,10 @@ public final class Node {
         init(_ message: String) { self.message = message }
     }
 
-    private init(directory: URL, registry: Database, clock: any Clock) {
+    private init(directory: URL, registry: any SQLDatabase, store: Store = .sqlite, clock: any Clock) {
         self.directory = directory
         self.registry = registry
+        self.store = store
         self.clock = clock
     }
 
@@ -112,6 +130,40 @@ public final class Node {
         }
     }
 
+    /// Creates a node whose state lives in the PostgreSQL database `store` names; `directory` (made when
+    /// missing) keeps its local files.
+    public static func create(at directory: URL, store: PostgresConnectionString, clock: any Clock) throws -> Node {
+        let db = try PostgresDatabase(store)
+        if try db.scalar("SELECT 1 FROM information_schema.tables WHERE table_schema = ? AND table_name = 'node_meta'", [registrySchema]) != nil {
+            throw OpenError.alreadyExists(store.display)
+        }
+        try LocalFiles.createPrivateDirectory(directory.path)
+        try db.executeScript("CREATE SCHEMA IF NOT EXISTS \(registrySchema); SET search_path TO \(registrySchema)")
+        try PostgreSQLSchema.create(from: registryMigrator, in: db)
+        return Node(directory: directory, registry: db, store: .postgresql(store), clock: clock)
+    }
+
+    /// Opens a node kept in the PostgreSQL database `store` names.
+    public static func open(_ directory: URL, store: PostgresConnectionString, clock: any Clock) throws -> Node {
+        let db = try PostgresDatabase(store)
+        guard try db.scalar("SELECT 1 FROM information_schema.tables WHERE table_schema = ? AND table_name = 'node_meta'", [registrySchema]) != nil else {
+            throw OpenError.notANode(store.display, reason: "it holds no node registry (schema \(registrySchema))")
+        }
+        try db.executeScript("SET search_path TO \(registrySchema)")
+        try PostgreSQLSchema.create(from: registryMigrator, in: db)
+        guard try db.scalar("SELECT value FROM node_meta WHERE key = 'format'")?.string == "outpost-node" else {
+            throw OpenError.notANode(store.display, reason: "its \(registrySchema) schema is not a node registry")
+        }
+        return Node(directory: directory, registry: db, store: .postgresql(store), clock: clock)
+    }
+
+    /// The PostgreSQL schema of a reseller: its id is lowercase letters, digits and hyphens, so with
+    /// hyphens as underscores it is a plain identifier, and no two ids share one.
+    static func tenantSchema(_ resellerId: String) -> String {
+        precondition(validResellerId(resellerId), "not a reseller id: \(resellerId)")
+        return "reseller_" + resellerId.replacingOccurrences(of: "-", with: "_")
+    }
+
     // MARK: Resellers
 
     /// Reseller ids name files: lowercase letters, digits and hyphens.
@@ -153,9 +205,21 @@ public final class Node {
         guard Self.validResellerId(resellerId), try registry.scalar("SELECT 1 FROM reseller WHERE id = ?", [resellerId]) != nil else {
             throw AdminError("no reseller \(resellerId) on this node")
         }
-        let db = try Database(path: directory.appendingPathComponent("tenants/\(resellerId).sqlite").path)
-        try Schema.migrate(db)
+        let db: any SQLDatabase
+        switch store {
+        case .sqlite:
+            let file = try Database(path: directory.appendingPathComponent("tenants/\(resellerId).sqlite").path)
+            try Schema.migrate(file)
+            db = file
+        case .postgresql(let location):
+            let connection = try PostgresDatabase(location)
+            let schema = Self.tenantSchema(resellerId)
+            try connection.executeScript("CREATE SCHEMA IF NOT EXISTS \(schema); SET search_path TO \(schema)")
+            try PostgreSQLSchema.create(from: Schema.migrator, in: connection)
+            db = connection
+        }
         try db.transaction { try RowDigest.prepare(in: db) }
+        try Tenant.prepareCounter(for: resellerId, in: db)
         let tenant = Tenant(resellerId: resellerId, db: db, clock: clock)
         tenants[resellerId] = tenant
         return tenant

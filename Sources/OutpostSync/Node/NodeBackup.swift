@@ -20,15 +20,19 @@ public enum NodeBackup {
     /// Writes a backup of `node` to `file` (through a temporary name, renamed when complete); returns the databases it holds.
     @discardableResult
     public static func backup(_ node: Node, to file: URL) throws -> [String] {
+        guard let registry = node.registry as? Database else {
+            throw Failure(message: "this node keeps its state in PostgreSQL: back it up with PostgreSQL's own tools "
+                          + "(pg_dump, or continuous archiving for point-in-time recovery), not with outpost node backup")
+        }
         let scratch = file.deletingLastPathComponent().appendingPathComponent(".\(file.lastPathComponent).parts-\(getpid())")
         try? FileManager.default.removeItem(at: scratch)
         try LocalFiles.createPrivateDirectory(scratch.appendingPathComponent("tenants").path)
         defer { try? FileManager.default.removeItem(at: scratch) }
         var names = [Node.registryName]
-        try node.registry.backup(to: scratch.appendingPathComponent(Node.registryName).path)
+        try registry.backup(to: scratch.appendingPathComponent(Node.registryName).path)
         for reseller in try node.resellers() {
             let name = "tenants/\(reseller.id).sqlite"
-            try node.tenant(reseller.id).db.backup(to: scratch.appendingPathComponent(name).path)
+            try node.tenant(reseller.id).sqliteDatabase().backup(to: scratch.appendingPathComponent(name).path)
             names.append(name)
         }
         let partial = file.deletingLastPathComponent().appendingPathComponent(".\(file.lastPathComponent).partial")
@@ -92,7 +96,7 @@ public enum NodeBackup {
         guard restored.contains(Node.registryName) else { throw Failure(message: "\(file.path) holds no node registry") }
         let node = try Node.open(directory, clock: clock)
         for reseller in try node.resellers() {
-            let db = try node.tenant(reseller.id).db
+            let db = try node.tenant(reseller.id).sqliteDatabase()
             guard try db.integrityCheck() == ["ok"] else { throw Failure(message: "the restored database of \(reseller.id) is damaged") }
         }
         return node

@@ -83,7 +83,7 @@ public struct NodeExchange {
                 let reader = try MessageReader(json, "digest request")
                 try reader.checkProtocol()
                 // Head and digests from one read transaction, so a concurrent push cannot split them.
-                let (cursor, digests) = try tenant.db.transaction(.deferred) { (try ChangeLog.head(in: tenant.db), try tenant.fullDigests()) }
+                let (cursor, digests) = try tenant.db.readTransaction { (try ChangeLog.head(in: tenant.db), try tenant.fullDigests()) }
                 let value = JSONValue.object([
                     "protocol": .integer(SyncProtocol.version), "cursor": .integer(cursor),
                     "digests": .object(digests.mapValues { .object(["rows": .integer($0.rows), "digest": .integer($0.digest)]) }),
@@ -92,7 +92,7 @@ public struct NodeExchange {
             case .account:
                 let reader = try MessageReader(json, "account request")
                 try reader.checkProtocol()
-                let answer = try tenant.db.transaction(.deferred) { try AccountResponse(reseller: reseller, user: username, tenant: tenant.db) }
+                let answer = try tenant.db.readTransaction { try AccountResponse(reseller: reseller, user: username, tenant: tenant.db) }
                 return Outcome(status: 200, body: Array(answer.json.serialized.utf8), resellerId: reseller, refused: 0, conflicts: 0)
             }
         } catch {
@@ -100,13 +100,14 @@ public struct NodeExchange {
         }
     }
 
-    /// The outcome for a failed exchange: a `SyncError` as it is, a busy database as `unavailable`, and anything
+    /// The outcome for a failed exchange: a `SyncError` as it is, a busy or unreachable store as `unavailable`, and anything
     /// else as a plain internal error (internals stay on the node).
     static func failure(_ error: any Error, resellerId: String?) -> Outcome {
         switch error {
         // `notice: nil` picks the SyncError overload (without it this function would call itself).
         case let error as SyncError: return failure(error, resellerId: resellerId, notice: nil)
-        case let error as DatabaseError where error.isBusy:
+        // A store that is busy (SQLite's lock, a PostgreSQL serialization failure) or out of reach: try again later.
+        case let error as any StoreFailure where error.kind == .mustRetry || error.kind == .connectionFailed:
             return failure(SyncError(.unavailable, "the node is busy; try again"), resellerId: resellerId, notice: nil)
         default: return failure(SyncError(.internalError, "the node failed to handle the request"), resellerId: resellerId, notice: nil)
         }

@@ -46,7 +46,7 @@ public enum RowDigest {
     }
 
     /// Counts and digests a table from scratch.
-    public static func compute(_ table: String, in db: Database) throws -> TableDigest {
+    public static func compute(_ table: String, in db: any SQLDatabase) throws -> TableDigest {
         var rows: Int64 = 0
         var sum: Int64 = 0
         try db.forEachRow("SELECT * FROM \(Self.checked(table))") { row in
@@ -61,7 +61,7 @@ public enum RowDigest {
     /// The first computation must see the table as its writer last left it:
     /// call `prepare` before writing (the node when it opens a tenant, a
     /// replica before applying a page, with its pending changes taken off).
-    public static func stored(_ table: String, in db: Database) throws -> TableDigest {
+    public static func stored(_ table: String, in db: any SQLDatabase) throws -> TableDigest {
         if let row = try db.row("SELECT row_count, digest FROM table_digest WHERE entity = ?", [table]) {
             return TableDigest(rows: try row.int64("row_count"), digest: try row.int64("digest"))
         }
@@ -71,33 +71,33 @@ public enum RowDigest {
     }
 
     /// Makes sure every replicated table has a kept digest, before anything is written.
-    public static func prepare(in db: Database) throws {
+    public static func prepare(in db: any SQLDatabase) throws {
         _ = try storedAll(in: db)
     }
 
     /// Every replicated table's kept digest.
-    public static func storedAll(in db: Database) throws -> [String: TableDigest] {
+    public static func storedAll(in db: any SQLDatabase) throws -> [String: TableDigest] {
         var result: [String: TableDigest] = [:]
         for table in Schema.replicatedTables { result[table] = try stored(table, in: db) }
         return result
     }
 
     /// Every replicated table's digest, from scratch.
-    public static func computeAll(in db: Database) throws -> [String: TableDigest] {
+    public static func computeAll(in db: any SQLDatabase) throws -> [String: TableDigest] {
         var result: [String: TableDigest] = [:]
         for table in Schema.replicatedTables { result[table] = try compute(table, in: db) }
         return result
     }
 
     /// Adds accumulated changes (row count, wrapping sum) to a table's kept digest.
-    public static func add(_ table: String, rows: Int64, sum: Int64, in db: Database) throws {
+    public static func add(_ table: String, rows: Int64, sum: Int64, in db: any SQLDatabase) throws {
         let current = try stored(table, in: db)
         try db.execute("UPDATE table_digest SET row_count = ?, digest = ? WHERE entity = ?",
                        [current.rows + rows, current.digest &+ sum, table])
     }
 
     /// Replaces one row's contribution: call with the row before and after a write.
-    public static func adjust(_ table: String, before: [String: SQLValue]?, after: [String: SQLValue]?, in db: Database) throws {
+    public static func adjust(_ table: String, before: [String: SQLValue]?, after: [String: SQLValue]?, in db: any SQLDatabase) throws {
         guard before != after else { return }
         let current = try stored(table, in: db)
         var rows = current.rows
@@ -114,7 +114,7 @@ public enum RowDigest {
     }
 
     /// Recomputes a table's kept digest from its rows (after they were replaced wholesale).
-    public static func reset(_ table: String, in db: Database) throws {
+    public static func reset(_ table: String, in db: any SQLDatabase) throws {
         let fresh = try compute(table, in: db)
         try db.execute("INSERT INTO table_digest (entity, row_count, digest) VALUES (?, ?, ?) ON CONFLICT (entity) DO UPDATE SET row_count = excluded.row_count, digest = excluded.digest",
                        [table, fresh.rows, fresh.digest])

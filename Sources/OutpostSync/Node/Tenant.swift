@@ -3,20 +3,40 @@ import OutpostModel
 import OutpostStore
 
 /// One reseller's authoritative state on the node: the same schema as a
-/// replica, plus the change log, verdicts and digests. Its own SQLite file,
-/// so no query can reach another reseller's rows.
+/// replica, plus the change log, verdicts and digests. Its own SQLite file, or
+/// on PostgreSQL a schema of its own reached through a connection whose
+/// `search_path` is that schema alone, so no query can reach another reseller's rows.
 public final class Tenant {
     public let resellerId: String
-    public let db: Database
+    public let db: any SQLDatabase
     let ids: IdentifierFactory
     /// The node's clock: pushed edits count as made no later than their arrival.
     let clock: any Clock
 
-    init(resellerId: String, db: Database, clock: any Clock) {
+    init(resellerId: String, db: any SQLDatabase, clock: any Clock) {
         self.resellerId = resellerId
         self.db = db
         self.ids = IdentifierFactory(clock: clock)
         self.clock = clock
+    }
+
+    /// The tenant's SQLite database, for what only a SQLite file can do (a backup by copy, the
+    /// pull-apply benchmark's direct writes); refused on another store.
+    public func sqliteDatabase() throws -> Database {
+        guard let file = db as? Database else {
+            throw Node.AdminError("reseller \(resellerId) is stored in \(db.dialect.rawValue), not in a SQLite file")
+        }
+        return file
+    }
+
+    /// Creates the reseller's change-log counter (`ResellerCounter`) on PostgreSQL where it is missing,
+    /// starting at the log's head. SQLite numbers the log from its head (`ChangeLog.append`) and has none.
+    static func prepareCounter(for resellerId: String, in db: any SQLDatabase) throws {
+        guard db.dialect == .postgresql else { return }
+        try db.transaction {
+            try db.executeScript(ResellerCounter.createTable)
+            try ResellerCounter.register(resellerId, startingAt: try ChangeLog.head(in: db), in: db)
+        }
     }
 
     // MARK: Back-office facts
@@ -25,9 +45,10 @@ public final class Tenant {
     @discardableResult
     public func record(now: Timestamp, origin: String = "node", _ body: (MutationContext) throws -> Void) throws -> Int64 {
         try db.transaction {
+            try ResellerCounter.serialiseWriters(for: resellerId, in: db)
             let context = MutationContext(db: db, now: now, authority: .node)
             try body(context)
-            return try ChangeLog.append(context.changes, origin: origin, edit: ChangeLog.Edit(madeAt: now, user: "", clockAhead: false), in: db)
+            return try ChangeLog.append(context.changes, reseller: resellerId, origin: origin, edit: ChangeLog.Edit(madeAt: now, user: "", clockAhead: false), in: db)
         }
     }
 
@@ -52,7 +73,10 @@ public final class Tenant {
     /// a shared 2-core machine at a quiet moment): FULL with a commit per mutation 1,104/s; FULL with one
     /// per request 6,949–7,651/s (6 runs); NORMAL with a commit per mutation, before, 4,964–5,293/s (3 runs).
     public func push(_ request: PushRequest, user: String = "") throws -> PushResponse {
-        try db.transaction { try pushInOneTransaction(request, user: user) }
+        try db.transaction {
+            try ResellerCounter.serialiseWriters(for: resellerId, in: db)
+            return try pushInOneTransaction(request, user: user)
+        }
     }
 
     private func pushInOneTransaction(_ request: PushRequest, user: String) throws -> PushResponse {
@@ -134,7 +158,7 @@ public final class Tenant {
         let edit = ChangeLog.Edit.pushed(createdAt: pushed.createdAt, arrival: arrival, user: user)
         let merge = try merge(context.changes, args: pushed.args, edit: edit, arrival: arrival, replica: replica, seq: pushed.seq,
                               mutation: pushed.name)
-        let version = try ChangeLog.append(merge.changes, origin: replica, edit: edit, in: db)
+        let version = try ChangeLog.append(merge.changes, reseller: resellerId, origin: replica, edit: edit, in: db)
         guard !merge.conflicts.isEmpty else {
             return Verdict(seq: pushed.seq, mutation: pushed.name, status: .applied, version: version)
         }
@@ -159,7 +183,7 @@ public final class Tenant {
                         blockedBy: Int64? = nil) throws -> Verdict {
         // Ids this mutation would have created stay unknown; later mutations naming them are blocked by it.
         for id in Self.referencedIds(in: pushed.args) where try !exists(id) {
-            try db.execute("INSERT OR IGNORE INTO refused_id (replica_id, entity_id, seq) VALUES (?, ?, ?)", [replica, id, pushed.seq])
+            try db.execute("INSERT INTO refused_id (replica_id, entity_id, seq) VALUES (?, ?, ?) ON CONFLICT DO NOTHING", [replica, id, pushed.seq])
         }
         return Verdict(seq: pushed.seq, mutation: pushed.name, status: .refused, version: nil, code: code, field: field, message: message,
                        blockedBy: blockedBy)
@@ -284,7 +308,7 @@ public final class Tenant {
 
     /// A page of changes after the cursor, cut at about `maxBytes`; or a snapshot page.
     public func pull(_ request: PullRequest) throws -> PullResponse {
-        try db.transaction(.deferred) {
+        try db.readTransaction {
             let head = try ChangeLog.head(in: db)
             if !request.snapshotTables.isEmpty {
                 // A partial snapshot ends at the replica's own cursor, so changes after it (to any table) still follow.
@@ -367,6 +391,7 @@ public final class Tenant {
     /// inside the replica's rebase, so pending local work survives.
     public func compact() throws -> Compaction {
         try db.transaction {
+            try ResellerCounter.serialiseWriters(for: resellerId, in: db)
             let before = try db.scalar("SELECT count(*) FROM change_log")?.int64 ?? 0
             let head = try ChangeLog.head(in: db)
             try db.execute("""
@@ -389,6 +414,6 @@ public final class Tenant {
 
     /// Every table's digest computed from scratch (for `outpost verify`).
     public func fullDigests() throws -> [String: TableDigest] {
-        try db.transaction(.deferred) { try RowDigest.computeAll(in: db) }
+        try db.readTransaction { try RowDigest.computeAll(in: db) }
     }
 }

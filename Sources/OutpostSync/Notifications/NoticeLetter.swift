@@ -18,7 +18,7 @@ struct NoticeLetter {
     /// Why a notice cannot be written (its entity went away meanwhile).
     struct Missing: Error {}
 
-    init(_ notice: DueNotice, settings: ResellerSettings, today: BusinessDate, in db: Database) throws {
+    init(_ notice: DueNotice, settings: ResellerSettings, today: BusinessDate, in db: any SQLDatabase) throws {
         guard let customer = try db.row("SELECT name, contact_name, email FROM customer WHERE id = ?", [notice.customerId]) else { throw Missing() }
         // Names go into a line of their own: no line breaks or control characters come along.
         customerName = MailMessage.clean(try customer.string("name"))
@@ -31,7 +31,7 @@ struct NoticeLetter {
         body = ([greeting] + paragraphs.map(Self.wrapped) + ["Kind regards,\n" + Self.signature(settings)]).joined(separator: "\n\n") + "\n"
     }
 
-    private static func content(_ notice: DueNotice, settings: ResellerSettings, today: BusinessDate, in db: Database)
+    private static func content(_ notice: DueNotice, settings: ResellerSettings, today: BusinessDate, in db: any SQLDatabase)
         throws -> (subject: String, paragraphs: [String]) {
         switch notice.kind {
         case .invoiceDue, .invoiceOverdue:
@@ -121,7 +121,7 @@ struct NoticeLetter {
     }
 
     /// The entity's name for people (`INV-000003`, `Microsoft 365 Business Basic`, `example.com`), `nil` when it has none.
-    private static func entityName(_ notice: DueNotice, in db: Database) throws -> String? {
+    private static func entityName(_ notice: DueNotice, in db: any SQLDatabase) throws -> String? {
         switch notice.kind {
         case .invoiceDue, .invoiceOverdue:
             return try db.scalar("SELECT number FROM invoice WHERE id = ?", [notice.entityId])?.string
@@ -135,7 +135,7 @@ struct NoticeLetter {
     }
 
     /// The price of the next period when the subscription renews automatically; `nil` when it ends.
-    private static func renewal(of subscriptionId: String?, settings: ResellerSettings, in db: Database) throws -> String? {
+    private static func renewal(of subscriptionId: String?, settings: ResellerSettings, in db: any SQLDatabase) throws -> String? {
         guard let subscriptionId, let row = try db.row("SELECT * FROM subscription WHERE id = ?", [subscriptionId]) else { return nil }
         let subscription = try Subscription(row: row)
         guard subscription.status == .active, subscription.autoRenew, !subscription.cancelAtPeriodEnd else { return nil }

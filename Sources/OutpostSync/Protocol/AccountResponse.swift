@@ -27,7 +27,7 @@ public struct AccountResponse: Sendable, Equatable {
     }
 
     /// What the node answers for `reseller`'s token held by `user`, read from the tenant's database.
-    public init(reseller: String, user: String, tenant db: Database) throws {
+    public init(reseller: String, user: String, tenant db: any SQLDatabase) throws {
         let settings = try ResellerSettings.load(from: db)
         self.init(reseller: reseller, user: user, companyName: settings.companyName, currency: settings.currency,
                   defaultMarkupBp: Int64(try PriceRule.defaultMarkup(in: db)))
