@@ -116,17 +116,19 @@ struct FirstSyncBenchmark {
         let clock = FixedClock(Timestamp(secondsSinceEpoch: Int64(asOf.daysSinceEpoch) * 86_400 + 17 * 3_600))
         let bench = try HTTPBench(name: "first-sync", clock: clock)
         let tenant = try bench.node.tenant("bench")
+        // A SQLite node: the fixtures are written straight into its file, through SQLite's cached statements.
+        let tenantDB = try tenant.sqliteDatabase()
         // The node's side (not timed): the data set written into the reseller's database, then every row of it
         // logged as an upsert, as if the node had made each, so that a pull from cursor 0 carries all of it.
-        try FixtureGenerator(seed: 1, customers: customers, asOf: asOf).write(into: tenant.db)
-        try tenant.db.transaction {
-            var version = try tenant.db.scalar("SELECT coalesce(max(version), 0) FROM change_log")?.int64 ?? 0
-            let log = try tenant.db.cachedStatement(
+        try FixtureGenerator(seed: 1, customers: customers, asOf: asOf).write(into: tenantDB)
+        try tenantDB.transaction {
+            var version = try tenantDB.scalar("SELECT coalesce(max(version), 0) FROM change_log")?.int64 ?? 0
+            let log = try tenantDB.cachedStatement(
                 "INSERT INTO change_log (version, entity, entity_id, op, row, columns, origin) VALUES (?, ?, ?, 'upsert', ?, '', 'bench')")
             // Table names come from the schema's own list, never from data.
             for table in Schema.replicatedTables {
-                let stamp = try tenant.db.cachedStatement("UPDATE \(table) SET version = ? WHERE id = ?")
-                for row in try tenant.db.rows("SELECT * FROM \(table) ORDER BY rowid") {
+                let stamp = try tenantDB.cachedStatement("UPDATE \(table) SET version = ? WHERE id = ?")
+                for row in try tenantDB.rows("SELECT * FROM \(table) ORDER BY rowid") {
                     version += 1
                     var values = row.dictionary
                     values["version"] = .integer(version)
