@@ -5,7 +5,7 @@ import Testing
 // customer names and invoice numbers instead of ids. Run against the real binary on a replica
 // made by the fixture generator (customers with orders, invoices and payments).
 
-@Suite("outpost end to end: names and numbers, not ids", .timeLimit(.minutes(10)))
+@Suite("outpost end to end: names and numbers, not ids", .timeLimit(.minutes(20)))
 struct NamesAndNumbersTests {
     static func generated(_ label: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> Sandbox {
         try FixtureTests.generated(label, sourceLocation: sourceLocation)

@@ -11,7 +11,7 @@ import Darwin
 
 /// The progress bar: its text and throttling on a fake terminal, and the real binary with standard error
 /// on a pipe (no bar at all) and on a pseudo-terminal (a bar, cleared at the end).
-@Suite("Progress bar", .timeLimit(.minutes(10)))
+@Suite("Progress bar", .timeLimit(.minutes(20)))
 struct ProgressBarTests {
     /// What a bar wrote, at a time the test sets.
     final class FakeTerminal {

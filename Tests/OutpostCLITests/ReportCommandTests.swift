@@ -4,7 +4,7 @@ import Testing
 
 /// `outpost report …` and `outpost summary`: the dashboards' figures in the
 /// terminal, from the same code on the same replica, never different.
-@Suite("outpost end to end: reports in the terminal", .timeLimit(.minutes(10)))
+@Suite("outpost end to end: reports in the terminal", .timeLimit(.minutes(20)))
 struct ReportCommandTests {
     /// The CSV the dashboards publish for each report, and the command line that prints it.
     static let reports: [(csv: String, arguments: [String])] = [

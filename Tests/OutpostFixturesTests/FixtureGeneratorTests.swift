@@ -5,7 +5,7 @@ import OutpostStore
 import Testing
 
 /// The deterministic fixture generator, its embedded catalog and name lists, and the consistency check.
-@Suite("Fixture generator", .timeLimit(.minutes(10)))
+@Suite("Fixture generator", .timeLimit(.minutes(20)))
 struct FixtureGeneratorTests {
     static let asOf = FixtureGenerator.defaultAsOf
 

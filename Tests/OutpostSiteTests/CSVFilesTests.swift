@@ -39,7 +39,7 @@ struct CSVFiles {
     func column(_ title: String) throws -> Int { try #require(header.firstIndex(of: title), "no \(title) in \(header)") }
 }
 
-@Suite("CSV files by day", .timeLimit(.minutes(10)))
+@Suite("CSV files by day", .timeLimit(.minutes(20)))
 struct CSVFilesTests {
     @Test func theCSVsNameCustomersAndInvoicesAndKeepEachDayInNumberOrder() throws {
         try withTemporaryDirectory { directory in

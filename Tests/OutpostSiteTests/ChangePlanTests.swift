@@ -4,7 +4,7 @@ import OutpostModel
 @testable import OutpostSite
 
 /// The plan alone, without a database: changes and the links of the rows involved in, pages and list rows out.
-@Suite("The build plan: from changed rows to pages", .timeLimit(.minutes(10)))
+@Suite("The build plan: from changed rows to pages", .timeLimit(.minutes(20)))
 struct ChangePlanTests {
     /// Rows of a few tables, as the replica would hold them (the plan's links, given as plain values).
     struct Rows: ChangePlan.Links {

@@ -5,7 +5,7 @@ import OutpostTestSupport
 /// `outpost demo`, the README's first command, run as a user would; its site passes the link check.
 @Suite("outpost demo")
 struct DemoTests {
-    @Test(.timeLimit(.minutes(10)))
+    @Test(.timeLimit(.minutes(20)))
     func theDemoBuildsEverythingAndItsSiteHoldsTogether() throws {
         try #require(OutpostBinary.url != nil, "the outpost binary is built")
         let dir = try TemporaryDirectory("outpost-demo")
@@ -50,14 +50,14 @@ struct BinaryAloneTests {
         return FileManager.default.isExecutableFile(atPath: url.path) ? url : nil
     }()
 
-    @Test(.timeLimit(.minutes(10)))
+    @Test(.timeLimit(.minutes(20)))
     func theBinaryCopiedAloneToAnEmptyDirectoryRunsTheDemo() throws {
         try runsTheDemoAlone(try #require(OutpostBinary.url, "the outpost binary is built"))
     }
 
     @Test("the release binary, copied alone to an empty directory, runs the demo",
           .enabled(if: release != nil, "no release build here: `swift build -c release --product outpost` makes one (.ci/run does)"),
-          .timeLimit(.minutes(10)))
+          .timeLimit(.minutes(20)))
     func theReleaseBinaryCopiedAloneRunsTheDemo() throws {
         try runsTheDemoAlone(try #require(Self.release))
     }

@@ -7,7 +7,7 @@ import OutpostFixtures
 
 /// The figures an incremental build shows come from sums kept up to date customer by customer; they
 /// must be the sums worked out afresh, and the sums every report computed on its own adds up.
-@Suite("The cache of customers' shares of the figures", .timeLimit(.minutes(10)))
+@Suite("The cache of customers' shares of the figures", .timeLimit(.minutes(20)))
 struct FigureCacheTests {
     func cache(_ directory: URL) throws -> FigureCache {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)

@@ -7,7 +7,7 @@ import OutpostStore
 
 /// What the pages look like: the invoice laid out as an invoice and printable, the grouped navigation,
 /// the freshness line written by a script instead of a framed page.
-@Suite("Page look", .timeLimit(.minutes(10)))
+@Suite("Page look", .timeLimit(.minutes(20)))
 struct PageLookTests {
     @Test func anInvoiceHasItsPartiesSideBySideAndItsTotalsInTheFoot() throws {
         try withTemporaryDirectory { directory in

@@ -5,7 +5,7 @@ import OutpostStore
 @testable import OutpostSite
 
 /// The search index of a real site: few files, each small, and incremental builds equal to full ones.
-@Suite("Search index size", .timeLimit(.minutes(10)))
+@Suite("Search index size", .timeLimit(.minutes(20)))
 struct SearchIndexSizeTests {
     /// What one query may load: the counts file and one file of the index.
     static let queryLimit = 200_000

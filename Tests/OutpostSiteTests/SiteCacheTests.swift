@@ -7,7 +7,7 @@ import OutpostTestSupport
 
 /// The site cache: what a build remembers lives beside the replica, is committed once per build,
 /// survives a build killed at any moment, and tells a publish step what to copy and delete.
-@Suite("The site cache beside the replica", .timeLimit(.minutes(10)))
+@Suite("The site cache beside the replica", .timeLimit(.minutes(20)))
 struct SiteCacheTests {
     /// Paths in the tree (hidden ones included) with a component starting with a dot.
     func hiddenPaths(_ site: URL) throws -> [String] {

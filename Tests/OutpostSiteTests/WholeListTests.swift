@@ -6,7 +6,7 @@ import OutpostStore
 
 /// Long lists page evenly, number their pages from one script beside them, and
 /// come in the whole-list orders and saved views an office works with.
-@Suite("Whole lists: even pages, orders and views", .timeLimit(.minutes(10)))
+@Suite("Whole lists: even pages, orders and views", .timeLimit(.minutes(20)))
 struct WholeListTests {
     /// One list as its `pages.js` describes it.
     struct ListScript {

@@ -4,7 +4,7 @@ import OutpostTestSupport
 import Testing
 
 /// libpq is loaded at first use, never linked: the one `outpost` binary runs where it is not installed.
-@Suite("libpq loaded at first use", .timeLimit(.minutes(10)))
+@Suite("libpq loaded at first use", .timeLimit(.minutes(20)))
 struct LibPQLoadingTests {
     @Test("a library that cannot be loaded is named with the package to install, and exits 69")
     func missingLibraryNamesThePackage() throws {

@@ -2,7 +2,7 @@ import Foundation
 import OutpostStore
 import Testing
 
-@Suite("PostgreSQL connection strings stay out of sight", .timeLimit(.minutes(10)))
+@Suite("PostgreSQL connection strings stay out of sight", .timeLimit(.minutes(20)))
 struct PostgresConnectionStringTests {
     @Test func aURIIsShownWithoutItsPassword() throws {
         let store = try PostgresConnectionString("postgresql://outpost:s3cr%40t@db.example.com:5433/node?sslmode=require")

@@ -5,7 +5,7 @@ import Testing
 
 /// What only PostgreSQL has: type mapping by OID, the errors a concurrent server gives, advisory locks.
 @Suite("PostgreSQL store", .enabled(if: PostgresCluster.unavailableReason == nil, "\(PostgresCluster.unavailableReason ?? "")"),
-       .timeLimit(.minutes(10)))
+       .timeLimit(.minutes(20)))
 struct PostgresDatabaseTests {
     @Test("the throwaway cluster answers on its own socket, with no TCP port")
     func clusterIsRunning() throws {

@@ -1,7 +1,7 @@
 import OutpostStore
 import Testing
 
-@Suite("? markers become $n for PostgreSQL", .timeLimit(.minutes(10)))
+@Suite("? markers become $n for PostgreSQL", .timeLimit(.minutes(20)))
 struct PostgresPlaceholdersTests {
     @Test func markersAreNumberedInOrder() {
         let translated = PostgresPlaceholders.translate("INSERT INTO t (a, b, c) VALUES (?, ?, ?)")

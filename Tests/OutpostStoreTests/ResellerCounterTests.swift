@@ -6,7 +6,7 @@ import Testing
 /// Gap-free versions in commit order with several writers on one PostgreSQL database
 /// (DESIGN.md, "Scale past one machine").
 @Suite("Reseller counter on PostgreSQL", .enabled(if: PostgresCluster.unavailableReason == nil, "\(PostgresCluster.unavailableReason ?? "")"),
-       .timeLimit(.minutes(10)))
+       .timeLimit(.minutes(20)))
 struct ResellerCounterTests {
     private static let changeLog = """
         CREATE TABLE change_log (version BIGINT NOT NULL, reseller TEXT NOT NULL, writer INTEGER NOT NULL,

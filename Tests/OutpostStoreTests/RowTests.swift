@@ -1,7 +1,7 @@
 import OutpostStore
 import Testing
 
-@Suite("Row and SQLValue accessors", .timeLimit(.minutes(10)))
+@Suite("Row and SQLValue accessors", .timeLimit(.minutes(20)))
 struct RowTests {
     private func sampleRow() throws -> Row {
         let db = try Database.inMemory()

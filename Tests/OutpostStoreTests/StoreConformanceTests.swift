@@ -4,7 +4,7 @@ import Testing
 
 /// The same cases against SQLite and PostgreSQL through `SQLDatabase`: what the node's code may rely
 /// on, whichever store it holds.
-@Suite("SQLDatabase conformance, SQLite and PostgreSQL", .timeLimit(.minutes(10)))
+@Suite("SQLDatabase conformance, SQLite and PostgreSQL", .timeLimit(.minutes(20)))
 struct StoreConformanceTests {
     /// A table with one column per value kind; the blob column's type is the one statement that differs.
     private func valuesTable(_ db: any SQLDatabase) throws {

@@ -8,7 +8,7 @@ import OutpostTestSupport
 /// `outpost node backup` during a push, and `node restore`, with real processes.
 @Suite("Node backup and restore")
 struct BackupTests {
-    @Test(.timeLimit(.minutes(10)))
+    @Test(.timeLimit(.minutes(20)))
     func aBackupTakenDuringAPushRestoresToAConsistentNode() throws {
         let dir = try TemporaryDirectory("outpost-backup")
         let env = ["OUTPOST_NOW": "2026-03-02T09:00:00Z", "OUTPOST_NODE": dir.path("node")]

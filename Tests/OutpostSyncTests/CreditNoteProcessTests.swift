@@ -4,7 +4,7 @@ import Testing
 
 /// A manual credit note from the command to the page, with real processes: a node served over HTTP, a
 /// laptop, `node provision`, sync. The laptop's credit note is pending until the node numbers it.
-@Suite("Credit notes people issue, with real processes", .timeLimit(.minutes(10)))
+@Suite("Credit notes people issue, with real processes", .timeLimit(.minutes(20)))
 struct CreditNoteProcessTests {
     let dir: TemporaryDirectory
     var node: String { dir.path("node") }

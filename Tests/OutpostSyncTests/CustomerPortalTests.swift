@@ -5,7 +5,7 @@ import Testing
 /// Customer portals through real processes: a node served over HTTP, Anna's and Ben's laptops.
 /// A portal enabled on one laptop is built by both; renewing moves it, disabling and closing
 /// the customer remove its directory at the next build; a closed customer gets none.
-@Suite("Customer portals with real processes", .timeLimit(.minutes(10)))
+@Suite("Customer portals with real processes", .timeLimit(.minutes(20)))
 struct CustomerPortalTests: ClockedScenario {
     let dir: TemporaryDirectory
     var node: String { dir.path("node") }

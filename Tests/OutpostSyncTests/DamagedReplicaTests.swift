@@ -8,7 +8,7 @@ import OutpostTestSupport
 /// `replica rescue` saves the queued changes into a fresh replica that pulls everything again.
 @Suite("A damaged replica")
 struct DamagedReplicaTests {
-    @Test(.timeLimit(.minutes(10)))
+    @Test(.timeLimit(.minutes(20)))
     func syncStopsAndRescueKeepsEveryQueuedChange() throws {
         let dir = try TemporaryDirectory("outpost-damaged")
         let env = TestNode.environment(dir)

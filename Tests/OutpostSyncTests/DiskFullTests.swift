@@ -32,7 +32,7 @@ struct DiskFullTests {
         return process.terminationStatus
     }
 
-    @Test(.enabled(if: cannotMount == nil, "\(cannotMount ?? "")"), .timeLimit(.minutes(10)))
+    @Test(.enabled(if: cannotMount == nil, "\(cannotMount ?? "")"), .timeLimit(.minutes(20)))
     func everyCommandSaysTheDiskIsFullAndNothingIsLost() throws {
         let dir = try TemporaryDirectory("outpost-disk-full")
         let disk = dir.path("disk")

@@ -29,7 +29,7 @@ struct FileModesTests {
         return lstat(dir.path(path), &status) == 0 ? Int(status.st_mode & 0o777) : -1
     }
 
-    @Test(.timeLimit(.minutes(10)))
+    @Test(.timeLimit(.minutes(20)))
     func everyFileOutpostKeepsIsItsOwnersAloneAndStatusWarnsAboutLooserOnes() throws {
         for arguments in [["node", "init", dir.path("node")], ["node", "plans", "import", "--builtin"], ["node", "reseller", "add", "acme", "--name", "Acme"]] {
             #expect(try outpost(arguments).status == 0)

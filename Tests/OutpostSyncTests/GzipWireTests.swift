@@ -5,7 +5,7 @@ import OutpostModel
 import OutpostStore
 
 /// gzip on the wire between `outpost sync` and `outpost node serve`, both the built binary on loopback.
-@Suite("HTTP gzip on the wire: node serve answers gzip, sync inflates it", .timeLimit(.minutes(10)))
+@Suite("HTTP gzip on the wire: node serve answers gzip, sync inflates it", .timeLimit(.minutes(20)))
 struct GzipWireTests {
     /// Reseller `a` gets `count` customers through one push written by hand; returns the plain first pull page.
     static func filled(_ node: ServedNode, customers count: Int) throws -> RawResponse {

@@ -5,7 +5,7 @@ import Testing
 /// Login histories through real processes: a node served over HTTP, Anna's and
 /// Ben's laptops. A sync by a token is its user's login; customer users' logins
 /// are imported on the node and reach `customer-user show` and the customer's page.
-@Suite("Login histories with real processes", .timeLimit(.minutes(10)))
+@Suite("Login histories with real processes", .timeLimit(.minutes(20)))
 struct LoginHistoryTests: ClockedScenario {
     let dir: TemporaryDirectory
     var node: String { dir.path("node") }

@@ -29,7 +29,7 @@ struct NodeCrashTests: ClockedScenario {
         }
     }
 
-    @Test(.timeLimit(.minutes(10)), arguments: [UInt64(21), 22])
+    @Test(.timeLimit(.minutes(20)), arguments: [UInt64(21), 22])
     func killedNodeKeepsEveryAcknowledgedMutationOnce(seed: UInt64) throws {
         let node = dir.path("node")
         try outpost(["node", "init", node], at: now)

@@ -9,7 +9,7 @@ import Testing
 /// The node's code on PostgreSQL (issue 16, "the same mutation code on both"): the same pushes through
 /// the same `NodeExchange` on a SQLite node and on a PostgreSQL node, and the same pulls back.
 @Suite("Node on PostgreSQL", .enabled(if: PostgresCluster.unavailableReason == nil, "\(PostgresCluster.unavailableReason ?? "")"),
-       .timeLimit(.minutes(10)))
+       .timeLimit(.minutes(20)))
 struct NodeOnPostgresTests {
     static let replica = "rep_01JDA4M5X2Q8R7T6Y5W4V3S2P1"
 

@@ -8,7 +8,7 @@ import OutpostTestSupport
 /// under a wrong path — is a configuration error the moment it is met: `init --node` and
 /// `config set --node` refuse it (78) and write nothing, and `sync` stops at once with 78 instead of
 /// retrying as if the node were down. Only a proxy's 502/503/504 is worth retrying.
-@Suite("an address that is not an Outpost node", .timeLimit(.minutes(10)))
+@Suite("an address that is not an Outpost node", .timeLimit(.minutes(20)))
 struct NotANodeTests {
     let dir: TemporaryDirectory
 

@@ -54,7 +54,7 @@ struct NotifyCommandTests {
         try Database(path: dir.path("node/tenants/acme.sqlite"), mode: .readOnly).scalar("SELECT count(*) FROM notification")?.int64 ?? -1
     }
 
-    @Test(.timeLimit(.minutes(10)))
+    @Test(.timeLimit(.minutes(20)))
     func twiceProducesEachNoticeOnceAndTheCustomerPageShowsIt() throws {
         let first = try outpost(["node", "notify", dir.path("node"), "--outbox", dir.path("outbox")], at: "2026-02-24T06:00:00Z")
         #expect(first.status == 0, "\(first.stderr)")
@@ -95,7 +95,7 @@ struct NotifyCommandTests {
         #expect(outcomes.first?["notice_date"]?.stringValue == "2026-03-04")
     }
 
-    @Test(.timeLimit(.minutes(10)))
+    @Test(.timeLimit(.minutes(20)))
     func aBrokenResellerDoesNotKeepTheOthersNoticesBack() throws {
         // Reseller "ab" runs before "acme", and its database has lost a table.
         try Self.require(try outpost(["node", "reseller", "add", "ab", "--name", "Broken", "--node", dir.path("node")], at: "2026-02-24T05:00:00Z"))
@@ -109,7 +109,7 @@ struct NotifyCommandTests {
         #expect(try recorded() == 1)
     }
 
-    @Test(.timeLimit(.minutes(10)))
+    @Test(.timeLimit(.minutes(20)))
     func sendmailFailsCleanlyAndIsRetried() throws {
         let notify = ["node", "notify", dir.path("node"), "--sendmail"]
         let down = try outpost(notify + ["--sendmail-command", "echo 'queue file write error' >&2; exit 75"], at: "2026-02-24T06:00:00Z")
@@ -129,7 +129,7 @@ struct NotifyCommandTests {
         #expect(try outpost(notify + ["--sendmail-command", "exit 1"], at: "2026-02-24T07:00:00Z").status == 0, "nothing left to send")
     }
 
-    @Test(.timeLimit(.minutes(10)))
+    @Test(.timeLimit(.minutes(20)))
     func badInputIsRefusedAndWritesNothing() throws {
         let now = "2026-02-24T06:00:00Z"
         let node = dir.path("node")

@@ -5,7 +5,7 @@ import Testing
 /// The reseller's own purchases through real processes: a node served over HTTP and a laptop.
 /// An order `--for-self` is bought at cost, provisioned and billed like any order, listed by
 /// `own list` and on the "Own purchases" page, and counted in no customer figure.
-@Suite("Own purchases with real processes", .timeLimit(.minutes(10)))
+@Suite("Own purchases with real processes", .timeLimit(.minutes(20)))
 struct OwnPurchasesTests: ClockedScenario {
     let dir: TemporaryDirectory
     var node: String { dir.path("node") }

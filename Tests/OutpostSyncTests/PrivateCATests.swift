@@ -70,7 +70,7 @@ struct PrivateCATests {
             threading.Thread(target=serve, args=(client,), daemon=True).start()
         """
 
-    @Test(.enabled(if: missingTool == nil, "\(missingTool ?? "")"), .timeLimit(.minutes(10)))
+    @Test(.enabled(if: missingTool == nil, "\(missingTool ?? "")"), .timeLimit(.minutes(20)))
     func aPrivateCAIsTrustedOnlyWhenGiven() throws {
         let dir = try TemporaryDirectory("outpost-private-ca")
         // The private CA and the node's certificate for localhost and 127.0.0.1.

@@ -57,7 +57,7 @@ struct PublishCommandTests {
         return files
     }
 
-    @Test(.timeLimit(.minutes(10)))
+    @Test(.timeLimit(.minutes(20)))
     func aCommandPublishesTheSiteFromTheReplicaDirectory() throws {
         // The command runs in the replica directory (relative paths land there) with the site's absolute path.
         let command = """
@@ -90,7 +90,7 @@ struct PublishCommandTests {
         #expect(try String(contentsOfFile: dir.path("r/runs"), encoding: .utf8) == "run\nrun\n")
     }
 
-    @Test(.timeLimit(.minutes(10)))
+    @Test(.timeLimit(.minutes(20)))
     func aFailingCommandIsAWarningAndTheSyncAndTheSiteStay() throws {
         // A long stderr: the warning quotes only its end.
         let command = "head -c 100000 /dev/zero | tr '\\0' x >&2; echo >&2; echo 'rsync: connection unexpectedly closed' >&2; exit 3"
@@ -109,7 +109,7 @@ struct PublishCommandTests {
         #expect(status["pending"]?.integerValue == 0, "the sync went through")
     }
 
-    @Test(.timeLimit(.minutes(10)))
+    @Test(.timeLimit(.minutes(20)))
     func aHangingCommandIsKilledWithItsChildrenAtTheTimeout() throws {
         #expect(try initReplica("r", ["--publish-command", "sleep 30 & echo $! > child; wait"]).status == 0)
         let started = Date()
@@ -123,7 +123,7 @@ struct PublishCommandTests {
         #expect(Self.ends(child), "the sleep the command started was killed too")
     }
 
-    @Test(.timeLimit(.minutes(10)))
+    @Test(.timeLimit(.minutes(20)))
     func aSyncStoppedWhilePublishingStopsTheCommandToo() throws {
         // The command has its own process group, so a kill of the sync alone would not reach it.
         #expect(try initReplica("r", ["--publish-command", "sleep 30 & echo $! > child; wait"]).status == 0)
@@ -151,7 +151,7 @@ struct PublishCommandTests {
         #expect(!FileManager.default.fileExists(atPath: dir.path("r")))
     }
 
-    @Test(.timeLimit(.minutes(10)))
+    @Test(.timeLimit(.minutes(20)))
     func configSetChangesHowAnExistingReplicaPublishes() throws {
         #expect(try initReplica("r").status == 0)
         #expect(try outpost(["config", "set", "--replica", dir.path("r")]).status == 64)

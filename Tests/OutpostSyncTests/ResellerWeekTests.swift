@@ -9,7 +9,7 @@ import Testing
 /// typed a year ahead, a hook called for an order that could not complete,
 /// a completed answer lost, an older edit overwriting a newer one, conflicts
 /// that could never be cleared.
-@Suite("A reseller's week with real processes", .timeLimit(.minutes(10)))
+@Suite("A reseller's week with real processes", .timeLimit(.minutes(20)))
 struct ResellerWeekTests: ClockedScenario {
     let dir: TemporaryDirectory
     var node: String { dir.path("node") }

@@ -6,7 +6,7 @@ import Testing
 
 /// A node that goes back in time (restored from an older backup) loses nothing it acknowledged:
 /// three laptops, backups taken between their pushes, real `outpost` processes.
-@Suite("Rollback: a node restored from an older backup", .timeLimit(.minutes(10)))
+@Suite("Rollback: a node restored from an older backup", .timeLimit(.minutes(20)))
 struct RollbackTests: ClockedScenario {
     let dir: TemporaryDirectory
     var node: String { dir.path("node") }
@@ -106,7 +106,7 @@ struct RollbackTests: ClockedScenario {
         }
     }
 
-    @Test(.timeLimit(.minutes(10)), arguments: [UInt64(31), 32])
+    @Test(.timeLimit(.minutes(20)), arguments: [UInt64(31), 32])
     func aRecoveryKilledAnywhereIsFinishedByTheNextSync(seed: UInt64) throws {
         try setUp(["anna"])
         try sync("anna")

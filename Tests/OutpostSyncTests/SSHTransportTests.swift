@@ -109,7 +109,7 @@ struct SSHTransportTests {
         #expect(!FileManager.default.fileExists(atPath: dir.path("bad")), "no replica was made")
     }
 
-    @Test(.timeLimit(.minutes(10)))
+    @Test(.timeLimit(.minutes(20)))
     func sshsOwnWordsAreShownAndARefusedKeyIsNotRetried() throws {
         let dir = try TemporaryDirectory("outpost-ssh-denied")
         let env = TestNode.environment(dir)

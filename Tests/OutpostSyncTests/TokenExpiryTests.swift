@@ -30,7 +30,7 @@ struct TokenExpiryTests {
         return byUser
     }
 
-    @Test(.timeLimit(.minutes(10)))
+    @Test(.timeLimit(.minutes(20)))
     func anExpiredTokenGets401WithAMessageOnEveryTransport() throws {
         for arguments in [["node", "init", dir.path("node")], ["node", "plans", "import", "--builtin"], ["node", "reseller", "add", "acme", "--name", "Acme"]] {
             #expect(try outpost(arguments).status == 0)

@@ -48,7 +48,7 @@ struct UnattendedSyncTests {
         return Int(UInt16(bigEndian: address.sin_port))
     }
 
-    @Test(.timeLimit(.minutes(10)))
+    @Test(.timeLimit(.minutes(20)))
     func twoSyncsStartedTogetherOneRunsTheOtherSaysSo() throws {
         // Whichever takes the lock first holds it inside its publish command until the test creates `go`,
         // which it does only once the other has ended: so the other always meets the lock held, whether
@@ -78,7 +78,7 @@ struct UnattendedSyncTests {
         #expect(after.status == 0, "\(after.stderr)")
     }
 
-    @Test(.timeLimit(.minutes(10)))
+    @Test(.timeLimit(.minutes(20)))
     func aNodeDownForTheFirstAttemptsIsReachedWithinTheTimeout() throws {
         let port = Self.freePort()
         try makeReplica("r", node: "http://127.0.0.1:\(port)/")
@@ -97,7 +97,7 @@ struct UnattendedSyncTests {
         #expect(!result.stderr.contains(token) && !result.stdout.contains(token))
     }
 
-    @Test(.timeLimit(.minutes(10)))
+    @Test(.timeLimit(.minutes(20)))
     func eachExitCodeFromItsRealCause() throws {
         try makeReplica("r")
         // 0: in sync; --quiet prints nothing at all.
@@ -151,7 +151,7 @@ struct UnattendedSyncTests {
         #expect(alone.status == 78, "\(alone.stderr)")
     }
 
-    @Test(.timeLimit(.minutes(10)))
+    @Test(.timeLimit(.minutes(20)))
     func aRefusalReceivedByAFailedAttemptStillMakesTheRunExitOne() throws {
         // The customer is suspended on the node before the other laptop's order for it arrives: refused.
         try makeReplica("r")

@@ -6,7 +6,7 @@ import Glibc
 import OutpostSystem
 
 /// The operator's commands (provisioning hooks, sendmail, publish) as run by `HookProcess`.
-@Suite("Running an operator's command", .timeLimit(.minutes(10)))
+@Suite("Running an operator's command", .timeLimit(.minutes(20)))
 struct HookProcessTests {
     static let environment = ["PATH": "/usr/bin:/bin"]
 

@@ -6,7 +6,7 @@ import Glibc
 #endif
 
 /// `LocalFiles.replace`, which every file a site build writes goes through.
-@Suite("Replacing a file atomically", .timeLimit(.minutes(10)))
+@Suite("Replacing a file atomically", .timeLimit(.minutes(20)))
 struct LocalFilesReplaceTests {
     static func text(_ path: String) throws -> String { try String(contentsOfFile: path, encoding: .utf8) }
 
