@@ -56,8 +56,9 @@ enum SiteCommands {
                 }
                 return try JSONOutput.print(Result(output: output.path, report: report), to: session)
             }
-            session.print("Built the site in \(output.path) as of \(report.asOf): \(report.pages) pages; "
-                          + "\(Plural.count(report.writtenCount, "file")) written (\(Format.bytes(report.writtenBytes))), \(report.removed.count) removed, \(report.unchanged) unchanged.")
+            let written = Plural.count(report.writtenCount, "file") + " written" + (report.writtenCount > 0 ? " (\(Format.bytes(report.writtenBytes)))" : "")
+            session.print("Built the site in \(output.path) as of \(report.asOf): \(Plural.count(report.pages, "page")); "
+                          + "\(written), \(report.removed.count) removed, \(report.unchanged) unchanged.")
             session.print("Open \(output.appendingPathComponent("index.html").path) in a browser, or publish the directory on any file server.")
         })
 }

@@ -297,7 +297,7 @@ enum SyncCommands {
                 if !quiet {
                     session.print("Synced: pushed \(report.push.sent) (\(report.push.refused) refused, \(report.push.conflicts) with conflicts), pulled \(report.pull.changes); cursor \(report.pull.cursor).")
                     if !report.pull.snapshots.isEmpty, report.recoveryLine == nil { session.print("Re-fetched whole: \(report.pull.snapshots.joined(separator: ", ")).") }
-                    if written > 0 { session.print("Dashboards: \(written) file(s) written in \(output.path)") }
+                    if written > 0 { session.print("Dashboards: \(Plural.count(written, "file")) written in \(output.path)") }
                 }
             }
             // A lost edit is news even under --quiet: cron mails it.
