@@ -10,9 +10,9 @@ import OutpostStore
 /// 5.75 a seat (cost 4.60 + 25 %), tax is 19 %.
 @Suite("Billing run")
 struct BillingTests {
-    @Test("a renewal makes a completed renewal order and an invoice for the next period, and advances the period")
-    func renewal() throws {
-        let office = try BackOfficeFixture(now: "2026-02-01T09:00:00Z")
+    @Test("a renewal makes a completed renewal order and an invoice for the next period, and advances the period", arguments: NodeStore.all)
+    func renewal(store: NodeStore) throws {
+        let office = try BackOfficeFixture(now: "2026-02-01T09:00:00Z", store: store)
         defer { office.remove() }
         let customer = try office.addCustomer("Contoso Dental GmbH")
         _ = try office.placeOrder(customer: customer, plan: "pln_m365-business-basic-m", quantity: 10)
@@ -52,9 +52,9 @@ struct BillingTests {
         #expect(invoiceLine.periodEnd?.description == "2026-04-01")
     }
 
-    @Test("nothing is due before the period ends: a run through the day before changes nothing")
-    func notBeforePeriodEnd() throws {
-        let office = try BackOfficeFixture(now: "2026-02-01T09:00:00Z")
+    @Test("nothing is due before the period ends: a run through the day before changes nothing", arguments: NodeStore.all)
+    func notBeforePeriodEnd(store: NodeStore) throws {
+        let office = try BackOfficeFixture(now: "2026-02-01T09:00:00Z", store: store)
         defer { office.remove() }
         let customer = try office.addCustomer("Contoso Dental GmbH")
         _ = try office.placeOrder(customer: customer, plan: "pln_m365-business-basic-m", quantity: 10)
@@ -65,9 +65,9 @@ struct BillingTests {
         #expect(try office.onlySubscription(of: customer).periodEnd.description == "2026-03-01")
     }
 
-    @Test("a late run renews every missed period, each with its own order and invoice, counted from the start day")
-    func lateRunRenewsEachPeriod() throws {
-        let office = try BackOfficeFixture(now: "2026-01-31T09:00:00Z")
+    @Test("a late run renews every missed period, each with its own order and invoice, counted from the start day", arguments: NodeStore.all)
+    func lateRunRenewsEachPeriod(store: NodeStore) throws {
+        let office = try BackOfficeFixture(now: "2026-01-31T09:00:00Z", store: store)
         defer { office.remove() }
         let customer = try office.addCustomer("Contoso Dental GmbH")
         _ = try office.placeOrder(customer: customer, plan: "pln_m365-business-basic-m", quantity: 10)
@@ -95,9 +95,9 @@ struct BillingTests {
         #expect(try office.renewalOrders(subscription.id).count == 2)
     }
 
-    @Test("the same run twice changes nothing the second time: no orders, invoices or change-log entries")
-    func repeatedRunHasNoEffect() throws {
-        let office = try BackOfficeFixture(now: "2026-02-01T09:00:00Z")
+    @Test("the same run twice changes nothing the second time: no orders, invoices or change-log entries", arguments: NodeStore.all)
+    func repeatedRunHasNoEffect(store: NodeStore) throws {
+        let office = try BackOfficeFixture(now: "2026-02-01T09:00:00Z", store: store)
         defer { office.remove() }
         let customer = try office.addCustomer("Contoso Dental GmbH")
         _ = try office.placeOrder(customer: customer, plan: "pln_m365-business-basic-m", quantity: 10)
@@ -128,9 +128,9 @@ struct BillingTests {
         #expect(try office.head() == head)
     }
 
-    @Test("a seat decrease applies at the renewal: the next period is invoiced for fewer seats, once")
-    func decreaseAppliedAtRenewal() throws {
-        let office = try BackOfficeFixture(now: "2026-02-01T09:00:00Z")
+    @Test("a seat decrease applies at the renewal: the next period is invoiced for fewer seats, once", arguments: NodeStore.all)
+    func decreaseAppliedAtRenewal(store: NodeStore) throws {
+        let office = try BackOfficeFixture(now: "2026-02-01T09:00:00Z", store: store)
         defer { office.remove() }
         let customer = try office.addCustomer("Contoso Dental GmbH")
         _ = try office.placeOrder(customer: customer, plan: "pln_m365-business-basic-m", quantity: 10)
@@ -162,9 +162,9 @@ struct BillingTests {
         #expect(totals == [3450, 3450])
     }
 
-    @Test("a later seat change supersedes a pending decrease")
-    func increaseSupersedesDecrease() throws {
-        let office = try BackOfficeFixture(now: "2026-02-01T09:00:00Z")
+    @Test("a later seat change supersedes a pending decrease", arguments: NodeStore.all)
+    func increaseSupersedesDecrease(store: NodeStore) throws {
+        let office = try BackOfficeFixture(now: "2026-02-01T09:00:00Z", store: store)
         defer { office.remove() }
         let customer = try office.addCustomer("Contoso Dental GmbH")
         _ = try office.placeOrder(customer: customer, plan: "pln_m365-business-basic-m", quantity: 10)
@@ -183,9 +183,9 @@ struct BillingTests {
         #expect(try office.renewalOrders(subscription.id).map(\.total) == [12 * 575])
     }
 
-    @Test("cancellation at period end: still active the day before, cancelled by the run at period end, with its domain")
-    func cancellationAtPeriodEnd() throws {
-        let office = try BackOfficeFixture(now: "2026-02-01T09:00:00Z")
+    @Test("cancellation at period end: still active the day before, cancelled by the run at period end, with its domain", arguments: NodeStore.all)
+    func cancellationAtPeriodEnd(store: NodeStore) throws {
+        let office = try BackOfficeFixture(now: "2026-02-01T09:00:00Z", store: store)
         defer { office.remove() }
         let customer = try office.addCustomer("Contoso Dental GmbH")
         _ = try office.placeOrder(customer: customer, plan: "pln_domain-com", quantity: 1, domain: "contoso-dental.com")
@@ -215,9 +215,9 @@ struct BillingTests {
         #expect(try office.bill(through: "2028-02-01").isEmpty)
     }
 
-    @Test("a subscription flagged to end without a cancellation order gets one from the run, completed, for nothing")
-    func cancellationOrderRecorded() throws {
-        let office = try BackOfficeFixture(now: "2026-02-01T09:00:00Z")
+    @Test("a subscription flagged to end without a cancellation order gets one from the run, completed, for nothing", arguments: NodeStore.all)
+    func cancellationOrderRecorded(store: NodeStore) throws {
+        let office = try BackOfficeFixture(now: "2026-02-01T09:00:00Z", store: store)
         defer { office.remove() }
         let customer = try office.addCustomer("Contoso Dental GmbH")
         _ = try office.placeOrder(customer: customer, plan: "pln_m365-business-basic-m", quantity: 4)
@@ -238,9 +238,9 @@ struct BillingTests {
         #expect(try office.subscription(subscription.id).status == .cancelled)
     }
 
-    @Test("a subscription that does not renew expires at period end, and so does its license")
-    func expiry() throws {
-        let office = try BackOfficeFixture(now: "2026-02-01T09:00:00Z")
+    @Test("a subscription that does not renew expires at period end, and so does its license", arguments: NodeStore.all)
+    func expiry(store: NodeStore) throws {
+        let office = try BackOfficeFixture(now: "2026-02-01T09:00:00Z", store: store)
         defer { office.remove() }
         let customer = try office.addCustomer("Contoso Dental GmbH")
         _ = try office.placeOrder(customer: customer, plan: "pln_office-ltsc-std-2024", quantity: 3)
@@ -258,9 +258,9 @@ struct BillingTests {
         #expect(try office.count("invoice") == invoices)
     }
 
-    @Test("domain, certificate and license expiry follow their subscription's renewals")
-    func recordsFollowRenewal() throws {
-        let office = try BackOfficeFixture(now: "2026-02-01T09:00:00Z")
+    @Test("domain, certificate and license expiry follow their subscription's renewals", arguments: NodeStore.all)
+    func recordsFollowRenewal(store: NodeStore) throws {
+        let office = try BackOfficeFixture(now: "2026-02-01T09:00:00Z", store: store)
         defer { office.remove() }
         let customer = try office.addCustomer("Contoso Dental GmbH")
         _ = try office.placeOrder(customer: customer, plan: "pln_domain-com", quantity: 2, domain: "contoso-dental.com")
@@ -293,9 +293,9 @@ struct BillingTests {
         #expect(try SSLCertificate.list(customerId: customer, in: office.tenant.db).first?.expiresOn?.description == "2029-02-01")
     }
 
-    @Test("the run covers every reseller, or only the one asked for")
-    func perReseller() throws {
-        let office = try BackOfficeFixture(now: "2026-02-01T09:00:00Z")
+    @Test("the run covers every reseller, or only the one asked for", arguments: NodeStore.all)
+    func perReseller(store: NodeStore) throws {
+        let office = try BackOfficeFixture(now: "2026-02-01T09:00:00Z", store: store)
         defer { office.remove() }
         let customer = try office.addCustomer("Contoso Dental GmbH")
         _ = try office.placeOrder(customer: customer, plan: "pln_m365-business-basic-m", quantity: 1)

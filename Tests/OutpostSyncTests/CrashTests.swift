@@ -9,15 +9,17 @@ import OutpostTestSupport
 /// pull, then run again: the database is sound and the replica converges.
 @Suite("Crash: SIGKILL during sync")
 struct CrashTests {
-    @Test(arguments: [UInt64(11), 12, 13])
-    func killedSyncsResumeCleanly(seed: UInt64) throws {
+    @Test(arguments: NodeStore.all, [UInt64(11), 12, 13])
+    func killedSyncsResumeCleanly(store: NodeStore, seed: UInt64) throws {
         try #require(OutpostBinary.url != nil, "the outpost binary is built")
         let dir = try TemporaryDirectory("outpost-crash")
+        let database = try store.makeDatabase()
+        defer { withExtendedLifetime(database) {} }
         let env = Self.environment(dir)
         func outpost(_ arguments: [String]) throws -> OutpostBinary.Result {
             try OutpostBinary.run(arguments, environment: env, in: dir.url)
         }
-        try Self.node(with: ["writer", "reader"], in: dir)
+        try Self.node(with: ["writer", "reader"], in: dir, database: database)
         // A large queue on the writer, made in-process (as thousands of CLI calls would).
         do {
             let replica = try Replica.open(URL(fileURLWithPath: dir.path("writer")), clock: FixedClock(Timestamp("2026-03-02T09:00:00Z")!),
@@ -45,8 +47,8 @@ struct CrashTests {
             let verify = try outpost(["verify", "--replica", dir.path(rep)])
             #expect(verify.status == 0, "verify: \(verify.stdout) \(verify.stderr)")
         }
-        let node = try Database(path: dir.path("node/tenants/acme.sqlite"), mode: .readOnly)
-        #expect(try node.integrityCheck() == ["ok"])
+        let node = try store.tenantDatabase(node: dir.path("node"), reseller: "acme", database: database)
+        if let file = node as? Database { #expect(try file.integrityCheck() == ["ok"]) }
         #expect(try node.scalar("SELECT count(*) FROM customer WHERE id <> 'cus_own'")?.int64 == 1500, "nothing applied twice")
     }
 
@@ -56,11 +58,14 @@ struct CrashTests {
     }
 
     /// A node in `dir` with the built-in catalog and reseller acme, and a replica of acme (anna's token) per name.
-    static func node(with replicas: [String], in dir: TemporaryDirectory, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    /// With a `database`, the node lives there (`node init --store`).
+    static func node(with replicas: [String], in dir: TemporaryDirectory, database: TestDatabase? = nil,
+                     sourceLocation: SourceLocation = #_sourceLocation) throws {
         func outpost(_ arguments: [String]) throws -> OutpostBinary.Result {
             try OutpostBinary.run(arguments, environment: environment(dir), in: dir.url)
         }
-        #expect(try outpost(["node", "init", dir.path("node")]).status == 0, sourceLocation: sourceLocation)
+        #expect(try outpost(["node", "init", dir.path("node")] + (database.map { ["--store", $0.connectionString] } ?? [])).status == 0,
+                sourceLocation: sourceLocation)
         #expect(try outpost(["node", "plans", "import", "--builtin"]).status == 0, sourceLocation: sourceLocation)
         #expect(try outpost(["node", "reseller", "add", "acme", "--name", "Acme"]).status == 0, sourceLocation: sourceLocation)
         try outpost(["node", "token", "issue", "--reseller", "acme", "--user", "anna"]).stdout.write(toFile: dir.path("token"), atomically: false, encoding: .utf8)

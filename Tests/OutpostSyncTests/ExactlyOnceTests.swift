@@ -43,9 +43,9 @@ struct ExactlyOnceTests {
         try fixture.nodeDigests()
     }
 
-    @Test func replayingTheWholePushChangesNothing() throws {
+    @Test(arguments: NodeStore.all) func replayingTheWholePushChangesNothing(store: NodeStore) throws {
         let request = try Self.batch(in: try SyncFixture())
-        let fixture = try SyncFixture()
+        let fixture = try SyncFixture(store: store)
         let tenant = try fixture.node.tenant("acme")
         let first = try tenant.push(request)
         let state = try Self.state(fixture)
@@ -58,14 +58,14 @@ struct ExactlyOnceTests {
         #expect(first.verdicts.count == request.mutations.count)
     }
 
-    @Test func aPushCutAtEveryPointThenResentEqualsOnePush() throws {
+    @Test(arguments: NodeStore.all) func aPushCutAtEveryPointThenResentEqualsOnePush(store: NodeStore) throws {
         let source = try SyncFixture()
         let request = try Self.batch(in: source)
-        let reference = try SyncFixture()
+        let reference = try SyncFixture(store: store)
         let expectedVerdicts = try reference.node.tenant("acme").push(request)
         let expectedState = try Self.state(reference)
         for cut in 0...request.mutations.count {
-            let fixture = try SyncFixture()
+            let fixture = try SyncFixture(store: store)
             let tenant = try fixture.node.tenant("acme")
             // The first attempt delivered only `cut` mutations (the connection dropped), then the replica resends everything.
             _ = try tenant.push(PushRequest(replica: request.replica, mutations: Array(request.mutations.prefix(cut))))
@@ -75,9 +75,9 @@ struct ExactlyOnceTests {
         }
     }
 
-    @Test func aGapInSeqIsAnErrorAndChangesNothing() throws {
+    @Test(arguments: NodeStore.all) func aGapInSeqIsAnErrorAndChangesNothing(store: NodeStore) throws {
         let request = try Self.batch(in: try SyncFixture())
-        let fixture = try SyncFixture()
+        let fixture = try SyncFixture(store: store)
         let tenant = try fixture.node.tenant("acme")
         let state = try Self.state(fixture)
         let gap = PushRequest(replica: request.replica, mutations: Array(request.mutations.dropFirst(2)))
@@ -91,8 +91,8 @@ struct ExactlyOnceTests {
         #expect(try Self.state(fixture) == state)
     }
 
-    @Test func aReplicaPushingTwiceAfterALostAnswerGetsOneEffect() throws {
-        let fixture = try SyncFixture()
+    @Test(arguments: NodeStore.all) func aReplicaPushingTwiceAfterALostAnswerGetsOneEffect(store: NodeStore) throws {
+        let fixture = try SyncFixture(store: store)
         let replica = try fixture.makeReplica()
         _ = try fixture.sync(replica).pull()
         let customer = CreateCustomer(id: replica.ids.make("cus"), name: "Fabrikam")

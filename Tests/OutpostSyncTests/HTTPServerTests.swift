@@ -369,9 +369,11 @@ final class ServedNode: @unchecked Sendable {
     let tokenIds: [String: String]
     let process: Process
     let port: Int
+    /// The PostgreSQL database the node lives in, for a `.postgresql` node (dropped with it).
+    let database: TestDatabase?
     private let collector: StandardErrorCollector
 
-    init(serveArguments: [String] = [], sourceLocation: SourceLocation = #_sourceLocation) throws {
+    init(serveArguments: [String] = [], store: NodeStore = .sqlite, sourceLocation: SourceLocation = #_sourceLocation) throws {
         _ = ServedNode.ignoreSIGPIPE
         let binary = try #require(ServedNode.binary, "the outpost binary is not built next to the tests", sourceLocation: sourceLocation)
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("outpost-http-\(UUID().uuidString)")
@@ -387,7 +389,9 @@ final class ServedNode: @unchecked Sendable {
             try #require(result.status == 0, "outpost \(arguments.joined(separator: " ")): \(result.stderr)", sourceLocation: sourceLocation)
             return (result.stdout, result.stderr)
         }
-        _ = try setup(["node", "init", nodePath])
+        let database = try store.makeDatabase()
+        self.database = database
+        _ = try setup(store.initArguments(nodePath, database: database))
         _ = try setup(["node", "plans", "import", "--builtin", "--node", nodePath])
         var tokens: [String: String] = [:]
         var ids: [String: String] = [:]
@@ -619,7 +623,7 @@ final class ServedNode: @unchecked Sendable {
 
     /// Customers in a reseller's database on the node, read directly.
     func customerCount(_ reseller: String, id: String? = nil) throws -> Int64 {
-        let db = try Database(path: "\(nodePath)/tenants/\(reseller).sqlite", mode: .readOnly)
+        let db = try (database == nil ? NodeStore.sqlite : .postgresql).tenantDatabase(node: nodePath, reseller: reseller, database: database)
         if let id { return try db.scalar("SELECT count(*) FROM customer WHERE id = ?", [id])?.int64 ?? -1 }
         return try db.scalar("SELECT count(*) FROM customer WHERE id <> 'cus_own'")?.int64 ?? -1
     }

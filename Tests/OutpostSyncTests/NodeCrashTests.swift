@@ -29,10 +29,12 @@ struct NodeCrashTests: ClockedScenario {
         }
     }
 
-    @Test(.timeLimit(.minutes(20)), arguments: [UInt64(21), 22])
-    func killedNodeKeepsEveryAcknowledgedMutationOnce(seed: UInt64) throws {
+    @Test(.timeLimit(.minutes(20)), arguments: NodeStore.all, [UInt64(21), 22])
+    func killedNodeKeepsEveryAcknowledgedMutationOnce(store: NodeStore, seed: UInt64) throws {
         let node = dir.path("node")
-        try outpost(["node", "init", node], at: now)
+        let database = try store.makeDatabase()
+        defer { withExtendedLifetime(database) {} }
+        try outpost(store.initArguments(node, database: database), at: now)
         try outpost(["node", "plans", "import", "--builtin", "--node", node], at: now)
         try outpost(["node", "reseller", "add", "acme", "--name", "Acme Cloud", "--node", node], at: now)
         var served = try ServedNodeProcess(node: node, environment: ["OUTPOST_NOW": now], in: dir.url)
@@ -76,8 +78,8 @@ struct NodeCrashTests: ClockedScenario {
             #expect(try replica.scalar("SELECT count(*) FROM customer WHERE id <> 'cus_own'")?.int64 == Int64(names.count))
         }
         served.stop()
-        let tenant = try Database(path: dir.path("node/tenants/acme.sqlite"), mode: .readOnly)
-        #expect(try tenant.integrityCheck() == ["ok"])
+        let tenant = try store.tenantDatabase(node: node, reseller: "acme", database: database)
+        if let file = tenant as? Database { #expect(try file.integrityCheck() == ["ok"]) }
         let onNode = try tenant.rows("SELECT name FROM customer WHERE id <> 'cus_own' ORDER BY name").map { try $0.string("name") }
         #expect(onNode == names.sorted(), "every acknowledged mutation exactly once")
         #expect(try tenant.scalar("SELECT count(*) FROM verdict")?.int64 == Int64(names.count), "one verdict per mutation")

@@ -28,9 +28,11 @@ struct OfflineScenarioTests {
         return try JSONSerialization.jsonObject(with: Data(result.stdout.utf8))
     }
 
-    @Test func threeRepsEditOfflineAndConverge() throws {
+    @Test(arguments: NodeStore.all) func threeRepsEditOfflineAndConverge(store: NodeStore) throws {
         try #require(OutpostBinary.url != nil, "the outpost binary is built")
-        try outpost(["node", "init", dir.path("node")])
+        let database = try store.makeDatabase()
+        defer { withExtendedLifetime(database) {} }
+        try outpost(store.initArguments(dir.path("node"), database: database))
         try outpost(["node", "plans", "import", "--builtin"])
         try outpost(["node", "reseller", "add", "acme", "--name", "Acme Cloud"])
         let token = try outpost(["node", "token", "issue", "--reseller", "acme", "--user", "anna"]).stdout

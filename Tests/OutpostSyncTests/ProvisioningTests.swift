@@ -15,9 +15,9 @@ import OutpostFixtures
 struct ProvisioningTests {
     // MARK: Sales, one per plan kind
 
-    @Test("a subscription sale starts the subscription for one period and invoices price × seats + tax")
-    func subscriptionSale() throws {
-        let office = try BackOfficeFixture(now: "2026-02-01T09:00:00Z")
+    @Test("a subscription sale starts the subscription for one period and invoices price × seats + tax", arguments: NodeStore.all)
+    func subscriptionSale(store: NodeStore) throws {
+        let office = try BackOfficeFixture(now: "2026-02-01T09:00:00Z", store: store)
         defer { office.remove() }
         let customer = try office.addCustomer("Contoso Dental GmbH")
         // Microsoft 365 Business Basic (monthly): cost 4.60 → price 5.75.
@@ -59,9 +59,9 @@ struct ProvisioningTests {
         #expect(try office.count("domain") == 0 && office.count("ssl_certificate") == 0 && office.count("license") == 0)
     }
 
-    @Test("a domain registration makes an active domain for the years ordered, and is invoiced per year")
-    func domainRegistration() throws {
-        let office = try BackOfficeFixture(now: "2026-02-01T09:00:00Z")
+    @Test("a domain registration makes an active domain for the years ordered, and is invoiced per year", arguments: NodeStore.all)
+    func domainRegistration(store: NodeStore) throws {
+        let office = try BackOfficeFixture(now: "2026-02-01T09:00:00Z", store: store)
         defer { office.remove() }
         let customer = try office.addCustomer("Contoso Dental GmbH")
         // .com: cost 8.90 → price 11.125 → 11.13 per year; two years.
@@ -84,9 +84,9 @@ struct ProvisioningTests {
         #expect(invoice.total == 2649)
     }
 
-    @Test("a domain transfer makes a domain whose origin is transfer")
-    func domainTransfer() throws {
-        let office = try BackOfficeFixture(now: "2026-02-01T09:00:00Z")
+    @Test("a domain transfer makes a domain whose origin is transfer", arguments: NodeStore.all)
+    func domainTransfer(store: NodeStore) throws {
+        let office = try BackOfficeFixture(now: "2026-02-01T09:00:00Z", store: store)
         defer { office.remove() }
         let customer = try office.addCustomer("Contoso Dental GmbH")
         let order = try office.placeOrder(customer: customer, plan: "pln_domain-de", quantity: 1, domain: "contoso-dental.de", transfer: true)
@@ -98,9 +98,9 @@ struct ProvisioningTests {
         #expect(domain.expiresOn?.description == "2027-02-01")
     }
 
-    @Test("a domain let go and registered again gets its record back, active under the new subscription")
-    func domainRegisteredAgain() throws {
-        let office = try BackOfficeFixture(now: "2026-02-01T09:00:00Z")
+    @Test("a domain let go and registered again gets its record back, active under the new subscription", arguments: NodeStore.all)
+    func domainRegisteredAgain(store: NodeStore) throws {
+        let office = try BackOfficeFixture(now: "2026-02-01T09:00:00Z", store: store)
         defer { office.remove() }
         let customer = try office.addCustomer("Contoso Dental GmbH")
         _ = try office.placeOrder(customer: customer, plan: "pln_domain-com", quantity: 1, domain: "contoso-dental.com")
@@ -122,9 +122,9 @@ struct ProvisioningTests {
         #expect(domains.first?.expiresOn?.description == "2027-03-01")
     }
 
-    @Test("an SSL sale issues a certificate with the plan's validation, issued today and valid for the period")
-    func sslSale() throws {
-        let office = try BackOfficeFixture(now: "2026-02-01T09:00:00Z")
+    @Test("an SSL sale issues a certificate with the plan's validation, issued today and valid for the period", arguments: NodeStore.all)
+    func sslSale(store: NodeStore) throws {
+        let office = try BackOfficeFixture(now: "2026-02-01T09:00:00Z", store: store)
         defer { office.remove() }
         let customer = try office.addCustomer("Contoso Dental GmbH")
         // Sectigo PositiveSSL DV: cost 6.90 → price 8.625 → 8.63.
@@ -143,9 +143,9 @@ struct ProvisioningTests {
         #expect(invoice.total == 1027)
     }
 
-    @Test("a license sale makes a license with a key, one seat per unit, expiring with the period")
-    func licenseSale() throws {
-        let office = try BackOfficeFixture(now: "2026-02-01T09:00:00Z")
+    @Test("a license sale makes a license with a key, one seat per unit, expiring with the period", arguments: NodeStore.all)
+    func licenseSale(store: NodeStore) throws {
+        let office = try BackOfficeFixture(now: "2026-02-01T09:00:00Z", store: store)
         defer { office.remove() }
         let customer = try office.addCustomer("Contoso Dental GmbH")
         // Windows Server 2025 Standard 16-core: cost 899.00 → price 1,123.75.
@@ -164,9 +164,9 @@ struct ProvisioningTests {
         #expect(invoice.total == 267_453)
     }
 
-    @Test("orders are provisioned oldest first and numbered invoices follow, with every write in the change log")
-    func queueOrderAndLog() throws {
-        let office = try BackOfficeFixture(now: "2026-02-01T09:00:00Z")
+    @Test("orders are provisioned oldest first and numbered invoices follow, with every write in the change log", arguments: NodeStore.all)
+    func queueOrderAndLog(store: NodeStore) throws {
+        let office = try BackOfficeFixture(now: "2026-02-01T09:00:00Z", store: store)
         defer { office.remove() }
         let customer = try office.addCustomer("Contoso Dental GmbH")
         let first = try office.placeOrder(customer: customer, plan: "pln_m365-business-basic-m", quantity: 1)
@@ -189,9 +189,9 @@ struct ProvisioningTests {
         #expect(unlogged == 0)
     }
 
-    @Test("an order is never provisioned twice: a second run and a direct retry find nothing to do")
-    func neverTwice() throws {
-        let office = try BackOfficeFixture(now: "2026-02-01T09:00:00Z")
+    @Test("an order is never provisioned twice: a second run and a direct retry find nothing to do", arguments: NodeStore.all)
+    func neverTwice(store: NodeStore) throws {
+        let office = try BackOfficeFixture(now: "2026-02-01T09:00:00Z", store: store)
         defer { office.remove() }
         let customer = try office.addCustomer("Contoso Dental GmbH")
         let order = try office.placeOrder(customer: customer, plan: "pln_m365-business-basic-m", quantity: 3)
@@ -210,9 +210,9 @@ struct ProvisioningTests {
 
     // MARK: Seat changes
 
-    @Test("a seat increase applies now and is charged by day for the rest of the period")
-    func increaseProrated() throws {
-        let office = try BackOfficeFixture(now: "2026-02-01T09:00:00Z")
+    @Test("a seat increase applies now and is charged by day for the rest of the period", arguments: NodeStore.all)
+    func increaseProrated(store: NodeStore) throws {
+        let office = try BackOfficeFixture(now: "2026-02-01T09:00:00Z", store: store)
         defer { office.remove() }
         let customer = try office.addCustomer("Contoso Dental GmbH")
         _ = try office.placeOrder(customer: customer, plan: "pln_m365-business-basic-m", quantity: 10)
@@ -240,9 +240,9 @@ struct ProvisioningTests {
         #expect(line.periodEnd?.description == "2026-03-01")
     }
 
-    @Test("a license's seats follow a seat increase")
-    func licenseSeatsFollow() throws {
-        let office = try BackOfficeFixture(now: "2026-02-01T09:00:00Z")
+    @Test("a license's seats follow a seat increase", arguments: NodeStore.all)
+    func licenseSeatsFollow(store: NodeStore) throws {
+        let office = try BackOfficeFixture(now: "2026-02-01T09:00:00Z", store: store)
         defer { office.remove() }
         let customer = try office.addCustomer("Contoso Dental GmbH")
         _ = try office.placeOrder(customer: customer, plan: "pln_office-ltsc-std-2024", quantity: 5)
@@ -253,9 +253,9 @@ struct ProvisioningTests {
         #expect(try License.list(customerId: customer, in: office.tenant.db).first?.seats == 8)
     }
 
-    @Test("a seat decrease is completed but waits for the renewal; nothing is invoiced or credited now")
-    func decreaseWaits() throws {
-        let office = try BackOfficeFixture(now: "2026-02-01T09:00:00Z")
+    @Test("a seat decrease is completed but waits for the renewal; nothing is invoiced or credited now", arguments: NodeStore.all)
+    func decreaseWaits(store: NodeStore) throws {
+        let office = try BackOfficeFixture(now: "2026-02-01T09:00:00Z", store: store)
         defer { office.remove() }
         let customer = try office.addCustomer("Contoso Dental GmbH")
         _ = try office.placeOrder(customer: customer, plan: "pln_m365-business-basic-m", quantity: 10)
@@ -273,9 +273,9 @@ struct ProvisioningTests {
 
     // MARK: Cancellations
 
-    @Test("cancelling now ends the subscription and credits the unused days against its invoice")
-    func cancelNowCredits() throws {
-        let office = try BackOfficeFixture(now: "2026-02-01T09:00:00Z")
+    @Test("cancelling now ends the subscription and credits the unused days against its invoice", arguments: NodeStore.all)
+    func cancelNowCredits(store: NodeStore) throws {
+        let office = try BackOfficeFixture(now: "2026-02-01T09:00:00Z", store: store)
         defer { office.remove() }
         let customer = try office.addCustomer("Contoso Dental GmbH")
         let sale = try office.placeOrder(customer: customer, plan: "pln_m365-business-basic-m", quantity: 10)
@@ -310,9 +310,9 @@ struct ProvisioningTests {
         #expect(balance.outstanding == 6843 - 4398)
     }
 
-    @Test("cancelling a certificate or a license now cancels the record too")
-    func cancelNowEndsRecords() throws {
-        let office = try BackOfficeFixture(now: "2026-02-01T09:00:00Z")
+    @Test("cancelling a certificate or a license now cancels the record too", arguments: NodeStore.all)
+    func cancelNowEndsRecords(store: NodeStore) throws {
+        let office = try BackOfficeFixture(now: "2026-02-01T09:00:00Z", store: store)
         defer { office.remove() }
         let customer = try office.addCustomer("Contoso Dental GmbH")
         _ = try office.placeOrder(customer: customer, plan: "pln_sectigo-positivessl-dv", quantity: 1, commonName: "shop.contoso.com")
@@ -329,9 +329,9 @@ struct ProvisioningTests {
         #expect(try Subscription.list(customerId: customer, in: office.tenant.db).allSatisfy { $0.status == .cancelled })
     }
 
-    @Test("cancelling at period end only flags the subscription; it stays active and invoiced as it was")
-    func cancelAtPeriodEndFlags() throws {
-        let office = try BackOfficeFixture(now: "2026-02-01T09:00:00Z")
+    @Test("cancelling at period end only flags the subscription; it stays active and invoiced as it was", arguments: NodeStore.all)
+    func cancelAtPeriodEndFlags(store: NodeStore) throws {
+        let office = try BackOfficeFixture(now: "2026-02-01T09:00:00Z", store: store)
         defer { office.remove() }
         let customer = try office.addCustomer("Contoso Dental GmbH")
         _ = try office.placeOrder(customer: customer, plan: "pln_domain-com", quantity: 1, domain: "contoso-dental.com")
@@ -352,9 +352,9 @@ struct ProvisioningTests {
         #expect(try office.count("credit_note") == 0)
     }
 
-    @Test("an order that can no longer take effect fails with the reason (a change on a cancelled subscription)")
-    func staleOrderFails() throws {
-        let office = try BackOfficeFixture(now: "2026-02-01T09:00:00Z")
+    @Test("an order that can no longer take effect fails with the reason (a change on a cancelled subscription)", arguments: NodeStore.all)
+    func staleOrderFails(store: NodeStore) throws {
+        let office = try BackOfficeFixture(now: "2026-02-01T09:00:00Z", store: store)
         defer { office.remove() }
         let customer = try office.addCustomer("Contoso Dental GmbH")
         _ = try office.placeOrder(customer: customer, plan: "pln_m365-business-basic-m", quantity: 10)
@@ -374,9 +374,9 @@ struct ProvisioningTests {
 
     // MARK: Hooks
 
-    @Test("a hook that fails marks the order failed with its reason; nothing is created or invoiced")
-    func failingHook() throws {
-        let office = try BackOfficeFixture(now: "2026-02-01T09:00:00Z")
+    @Test("a hook that fails marks the order failed with its reason; nothing is created or invoiced", arguments: NodeStore.all)
+    func failingHook(store: NodeStore) throws {
+        let office = try BackOfficeFixture(now: "2026-02-01T09:00:00Z", store: store)
         defer { office.remove() }
         let customer = try office.addCustomer("Contoso Dental GmbH")
         let order = try office.placeOrder(customer: customer, plan: "pln_office-ltsc-std-2024", quantity: 2)
@@ -395,9 +395,9 @@ struct ProvisioningTests {
         #expect(try office.provision().isEmpty)
     }
 
-    @Test("a hook's non-zero exit without an answer fails the order with its last stderr line")
-    func hookExitStatus() throws {
-        let office = try BackOfficeFixture(now: "2026-02-01T09:00:00Z")
+    @Test("a hook's non-zero exit without an answer fails the order with its last stderr line", arguments: NodeStore.all)
+    func hookExitStatus(store: NodeStore) throws {
+        let office = try BackOfficeFixture(now: "2026-02-01T09:00:00Z", store: store)
         defer { office.remove() }
         let customer = try office.addCustomer("Contoso Dental GmbH")
         let order = try office.placeOrder(customer: customer, plan: "pln_m365-business-basic-m", quantity: 1)
@@ -408,9 +408,9 @@ struct ProvisioningTests {
         #expect(try office.order(order).status == .failed)
     }
 
-    @Test("a hook answering exit 0 without a completed status, or with a bad date, fails the order")
-    func hookBadAnswers() throws {
-        let office = try BackOfficeFixture(now: "2026-02-01T09:00:00Z")
+    @Test("a hook answering exit 0 without a completed status, or with a bad date, fails the order", arguments: NodeStore.all)
+    func hookBadAnswers(store: NodeStore) throws {
+        let office = try BackOfficeFixture(now: "2026-02-01T09:00:00Z", store: store)
         defer { office.remove() }
         let customer = try office.addCustomer("Contoso Dental GmbH")
         let answers = [
@@ -428,9 +428,9 @@ struct ProvisioningTests {
         #expect(try office.count("subscription") == 0)
     }
 
-    @Test("a failed order resubmitted goes back to the queue and is provisioned by a succeeding hook with its answer")
-    func resubmitThenSucceed() throws {
-        let office = try BackOfficeFixture(now: "2026-02-01T09:00:00Z")
+    @Test("a failed order resubmitted goes back to the queue and is provisioned by a succeeding hook with its answer", arguments: NodeStore.all)
+    func resubmitThenSucceed(store: NodeStore) throws {
+        let office = try BackOfficeFixture(now: "2026-02-01T09:00:00Z", store: store)
         defer { office.remove() }
         let customer = try office.addCustomer("Contoso Dental GmbH")
         let order = try office.placeOrder(customer: customer, plan: "pln_office-ltsc-std-2024", quantity: 2)
@@ -482,9 +482,9 @@ struct ProvisioningTests {
         #expect(completed?.message.contains("already completed") == true, "\(String(describing: completed))")
     }
 
-    @Test("a hook that hangs is killed after the time limit, with everything it started, and the order fails")
-    func hangingHook() throws {
-        let office = try BackOfficeFixture(now: "2026-02-01T09:00:00Z")
+    @Test("a hook that hangs is killed after the time limit, with everything it started, and the order fails", arguments: NodeStore.all)
+    func hangingHook(store: NodeStore) throws {
+        let office = try BackOfficeFixture(now: "2026-02-01T09:00:00Z", store: store)
         defer { office.remove() }
         let customer = try office.addCustomer("Contoso Dental GmbH")
         let order = try office.placeOrder(customer: customer, plan: "pln_m365-business-basic-m", quantity: 1)
@@ -514,9 +514,9 @@ struct ProvisioningTests {
         return false
     }
 
-    @Test("a hook that does not read its input still answers (no broken pipe takes the node down)")
-    func hookIgnoringInput() throws {
-        let office = try BackOfficeFixture(now: "2026-02-01T09:00:00Z")
+    @Test("a hook that does not read its input still answers (no broken pipe takes the node down)", arguments: NodeStore.all)
+    func hookIgnoringInput(store: NodeStore) throws {
+        let office = try BackOfficeFixture(now: "2026-02-01T09:00:00Z", store: store)
         defer { office.remove() }
         let customer = try office.addCustomer("Contoso Dental GmbH")
         let order = try office.placeOrder(customer: customer, plan: "pln_m365-business-basic-m", quantity: 1)
@@ -524,9 +524,9 @@ struct ProvisioningTests {
         #expect(try office.order(order).status == .completed)
     }
 
-    @Test("a hook that answers and exits is done, even if something it started still holds its output open")
-    func hookLeavingBackgroundWork() throws {
-        let office = try BackOfficeFixture(now: "2026-02-01T09:00:00Z")
+    @Test("a hook that answers and exits is done, even if something it started still holds its output open", arguments: NodeStore.all)
+    func hookLeavingBackgroundWork(store: NodeStore) throws {
+        let office = try BackOfficeFixture(now: "2026-02-01T09:00:00Z", store: store)
         defer { office.remove() }
         let customer = try office.addCustomer("Contoso Dental GmbH")
         let order = try office.placeOrder(customer: customer, plan: "pln_m365-business-basic-m", quantity: 1)
@@ -538,9 +538,9 @@ struct ProvisioningTests {
 
     // MARK: The command line
 
-    @Test("end to end: outpost node provision and node bill, a failing --hook, node order resubmit")
-    func commandLine() throws {
-        let office = try BackOfficeFixture(now: "2026-02-01T09:00:00Z")
+    @Test("end to end: outpost node provision and node bill, a failing --hook, node order resubmit", arguments: NodeStore.all)
+    func commandLine(store: NodeStore) throws {
+        let office = try BackOfficeFixture(now: "2026-02-01T09:00:00Z", store: store)
         defer { office.remove() }
         let customer = try office.addCustomer("Contoso Dental GmbH")
         let sale = try office.placeOrder(customer: customer, plan: "pln_m365-business-basic-m", quantity: 10)
@@ -634,15 +634,22 @@ final class BackOfficeFixture {
     let clock: SteppingClock
     let node: Node
     let tenant: Tenant
+    /// The PostgreSQL database the node lives in, for a `.postgresql` fixture (dropped with the fixture).
+    let database: TestDatabase?
     private let ids: IdentifierFactory
     private var seq: Int64 = 0
 
-    init(now: String, taxRateBp: Int = 1900) throws {
+    init(now: String, taxRateBp: Int = 1900, store: NodeStore = .sqlite) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("outpost-backoffice-\(UUID().uuidString)")
         clock = SteppingClock(try #require(Timestamp(now)))
         ids = IdentifierFactory(clock: clock)
+        database = try store.makeDatabase()
         do {
-            node = try Node.create(at: directory, clock: clock)
+            if let database {
+                node = try Node.create(at: directory, store: try database.store, clock: clock)
+            } else {
+                node = try Node.create(at: directory, clock: clock)
+            }
             try node.upsertPlans(try Catalog.plans())
             try node.addReseller(id: Self.reseller, name: "Acme Cloud", currency: "EUR")
             tenant = try node.tenant(Self.reseller)

@@ -11,9 +11,9 @@ import OutpostStore
 struct SimulationTests {
     static let seeds: [UInt64] = Array(1...48)
 
-    @Test(arguments: seeds)
-    func replicasConvergeWithNothingLostOrDoubled(seed: UInt64) throws {
-        let fixture = try SyncFixture()
+    @Test(arguments: NodeStore.all, seeds)
+    func replicasConvergeWithNothingLostOrDoubled(store: NodeStore, seed: UInt64) throws {
+        let fixture = try SyncFixture(store: store)
         let random = RandomSource(seed: seed)
         let replicas = try (0..<3).map { index in try fixture.makeReplica(seed: seed * 10 + UInt64(index)) }
         var transports: [FlakyTransport] = []

@@ -3,6 +3,7 @@ import OutpostModel
 import OutpostStore
 @testable import OutpostSync
 import OutpostFixtures
+import Testing
 
 /// A node with one reseller and the built-in catalog, plus replicas attached to it
 /// through the local transport, in a temporary directory removed afterwards.
@@ -11,12 +12,19 @@ final class SyncFixture {
     let clock: FixedClock
     let node: Node
     let token: String
+    /// The PostgreSQL database the node lives in, for a `.postgresql` fixture (dropped with the fixture).
+    let database: TestDatabase?
     private(set) var replicas: [Replica] = []
 
-    init(reseller: String = "acme", now: String = "2026-03-02T09:00:00Z") throws {
+    init(reseller: String = "acme", now: String = "2026-03-02T09:00:00Z", store: NodeStore = .sqlite) throws {
         root = FileManager.default.temporaryDirectory.appendingPathComponent("outpost-sync-\(UUID().uuidString)")
         clock = FixedClock(Timestamp(now)!)
-        node = try Node.create(at: root.appendingPathComponent("node"), clock: clock)
+        database = try store.makeDatabase()
+        if let database {
+            node = try Node.create(at: root.appendingPathComponent("node"), store: try database.store, clock: clock)
+        } else {
+            node = try Node.create(at: root.appendingPathComponent("node"), clock: clock)
+        }
         try node.upsertPlans(try Catalog.plans())
         try node.addReseller(id: reseller, name: "Acme Cloud", currency: "EUR")
         token = try node.issueToken(resellerId: reseller, username: "anna").token

@@ -4,9 +4,9 @@ import Testing
 /// Tenant isolation and authentication over real HTTP: the reseller always comes from the token.
 @Suite("Tenant isolation and auth over HTTP")
 struct TenantIsolationTests {
-    @Test("A's customer never reaches B, and a body naming another reseller changes nothing")
-    func resellersSeeOnlyTheirOwnRows() throws {
-        let node = try ServedNode()
+    @Test("A's customer never reaches B, and a body naming another reseller changes nothing", arguments: NodeStore.all)
+    func resellersSeeOnlyTheirOwnRows(store: NodeStore) throws {
+        let node = try ServedNode(store: store)
         defer { node.shutDown() }
         let customer = ServedNode.newId("cus")
         let push = node.push("a", ServedNode.pushBody(replica: ServedNode.newId("rep"), mutations: [
@@ -39,9 +39,9 @@ struct TenantIsolationTests {
         #expect(try node.customerCount("a", id: customer) == 1)
     }
 
-    @Test("a missing, malformed, unknown or revoked token gets 401 and no data")
-    func badTokensGet401() throws {
-        let node = try ServedNode()
+    @Test("a missing, malformed, unknown or revoked token gets 401 and no data", arguments: NodeStore.all)
+    func badTokensGet401(store: NodeStore) throws {
+        let node = try ServedNode(store: store)
         defer { node.shutDown() }
         let pushBody = ServedNode.pushBody(replica: ServedNode.newId("rep"), mutations: [
             ServedNode.customerCreate(seq: 1, id: ServedNode.newId("cus"), name: "Should Not Exist"),
@@ -80,9 +80,9 @@ struct TenantIsolationTests {
         #expect(try node.customerCount("a") == 0)
     }
 
-    @Test("protocol 2 gets 400 unsupported_protocol; malformed JSON gets 400 malformed; neither changes anything")
-    func protocolErrors() throws {
-        let node = try ServedNode()
+    @Test("protocol 2 gets 400 unsupported_protocol; malformed JSON gets 400 malformed; neither changes anything", arguments: NodeStore.all)
+    func protocolErrors(store: NodeStore) throws {
+        let node = try ServedNode(store: store)
         defer { node.shutDown() }
         let customer = ServedNode.newId("cus")
         let mutation = ServedNode.customerCreate(seq: 1, id: customer, name: "Zweite Version")
@@ -105,9 +105,9 @@ struct TenantIsolationTests {
         #expect(!(try Self.customerIds(node.pull("a")).contains(customer)))
     }
 
-    @Test("replaying the same push gives identical verdicts and no second customer")
-    func replayedPush() throws {
-        let node = try ServedNode()
+    @Test("replaying the same push gives identical verdicts and no second customer", arguments: NodeStore.all)
+    func replayedPush(store: NodeStore) throws {
+        let node = try ServedNode(store: store)
         defer { node.shutDown() }
         let replica = ServedNode.newId("rep")
         let customer = ServedNode.newId("cus")

@@ -117,8 +117,9 @@ extension ClockedScenario {
 
     /// A node at `node` with reseller acme ("Acme Cloud") and the built-in catalog, and a token for each of
     /// `users` in `<user>.token` in the test's directory.
-    func makeNode(_ node: String, users: [String], at now: String) throws {
-        try outpost(["node", "init", node], at: now)
+    /// With a `database`, the node lives there (`node init --store`).
+    func makeNode(_ node: String, users: [String], at now: String, database: TestDatabase? = nil) throws {
+        try outpost(["node", "init", node] + (database.map { ["--store", $0.connectionString] } ?? []), at: now)
         try outpost(["node", "plans", "import", "--builtin", "--node", node], at: now)
         try outpost(["node", "reseller", "add", "acme", "--name", "Acme Cloud", "--node", node], at: now)
         for user in users {
