@@ -89,6 +89,9 @@ public enum Outpost {
             return CommandFailure(.config, "the replica database is damaged or not SQLite: \(error.message)")
         case let error as DatabaseError:
             return CommandFailure(.ioError, error.description)
+        case let error as any StoreFailure:
+            // A PostgreSQL store's failure: 75 when it may pass later (unreachable, a lost race), 69 without libpq.
+            return CommandFailure(ExitCode(rawValue: error.kind.exitCode) ?? .ioError, error.description)
         default:
             return CommandFailure(.software, "\(error)")
         }

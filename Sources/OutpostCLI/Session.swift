@@ -128,6 +128,9 @@ public enum ExitCode: Int32, Sendable {
     case dataError = 65
     /// EX_NOINPUT: the replica or an input file does not exist.
     case noInput = 66
+    /// EX_UNAVAILABLE: what the command needs is not here (libpq for a PostgreSQL node; a file backup of a node
+    /// that lives in PostgreSQL).
+    case unavailable = 69
     /// EX_SOFTWARE: a bug; please report it.
     case software = 70
     /// EX_CANTCREAT: an output cannot be created or written.

@@ -77,6 +77,14 @@ public struct PostgresConnectionString: Sendable, CustomStringConvertible, Custo
         return try PostgresConnectionString(firstLine, source: path)
     }
 
+    /// Whether the connection string carries a password (`user:pw@`, `password=`, `?password=`): such a
+    /// string must not come from the command line, where every local user reads it in `/proc/PID/cmdline`.
+    public var hasPassword: Bool { password != nil }
+
+    /// The text itself, password included, for writing the node's `store` file (mode 0600) and nothing else:
+    /// never print it, log it or pass it in argv.
+    public var connectionText: String { text }
+
     public var description: String { display }
     public var debugDescription: String { display }
 

@@ -443,6 +443,10 @@ enum BackOfficeCommands {
             }
         } catch let error as Node.AdminError {
             throw CommandFailure(.dataError, error.message)
+        } catch let error as NodeJobLock.Busy {
+            throw CommandFailure(.tempFail, error.description)
+        } catch let error as NodeJobLock.CannotOpen {
+            throw CommandFailure(.cannotCreate, error.description)
         } catch let error as BackOfficeError {
             throw CommandFailure(.dataError, error.message)
         } catch let error as BackOfficeReference.Ambiguity {

@@ -2,6 +2,7 @@ import Foundation
 import OutpostModel
 import OutpostSync
 import OutpostFixtures
+import OutpostStore
 
 /// `node …`: setting up and administering the central node.
 enum NodeCommands {
@@ -22,14 +23,86 @@ enum NodeCommands {
     }
 
     static let initNode = CommandSpec(
-        ["node", "init"], "create a central node in a directory",
+        ["node", "init"], "create a central node: SQLite files in a directory, or on PostgreSQL with --store",
         arguments: [.init("DIR", "the node directory (created when missing)")],
+        options: [
+            .init("store", value: "URI", "keep the node in this PostgreSQL database (postgresql://user@host/db, no password; default: $OUTPOST_NODE_STORE)"),
+            .init("existing", "the database already holds the node: only let DIR serve it (a second machine)"),
+        ],
+        discussion: """
+            Without --store (and without OUTPOST_NODE_STORE) the node is SQLite files in DIR: node.sqlite and
+            one database per reseller under tenants/.
+
+            With --store URI (or OUTPOST_NODE_STORE set) the node lives in that PostgreSQL database: the registry
+            in the schema outpost_node, each reseller in a schema of its own. DIR (mode 0700) gets the connection
+            string in DIR/store (mode 0600), and every other command takes --node DIR as for a SQLite node.
+            A password never goes on the command line, where other local users can read it: put it in
+            ~/.pgpass or the file PGPASSFILE names, or give the whole string in OUTPOST_NODE_STORE. A --store
+            holding a password is refused (exit 64) before anything is written; so is a --store that differs
+            from OUTPOST_NODE_STORE when both are given.
+
+            A database that already holds a node is refused. To serve that node from a second machine (several
+            outpost node serve processes on one database), run there: outpost node init DIR --store URI --existing
+            which checks the node is there and writes only DIR/store.
+            """,
         usesReplica: false,
         run: { invocation, session in
             let directory = URL(fileURLWithPath: invocation.argument(0))
-            let node = try Node.create(at: directory, clock: session.clock)
-            session.print("Created node in \(node.directory.path). Next: outpost node plans import --node \(node.directory.path) --builtin; outpost node reseller add ID --name NAME --node \(node.directory.path)")
+            guard let store = try chosenStore(invocation, session) else {
+                if invocation.flag("existing") {
+                    throw UsageError(message: "--existing needs the node's database: --store URI or OUTPOST_NODE_STORE", command: invocation.command.name)
+                }
+                let node = try Node.create(at: directory, clock: session.clock)
+                return session.print("Created node in \(node.directory.path). Next: outpost node plans import --node \(node.directory.path) --builtin; outpost node reseller add ID --name NAME --node \(node.directory.path)")
+            }
+            if invocation.flag("existing") {
+                let node = try Node.attach(at: directory, store: store, clock: session.clock)
+                return session.print("\(node.directory.path) now serves the node on \(store.display) (\(try node.resellers().count) reseller(s)); "
+                                     + "its connection string is in \(directory.appendingPathComponent(Node.storeFileName).path). Next: outpost node serve \(node.directory.path)")
+            }
+            let node: Node
+            do {
+                node = try Node.create(at: directory, store: store, clock: session.clock)
+            } catch Node.OpenError.alreadyExists(let place) where place == store.display {
+                throw CommandFailure(.cannotCreate, "\(store.display) already holds a node; to serve it from this machine too, add it: "
+                                     + "outpost node init \(directory.path) --store URI --existing")
+            }
+            session.print("Created node on \(store.display); its connection string is in \(directory.appendingPathComponent(Node.storeFileName).path). "
+                          + "Next: outpost node plans import --node \(node.directory.path) --builtin; outpost node reseller add ID --name NAME --node \(node.directory.path)")
         })
+
+    /// The PostgreSQL store `node init` was given: `--store`, or `OUTPOST_NODE_STORE`; `nil` for a SQLite node.
+    /// Refused before anything is written: a `--store` with a password (it would be in `/proc/PID/cmdline`),
+    /// one that is not a connection string, and one that differs from the environment's.
+    static func chosenStore(_ invocation: Invocation, _ session: Session) throws -> PostgresConnectionString? {
+        let variable = PostgresConnectionString.environmentVariable
+        var fromOption: PostgresConnectionString?
+        if let text = invocation.value("store") {
+            do {
+                fromOption = try PostgresConnectionString(text, source: "--store")
+            } catch {
+                throw UsageError(message: error.description, command: invocation.command.name)
+            }
+            if fromOption?.hasPassword == true {
+                throw UsageError(message: "--store must not hold a password: the command line is readable by every local user. "
+                                     + "Put the password in ~/.pgpass (or the file PGPASSFILE names), or give the whole connection string in \(variable)",
+                                 command: invocation.command.name)
+            }
+        }
+        var fromEnvironment: PostgresConnectionString?
+        if let text = session.environment[variable], !text.isEmpty {
+            do {
+                fromEnvironment = try PostgresConnectionString(text, source: variable)
+            } catch {
+                throw CommandFailure(.config, error.description)
+            }
+        }
+        if let fromOption, let fromEnvironment, fromOption.connectionText != fromEnvironment.connectionText {
+            throw UsageError(message: "--store (\(fromOption.display)) and \(variable) (\(fromEnvironment.display)) differ; give one of them",
+                             command: invocation.command.name)
+        }
+        return fromOption ?? fromEnvironment
+    }
 
     static let resellerAdd = CommandSpec(
         ["node", "reseller", "add"], "add a reseller (its own database, the catalog, its settings)",
@@ -211,7 +284,10 @@ enum NodeCommands {
         arguments: [.init("DIR", "the node directory")],
         usesReplica: false,
         run: { invocation, session in
-            let node = try Node.open(URL(fileURLWithPath: invocation.argument(0)), clock: session.clock)
+            let node = try BackOfficeCommands.openNode(invocation, session)
+            // One compaction at a time per node, from any machine.
+            let lock = try BackOfficeCommands.backOffice { try node.lock(.compact) }
+            defer { withExtendedLifetime(lock) {} }
             for reseller in try node.resellers() {
                 let result = try node.tenant(reseller.id).compact()
                 session.print("\(reseller.id): removed \(result.removed) change(s), kept \(result.kept); horizon \(result.horizon)")
@@ -222,9 +298,17 @@ enum NodeCommands {
         ["node", "backup"], "copy every database of the node into one file, consistently, while it serves",
         arguments: [.init("DIR", "the node directory")],
         options: [.init("to", value: "FILE", required: true, "the backup file to write")],
+        discussion: """
+            For a node of SQLite files. A node that lives in PostgreSQL (node init --store) is refused (exit 69):
+            back it up with PostgreSQL's own tools, which copy it consistently while it serves — pg_dump -Fc for a
+            copy (brought back with pg_restore), or continuous archiving (WAL, with a base backup from
+            pg_basebackup) for point-in-time recovery.
+            """,
         usesReplica: false,
         run: { invocation, session in
-            let node = try Node.open(URL(fileURLWithPath: invocation.argument(0)), clock: session.clock)
+            let directory = URL(fileURLWithPath: invocation.argument(0))
+            try refuseOnPostgres(directory, "backed up")
+            let node = try Node.open(directory, clock: session.clock)
             let file = URL(fileURLWithPath: invocation.required("to"))
             guard FileManager.default.fileExists(atPath: file.deletingLastPathComponent().path) else {
                 throw CommandFailure(.cannotCreate, "cannot write \(file.path): its directory does not exist")
@@ -241,8 +325,21 @@ enum NodeCommands {
         ["node", "restore"], "bring a node back from a backup file into a new directory",
         arguments: [.init("FILE", "the backup file")],
         options: [.init("to", value: "DIR", required: true, "the directory to restore into (new or empty)")],
+        discussion: """
+            Restores a SQLite node. A node in PostgreSQL is restored with PostgreSQL's tools (pg_restore from a
+            pg_dump, or a point-in-time recovery from continuous archiving); with OUTPOST_NODE_STORE set, or a --to
+            DIR that serves a PostgreSQL node, this refuses (exit 69). To move a restored SQLite node into
+            PostgreSQL, restore it into a directory, then use outpost node migrate.
+            """,
         usesReplica: false,
         run: { invocation, session in
+            let target = URL(fileURLWithPath: invocation.required("to"))
+            try refuseOnPostgres(target, "restored")
+            if let text = session.environment[PostgresConnectionString.environmentVariable], !text.isEmpty {
+                throw CommandFailure(.unavailable, "\(PostgresConnectionString.environmentVariable) is set, but outpost node restore brings back SQLite nodes only; "
+                                     + "restore a PostgreSQL node with pg_restore (from pg_dump -Fc) or a point-in-time recovery from continuous archiving (WAL), "
+                                     + "or unset \(PostgresConnectionString.environmentVariable) to restore this backup into a directory")
+            }
             do {
                 let node = try NodeBackup.restore(from: URL(fileURLWithPath: invocation.argument(0)),
                                                   to: URL(fileURLWithPath: invocation.required("to")), clock: session.clock)
@@ -252,6 +349,14 @@ enum NodeCommands {
             }
         })
 
+    /// Refuses `node backup`/`restore` on a directory that serves a PostgreSQL node (exit 69), saying what to use.
+    static func refuseOnPostgres(_ directory: URL, _ verb: String) throws {
+        guard let store = try Node.storeLocation(of: directory) else { return }
+        throw CommandFailure(.unavailable, "the node at \(directory.path) lives in PostgreSQL (\(store.display)) and is \(verb) with PostgreSQL's own tools, "
+                             + "not outpost node backup/restore: pg_dump -Fc and pg_restore for a copy, or continuous archiving (WAL, with pg_basebackup) "
+                             + "for point-in-time recovery")
+    }
+
     static let status = CommandSpec(
         ["node", "status"], "show each reseller's change log, replicas, verdicts, open orders and last exchange",
         arguments: [.init("DIR", "the node directory")],
@@ -259,8 +364,10 @@ enum NodeCommands {
         run: { invocation, session in
             let node = try Node.open(URL(fileURLWithPath: invocation.argument(0)), clock: session.clock)
             let status = try node.status()
+            // A PostgreSQL node's databases are the server's to guard; its directory still holds the store file.
             FileModeWarnings.print(for: try node.privateFiles(), to: session)
             if invocation.json { return try JSONOutput.print(status, to: session) }
+            if let store = node.postgresStore { session.print("Store: PostgreSQL \(store.display)") }
             var table = TextTable("RESELLER", "HEAD", "HORIZON", "LOG", "REPLICAS", "VERDICTS", "REFUSED", "OPEN ORDERS", "TO SETTLE", "TOKENS", "LAST EXCHANGE")
             for s in status {
                 table.add(s.id, String(s.head), String(s.horizon), String(s.logEntries), String(s.replicas), String(s.verdicts), String(s.refused),

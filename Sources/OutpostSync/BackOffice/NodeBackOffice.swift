@@ -3,10 +3,15 @@ import OutpostStore
 
 /// The node's back office over all its resellers (or one): the provisioning queue, resubmission and the billing run.
 extension Node {
-    /// Provisions every waiting order of every reseller (or of `resellerId`), oldest first per reseller.
+    /// Provisions every waiting order of every reseller (or of `resellerId`), oldest first per reseller; one run at a
+    /// time per node (`NodeJobLock`: a second throws `NodeJobLock.Busy`).
     public func provision(resellerId: String? = nil, with provisioner: any Provisioner = BuiltInProvisioner()) throws -> [ProvisioningOutcome] {
+        let ids = try backOfficeResellers(resellerId)
+        // One run at a time per node, from any machine: two would hand one order to the vendor twice.
+        let lock = try lock(.provision)
+        defer { withExtendedLifetime(lock) {} }
         var outcomes: [ProvisioningOutcome] = []
-        for id in try backOfficeResellers(resellerId) {
+        for id in ids {
             outcomes += try ProvisioningQueue(tenant: try tenant(id), clock: clock).run(with: provisioner)
         }
         return outcomes
@@ -32,13 +37,15 @@ extension Node {
         return (tenant.resellerId, try ProvisioningQueue(tenant: tenant, clock: clock).resubmit(orderId))
     }
 
-    /// The renewal run through `date` for every reseller (or `resellerId`); idempotent.
+    /// The renewal run through `date` for every reseller (or `resellerId`); idempotent; one at a time per node (`NodeJobLock`).
     ///
     /// Refused as a whole, before anything is written, when `date` lies beyond today plus any billed reseller's
     /// advance-billing window (`advance_billing_days`): a year billed ahead by a typo cannot be taken back.
     /// A date in the past is allowed: it only catches up what was already due.
     public func bill(through date: BusinessDate, resellerId: String? = nil) throws -> [BillingOutcome] {
         let runs = try billingRuns(through: date, resellerId: resellerId)
+        let lock = try lock(.bill)
+        defer { withExtendedLifetime(lock) {} }
         var outcomes: [BillingOutcome] = []
         for run in runs { outcomes += try run.run(through: date) }
         return outcomes

@@ -27,6 +27,21 @@ public final class Node {
         case postgresql(PostgresConnectionString)
     }
 
+    /// Where the node lives, for people: its directory, or the PostgreSQL database (host and database, never
+    /// the password) its `store` file names.
+    public var location: String {
+        switch store {
+        case .sqlite: return directory.path
+        case .postgresql(let location): return location.display
+        }
+    }
+
+    /// The PostgreSQL database the node lives in, or `nil` for a SQLite node.
+    public var postgresStore: PostgresConnectionString? {
+        if case .postgresql(let location) = store { return location }
+        return nil
+    }
+
     /// The PostgreSQL schema holding the registry.
     static let registrySchema = "outpost_node"
 
@@ -92,10 +107,14 @@ public final class Node {
         return migrator
     }()
 
+    /// The file in a PostgreSQL node's directory holding the connection string of the database the node
+    /// lives in (its owner's alone: it may hold a password). `Node.open(DIR)` opens that database when it is there.
+    public static let storeFileName = "store"
+
     /// Creates a node in `directory` (made when missing).
     public static func create(at directory: URL, clock: any Clock) throws -> Node {
         let file = directory.appendingPathComponent(registryName)
-        if FileManager.default.fileExists(atPath: file.path) { throw OpenError.alreadyExists(directory.path) }
+        try requireNoNode(in: directory)
         // Nothing in a node is for other users: its directories are its owner's alone, as its files are.
         try LocalFiles.createPrivateDirectory(directory.path)
         try LocalFiles.createPrivateDirectory(directory.appendingPathComponent("tenants").path)
@@ -104,8 +123,10 @@ public final class Node {
         return Node(directory: directory, registry: db, clock: clock)
     }
 
-    /// Opens an existing node.
+    /// Opens an existing node: the PostgreSQL database `DIR/store` names when that file is there, else the
+    /// SQLite node in the directory.
     public static func open(_ directory: URL, clock: any Clock) throws -> Node {
+        if let store = try storeLocation(of: directory) { return try open(directory, store: store, clock: clock) }
         let file = directory.appendingPathComponent(registryName)
         guard FileManager.default.fileExists(atPath: file.path) else {
             if FileManager.default.fileExists(atPath: directory.path) {
@@ -131,22 +152,70 @@ public final class Node {
     }
 
     /// Creates a node whose state lives in the PostgreSQL database `store` names; `directory` (made when
-    /// missing) keeps its local files.
+    /// missing, for its owner alone) gets the connection string in `DIR/store`, so every other command
+    /// opens the node with `Node.open(DIR)`. A database that already holds a node is refused
+    /// (`alreadyExists` naming the store): a second machine serving it uses `attach`.
     public static func create(at directory: URL, store: PostgresConnectionString, clock: any Clock) throws -> Node {
+        try requireNoNode(in: directory)
         let db = try PostgresDatabase(store)
-        if try db.scalar("SELECT 1 FROM information_schema.tables WHERE table_schema = ? AND table_name = 'node_meta'", [registrySchema]) != nil {
-            throw OpenError.alreadyExists(store.display)
-        }
+        if try holdsNode(db) { throw OpenError.alreadyExists(store.display) }
         try LocalFiles.createPrivateDirectory(directory.path)
         try db.executeScript("CREATE SCHEMA IF NOT EXISTS \(registrySchema); SET search_path TO \(registrySchema)")
         try PostgreSQLSchema.create(from: registryMigrator, in: db)
+        try writeStoreFile(store, in: directory)
         return Node(directory: directory, registry: db, store: .postgresql(store), clock: clock)
+    }
+
+    /// Lets `directory` (made when missing) serve a node that already lives in the PostgreSQL database
+    /// `store` names: checks the node is there, then writes only `DIR/store`. How a second machine
+    /// serves the same node (`outpost node init DIR --store URI --existing`).
+    public static func attach(at directory: URL, store: PostgresConnectionString, clock: any Clock) throws -> Node {
+        try requireNoNode(in: directory)
+        let node = try open(directory, store: store, clock: clock)
+        try LocalFiles.createPrivateDirectory(directory.path)
+        try writeStoreFile(store, in: directory)
+        return node
+    }
+
+    /// The store `directory/store` names, or `nil` when the directory has no such file (a SQLite node, or none).
+    public static func storeLocation(of directory: URL) throws -> PostgresConnectionString? {
+        let file = directory.appendingPathComponent(storeFileName)
+        guard FileManager.default.fileExists(atPath: file.path) else { return nil }
+        do {
+            return try PostgresConnectionString.fromFile(file.path)
+        } catch {
+            throw OpenError.notANode(directory.path, reason: error.description)
+        }
+    }
+
+    /// Refuses a directory that already holds a node of either kind.
+    private static func requireNoNode(in directory: URL) throws {
+        for name in [registryName, storeFileName] where FileManager.default.fileExists(atPath: directory.appendingPathComponent(name).path) {
+            throw OpenError.alreadyExists(directory.path)
+        }
+    }
+
+    /// Whether the database holds a node registry.
+    private static func holdsNode(_ db: PostgresDatabase) throws -> Bool {
+        try db.scalar("SELECT 1 FROM information_schema.tables WHERE table_schema = ? AND table_name = 'node_meta'", [registrySchema]) != nil
+    }
+
+    /// Writes `DIR/store` for its owner alone (0600), through a temporary file renamed into place, so a
+    /// crash leaves either no node in the directory or a whole connection string.
+    private static func writeStoreFile(_ store: PostgresConnectionString, in directory: URL) throws {
+        let file = directory.appendingPathComponent(storeFileName).path
+        let temporary = directory.appendingPathComponent(".\(storeFileName).tmp").path
+        guard LocalFiles.create(temporary, contents: Array((store.connectionText + "\n").utf8), mode: LocalFiles.ownerOnly),
+              rename(temporary, file) == 0 else {
+            try? FileManager.default.removeItem(atPath: temporary)
+            throw AdminError("cannot write \(file): \(String(cString: strerror(errno)))")
+        }
     }
 
     /// Opens a node kept in the PostgreSQL database `store` names.
     public static func open(_ directory: URL, store: PostgresConnectionString, clock: any Clock) throws -> Node {
         let db = try PostgresDatabase(store)
-        guard try db.scalar("SELECT 1 FROM information_schema.tables WHERE table_schema = ? AND table_name = 'node_meta'", [registrySchema]) != nil else {
+        guard try holdsNode(db) else {
             throw OpenError.notANode(store.display, reason: "it holds no node registry (schema \(registrySchema))")
         }
         try db.executeScript("SET search_path TO \(registrySchema)")
@@ -228,8 +297,9 @@ public final class Node {
     /// The node's own files that exist: the registry, each reseller's database (with their -wal and
     /// -shm), the notify lock. All are for the node's owner alone (`node status` checks their modes).
     public func privateFiles() throws -> [String] {
-        let databases = [Self.registryName] + (try resellers()).map { "tenants/\($0.id).sqlite" }
-        let names = databases.flatMap { name in ["", "-wal", "-shm"].map { name + $0 } } + ["notify.lock"]
+        var databases: [String] = []
+        if case .sqlite = store { databases = [Self.registryName] + (try resellers()).map { "tenants/\($0.id).sqlite" } }
+        let names = databases.flatMap { name in ["", "-wal", "-shm"].map { name + $0 } } + [Self.storeFileName, "notify.lock"]
         return names.map { directory.appendingPathComponent($0).path }.filter { FileManager.default.fileExists(atPath: $0) }
     }
 
@@ -325,7 +395,7 @@ public final class Node {
         }
         let now = clock.now()
         let sql = "SELECT id, reseller_id, username, created_at, expires_at, last_used_at, revoked_at FROM token"
-            + " WHERE ?1 IS NULL OR reseller_id = ?1 ORDER BY created_at, id"
+            + " WHERE CAST(?1 AS TEXT) IS NULL OR reseller_id = ?1 ORDER BY created_at, id"  // typed: PostgreSQL cannot guess a bare NULL's type
         return try registry.rows(sql, [resellerId]).map { row in
             let expiresAt = try row.optionalString("expires_at"), revokedAt = try row.optionalString("revoked_at")
             let state: TokenState = revokedAt != nil ? .revoked : Self.hasExpired(expiresAt, now: now) ? .expired : .active

@@ -12,7 +12,7 @@ extension Node {
         var outbox: Outbox?
         if case .outbox(let directory) = channel { outbox = try Outbox(directory) }
         let ids = try backOfficeResellers(resellerId)
-        let lock = try NotifyLock.acquire(directory: directory)
+        let lock = try NotifyLock.acquire(node: self)
         defer { withExtendedLifetime(lock) {} }
         if let outbox { _ = try recover(outbox) }
         var outcomes: [NotificationOutcome] = []

@@ -1,21 +1,16 @@
 import Foundation
 import OutpostModel
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
-/// One `node notify` at a time per node: a `FileLock` on `notify.lock` in the node directory.
+/// One `node notify` at a time per node: the node's `notify` job lock (`notify.lock` in a SQLite node's
+/// directory, an advisory lock in a PostgreSQL node's database), with the notify run's own errors.
 enum NotifyLock {
-    static func acquire(directory: URL) throws -> FileLock {
-        let path = directory.appendingPathComponent("notify.lock").path
+    static func acquire(node: Node) throws -> NodeJobLock {
         do {
-            return try FileLock.acquire(path)
-        } catch .cannotOpen(_, let code) {
-            throw NotificationError(.cannotWrite, "cannot open the notify lock \(path): \(String(cString: strerror(code)))")
-        } catch .busy {
-            throw NotificationError(.busy, "another outpost node notify is running on \(directory.path); try again later")
+            return try node.lock(.notify)
+        } catch let error as NodeJobLock.CannotOpen {
+            throw NotificationError(.cannotWrite, "cannot open the notify lock \(error.path): \(error.reason)")
+        } catch let error as NodeJobLock.Busy {
+            throw NotificationError(.busy, "another outpost node notify is running on \(error.node); try again later")
         }
     }
 }
