@@ -6,7 +6,7 @@ import OutpostStore
 
 /// `node …`: setting up and administering the central node.
 enum NodeCommands {
-    static let all: [CommandSpec] = [initNode, resellerAdd, resellerList, tokenIssue, tokenList, tokenRevoke, plansImport, planAdd, planEdit, compact, backup, restore, status, exchange]
+    static let all: [CommandSpec] = [initNode, resellerAdd, resellerList, tokenIssue, tokenList, tokenRevoke, plansImport, planAdd, planEdit, compact, backup, restore, status, exchange, NodeMigrateCommand.spec]
 
     static let nodeOption = CommandSpec.Option("node", value: "DIR", "the node directory (default: $OUTPOST_NODE)")
 
