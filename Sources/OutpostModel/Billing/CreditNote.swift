@@ -36,7 +36,7 @@ public struct CreditNote: Codable, Sendable, Equatable {
     /// customer or one invoice when given.
     public static func list(customerId: String?, invoiceId: String? = nil, in db: any SQLDatabase) throws -> [CreditNote] {
         try db.rows("""
-            SELECT * FROM credit_note WHERE (?1 IS NULL OR customer_id = ?1) AND (?2 IS NULL OR invoice_id = ?2)
+            SELECT * FROM credit_note WHERE (CAST(?1 AS TEXT) IS NULL OR customer_id = ?1) AND (CAST(?2 AS TEXT) IS NULL OR invoice_id = ?2)
             ORDER BY number IS NULL, length(number), number, issue_date, id
             """,
                     [customerId, invoiceId])

@@ -56,7 +56,7 @@ public struct Invoice: Codable, Sendable, Equatable {
     /// Without a customer, every customer's: the reseller's own (`Customer.ownAccountId`) are listed apart.
     public static func list(customerId: String?, in db: any SQLDatabase) throws -> [Invoice] {
         try db.rows("""
-            SELECT * FROM invoice WHERE ?1 IS NULL AND customer_id <> 'cus_own' OR customer_id = ?1
+            SELECT * FROM invoice WHERE CAST(?1 AS TEXT) IS NULL AND customer_id <> 'cus_own' OR customer_id = ?1
             ORDER BY number IS NULL, length(number), number, issue_date, id
             """,
                     [customerId])
@@ -155,7 +155,7 @@ public struct InvoiceBalance: Codable, Sendable, Equatable {
     /// Every invoice's balance (or one customer's), keyed by invoice id.
     public static func all(customerId: String?, today: BusinessDate, in db: any SQLDatabase) throws -> [String: InvoiceBalance] {
         var result: [String: InvoiceBalance] = [:]
-        try db.forEachRow(query + " WHERE ?1 IS NULL OR i.customer_id = ?1", [customerId]) { row in
+        try db.forEachRow(query + " WHERE CAST(?1 AS TEXT) IS NULL OR i.customer_id = ?1", [customerId]) { row in
             let balance = try InvoiceBalance(row: row, today: today)
             result[balance.invoiceId] = balance
         }

@@ -38,7 +38,7 @@ public struct Payment: Codable, Sendable, Equatable {
 
     public static func list(customerId: String?, invoiceId: String? = nil, in db: any SQLDatabase) throws -> [Payment] {
         try db.rows("""
-            SELECT * FROM payment WHERE (?1 IS NULL OR customer_id = ?1) AND (?2 IS NULL OR invoice_id = ?2)
+            SELECT * FROM payment WHERE (CAST(?1 AS TEXT) IS NULL OR customer_id = ?1) AND (CAST(?2 AS TEXT) IS NULL OR invoice_id = ?2)
             ORDER BY received_on, id
             """, [customerId, invoiceId]).map(Payment.init(row:))
     }

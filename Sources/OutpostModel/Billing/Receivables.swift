@@ -42,7 +42,7 @@ public struct Receivables: Sendable, Equatable {
         let row = try db.row("""
             SELECT coalesce(sum(outstanding), 0) AS outstanding,
                    coalesce(sum(CASE WHEN due_date < ?1 THEN outstanding ELSE 0 END), 0) AS overdue
-            FROM (\(ReportSQL.openInvoices)) WHERE ?2 IS NULL OR customer_id = ?2
+            FROM (\(ReportSQL.openInvoices)) WHERE CAST(?2 AS TEXT) IS NULL OR customer_id = ?2
             """, [asOf.description, customerId])
         return try row.map(Receivables.init(row:)) ?? Receivables(outstanding: 0, overdue: 0)
     }

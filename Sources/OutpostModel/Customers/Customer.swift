@@ -74,7 +74,7 @@ public struct Customer: Codable, Sendable, Equatable {
 
     /// Customers by name, optionally of one status (never the reseller's own account).
     public static func list(in db: any SQLDatabase, status: Status? = nil) throws -> [Customer] {
-        try db.rows("SELECT * FROM customer WHERE (?1 IS NULL OR status = ?1) AND id <> ?2 ORDER BY name COLLATE NOCASE, id",
+        try db.rows("SELECT * FROM customer WHERE (CAST(?1 AS TEXT) IS NULL OR status = ?1) AND id <> ?2 ORDER BY name COLLATE NOCASE, id",
                     [status?.rawValue, ownAccountId])
             .map(Customer.init(row:))
     }

@@ -35,7 +35,7 @@ public struct CustomerUser: Codable, Sendable, Equatable {
 
     /// A customer's users, or everyone's when `customerId` is nil.
     public static func list(customerId: String?, in db: any SQLDatabase) throws -> [CustomerUser] {
-        try db.rows("SELECT * FROM customer_user WHERE ?1 IS NULL OR customer_id = ?1 ORDER BY customer_id, username", [customerId])
+        try db.rows("SELECT * FROM customer_user WHERE CAST(?1 AS TEXT) IS NULL OR customer_id = ?1 ORDER BY customer_id, username", [customerId])
             .map(CustomerUser.init(row:))
     }
 }

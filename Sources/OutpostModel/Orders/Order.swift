@@ -65,7 +65,7 @@ public struct Order: Codable, Sendable, Equatable {
     /// Without a customer, every customer's: the reseller's own (`Customer.ownAccountId`) are listed apart.
     public static func list(customerId: String?, status: Status? = nil, in db: any SQLDatabase) throws -> [Order] {
         try db.rows("""
-            SELECT * FROM orders WHERE (?1 IS NULL AND customer_id <> 'cus_own' OR customer_id = ?1) AND (?2 IS NULL OR status = ?2)
+            SELECT * FROM orders WHERE (CAST(?1 AS TEXT) IS NULL AND customer_id <> 'cus_own' OR customer_id = ?1) AND (CAST(?2 AS TEXT) IS NULL OR status = ?2)
             ORDER BY number IS NULL, length(number), number, placed_at, id
             """, [customerId, status?.rawValue]).map(Order.init(row:))
     }

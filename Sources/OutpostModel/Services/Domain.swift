@@ -37,7 +37,7 @@ public struct Domain: Codable, Sendable, Equatable {
     }
 
     public static func list(customerId: String?, in db: any SQLDatabase) throws -> [Domain] {
-        try db.rows("SELECT * FROM domain WHERE ?1 IS NULL OR customer_id = ?1 ORDER BY name", [customerId]).map(Domain.init(row:))
+        try db.rows("SELECT * FROM domain WHERE CAST(?1 AS TEXT) IS NULL OR customer_id = ?1 ORDER BY name", [customerId]).map(Domain.init(row:))
     }
 }
 
@@ -70,7 +70,7 @@ public struct SSLCertificate: Codable, Sendable, Equatable {
     }
 
     public static func list(customerId: String?, in db: any SQLDatabase) throws -> [SSLCertificate] {
-        try db.rows("SELECT * FROM ssl_certificate WHERE ?1 IS NULL OR customer_id = ?1 ORDER BY common_name, id", [customerId])
+        try db.rows("SELECT * FROM ssl_certificate WHERE CAST(?1 AS TEXT) IS NULL OR customer_id = ?1 ORDER BY common_name, id", [customerId])
             .map(SSLCertificate.init(row:))
     }
 }
@@ -104,6 +104,6 @@ public struct License: Codable, Sendable, Equatable {
     }
 
     public static func list(customerId: String?, in db: any SQLDatabase) throws -> [License] {
-        try db.rows("SELECT * FROM license WHERE ?1 IS NULL OR customer_id = ?1 ORDER BY product, id", [customerId]).map(License.init(row:))
+        try db.rows("SELECT * FROM license WHERE CAST(?1 AS TEXT) IS NULL OR customer_id = ?1 ORDER BY product, id", [customerId]).map(License.init(row:))
     }
 }

@@ -54,7 +54,7 @@ public struct Subscription: Codable, Sendable, Equatable {
 
     /// A customer's subscriptions; without one, every customer's (the reseller's own, `Customer.ownAccountId`, are listed apart).
     public static func list(customerId: String?, in db: any SQLDatabase) throws -> [Subscription] {
-        try db.rows("SELECT * FROM subscription WHERE ?1 IS NULL AND customer_id <> 'cus_own' OR customer_id = ?1 ORDER BY customer_id, created_at, id", [customerId])
+        try db.rows("SELECT * FROM subscription WHERE CAST(?1 AS TEXT) IS NULL AND customer_id <> 'cus_own' OR customer_id = ?1 ORDER BY customer_id, created_at, id", [customerId])
             .map(Subscription.init(row:))
     }
 }

@@ -32,7 +32,7 @@ public struct LoginEvent: Codable, Sendable, Equatable {
 
     /// Panel logins, newest first, optionally for one username (customer users' logins are not among them).
     public static func list(username: String?, in db: any SQLDatabase, limit: Int = 1000) throws -> [LoginEvent] {
-        try db.rows("SELECT * FROM login_event WHERE customer_user_id IS NULL AND (?1 IS NULL OR username = ?1) ORDER BY at DESC, id DESC LIMIT ?2",
+        try db.rows("SELECT * FROM login_event WHERE customer_user_id IS NULL AND (CAST(?1 AS TEXT) IS NULL OR username = ?1) ORDER BY at DESC, id DESC LIMIT ?2",
                     [username, limit])
             .map(LoginEvent.init(row:))
     }
