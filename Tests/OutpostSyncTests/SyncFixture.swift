@@ -19,19 +19,29 @@ final class SyncFixture {
     init(reseller: String = "acme", now: String = "2026-03-02T09:00:00Z", store: NodeStore = .sqlite) throws {
         root = FileManager.default.temporaryDirectory.appendingPathComponent("outpost-sync-\(UUID().uuidString)")
         clock = FixedClock(Timestamp(now)!)
-        database = try store.makeDatabase()
+        database = try store.makeDatabase(key: "SyncFixture \(reseller) \(now)") { database in
+            // The node as made below, made once and copied for each PostgreSQL fixture (`TestDatabase.copy`).
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("outpost-template-\(UUID().uuidString)")
+            defer { try? FileManager.default.removeItem(at: directory) }
+            try Self.populate(Node.create(at: directory, store: database.store, clock: FixedClock(Timestamp(now)!)), reseller: reseller)
+        }
         if let database {
-            node = try Node.create(at: root.appendingPathComponent("node"), store: try database.store, clock: clock)
+            node = try Node.attach(at: root.appendingPathComponent("node"), store: try database.store, clock: clock)
         } else {
             node = try Node.create(at: root.appendingPathComponent("node"), clock: clock)
+            try Self.populate(node, reseller: reseller)
         }
-        try node.upsertPlans(try Catalog.plans())
-        try node.addReseller(id: reseller, name: "Acme Cloud", currency: "EUR")
         token = try node.issueToken(resellerId: reseller, username: "anna").token
     }
 
     deinit {
         try? FileManager.default.removeItem(at: root)
+    }
+
+    /// The built-in catalog and the reseller.
+    private static func populate(_ node: Node, reseller: String) throws {
+        try node.upsertPlans(try Catalog.plans())
+        try node.addReseller(id: reseller, name: "Acme Cloud", currency: "EUR")
     }
 
     /// A new replica of the reseller (empty: the catalog comes with the first pull).
