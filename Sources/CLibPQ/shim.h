@@ -5,6 +5,7 @@
 // Only the types are used from this module; no libpq symbol is linked.
 typedef __typeof__(&PQconnectdbParams) outpost_PQconnectdbParams;
 typedef __typeof__(&PQfinish) outpost_PQfinish;
+typedef __typeof__(&PQreset) outpost_PQreset;
 typedef __typeof__(&PQstatus) outpost_PQstatus;
 typedef __typeof__(&PQtransactionStatus) outpost_PQtransactionStatus;
 typedef __typeof__(&PQerrorMessage) outpost_PQerrorMessage;

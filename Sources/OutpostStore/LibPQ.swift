@@ -19,6 +19,7 @@ struct LibPQ: @unchecked Sendable {
 
     let connectdbParams: outpost_PQconnectdbParams
     let finish: outpost_PQfinish
+    let reset: outpost_PQreset
     let status: outpost_PQstatus
     let transactionStatus: outpost_PQtransactionStatus
     let errorMessage: outpost_PQerrorMessage
@@ -61,6 +62,7 @@ struct LibPQ: @unchecked Sendable {
             return .success(LibPQ(
                 connectdbParams: try symbol("PQconnectdbParams", as: outpost_PQconnectdbParams.self),
                 finish: try symbol("PQfinish", as: outpost_PQfinish.self),
+                reset: try symbol("PQreset", as: outpost_PQreset.self),
                 status: try symbol("PQstatus", as: outpost_PQstatus.self),
                 transactionStatus: try symbol("PQtransactionStatus", as: outpost_PQtransactionStatus.self),
                 errorMessage: try symbol("PQerrorMessage", as: outpost_PQerrorMessage.self),

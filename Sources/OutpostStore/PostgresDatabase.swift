@@ -21,6 +21,17 @@ public final class PostgresDatabase {
     private var translations: [String: (sql: String, parameterCount: Int)] = [:]
     /// Rows changed by the last INSERT, UPDATE or DELETE.
     public private(set) var changes = 0
+    /// `SET` statements that make up this session (`bytea_output`, a statement timeout), run again after a reconnect.
+    private var sessionSettings: [String] = []
+    /// The schema `search_path` names now, when known: `nil` after a reconnect or a rollback (which undoes a `SET`
+    /// made inside the transaction), so the next `use(schema:)` sets it again.
+    private var currentSchema: String?
+    /// Transactions this object began and has not ended (0 or 1: nested ones are savepoints).
+    private var openTransactions = 0
+
+    /// How long libpq may take to connect (its `connect_timeout`) unless the connection string says otherwise:
+    /// a database that does not answer turns into an error, not a hang.
+    public static let defaultConnectTimeout = 5
 
     /// Connects; throws a `PostgresError` of kind `.libraryMissing` when libpq cannot be loaded and
     /// `.connectionFailed` when the server cannot be reached or refuses the login.
@@ -30,8 +41,9 @@ public final class PostgresDatabase {
         self.libpq = libpq
         // `dbname` is expanded (expand_dbname = 1) into the whole connection string; `client_encoding`
         // after it wins over anything the string says, so text always arrives as UTF-8.
-        let keywords = ["dbname", "client_encoding"]
-        let values = [store.text, "UTF8"]
+        // `connect_timeout` before `dbname`: a value in the connection string wins over it.
+        let keywords = ["connect_timeout", "dbname", "client_encoding"]
+        let values = [String(Self.defaultConnectTimeout), store.text, "UTF8"]
         let connection = withCStringArray(keywords) { keywordPointers in
             withCStringArray(values) { valuePointers in
                 libpq.connectdbParams(keywordPointers, valuePointers, 1)
@@ -49,8 +61,63 @@ public final class PostgresDatabase {
         // Server notices (NOTICE, WARNING) would go to stderr by default; a node's stderr is its log.
         _ = libpq.setNoticeProcessor(connection, { _, _ in }, nil)
         // bytea arrives hex-encoded whatever the server's default (PostgresValues decodes hex only).
-        try executeScript("SET bytea_output = 'hex'")
+        try keepSetting("SET bytea_output = 'hex'")
     }
+
+    // MARK: The session
+
+    /// Runs a `SET` now and again after every reconnect, so the session keeps it.
+    public func keepSetting(_ sql: String) throws {
+        // Kept first: when this fails because the connection was lost, the reconnect sets it.
+        sessionSettings.append(sql)
+        try executeScript(sql)
+    }
+
+    /// Ends every statement after `seconds` (PostgreSQL's `statement_timeout`, kept across reconnects): a slow
+    /// database turns into an error the caller can answer (503), not a request that hangs.
+    public func limitStatements(toSeconds seconds: Double) throws {
+        let milliseconds = max(1, Int((seconds * 1000).rounded()))
+        try keepSetting("SET statement_timeout = \(milliseconds)")
+    }
+
+    /// Points `search_path` at `schema` (a plain identifier the caller chose, never input), unless it already does.
+    func use(schema: String) throws {
+        guard currentSchema != schema else { return }
+        try executeScript("SET search_path TO \(schema)")
+        currentSchema = schema
+    }
+
+    /// A view of this connection whose statements run in `schema` (a plain identifier chosen by the caller):
+    /// how one connection serves the node's registry and every reseller's schema in turn.
+    public func schema(_ schema: String) -> PostgresSchemaDatabase {
+        PostgresSchemaDatabase(connection: self, schema: schema)
+    }
+
+    /// After the server went away (a restart, a failover, a dropped link) libpq marks the connection bad: the
+    /// statement that found out failed with `connectionFailed`, and the next use reconnects here (`PQreset`) and
+    /// sets the session up again. A connection that cannot be made yet throws `connectionFailed` again.
+    private func reconnectIfLost() throws {
+        guard libpq.status(connection) != CONNECTION_OK else { return }
+        // Inside a transaction the work so far is gone with the session: every statement up to its end fails,
+        // so none of the rest runs outside it, on a new session.
+        guard openTransactions == 0 else {
+            throw PostgresError(kind: .connectionFailed, message: "the connection was lost inside a transaction, which did not commit",
+                                store: store.display)
+        }
+        libpq.reset(connection)
+        guard libpq.status(connection) == CONNECTION_OK else {
+            throw PostgresError(kind: .connectionFailed, message: store.redacting(Self.trimmedMessage(libpq.errorMessage(connection))),
+                                store: store.display)
+        }
+        _ = libpq.setNoticeProcessor(connection, { _, _ in }, nil)
+        currentSchema = nil
+        savepointDepth = 0
+        for sql in sessionSettings { try executeScript(sql) }
+        reconnects += 1
+    }
+
+    /// How often this connection was made again after it was lost (for tests and metrics).
+    public private(set) var reconnects = 0
 
     deinit {
         libpq.finish(connection)
@@ -65,6 +132,7 @@ public final class PostgresDatabase {
 
     /// Runs several `;`-separated statements that take no arguments (schema scripts, `SET`).
     public func executeScript(_ sql: String) throws {
+        try reconnectIfLost()
         let result = try check(libpq.exec(connection, sql), sql: sql)
         noteChanges(result)
     }
@@ -125,6 +193,8 @@ public final class PostgresDatabase {
     private func transaction<T>(begin: String, _ body: () throws -> T) throws -> T {
         if isInTransaction { return try savepoint(body) }
         try executeScript(begin)
+        openTransactions += 1
+        defer { openTransactions -= 1 }
         let result: T
         do {
             result = try body()
@@ -154,6 +224,7 @@ public final class PostgresDatabase {
             try executeScript("RELEASE SAVEPOINT \(name)")
         } catch {
             try? executeScript("ROLLBACK TO SAVEPOINT \(name); RELEASE SAVEPOINT \(name)")
+            currentSchema = nil
             throw error
         }
         return result
@@ -169,6 +240,7 @@ public final class PostgresDatabase {
 
     private func rollbackQuietly() {
         if isInTransaction { try? executeScript("ROLLBACK") }
+        currentSchema = nil
     }
 
     // MARK: Advisory locks
@@ -197,6 +269,7 @@ public final class PostgresDatabase {
     // MARK: Running statements
 
     private func run(_ sql: String, _ arguments: [SQLValue]) throws -> PostgresResult {
+        try reconnectIfLost()
         let translation: (sql: String, parameterCount: Int)
         if let known = translations[sql] {
             translation = known

@@ -63,6 +63,12 @@ public final class PostgresCluster: @unchecked Sendable {
 
     // MARK: Starting and stopping
 
+    /// A cluster of the caller's own, for a test that stops or restarts the server (the shared one serves every
+    /// other test meanwhile). The caller stops it with `stop()` at its end; it is also stopped when the process exits.
+    public static func startPrivate() -> Result<PostgresCluster, Unavailable> {
+        start()
+    }
+
     private static func start() -> Result<PostgresCluster, Unavailable> {
         guard let binaries = findBinaries() else {
             return .failure(Unavailable(description: "initdb and pg_ctl were not found (install Debian's postgresql package)"))
@@ -102,9 +108,7 @@ public final class PostgresCluster: @unchecked Sendable {
             try? FileManager.default.removeItem(at: directory)
             return .failure(Unavailable(description: "initdb failed (\(initdb.status)): \(initdb.output.suffix(600))"))
         }
-        // No TCP (listen_addresses empty): the socket in the cluster's own directory is the only way in.
-        // fsync off: a throwaway cluster need not survive a power loss, and the shared disk is spared.
-        let options = "-k \(directory.path) -c listen_addresses='' -c fsync=off -c max_connections=200"
+        let options = serverOptions(directory)
         let log = directory.appendingPathComponent("server.log").path
         let started = cluster.run(["pg_ctl", "-D", data, "-l", log, "-w", "-t", "120", "-o", options, "start"])
         guard started.status == 0 else {
@@ -112,17 +116,44 @@ public final class PostgresCluster: @unchecked Sendable {
             try? FileManager.default.removeItem(at: directory)
             return .failure(Unavailable(description: "pg_ctl start failed (\(started.status)): \(started.output.suffix(300)) \(serverLog.suffix(600))"))
         }
-        stopAtExit = { cluster.stop() }
-        atexit { PostgresCluster.stopAtExit?() }
+        clustersLock.lock()
+        running.append(cluster)
+        if running.count == 1 { atexit { PostgresCluster.stopAllAtExit() } }
+        clustersLock.unlock()
         return .success(cluster)
     }
 
-    nonisolated(unsafe) private static var stopAtExit: (() -> Void)?
+    /// Clusters started by this process and not yet stopped: stopped at exit.
+    nonisolated(unsafe) private static var running: [PostgresCluster] = []
+    private static let clustersLock = NSLock()
+
+    private static func stopAllAtExit() {
+        clustersLock.lock()
+        let clusters = running
+        clustersLock.unlock()
+        clusters.forEach { $0.stop() }
+    }
 
     /// Stops the server at once (nothing in it needs keeping) and removes its directory.
-    func stop() {
+    public func stop() {
+        Self.clustersLock.lock()
+        Self.running.removeAll { $0 === self }
+        Self.clustersLock.unlock()
         _ = run(["pg_ctl", "-D", directory.appendingPathComponent("data").path, "-m", "immediate", "-w", "stop"])
         try? FileManager.default.removeItem(at: directory)
+    }
+
+    /// Starts the server again after `control(["stop", …])`, with the options it was first started with.
+    public func restart() -> (status: Int32, output: String) {
+        let data = directory.appendingPathComponent("data").path
+        return run(["pg_ctl", "-D", data, "-l", directory.appendingPathComponent("server.log").path, "-w", "-t", "120",
+                    "-o", Self.serverOptions(directory), "start"])
+    }
+
+    /// No TCP (listen_addresses empty): the socket in the cluster's own directory is the only way in.
+    /// fsync off: a throwaway cluster need not survive a power loss, and the shared disk is spared.
+    private static func serverOptions(_ directory: URL) -> String {
+        "-k \(directory.path) -c listen_addresses='' -c fsync=off -c max_connections=200"
     }
 
     /// Runs the server's control commands (`pg_ctl stop -m fast`, `restart`…) as the cluster's owner;

@@ -25,6 +25,8 @@ enum NodeServeCommands {
             .init("body-memory", value: "MIB", "request bodies held in memory at once, all clients together; more waits with 503 (default 64)"),
             .init("trusted-proxy", value: "ADDR,…", "proxies whose X-Forwarded-For names the client (numeric addresses, such as 127.0.0.1)"),
             .init("metrics-listen", value: "HOST:PORT", "serve GET /metrics on this address only, not on --listen"),
+            .init("store-connections", value: "N", "on a PostgreSQL node: database connections exchanges share (default 8; one more checks tokens)"),
+            .init("statement-timeout", value: "SECONDS", "on a PostgreSQL node: end a statement that runs longer, answering 503 (default 30)"),
             LogFormat.option,
         ],
         discussion: """
@@ -44,6 +46,14 @@ enum NodeServeCommands {
             --body-memory, --max-requests-per-reseller) it answers 503 with Retry-After at once, and replicas try again.
             Different resellers' exchanges run side by side; one reseller's run one at a time, in order. SIGTERM or SIGINT stops
             accepting, finishes the requests in flight and exits 0.
+
+            On a PostgreSQL node (node init --store) exchanges share --store-connections connections, whichever reseller they
+            are for, plus one that checks tokens: keep the sum over all node processes below the server's max_connections.
+            A request that finds no connection free within 5 seconds, or a database that cannot be reached (connect_timeout
+            5 s unless the connection string says otherwise) or runs a statement past --statement-timeout, is answered 503
+            with Retry-After. After the database restarts or fails over, each connection reconnects at its next use; the
+            syncs in flight fail (the replica exits 75 and succeeds when it tries again). Several node serve processes, on one
+            machine or several, may serve one PostgreSQL node behind a load balancer: they keep no state of their own.
             """,
         usesReplica: false,
         run: { invocation, session in
@@ -84,6 +94,8 @@ enum NodeServeCommands {
                 }
             }
             let log = RequestLog(format: try LogFormat.chosen(invocation), clock: session.clock)
+            let storeConnections = try count(invocation, "store-connections", default: NodeQueue.defaultStoreConnections)
+            let statementTimeout = try seconds(invocation, "statement-timeout", default: NodeQueue.defaultStatementTimeout)
             let node: Node
             do {
                 node = try Node.open(directory, clock: session.clock)
@@ -92,7 +104,9 @@ enum NodeServeCommands {
             }
 
             let perReseller = try count(invocation, "max-requests-per-reseller", default: NodeQueue.defaultMaximumRequestsPerReseller)
-            let service = NodeHTTPService(node: NodeQueue(node: node, maximumRequestsPerReseller: perReseller), log: log, servesMetrics: metricsAddress == nil)
+            let queue = NodeQueue(node: node, maximumRequestsPerReseller: perReseller,
+                                  storeConnections: storeConnections, statementTimeout: statementTimeout)
+            let service = NodeHTTPService(node: queue, log: log, servesMetrics: metricsAddress == nil)
             let server = HTTPServer(configuration: configuration, responder: service)
             let metricsServer = metricsAddress.map { address in
                 HTTPServer(configuration: .init(address: address, maximumConnections: 16, maximumConnectionsPerPeer: 16),

@@ -223,7 +223,9 @@ public struct EntityReference: Sendable, Equatable {
         let digits = text.dropFirst(prefix.count)
         guard !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }), let value = Int64(digits) else { return [] }
         // Numbers are `ORD-` and zero-padded digits; compare the value so `ord-123` finds `ORD-000123`.
-        return try candidates(db, where: "number IS NOT NULL AND upper(substr(number, 1, ?1)) = ?2 AND CAST(substr(number, ?3) AS INTEGER) = ?4",
+        // The positions are cast: PostgreSQL's substr takes an integer, and a bound Int64 arrives as a bigint.
+        return try candidates(db, where: "number IS NOT NULL AND upper(substr(number, 1, CAST(?1 AS INTEGER))) = ?2 "
+                                  + "AND CAST(substr(number, CAST(?3 AS INTEGER)) AS INTEGER) = ?4",
                               [Int64(prefix.count), prefix, Int64(prefix.count + 1), value])
     }
 

@@ -1,7 +1,9 @@
 import Foundation
 
 /// The owner of a node's databases while it serves. A token is checked on one serial queue that holds the node's
-/// registry; the exchange then runs on its reseller's own serial queue, with connections of its own.
+/// registry; the exchange then runs on its reseller's own serial queue: on SQLite with connections of its own, on
+/// PostgreSQL with a connection borrowed from a pool shared by all resellers (`NodePool`), so the connections a
+/// process holds stay bounded however many resellers it serves.
 ///
 /// A `Database` connection is not `Sendable`, so every connection stays behind one queue. Resellers have separate
 /// SQLite files, so their exchanges proceed side by side, while one reseller's run one at a time, in order (its
@@ -21,21 +23,47 @@ public final class NodeQueue: @unchecked Sendable {
     /// What `node serve` allows unless told otherwise.
     public static let defaultMaximumRequestsPerReseller = 32
 
-    /// One reseller's queue, and the node opened for it alone.
+    /// On PostgreSQL, the node objects (one connection each) lent to exchanges; `nil` on SQLite.
+    private let pool: NodePool?
+    /// How long an exchange waits for a free connection of the pool before it is answered 503.
+    public let connectionWait: TimeInterval
+    /// Connections lent to exchanges at once on PostgreSQL, unless told otherwise.
+    public static let defaultStoreConnections = 8
+    /// How long one statement may run on PostgreSQL, unless told otherwise (`statement_timeout`).
+    public static let defaultStatementTimeout: TimeInterval = 30
+
+    /// One reseller's queue, and (on SQLite) the node opened for it alone.
     private final class Lane {
-        let node: Node
+        let node: Node?
         let queue: DispatchQueue
         var requests = 0
 
-        init(node: Node, resellerId: String) {
+        init(node: Node?, resellerId: String) {
             self.node = node
             queue = DispatchQueue(label: "outpost.node.reseller.\(resellerId)")
         }
     }
 
-    public init(node: Node, maximumRequestsPerReseller: Int = NodeQueue.defaultMaximumRequestsPerReseller) {
+    /// `storeConnections` and `statementTimeout` apply to a PostgreSQL node only: the pool's size, and how long one
+    /// statement may run before it fails (and its request is answered 503).
+    public init(node: Node, maximumRequestsPerReseller: Int = NodeQueue.defaultMaximumRequestsPerReseller,
+                storeConnections: Int = NodeQueue.defaultStoreConnections, statementTimeout: TimeInterval = NodeQueue.defaultStatementTimeout,
+                connectionWait: TimeInterval = 5) {
         self.node = node
         self.maximumRequestsPerReseller = maximumRequestsPerReseller
+        self.connectionWait = connectionWait
+        if node.postgresStore != nil {
+            // Kept for the session even when it fails now (the connection just dropped): the reconnect sets it.
+            try? node.limitStatements(toSeconds: statementTimeout)
+            let directory = node.directory, clock = node.clock
+            pool = NodePool(size: storeConnections) {
+                let pooled = try Node.open(directory, clock: clock)
+                try pooled.limitStatements(toSeconds: statementTimeout)
+                return pooled
+            }
+        } else {
+            pool = nil
+        }
     }
 
     /// `NodeExchange.handle` on the token's reseller's queue.
@@ -55,8 +83,22 @@ public final class NodeQueue: @unchecked Sendable {
             lane.requests -= 1
             lock.unlock()
         }
+        // The wait for a connection counts from the request's arrival here, not from its turn in the lane.
+        let deadline = Date().addingTimeInterval(connectionWait)
         return lane.queue.sync {
-            NodeExchange(node: lane.node).handle(operation: operation, body: body, token: token, source: source)
+            if let node = lane.node {
+                return NodeExchange(node: node).handle(operation: operation, body: body, token: token, source: source)
+            }
+            do {
+                let outcome = try pool!.withNode(before: deadline) { node in
+                    NodeExchange(node: node).handle(operation: operation, body: body, token: token, source: source)
+                }
+                return outcome ?? NodeExchange.failure(SyncError(.unavailable, "all \(pool!.size) database connections of this node process are busy; try again shortly"),
+                                                       resellerId: nil)
+            } catch {
+                // The database cannot be reached: 503, and the replica tries again.
+                return NodeExchange.failure(error, resellerId: nil)
+            }
         }
     }
 
@@ -74,7 +116,7 @@ public final class NodeQueue: @unchecked Sendable {
                 let known = lanes[resellerId]
                 lock.unlock()
                 if let known { return (known, nil) }
-                let lane = Lane(node: try Node.open(node.directory, clock: node.clock), resellerId: resellerId)
+                let lane = Lane(node: pool == nil ? try Node.open(node.directory, clock: node.clock) : nil, resellerId: resellerId)
                 lock.lock()
                 lanes[resellerId] = lane
                 lock.unlock()

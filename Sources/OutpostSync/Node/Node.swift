@@ -36,6 +36,12 @@ public final class Node {
         }
     }
 
+    /// Ends any statement of this node object's PostgreSQL connection after `seconds` (`statement_timeout`, kept
+    /// across reconnects); nothing for a SQLite node, whose waits are its busy timeout.
+    public func limitStatements(toSeconds seconds: Double) throws {
+        try connection?.limitStatements(toSeconds: seconds)
+    }
+
     /// The PostgreSQL database the node lives in, or `nil` for a SQLite node.
     public var postgresStore: PostgresConnectionString? {
         if case .postgresql(let location) = store { return location }
@@ -67,10 +73,15 @@ public final class Node {
         init(_ message: String) { self.message = message }
     }
 
-    private init(directory: URL, registry: any SQLDatabase, store: Store = .sqlite, clock: any Clock) {
+    /// A PostgreSQL node's one connection: the registry and every reseller's schema are views of it
+    /// (`PostgresSchemaDatabase`), so a node object holds one connection however many resellers it serves.
+    let connection: PostgresDatabase?
+
+    private init(directory: URL, registry: any SQLDatabase, store: Store = .sqlite, connection: PostgresDatabase? = nil, clock: any Clock) {
         self.directory = directory
         self.registry = registry
         self.store = store
+        self.connection = connection
         self.clock = clock
     }
 
@@ -160,10 +171,11 @@ public final class Node {
         let db = try PostgresDatabase(store)
         if try holdsNode(db) { throw OpenError.alreadyExists(store.display) }
         try LocalFiles.createPrivateDirectory(directory.path)
-        try db.executeScript("CREATE SCHEMA IF NOT EXISTS \(registrySchema); SET search_path TO \(registrySchema)")
-        try PostgreSQLSchema.create(from: registryMigrator, in: db)
+        try db.executeScript("CREATE SCHEMA IF NOT EXISTS \(registrySchema)")
+        let registry = db.schema(registrySchema)
+        try PostgreSQLSchema.create(from: registryMigrator, in: registry)
         try writeStoreFile(store, in: directory)
-        return Node(directory: directory, registry: db, store: .postgresql(store), clock: clock)
+        return Node(directory: directory, registry: registry, store: .postgresql(store), connection: db, clock: clock)
     }
 
     /// Lets `directory` (made when missing) serve a node that already lives in the PostgreSQL database
@@ -218,12 +230,12 @@ public final class Node {
         guard try holdsNode(db) else {
             throw OpenError.notANode(store.display, reason: "it holds no node registry (schema \(registrySchema))")
         }
-        try db.executeScript("SET search_path TO \(registrySchema)")
-        try PostgreSQLSchema.create(from: registryMigrator, in: db)
-        guard try db.scalar("SELECT value FROM node_meta WHERE key = 'format'")?.string == "outpost-node" else {
+        let registry = db.schema(registrySchema)
+        try PostgreSQLSchema.create(from: registryMigrator, in: registry)
+        guard try registry.scalar("SELECT value FROM node_meta WHERE key = 'format'")?.string == "outpost-node" else {
             throw OpenError.notANode(store.display, reason: "its \(registrySchema) schema is not a node registry")
         }
-        return Node(directory: directory, registry: db, store: .postgresql(store), clock: clock)
+        return Node(directory: directory, registry: registry, store: .postgresql(store), connection: db, clock: clock)
     }
 
     /// The PostgreSQL schema of a reseller: its id is lowercase letters, digits and hyphens, so with
@@ -280,12 +292,13 @@ public final class Node {
             let file = try Database(path: directory.appendingPathComponent("tenants/\(resellerId).sqlite").path)
             try Schema.migrate(file)
             db = file
-        case .postgresql(let location):
-            let connection = try PostgresDatabase(location)
+        case .postgresql:
+            let connection = self.connection!
             let schema = Self.tenantSchema(resellerId)
-            try connection.executeScript("CREATE SCHEMA IF NOT EXISTS \(schema); SET search_path TO \(schema)")
-            try PostgreSQLSchema.create(from: Schema.migrator, in: connection)
-            db = connection
+            try connection.executeScript("CREATE SCHEMA IF NOT EXISTS \(schema)")
+            let view = connection.schema(schema)
+            try PostgreSQLSchema.create(from: Schema.migrator, in: view)
+            db = view
         }
         try db.transaction { try RowDigest.prepare(in: db) }
         try Tenant.prepareCounter(for: resellerId, in: db)

@@ -42,7 +42,7 @@ public final class NodeJobLock {
     /// Takes the job's lock on `node`, or throws `Busy` when another copy holds it; an unusable lock file
     /// throws `cannotOpen`.
     static func acquire(_ job: Job, on node: Node) throws -> NodeJobLock {
-        if let db = node.registry as? PostgresDatabase {
+        if let db = node.connection {
             let key = advisoryKey(job)
             guard try db.tryAdvisoryLock(key) else { throw Busy(job: job, node: node.location) }
             return NodeJobLock { _ = try? db.advisoryUnlock(key) }
