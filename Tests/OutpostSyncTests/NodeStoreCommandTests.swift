@@ -242,6 +242,14 @@ struct NodeStoreCommandTests {
         let during = try place.outpost(["sync", "--no-site", "--timeout", "4"])
         #expect(during.status == 75, "\(during.stderr)")
         #expect(!during.stderr.contains(place.store))
+        // What the replica met: 503 with Retry-After, at once rather than a hang.
+        let port = try #require(Int(serve.url.split(separator: ":").last?.trimmingCharacters(in: CharacterSet(charactersIn: "/")) ?? ""))
+        let token = try String(contentsOfFile: place.dir.path("token"), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let connection = try RawConnection(port: port)
+        try connection.send(ServedNode.post("/v1/pull", body: ServedNode.pullBody(), token: token))
+        let answer = try connection.readResponse(timeout: 20)
+        #expect(answer.status == 503, "\(answer.text)")
+        #expect(answer.headers["retry-after"] == "1")
 
         // The database is back: the same serve process reconnects, and the retry succeeds.
         let restarted = cluster.restart()
