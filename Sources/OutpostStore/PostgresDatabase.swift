@@ -26,6 +26,9 @@ public final class PostgresDatabase {
     /// The schema `search_path` names now, when known: `nil` after a reconnect or a rollback (which undoes a `SET`
     /// made inside the transaction), so the next `use(schema:)` sets it again.
     private var currentSchema: String?
+    /// Session-level advisory locks taken and not released: they end with the session, so a lost connection
+    /// that held one is not silently made again.
+    private var heldAdvisoryLocks: [Int64] = []
     /// Transactions this object began and has not ended (0 or 1: nested ones are savepoints).
     private var openTransactions = 0
 
@@ -103,6 +106,11 @@ public final class PostgresDatabase {
         guard openTransactions == 0 else {
             throw PostgresError(kind: .connectionFailed, message: "the connection was lost inside a transaction, which did not commit",
                                 store: store.display)
+        }
+        // A job's advisory lock went with the session: a new one would carry on unguarded beside a second copy.
+        guard heldAdvisoryLocks.isEmpty else {
+            throw PostgresError(kind: .connectionFailed, message: "the connection holding this job's lock was lost; the job stops here "
+                                    + "(run it again: it takes the lock anew)", store: store.display)
         }
         libpq.reset(connection)
         guard libpq.status(connection) == CONNECTION_OK else {
@@ -248,12 +256,15 @@ public final class PostgresDatabase {
     /// Takes the session-level advisory lock `key` if no other session holds it (`pg_try_advisory_lock`);
     /// `false` when another does. Held until `advisoryUnlock` or until this connection closes.
     public func tryAdvisoryLock(_ key: Int64) throws -> Bool {
-        try scalar("SELECT pg_try_advisory_lock(?)", [key]) == .integer(1)
+        let taken = try scalar("SELECT pg_try_advisory_lock(?)", [key]) == .integer(1)
+        if taken { heldAdvisoryLocks.append(key) }
+        return taken
     }
 
     /// Releases a session-level advisory lock this connection holds; `false` when it held none.
     public func advisoryUnlock(_ key: Int64) throws -> Bool {
-        try scalar("SELECT pg_advisory_unlock(?)", [key]) == .integer(1)
+        if let index = heldAdvisoryLocks.firstIndex(of: key) { heldAdvisoryLocks.remove(at: index) }
+        return try scalar("SELECT pg_advisory_unlock(?)", [key]) == .integer(1)
     }
 
     /// A stable advisory-lock key for a name (a back-office job: `provision`, `bill`…): FNV-1a, 64 bits.

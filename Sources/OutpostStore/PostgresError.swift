@@ -40,6 +40,10 @@ public struct PostgresError: StoreFailure, Sendable {
         case "23505": return .uniqueViolation
         // serialization_failure, deadlock_detected, lock_not_available
         case "40001", "40P01", "55P03": return .mustRetry
+        // query_canceled: statement_timeout ended a statement on a slow database; a later try may pass (503, exit 75).
+        case "57014": return .mustRetry
+        // too_many_connections: the server is full for now.
+        case "53300": return .connectionFailed
         // admin_shutdown, crash_shutdown, cannot_connect_now: the server is going away or not up yet.
         case "57P01", "57P02", "57P03": return .connectionFailed
         default:

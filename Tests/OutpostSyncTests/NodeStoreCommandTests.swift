@@ -48,9 +48,10 @@ struct NodeStoreCommandTests {
             return result
         }
 
-        /// A node on the database with the built-in plans, reseller acme and anna's token in the file `token`.
-        func makeNode() throws {
-            try require(["node", "init", node, "--store", store])
+        /// A node on the database (or, `onPostgres` false, of SQLite files) with the built-in plans, reseller acme
+        /// and anna's token in the file `token`.
+        func makeNode(onPostgres: Bool = true) throws {
+            try require(["node", "init", node] + (onPostgres ? ["--store", store] : []))
             try require(["node", "plans", "import", "--builtin", "--node", node])
             try require(["node", "reseller", "add", "acme", "--name", "Acme Cloud", "--node", node])
             let issued = try require(["node", "token", "issue", "--reseller", "acme", "--user", "anna", "--node", node])
@@ -145,6 +146,11 @@ struct NodeStoreCommandTests {
         try FileManager.default.createDirectory(atPath: place.dir.path("outbox"), withIntermediateDirectories: false)
         let notified = try place.require(["node", "notify", node, "--outbox", place.dir.path("outbox")], at: "2026-04-01T06:00:00Z")
         #expect(notified.status == 0)
+        // Invoices corrected on the node: the renewal's credited, the first voided.
+        let credited = try place.require(["node", "invoice", "credit", "INV-000002", "--reason", "goodwill", "--amount", "1.00", "--node", node])
+        #expect(credited.stdout.contains("Credit note CRN-"))
+        let voided = try place.require(["node", "invoice", "void", "INV-000001", "--reason", "issued twice", "--node", node])
+        #expect(voided.stdout.contains("is void"))
         let compacted = try place.require(["node", "compact", node])
         #expect(compacted.stdout.contains("acme: removed"))
         try place.require(["sync", "--no-site", "--quiet"])
@@ -184,11 +190,16 @@ struct NodeStoreCommandTests {
         #expect(try place.outpost(["node", "backup", "--help"]).stdout.contains("pg_dump"))
     }
 
-    @Test func twoCopiesOfProvisionNeverRunAtOnce() throws {
+    @Test(arguments: [true, false])
+    func twoCopiesOfProvisionNeverRunAtOnce(onPostgres: Bool) throws {
         let place = try Place()
-        try place.makeNode()
-        // A second directory serving the same node: the lock is the database's, not a machine's.
-        try place.require(["node", "init", place.dir.path("second"), "--store", place.store, "--existing"])
+        try place.makeNode(onPostgres: onPostgres)
+        // On PostgreSQL a second directory serving the same node: the lock is the database's, not a machine's.
+        var second = place.node
+        if onPostgres {
+            second = place.dir.path("second")
+            try place.require(["node", "init", second, "--store", place.store, "--existing"])
+        }
         try place.require(["init", "--node", place.node, "--reseller", "acme", "--token-file", place.dir.path("token")])
         try place.require(["sync", "--no-site", "--quiet"])
         let added = try place.require(["customer", "add", "--name", "Contoso", "--json"])
@@ -203,17 +214,17 @@ struct NodeStoreCommandTests {
         var waited = 0
         while !FileManager.default.fileExists(atPath: started) && waited < 600 { usleep(100_000); waited += 1 }
         #expect(FileManager.default.fileExists(atPath: started), "the first provision's hook never ran")
-        let second = try place.outpost(["node", "provision", place.dir.path("second"), "--builtin"])
-        #expect(second.status == 75)
-        #expect(second.stderr.contains("another outpost node provision is running"))
-        let notify = try place.outpost(["node", "notify", place.dir.path("second"), "--outbox", place.dir.path(".")])
+        let refused = try place.outpost(["node", "provision", second, "--builtin"])
+        #expect(refused.status == 75)
+        #expect(refused.stderr.contains("another outpost node provision is running"))
+        let notify = try place.outpost(["node", "notify", second, "--outbox", place.dir.path(".")])
         #expect(notify.status == 0, "another job is not held back by provision's lock: \(notify.stderr)")
         FileManager.default.createFile(atPath: release, contents: Data())
         let done = first.wait(timeLimit: 120)
         #expect(done.status == 0, "\(done.stderr)")
         #expect(done.stdout.contains("1 completed, 0 failed"))
         // Once it finished, the next run goes ahead.
-        #expect(try place.outpost(["node", "provision", place.dir.path("second"), "--builtin"]).status == 0)
+        #expect(try place.outpost(["node", "provision", second, "--builtin"]).status == 0)
     }
 
     @Test func postgresRestartedUnderServeFailsTheSyncInFlightAndTheRetrySucceeds() throws {
@@ -242,6 +253,14 @@ struct NodeStoreCommandTests {
         let during = try place.outpost(["sync", "--no-site", "--timeout", "4"])
         #expect(during.status == 75, "\(during.stderr)")
         #expect(!during.stderr.contains(place.store))
+        // What the replica met: 503 with Retry-After, at once rather than a hang.
+        let port = try #require(Int(serve.url.split(separator: ":").last?.trimmingCharacters(in: CharacterSet(charactersIn: "/")) ?? ""))
+        let token = try String(contentsOfFile: place.dir.path("token"), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let connection = try RawConnection(port: port)
+        try connection.send(ServedNode.post("/v1/pull", body: ServedNode.pullBody(), token: token))
+        let answer = try connection.readResponse(timeout: 20)
+        #expect(answer.status == 503, "\(answer.text)")
+        #expect(answer.headers["retry-after"] == "1")
 
         // The database is back: the same serve process reconnects, and the retry succeeds.
         let restarted = cluster.restart()

@@ -308,11 +308,11 @@ public final class Node {
     }
 
     /// The node's own files that exist: the registry, each reseller's database (with their -wal and
-    /// -shm), the notify lock. All are for the node's owner alone (`node status` checks their modes).
+    /// -shm), the store file of a PostgreSQL node, the jobs' lock files. All are for the node's owner alone (`node status` checks their modes).
     public func privateFiles() throws -> [String] {
         var databases: [String] = []
         if case .sqlite = store { databases = [Self.registryName] + (try resellers()).map { "tenants/\($0.id).sqlite" } }
-        let names = databases.flatMap { name in ["", "-wal", "-shm"].map { name + $0 } } + [Self.storeFileName, "notify.lock"]
+        let names = databases.flatMap { name in ["", "-wal", "-shm"].map { name + $0 } } + [Self.storeFileName] + NodeJobLock.Job.allCases.map { "\($0.rawValue).lock" }
         return names.map { directory.appendingPathComponent($0).path }.filter { FileManager.default.fileExists(atPath: $0) }
     }
 
