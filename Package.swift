@@ -2,6 +2,10 @@
 // Outpost depends on the Swift toolchain and the system libsqlite3, zlib and OpenSSL (libssl) only.
 import PackageDescription
 
+// The debug build compiles the modules that do the work with -O: `swift test` runs the built binary thousands
+// of times and builds sites of thousands of customers, several times faster optimised.
+let optimisedInTests: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration: .debug))]
+
 let package = Package(
     name: "Outpost",
     platforms: [.macOS(.v13)],
@@ -34,28 +38,30 @@ let package = Package(
             path: "Sources/CLibPQ",
             providers: [.apt(["libpq-dev"]), .brew(["libpq"])]
         ),
-        .target(name: "OutpostStore", dependencies: ["CSQLite", "CLibPQ"]),
+        .target(name: "OutpostStore", dependencies: ["CSQLite", "CLibPQ"], swiftSettings: optimisedInTests),
         // Glibc and Foundation only: the kernel's file calls (renameat2, fallocate, copy_file_range) and running an
         // operator's command (posix_spawn), beneath every other module.
         .target(name: "OutpostSystem"),
-        .target(name: "OutpostModel", dependencies: ["OutpostSystem", "OutpostStore"]),
+        .target(name: "OutpostModel", dependencies: ["OutpostSystem", "OutpostStore"], swiftSettings: optimisedInTests),
         // The deterministic demo and scale data set and the service-plan catalog it is drawn from.
-        .target(name: "OutpostFixtures", dependencies: ["OutpostModel", "OutpostStore", "OutpostSystem"]),
-        .target(name: "OutpostSync", dependencies: ["OutpostModel", "OutpostStore", "OutpostSystem", "COpenSSL", "CZlib"]),
-        .target(name: "OutpostSite", dependencies: ["OutpostModel", "OutpostStore", "OutpostSystem"]),
+        .target(name: "OutpostFixtures", dependencies: ["OutpostModel", "OutpostStore", "OutpostSystem"], swiftSettings: optimisedInTests),
+        .target(name: "OutpostSync", dependencies: ["OutpostModel", "OutpostStore", "OutpostSystem", "COpenSSL", "CZlib"], swiftSettings: optimisedInTests),
+        .target(name: "OutpostSite", dependencies: ["OutpostModel", "OutpostStore", "OutpostSystem"], swiftSettings: optimisedInTests),
         .target(name: "OutpostCLI", dependencies: ["OutpostSite", "OutpostSync", "OutpostFixtures", "OutpostModel", "OutpostStore", "OutpostSystem"]),
         .executableTarget(name: "outpost", dependencies: ["OutpostCLI"]),
         // The benchmark command: swift run -c release outpost-bench
         .executableTarget(name: "outpost-bench", dependencies: ["OutpostSite", "OutpostSync", "OutpostFixtures", "OutpostModel", "OutpostStore", "OutpostSystem"]),
         // Runs the built binary in end-to-end tests; used by test targets only.
         .target(name: "OutpostTestSupport", path: "Sources/OutpostTestSupport"),
-        .testTarget(name: "OutpostStoreTests", dependencies: ["OutpostStore", "OutpostTestSupport", "outpost"]),
+        // The `.ownThreads` trait: tests that block run on threads of their own, off Swift Testing's cooperative pool.
+        .target(name: "OutpostTestThreads"),
+        .testTarget(name: "OutpostStoreTests", dependencies: ["OutpostStore", "OutpostTestSupport", "outpost", "OutpostTestThreads"]),
         .testTarget(name: "OutpostSystemTests", dependencies: ["OutpostSystem"]),
         .testTarget(name: "OutpostModelTests", dependencies: ["OutpostModel", "OutpostFixtures", "OutpostStore"]),
         .testTarget(name: "OutpostFixturesTests", dependencies: ["OutpostFixtures", "OutpostModel", "OutpostStore"]),
-        .testTarget(name: "OutpostSyncTests", dependencies: ["OutpostSync", "OutpostFixtures", "OutpostModel", "OutpostStore", "OutpostSystem", "OutpostTestSupport", "outpost"]),
-        .testTarget(name: "OutpostSiteTests", dependencies: ["OutpostSite", "OutpostSync", "OutpostFixtures", "OutpostModel", "OutpostStore", "OutpostSystem", "OutpostTestSupport", "outpost"]),
-        .testTarget(name: "OutpostCLITests", dependencies: ["OutpostCLI", "OutpostModel", "OutpostSystem", "OutpostTestSupport", "outpost"]),
+        .testTarget(name: "OutpostSyncTests", dependencies: ["OutpostSync", "OutpostFixtures", "OutpostModel", "OutpostStore", "OutpostSystem", "OutpostTestSupport", "outpost", "OutpostTestThreads"]),
+        .testTarget(name: "OutpostSiteTests", dependencies: ["OutpostSite", "OutpostSync", "OutpostFixtures", "OutpostModel", "OutpostStore", "OutpostSystem", "OutpostTestSupport", "outpost", "OutpostTestThreads"]),
+        .testTarget(name: "OutpostCLITests", dependencies: ["OutpostCLI", "OutpostModel", "OutpostSystem", "OutpostTestSupport", "outpost", "OutpostTestThreads"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -4,11 +4,12 @@ import OutpostTestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc
+import OutpostTestThreads
 #endif
 
 /// `outpost customer list | head -1`: a reader that stops early must end the
 /// output quietly, as git does — exit 0, nothing on standard error, no crash.
-@Suite("outpost end to end: a reader that closes early", .timeLimit(.minutes(20)))
+@Suite("outpost end to end: a reader that closes early", .ownThreads, .timeLimit(.minutes(20)))
 struct ClosedPipeTests {
     /// The demo's world: a node and Anna's replica with customers, orders,
     /// subscriptions, invoices, services, a pending change and a pending credit note.

@@ -7,6 +7,7 @@ import OutpostSystem
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
+import OutpostTestThreads
 #endif
 
 // End-to-end tests: the built `outpost` binary, run as separate processes with
@@ -14,7 +15,7 @@ import Darwin
 
 // MARK: - a) A scripted session on a fresh replica
 
-@Suite("outpost end to end: scripted session", .timeLimit(.minutes(20)))
+@Suite("outpost end to end: scripted session", .ownThreads, .timeLimit(.minutes(20)))
 struct ScriptedSessionTests {
     /// The plan list as JSON, keyed by plan id.
     static func plans(_ sandbox: Sandbox, sourceLocation: SourceLocation = #_sourceLocation) throws -> [[String: Any]] {
@@ -370,7 +371,7 @@ struct ScriptedSessionTests {
     }
 }
 
-@Suite("outpost end to end: queue and business rules", .timeLimit(.minutes(20)))
+@Suite("outpost end to end: queue and business rules", .ownThreads, .timeLimit(.minutes(20)))
 struct QueueRuleTests {
     @Test("discarding a change that later ones depend on is refused; an independent middle entry can go")
     func discardDependencies() throws {
@@ -419,7 +420,7 @@ struct QueueRuleTests {
 
 // MARK: - b) Payments, seat changes and cancellations on a generated data set
 
-@Suite("outpost end to end: billing and subscriptions on generated fixtures", .timeLimit(.minutes(20)))
+@Suite("outpost end to end: billing and subscriptions on generated fixtures", .ownThreads, .timeLimit(.minutes(20)))
 struct FixtureTests {
     /// A replica made by the real fixture generator.
     static func generated(_ label: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> Sandbox {
@@ -696,7 +697,7 @@ struct BadInput: Sendable, CustomTestStringConvertible {
     ]
 }
 
-@Suite("outpost end to end: bad input", .timeLimit(.minutes(20)))
+@Suite("outpost end to end: bad input", .ownThreads, .timeLimit(.minutes(20)))
 struct BadInputTests {
     @Test("refused with its exit code and message, writing nothing", arguments: BadInput.all)
     func refused(_ input: BadInput) throws {
@@ -837,7 +838,7 @@ struct BadInputTests {
 
 // MARK: - d) Help
 
-@Suite("outpost end to end: help", .timeLimit(.minutes(20)))
+@Suite("outpost end to end: help", .ownThreads, .timeLimit(.minutes(20)))
 struct HelpProcessTests {
     @Test("help exits 0 and lists every command")
     func help() throws {

@@ -2,9 +2,10 @@ import Foundation
 import Testing
 import OutpostModel
 @testable import OutpostCLI
+import OutpostTestThreads
 
 /// Help and the README's command reference come from the command table; these keep them complete.
-@Suite("Help and command reference")
+@Suite("Help and command reference", .ownThreads)
 struct HelpTests {
     @Test("command names are unique and every command has a non-empty abstract")
     func abstracts() {

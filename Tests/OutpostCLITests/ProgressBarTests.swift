@@ -7,11 +7,12 @@ import OutpostModel
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
+import OutpostTestThreads
 #endif
 
 /// The progress bar: its text and throttling on a fake terminal, and the real binary with standard error
 /// on a pipe (no bar at all) and on a pseudo-terminal (a bar, cleared at the end).
-@Suite("Progress bar", .timeLimit(.minutes(20)))
+@Suite("Progress bar", .ownThreads, .timeLimit(.minutes(20)))
 struct ProgressBarTests {
     /// What a bar wrote, at a time the test sets.
     final class FakeTerminal {

@@ -4,11 +4,12 @@ import Testing
 import OutpostModel
 #if canImport(Glibc)
 import Glibc
+import OutpostTestThreads
 #endif
 
 /// What reaches a person's terminal: control characters in names, refusals and typed arguments are
 /// shown escaped (`\x1B`), so a value cannot retitle the window, clear the screen or move the cursor.
-@Suite("outpost end to end: control characters on a terminal")
+@Suite("outpost end to end: control characters on a terminal", .ownThreads)
 struct TerminalOutputTests {
     /// What a terminal received from one run: the bytes, and the exit status.
     struct Screen {

@@ -3,13 +3,14 @@ import Testing
 import OutpostModel
 import OutpostTestSupport
 @testable import OutpostSite
+import OutpostTestThreads
 
 /// The dashboards in headless Chromium (Debian's `chromium`), opened from
 /// `file://`: search, keyboard, console and axe-core, light and dark.
 /// Skipped, saying so, when Chromium is not installed; the axe checks also
 /// when `OUTPOST_AXE_JS` does not name axe-core's `axe.min.js` (`.ci/run`
 /// installs one from PyPI and sets it).
-@Suite("Dashboards in a browser", .serialized, .timeLimit(.minutes(20)),
+@Suite("Dashboards in a browser", .ownThreads, .serialized, .timeLimit(.minutes(20)),
        .enabled(if: HeadlessChromium.executable != nil, "chromium is not installed (apt-get install chromium); the browser checks are skipped"))
 struct BrowserTests {
     static let axeScript: String? = ProcessInfo.processInfo.environment["OUTPOST_AXE_JS"].flatMap { try? String(contentsOfFile: $0, encoding: .utf8) }

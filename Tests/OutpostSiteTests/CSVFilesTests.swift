@@ -4,6 +4,7 @@ import OutpostModel
 import OutpostStore
 @testable import OutpostSite
 import OutpostTestSupport
+import OutpostTestThreads
 
 /// A long list's CSV as the site publishes it: one file per day under `LIST/csv/YYYY/`, each with the header.
 struct CSVFiles {
@@ -39,7 +40,7 @@ struct CSVFiles {
     func column(_ title: String) throws -> Int { try #require(header.firstIndex(of: title), "no \(title) in \(header)") }
 }
 
-@Suite("CSV files by day", .timeLimit(.minutes(20)))
+@Suite("CSV files by day", .ownThreads, .timeLimit(.minutes(20)))
 struct CSVFilesTests {
     @Test func theCSVsNameCustomersAndInvoicesAndKeepEachDayInNumberOrder() throws {
         try withTemporaryDirectory { directory in

@@ -5,11 +5,12 @@ import OutpostStore
 import OutpostSite
 import OutpostSync
 import OutpostTestSupport
+import OutpostTestThreads
 
 /// The portal test: a fixture data set with many customers, portals enabled for a few through the
 /// `outpost` binary, the site built by it; then every file of each portal is searched for what a
 /// customer must never see, and every link in it must resolve inside the portal's directory.
-@Suite("Customer portals show one customer and nothing secret", .timeLimit(.minutes(20)))
+@Suite("Customer portals show one customer and nothing secret", .ownThreads, .timeLimit(.minutes(20)))
 struct CustomerPortalPrivacyTests {
     @Test("Each portal holds no cost, margin, markup, other customer or full license key; its links stay inside; its name is random")
     func portalsHoldNothingSecret() throws {

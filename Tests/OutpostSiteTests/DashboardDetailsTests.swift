@@ -4,10 +4,11 @@ import Testing
 import OutpostModel
 import OutpostStore
 @testable import OutpostSite
+import OutpostTestThreads
 
 /// The small things a reseller notices on the dashboards: honest sync wording, chart headings,
 /// CSV links, percentages, e-mail links and the page icon.
-@Suite("Dashboard details")
+@Suite("Dashboard details", .ownThreads)
 struct DashboardDetailsTests {
     @Test func aReplicaThatNeverSyncedDoesNotClaimItsChangesReachedTheNode() throws {
         try withTemporaryDirectory { directory in

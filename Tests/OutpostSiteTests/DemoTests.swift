@@ -1,9 +1,10 @@
 import Foundation
 import Testing
 import OutpostTestSupport
+import OutpostTestThreads
 
 /// `outpost demo`, the README's first command, run as a user would; its site passes the link check.
-@Suite("outpost demo")
+@Suite("outpost demo", .ownThreads)
 struct DemoTests {
     @Test(.timeLimit(.minutes(20)))
     func theDemoBuildsEverythingAndItsSiteHoldsTogether() throws {
@@ -41,7 +42,7 @@ struct DemoTests {
 }
 
 /// One binary is all a user copies: the theme and the catalog are inside it.
-@Suite("outpost alone")
+@Suite("outpost alone", .ownThreads)
 struct BinaryAloneTests {
     /// The release build, when there is one: `.ci/run` builds it before the tests.
     static let release: URL? = {

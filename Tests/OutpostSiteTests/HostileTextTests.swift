@@ -5,8 +5,9 @@ import OutpostModel
 import OutpostStore
 @testable import OutpostSite
 import OutpostTestSupport
+import OutpostTestThreads
 
-@Suite("Hostile text is escaped by construction")
+@Suite("Hostile text is escaped by construction", .ownThreads)
 struct HostileTextTests {
     static let hostile: [String] = [
         "<script>alert(1)</script>",

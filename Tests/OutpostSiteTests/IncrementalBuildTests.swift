@@ -3,8 +3,9 @@ import Testing
 import OutpostModel
 import OutpostStore
 @testable import OutpostSite
+import OutpostTestThreads
 
-@Suite("Incremental, atomic, reproducible builds")
+@Suite("Incremental, atomic, reproducible builds", .ownThreads)
 struct IncrementalBuildTests {
     /// Paths whose bytes differ between two snapshots (added, changed or removed).
     func changed(_ before: [String: Data], _ after: [String: Data]) -> Set<String> {

@@ -4,12 +4,13 @@ import OutpostFixtures
 import OutpostModel
 import OutpostStore
 @testable import OutpostSite
+import OutpostTestThreads
 
 /// Incremental builds from the replica's change journal must give, byte for
 /// byte, the site a full build of the same data gives: every step below
 /// changes the data as a pull or a mutation would, builds incrementally, and
 /// compares the whole tree with a fresh full build.
-@Suite("Incremental builds from the change journal")
+@Suite("Incremental builds from the change journal", .ownThreads)
 struct JournalBuildTests {
     /// The site's files (the builder keeps its bookkeeping in the site cache, beside the replica).
     func published(_ site: URL) throws -> [String: Data] {

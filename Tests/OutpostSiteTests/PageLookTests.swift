@@ -4,10 +4,11 @@ import Testing
 import OutpostModel
 import OutpostStore
 @testable import OutpostSite
+import OutpostTestThreads
 
 /// What the pages look like: the invoice laid out as an invoice and printable, the grouped navigation,
 /// the freshness line written by a script instead of a framed page.
-@Suite("Page look", .timeLimit(.minutes(20)))
+@Suite("Page look", .ownThreads, .timeLimit(.minutes(20)))
 struct PageLookTests {
     @Test func anInvoiceHasItsPartiesSideBySideAndItsTotalsInTheFoot() throws {
         try withTemporaryDirectory { directory in

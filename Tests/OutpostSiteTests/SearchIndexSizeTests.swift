@@ -3,9 +3,10 @@ import Testing
 import OutpostModel
 import OutpostStore
 @testable import OutpostSite
+import OutpostTestThreads
 
 /// The search index of a real site: few files, each small, and incremental builds equal to full ones.
-@Suite("Search index size", .timeLimit(.minutes(20)))
+@Suite("Search index size", .ownThreads, .timeLimit(.minutes(20)))
 struct SearchIndexSizeTests {
     /// What one query may load: the counts file and one file of the index.
     static let queryLimit = 200_000

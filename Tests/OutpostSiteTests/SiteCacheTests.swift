@@ -4,10 +4,11 @@ import OutpostModel
 import OutpostStore
 @testable import OutpostSite
 import OutpostTestSupport
+import OutpostTestThreads
 
 /// The site cache: what a build remembers lives beside the replica, is committed once per build,
 /// survives a build killed at any moment, and tells a publish step what to copy and delete.
-@Suite("The site cache beside the replica", .timeLimit(.minutes(20)))
+@Suite("The site cache beside the replica", .ownThreads, .timeLimit(.minutes(20)))
 struct SiteCacheTests {
     /// Paths in the tree (hidden ones included) with a component starting with a dot.
     func hiddenPaths(_ site: URL) throws -> [String] {

@@ -4,10 +4,11 @@ import OutpostModel
 import OutpostStore
 @testable import OutpostSite
 import OutpostTestSupport
+import OutpostTestThreads
 
 /// The published tree's shape: no directory grows with the data (a customer's and an invoice's page sit
 /// in a shard directory), and every link still resolves.
-@Suite("Published tree layout", .timeLimit(.minutes(20)))
+@Suite("Published tree layout", .ownThreads, .timeLimit(.minutes(20)))
 struct SiteLayoutTests {
     /// Entries of every directory under `root`, by path from it.
     static func directorySizes(_ root: URL) throws -> [String: Int] {

@@ -4,8 +4,9 @@ import Testing
 import OutpostModel
 import OutpostStore
 @testable import OutpostSite
+import OutpostTestThreads
 
-@Suite("Site structure: every page parses, links resolve, tables have headers")
+@Suite("Site structure: every page parses, links resolve, tables have headers", .ownThreads)
 struct SiteStructureTests {
     @Test func everyPageIsWellFormedAndEveryLinkResolves() throws {
         try withTemporaryDirectory { directory in

@@ -1,8 +1,9 @@
 import Foundation
 import Testing
 @testable import OutpostSite
+import OutpostTestThreads
 
-@Suite("Theme")
+@Suite("Theme", .ownThreads)
 struct ThemeTests {
     /// `site/` in the source tree.
     static let siteDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -44,7 +45,7 @@ struct ThemeTests {
     }
 }
 
-@Suite("Building blocks")
+@Suite("Building blocks", .ownThreads)
 struct BuildingBlockTests {
     @Test func csvQuotesPerRFC4180() {
         let text = CSVRecord.document([["a", "b,c", "say \"hi\"", "two\nlines", "", "=1+1"]])

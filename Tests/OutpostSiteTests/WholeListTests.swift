@@ -3,10 +3,11 @@ import Testing
 import OutpostModel
 import OutpostStore
 @testable import OutpostSite
+import OutpostTestThreads
 
 /// Long lists page evenly, number their pages from one script beside them, and
 /// come in the whole-list orders and saved views an office works with.
-@Suite("Whole lists: even pages, orders and views", .timeLimit(.minutes(20)))
+@Suite("Whole lists: even pages, orders and views", .ownThreads, .timeLimit(.minutes(20)))
 struct WholeListTests {
     /// One list as its `pages.js` describes it.
     struct ListScript {

@@ -2,9 +2,10 @@ import Foundation
 import OutpostStore
 import OutpostTestSupport
 import Testing
+import OutpostTestThreads
 
 /// libpq is loaded at first use, never linked: the one `outpost` binary runs where it is not installed.
-@Suite("libpq loaded at first use", .timeLimit(.minutes(20)))
+@Suite("libpq loaded at first use", .ownThreads, .timeLimit(.minutes(20)))
 struct LibPQLoadingTests {
     @Test("a library that cannot be loaded is named with the package to install, and exits 69")
     func missingLibraryNamesThePackage() throws {

@@ -2,9 +2,10 @@ import Foundation
 import OutpostStore
 import OutpostTestSupport
 import Testing
+import OutpostTestThreads
 
 /// What only PostgreSQL has: type mapping by OID, the errors a concurrent server gives, advisory locks.
-@Suite("PostgreSQL store", .enabled(if: PostgresCluster.unavailableReason == nil, "\(PostgresCluster.unavailableReason ?? "")"),
+@Suite("PostgreSQL store", .ownThreads, .enabled(if: PostgresCluster.unavailableReason == nil, "\(PostgresCluster.unavailableReason ?? "")"),
        .timeLimit(.minutes(20)))
 struct PostgresDatabaseTests {
     @Test("the throwaway cluster answers on its own socket, with no TCP port")

@@ -2,10 +2,11 @@ import Foundation
 import OutpostStore
 import OutpostTestSupport
 import Testing
+import OutpostTestThreads
 
 /// Gap-free versions in commit order with several writers on one PostgreSQL database
 /// (DESIGN.md, "Scale past one machine").
-@Suite("Reseller counter on PostgreSQL", .enabled(if: PostgresCluster.unavailableReason == nil, "\(PostgresCluster.unavailableReason ?? "")"),
+@Suite("Reseller counter on PostgreSQL", .ownThreads, .enabled(if: PostgresCluster.unavailableReason == nil, "\(PostgresCluster.unavailableReason ?? "")"),
        .timeLimit(.minutes(20)))
 struct ResellerCounterTests {
     private static let changeLog = """
