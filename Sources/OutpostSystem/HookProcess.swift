@@ -80,6 +80,10 @@ public struct HookProcess: Sendable {
         var stdoutPipe: [Int32] = [-1, -1]
         var stderrPipe: [Int32] = [-1, -1]
         defer { for fd in stdinPipe + stdoutPipe + stderrPipe where fd >= 0 { close(fd) } }
+        // Caught from before the spawn: a signal that arrived between the spawn and setting the handlers would
+        // end this process alone and leave the command running (a sync stopped just as its publish began).
+        let forwarding = forwardsSignals ? SignalForwarding.begin() : nil
+        defer { forwarding?.end() }
         Self.spawnLock.lock()
         let pid: pid_t
         do {
@@ -95,8 +99,6 @@ public struct HookProcess: Sendable {
             stderrPipe[1] = -1
         }
 
-        let forwarding = forwardsSignals ? SignalForwarding.begin() : nil
-        defer { forwarding?.end() }
         let deadline = Self.monotonicSeconds() + timeLimit
         let bytes = Array((input ?? "").utf8)
         var written = 0

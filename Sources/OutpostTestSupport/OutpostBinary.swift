@@ -71,6 +71,7 @@ public enum OutpostBinary {
     }
 
     public struct NotBuilt: Error, CustomStringConvertible {
+        public init() {}
         public var description: String { "the outpost executable was not found; run swift build first" }
     }
 

@@ -3,9 +3,10 @@ import Testing
 import OutpostModel
 import OutpostStore
 import OutpostTestSupport
+import OutpostTestThreads
 
 /// The back office's safety rails as an operator meets them: the built binary, real files, real exit codes.
-@Suite("back office commands with real processes")
+@Suite("back office commands with real processes", .ownThreads)
 struct BackOfficeCommandTests {
     let dir: TemporaryDirectory
     let customer: String

@@ -4,11 +4,12 @@ import OutpostModel
 import OutpostStore
 import OutpostTestSupport
 @testable import OutpostSync
+import OutpostTestThreads
 
 /// The back office's safety rails: orders checked before the vendor is called, a vendor's answer never lost
 /// nor asked for twice, billing bounded by the advance-billing window, rehearsals that write nothing, and
 /// invoices voided or credited on the node.
-@Suite("Back-office safety")
+@Suite("Back-office safety", .ownThreads)
 struct BackOfficeSafetyTests {
     // MARK: The vendor hook
 

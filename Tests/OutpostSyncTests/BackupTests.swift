@@ -4,9 +4,10 @@ import OutpostModel
 import OutpostStore
 @testable import OutpostSync
 import OutpostTestSupport
+import OutpostTestThreads
 
 /// `outpost node backup` during a push, and `node restore`, with real processes.
-@Suite("Node backup and restore")
+@Suite("Node backup and restore", .ownThreads)
 struct BackupTests {
     @Test(.timeLimit(.minutes(20)))
     func aBackupTakenDuringAPushRestoresToAConsistentNode() throws {

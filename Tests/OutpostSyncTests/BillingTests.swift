@@ -3,12 +3,13 @@ import Testing
 import OutpostModel
 import OutpostStore
 @testable import OutpostSync
+import OutpostTestThreads
 
 /// `outpost node bill --through DATE`: renewals, cancellations at period end, expiry, seat decreases, idempotence.
 ///
 /// Same prices as `ProvisioningTests`: Microsoft 365 Business Basic (monthly) sells at
 /// 5.75 a seat (cost 4.60 + 25 %), tax is 19 %.
-@Suite("Billing run")
+@Suite("Billing run", .ownThreads)
 struct BillingTests {
     @Test("a renewal makes a completed renewal order and an invoice for the next period, and advances the period", arguments: NodeStore.all)
     func renewal(store: NodeStore) throws {

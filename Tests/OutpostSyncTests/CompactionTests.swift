@@ -3,9 +3,10 @@ import Testing
 import OutpostModel
 import OutpostStore
 @testable import OutpostSync
+import OutpostTestThreads
 
 /// Log compaction, the horizon, and the snapshot a replica behind it gets — after its push, with its pending work intact.
-@Suite("Compaction and snapshots")
+@Suite("Compaction and snapshots", .ownThreads)
 struct CompactionTests {
     @Test func aReplicaBehindTheHorizonIsResyncedAndKeepsItsPendingWork() throws {
         let fixture = try SyncFixture()

@@ -1,10 +1,11 @@
 import Foundation
 import Testing
 import OutpostTestSupport
+import OutpostTestThreads
 
 /// Two field reps, Anna and Ben, edit the same field offline; every step a real
 /// `outpost` process with its own pinned clock, as the issue reported it.
-@Suite("Conflicts people can settle")
+@Suite("Conflicts people can settle", .ownThreads)
 struct ConflictResolutionTests {
     let dir: TemporaryDirectory
 

@@ -4,10 +4,11 @@ import OutpostModel
 import OutpostStore
 import OutpostSync
 import OutpostTestSupport
+import OutpostTestThreads
 
 /// The real `outpost sync` killed with SIGKILL at random moments during push and
 /// pull, then run again: the database is sound and the replica converges.
-@Suite("Crash: SIGKILL during sync")
+@Suite("Crash: SIGKILL during sync", .ownThreads)
 struct CrashTests {
     @Test(arguments: NodeStore.all, [UInt64(11), 12, 13])
     func killedSyncsResumeCleanly(store: NodeStore, seed: UInt64) throws {

@@ -1,10 +1,11 @@
 import Foundation
 import OutpostTestSupport
 import Testing
+import OutpostTestThreads
 
 /// A manual credit note from the command to the page, with real processes: a node served over HTTP, a
 /// laptop, `node provision`, sync. The laptop's credit note is pending until the node numbers it.
-@Suite("Credit notes people issue, with real processes", .timeLimit(.minutes(20)))
+@Suite("Credit notes people issue, with real processes", .ownThreads, .timeLimit(.minutes(20)))
 struct CreditNoteProcessTests {
     let dir: TemporaryDirectory
     var node: String { dir.path("node") }

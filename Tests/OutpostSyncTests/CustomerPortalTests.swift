@@ -1,11 +1,12 @@
 import Foundation
 import OutpostTestSupport
 import Testing
+import OutpostTestThreads
 
 /// Customer portals through real processes: a node served over HTTP, Anna's and Ben's laptops.
 /// A portal enabled on one laptop is built by both; renewing moves it, disabling and closing
 /// the customer remove its directory at the next build; a closed customer gets none.
-@Suite("Customer portals with real processes", .timeLimit(.minutes(20)))
+@Suite("Customer portals with real processes", .ownThreads, .timeLimit(.minutes(20)))
 struct CustomerPortalTests: ClockedScenario {
     let dir: TemporaryDirectory
     var node: String { dir.path("node") }

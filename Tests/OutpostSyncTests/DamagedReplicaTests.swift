@@ -3,10 +3,11 @@ import Testing
 import OutpostModel
 import OutpostStore
 import OutpostTestSupport
+import OutpostTestThreads
 
 /// A replica whose file was damaged (one page overwritten): `sync` and `status --check` stop and say so, and
 /// `replica rescue` saves the queued changes into a fresh replica that pulls everything again.
-@Suite("A damaged replica")
+@Suite("A damaged replica", .ownThreads)
 struct DamagedReplicaTests {
     @Test(.timeLimit(.minutes(20)))
     func syncStopsAndRescueKeepsEveryQueuedChange() throws {

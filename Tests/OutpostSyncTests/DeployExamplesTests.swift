@@ -1,9 +1,10 @@
 import Foundation
 import Testing
 import OutpostTestSupport
+import OutpostTestThreads
 
 /// The deployment examples in sync/deploy are real: systemd accepts the units.
-@Suite("Deployment examples")
+@Suite("Deployment examples", .ownThreads)
 struct DeployExamplesTests {
     static let deploy = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("sync/deploy")

@@ -4,10 +4,11 @@ import Testing
 import Glibc
 #endif
 import OutpostTestSupport
+import OutpostTestThreads
 
 /// A replica on a disk that fills up: every command says the disk is full and exits 74, and once there is
 /// room again nothing is lost. The disk is a small tmpfs mounted for the test, which needs root.
-@Suite("A full disk")
+@Suite("A full disk", .ownThreads)
 struct DiskFullTests {
     /// Why the test cannot mount its tmpfs here; `nil` when it can.
     static let cannotMount: String? = {

@@ -3,9 +3,10 @@ import Testing
 import OutpostModel
 import OutpostStore
 @testable import OutpostSync
+import OutpostTestThreads
 
 /// A push replayed — whole, or cut at every possible point — leaves the node as one push would.
-@Suite("Exactly once")
+@Suite("Exactly once", .ownThreads)
 struct ExactlyOnceTests {
     /// Queues a realistic batch on a fresh replica and returns its push request.
     static func batch(in fixture: SyncFixture) throws -> PushRequest {

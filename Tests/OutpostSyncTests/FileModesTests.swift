@@ -5,11 +5,12 @@ import Glibc
 #endif
 import OutpostModel
 import OutpostTestSupport
+import OutpostTestThreads
 
 /// Every file Outpost keeps for itself (databases and their -wal and -shm, locks, the token, the site's
 /// build state, backups) is its owner's alone; the published pages stay readable; `status` and
 /// `node status` warn about looser modes they find.
-@Suite("Files for their owner only")
+@Suite("Files for their owner only", .ownThreads)
 struct FileModesTests {
     let dir: TemporaryDirectory
     let env: [String: String]

@@ -2,10 +2,11 @@ import Foundation
 import Testing
 @testable import OutpostSync
 import OutpostSystem
+import OutpostTestThreads
 
 /// `Gzip` through the system's zlib: round trips, gzip(1) reads what it writes and the other way round, damaged
 /// input is an error, and a bomb stops at the bound instead of being inflated.
-@Suite("gzip: round trip, damage, bomb", .timeLimit(.minutes(20)))
+@Suite("gzip: round trip, damage, bomb", .ownThreads, .timeLimit(.minutes(20)))
 struct GzipTests {
     /// Sync-like JSON: many similar rows, as a pull page holds.
     static let page: [UInt8] = {

@@ -3,9 +3,10 @@ import Testing
 @testable import OutpostSync
 import OutpostModel
 import OutpostStore
+import OutpostTestThreads
 
 /// gzip on the wire between `outpost sync` and `outpost node serve`, both the built binary on loopback.
-@Suite("HTTP gzip on the wire: node serve answers gzip, sync inflates it", .timeLimit(.minutes(20)))
+@Suite("HTTP gzip on the wire: node serve answers gzip, sync inflates it", .ownThreads, .timeLimit(.minutes(20)))
 struct GzipWireTests {
     /// Reseller `a` gets `count` customers through one push written by hand; returns the plain first pull page.
     static func filled(_ node: ServedNode, customers count: Int) throws -> RawResponse {

@@ -4,12 +4,13 @@ import Testing
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
+import OutpostTestThreads
 #endif
 
 /// `outpost node serve` against slow and hostile clients: the whole-request deadline, the connection caps,
 /// the token checked before any body is read, the bound on bodies held at once, and who the peer is behind a proxy.
 /// Limits are made small with flags so that each test takes about a second.
-@Suite("HTTP server under slow and hostile clients: deadlines, caps, 503, unauthenticated bodies, proxies")
+@Suite("HTTP server under slow and hostile clients: deadlines, caps, 503, unauthenticated bodies, proxies", .ownThreads)
 struct HTTPServerLimitsTests {
     /// Sends `bytes` one at a time, `interval` seconds apart, until the server answers or `seconds` pass;
     /// then reads the answer. A server that timed each read on its own would never answer.

@@ -8,10 +8,11 @@ import OutpostSystem
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
+import OutpostTestThreads
 #endif
 
 /// `outpost node serve` as a real process on a real socket, spoken to with bytes written by hand.
-@Suite("HTTP server: framing, limits, timeouts, concurrency, shutdown")
+@Suite("HTTP server: framing, limits, timeouts, concurrency, shutdown", .ownThreads)
 struct HTTPServerTests {
     @Test("a bad request line gets 400 and closes; the server keeps serving others")
     func badRequestLine() throws {

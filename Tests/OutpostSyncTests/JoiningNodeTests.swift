@@ -2,11 +2,12 @@ import Foundation
 import Testing
 import OutpostModel
 import OutpostStore
+import OutpostTestThreads
 
 /// Getting started against a real node served over HTTP: `init --node` checks the reseller and the
 /// token before creating anything, a joining replica queues no settings (so its first sync has no
 /// conflict), and a replica made offline joins later with `config set --node` and pushes its work.
-@Suite("joining a node", .timeLimit(.minutes(20)))
+@Suite("joining a node", .ownThreads, .timeLimit(.minutes(20)))
 struct JoiningNodeTests {
     /// Writes `reseller`'s token to a file in the node's directory; its path.
     static func tokenFile(_ node: ServedNode, _ reseller: String) throws -> String {

@@ -1,11 +1,12 @@
 import Foundation
 import OutpostTestSupport
 import Testing
+import OutpostTestThreads
 
 /// Login histories through real processes: a node served over HTTP, Anna's and
 /// Ben's laptops. A sync by a token is its user's login; customer users' logins
 /// are imported on the node and reach `customer-user show` and the customer's page.
-@Suite("Login histories with real processes", .timeLimit(.minutes(20)))
+@Suite("Login histories with real processes", .ownThreads, .timeLimit(.minutes(20)))
 struct LoginHistoryTests: ClockedScenario {
     let dir: TemporaryDirectory
     var node: String { dir.path("node") }

@@ -5,11 +5,12 @@ import OutpostTestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc
+import OutpostTestThreads
 #endif
 
 /// `outpost node serve` killed with SIGKILL at random moments while two laptops push and pull over
 /// HTTP, then served again from the same directory: every acknowledged mutation is there exactly once.
-@Suite("Crash: SIGKILL of the node serving HTTP")
+@Suite("Crash: SIGKILL of the node serving HTTP", .ownThreads)
 struct NodeCrashTests: ClockedScenario {
     let dir: TemporaryDirectory
     let now = "2026-03-02T09:00:00Z"

@@ -4,10 +4,11 @@ import OutpostStore
 import OutpostTestSupport
 import Testing
 @testable import OutpostSync
+import OutpostTestThreads
 
 /// `outpost node migrate` (issue 16, "moving an existing node"): a SQLite node that replicas sync with over
 /// HTTP, copied into PostgreSQL and served from there; the replicas carry on without a new init.
-@Suite("node migrate", .enabled(if: PostgresCluster.unavailableReason == nil, "\(PostgresCluster.unavailableReason ?? "")"),
+@Suite("node migrate", .ownThreads, .enabled(if: PostgresCluster.unavailableReason == nil, "\(PostgresCluster.unavailableReason ?? "")"),
        .timeLimit(.minutes(20)))
 struct NodeMigrateTests: ClockedScenario {
     let dir: TemporaryDirectory

@@ -5,10 +5,11 @@ import OutpostStore
 import OutpostTestSupport
 import Testing
 @testable import OutpostSync
+import OutpostTestThreads
 
 /// The node's code on PostgreSQL (issue 16, "the same mutation code on both"): the same pushes through
 /// the same `NodeExchange` on a SQLite node and on a PostgreSQL node, and the same pulls back.
-@Suite("Node on PostgreSQL", .enabled(if: PostgresCluster.unavailableReason == nil, "\(PostgresCluster.unavailableReason ?? "")"),
+@Suite("Node on PostgreSQL", .ownThreads, .enabled(if: PostgresCluster.unavailableReason == nil, "\(PostgresCluster.unavailableReason ?? "")"),
        .timeLimit(.minutes(20)))
 struct NodeOnPostgresTests {
     static let replica = "rep_01JDA4M5X2Q8R7T6Y5W4V3S2P1"

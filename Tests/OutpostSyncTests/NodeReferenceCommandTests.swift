@@ -3,10 +3,11 @@ import Testing
 import OutpostModel
 import OutpostStore
 import OutpostTestSupport
+import OutpostTestThreads
 
 /// Node back-office commands name documents as the laptop does, and never pick one reseller's document when a
 /// number exists for several: the built binary, two resellers whose invoices and orders share numbers.
-@Suite("node commands name the right reseller's document, with real processes")
+@Suite("node commands name the right reseller's document, with real processes", .ownThreads)
 struct NodeReferenceCommandTests {
     let dir: TemporaryDirectory
 

@@ -3,12 +3,13 @@ import Testing
 import OutpostModel
 import OutpostSync
 import OutpostTestSupport
+import OutpostTestThreads
 
 /// An address that answers but is not an Outpost node — another web server on the port, or a real node
 /// under a wrong path — is a configuration error the moment it is met: `init --node` and
 /// `config set --node` refuse it (78) and write nothing, and `sync` stops at once with 78 instead of
 /// retrying as if the node were down. Only a proxy's 502/503/504 is worth retrying.
-@Suite("an address that is not an Outpost node", .timeLimit(.minutes(20)))
+@Suite("an address that is not an Outpost node", .ownThreads, .timeLimit(.minutes(20)))
 struct NotANodeTests {
     let dir: TemporaryDirectory
 

@@ -3,6 +3,7 @@ import Testing
 import OutpostModel
 import OutpostStore
 @testable import OutpostSync
+import OutpostTestThreads
 
 /// `outpost node notify`: the reseller's schedules become messages, each sent once, recorded and replicated.
 ///
@@ -11,7 +12,7 @@ import OutpostStore
 /// 2026-02-01 it buys Microsoft 365 Business Basic (10 seats, 57.50 + 19 % tax = 68.43 EUR, due 2026-03-03)
 /// and cancels it at period end (2026-03-01), a .com domain expiring 2026-03-10 and a DV certificate
 /// expiring 2026-03-17 (both paid, both renewing).
-@Suite("Notifications")
+@Suite("Notifications", .ownThreads)
 struct NotificationTests {
     @Test("running notify twice a day for seven weeks sends each notice once, on its day; a later date adds only new ones")
     func eachNoticeOnce() throws {

@@ -6,9 +6,10 @@ import Glibc
 import OutpostModel
 import OutpostStore
 import OutpostTestSupport
+import OutpostTestThreads
 
 /// `outpost node notify` run as cron or a timer runs it: the built binary, real files, real exit codes.
-@Suite("node notify with real processes")
+@Suite("node notify with real processes", .ownThreads)
 struct NotifyCommandTests {
     let dir: TemporaryDirectory
     let customer: String

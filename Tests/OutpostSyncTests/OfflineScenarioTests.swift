@@ -1,10 +1,11 @@
 import Foundation
 import Testing
 import OutpostTestSupport
+import OutpostTestThreads
 
 /// One node, three replicas of one reseller editing offline, syncing in different
 /// orders — every step a real `outpost` process, as field reps would run it.
-@Suite("Offline scenario with real processes")
+@Suite("Offline scenario with real processes", .ownThreads)
 struct OfflineScenarioTests {
     let dir: TemporaryDirectory
     let env: [String: String]

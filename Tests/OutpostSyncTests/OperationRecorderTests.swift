@@ -3,10 +3,11 @@ import Testing
 import OutpostModel
 import OutpostStore
 @testable import OutpostSync
+import OutpostTestThreads
 
 /// The operations log on the node: one entry per outcome, written with the work (so a refusal or a rehearsal
 /// leaves exactly what was done), each run its own, old runs pruned, a hook's stderr kept bounded.
-@Suite("Operations log")
+@Suite("Operations log", .ownThreads)
 struct OperationRecorderTests {
     func count(_ sql: String, _ office: BackOfficeFixture) throws -> Int64 {
         try office.tenant.db.scalar(sql)?.int64 ?? -1

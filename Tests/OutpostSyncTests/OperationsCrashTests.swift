@@ -3,11 +3,12 @@ import Testing
 import OutpostModel
 import OutpostStore
 import OutpostTestSupport
+import OutpostTestThreads
 
 /// The real `outpost node provision` killed with SIGKILL at random moments, then run again: wherever the kill
 /// lands, the operations log tells exactly the work that was committed, because each entry is written in the
 /// transaction of its work.
-@Suite("Crash: SIGKILL during node provision", .timeLimit(.minutes(20)))
+@Suite("Crash: SIGKILL during node provision", .ownThreads, .timeLimit(.minutes(20)))
 struct OperationsCrashTests {
     @Test(arguments: [UInt64(21), 22])
     func theLogMatchesTheWorkAfterKills(seed: UInt64) throws {

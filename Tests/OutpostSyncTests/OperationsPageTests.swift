@@ -2,11 +2,12 @@ import Foundation
 import OutpostStore
 import OutpostTestSupport
 import Testing
+import OutpostTestThreads
 
 /// The operations log through real processes: a node served over HTTP and Anna's laptop. The node's back office
 /// (a hook that fails writing to stderr, a resubmit, a hook that completes, notices, the billing run) logs each run
 /// in the transaction of its work; the laptop pulls the log, and its Operations page and `outpost operations` show it.
-@Suite("Operations page with real processes", .timeLimit(.minutes(20)))
+@Suite("Operations page with real processes", .ownThreads, .timeLimit(.minutes(20)))
 struct OperationsPageTests: ClockedScenario {
     let dir: TemporaryDirectory
     var node: String { dir.path("node") }

@@ -1,11 +1,12 @@
 import Foundation
 import OutpostTestSupport
 import Testing
+import OutpostTestThreads
 
 /// The reseller's own purchases through real processes: a node served over HTTP and a laptop.
 /// An order `--for-self` is bought at cost, provisioned and billed like any order, listed by
 /// `own list` and on the "Own purchases" page, and counted in no customer figure.
-@Suite("Own purchases with real processes", .timeLimit(.minutes(20)))
+@Suite("Own purchases with real processes", .ownThreads, .timeLimit(.minutes(20)))
 struct OwnPurchasesTests: ClockedScenario {
     let dir: TemporaryDirectory
     var node: String { dir.path("node") }

@@ -5,12 +5,13 @@ import Glibc
 #endif
 import OutpostModel
 import OutpostTestSupport
+import OutpostTestThreads
 
 /// An `https://` node whose certificate comes from a private CA: trusted with `--ca-file`, `OUTPOST_CA_FILE` or
 /// `SSL_CERT_FILE`, and refused for good (77, naming the host and the reason) without. The CA and the node's
 /// certificate are made with `openssl`; TLS is terminated in front of `outpost node serve` by a few lines of
 /// Python's `ssl`, as nginx would in production.
-@Suite("https with a private CA")
+@Suite("https with a private CA", .ownThreads)
 struct PrivateCATests {
     /// Why the test cannot run here; `nil` when `openssl` and `python3` (with `ssl`) are at hand.
     static let missingTool: String? = {

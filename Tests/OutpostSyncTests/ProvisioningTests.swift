@@ -5,13 +5,14 @@ import OutpostStore
 import OutpostTestSupport
 @testable import OutpostSync
 import OutpostFixtures
+import OutpostTestThreads
 
 /// `outpost node provision`: the provisioning queue, the built-in provisioner and `--hook`.
 ///
 /// Prices are worked out by hand from the built-in catalog at the default 25 % markup
 /// and a 19 % tax rate: sale price = cost × 1.25 and tax = subtotal × 0.19, each
 /// rounded half away from zero to the cent.
-@Suite("Provisioning")
+@Suite("Provisioning", .ownThreads)
 struct ProvisioningTests {
     // MARK: Sales, one per plan kind
 

@@ -5,10 +5,11 @@ import Glibc
 #endif
 import OutpostModel
 import OutpostTestSupport
+import OutpostTestThreads
 
 /// `outpost sync` publishing the rendered site with the replica's own command (`init --publish-command`,
 /// `config set`), run as the built binary with real shell commands.
-@Suite("Publishing the dashboards with a command")
+@Suite("Publishing the dashboards with a command", .ownThreads)
 struct PublishCommandTests {
     let dir: TemporaryDirectory
     let env: [String: String]

@@ -1,11 +1,12 @@
 import Foundation
 import OutpostTestSupport
 import Testing
+import OutpostTestThreads
 
 /// The monthly reports by month, quarter and year, the month pages they link to, and the home
 /// page's order and changes, on a small data set made through the built binary (a node in a
 /// directory, one laptop), with figures worked out by hand.
-@Suite("Reports by month, quarter and year, and the home page, with real processes", .timeLimit(.minutes(20)))
+@Suite("Reports by month, quarter and year, and the home page, with real processes", .ownThreads, .timeLimit(.minutes(20)))
 struct ReportPeriodsTests: ClockedScenario {
     let dir: TemporaryDirectory
     var node: String { dir.path("node") }

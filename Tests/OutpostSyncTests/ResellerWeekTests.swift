@@ -1,6 +1,7 @@
 import Foundation
 import OutpostTestSupport
 import Testing
+import OutpostTestThreads
 
 /// A reseller's ordinary week, played as its people would with real processes:
 /// a node served over HTTP, Anna's and Ben's laptops, a vendor hook that logs
@@ -9,7 +10,7 @@ import Testing
 /// typed a year ahead, a hook called for an order that could not complete,
 /// a completed answer lost, an older edit overwriting a newer one, conflicts
 /// that could never be cleared.
-@Suite("A reseller's week with real processes", .timeLimit(.minutes(20)))
+@Suite("A reseller's week with real processes", .ownThreads, .timeLimit(.minutes(20)))
 struct ResellerWeekTests: ClockedScenario {
     let dir: TemporaryDirectory
     var node: String { dir.path("node") }

@@ -3,10 +3,11 @@ import OutpostModel
 import OutpostStore
 import OutpostTestSupport
 import Testing
+import OutpostTestThreads
 
 /// A node that goes back in time (restored from an older backup) loses nothing it acknowledged:
 /// three laptops, backups taken between their pushes, real `outpost` processes.
-@Suite("Rollback: a node restored from an older backup", .timeLimit(.minutes(20)))
+@Suite("Rollback: a node restored from an older backup", .ownThreads, .timeLimit(.minutes(20)))
 struct RollbackTests: ClockedScenario {
     let dir: TemporaryDirectory
     var node: String { dir.path("node") }

@@ -1,11 +1,12 @@
 import Foundation
 import Testing
 import OutpostTestSupport
+import OutpostTestThreads
 
 /// The ssh transport end to end through its stdio path: `--ssh-command` points at a
 /// local stand-in for ssh that runs the remote command here, so the real
 /// `outpost node exchange` speaks the framing over real pipes.
-@Suite("ssh transport")
+@Suite("ssh transport", .ownThreads)
 struct SSHTransportTests {
     @Test func syncAndVerifyThroughTheStdioPath() throws {
         _ = try #require(OutpostBinary.url, "the outpost binary is built")

@@ -3,11 +3,12 @@ import Testing
 import OutpostModel
 import OutpostStore
 @testable import OutpostSync
+import OutpostTestThreads
 
 /// Random offline edits on several replicas, random sync order, connections cut at
 /// random points; after every step: nothing lost, nothing applied twice; at the end
 /// every replica equals the node.
-@Suite("Randomized sync simulation")
+@Suite("Randomized sync simulation", .ownThreads)
 struct SimulationTests {
     static let seeds: [UInt64] = Array(1...48)
 

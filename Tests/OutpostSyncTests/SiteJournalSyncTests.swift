@@ -3,9 +3,10 @@ import Testing
 import OutpostModel
 import OutpostStore
 @testable import OutpostSync
+import OutpostTestThreads
 
 /// The site journal across sync: the replica journals what a pull and a push change, the node never journals.
-@Suite("Site journal in sync")
+@Suite("Site journal in sync", .ownThreads)
 struct SiteJournalSyncTests {
     /// Writes `count` customers on the node with their change-log entries, as the node's own writes would.
     func addCustomers(_ count: Int, from start: Int, in fixture: SyncFixture) throws {

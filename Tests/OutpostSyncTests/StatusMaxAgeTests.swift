@@ -1,10 +1,11 @@
 import Foundation
 import Testing
 import OutpostTestSupport
+import OutpostTestThreads
 
 /// `status --max-age` is read whether or not `--check` is given: a mistyped limit in a monitoring
 /// line is refused (65) naming the option and the form, never silently accepted.
-@Suite("status --max-age")
+@Suite("status --max-age", .ownThreads)
 struct StatusMaxAgeTests {
     let dir: TemporaryDirectory
 

@@ -3,10 +3,11 @@ import OutpostTestSupport
 import Testing
 import OutpostModel
 import OutpostStore
+import OutpostTestThreads
 
 /// A pushed message with bytes that are not UTF-8 is refused `malformed` (PROTOCOL.md section 2), over
 /// HTTP and over the stdio path, and nothing of it is stored: not even with replacement characters.
-@Suite("Invalid UTF-8 in a pushed message is refused")
+@Suite("Invalid UTF-8 in a pushed message is refused", .ownThreads)
 struct StrictUTF8Tests {
     /// A customer name with a lone continuation byte, an overlong slash and a cut four-byte sequence.
     static let badNames: [[UInt8]] = [

@@ -1,8 +1,9 @@
 import Foundation
 import Testing
+import OutpostTestThreads
 
 /// Tenant isolation and authentication over real HTTP: the reseller always comes from the token.
-@Suite("Tenant isolation and auth over HTTP")
+@Suite("Tenant isolation and auth over HTTP", .ownThreads)
 struct TenantIsolationTests {
     @Test("A's customer never reaches B, and a body naming another reseller changes nothing", arguments: NodeStore.all)
     func resellersSeeOnlyTheirOwnRows(store: NodeStore) throws {

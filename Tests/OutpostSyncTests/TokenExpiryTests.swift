@@ -3,10 +3,11 @@ import Testing
 import OutpostModel
 import OutpostStore
 import OutpostTestSupport
+import OutpostTestThreads
 
 /// `node token issue --expires`, `node token list`, and an expired token turned away with 401 on every
 /// transport: the local path, HTTP and `node exchange` (the far end of ssh://).
-@Suite("Tokens that expire, and when each was last used")
+@Suite("Tokens that expire, and when each was last used", .ownThreads)
 struct TokenExpiryTests {
     static let issued = "2026-03-02T09:00:00Z"
     static let dayAfter = "2026-03-03T09:30:00Z"

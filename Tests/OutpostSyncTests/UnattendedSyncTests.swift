@@ -6,9 +6,10 @@ import Glibc
 import OutpostModel
 import OutpostStore
 import OutpostTestSupport
+import OutpostTestThreads
 
 /// `outpost sync` as cron and systemd timers run it: one at a time, retries, exit codes, quiet and structured logs.
-@Suite("Unattended sync with real processes")
+@Suite("Unattended sync with real processes", .ownThreads)
 struct UnattendedSyncTests {
     let dir: TemporaryDirectory
     let env: [String: String]
@@ -177,7 +178,7 @@ struct UnattendedSyncTests {
     }
 }
 
-@Suite("outpost status")
+@Suite("outpost status", .ownThreads)
 struct StatusTests {
     @Test func statusReportsAndChecksFreshness() throws {
         let dir = try TemporaryDirectory("outpost-status")
@@ -206,7 +207,7 @@ struct StatusTests {
     }
 }
 
-@Suite("Publishing the dashboards")
+@Suite("Publishing the dashboards", .ownThreads)
 struct PublishTests {
     @Test func syncPublishesTheSiteAndAFailedPublishLeavesSyncAndSiteIntact() throws {
         let dir = try TemporaryDirectory("outpost-publish")

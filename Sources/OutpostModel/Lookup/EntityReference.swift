@@ -243,18 +243,19 @@ public struct EntityReference: Sendable, Equatable {
         }
         guard let prefix = prefixes.first else { return [] }
         // substr over LIKE: user text may hold `%` or `_`, which substr takes literally.
-        return try candidates(db, where: "lower(substr(id, 1, ?1)) = lower(?2)", [Int64(prefix.unicodeScalars.count), prefix])
+        return try candidates(db, where: "lower(substr(id, 1, CAST(?1 AS INTEGER))) = lower(?2)", [Int64(prefix.unicodeScalars.count), prefix])
     }
 
     private func exactName(_ db: any SQLDatabase) throws -> [Candidate] {
         guard let column = kind.nameColumn, !text.isEmpty else { return [] }
-        // NOCASE folds ASCII only; a name with other letters must match them as written.
-        return try candidates(db, where: "\(column) = ?1 COLLATE NOCASE", [text])
+        // SQLite's lower() folds ASCII only, as NOCASE does: a name with other letters must match them as written.
+        // (lower() rather than COLLATE NOCASE, which PostgreSQL has not got: the node resolves references too.)
+        return try candidates(db, where: "lower(\(column)) = lower(?1)", [text])
     }
 
     private func namePrefix(_ db: any SQLDatabase) throws -> [Candidate] {
         guard let column = kind.nameColumn, !text.isEmpty else { return [] }
-        return try candidates(db, where: "substr(\(column), 1, ?1) = ?2 COLLATE NOCASE", [Int64(text.unicodeScalars.count), text])
+        return try candidates(db, where: "lower(substr(\(column), 1, CAST(?1 AS INTEGER))) = lower(?2)", [Int64(text.unicodeScalars.count), text])
     }
 
     /// Near names for "did you mean" (customers and plans only): those that contain the text, else
