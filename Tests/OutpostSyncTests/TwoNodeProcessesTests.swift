@@ -59,6 +59,7 @@ struct TwoNodeProcessesTests {
         let balancer = try TwoProcessBalancer(ports: served.map(\.port), random: RandomSource(seed: seed &+ 1))
         defer { balancer.stop() }
 
+        let tenant = try PostgresDatabase(PostgresConnectionString(place.store)).schema("reseller_acme")
         let laptops = (0..<3).map { Laptop(name: "r\($0)", directory: place.dir.path("r\($0)")) }
         for laptop in laptops {
             let token = try place.require(["node", "token", "issue", "--reseller", "acme", "--user", laptop.name, "--node", nodes[laptop.name == "r1" ? 1 : 0]])
@@ -94,6 +95,12 @@ struct TwoNodeProcessesTests {
                 balancer.unpin()
                 killedMidPush = inFlight > 0
                 #expect(killedMidPush, "seed \(seed): the push through process \(victim) had its answer before the kill")
+                // The large queue was not all on the node when its process died: the retry sends the rest (and,
+                // where its batch was cut, what was applied but not acknowledged, which must not apply twice).
+                let bigReplica = try Database(path: "\(big.directory)/replica.sqlite", mode: .readOnly)
+                let bigId = try #require(try bigReplica.scalar("SELECT value FROM replica_meta WHERE key = 'replica_id'")?.string)
+                let atKill = try tenant.scalar("SELECT count(*) FROM verdict WHERE replica_id = ?", [bigId])?.int64 ?? -1
+                #expect(atKill >= 0 && atKill < Int64(big.madeCount), "seed \(seed): \(big.name) had \(atKill) of \(big.madeCount) verdicts when the process died")
                 for (laptop, running) in zip(laptops, syncs) {
                     let result = running.wait(timeLimit: 300)
                     #expect(result.status == 0, "seed \(seed): \(laptop.name)'s sync after the kill: \(result.stderr)")
@@ -126,7 +133,6 @@ struct TwoNodeProcessesTests {
         }
 
         // On the node: each (replica, seq) one verdict, seq 1…n with none missing, each applied; the rows once.
-        let tenant = try PostgresDatabase(PostgresConnectionString(place.store)).schema("reseller_acme")
         let doubled = try tenant.scalar("SELECT count(*) FROM (SELECT replica_id, seq FROM verdict GROUP BY replica_id, seq HAVING count(*) > 1) AS d", [])
         #expect(doubled?.int64 == 0, "seed \(seed): a (replica, seq) with more than one verdict")
         for laptop in laptops {
