@@ -50,9 +50,12 @@ let package = Package(
         .target(name: "OutpostCLI", dependencies: ["OutpostSite", "OutpostSync", "OutpostFixtures", "OutpostModel", "OutpostStore", "OutpostSystem"]),
         .executableTarget(name: "outpost", dependencies: ["OutpostCLI"]),
         // The benchmark command: swift run -c release outpost-bench
-        .executableTarget(name: "outpost-bench", dependencies: ["OutpostSite", "OutpostSync", "OutpostFixtures", "OutpostModel", "OutpostStore", "OutpostSystem"]),
+        .executableTarget(name: "outpost-bench", dependencies: ["OutpostSite", "OutpostSync", "OutpostFixtures", "OutpostModel", "OutpostStore", "OutpostSystem",
+                                                               "OutpostPostgresCluster"]),
+        // A throwaway PostgreSQL cluster (initdb in a temporary directory), for the tests and the benchmarks.
+        .target(name: "OutpostPostgresCluster"),
         // Runs the built binary in end-to-end tests; used by test targets only.
-        .target(name: "OutpostTestSupport", path: "Sources/OutpostTestSupport"),
+        .target(name: "OutpostTestSupport", dependencies: ["OutpostPostgresCluster"], path: "Sources/OutpostTestSupport"),
         // The `.ownThreads` trait: tests that block run on threads of their own, off Swift Testing's cooperative pool.
         .target(name: "OutpostTestThreads"),
         .testTarget(name: "OutpostStoreTests", dependencies: ["OutpostStore", "OutpostTestSupport", "outpost", "OutpostTestThreads"]),

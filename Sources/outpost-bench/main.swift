@@ -11,10 +11,14 @@ import Glibc
 // Each scenario runs in its own process so its peak memory is its own.
 
 let scenarios: [String: () throws -> String] = [
-    "pull-apply": { try PullApplyBenchmark(changes: count("OUTPOST_BENCH_CHANGES", 1_000_000)).run() },
-    "push-http": { try PushBenchmark(mutations: count("OUTPOST_BENCH_MUTATIONS", 10_000)).run() },
-    "noop-sync-http": { try NoopSyncBenchmark().run() },
-    "first-sync-http": { try FirstSyncBenchmark(customers: count("OUTPOST_BENCH_RESELLER_CUSTOMERS", 5_000)).run() },
+    // These four run on SQLite and then on PostgreSQL (OUTPOST_BENCH_POSTGRES, or a throwaway cluster): BenchStore.swift.
+    "pull-apply": { PullApplyBenchmark(changes: count("OUTPOST_BENCH_CHANGES", 1_000_000)).run() },
+    "push-http": { PushBenchmark(mutations: count("OUTPOST_BENCH_MUTATIONS", 10_000)).run() },
+    "noop-sync-http": {
+        NoopSyncBenchmark(resellers: count("OUTPOST_BENCH_RESELLERS", 1_000), replicas: count("OUTPOST_BENCH_REPLICAS", 50),
+                          syncsPerReplica: count("OUTPOST_BENCH_SYNCS_PER_REPLICA", 20)).run()
+    },
+    "first-sync-http": { FirstSyncBenchmark(customers: count("OUTPOST_BENCH_RESELLER_CUSTOMERS", 5_000)).run() },
     "site": { try SiteBenchmark(customers: count("OUTPOST_BENCH_CUSTOMERS", 100_000)).run() },
     "push-local": { try LocalPushBenchmark(mutations: count("OUTPOST_BENCH_MUTATIONS", 10_000)).run() },
     "http-hostile": {

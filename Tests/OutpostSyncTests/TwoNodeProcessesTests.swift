@@ -5,6 +5,7 @@ import OutpostTestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc
+import OutpostTestThreads
 #endif
 
 /// Issue 16's acceptance: two `outpost node serve` processes (two node directories, `node init --existing`
@@ -19,7 +20,7 @@ import Glibc
 /// both processes: `TwoProcessBalancer`, a TCP forwarder on loopback that sends each connection to one of the
 /// two at random (seeded), and to the other when the one it picked refuses the connection, as nginx's
 /// upstream does.
-@Suite("Two node processes on one PostgreSQL", .enabled(if: PostgresCluster.unavailableReason == nil, "\(PostgresCluster.unavailableReason ?? "")"),
+@Suite("Two node processes on one PostgreSQL", .ownThreads, .enabled(if: PostgresCluster.unavailableReason == nil, "\(PostgresCluster.unavailableReason ?? "")"),
        .timeLimit(.minutes(20)))
 struct TwoNodeProcessesTests {
     static let now = "2026-03-02T09:00:00Z"

@@ -3,7 +3,7 @@ import Foundation
 import Glibc
 #endif
 
-/// A throwaway PostgreSQL cluster for the tests: `initdb` into a temporary directory, started on a Unix
+/// A throwaway PostgreSQL cluster for the tests and outpost-bench: `initdb` into a temporary directory, started on a Unix
 /// socket in that directory (no TCP port, so no clash with anything else on the machine), shared by
 /// the whole test process and stopped when it exits.
 ///
@@ -22,6 +22,7 @@ public final class PostgresCluster: @unchecked Sendable {
     public let version: String
     private let binaries: URL
     private let runAs: [String]
+    private let fsync: Bool
 
     /// The cluster of this test process, started on first use; `nil` when it cannot be had.
     public static let shared: PostgresCluster? = {
@@ -54,7 +55,8 @@ public final class PostgresCluster: @unchecked Sendable {
         public let description: String
     }
 
-    private init(directory: URL, version: String, binaries: URL, runAs: [String]) {
+    private init(directory: URL, version: String, binaries: URL, runAs: [String], fsync: Bool) {
+        self.fsync = fsync
         self.directory = directory
         self.version = version
         self.binaries = binaries
@@ -65,11 +67,12 @@ public final class PostgresCluster: @unchecked Sendable {
 
     /// A cluster of the caller's own, for a test that stops or restarts the server (the shared one serves every
     /// other test meanwhile). The caller stops it with `stop()` at its end; it is also stopped when the process exits.
-    public static func startPrivate() -> Result<PostgresCluster, Unavailable> {
-        start()
+    /// `fsync: true` keeps commits durable (the benchmarks: a push is acknowledged only once its commit is on disk).
+    public static func startPrivate(fsync: Bool = false) -> Result<PostgresCluster, Unavailable> {
+        start(fsync: fsync)
     }
 
-    private static func start() -> Result<PostgresCluster, Unavailable> {
+    private static func start(fsync: Bool = false) -> Result<PostgresCluster, Unavailable> {
         guard let binaries = findBinaries() else {
             return .failure(Unavailable(description: "initdb and pg_ctl were not found (install Debian's postgresql package)"))
         }
@@ -101,14 +104,14 @@ public final class PostgresCluster: @unchecked Sendable {
         }
         let versionRun = run([binaries.appendingPathComponent("postgres").path, "--version"], runAs: [], in: directory)
         let cluster = PostgresCluster(directory: directory, version: versionRun.output.trimmingCharacters(in: .whitespacesAndNewlines),
-                                      binaries: binaries, runAs: runAs)
+                                      binaries: binaries, runAs: runAs, fsync: fsync)
         let data = directory.appendingPathComponent("data").path
         let initdb = cluster.run(["initdb", "-D", data, "-U", user, "--auth=trust", "--encoding=UTF8", "--locale=C", "--no-sync"])
         guard initdb.status == 0 else {
             try? FileManager.default.removeItem(at: directory)
             return .failure(Unavailable(description: "initdb failed (\(initdb.status)): \(initdb.output.suffix(600))"))
         }
-        let options = serverOptions(directory)
+        let options = serverOptions(directory, fsync: fsync)
         let log = directory.appendingPathComponent("server.log").path
         let started = cluster.run(["pg_ctl", "-D", data, "-l", log, "-w", "-t", "120", "-o", options, "start"])
         guard started.status == 0 else {
@@ -147,13 +150,13 @@ public final class PostgresCluster: @unchecked Sendable {
     public func restart() -> (status: Int32, output: String) {
         let data = directory.appendingPathComponent("data").path
         return run(["pg_ctl", "-D", data, "-l", directory.appendingPathComponent("server.log").path, "-w", "-t", "120",
-                    "-o", Self.serverOptions(directory), "start"])
+                    "-o", Self.serverOptions(directory, fsync: fsync), "start"])
     }
 
     /// No TCP (listen_addresses empty): the socket in the cluster's own directory is the only way in.
-    /// fsync off: a throwaway cluster need not survive a power loss, and the shared disk is spared.
-    private static func serverOptions(_ directory: URL) -> String {
-        "-k \(directory.path) -c listen_addresses='' -c fsync=off -c max_connections=200"
+    /// fsync off unless asked: a throwaway cluster need not survive a power loss, and the shared disk is spared.
+    private static func serverOptions(_ directory: URL, fsync: Bool) -> String {
+        "-k \(directory.path) -c listen_addresses='' -c fsync=\(fsync ? "on" : "off") -c max_connections=200"
     }
 
     /// Runs the server's control commands (`pg_ctl stop -m fast`, `restart`…) as the cluster's owner;
