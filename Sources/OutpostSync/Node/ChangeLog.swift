@@ -40,7 +40,9 @@ enum ChangeLog {
             }
             columns[key, default: []].formUnion(change.changedColumns)
         }
-        var version = try head(in: db)
+        // PostgreSQL numbers from the counter row alone: reading the head there would be two round trips per append for nothing.
+        var version: Int64 = 0
+        if db.dialect == .sqlite { version = try head(in: db) }
         for key in order {
             guard let change = first[key] else { continue }
             switch db.dialect {
