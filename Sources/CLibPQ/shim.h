@@ -12,6 +12,16 @@ typedef __typeof__(&PQerrorMessage) outpost_PQerrorMessage;
 typedef __typeof__(&PQsetNoticeProcessor) outpost_PQsetNoticeProcessor;
 typedef __typeof__(&PQexec) outpost_PQexec;
 typedef __typeof__(&PQexecParams) outpost_PQexecParams;
+typedef __typeof__(&PQprepare) outpost_PQprepare;
+typedef __typeof__(&PQexecPrepared) outpost_PQexecPrepared;
+// Pipeline mode (libpq 14 and later; looked up optionally).
+typedef __typeof__(&PQenterPipelineMode) outpost_PQenterPipelineMode;
+typedef __typeof__(&PQexitPipelineMode) outpost_PQexitPipelineMode;
+typedef __typeof__(&PQpipelineSync) outpost_PQpipelineSync;
+typedef __typeof__(&PQsendQueryParams) outpost_PQsendQueryParams;
+typedef __typeof__(&PQsendQueryPrepared) outpost_PQsendQueryPrepared;
+typedef __typeof__(&PQsendPrepare) outpost_PQsendPrepare;
+typedef __typeof__(&PQgetResult) outpost_PQgetResult;
 typedef __typeof__(&PQresultStatus) outpost_PQresultStatus;
 typedef __typeof__(&PQresultErrorMessage) outpost_PQresultErrorMessage;
 typedef __typeof__(&PQresultErrorField) outpost_PQresultErrorField;

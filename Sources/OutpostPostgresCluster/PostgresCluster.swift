@@ -92,6 +92,7 @@ public final class PostgresCluster: @unchecked Sendable {
                 return .failure(Unavailable(description: "the tests run as root and neither setpriv nor runuser is here to run PostgreSQL as nobody"))
             }
         }
+        stopAbandonedOnce(binaries: binaries, runAs: runAs)
         var template = Array("/tmp/outpost-pg-XXXXXX".utf8CString)
         guard let made = mkdtemp(&template) else {
             return .failure(Unavailable(description: "cannot make a temporary directory: \(String(cString: strerror(errno)))"))
@@ -102,6 +103,9 @@ public final class PostgresCluster: @unchecked Sendable {
                 return .failure(Unavailable(description: "cannot give \(directory.path) to nobody: \(String(cString: strerror(errno)))"))
             }
         }
+        // Which process owns this cluster: a later run stops the server of one whose owner died without
+        // its atexit (a test run killed by a timeout or kill -9), instead of leaving it running for good.
+        try? String(getpid()).write(to: directory.appendingPathComponent("owner.pid"), atomically: true, encoding: .utf8)
         let versionRun = run([binaries.appendingPathComponent("postgres").path, "--version"], runAs: [], in: directory)
         let cluster = PostgresCluster(directory: directory, version: versionRun.output.trimmingCharacters(in: .whitespacesAndNewlines),
                                       binaries: binaries, runAs: runAs, fsync: fsync)
@@ -124,6 +128,31 @@ public final class PostgresCluster: @unchecked Sendable {
         if running.count == 1 { atexit { PostgresCluster.stopAllAtExit() } }
         clustersLock.unlock()
         return .success(cluster)
+    }
+
+    nonisolated(unsafe) private static var abandonedChecked = false
+
+    /// Once per process, before its first cluster: stops and removes `/tmp/outpost-pg-*` clusters whose owner
+    /// process (`owner.pid`) is gone. Their servers would otherwise hold memory and disk until the machine restarts.
+    private static func stopAbandonedOnce(binaries: URL, runAs: [String]) {
+        clustersLock.lock()
+        defer { clustersLock.unlock() }
+        guard !abandonedChecked else { return }
+        abandonedChecked = true
+        let temporary = URL(fileURLWithPath: "/tmp")
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: temporary.path)) ?? []
+        for name in names where name.hasPrefix("outpost-pg-") {
+            let directory = temporary.appendingPathComponent(name)
+            guard let text = try? String(contentsOf: directory.appendingPathComponent("owner.pid"), encoding: .utf8),
+                  let owner = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)),
+                  kill(owner, 0) != 0 && errno == ESRCH else { continue }
+            let data = directory.appendingPathComponent("data")
+            if FileManager.default.fileExists(atPath: data.appendingPathComponent("postmaster.pid").path) {
+                _ = run([binaries.appendingPathComponent("pg_ctl").path, "-D", data.path, "-m", "immediate", "-w", "stop"],
+                        runAs: runAs, in: directory)
+            }
+            try? FileManager.default.removeItem(at: directory)
+        }
     }
 
     /// Clusters started by this process and not yet stopped: stopped at exit.

@@ -26,6 +26,21 @@ struct LibPQ: @unchecked Sendable {
     let setNoticeProcessor: outpost_PQsetNoticeProcessor
     let exec: outpost_PQexec
     let execParams: outpost_PQexecParams
+    let prepare: outpost_PQprepare
+    let execPrepared: outpost_PQexecPrepared
+    /// Pipeline mode, when this libpq has it (14 and later): statements whose answers can wait are sent
+    /// without waiting (`PostgresDatabase.executeLater`).
+    let pipeline: Pipeline?
+
+    struct Pipeline {
+        let enter: outpost_PQenterPipelineMode
+        let exit: outpost_PQexitPipelineMode
+        let sync: outpost_PQpipelineSync
+        let sendQueryParams: outpost_PQsendQueryParams
+        let sendQueryPrepared: outpost_PQsendQueryPrepared
+        let sendPrepare: outpost_PQsendPrepare
+        let getResult: outpost_PQgetResult
+    }
     let resultStatus: outpost_PQresultStatus
     let resultErrorMessage: outpost_PQresultErrorMessage
     let resultErrorField: outpost_PQresultErrorField
@@ -69,6 +84,16 @@ struct LibPQ: @unchecked Sendable {
                 setNoticeProcessor: try symbol("PQsetNoticeProcessor", as: outpost_PQsetNoticeProcessor.self),
                 exec: try symbol("PQexec", as: outpost_PQexec.self),
                 execParams: try symbol("PQexecParams", as: outpost_PQexecParams.self),
+                prepare: try symbol("PQprepare", as: outpost_PQprepare.self),
+                execPrepared: try symbol("PQexecPrepared", as: outpost_PQexecPrepared.self),
+                pipeline: try? Pipeline(
+                    enter: symbol("PQenterPipelineMode", as: outpost_PQenterPipelineMode.self),
+                    exit: symbol("PQexitPipelineMode", as: outpost_PQexitPipelineMode.self),
+                    sync: symbol("PQpipelineSync", as: outpost_PQpipelineSync.self),
+                    sendQueryParams: symbol("PQsendQueryParams", as: outpost_PQsendQueryParams.self),
+                    sendQueryPrepared: symbol("PQsendQueryPrepared", as: outpost_PQsendQueryPrepared.self),
+                    sendPrepare: symbol("PQsendPrepare", as: outpost_PQsendPrepare.self),
+                    getResult: symbol("PQgetResult", as: outpost_PQgetResult.self)),
                 resultStatus: try symbol("PQresultStatus", as: outpost_PQresultStatus.self),
                 resultErrorMessage: try symbol("PQresultErrorMessage", as: outpost_PQresultErrorMessage.self),
                 resultErrorField: try symbol("PQresultErrorField", as: outpost_PQresultErrorField.self),

@@ -8,7 +8,7 @@ import Darwin
 /// A connection to a PostgreSQL database, through libpq loaded at first use.
 ///
 /// Not `Sendable`: one owner uses it, as with SQLite's `Database`. Every statement goes through
-/// `PQexecParams` with its values bound (`?` markers are translated to `$n`, `PostgresPlaceholders`);
+/// `PQprepare`d once per connection and run with `PQexecPrepared`, its values bound (`?` markers are translated to `$n`, `PostgresPlaceholders`);
 /// results come back as text and are mapped to `SQLValue` by the column's type (`PostgresValues`).
 /// Transactions are PostgreSQL's default, READ COMMITTED: the node serialises a reseller's writers
 /// on its counter row (`ResellerCounter`), not on the isolation level.
@@ -100,7 +100,7 @@ public final class PostgresDatabase {
     /// statement that found out failed with `connectionFailed`, and the next use reconnects here (`PQreset`) and
     /// sets the session up again. A connection that cannot be made yet throws `connectionFailed` again.
     private func reconnectIfLost() throws {
-        guard libpq.status(connection) != CONNECTION_OK else { return }
+        guard mustReconnect || libpq.status(connection) != CONNECTION_OK else { return }
         // Inside a transaction the work so far is gone with the session: every statement up to its end fails,
         // so none of the rest runs outside it, on a new session.
         guard openTransactions == 0 else {
@@ -113,6 +113,7 @@ public final class PostgresDatabase {
                                     + "(run it again: it takes the lock anew)", store: store.display)
         }
         libpq.reset(connection)
+        mustReconnect = false
         guard libpq.status(connection) == CONNECTION_OK else {
             throw PostgresError(kind: .connectionFailed, message: store.redacting(Self.trimmedMessage(libpq.errorMessage(connection))),
                                 store: store.display)
@@ -120,9 +121,14 @@ public final class PostgresDatabase {
         _ = libpq.setNoticeProcessor(connection, { _, _ in }, nil)
         currentSchema = nil
         savepointDepth = 0
+        // A new session has none of the old one's prepared statements.
+        prepared.removeAll()
         for sql in sessionSettings { try executeScript(sql) }
         reconnects += 1
     }
+
+    /// Set when the session's state is unknown (a pipeline broke off): the next use makes it again.
+    private var mustReconnect = false
 
     /// How often this connection was made again after it was lost (for tests and metrics).
     public private(set) var reconnects = 0
@@ -141,6 +147,7 @@ public final class PostgresDatabase {
     /// Runs several `;`-separated statements that take no arguments (schema scripts, `SET`).
     public func executeScript(_ sql: String) throws {
         try reconnectIfLost()
+        try readUnanswered()
         let result = try check(libpq.exec(connection, sql), sql: sql)
         noteChanges(result)
     }
@@ -224,21 +231,28 @@ public final class PostgresDatabase {
         savepointDepth += 1
         defer { savepointDepth -= 1 }
         let name = "outpost_sp\(savepointDepth)"
-        try executeScript("SAVEPOINT \(name)")
+        // Neither answer is waited for: they travel with the next statement that waits (`executeLater`).
+        try executeLater("SAVEPOINT \(name)", [])
         let result: T
         do {
             result = try body()
-            try requireNotAborted()
-            try executeScript("RELEASE SAVEPOINT \(name)")
+            // With nothing in the pipeline the session knows whether a statement failed (and its error was caught);
+            // otherwise the pipeline's answers will tell, and the release fails with the transaction.
+            if unanswered.isEmpty { try requireNotAborted() }
+            try executeLater("RELEASE SAVEPOINT \(name)", [])
         } catch {
+            // A statement sent without waiting may have failed too: its error is the one to report.
+            var reported = error
+            do { try readUnanswered() } catch { reported = error }
             try? executeScript("ROLLBACK TO SAVEPOINT \(name); RELEASE SAVEPOINT \(name)")
             currentSchema = nil
-            throw error
+            throw reported
         }
         return result
     }
 
     private func requireNotAborted() throws {
+        try readUnanswered()
         guard libpq.transactionStatus(connection) != PQTRANS_INERROR else {
             throw PostgresError(kind: .other, message: "a statement failed inside the transaction and its error was caught; "
                                     + "PostgreSQL cannot go on after it, so nothing was committed (run such a statement in a savepoint)",
@@ -247,6 +261,7 @@ public final class PostgresDatabase {
     }
 
     private func rollbackQuietly() {
+        try? readUnanswered()
         if isInTransaction { try? executeScript("ROLLBACK") }
         currentSchema = nil
     }
@@ -281,24 +296,204 @@ public final class PostgresDatabase {
 
     private func run(_ sql: String, _ arguments: [SQLValue]) throws -> PostgresResult {
         try reconnectIfLost()
-        let translation: (sql: String, parameterCount: Int)
-        if let known = translations[sql] {
-            translation = known
-        } else {
-            translation = PostgresPlaceholders.translate(sql)
-            translations[sql] = translation
-        }
+        let translation = translate(sql)
         guard translation.parameterCount == arguments.count else {
             throw PostgresError(kind: .other, message: "statement expects \(translation.parameterCount) arguments, got \(arguments.count)",
                                 sql: sql, store: store.display)
         }
         let parameters = PostgresParameters(arguments)
         defer { parameters.deallocate() }
-        let result = libpq.execParams(connection, translation.sql, Int32(arguments.count), parameters.types,
-                                      parameters.values, parameters.lengths, parameters.formats, 0)
-        let checked = try check(result, sql: sql)
+        let checked: PostgresResult
+        do {
+            if !unanswered.isEmpty {
+                // Statements sent without waiting are in the pipeline: this one goes after them, and all the answers come back together.
+                try send(translation.sql, sql: sql, parameters: parameters)
+                checked = try readUnanswered(keepingLast: true)!
+            } else {
+                let name = try preparedName(translation.sql, sql: sql, types: parameters.types)
+                checked = try check(libpq.execPrepared(connection, name, Int32(arguments.count), parameters.values, parameters.lengths,
+                                                       parameters.formats, 0), sql: sql)
+            }
+        } catch let error as PostgresError where error.sqlState == "0A000" || error.sqlState == "26000" {
+            // "cached plan must not change result type" (a table this `SELECT *` reads gained a column since it was
+            // prepared, by another process's migration) or a statement the server no longer has: prepare it anew next
+            // time. Outside a transaction that is now, once; inside one the transaction is aborted and the error stands.
+            forget(translation.sql, types: parameters.types)
+            guard !isInTransaction, openTransactions == 0 else { throw error }
+            let again = try preparedName(translation.sql, sql: sql, types: parameters.types)
+            checked = try check(libpq.execPrepared(connection, again, Int32(arguments.count), parameters.values, parameters.lengths,
+                                                   parameters.formats, 0), sql: sql)
+        }
         noteChanges(checked)
         return checked
+    }
+
+    // MARK: Statements whose answers can wait
+
+    /// Statements sent in pipeline mode whose answers are not read yet, in order.
+    private var unanswered: [Unanswered] = []
+
+    private struct Unanswered {
+        /// The SQL as the caller gave it, for its error.
+        let sql: String
+        /// Set when this is the preparation of the statement after it: forgotten again when it fails.
+        let preparing: String?
+    }
+
+    /// More statements than this waiting in the pipeline and their answers are read before another is sent: the
+    /// server's answers must never fill the socket while this side is still writing (each would wait for the other).
+    private static let pipelineLimit = 256
+
+    /// Runs a statement whose result nobody reads (an INSERT into a log, a `SAVEPOINT`) without waiting for the
+    /// server's answer: in libpq's pipeline mode it leaves with the next statement that waits (a query, a commit),
+    /// and the answers come back together — one round trip for them all instead of one each. An error it causes
+    /// is thrown by that next statement, which fails with it; inside a transaction the transaction is then
+    /// aborted, as it would have been. `changes` does not count its rows. Without pipeline mode (libpq before 14)
+    /// it runs at once.
+    ///
+    /// `outpost-bench push-http` on PostgreSQL (debug build, 3,000 mutations, a 2-core VM where one round trip
+    /// over the Unix socket is 80 µs): 1,152 mutations/s before, … after.
+    public func executeLater(_ sql: String, _ arguments: [any SQLBindable]) throws {
+        guard libpq.pipeline != nil else {
+            try execute(sql, arguments)
+            return
+        }
+        try reconnectIfLost()
+        let translation = translate(sql)
+        guard translation.parameterCount == arguments.count else {
+            throw PostgresError(kind: .other, message: "statement expects \(translation.parameterCount) arguments, got \(arguments.count)",
+                                sql: sql, store: store.display)
+        }
+        let parameters = PostgresParameters(arguments.map(\.sqlValue))
+        defer { parameters.deallocate() }
+        try send(translation.sql, sql: sql, parameters: parameters)
+    }
+
+    private func translate(_ sql: String) -> (sql: String, parameterCount: Int) {
+        if let known = translations[sql] { return known }
+        let translation = PostgresPlaceholders.translate(sql)
+        translations[sql] = translation
+        return translation
+    }
+
+    /// Queues a statement in the pipeline (entering pipeline mode first when it is the first one), prepared
+    /// there too when this session has not prepared it yet.
+    private func send(_ text: String, sql: String, parameters: PostgresParameters) throws {
+        guard let pipeline = libpq.pipeline else { preconditionFailure("send needs pipeline mode") }
+        if unanswered.count >= Self.pipelineLimit { try readUnanswered() }
+        if unanswered.isEmpty {
+            guard pipeline.enter(connection) == 1 else { throw pipelineFailure("cannot enter pipeline mode", sql: sql) }
+        }
+        let key = preparedKey(text, types: parameters.types)
+        let name: String
+        if let known = prepared[key] {
+            name = known
+        } else {
+            preparedCount += 1
+            name = "outpost_\(preparedCount)"
+            guard pipeline.sendPrepare(connection, name, text, Int32(parameters.types.count), parameters.types) == 1 else {
+                throw pipelineFailure("cannot send a statement", sql: sql)
+            }
+            unanswered.append(Unanswered(sql: sql, preparing: key))
+            prepared[key] = name
+        }
+        guard pipeline.sendQueryPrepared(connection, name, Int32(parameters.types.count), parameters.values, parameters.lengths,
+                                         parameters.formats, 0) == 1 else {
+            throw pipelineFailure("cannot send a statement", sql: sql)
+        }
+        unanswered.append(Unanswered(sql: sql, preparing: nil))
+    }
+
+    /// Ends the pipeline: sends what is queued with a sync point, reads every answer, leaves pipeline mode, and
+    /// throws the first error among them (the statements after it were skipped by the server). Returns the last
+    /// statement's result when asked (`run`, whose statement is last). Nothing to do when nothing is queued.
+    @discardableResult
+    private func readUnanswered(keepingLast: Bool = false) throws -> PostgresResult? {
+        guard !unanswered.isEmpty, let pipeline = libpq.pipeline else { return nil }
+        let statements = unanswered
+        unanswered.removeAll()
+        guard pipeline.sync(connection) == 1 else { throw pipelineFailure("cannot send the pipeline", sql: statements.last?.sql) }
+        var firstError: Error?
+        var last: PostgresResult?
+        for (index, statement) in statements.enumerated() {
+            guard let result = pipeline.getResult(connection) else {
+                throw pipelineFailure("the server's answers stopped", sql: statement.sql)
+            }
+            let status = libpq.resultStatus(result)
+            if status == PGRES_PIPELINE_ABORTED {
+                libpq.clear(result)
+                if let key = statement.preparing { prepared[key] = nil }
+            } else {
+                do {
+                    let checked = try check(result, sql: statement.sql)
+                    if keepingLast && index == statements.count - 1 { last = checked }
+                } catch {
+                    if let key = statement.preparing { prepared[key] = nil }
+                    if firstError == nil { firstError = error }
+                }
+            }
+            // Each statement's answer ends with a null result.
+            while let extra = pipeline.getResult(connection) { libpq.clear(extra) }
+        }
+        guard let sync = pipeline.getResult(connection) else { throw pipelineFailure("no answer to the pipeline's end", sql: nil) }
+        let syncStatus = libpq.resultStatus(sync)
+        libpq.clear(sync)
+        guard syncStatus == PGRES_PIPELINE_SYNC, pipeline.exit(connection) == 1 else {
+            throw pipelineFailure("the pipeline did not end cleanly", sql: nil)
+        }
+        if let firstError { throw firstError }
+        return last
+    }
+
+    /// A pipeline that broke off (the server went away mid-answer, most likely): the session cannot be trusted
+    /// with what is left in it, so it is made again at the next use.
+    private func pipelineFailure(_ what: String, sql: String?) -> PostgresError {
+        unanswered.removeAll()
+        mustReconnect = true
+        let kind: StoreFailureKind = isConnected ? .other : .connectionFailed
+        return PostgresError(kind: kind, message: "\(what): \(store.redacting(Self.trimmedMessage(libpq.errorMessage(connection))))",
+                             sql: sql, store: store.display)
+    }
+
+    // MARK: Prepared statements
+
+    /// Statements this session has prepared, by their text and the types of their parameters (a parameter bound
+    /// as an integer once and as text the next time is two statements), and the server-side names they have.
+    ///
+    /// Every statement is prepared on its first use and run by name afterwards, so the server parses and plans
+    /// it once per connection rather than on every call: `outpost-bench push-http` on PostgreSQL, which runs
+    /// ~16 statements per mutation, went from 446 to … mutations/s (debug build, 3,000 mutations) with this alone.
+    /// A new `search_path` makes PostgreSQL parse the statement again by itself, so one name serves every schema.
+    private var prepared: [String: String] = [:]
+    private var preparedCount = 0
+    /// More distinct statements than this (a statement built with a varying number of markers, say) and the
+    /// oldest are not tracked any more: they are deallocated, all at once, at the next chance outside a transaction.
+    private static let preparedLimit = 1_000
+
+    private func preparedKey(_ text: String, types: [Oid]) -> String {
+        var key = text
+        key.append("\u{0}")
+        for type in types { key.append(String(type)); key.append(",") }
+        return key
+    }
+
+    /// The server-side name of the prepared statement for `text` with parameters of `types`, preparing it first when needed.
+    private func preparedName(_ text: String, sql: String, types: [Oid]) throws -> String {
+        let key = preparedKey(text, types: types)
+        if let name = prepared[key] { return name }
+        if prepared.count >= Self.preparedLimit, !isInTransaction {
+            try executeScript("DEALLOCATE ALL")
+            prepared.removeAll()
+        }
+        preparedCount += 1
+        let name = "outpost_\(preparedCount)"
+        _ = try check(libpq.prepare(connection, name, text, Int32(types.count), types), sql: sql)
+        prepared[key] = name
+        return name
+    }
+
+    private func forget(_ text: String, types: [Oid]) {
+        prepared[preparedKey(text, types: types)] = nil
     }
 
     /// Wraps a result, or throws the error it (or the connection) reports.

@@ -23,6 +23,11 @@ public final class PostgresSchemaDatabase: SQLDatabase {
         try connection.execute(sql, arguments)
     }
 
+    public func executeLater(_ sql: String, _ arguments: [any SQLBindable]) throws {
+        try connection.use(schema: schema)
+        try connection.executeLater(sql, arguments)
+    }
+
     public func executeScript(_ sql: String) throws {
         try connection.use(schema: schema)
         try connection.executeScript(sql)

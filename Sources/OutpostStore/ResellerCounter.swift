@@ -52,11 +52,28 @@ public enum ResellerCounter {
     /// a push reads to decide — the next order number, a customer's balance — is what the previous
     /// push committed. SQLite's write transaction already holds the file's one write lock.
     public static func serialiseWriters(for reseller: String, in db: any SQLDatabase) throws {
-        guard db.isInTransaction else { throw Failure.outsideTransaction(reseller: reseller) }
         guard db.dialect == .postgresql else { return }
-        guard try db.scalar("SELECT version FROM reseller_counter WHERE reseller = ? FOR UPDATE", [reseller]) != nil else {
+        _ = try lock(for: reseller, in: db)
+    }
+
+    /// Locks the reseller's counter row until the caller's transaction ends (as `serialiseWriters`) and returns
+    /// its version: the last one handed out. A writer that takes many versions in one transaction counts on
+    /// from it in memory and stores the last with `store` before it commits — one statement per transaction
+    /// instead of one per version (PostgreSQL keeps every version of a row updated in one transaction until
+    /// it ends, so thousands of updates of the one row get slower as they go).
+    public static func lock(for reseller: String, in db: any SQLDatabase) throws -> Int64 {
+        guard db.isInTransaction else { throw Failure.outsideTransaction(reseller: reseller) }
+        guard let version = try db.scalar("SELECT version FROM reseller_counter WHERE reseller = ? FOR UPDATE", [reseller])?.int64 else {
             throw Failure.unknownReseller(reseller)
         }
+        return version
+    }
+
+    /// Stores the last version a writer holding the row's lock (`lock`) handed out.
+    public static func store(_ version: Int64, for reseller: String, in db: any SQLDatabase) throws {
+        guard db.isInTransaction else { throw Failure.outsideTransaction(reseller: reseller) }
+        try db.execute("UPDATE reseller_counter SET version = ? WHERE reseller = ?", [version, reseller])
+        guard db.changes == 1 else { throw Failure.unknownReseller(reseller) }
     }
 
     /// The reseller's last version handed out (committed, as seen by this connection); `nil` when unregistered.

@@ -16,6 +16,13 @@ public protocol SQLDatabase: AnyObject {
     /// Runs one statement with bound arguments.
     func execute(_ sql: String, _ arguments: [any SQLBindable]) throws
 
+    /// Runs one statement whose result nobody reads (a log entry, a verdict): PostgreSQL sends it without
+    /// waiting for the answer, which comes back with the next statement that waits; that statement (or the
+    /// commit) throws its error, and the transaction fails with it — also when the statement was sent inside a
+    /// savepoint that has ended since. SQLite, in the process, runs it at once. Not counted in `changes`.
+    /// For statements that fail only when something is already wrong (a log entry, a verdict).
+    func executeLater(_ sql: String, _ arguments: [any SQLBindable]) throws
+
     /// Runs several `;`-separated statements that take no arguments (schema scripts).
     func executeScript(_ sql: String) throws
 
@@ -80,6 +87,11 @@ extension SQLDatabase {
 extension Database: SQLDatabase {
     /// Always `.sqlite`.
     public var dialect: SQLDialect { .sqlite }
+
+    /// In the process there is no round trip to save: runs the statement now.
+    public func executeLater(_ sql: String, _ arguments: [any SQLBindable]) throws {
+        try execute(sql, arguments)
+    }
 
     /// An immediate transaction (the write lock is taken at `BEGIN`), or a savepoint inside one.
     public func transaction<T>(_ body: () throws -> T) throws -> T {

@@ -10,8 +10,9 @@ public final class Statement {
     public let sql: String
     let handle: OpaquePointer
     unowned let database: Database
-    /// Column names, read once.
-    public let columnNames: [String]
+    /// Column names, read when prepared and again when SQLite has prepared the statement anew with other columns
+    /// (a `SELECT *` cached before a migration added one: SQLite recompiles it by itself after a schema change).
+    public private(set) var columnNames: [String]
 
     init(database: Database, sql: String) throws {
         self.database = database
@@ -98,7 +99,10 @@ public final class Statement {
 
     /// The current row.
     public func currentRow() -> Row {
-        Row(columns: columnNames, values: (0..<Int32(columnNames.count)).map { value(at: $0) })
+        if sqlite3_column_count(handle) != Int32(columnNames.count) {
+            columnNames = (0..<sqlite3_column_count(handle)).map { String(cString: sqlite3_column_name(handle, $0)) }
+        }
+        return Row(columns: columnNames, values: (0..<Int32(columnNames.count)).map { value(at: $0) })
     }
 
     /// Runs with the arguments, calling `body` for every row; always resets.

@@ -157,6 +157,68 @@ struct StoreConformanceTests {
         #expect(try numbers(db) == [1, 3])
     }
 
+    @Test("a statement run later is seen by the next read, and its error fails the next statement that waits, then the transaction",
+          arguments: StoreKind.runnable)
+    func statementsRunLater(kind: StoreKind) throws {
+        let store = try kind.open()
+        let db = store.db
+        try numbersTable(db)
+        try db.transaction {
+            for x in 1...300 { try db.executeLater("INSERT INTO n (x, label) VALUES (?, ?)", [x, "n\(x)"]) }
+            #expect(try db.scalar("SELECT count(*) FROM n")?.int64 == 300, "more than the pipeline holds at once, all in order")
+        }
+        #expect(try numbers(db).count == 300)
+        // A duplicate label sent without waiting: on PostgreSQL the next query throws it, on SQLite the statement itself.
+        let duplicate = try #require(storeFailure {
+            try db.transaction {
+                try db.executeLater("INSERT INTO n (x, label) VALUES (?, ?)", [301, "n1"])
+                try db.executeLater("INSERT INTO n (x, label) VALUES (?, ?)", [302, "n302"])
+                _ = try db.scalar("SELECT count(*) FROM n")
+            }
+        })
+        #expect(duplicate.kind == .uniqueViolation, "\(duplicate)")
+        #expect(duplicate.description.contains("INSERT INTO n"), "the error names the statement that failed: \(duplicate)")
+        #expect(try db.scalar("SELECT max(x) FROM n")?.int64 == 300, "nothing of the failed transaction stays")
+        // A failure at the commit: the last statement before it was sent without waiting.
+        let atCommit = try #require(storeFailure {
+            try db.transaction { try db.executeLater("INSERT INTO n (x, label) VALUES (?, ?)", [303, "n2"]) }
+        })
+        #expect(atCommit.kind == .uniqueViolation, "\(atCommit)")
+        // Inside a savepoint: SQLite throws at once and the savepoint undoes it; on PostgreSQL the answer may come
+        // after the savepoint ended, and then the whole transaction fails with it (what `executeLater` promises).
+        var inSavepoint: (any StoreFailure)?
+        let inTransaction = storeFailure {
+            try db.transaction {
+                inSavepoint = storeFailure {
+                    try db.savepoint { try db.executeLater("INSERT INTO n (x, label) VALUES (?, ?)", [304, "n3"]) }
+                }
+                try db.executeLater("INSERT INTO n (x, label) VALUES (?, ?)", [305, "n305"])
+            }
+        }
+        switch kind {
+        case .sqlite:
+            #expect(inSavepoint?.kind == .uniqueViolation && inTransaction == nil)
+            #expect(try db.scalar("SELECT max(x) FROM n")?.int64 == 305)
+        case .postgresql:
+            #expect(inSavepoint == nil && inTransaction?.kind == .uniqueViolation, "\(String(describing: inTransaction))")
+            #expect(try db.scalar("SELECT max(x) FROM n")?.int64 == 300)
+        }
+    }
+
+    @Test("a statement whose table changed shape since it was first run still runs (PostgreSQL prepares each statement once)",
+          arguments: StoreKind.runnable)
+    func statementAfterTheTableChanged(kind: StoreKind) throws {
+        let store = try kind.open()
+        let db = store.db
+        try numbersTable(db)
+        try db.execute("INSERT INTO n (x, label) VALUES (?, ?)", [1, "one"])
+        #expect(try db.row("SELECT * FROM n WHERE x = ?", [1])?.columns == ["x", "label"])
+        try db.executeScript("ALTER TABLE n ADD COLUMN note TEXT NOT NULL DEFAULT 'new'")
+        let row = try #require(try db.row("SELECT * FROM n WHERE x = ?", [1]))
+        #expect(row.columns == ["x", "label", "note"])
+        #expect(try row.string("note") == "new")
+    }
+
     @Test("unique and other constraint violations are told apart", arguments: StoreKind.runnable)
     func constraintKinds(kind: StoreKind) throws {
         let store = try kind.open()

@@ -49,9 +49,13 @@ public final class MutationContext {
 
     /// Inserts a row and records it.
     public func insert(_ table: String, _ values: [(String, any SQLBindable)]) throws {
-        try db.execute(SQLText.insert(table, columns: values.map(\.0)), values.map(\.1))
-        guard recordsChanges else { return }
-        guard let id = values.first(where: { $0.0 == "id" })?.1.sqlValue.string, let after = try fetch(table, id: id) else {
+        guard recordsChanges else {
+            try db.execute(SQLText.insert(table, columns: values.map(\.0)), values.map(\.1))
+            return
+        }
+        // The row as stored (defaults filled in) comes back with the insert: one statement, not an insert and a read.
+        let after = try db.row(SQLText.insert(table, columns: values.map(\.0)) + " RETURNING *", values.map(\.1))
+        guard let id = values.first(where: { $0.0 == "id" })?.1.sqlValue.string, let after else {
             preconditionFailure("inserted \(table) row has no text id")
         }
         changes.append(RowChange(table: table, id: id, before: nil, after: after.dictionary))

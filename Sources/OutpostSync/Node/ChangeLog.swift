@@ -16,19 +16,14 @@ enum ChangeLog {
 
     /// Appends a mutation's (or a back-office fact's) changes: one entry per
     /// row, in the order rows were first touched, with the final image.
-    /// Sets each row's `version`, keeps table digests current; returns the last version written.
+    /// Sets each row's `version`, keeps table digests current (through `writer`, which
+    /// stores them when the transaction ends); returns the last version written.
     ///
     /// `edit` says when the change counts as made and by whom: what a later
     /// conflicting edit of the same field is judged against (PROTOCOL.md 6.5).
-    ///
-    /// Versions must be gap-free and in commit order (PROTOCOL.md, DESIGN.md "Scale past one machine").
-    /// On SQLite the caller's write transaction holds the file's one write lock, so the head read here
-    /// stays the head until commit: the next versions follow it. On PostgreSQL several node processes
-    /// write at once and a read head can be taken twice: each version comes from the reseller's counter
-    /// row (`ResellerCounter`), whose row lock makes the reseller's next writer wait for this commit.
-    /// (SQLite keeps the head: its tools and tests that write the log directly need no counter.)
     @discardableResult
-    static func append(_ changes: [RowChange], reseller: String, origin: String, edit: Edit, in db: any SQLDatabase) throws -> Int64 {
+    static func append(_ changes: [RowChange], origin: String, edit: Edit, writer: Writer) throws -> Int64 {
+        let db = writer.db
         var order: [String] = []
         var first: [String: RowChange] = [:]
         var columns: [String: Set<String>] = [:]
@@ -40,32 +35,114 @@ enum ChangeLog {
             }
             columns[key, default: []].formUnion(change.changedColumns)
         }
-        // PostgreSQL numbers from the counter row alone: reading the head there would be two round trips per append for nothing.
-        var version: Int64 = 0
-        if db.dialect == .sqlite { version = try head(in: db) }
+        var version: Int64 = writer.version
         for key in order {
             guard let change = first[key] else { continue }
-            switch db.dialect {
-            case .sqlite: version += 1
-            case .postgresql: version = try ResellerCounter.next(for: reseller, in: db)
-            }
+            version = writer.nextVersion()
             let table = RowDigest.checked(change.table)
-            let before = change.before
-            var after: [String: SQLValue]?
-            if try db.scalar("SELECT 1 FROM \(table) WHERE id = ?", [change.id]) != nil {
-                try db.execute("UPDATE \(table) SET version = ? WHERE id = ?", [version, change.id])
-                after = try db.row("SELECT * FROM \(table) WHERE id = ?", [change.id])?.dictionary
-            }
+            // The row as it is now, with its new version; none when the mutation deleted it.
+            let after = try db.row("UPDATE \(table) SET version = ? WHERE id = ? RETURNING *", [version, change.id])?.dictionary
             let changed = columns[key, default: []].subtracting(["version"]).sorted().joined(separator: ",")
             let rowText = after.map { row in JSONValue.object(row.mapValues(\.json)).serialized }
-            try db.execute("""
+            // Nobody reads its answer: on PostgreSQL it travels with the next statement that waits (`executeLater`).
+            try db.executeLater("""
                 INSERT INTO change_log (version, entity, entity_id, op, row, columns, origin, made_at, made_by, clock_ahead)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, [version, table, change.id, after == nil ? "delete" : "upsert", rowText, changed, origin,
                       edit.madeAt.description, edit.user, edit.clockAhead])
-            try RowDigest.adjust(table, before: before, after: after, in: db)
+            try writer.adjustDigest(table, before: change.before, after: after)
         }
         return version
+    }
+
+    /// One transaction's writes to a reseller's log, from `begin` to `finish`: it holds the reseller's writer lock,
+    /// hands out versions and keeps the tables' digests in memory, and stores both once, just before the commit.
+    ///
+    /// Versions must be gap-free and in commit order (PROTOCOL.md, DESIGN.md "Scale past one machine").
+    /// On SQLite the write transaction holds the file's one write lock, so the head read at `begin` stays the
+    /// head until commit. On PostgreSQL several node processes write at once: `begin` locks the reseller's
+    /// counter row (`ResellerCounter.lock`), so the reseller's next writer waits for this commit and reads
+    /// the version this one stores. (SQLite keeps numbering from the head: its tools and tests that write
+    /// the log directly need no counter.)
+    ///
+    /// Kept in memory rather than written per change: a push of 500 mutations updated the counter row and a
+    /// digest row 500 times each in one transaction, two round trips per change, each slower than the last on
+    /// PostgreSQL (every updated version of a row stays until the transaction ends). A part of the
+    /// transaction that rolls back (a refused mutation's savepoint) rolls the writer back too (`mark`, `rollBack`).
+    final class Writer {
+        let db: any SQLDatabase
+        let reseller: String
+        /// The last version handed out.
+        private(set) var version: Int64
+        private let startVersion: Int64
+        /// Each touched table's digest as this transaction has made it so far.
+        private var digests: [String: TableDigest] = [:]
+        /// The digests as they were stored when first read, to write only those that changed.
+        private var storedDigests: [String: TableDigest] = [:]
+
+        private init(db: any SQLDatabase, reseller: String, version: Int64) {
+            self.db = db
+            self.reseller = reseller
+            self.version = version
+            self.startVersion = version
+        }
+
+        /// Takes the reseller's writer lock inside the caller's transaction and reads where the log stands.
+        static func begin(reseller: String, in db: any SQLDatabase) throws -> Writer {
+            switch db.dialect {
+            case .sqlite:
+                guard db.isInTransaction else { throw ResellerCounter.Failure.outsideTransaction(reseller: reseller) }
+                return Writer(db: db, reseller: reseller, version: try ChangeLog.head(in: db))
+            case .postgresql:
+                return Writer(db: db, reseller: reseller, version: try ResellerCounter.lock(for: reseller, in: db))
+            }
+        }
+
+        func nextVersion() -> Int64 {
+            version += 1
+            return version
+        }
+
+        /// Replaces one row's contribution to its table's digest: call with the row before and after a write.
+        func adjustDigest(_ table: String, before: [String: SQLValue]?, after: [String: SQLValue]?) throws {
+            guard before != after else { return }
+            var digest = try current(table)
+            if let before { digest = TableDigest(rows: digest.rows - 1, digest: digest.digest &- RowDigest.hash(before)) }
+            if let after { digest = TableDigest(rows: digest.rows + 1, digest: digest.digest &+ RowDigest.hash(after)) }
+            digests[table] = digest
+        }
+
+        private func current(_ table: String) throws -> TableDigest {
+            if let known = digests[table] { return known }
+            let stored = try RowDigest.stored(table, in: db)
+            storedDigests[table] = stored
+            return stored
+        }
+
+        /// Where the writer stands, to return to when part of the transaction rolls back.
+        struct Mark {
+            fileprivate let version: Int64
+            fileprivate let digests: [String: TableDigest]
+        }
+
+        func mark() -> Mark { Mark(version: version, digests: digests) }
+
+        /// Forgets what was handed out since `mark`: the savepoint that wrote it rolled back.
+        func rollBack(to mark: Mark) {
+            version = mark.version
+            digests = mark.digests
+        }
+
+        /// Stores the counter and the digests; call last, inside the transaction, before it commits.
+        func finish() throws {
+            if db.dialect == .postgresql, version != startVersion {
+                try ResellerCounter.store(version, for: reseller, in: db)
+            }
+            for table in digests.keys.sorted() where digests[table] != storedDigests[table] {
+                guard let digest = digests[table] else { continue }
+                try RowDigest.store(table, digest, in: db)
+            }
+        }
     }
 
     /// When a logged change counts as made, by whom, and whether that instant was capped at the node's clock.

@@ -96,21 +96,9 @@ public enum RowDigest {
                        [current.rows + rows, current.digest &+ sum, table])
     }
 
-    /// Replaces one row's contribution: call with the row before and after a write.
-    public static func adjust(_ table: String, before: [String: SQLValue]?, after: [String: SQLValue]?, in db: any SQLDatabase) throws {
-        guard before != after else { return }
-        let current = try stored(table, in: db)
-        var rows = current.rows
-        var sum = current.digest
-        if let before {
-            rows -= 1
-            sum = sum &- hash(before)
-        }
-        if let after {
-            rows += 1
-            sum = sum &+ hash(after)
-        }
-        try db.execute("UPDATE table_digest SET row_count = ?, digest = ? WHERE entity = ?", [rows, sum, table])
+    /// Stores a table's kept digest (as `ChangeLog.Writer` ends a transaction that changed it).
+    static func store(_ table: String, _ digest: TableDigest, in db: any SQLDatabase) throws {
+        try db.executeLater("UPDATE table_digest SET row_count = ?, digest = ? WHERE entity = ?", [digest.rows, digest.digest, table])
     }
 
     /// Recomputes a table's kept digest from its rows (after they were replaced wholesale).
