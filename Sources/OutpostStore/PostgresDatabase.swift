@@ -185,6 +185,8 @@ public final class PostgresDatabase {
 
     /// Whether a transaction is open (also one a failed statement has aborted, until it rolls back).
     public var isInTransaction: Bool {
+        // With statements in the pipeline the server's state is not known here until their answers are read.
+        if !unanswered.isEmpty { return openTransactions > 0 }
         let status = libpq.transactionStatus(connection)
         return status == PQTRANS_INTRANS || status == PQTRANS_INERROR || status == PQTRANS_ACTIVE
     }
@@ -207,7 +209,8 @@ public final class PostgresDatabase {
 
     private func transaction<T>(begin: String, _ body: () throws -> T) throws -> T {
         if isInTransaction { return try savepoint(body) }
-        try executeScript(begin)
+        // Sent with the transaction's first statement that waits, as a savepoint is.
+        try executeLater(begin, [])
         openTransactions += 1
         defer { openTransactions -= 1 }
         let result: T
@@ -261,7 +264,7 @@ public final class PostgresDatabase {
     }
 
     private func rollbackQuietly() {
-        try? readUnanswered()
+        _ = try? readUnanswered()
         if isInTransaction { try? executeScript("ROLLBACK") }
         currentSchema = nil
     }

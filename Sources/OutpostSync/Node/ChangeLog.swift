@@ -6,12 +6,20 @@ import OutpostStore
 enum ChangeLog {
     /// The highest version written so far (0 when empty). Never goes back: compaction
     /// may drop the newest entry (a delete), so the horizon it left counts too.
-    /// Two statements rather than SQLite's two-argument `max()` (PostgreSQL's is `greatest()`);
-    /// callers that need them to agree with other reads run them in one `readTransaction`.
+    /// Callers that need it to agree with other reads run it in a `readTransaction`.
     static func head(in db: any SQLDatabase) throws -> Int64 {
-        let logged = try db.scalar("SELECT coalesce(max(version), 0) FROM change_log")?.int64 ?? 0
-        let horizon = Int64(try db.scalar("SELECT value FROM replica_meta WHERE key = 'horizon'")?.string ?? "0") ?? 0
-        return max(logged, horizon)
+        try bounds(in: db).head
+    }
+
+    /// The head and the horizon (the oldest cursor the log serves incrementally, after compaction), in one query.
+    static func bounds(in db: any SQLDatabase) throws -> (head: Int64, horizon: Int64) {
+        let row = try db.row("""
+            SELECT (SELECT coalesce(max(version), 0) FROM change_log) AS logged,
+                   (SELECT value FROM replica_meta WHERE key = 'horizon') AS horizon
+            """)
+        let logged = try row?.optionalInt64("logged") ?? 0
+        let horizon = Int64(try row?.optionalString("horizon") ?? "0") ?? 0
+        return (max(logged, horizon), horizon)
     }
 
     /// Appends a mutation's (or a back-office fact's) changes: one entry per

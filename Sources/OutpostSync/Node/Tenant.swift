@@ -57,13 +57,25 @@ public final class Tenant {
 
     /// Records an authenticated exchange as a login event, at most once per user and source every ten minutes.
     public func recordLogin(username: String, source: String, now: Timestamp) throws {
-        let since = now.adding(seconds: -600).description
-        guard try db.scalar("SELECT 1 FROM login_event WHERE username = ? AND source = ? AND at > ? AND result = 'success'",
-                            [username, source, since]) == nil else { return }
+        let since = now.adding(seconds: -600)
+        // This process recorded or found one in the last ten minutes: nothing to ask the database (every exchange
+        // comes here). Another process's record is found by the query below, once per ten minutes per process.
+        let key = username + "\u{1}" + source
+        if let seen = recentLogins[key], seen > since { return }
+        if let at = try db.scalar("SELECT max(at) FROM login_event WHERE username = ? AND source = ? AND at > ? AND result = 'success'",
+                                  [username, source, since.description])?.string {
+            recentLogins[key] = Timestamp(at) ?? now
+            return
+        }
         try record(now: now) { context in
             try LoginEvent.record(id: ids.make("log"), username: username, source: source, result: .success, in: context)
         }
+        if recentLogins.count > 10_000 { recentLogins.removeAll() }
+        recentLogins[key] = now
     }
+
+    /// When this process last saw a login event recorded for a user and source (`recordLogin`).
+    private var recentLogins: [String: Timestamp] = [:]
 
     // MARK: Push
 
@@ -362,7 +374,7 @@ public final class Tenant {
     /// A page of changes after the cursor, cut at about `maxBytes`; or a snapshot page.
     public func pull(_ request: PullRequest) throws -> PullResponse {
         try db.readTransaction {
-            let head = try ChangeLog.head(in: db)
+            let (head, horizon) = try ChangeLog.bounds(in: db)
             if !request.snapshotTables.isEmpty {
                 // A partial snapshot ends at the replica's own cursor, so changes after it (to any table) still follow.
                 return try snapshotPage(tables: request.snapshotTables, after: request.snapshotAfter, head: min(request.cursor, head),
@@ -371,14 +383,15 @@ public final class Tenant {
             // A cursor ahead of the head: the node lost changes it had sent (restored from a backup, or rolled back
             // by a power loss), so the replica holds rows the node no longer has. Below the horizon: the log no
             // longer holds everything after the cursor. Either way the whole state is sent again (PROTOCOL.md 7.4).
-            if try request.cursor > head || request.cursor < horizon() {
+            if request.cursor > head || request.cursor < horizon {
                 return try snapshotPage(tables: Schema.replicatedTables, after: nil, head: head, maxBytes: request.maxBytes, caughtUpAt: head)
             }
             var changes: [Change] = []
             var bytes = 0
             var last = request.cursor
             var more = false
-            try db.forEachRowWhile("SELECT version, entity, entity_id, op, row FROM change_log WHERE version > ? ORDER BY version", [request.cursor]) { row in
+            try forEachInOrder("SELECT version, entity, entity_id, op, row FROM change_log WHERE version > ? ORDER BY version", after: .integer(request.cursor),
+                               key: "version") { row in
                 if bytes >= request.maxBytes, !changes.isEmpty {
                     more = true
                     return false
@@ -395,6 +408,28 @@ public final class Tenant {
     }
 
     /// `head`: where the snapshot starts (its cursor once done); `caughtUpAt`: the node's head now.
+    /// Rows of `select` (whose last clauses are `WHERE key > ? ORDER BY key`) after `start`, to `body` until it returns
+    /// false, read a thousand at a time: a page stops at its byte limit, and PostgreSQL sends a query's whole result at
+    /// once, so one query for the rest of the log made every page of a long pull read all of what followed it.
+    private func forEachInOrder(_ select: String, after start: SQLValue, key: String, _ body: (Row) throws -> Bool) throws {
+        let chunk = 1_000
+        var after = start
+        while true {
+            var count = 0
+            var stopped = false
+            try db.forEachRowWhile(select + " LIMIT ?", [after, chunk]) { row in
+                count += 1
+                after = row[key]
+                guard try body(row) else {
+                    stopped = true
+                    return false
+                }
+                return true
+            }
+            if stopped || count < chunk { return }
+        }
+    }
+
     private func snapshotPage(tables: [String], after: SnapshotPosition?, head: Int64, maxBytes: Int, caughtUpAt: Int64) throws -> PullResponse {
         let at = after?.at ?? head
         var changes: [Change] = []
@@ -404,7 +439,7 @@ public final class Tenant {
         outer: for table in tables[startIndex...] {
             let fromId = after?.table == table ? after!.id : ""
             var full = false
-            try db.forEachRowWhile("SELECT * FROM \(RowDigest.checked(table)) WHERE id > ? ORDER BY id", [fromId]) { row in
+            try forEachInOrder("SELECT * FROM \(RowDigest.checked(table)) WHERE id > ? ORDER BY id", after: .text(fromId), key: "id") { row in
                 let image = row.dictionary.mapValues(\.json)
                 let id = try row.string("id")
                 changes.append(Change(version: 0, table: table, id: id, operation: .upsert, row: image))
