@@ -51,7 +51,14 @@ public final class Statement {
             case .null: rc = sqlite3_bind_null(handle, index)
             case .integer(let v): rc = sqlite3_bind_int64(handle, index, v)
             case .real(let v): rc = sqlite3_bind_double(handle, index, v)
-            case .text(let v): rc = sqlite3_bind_text(handle, index, v, -1, csqlite_transient())
+            case .text(var v):
+                // The string's own UTF-8 bytes and their length: no C-string copy first (a pull binds millions).
+                rc = v.withUTF8 { bytes in
+                    guard let base = bytes.baseAddress, bytes.count > 0 else { return sqlite3_bind_text(handle, index, "", 0, csqlite_transient()) }
+                    return base.withMemoryRebound(to: CChar.self, capacity: bytes.count) {
+                        sqlite3_bind_text(handle, index, $0, Int32(bytes.count), csqlite_transient())
+                    }
+                }
             case .blob(let v) where v.isEmpty:
                 // An empty array may have no base address, and a NULL pointer would bind SQL NULL.
                 rc = sqlite3_bind_zeroblob(handle, index, 0)

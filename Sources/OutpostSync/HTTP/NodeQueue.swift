@@ -68,8 +68,8 @@ public final class NodeQueue: @unchecked Sendable {
 
     /// `NodeExchange.handle` on the token's reseller's queue.
     public func exchange(operation: String, body: [UInt8], token: String?, source: String) -> NodeExchange.Outcome {
-        let (found, refusal) = lane(for: token)
-        guard let lane = found else { return refusal! }
+        let (found, identity, refusal) = lane(for: token)
+        guard let lane = found, let identity else { return refusal! }
         lock.lock()
         let admitted = lane.requests < maximumRequestsPerReseller
         if admitted { lane.requests += 1 }
@@ -86,12 +86,13 @@ public final class NodeQueue: @unchecked Sendable {
         // The wait for a connection counts from the request's arrival here, not from its turn in the lane.
         let deadline = Date().addingTimeInterval(connectionWait)
         return lane.queue.sync {
+            // The token was checked on the registry's queue just now: not again (a hash and a query per request).
             if let node = lane.node {
-                return NodeExchange(node: node).handle(operation: operation, body: body, token: token, source: source)
+                return NodeExchange(node: node).handle(operation: operation, body: body, authenticated: identity, source: source)
             }
             do {
                 let outcome = try pool!.withNode(before: deadline) { node in
-                    NodeExchange(node: node).handle(operation: operation, body: body, token: token, source: source)
+                    NodeExchange(node: node).handle(operation: operation, body: body, authenticated: identity, source: source)
                 }
                 return outcome ?? NodeExchange.failure(SyncError(.unavailable, "all \(pool!.size) database connections of this node process are busy; try again shortly"),
                                                        resellerId: nil)
@@ -107,22 +108,23 @@ public final class NodeQueue: @unchecked Sendable {
         lane(for: token).refusal
     }
 
-    /// The queue of the token's reseller (opened on first use), or why there is none.
-    private func lane(for token: String?) -> (Lane?, refusal: NodeExchange.Outcome?) {
+    /// The queue of the token's reseller (opened on first use) and whose token it is, or why there is none.
+    private func lane(for token: String?) -> (Lane?, identity: (resellerId: String, username: String)?, refusal: NodeExchange.Outcome?) {
         registry.sync {
             do {
-                let resellerId = try node.authenticate(token).resellerId
+                let identity = try node.authenticate(token)
+                let resellerId = identity.resellerId
                 lock.lock()
                 let known = lanes[resellerId]
                 lock.unlock()
-                if let known { return (known, nil) }
+                if let known { return (known, identity, nil) }
                 let lane = Lane(node: pool == nil ? try Node.open(node.directory, clock: node.clock) : nil, resellerId: resellerId)
                 lock.lock()
                 lanes[resellerId] = lane
                 lock.unlock()
-                return (lane, nil)
+                return (lane, identity, nil)
             } catch {
-                return (nil, NodeExchange.failure(error, resellerId: nil))
+                return (nil, nil, NodeExchange.failure(error, resellerId: nil))
             }
         }
     }

@@ -33,6 +33,17 @@ public struct NodeExchange {
     }
 
     public func handle(operation: String, body: [UInt8], token: String?, source: String) -> Outcome {
+        handle(operation: operation, body: body, source: source) { try node.authenticate(token) }
+    }
+
+    /// The same for a request whose token the caller has just checked with `Node.authenticate` (`NodeQueue`, which
+    /// needs the reseller first to pick its queue), with what it returned.
+    public func handle(operation: String, body: [UInt8], authenticated identity: (resellerId: String, username: String), source: String) -> Outcome {
+        handle(operation: operation, body: body, source: source) { identity }
+    }
+
+    private func handle(operation: String, body: [UInt8], source: String,
+                        authenticate: () throws -> (resellerId: String, username: String)) -> Outcome {
         var resellerId: String?
         do {
             guard let operation = Operation(rawValue: operation) else {
@@ -42,7 +53,7 @@ public struct NodeExchange {
                 throw SyncError(.tooLarge, "request body of \(body.count) bytes is larger than \(SyncProtocol.maximumRequestBytes)")
             }
             // The tenant comes from the token, never from the body.
-            let (reseller, username) = try node.authenticate(token)
+            let (reseller, username) = try authenticate()
             resellerId = reseller
             let json: JSONValue
             do {

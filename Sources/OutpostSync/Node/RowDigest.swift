@@ -18,24 +18,29 @@ public enum RowDigest {
     /// The hash of one row given as columns in sorted order and their values.
     public static func hash(columns: [String], values: [SQLValue]) -> Int64 {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        func feed(_ byte: UInt8) {
+        @inline(__always) func feed(_ byte: UInt8) {
             h ^= UInt64(byte)
             h = h &* 0x0000_0100_0000_01b3
         }
+        // Over the strings' UTF-8 buffers rather than their `utf8` views: a pull hashes every row it applies.
+        func feed(_ text: String) {
+            var text = text
+            text.withUTF8 { bytes in for byte in bytes { feed(byte) } }
+        }
         for (key, value) in zip(columns, values) {
-            for byte in key.utf8 { feed(byte) }
+            feed(key)
             feed(0x3d)
             switch value {
             case .null: feed(0x4e)
             case .integer(let v):
                 feed(0x49)
-                for byte in String(v).utf8 { feed(byte) }
+                feed(String(v))
             case .real(let v):
                 feed(0x52)
-                for byte in String(v).utf8 { feed(byte) }
+                feed(String(v))
             case .text(let v):
                 feed(0x54)
-                for byte in v.utf8 { feed(byte) }
+                feed(v)
             case .blob(let bytes):
                 feed(0x42)
                 for byte in bytes { feed(byte) }

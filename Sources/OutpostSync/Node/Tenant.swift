@@ -440,10 +440,11 @@ public final class Tenant {
             let fromId = after?.table == table ? after!.id : ""
             var full = false
             try forEachInOrder("SELECT * FROM \(RowDigest.checked(table)) WHERE id > ? ORDER BY id", after: .text(fromId), key: "id") { row in
-                let image = row.dictionary.mapValues(\.json)
+                // Serialized once, here: the page's size counts its text, and the answer carries the same text.
+                let text = JSONValue.object(row.dictionary.mapValues(\.json)).serialized
                 let id = try row.string("id")
-                changes.append(Change(version: 0, table: table, id: id, operation: .upsert, row: image))
-                bytes += JSONValue.object(image).serialized.utf8.count + 64
+                changes.append(Change(version: 0, table: table, id: id, operation: .upsert, rowText: text))
+                bytes += text.utf8.count + 64
                 if bytes >= maxBytes {
                     full = true
                     position = SnapshotPosition(table: table, id: id, at: at)

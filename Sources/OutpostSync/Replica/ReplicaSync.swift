@@ -389,6 +389,12 @@ public final class ReplicaSync {
 
     /// Applies one page, its cursor and the drop of acknowledged mutations, in one transaction.
     func apply(_ page: PullPage) throws {
+        // Nothing new at the cursor the replica already has, and no acknowledged mutation left to drop: nothing to
+        // write (most syncs are this; writing the same cursor again cost each a transaction and its fsync).
+        if page.changes.isEmpty, page.reset.isEmpty, page.snapshotAfter == nil, try page.cursor == cursor(),
+           try db.scalar("SELECT 1 FROM queue WHERE acked_version IS NOT NULL AND acked_version <= ? LIMIT 1", [page.cursor]) == nil {
+            return
+        }
         // Pages arrive in log order, which compaction can make child-before-parent;
         // the node is authoritative, so foreign keys are not enforced while applying.
         try db.executeScript("PRAGMA foreign_keys = OFF")
