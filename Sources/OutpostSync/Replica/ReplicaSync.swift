@@ -305,25 +305,46 @@ public final class ReplicaSync {
         var request = PullRequest(replica: replicaId, cursor: try cursor(), maxBytes: pageBytes,
                                   snapshotTables: nodeBehind ? Schema.replicatedTables : [])
         var snapshotted: Set<String> = []
+        // The reader reads every table's plan from this dictionary only: it runs on the fetching thread while
+        // this one writes the database.
+        let tablePlans = try Dictionary(uniqueKeysWithValues: Schema.replicatedTables.map { ($0, try plan(for: $0)) })
+        let reader = PullPageReader { table in
+            guard let plan = tablePlans[table] else { throw SyncError(.malformed, "pull response: unknown table \(table)") }
+            return (plan.columns, plan.index)
+        }
+        let transport = self.transport
+        func fetch(_ request: PullRequest) throws -> (page: PullPage, bytes: Int) {
+            let page = try reader.read(try transport.exchangeBytes(.pull, request.json))
+            return (page, transport.bytesReceived)
+        }
+        // The next page, asked for while this one is applied: the node builds it and this side reads it on another
+        // core meanwhile. Waited for before anything else uses the transport, also when applying fails.
+        var prefetch: PageFetch?
+        defer { prefetch?.abandon() }
         while true {
-            let response = try reader.read(try transport.exchangeBytes(.pull, request.json))
+            let (response, bytes) = try prefetch.map { try $0.wait() } ?? fetch(request)
+            prefetch = nil
             report.pages += 1
-            report.bytes = transport.bytesReceived
+            report.bytes = bytes
             report.changes += response.changes.count
             for table in response.reset where !report.snapshots.contains(table) { report.snapshots.append(table) }
             if request.snapshotTables.isEmpty, response.cursor < request.cursor {
                 // Answered with a snapshot because this cursor is past the node's head (PROTOCOL.md 7.4).
                 report.nodeBehind = NodeBehindCursor(cursor: request.cursor, head: response.cursor)
             }
+            // Where a page continues (a snapshot, or more of the log), its next request is known before it is applied.
+            var next: PullRequest?
+            if let after = response.snapshotAfter {
+                next = PullRequest(replica: replicaId, cursor: request.cursor, maxBytes: pageBytes,
+                                   snapshotTables: response.snapshotTables, snapshotAfter: after)
+            } else if response.more {
+                next = PullRequest(replica: replicaId, cursor: response.cursor, maxBytes: pageBytes)
+            }
+            if let next { prefetch = PageFetch { try fetch(next) } }
             try apply(response)
             pullProgress?(report)
-            if let after = response.snapshotAfter {
-                request = PullRequest(replica: replicaId, cursor: request.cursor, maxBytes: pageBytes,
-                                      snapshotTables: response.snapshotTables, snapshotAfter: after)
-                continue
-            }
-            if response.more {
-                request = PullRequest(replica: replicaId, cursor: response.cursor, maxBytes: pageBytes)
+            if let next {
+                request = next
                 continue
             }
             report.cursor = response.cursor
@@ -462,10 +483,34 @@ public final class ReplicaSync {
     }
 
     /// Reads pages with the replica's own column order.
-    var reader: PullPageReader {
-        PullPageReader { table in
-            let plan = try self.plan(for: table)
-            return (plan.columns, plan.index)
+    /// One page fetched and read on a thread of its own (`pull`'s read-ahead).
+    private final class PageFetch: @unchecked Sendable {
+        // @unchecked: `work` runs on the fetching thread alone; `result` is written there before `done` is signalled
+        // and read here only after waiting for it.
+        private let work: () throws -> (page: PullPage, bytes: Int)
+        private var result: Result<(page: PullPage, bytes: Int), any Error>?
+        private let done = DispatchSemaphore(value: 0)
+        private var waited = false
+
+        init(_ work: @escaping () throws -> (page: PullPage, bytes: Int)) {
+            self.work = work
+            Thread { [self] in
+                result = Result { try self.work() }
+                done.signal()
+            }.start()
+        }
+
+        func wait() throws -> (page: PullPage, bytes: Int) {
+            if !waited {
+                done.wait()
+                waited = true
+            }
+            return try result!.get()
+        }
+
+        /// Waits for the fetch to end, its page unused (the pull stopped before it).
+        func abandon() {
+            _ = try? wait()
         }
     }
 
