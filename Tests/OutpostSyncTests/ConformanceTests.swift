@@ -245,6 +245,22 @@ struct ConformanceTests {
         }
     }
 
+    /// Every kind of value hashes as PROTOCOL.md spells it: FNV-1a over `name=`, a tag and the value's text, then 0x1F.
+    @Test func digestOfEveryKindMatchesTheSpelledOutBytes() throws {
+        func fnv(_ bytes: [UInt8]) -> Int64 {
+            var h: UInt64 = 0xcbf2_9ce4_8422_2325
+            for byte in bytes { h = (h ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
+            return Int64(bitPattern: h)
+        }
+        for value in [Int64.min, Int64.max, -1, 0, 9, 10, -10, 1_234_567_890_123] {
+            #expect(RowDigest.hash(["n": .integer(value)]) == fnv(Array("n=I\(value)".utf8) + [0x1f]), "\(value)")
+        }
+        #expect(RowDigest.hash(["r": .real(2.5)]) == fnv(Array("r=R2.5".utf8) + [0x1f]))
+        #expect(RowDigest.hash(["b": .blob([0, 255, 7])]) == fnv(Array("b=B".utf8) + [0, 255, 7, 0x1f]))
+        #expect(RowDigest.hash(["t": .text("Zürich")]) == fnv(Array("t=TZürich".utf8) + [0x1f]))
+        #expect(RowDigest.hash(["a": .null, "z": .text("")]) == fnv(Array("a=N".utf8) + [0x1f] + Array("z=T".utf8) + [0x1f]))
+    }
+
     /// The worked digest example in PROTOCOL.md, computed by `RowDigest`.
     @Test func digestKnownAnswers() throws {
         let first: [String: SQLValue] = ["id": .text("cus_A"), "name": .text("Zürich AG"), "tax_id": .null, "total": .integer(-1250), "version": .integer(7)]

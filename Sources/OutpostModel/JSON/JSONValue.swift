@@ -139,6 +139,33 @@ public enum JSONParser {
             return try string()
         }
 
+        /// Reads a string (after whitespace), returning `known` without making a new string when the JSON text is
+        /// exactly `known`'s bytes: for member names, which repeat in every row of a page. `known` must be plain
+        /// (letters, digits, `_`), so that equal bytes cannot be the start of an escape.
+        public mutating func readString(reusing known: String?) throws(JSONParseError) -> String {
+            skipWhitespace()
+            guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw fail("expected a string") }
+            if var known {
+                let start = index + 1
+                let matched = known.withUTF8 { name -> Bool in
+                    let end = start + name.count
+                    guard end < bytes.count, bytes[end] == UInt8(ascii: "\"") else { return false }
+                    for offset in 0..<name.count where bytes[start + offset] != name[offset] { return false }
+                    return true
+                }
+                if matched {
+                    index = start + known.utf8.count + 1
+                    return known
+                }
+            }
+            return try string()
+        }
+
+        /// Whether `text` can be passed to `readString(reusing:)`: letters, digits and `_` only.
+        public static func isPlainName(_ text: String) -> Bool {
+            !text.isEmpty && text.utf8.allSatisfy { ($0 >= 97 && $0 <= 122) || ($0 >= 65 && $0 <= 90) || ($0 >= 48 && $0 <= 57) || $0 == 95 }
+        }
+
         /// Reads any value (after whitespace).
         public mutating func readValue() throws(JSONParseError) -> JSONValue {
             skipWhitespace()

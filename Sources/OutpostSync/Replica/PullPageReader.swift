@@ -27,6 +27,10 @@ struct PullPageReader {
     /// The column order for a table's rows.
     let columns: (String) throws -> (names: [String], index: [String: Int])
 
+    init(columns: @escaping (String) throws -> (names: [String], index: [String: Int])) {
+        self.columns = columns
+    }
+
     func read(_ bytes: [UInt8]) throws -> PullPage {
         do {
             return try parse(bytes)
@@ -125,6 +129,13 @@ struct PullPageReader {
         return PullPage.RowChange(table: table, id: id, operation: operation, values: values)
     }
 
+    /// The member names of the last row read, by position: the next row of a page most often has the same, and
+    /// reusing them spares making a string per member (a page holds thousands of rows).
+    private final class Names {
+        var names: [String] = []
+    }
+    private let lastNames = Names()
+
     /// A row object's members as column values: strings, integers, null (booleans as 0/1).
     private func members(_ cursor: inout JSONParser.Cursor, index: Int) throws -> [(String, SQLValue)] {
         var members: [(String, SQLValue)] = []
@@ -132,7 +143,12 @@ struct PullPageReader {
         try cursor.expect(UInt8(ascii: "{"))
         if cursor.consume(UInt8(ascii: "}")) { return members }
         repeat {
-            let key = try cursor.readString()
+            let position = members.count
+            let known = position < lastNames.names.count ? lastNames.names[position] : nil
+            let key = try cursor.readString(reusing: known)
+            if key != known, JSONParser.Cursor.isPlainName(key) {
+                if position < lastNames.names.count { lastNames.names[position] = key } else { lastNames.names.append(key) }
+            }
             try cursor.expect(UInt8(ascii: ":"))
             let value: SQLValue
             if cursor.peek() == UInt8(ascii: "\"") {
