@@ -245,6 +245,16 @@ struct ConformanceTests {
         }
     }
 
+    /// A snapshot row written straight from its columns is the text the generic writer makes of the same row.
+    @Test func rowTextWrittenFromColumnsMatchesTheGenericWriter() throws {
+        let columns = ["name", "id", "total", "note", "rate", "closed_at"]
+        let values: [SQLValue] = [.text("Zürich \"AG\"\n"), .text("cus_A"), .integer(-1250), .text(""), .real(0.25), .null]
+        var text = ""
+        JSONWriter.writeRow(columns: columns, values: values, order: JSONWriter.sortedOrder(of: columns), into: &text)
+        let generic = JSONValue.object(Dictionary(uniqueKeysWithValues: zip(columns, values.map(\.json)))).serialized
+        #expect(text == generic)
+    }
+
     /// Every kind of value hashes as PROTOCOL.md spells it: FNV-1a over `name=`, a tag and the value's text, then 0x1F.
     @Test func digestOfEveryKindMatchesTheSpelledOutBytes() throws {
         func fnv(_ bytes: [UInt8]) -> Int64 {

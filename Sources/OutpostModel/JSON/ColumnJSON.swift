@@ -26,3 +26,24 @@ extension SQLValue {
         }
     }
 }
+
+extension JSONWriter {
+    /// A row as a JSON object, the text `JSONValue.object` of its values would serialize to (keys sorted), written
+    /// straight from the row's columns: `order` lists the column positions in sorted-name order, worked out once
+    /// per table by the caller. A snapshot page writes every row of a table this way.
+    public static func writeRow(columns: [String], values: [SQLValue], order: [Int], into out: inout String) {
+        out += "{"
+        for (index, position) in order.enumerated() {
+            if index > 0 { out += "," }
+            writeString(columns[position], into: &out)
+            out += ":"
+            write(values[position].json, into: &out)
+        }
+        out += "}"
+    }
+
+    /// The column positions of `columns` in sorted-name order, for `writeRow`.
+    public static func sortedOrder(of columns: [String]) -> [Int] {
+        columns.indices.sorted { columns[$0] < columns[$1] }
+    }
+}

@@ -439,9 +439,15 @@ public final class Tenant {
         outer: for table in tables[startIndex...] {
             let fromId = after?.table == table ? after!.id : ""
             var full = false
+            var order: [Int]?
             try forEachInOrder("SELECT * FROM \(RowDigest.checked(table)) WHERE id > ? ORDER BY id", after: .text(fromId), key: "id") { row in
-                // Serialized once, here: the page's size counts its text, and the answer carries the same text.
-                let text = JSONValue.object(row.dictionary.mapValues(\.json)).serialized
+                // Serialized once, here, and straight from the row: the page's size counts its text, and the answer
+                // carries the same text.
+                let columnOrder = order ?? JSONWriter.sortedOrder(of: row.columns)
+                order = columnOrder
+                var text = ""
+                text.reserveCapacity(512)
+                JSONWriter.writeRow(columns: row.columns, values: row.values, order: columnOrder, into: &text)
                 let id = try row.string("id")
                 changes.append(Change(version: 0, table: table, id: id, operation: .upsert, rowText: text))
                 bytes += text.utf8.count + 64
