@@ -393,8 +393,7 @@ public final class PostgresDatabase {
         if let known = prepared[key] {
             name = known
         } else {
-            preparedCount += 1
-            name = "outpost_\(preparedCount)"
+            name = try newStatementName()
             guard pipeline.sendPrepare(connection, name, text, Int32(parameters.types.count), parameters.types) == 1 else {
                 throw pipelineFailure("cannot send a statement", sql: sql)
             }
@@ -486,15 +485,20 @@ public final class PostgresDatabase {
     private func preparedName(_ text: String, sql: String, types: [Oid]) throws -> String {
         let key = preparedKey(text, types: types)
         if let name = prepared[key] { return name }
-        if prepared.count >= Self.preparedLimit, !isInTransaction {
+        let name = try newStatementName()
+        _ = try check(libpq.prepare(connection, name, text, Int32(types.count), types), sql: sql)
+        prepared[key] = name
+        return name
+    }
+
+    /// A name no statement of this session has had.
+    private func newStatementName() throws -> String {
+        if prepared.count >= Self.preparedLimit, unanswered.isEmpty, !isInTransaction {
             try executeScript("DEALLOCATE ALL")
             prepared.removeAll()
         }
         preparedCount += 1
-        let name = "outpost_\(preparedCount)"
-        _ = try check(libpq.prepare(connection, name, text, Int32(types.count), types), sql: sql)
-        prepared[key] = name
-        return name
+        return "outpost_\(preparedCount)"
     }
 
     private func forget(_ text: String, types: [Oid]) {

@@ -82,6 +82,27 @@ extension SQLDatabase {
 
     /// Calls `body` for each row of a query without arguments.
     public func forEachRow(_ sql: String, _ body: (Row) throws -> Void) throws { try forEachRow(sql, [], body) }
+
+    /// The rows of `select`, whose last clauses are `WHERE key > ? ORDER BY key`, after `start`, to `body` until it
+    /// returns false, read `chunk` rows per query with the last key read as the next start. PostgreSQL sends a
+    /// query's whole result at once: a long table or log read in one query is held in memory whole, and a reader
+    /// that stops early (a pull page full at its byte limit) has fetched all the rest for nothing. Callers that need
+    /// one state of the database read in one (read) transaction.
+    public func forEachRowInKeyOrder(_ select: String, after start: SQLValue, key: String, chunk: Int = 1_000,
+                                     _ body: (Row) throws -> Bool) throws {
+        var after = start
+        while true {
+            var count = 0
+            var stopped = false
+            try forEachRowWhile(select + " LIMIT ?", [after, chunk]) { row in
+                count += 1
+                after = row[key]
+                stopped = try !body(row)
+                return !stopped
+            }
+            if stopped || count < chunk { return }
+        }
+    }
 }
 
 extension Database: SQLDatabase {

@@ -443,7 +443,7 @@ public final class Node {
         // Best effort: a busy registry must not turn away a valid token (the next use writes it).
         // Asked only when the row read says it is due: most exchanges then cost one statement here, not two.
         let minuteAgo = now.adding(seconds: -60).description
-        if (try? row.optionalString("last_used_at")).flatMap({ $0 }).map({ $0 < minuteAgo }) ?? true {
+        if try row.optionalString("last_used_at").map({ $0 < minuteAgo }) ?? true {
             try? registry.execute("UPDATE token SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)",
                                   [now.description, id, minuteAgo])
         }

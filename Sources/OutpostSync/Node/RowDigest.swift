@@ -78,18 +78,10 @@ public enum RowDigest {
     public static func compute(_ table: String, in db: any SQLDatabase) throws -> TableDigest {
         var rows: Int64 = 0
         var sum: Int64 = 0
-        // A thousand rows at a time, in id order: PostgreSQL sends a query's whole result at once, and a million-row
-        // table read in one query held 700 MB. Callers that need one state read it in one (read) transaction.
-        var after = ""
-        while true {
-            var count = 0
-            try db.forEachRow("SELECT * FROM \(Self.checked(table)) WHERE id > ? ORDER BY id LIMIT 1000", [after]) { row in
-                count += 1
-                rows += 1
-                sum = sum &+ hash(row.dictionary)
-                after = try row.string("id")
-            }
-            if count < 1000 { break }
+        try db.forEachRowInKeyOrder("SELECT * FROM \(Self.checked(table)) WHERE id > ? ORDER BY id", after: .text(""), key: "id") { row in
+            rows += 1
+            sum = sum &+ hash(row.dictionary)
+            return true
         }
         return TableDigest(rows: rows, digest: sum)
     }

@@ -136,7 +136,7 @@ public final class Tenant {
         let replica: String
         let db: any SQLDatabase
         private var pending: [SQLValue] = []
-        private var rows = 0
+        private var rows: Int { pending.count / Self.columns.count }
 
         init(replica: String, db: any SQLDatabase) {
             self.replica = replica
@@ -148,7 +148,6 @@ public final class Tenant {
                                              verdict.message, verdict.version, verdict.blockedBy, pushed.createdAt.description,
                                              Tenant.requestHash(pushed)]
             pending += values.map(\.sqlValue)
-            rows += 1
             if rows == Self.rowsPerStatement { try flush() }
         }
 
@@ -165,7 +164,6 @@ public final class Tenant {
         /// Drops what was not flushed: the push failed, and its transaction rolls back.
         func discard() {
             pending.removeAll(keepingCapacity: true)
-            rows = 0
         }
     }
 
@@ -193,21 +191,23 @@ public final class Tenant {
         let mark = writer.mark()
         do {
             return try db.savepoint { try apply(pushed, replica: replica, user: user, writer: writer, mayBeBlocked: mayBeBlocked) }
-        } catch let refusal as MutationRefusal {
+        } catch {
+            let code: String, message: String
+            var field: String?, blockedBy: Int64?
+            switch error {
+            case let refusal as MutationRefusal:
+                (code, field, message) = (refusal.code.rawValue, refusal.field, refusal.message)
+            case let blocked as BlockedByRefusal:
+                (code, message, blockedBy) = ("blocked", "blocked by refused mutation seq \(blocked.seq): it needs \(blocked.id), which was never created", blocked.seq)
+            case let unknown as MutationCatalogue.UnknownMutation:
+                (code, message) = ("unknown_mutation", "\(unknown.description); this node cannot apply it (upgrade the node?)")
+            case is DecodingError:
+                (code, message) = ("invalid", "the arguments of \(pushed.name) are malformed")
+            default:
+                throw error
+            }
             writer.rollBack(to: mark)
-            return try refuse(pushed, replica: replica, code: refusal.code.rawValue, field: refusal.field, message: refusal.message)
-        } catch let blocked as BlockedByRefusal {
-            writer.rollBack(to: mark)
-            return try refuse(pushed, replica: replica, code: "blocked", field: nil,
-                              message: "blocked by refused mutation seq \(blocked.seq): it needs \(blocked.id), which was never created",
-                              blockedBy: blocked.seq)
-        } catch let unknown as MutationCatalogue.UnknownMutation {
-            writer.rollBack(to: mark)
-            return try refuse(pushed, replica: replica, code: "unknown_mutation", field: nil,
-                              message: "\(unknown.description); this node cannot apply it (upgrade the node?)")
-        } catch is DecodingError {
-            writer.rollBack(to: mark)
-            return try refuse(pushed, replica: replica, code: "invalid", field: nil, message: "the arguments of \(pushed.name) are malformed")
+            return try refuse(pushed, replica: replica, code: code, field: field, message: message, blockedBy: blockedBy)
         }
     }
 
@@ -390,8 +390,8 @@ public final class Tenant {
             var bytes = 0
             var last = request.cursor
             var more = false
-            try forEachInOrder("SELECT version, entity, entity_id, op, row FROM change_log WHERE version > ? ORDER BY version", after: .integer(request.cursor),
-                               key: "version") { row in
+            try db.forEachRowInKeyOrder("SELECT version, entity, entity_id, op, row FROM change_log WHERE version > ? ORDER BY version",
+                                        after: .integer(request.cursor), key: "version") { row in
                 if bytes >= request.maxBytes, !changes.isEmpty {
                     more = true
                     return false
@@ -408,28 +408,6 @@ public final class Tenant {
     }
 
     /// `head`: where the snapshot starts (its cursor once done); `caughtUpAt`: the node's head now.
-    /// Rows of `select` (whose last clauses are `WHERE key > ? ORDER BY key`) after `start`, to `body` until it returns
-    /// false, read a thousand at a time: a page stops at its byte limit, and PostgreSQL sends a query's whole result at
-    /// once, so one query for the rest of the log made every page of a long pull read all of what followed it.
-    private func forEachInOrder(_ select: String, after start: SQLValue, key: String, _ body: (Row) throws -> Bool) throws {
-        let chunk = 1_000
-        var after = start
-        while true {
-            var count = 0
-            var stopped = false
-            try db.forEachRowWhile(select + " LIMIT ?", [after, chunk]) { row in
-                count += 1
-                after = row[key]
-                guard try body(row) else {
-                    stopped = true
-                    return false
-                }
-                return true
-            }
-            if stopped || count < chunk { return }
-        }
-    }
-
     private func snapshotPage(tables: [String], after: SnapshotPosition?, head: Int64, maxBytes: Int, caughtUpAt: Int64) throws -> PullResponse {
         let at = after?.at ?? head
         var changes: [Change] = []
@@ -440,7 +418,7 @@ public final class Tenant {
             let fromId = after?.table == table ? after!.id : ""
             var full = false
             var order: [Int]?
-            try forEachInOrder("SELECT * FROM \(RowDigest.checked(table)) WHERE id > ? ORDER BY id", after: .text(fromId), key: "id") { row in
+            try db.forEachRowInKeyOrder("SELECT * FROM \(RowDigest.checked(table)) WHERE id > ? ORDER BY id", after: .text(fromId), key: "id") { row in
                 // Serialized once, here, and straight from the row: the page's size counts its text, and the answer
                 // carries the same text.
                 let columnOrder = order ?? JSONWriter.sortedOrder(of: row.columns)
