@@ -115,4 +115,33 @@ struct ExactlyOnceTests {
         #expect(try replica.queue.count() == 0)
         #expect(try fixture.replicaDigests(replica) == fixture.nodeDigests())
     }
+    /// A new row whose id the node already holds (another laptop made it) is refused as a duplicate, in the same
+    /// statement that would have inserted it; the row stays as the first laptop left it and the rest of the push applies.
+    @Test(arguments: NodeStore.all) func anIdTheNodeAlreadyHoldsIsRefusedAndTheRestOfThePushApplies(store: NodeStore) throws {
+        let fixture = try SyncFixture(store: store)
+        let first = try fixture.makeReplica(seed: 1)
+        let second = try fixture.makeReplica(seed: 2)
+        _ = try fixture.sync(first).pull()
+        _ = try fixture.sync(second).pull()
+        let id = first.ids.make("cus")
+        try first.queue(CreateCustomer(id: id, name: "Contoso"))
+        _ = try fixture.sync(first).push()
+
+        try second.queue(CreateCustomer(id: id, name: "Fabrikam"))
+        try second.queue(CreateCustomer(id: second.ids.make("cus"), name: "Northwind"))
+        let report = try fixture.sync(second).push()
+        #expect(report.refused == 1)
+        #expect(report.applied == 1)
+        let node = try fixture.node.tenant("acme").db
+        #expect(try node.scalar("SELECT name FROM customer WHERE id = ?", [id])?.string == "Contoso")
+        #expect(try node.scalar("SELECT count(*) FROM customer WHERE name = 'Northwind'")?.int64 == 1)
+        let refusal = try node.row("SELECT code, field, message FROM verdict WHERE status = 'refused'")
+        #expect(refusal?["code"].string == "duplicate")
+        #expect(refusal?["field"].string == "id")
+        #expect(refusal?["message"].string == "customer \(id) already exists")
+        for replica in [first, second] {
+            _ = try fixture.sync(replica).pull()
+            #expect(try fixture.replicaDigests(replica) == fixture.nodeDigests())
+        }
+    }
 }

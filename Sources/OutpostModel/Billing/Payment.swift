@@ -98,11 +98,10 @@ public struct RecordPayment: Mutation {
             let currency = Currency(code: invoice.currency) ?? Currency(code: "EUR")!
             throw MutationRefusal.invalid("amount", "amount \(Money.formatted(amount, currency: currency)) is more than the \(Money.formatted(outstanding, currency: currency)) outstanding on invoice \(invoice.displayNumber)")
         }
-        try context.requireNew("payment", id: id, field: "id", what: "payment")
-        try context.insert("payment", [
+        try context.insertNew("payment", [
             ("id", id), ("customer_id", invoice.customerId), ("invoice_id", invoiceId), ("method", method.rawValue),
             ("reference", reference), ("amount", amount), ("currency", invoice.currency), ("received_on", received.description),
             ("status", Payment.Status.completed.rawValue), ("recorded_at", context.now.description),
-        ])
+        ], field: "id", what: "payment")
     }
 }

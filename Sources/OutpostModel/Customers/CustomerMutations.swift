@@ -26,8 +26,8 @@ public struct CreateCustomer: Mutation {
         let fields = try CustomerFields.validate(
             name: name, contactName: contactName, email: email, phone: phone, address: address,
             city: city, postalCode: postalCode, country: country, taxId: taxId)
-        try context.requireNew("customer", id: id, field: "id", what: "customer")
-        try context.insert("customer", [("id", id)] + fields + [("status", "active"), ("created_at", context.now.description)])
+        try context.insertNew("customer", [("id", id)] + fields + [("status", "active"), ("created_at", context.now.description)],
+                              field: "id", what: "customer")
     }
 }
 

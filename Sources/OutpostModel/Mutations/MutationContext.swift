@@ -49,16 +49,34 @@ public final class MutationContext {
 
     /// Inserts a row and records it.
     public func insert(_ table: String, _ values: [(String, any SQLBindable)]) throws {
+        guard try insert(table, values, skippingTakenId: false) else {
+            preconditionFailure("insert into \(table) inserted nothing")
+        }
+    }
+
+    /// Inserts a row whose id must be new, refusing one already taken: `requireNew` and `insert` as one statement
+    /// (on PostgreSQL one round trip instead of two).
+    public func insertNew(_ table: String, _ values: [(String, any SQLBindable)], field: String, what: String) throws {
+        guard try insert(table, values, skippingTakenId: true) else {
+            let id = values.first(where: { $0.0 == "id" })?.1.sqlValue.string ?? ""
+            throw MutationRefusal(.duplicate, field: field, "\(what) \(id) already exists")
+        }
+    }
+
+    /// Whether the row went in (`skippingTakenId`: an id already taken inserts nothing, rather than failing).
+    private func insert(_ table: String, _ values: [(String, any SQLBindable)], skippingTakenId: Bool) throws -> Bool {
+        let sql = SQLText.insert(table, columns: values.map(\.0)) + (skippingTakenId ? " ON CONFLICT (id) DO NOTHING" : "")
         guard recordsChanges else {
-            try db.execute(SQLText.insert(table, columns: values.map(\.0)), values.map(\.1))
-            return
+            try db.execute(sql, values.map(\.1))
+            return db.changes > 0
         }
         // The row as stored (defaults filled in) comes back with the insert: one statement, not an insert and a read.
-        let after = try db.row(SQLText.insert(table, columns: values.map(\.0)) + " RETURNING *", values.map(\.1))
-        guard let id = values.first(where: { $0.0 == "id" })?.1.sqlValue.string, let after else {
+        guard let after = try db.row(sql + " RETURNING *", values.map(\.1)) else { return false }
+        guard let id = values.first(where: { $0.0 == "id" })?.1.sqlValue.string else {
             preconditionFailure("inserted \(table) row has no text id")
         }
         changes.append(RowChange(table: table, id: id, before: nil, after: after.dictionary))
+        return true
     }
 
     /// Sets columns of one row and records it; a no-op when nothing changes.

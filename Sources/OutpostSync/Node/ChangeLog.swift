@@ -35,6 +35,7 @@ enum ChangeLog {
         var order: [String] = []
         var first: [String: RowChange] = [:]
         var columns: [String: Set<String>] = [:]
+        var touches: [String: Int] = [:]
         for change in changes {
             let key = change.table + "\u{1}" + change.id
             if first[key] == nil {
@@ -42,6 +43,7 @@ enum ChangeLog {
                 first[key] = change
             }
             columns[key, default: []].formUnion(change.changedColumns)
+            touches[key, default: 0] += 1
         }
         var version: Int64 = writer.version
         for key in order {
@@ -49,7 +51,16 @@ enum ChangeLog {
             version = writer.nextVersion()
             let table = RowDigest.checked(change.table)
             // The row as it is now, with its new version; none when the mutation deleted it.
-            let after = try db.row("UPDATE \(table) SET version = ? WHERE id = ? RETURNING *", [version, change.id])?.dictionary
+            let after: [String: SQLValue]?
+            if touches[key] == 1, change.before == nil, var inserted = change.after {
+                // A row inserted and not touched again is as its INSERT returned it: its version is set without
+                // waiting for an answer (on PostgreSQL one round trip less per new row; `executeLater`).
+                inserted["version"] = .integer(version)
+                try db.executeLater("UPDATE \(table) SET version = ? WHERE id = ?", [version, change.id])
+                after = inserted
+            } else {
+                after = try db.row("UPDATE \(table) SET version = ? WHERE id = ? RETURNING *", [version, change.id])?.dictionary
+            }
             let changed = columns[key, default: []].subtracting(["version"]).sorted().joined(separator: ",")
             let rowText = after.map { row in JSONValue.object(row.mapValues(\.json)).serialized }
             // Nobody reads its answer: on PostgreSQL it travels with the next statement that waits (`executeLater`).
