@@ -12,6 +12,16 @@ struct PullPage {
         let operation: Change.Operation
         /// In the table plan's column order (upserts only).
         let values: [SQLValue]?
+        /// The row's digest contribution (`RowDigest.hash`), worked out by the reader on its own thread (upserts only).
+        let hash: Int64
+
+        init(table: String, id: String, operation: Change.Operation, values: [SQLValue]?, columns: [String]) {
+            self.table = table
+            self.id = id
+            self.operation = operation
+            self.values = values
+            hash = values.map { RowDigest.hash(columns: columns, values: $0) } ?? 0
+        }
     }
 
     var cursor: Int64 = 0
@@ -104,7 +114,7 @@ struct PullPageReader {
             throw SyncError(.malformed, "changes[\(index)]: fields 'id', 't', 'op' and 'v' are required")
         }
         guard Schema.replicatedTables.contains(table) else { throw SyncError(.malformed, "changes[\(index)]: unknown table \(table) (from a newer Outpost? upgrade outpost)") }
-        guard operation == .upsert else { return PullPage.RowChange(table: table, id: id, operation: operation, values: nil) }
+        guard operation == .upsert else { return PullPage.RowChange(table: table, id: id, operation: operation, values: nil, columns: []) }
         guard let row else { throw SyncError(.malformed, "changes[\(index)]: an upsert needs 'row'") }
         let plan = try columns(table)
         guard row.count == plan.names.count else {
@@ -114,7 +124,7 @@ struct PullPageReader {
         if row.indices.allSatisfy({ row[$0].0 == plan.names[$0] }) {
             let values = row.map(\.1)
             guard values[plan.index["id"] ?? 0] == .text(id) else { throw SyncError(.malformed, "changes[\(index)]: row id differs from id") }
-            return PullPage.RowChange(table: table, id: id, operation: operation, values: values)
+            return PullPage.RowChange(table: table, id: id, operation: operation, values: values, columns: plan.names)
         }
         var values = [SQLValue](repeating: .null, count: plan.names.count)
         var seen = 0
@@ -126,7 +136,7 @@ struct PullPageReader {
             seen += 1
         }
         guard values[plan.index["id"] ?? 0] == .text(id) else { throw SyncError(.malformed, "changes[\(index)]: row id differs from id") }
-        return PullPage.RowChange(table: table, id: id, operation: operation, values: values)
+        return PullPage.RowChange(table: table, id: id, operation: operation, values: values, columns: plan.names)
     }
 
     /// The member names of the last row read, by position: the next row of a page most often has the same, and

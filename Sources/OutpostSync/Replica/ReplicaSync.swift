@@ -441,8 +441,17 @@ public final class ReplicaSync {
                 try RowDigest.reset(table, in: db)
             }
             // Digest changes are summed in memory and written once per table.
-            var deltas: [String: (rows: Int64, sum: Int64)] = [:]
-            for change in page.changes { try apply(change, deltas: &deltas) }
+            var deltas: [String: TableWriter.Delta] = [:]
+            var writer: TableWriter?
+            for change in page.changes {
+                if writer?.table != change.table {
+                    if let writer { deltas[writer.table] = writer.delta }
+                    writer = try TableWriter(plan: plan(for: change.table), table: change.table, db: db,
+                                             delta: deltas[change.table] ?? TableWriter.Delta())
+                }
+                try writer!.apply(change)
+            }
+            if let writer { deltas[writer.table] = writer.delta }
             for (table, delta) in deltas.sorted(by: { $0.key < $1.key }) {
                 try RowDigest.add(table, rows: delta.rows, sum: delta.sum, in: db)
             }
@@ -458,8 +467,8 @@ public final class ReplicaSync {
         let columns: [String]
         let index: [String: Int]
         let select: String
-        /// For rows the replica does not have yet (most of a first pull): a plain insert.
-        let insert: String
+        /// For rows the replica does not have yet (most of a first pull): an insert that leaves a row it has alone.
+        let insertNew: String
         let upsert: String
         let delete: String
     }
@@ -475,7 +484,7 @@ public final class ReplicaSync {
         let plan = TablePlan(
             columns: columns, index: Dictionary(uniqueKeysWithValues: columns.enumerated().map { ($1, $0) }),
             select: "SELECT \(list) FROM \(name) WHERE id = ?",
-            insert: "INSERT INTO \(name) (\(list)) VALUES (\(Array(repeating: "?", count: columns.count).joined(separator: ", ")))",
+            insertNew: "INSERT INTO \(name) (\(list)) VALUES (\(Array(repeating: "?", count: columns.count).joined(separator: ", "))) ON CONFLICT (id) DO NOTHING",
             upsert: "INSERT INTO \(name) (\(list)) VALUES (\(Array(repeating: "?", count: columns.count).joined(separator: ", "))) ON CONFLICT (id) DO UPDATE SET \(updates)",
             delete: "DELETE FROM \(name) WHERE id = ?")
         plans[table] = plan
@@ -514,28 +523,62 @@ public final class ReplicaSync {
         }
     }
 
-    func apply(_ change: PullPage.RowChange, deltas: inout [String: (rows: Int64, sum: Int64)]) throws {
-        let plan = try plan(for: change.table)
-        var delta = deltas[change.table] ?? (0, 0)
-        let select = try db.cachedStatement(plan.select)
-        try select.bind([.text(change.id)])
-        let exists = try select.step()
-        if exists {
-            let before = (0..<Int32(plan.columns.count)).map { select.value(at: $0) }
-            delta.rows -= 1
-            delta.sum = delta.sum &- RowDigest.hash(columns: plan.columns, values: before)
+    /// Writes a run of one table's changes with that table's statements, and sums their digest change.
+    /// Made once per run of changes to one table rather than looked up per change: a page holds thousands.
+    struct TableWriter {
+        struct Delta {
+            var rows: Int64 = 0
+            var sum: Int64 = 0
         }
-        select.reset()
-        switch change.operation {
-        case .delete:
-            try db.execute(plan.delete, [change.id])
-        case .upsert:
-            guard let values = change.values else { return }
-            try db.cachedStatement(exists ? plan.upsert : plan.insert).execute(values)
-            delta.rows += 1
-            delta.sum = delta.sum &+ RowDigest.hash(columns: plan.columns, values: values)
+
+        let table: String
+        private(set) var delta: Delta
+        private let db: Database
+        private let columns: [String]
+        private let select: Statement
+        private let insertNew: Statement
+        private let upsert: Statement
+        private let delete: Statement
+
+        init(plan: TablePlan, table: String, db: Database, delta: Delta) throws {
+            self.table = table
+            self.delta = delta
+            self.db = db
+            columns = plan.columns
+            select = try db.cachedStatement(plan.select)
+            insertNew = try db.cachedStatement(plan.insertNew)
+            upsert = try db.cachedStatement(plan.upsert)
+            delete = try db.cachedStatement(plan.delete)
         }
-        deltas[change.table] = delta
+
+        mutating func apply(_ change: PullPage.RowChange) throws {
+            // A row the replica does not have yet (most of a first pull) goes in with one statement; only a row it
+            // has is read first, to take its old image out of the digest.
+            if change.operation == .upsert, let values = change.values {
+                try insertNew.execute(values)
+                if db.changes > 0 {
+                    delta.rows += 1
+                    delta.sum = delta.sum &+ change.hash
+                    return
+                }
+            }
+            try select.bind([.text(change.id)])
+            if try select.step() {
+                let before = (0..<Int32(columns.count)).map { select.value(at: $0) }
+                delta.rows -= 1
+                delta.sum = delta.sum &- RowDigest.hash(columns: columns, values: before)
+            }
+            select.reset()
+            switch change.operation {
+            case .delete:
+                try delete.execute([.text(change.id)])
+            case .upsert:
+                guard let values = change.values else { return }
+                try upsert.execute(values)
+                delta.rows += 1
+                delta.sum = delta.sum &+ change.hash
+            }
+        }
     }
 
     // MARK: Sync
