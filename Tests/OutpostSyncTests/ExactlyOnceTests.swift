@@ -144,4 +144,27 @@ struct ExactlyOnceTests {
             #expect(try fixture.replicaDigests(replica) == fixture.nodeDigests())
         }
     }
+    /// A pull at the head (most syncs) is answered from one statement: no changes, the head as cursor and every
+    /// table's digest, the same answer the full path gives; one behind the head still gets the change it lacks.
+    @Test(arguments: NodeStore.all) func aPullAtTheHeadGetsNothingAndTheDigestsTheFullPathWouldGive(store: NodeStore) throws {
+        let fixture = try SyncFixture(store: store)
+        let replica = try fixture.makeReplica()
+        _ = try fixture.sync(replica).pull()
+        try replica.queue(CreateCustomer(id: replica.ids.make("cus"), name: "Contoso"))
+        _ = try fixture.sync(replica).sync(runId: "run_quiet")
+        let tenant = try fixture.node.tenant("acme")
+        let head = try ChangeLog.head(in: tenant.db)
+
+        let quiet = try tenant.pull(PullRequest(replica: try replica.replicaId(), cursor: head))
+        #expect(quiet.cursor == head)
+        #expect(quiet.changes.isEmpty)
+        #expect(!quiet.more)
+        #expect(quiet.digests == (try RowDigest.storedAll(in: tenant.db)))
+        #expect(quiet.digests.map { Set($0.keys) } == Set(Schema.replicatedTables))
+
+        let behind = try tenant.pull(PullRequest(replica: try replica.replicaId(), cursor: head - 1))
+        #expect(behind.cursor == head)
+        #expect(behind.changes.map(\.version) == [head])
+        #expect(behind.digests == quiet.digests)
+    }
 }

@@ -140,7 +140,7 @@ final class ForeignServer {
         }
 
         /// Every request is served, with its body: this server stands in for whatever a replica may meet.
-        func admit(_ head: HTTPRequestHead, peer: String) -> HTTPAdmission { .serveWithBody }
+        func admit(_ head: HTTPRequestHead, peer: String) -> HTTPAdmission { .serveWithBody() }
 
         func answered(_ record: HTTPRequestRecord) {}
     }

@@ -136,7 +136,9 @@ struct HTTPConnection {
             buffer = Array(buffer[length...])
         }
 
-        let request = HTTPRequest(head: head, body: body, peer: client)
+        var admitted: (any Sendable)?
+        if case .serveWithBody(let note) = admission { admitted = note }
+        let request = HTTPRequest(head: head, body: body, peer: client, admitted: admitted)
         let response: HTTPResponse
         if case .refuse(let refusal) = admission {
             response = refusal

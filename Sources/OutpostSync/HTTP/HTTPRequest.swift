@@ -4,11 +4,14 @@ public struct HTTPRequest: Sendable {
     public let body: [UInt8]
     /// The client's numeric address (`127.0.0.1`); behind a proxy, the proxy's.
     public let peer: String
+    /// What the responder's `admit` handed on with `.serveWithBody(admitted:)`.
+    public let admitted: (any Sendable)?
 
-    public init(head: HTTPRequestHead, body: [UInt8], peer: String) {
+    public init(head: HTTPRequestHead, body: [UInt8], peer: String, admitted: (any Sendable)? = nil) {
         self.head = head
         self.body = body
         self.peer = peer
+        self.admitted = admitted
     }
 
     public var method: String { head.method }

@@ -21,8 +21,10 @@ extension HTTPResponder {
 /// What a responder decides on a request's head. Only `.serveWithBody` has a body read; the others are answered
 /// without reading one, so a client that may not send a body cannot make the server hold one.
 public enum HTTPAdmission: Sendable {
-    /// Read the body (up to the server's `maximumBodyBytes`, within its budget for bodies), then `respond(to:)`.
-    case serveWithBody
+    /// Read the body (up to the server's `maximumBodyBytes`, within its budget for bodies), then `respond(to:)`
+    /// with `admitted` in the request: what the responder found out deciding (the token's owner), so it is not
+    /// found out twice.
+    case serveWithBody(admitted: (any Sendable)? = nil)
     /// The route takes no body: `respond(to:)` at once. A request that announces one is answered 413 unread.
     case serveWithoutBody
     /// Send this response instead of reading the body and calling `respond(to:)`; the connection then closes.

@@ -65,8 +65,11 @@ public final class NodeHTTPService: HTTPResponder {
         case .health, .metrics:
             return .serveWithoutBody
         case .exchange:
-            if let refusal = node.refusal(token: HTTPRequest.bearerToken(in: head)) { return .refuse(Self.response(refusal)) }
-            return .serveWithBody
+            // The token is checked here, once: the request carries whose it is to `respond(to:)`.
+            switch node.admit(token: HTTPRequest.bearerToken(in: head)) {
+            case .success(let admitted): return .serveWithBody(admitted: admitted)
+            case .failure(let refusal): return .refuse(Self.response(refusal.outcome))
+            }
         }
     }
 
@@ -80,7 +83,10 @@ public final class NodeHTTPService: HTTPResponder {
             return MetricsHTTPService.metricsResponse(metrics)
         case .exchange(let operation):
             // The tenant comes from the token alone; NodeExchange never reads a reseller from the body.
-            let outcome = node.exchange(operation: operation.rawValue, body: request.body, token: request.bearerToken, source: "http \(request.peer)")
+            let source = "http \(request.peer)"
+            let outcome = (request.admitted as? NodeQueue.Admitted).map {
+                node.exchange(operation: operation.rawValue, body: request.body, admitted: $0, source: source)
+            } ?? node.exchange(operation: operation.rawValue, body: request.body, token: request.bearerToken, source: source)
             if let notice = outcome.notice { log.notice("node.behind", notice, level: "warning", [("message", .string(notice))]) }
             if outcome.status == 200 {
                 metrics.record(operation: operation, mutations: operation == .push ? Self.mutationCount(outcome) : 0,

@@ -33,7 +33,8 @@ public final class NodeQueue: @unchecked Sendable {
     public static let defaultStatementTimeout: TimeInterval = 30
 
     /// One reseller's queue, and (on SQLite) the node opened for it alone.
-    private final class Lane {
+    fileprivate final class Lane: @unchecked Sendable {
+        // @unchecked: `requests` is only touched under the `NodeQueue`'s lock; `node` is used on `queue` alone.
         let node: Node?
         let queue: DispatchQueue
         var requests = 0
@@ -68,13 +69,31 @@ public final class NodeQueue: @unchecked Sendable {
 
     /// `NodeExchange.handle` on the token's reseller's queue.
     public func exchange(operation: String, body: [UInt8], token: String?, source: String) -> NodeExchange.Outcome {
-        let (found, identity, refusal) = lane(for: token)
-        guard let lane = found, let identity else { return refusal! }
+        switch admit(token: token) {
+        case .success(let admitted): return exchange(operation: operation, body: body, admitted: admitted, source: source)
+        case .failure(let refusal): return refusal.outcome
+        }
+    }
+
+    /// A token found valid by `admit`: whose it is, and its reseller's queue.
+    public struct Admitted: Sendable {
+        fileprivate let lane: Lane
+        fileprivate let identity: (resellerId: String, username: String)
+    }
+
+    /// Why `admit` turned a token away: the exchange's answer (401).
+    public struct Refusal: Error {
+        public let outcome: NodeExchange.Outcome
+    }
+
+    /// `NodeExchange.handle` on the queue of a token `admit` has just checked (not again: a hash and a query).
+    public func exchange(operation: String, body: [UInt8], admitted: Admitted, source: String) -> NodeExchange.Outcome {
+        let (lane, identity) = (admitted.lane, admitted.identity)
         lock.lock()
-        let admitted = lane.requests < maximumRequestsPerReseller
-        if admitted { lane.requests += 1 }
+        let room = lane.requests < maximumRequestsPerReseller
+        if room { lane.requests += 1 }
         lock.unlock()
-        guard admitted else {
+        guard room else {
             return NodeExchange.failure(SyncError(.unavailable, "this reseller already has \(maximumRequestsPerReseller) requests in the node; try again shortly"),
                                         resellerId: nil)
         }
@@ -86,7 +105,6 @@ public final class NodeQueue: @unchecked Sendable {
         // The wait for a connection counts from the request's arrival here, not from its turn in the lane.
         let deadline = Date().addingTimeInterval(connectionWait)
         return lane.queue.sync {
-            // The token was checked on the registry's queue just now: not again (a hash and a query per request).
             if let node = lane.node {
                 return NodeExchange(node: node).handle(operation: operation, body: body, authenticated: identity, source: source)
             }
@@ -103,13 +121,9 @@ public final class NodeQueue: @unchecked Sendable {
         }
     }
 
-    /// `nil` when the token is valid; otherwise the refusal (401) an exchange would get, found before a body is read.
-    public func refusal(token: String?) -> NodeExchange.Outcome? {
-        lane(for: token).refusal
-    }
-
-    /// The queue of the token's reseller (opened on first use) and whose token it is, or why there is none.
-    private func lane(for token: String?) -> (Lane?, identity: (resellerId: String, username: String)?, refusal: NodeExchange.Outcome?) {
+    /// Checks a token on the registry's queue: whose it is and its reseller's queue (opened on first use), or the
+    /// refusal (401) an exchange would get, found before a body is read.
+    public func admit(token: String?) -> Result<Admitted, Refusal> {
         registry.sync {
             do {
                 let identity = try node.authenticate(token)
@@ -117,14 +131,14 @@ public final class NodeQueue: @unchecked Sendable {
                 lock.lock()
                 let known = lanes[resellerId]
                 lock.unlock()
-                if let known { return (known, identity, nil) }
+                if let known { return .success(Admitted(lane: known, identity: identity)) }
                 let lane = Lane(node: pool == nil ? try Node.open(node.directory, clock: node.clock) : nil, resellerId: resellerId)
                 lock.lock()
                 lanes[resellerId] = lane
                 lock.unlock()
-                return (lane, identity, nil)
+                return .success(Admitted(lane: lane, identity: identity))
             } catch {
-                return (nil, nil, NodeExchange.failure(error, resellerId: nil))
+                return .failure(Refusal(outcome: NodeExchange.failure(error, resellerId: nil)))
             }
         }
     }

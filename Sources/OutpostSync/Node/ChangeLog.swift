@@ -22,6 +22,27 @@ enum ChangeLog {
         return (max(logged, horizon), horizon)
     }
 
+    /// `bounds` and the kept table digests, in one statement (so from one snapshot); a digest not kept yet is missing.
+    static func boundsAndDigests(in db: any SQLDatabase) throws -> (head: Int64, horizon: Int64, digests: [String: TableDigest]) {
+        var digests: [String: TableDigest] = [:]
+        var logged: Int64 = 0, horizon: Int64 = 0
+        try db.forEachRow("""
+            SELECT entity, row_count, digest,
+                   (SELECT coalesce(max(version), 0) FROM change_log) AS logged,
+                   (SELECT value FROM replica_meta WHERE key = 'horizon') AS horizon
+            FROM table_digest
+            """, []) { row in
+            digests[try row.string("entity")] = TableDigest(rows: try row.int64("row_count"), digest: try row.int64("digest"))
+            logged = try row.int64("logged")
+            horizon = Int64(try row.optionalString("horizon") ?? "0") ?? 0
+        }
+        guard !digests.isEmpty else {
+            let (head, horizon) = try bounds(in: db)
+            return (head, horizon, [:])
+        }
+        return (max(logged, horizon), horizon, digests)
+    }
+
     /// Appends a mutation's (or a back-office fact's) changes: one entry per
     /// row, in the order rows were first touched, with the final image.
     /// Sets each row's `version`, keeps table digests current (through `writer`, which
