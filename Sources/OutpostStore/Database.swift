@@ -96,6 +96,18 @@ public final class Database {
         try executeScript("PRAGMA synchronous = FULL")
     }
 
+    /// Runs `body` with its commits not waiting for the disk (`synchronous = NORMAL`), then back to FULL: for records
+    /// whose newest line a power cut may take back (a sync's run log), never for state a promise rests on. In WAL
+    /// mode the next ordinary commit puts them on the disk with its own. Outside a transaction only.
+    public func withoutDiskSync<T>(_ body: () throws -> T) throws -> T {
+        try executeScript("PRAGMA synchronous = NORMAL")
+        defer {
+            // Left at NORMAL, a later commit reported to a user could be lost: better to stop here.
+            do { try executeScript("PRAGMA synchronous = FULL") } catch { preconditionFailure("cannot set synchronous = FULL again: \(error)") }
+        }
+        return try body()
+    }
+
     func error(code: Int32, sql: String?) -> DatabaseError {
         let extended = sqlite3_extended_errcode(handle)
         // Use the connection's extended code when it refines the one returned.

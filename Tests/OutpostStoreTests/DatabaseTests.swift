@@ -21,6 +21,23 @@ struct DatabaseTests {
         }
     }
 
+    @Test func commitsWithoutDiskSyncGoBackToFullAfterwardsAlsoWhenTheBodyFails() throws {
+        try withTemporaryDirectory { dir in
+            let db = try Database(path: dir.appendingPathComponent("runs.sqlite").path)
+            try db.executeScript("CREATE TABLE run (x TEXT)")
+            let inside = try db.withoutDiskSync {
+                try db.execute("INSERT INTO run VALUES ('a')")
+                return try db.scalar("PRAGMA synchronous")
+            }
+            #expect(inside == .integer(1), "NORMAL inside")
+            #expect(try db.scalar("PRAGMA synchronous") == .integer(2), "FULL after")
+            struct Failed: Error {}
+            #expect(throws: Failed.self) { try db.withoutDiskSync { throw Failed() } }
+            #expect(try db.scalar("PRAGMA synchronous") == .integer(2), "FULL after a failure")
+            #expect(try db.scalar("SELECT count(*) FROM run") == .integer(1))
+        }
+    }
+
     @Test func sqliteDoesNotCountItsMemory() throws {
         // Counting takes a global mutex on every allocation; `Database` turns it off before SQLite starts, so the
         // count stays at zero however much a connection allocates.

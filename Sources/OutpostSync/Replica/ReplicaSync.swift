@@ -609,8 +609,13 @@ public final class ReplicaSync {
         // The node logs the run id with each request.
         (transport as? HTTPTransport)?.runId = runId
         let started = replica.clock.now()
-        try db.execute("INSERT INTO sync_run (run_id, started_at, result, cursor) VALUES (?, ?, 'running', ?)", [runId, started.description, try cursor()])
-        let run = try db.scalar("SELECT last_insert_rowid()")?.int64 ?? 0
+        // The run log is a record of what happened, not state a sync rests on: its lines are written without waiting
+        // for the disk (a no-op sync then syncs nothing to it). A power cut may take back the newest line, never a
+        // change, a cursor or an acknowledgement, which commit as ever.
+        let run = try db.withoutDiskSync {
+            try db.execute("INSERT INTO sync_run (run_id, started_at, result, cursor) VALUES (?, ?, 'running', ?)", [runId, started.description, try cursor()])
+            return try db.scalar("SELECT last_insert_rowid()")?.int64 ?? 0
+        }
         do {
             // Into the report directly: verdicts received before a failure are counted too.
             try push(into: &report.push)
@@ -619,20 +624,22 @@ public final class ReplicaSync {
             // The lines the push learned are not printed after a failure: let the records pulled next time tell them.
             for key in report.push.overwrittenKeys { try? db.execute("DELETE FROM conflict_notice WHERE key = ?", [key]) }
             verdictsBeforeFailure = report.push
-            try? db.execute("UPDATE sync_run SET finished_at = ?, result = 'failed', message = ?, pushed = ?, refused = ?, conflicts = ?, pulled = ?, bytes = ? WHERE id = ?",
-                            [replica.clock.now().description, "\(error)", report.push.sent, report.push.refused, report.push.conflicts,
-                             report.pull.changes, report.push.bytes + report.pull.bytes, run])
+            try? db.withoutDiskSync {
+                try db.execute("UPDATE sync_run SET finished_at = ?, result = 'failed', message = ?, pushed = ?, refused = ?, conflicts = ?, pulled = ?, bytes = ? WHERE id = ?",
+                               [replica.clock.now().description, "\(error)", report.push.sent, report.push.refused, report.push.conflicts,
+                                report.pull.changes, report.push.bytes + report.pull.bytes, run])
+            }
             throw error
         }
         report.push.add(earlier)
         // Conflicts need this laptop's attention only where its own edit lost.
         let attention = report.push.refused > 0 || !report.overwritten.isEmpty
-        try db.execute("""
+        try db.withoutDiskSync { try db.execute("""
             UPDATE sync_run SET finished_at = ?, result = ?, pushed = ?, refused = ?, conflicts = ?, pulled = ?, bytes = ?, cursor = ?,
             message = ? WHERE id = ?
             """, [replica.clock.now().description, attention ? "attention" : "ok", report.push.sent, report.push.refused,
                   report.overwritten.count, report.pull.changes, report.push.bytes + report.pull.bytes, report.pull.cursor,
-                  report.recoveryLine ?? (report.pull.snapshots.isEmpty ? "" : "re-fetched: " + report.pull.snapshots.joined(separator: ", ")), run])
+                  report.recoveryLine ?? (report.pull.snapshots.isEmpty ? "" : "re-fetched: " + report.pull.snapshots.joined(separator: ", ")), run]) }
         return report
     }
 
