@@ -109,6 +109,7 @@ func onBothStores(_ scenario: String, target: String, _ body: (BenchStore) throw
     var lines = ["\(scenario) (target: \(target))"]
     let chosen = ProcessInfo.processInfo.environment["OUTPOST_BENCH_STORES"]?.lowercased() ?? "sqlite,postgresql"
     if chosen.contains("sqlite") {
+        resetPeakMemory()
         do {
             let figure = try body(.sqlite)
             lines.append("  SQLite:     \(figure.line)\(figure.verdict)")
@@ -127,6 +128,7 @@ func onBothStores(_ scenario: String, target: String, _ body: (BenchStore) throw
         lines.append("  PostgreSQL: skipped: \(reason.description)")
     case .success(let server):
         defer { server.stop() }
+        resetPeakMemory()
         do {
             let figure = try body(.postgresql(try server.freshDatabase(scenario)))
             lines.append("  PostgreSQL: \(figure.line)\(figure.verdict) (server: \(server.source))")

@@ -53,6 +53,7 @@ struct PullApplyBenchmark {
         let replica = try Replica.create(root.appendingPathComponent("replica"), clock: clock)
         let sync = ReplicaSync(replica: replica, transport: LocalTransport(directory: root.appendingPathComponent("node"), token: token, clock: clock))
         var report = ReplicaSync.PullReport()
+        resetPeakMemory()  // The pull's own peak, without the setup's.
         let pullSeconds = try seconds { report = try sync.pull() }
         guard try replica.db.scalar("SELECT count(*) FROM customer WHERE id <> 'cus_own'")?.int64 == Int64(changes) else {
             throw BenchmarkFailure("the replica does not hold every customer")

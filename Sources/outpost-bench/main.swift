@@ -32,11 +32,15 @@ func count(_ variable: String, _ fallback: Int) -> Int {
     ProcessInfo.processInfo.environment[variable].flatMap(Int.init) ?? fallback
 }
 
-/// Peak resident memory of this process, in MB.
+/// Peak resident memory of this process since it started or since `resetPeakMemory()`, in MB (`VmHWM`).
 func peakMemoryMB() -> Double {
-    var usage = rusage()
-    getrusage(RUSAGE_SELF.rawValue, &usage)
-    return Double(usage.ru_maxrss) / 1024
+    Double((try? SiteBuildChild.highWaterKB()) ?? 0) / 1024
+}
+
+/// Starts the peak over at what is resident now (Linux: writing 5 to /proc/self/clear_refs), so a scenario's second
+/// store reports its own peak, not the first store's.
+func resetPeakMemory() {
+    try? "5".write(toFile: "/proc/self/clear_refs", atomically: false, encoding: .utf8)
 }
 
 func seconds(_ body: () throws -> Void) rethrows -> Double {
