@@ -135,13 +135,34 @@ public final class TemporaryDirectory: @unchecked Sendable {
 /// threads at once: a `.ci/run` crashed inside it (a bad pointer in `memcpy`
 /// while another test was starting its own child). Starting is a few
 /// milliseconds; the children still run side by side.
+///
+/// A start can also fail with EBADF when another test closes a file (a socket, a pipe) at that moment: on Linux
+/// `run()` lists the open descriptors for the child to close, checks each, and `posix_spawn` fails if one was closed
+/// in between (a `.ci/run` lost a test to it). Nothing was started then and `run()` set nothing on the `Process`,
+/// so the start is tried again, a few times.
 public enum ProcessLauncher {
     private static let lock = NSLock()
+    private static let attempts = 5
 
-    /// `process.run()`, never concurrently with another start through here.
+    /// `process.run()`, never concurrently with another start through here; again after an EBADF.
     public static func run(_ process: Process) throws {
         lock.lock()
         defer { lock.unlock() }
-        try process.run()
+        for attempt in 1... {
+            do {
+                try process.run()
+                return
+            } catch where attempt < attempts && isClosedDescriptor(error) {
+                continue
+            }
+        }
+    }
+
+    /// Whether a start failed because a descriptor closed under it (EBADF, directly or as the underlying error).
+    public static func isClosedDescriptor(_ error: any Error) -> Bool {
+        let error = error as NSError
+        if error.domain == NSPOSIXErrorDomain { return error.code == Int(EBADF) }
+        guard let underlying = error.userInfo[NSUnderlyingErrorKey] as? NSError else { return false }
+        return underlying.domain == NSPOSIXErrorDomain && underlying.code == Int(EBADF)
     }
 }

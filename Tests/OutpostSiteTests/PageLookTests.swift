@@ -4,6 +4,7 @@ import Testing
 import OutpostModel
 import OutpostStore
 @testable import OutpostSite
+import OutpostTestSupport
 import OutpostTestThreads
 
 /// What the pages look like: the invoice laid out as an invoice and printable, the grouped navigation,
@@ -202,7 +203,7 @@ struct PageLookTests {
             let out = Pipe()
             process.standardOutput = out
             process.standardError = FileHandle.nullDevice
-            try process.run()
+            try ProcessLauncher.run(process)
             let dom = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             process.waitUntilExit()
             #expect(dom.contains("Never synced with a node: this is the replica"), "the script filled the line in")

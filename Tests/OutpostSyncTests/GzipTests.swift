@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import OutpostSync
+import OutpostTestSupport
 import OutpostSystem
 import OutpostTestThreads
 
@@ -49,7 +50,7 @@ struct GzipTests {
             let stdout = Pipe()
             process.standardInput = stdin
             process.standardOutput = stdout
-            try process.run()
+            try ProcessLauncher.run(process)
             // Written on another thread, so neither pipe can fill up while the other waits.
             let writer = Thread { stdin.fileHandleForWriting.write(Data(input)); try? stdin.fileHandleForWriting.close() }
             writer.start()
