@@ -112,7 +112,7 @@ struct HostileClientsBenchmark {
         let nodeCPU = try Self.cpuSeconds(pid: child.pid) - cpuBefore
         let benchCPU = try Self.cpuSeconds(pid: getpid()) - benchCPUBefore
         let note = stopLoad()
-        let peak = try SiteBuildChild.highWaterKB(process: String(child.pid))
+        let peak = try highWaterKB(process: String(child.pid))
         let sorted = times.values.sorted()
         return PhaseResult(name: name, succeeded: times.succeeded, median: sorted[sorted.count / 2], max: sorted.last!, wall: wall,
                            nodePeakMB: Double(peak) / 1024, nodeCPU: nodeCPU, benchCPU: benchCPU, connectionsOpen: connectionsOpen, note: note)

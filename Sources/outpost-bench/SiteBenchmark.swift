@@ -175,14 +175,4 @@ struct SiteBuildChild {
         guard let report else { throw BenchmarkFailure("no build report") }
         try "\(report.pages) \(report.writtenCount) \(report.writtenBytes) \(elapsed) \(try highWaterKB())".write(toFile: arguments[2], atomically: true, encoding: .utf8)
     }
-
-    /// A process's peak resident memory in kB (`VmHWM` in /proc/PROCESS/status): this one's by default.
-    static func highWaterKB(process: String = "self") throws -> Int {
-        let status = try String(contentsOfFile: "/proc/\(process)/status", encoding: .utf8)
-        guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-              let kB = Int(line.dropFirst("VmHWM:".count).trimmingCharacters(in: .whitespaces).split(separator: " ").first ?? "") else {
-            throw BenchmarkFailure("no VmHWM in /proc/\(process)/status")
-        }
-        return kB
-    }
 }

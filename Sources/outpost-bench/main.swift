@@ -34,7 +34,17 @@ func count(_ variable: String, _ fallback: Int) -> Int {
 
 /// Peak resident memory of this process since it started or since `resetPeakMemory()`, in MB (`VmHWM`).
 func peakMemoryMB() -> Double {
-    Double((try? SiteBuildChild.highWaterKB()) ?? 0) / 1024
+    Double((try? highWaterKB()) ?? 0) / 1024
+}
+
+/// A process's peak resident memory in kB (`VmHWM` in /proc/PROCESS/status): this one's by default.
+func highWaterKB(process: String = "self") throws -> Int {
+    let status = try String(contentsOfFile: "/proc/\(process)/status", encoding: .utf8)
+    guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+          let kB = Int(line.dropFirst("VmHWM:".count).trimmingCharacters(in: .whitespaces).split(separator: " ").first ?? "") else {
+        throw BenchmarkFailure("no VmHWM in /proc/\(process)/status")
+    }
+    return kB
 }
 
 /// Starts the peak over at what is resident now (Linux: writing 5 to /proc/self/clear_refs), so a scenario's second

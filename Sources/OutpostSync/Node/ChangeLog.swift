@@ -13,34 +13,33 @@ enum ChangeLog {
 
     /// The head and the horizon (the oldest cursor the log serves incrementally, after compaction), in one query.
     static func bounds(in db: any SQLDatabase) throws -> (head: Int64, horizon: Int64) {
-        let row = try db.row("""
-            SELECT (SELECT coalesce(max(version), 0) FROM change_log) AS logged,
-                   (SELECT value FROM replica_meta WHERE key = 'horizon') AS horizon
-            """)
-        let logged = try row?.optionalInt64("logged") ?? 0
-        let horizon = Int64(try row?.optionalString("horizon") ?? "0") ?? 0
-        return (max(logged, horizon), horizon)
+        guard let row = try db.row("SELECT \(boundsColumns)") else { return (0, 0) }
+        return try bounds(of: row)
     }
 
-    /// `bounds` and the kept table digests, in one statement (so from one snapshot); a digest not kept yet is missing.
-    static func boundsAndDigests(in db: any SQLDatabase) throws -> (head: Int64, horizon: Int64, digests: [String: TableDigest]) {
+    /// `bounds` and the kept table digests, in one statement (so from one snapshot); a digest not kept yet is
+    /// missing, and `nil` when none is kept.
+    static func boundsAndDigests(in db: any SQLDatabase) throws -> (head: Int64, horizon: Int64, digests: [String: TableDigest])? {
         var digests: [String: TableDigest] = [:]
-        var logged: Int64 = 0, horizon: Int64 = 0
-        try db.forEachRow("""
-            SELECT entity, row_count, digest,
-                   (SELECT coalesce(max(version), 0) FROM change_log) AS logged,
-                   (SELECT value FROM replica_meta WHERE key = 'horizon') AS horizon
-            FROM table_digest
-            """, []) { row in
-            digests[try row.string("entity")] = TableDigest(rows: try row.int64("row_count"), digest: try row.int64("digest"))
-            logged = try row.int64("logged")
-            horizon = Int64(try row.optionalString("horizon") ?? "0") ?? 0
+        var last: Row?
+        try db.forEachRow("SELECT entity, row_count, digest, \(boundsColumns) FROM table_digest") { row in
+            digests[try row.string("entity")] = try TableDigest(tableDigestRow: row)
+            last = row
         }
-        guard !digests.isEmpty else {
-            let (head, horizon) = try bounds(in: db)
-            return (head, horizon, [:])
-        }
-        return (max(logged, horizon), horizon, digests)
+        guard let last else { return nil }
+        let (head, horizon) = try bounds(of: last)
+        return (head, horizon, digests)
+    }
+
+    /// The columns `logged` and `horizon` that `bounds(of:)` reads.
+    private static let boundsColumns = """
+        (SELECT coalesce(max(version), 0) FROM change_log) AS logged, (SELECT value FROM replica_meta WHERE key = 'horizon') AS horizon
+        """
+
+    private static func bounds(of row: Row) throws -> (head: Int64, horizon: Int64) {
+        let logged = try row.optionalInt64("logged") ?? 0
+        let horizon = Int64(try row.optionalString("horizon") ?? "0") ?? 0
+        return (max(logged, horizon), horizon)
     }
 
     /// Appends a mutation's (or a back-office fact's) changes: one entry per

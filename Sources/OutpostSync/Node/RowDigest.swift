@@ -93,7 +93,7 @@ public enum RowDigest {
     /// replica before applying a page, with its pending changes taken off).
     public static func stored(_ table: String, in db: any SQLDatabase) throws -> TableDigest {
         if let row = try db.row("SELECT row_count, digest FROM table_digest WHERE entity = ?", [table]) {
-            return TableDigest(rows: try row.int64("row_count"), digest: try row.int64("digest"))
+            return try TableDigest(tableDigestRow: row)
         }
         let fresh = try compute(table, in: db)
         try db.execute("INSERT INTO table_digest (entity, row_count, digest) VALUES (?, ?, ?)", [table, fresh.rows, fresh.digest])
@@ -110,7 +110,7 @@ public enum RowDigest {
     public static func storedAll(in db: any SQLDatabase) throws -> [String: TableDigest] {
         var result: [String: TableDigest] = [:]
         try db.forEachRow("SELECT entity, row_count, digest FROM table_digest") { row in
-            result[try row.string("entity")] = TableDigest(rows: try row.int64("row_count"), digest: try row.int64("digest"))
+            result[try row.string("entity")] = try TableDigest(tableDigestRow: row)
         }
         for table in Schema.replicatedTables where result[table] == nil { result[table] = try stored(table, in: db) }
         return result.filter { Schema.replicatedTables.contains($0.key) }
@@ -145,5 +145,12 @@ public enum RowDigest {
     static func checked(_ table: String) -> String {
         precondition(Schema.replicatedTables.contains(table), "not a replicated table: \(table)")
         return table
+    }
+}
+
+extension TableDigest {
+    /// A kept digest as its `table_digest` row holds it (`row_count`, `digest`).
+    init(tableDigestRow row: Row) throws {
+        self.init(rows: try row.int64("row_count"), digest: try row.int64("digest"))
     }
 }

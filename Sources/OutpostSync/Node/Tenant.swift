@@ -413,9 +413,9 @@ public final class Tenant {
     /// One statement, which sees one snapshot: no transaction and no read of the log (on PostgreSQL one round trip
     /// instead of five).
     private func quietPull(at cursor: Int64) throws -> PullResponse? {
-        let (head, horizon, digests) = try ChangeLog.boundsAndDigests(in: db)
-        guard cursor == head, cursor >= horizon, Schema.replicatedTables.allSatisfy({ digests[$0] != nil }) else { return nil }
-        return PullResponse(cursor: head, more: false, changes: [], digests: digests.filter { Schema.replicatedTables.contains($0.key) })
+        guard let kept = try ChangeLog.boundsAndDigests(in: db), cursor == kept.head, cursor >= kept.horizon,
+              Schema.replicatedTables.allSatisfy({ kept.digests[$0] != nil }) else { return nil }
+        return PullResponse(cursor: kept.head, more: false, changes: [], digests: kept.digests.filter { Schema.replicatedTables.contains($0.key) })
     }
 
     /// `head`: where the snapshot starts (its cursor once done); `caughtUpAt`: the node's head now.

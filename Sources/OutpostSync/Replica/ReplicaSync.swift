@@ -481,11 +481,12 @@ public final class ReplicaSync {
         let columns = try db.rows("PRAGMA table_info(\(name))").compactMap { $0["name"].string }.sorted()
         let list = columns.joined(separator: ", ")
         let updates = columns.filter { $0 != "id" }.map { "\($0) = excluded.\($0)" }.joined(separator: ", ")
+        let insert = "INSERT INTO \(name) (\(list)) VALUES (\(Array(repeating: "?", count: columns.count).joined(separator: ", ")))"
         let plan = TablePlan(
             columns: columns, index: Dictionary(uniqueKeysWithValues: columns.enumerated().map { ($1, $0) }),
             select: "SELECT \(list) FROM \(name) WHERE id = ?",
-            insertNew: "INSERT INTO \(name) (\(list)) VALUES (\(Array(repeating: "?", count: columns.count).joined(separator: ", "))) ON CONFLICT (id) DO NOTHING",
-            upsert: "INSERT INTO \(name) (\(list)) VALUES (\(Array(repeating: "?", count: columns.count).joined(separator: ", "))) ON CONFLICT (id) DO UPDATE SET \(updates)",
+            insertNew: insert + " ON CONFLICT (id) DO NOTHING",
+            upsert: insert + " ON CONFLICT (id) DO UPDATE SET \(updates)",
             delete: "DELETE FROM \(name) WHERE id = ?")
         plans[table] = plan
         return plan
@@ -553,7 +554,8 @@ public final class ReplicaSync {
 
         mutating func apply(_ change: PullPage.RowChange) throws {
             // A row the replica does not have yet (most of a first pull) goes in with one statement; only a row it
-            // has is read first, to take its old image out of the digest.
+            // has is read, to take its old image out of the digest. Such an update pays for the insert it tried
+            // (one index lookup); the pulls that carry many updates are small, those that carry many rows new.
             if change.operation == .upsert, let values = change.values {
                 try insertNew.execute(values)
                 if db.changes > 0 {
