@@ -36,6 +36,11 @@ typedef __typeof__(&PQgetlength) outpost_PQgetlength;
 typedef __typeof__(&PQgetisnull) outpost_PQgetisnull;
 typedef __typeof__(&PQclear) outpost_PQclear;
 typedef __typeof__(&PQlibVersion) outpost_PQlibVersion;
+// LISTEN/NOTIFY: a node process learns of other processes' commits without asking (NodeChangeWatch).
+typedef __typeof__(&PQsocket) outpost_PQsocket;
+typedef __typeof__(&PQconsumeInput) outpost_PQconsumeInput;
+typedef __typeof__(&PQnotifies) outpost_PQnotifies;
+typedef __typeof__(&PQfreemem) outpost_PQfreemem;
 
 // PG_DIAG_SQLSTATE and friends are character macros ('C'), which Swift imports as plain Int32 already;
 // these name the ones used, for readability at the call site.

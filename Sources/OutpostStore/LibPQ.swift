@@ -55,6 +55,10 @@ struct LibPQ: @unchecked Sendable {
     let getisnull: outpost_PQgetisnull
     let clear: outpost_PQclear
     let libVersion: outpost_PQlibVersion
+    let socket: outpost_PQsocket
+    let consumeInput: outpost_PQconsumeInput
+    let notifies: outpost_PQnotifies
+    let freemem: outpost_PQfreemem
 
     /// The process's libpq, loaded once; the same failure every time when it cannot be had.
     static let shared: Result<LibPQ, PostgresError> = load(soname)
@@ -107,7 +111,11 @@ struct LibPQ: @unchecked Sendable {
                 getlength: try symbol("PQgetlength", as: outpost_PQgetlength.self),
                 getisnull: try symbol("PQgetisnull", as: outpost_PQgetisnull.self),
                 clear: try symbol("PQclear", as: outpost_PQclear.self),
-                libVersion: try symbol("PQlibVersion", as: outpost_PQlibVersion.self)
+                libVersion: try symbol("PQlibVersion", as: outpost_PQlibVersion.self),
+                socket: try symbol("PQsocket", as: outpost_PQsocket.self),
+                consumeInput: try symbol("PQconsumeInput", as: outpost_PQconsumeInput.self),
+                notifies: try symbol("PQnotifies", as: outpost_PQnotifies.self),
+                freemem: try symbol("PQfreemem", as: outpost_PQfreemem.self)
             ))
         } catch {
             return .failure(error)

@@ -295,6 +295,54 @@ public final class PostgresDatabase {
         return Int64(bitPattern: hash)
     }
 
+    // MARK: LISTEN and NOTIFY
+
+    /// A notification another session's commit (or this one's) sent on a channel this connection listens to.
+    public struct Notification: Sendable, Equatable {
+        public let channel: String
+        public let payload: String
+    }
+
+    /// Listens on `channel` (a plain identifier the caller chose, never input) for the rest of this session;
+    /// notifications then wait in libpq until `notifications(waitingUpTo:)` reads them. A reconnect ends it.
+    public func listen(_ channel: String) throws {
+        precondition(channel.utf8.allSatisfy { $0 == UInt8(ascii: "_") || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) },
+                     "a channel is a plain lower-case identifier")
+        try executeScript("LISTEN \(channel)")
+    }
+
+    /// The notifications that arrived, waiting up to `seconds` for the first when none has. Throws
+    /// `connectionFailed` when the connection is lost: a listener then cannot know what it missed.
+    public func notifications(waitingUpTo seconds: Double) throws -> [Notification] {
+        var arrived = takeNotifications()
+        guard arrived.isEmpty else { return arrived }
+        let socket = libpq.socket(connection)
+        guard socket >= 0 else { throw lostListener() }
+        var descriptor = pollfd(fd: socket, events: Int16(POLLIN), revents: 0)
+        let ready = poll(&descriptor, 1, Int32(max(0, seconds * 1000)))
+        if ready < 0, errno != EINTR { throw lostListener() }
+        guard ready > 0 else { return [] }
+        // Reads what the server sent; 0 when the connection broke (the server went away).
+        guard libpq.consumeInput(connection) == 1 else { throw lostListener() }
+        arrived = takeNotifications()
+        return arrived
+    }
+
+    private func takeNotifications() -> [Notification] {
+        var arrived: [Notification] = []
+        while let note = libpq.notifies(connection) {
+            arrived.append(Notification(channel: String(cString: note.pointee.relname), payload: String(cString: note.pointee.extra)))
+            libpq.freemem(note)
+        }
+        return arrived
+    }
+
+    private func lostListener() -> PostgresError {
+        mustReconnect = true
+        return PostgresError(kind: .connectionFailed, message: "the listening connection was lost: "
+                                + store.redacting(Self.trimmedMessage(libpq.errorMessage(connection))), store: store.display)
+    }
+
     // MARK: Running statements
 
     private func run(_ sql: String, _ arguments: [SQLValue]) throws -> PostgresResult {

@@ -68,12 +68,13 @@ struct NoopSyncBenchmark {
             try NoopClient(directory: root.appendingPathComponent("replica-\(index)"), token: token, urls: urls, clock: clock)
         }
         for client in clients { try client.sync(through: 0, runId: "run_setup") }
+        store.settle()
 
         var figures: [(Int, Figure)] = []
         for processes in [1, 2] {
-            // A round not timed first: a process opens a reseller's database (on PostgreSQL, checks its schema) on
-            // first use, once per connection of its pool.
-            _ = try syncAtOnce(clients, processes: processes, rounds: 1)
+            // Rounds not timed first, one through each process for every client: a process opens a reseller's
+            // database (on PostgreSQL, readies its schema) when it first serves it.
+            _ = try syncAtOnce(clients, processes: processes, rounds: processes)
             let (latencies, elapsed) = try syncAtOnce(clients, processes: processes, rounds: syncsPerReplica)
             let sorted = latencies.sorted()
             let percentile = { (p: Double) in sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }

@@ -45,27 +45,40 @@ public final class NodeQueue: @unchecked Sendable {
         }
     }
 
-    /// `storeConnections` and `statementTimeout` apply to a PostgreSQL node only: the pool's size, and how long one
-    /// statement may run before it fails (and its request is answered 503).
+    /// `storeConnections`, `statementTimeout` and `changesKeptFor` apply to a PostgreSQL node only: the pool's size,
+    /// how long one statement may run before it fails (and its request is answered 503), and how long at most a
+    /// checked token or a quiet pull's answer is kept (`NodeChangeWatch`).
     public init(node: Node, maximumRequestsPerReseller: Int = NodeQueue.defaultMaximumRequestsPerReseller,
                 storeConnections: Int = NodeQueue.defaultStoreConnections, statementTimeout: TimeInterval = NodeQueue.defaultStatementTimeout,
-                connectionWait: TimeInterval = 5) {
+                connectionWait: TimeInterval = 5, changesKeptFor: TimeInterval = NodeChangeWatch.defaultLongestKept) {
         self.node = node
         self.maximumRequestsPerReseller = maximumRequestsPerReseller
         self.connectionWait = connectionWait
-        if node.postgresStore != nil {
+        if let store = node.postgresStore {
             // Kept for the session even when it fails now (the connection just dropped): the reconnect sets it.
             try? node.limitStatements(toSeconds: statementTimeout)
+            let watch = NodeChangeWatch(store: store, longestKept: changesKeptFor)
+            changeWatch = watch
+            node.changeWatch = watch
             let directory = node.directory, clock = node.clock
             pool = NodePool(size: storeConnections) {
                 let pooled = try Node.open(directory, clock: clock)
+                pooled.changeWatch = watch
                 try pooled.limitStatements(toSeconds: statementTimeout)
                 return pooled
             }
         } else {
             pool = nil
+            changeWatch = nil
         }
     }
+
+    deinit {
+        changeWatch?.stop()
+    }
+
+    /// On PostgreSQL, what this process keeps of tokens and quiet pulls while it hears of every change.
+    public let changeWatch: NodeChangeWatch?
 
     /// `NodeExchange.handle` on the token's reseller's queue.
     public func exchange(operation: String, body: [UInt8], token: String?, source: String) -> NodeExchange.Outcome {

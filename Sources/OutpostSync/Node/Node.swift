@@ -73,6 +73,10 @@ public final class Node {
         init(_ message: String) { self.message = message }
     }
 
+    /// On a process serving a PostgreSQL node, the tokens and quiet-pull answers it may keep (set by `NodeQueue`
+    /// before any tenant is opened).
+    var changeWatch: NodeChangeWatch?
+
     /// A PostgreSQL node's one connection: the registry and every reseller's schema are views of it
     /// (`PostgresSchemaDatabase`), so a node object holds one connection however many resellers it serves.
     let connection: PostgresDatabase?
@@ -283,7 +287,12 @@ public final class Node {
     /// The reseller's database (opened once per node object).
     public func tenant(_ resellerId: String) throws -> Tenant {
         if let tenant = tenants[resellerId] { return tenant }
-        guard Self.validResellerId(resellerId), try registry.scalar("SELECT 1 FROM reseller WHERE id = ?", [resellerId]) != nil else {
+        // Another connection of this serving process found the reseller and readied its schema: nothing to check
+        // again (resellers are never removed, schemas never dropped). Saves a pool's connections five round trips
+        // each per reseller when they first serve it.
+        let readied = changeWatch?.isReadied(resellerId) ?? false
+        guard Self.validResellerId(resellerId) else { throw AdminError("no reseller \(resellerId) on this node") }
+        if !readied, try registry.scalar("SELECT 1 FROM reseller WHERE id = ?", [resellerId]) == nil {
             throw AdminError("no reseller \(resellerId) on this node")
         }
         let db: any SQLDatabase
@@ -295,14 +304,19 @@ public final class Node {
         case .postgresql:
             let connection = self.connection!
             let schema = Self.tenantSchema(resellerId)
-            try connection.executeScript("CREATE SCHEMA IF NOT EXISTS \(schema)")
             let view = connection.schema(schema)
-            try PostgreSQLSchema.create(from: Schema.migrator, in: view)
+            if !readied {
+                try connection.executeScript("CREATE SCHEMA IF NOT EXISTS \(schema)")
+                try PostgreSQLSchema.create(from: Schema.migrator, in: view)
+            }
             db = view
         }
-        try db.transaction { try RowDigest.prepare(in: db) }
-        try Tenant.prepareCounter(for: resellerId, in: db)
-        let tenant = Tenant(resellerId: resellerId, db: db, clock: clock)
+        if !readied {
+            try db.transaction { try RowDigest.prepare(in: db) }
+            try Tenant.prepareCounter(for: resellerId, in: db)
+            changeWatch?.noteReadied(resellerId)
+        }
+        let tenant = Tenant(resellerId: resellerId, db: db, clock: clock, changeWatch: changeWatch)
         tenants[resellerId] = tenant
         return tenant
     }
@@ -380,8 +394,15 @@ public final class Node {
         guard try registry.scalar("SELECT 1 FROM token WHERE id = ? AND revoked_at IS NULL", [id]) != nil else {
             throw AdminError("no active token \(id)")
         }
-        try registry.execute("UPDATE token SET revoked_at = ? WHERE id = ?", [clock.now().description, id])
+        try registry.transaction {
+            try registry.execute("UPDATE token SET revoked_at = ? WHERE id = ?", [clock.now().description, id])
+            // Node processes serving PostgreSQL forget the tokens they checked, at this commit (`NodeChangeWatch`).
+            if registry.dialect == .postgresql { try registry.execute("SELECT pg_notify(?, '')", [Self.tokensChannel]) }
+        }
     }
+
+    /// The PostgreSQL channel a change to a token notifies (`NodeChangeWatch`).
+    static let tokensChannel = "outpost_tokens_changed"
 
     /// One issued token as `node token list` shows it: whose, when made, until when, last used. Never the token or its hash.
     public struct TokenRecord: Sendable, Codable, Equatable {
@@ -431,23 +452,35 @@ public final class Node {
         guard let token, token.hasPrefix("opt_"), token.utf8.count == 68 else {
             throw SyncError(.unauthorized, "a valid bearer token is required")
         }
-        guard let row = try registry.row("SELECT id, reseller_id, username, expires_at, last_used_at FROM token WHERE hash = ? AND revoked_at IS NULL",
-                                         [SHA256.hex(token)]) else {
+        let hash = SHA256.hex(token)
+        let (kept, ticket) = changeWatch?.token(hash: hash) ?? (nil, nil)
+        guard let found = try kept ?? readToken(hash: hash) else {
             throw SyncError(.unauthorized, "the token is unknown or revoked")
         }
-        let now = clock.now(), id = try row.string("id")
-        if let expiresAt = try row.optionalString("expires_at"), Self.hasExpired(expiresAt, now: now) {
-            throw SyncError(.unauthorized, "the token \(id) expired at \(expiresAt); ask the node's operator for a new one (outpost node token issue)")
+        if kept == nil, let ticket { changeWatch?.keep(found, hash: hash, ticket: ticket) }
+        let now = clock.now()
+        if let expiresAt = found.expiresAt, Self.hasExpired(expiresAt, now: now) {
+            throw SyncError(.unauthorized, "the token \(found.id) expired at \(expiresAt); ask the node's operator for a new one (outpost node token issue)")
         }
         // Last use to the minute: a write per request would make every exchange queue on the registry's lock.
         // Best effort: a busy registry must not turn away a valid token (the next use writes it).
         // Asked only when the row read says it is due: most exchanges then cost one statement here, not two.
         let minuteAgo = now.adding(seconds: -60).description
-        if try row.optionalString("last_used_at").map({ $0 < minuteAgo }) ?? true {
-            try? registry.execute("UPDATE token SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)",
-                                  [now.description, id, minuteAgo])
+        if found.lastUsedAt.map({ $0 < minuteAgo }) ?? true {
+            if (try? registry.execute("UPDATE token SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)",
+                                      [now.description, found.id, minuteAgo])) != nil {
+                changeWatch?.noteUse(hash: hash, at: now.description)
+            }
         }
-        return (try row.string("reseller_id"), try row.string("username"))
+        return (found.resellerId, found.username)
+    }
+
+    /// An unrevoked token's row, by the hash of the token.
+    private func readToken(hash: String) throws -> NodeChangeWatch.KeptToken? {
+        guard let row = try registry.row("SELECT id, reseller_id, username, expires_at, last_used_at FROM token WHERE hash = ? AND revoked_at IS NULL",
+                                         [hash]) else { return nil }
+        return NodeChangeWatch.KeptToken(id: try row.string("id"), resellerId: try row.string("reseller_id"), username: try row.string("username"),
+                                         expiresAt: try row.optionalString("expires_at"), lastUsedAt: try row.optionalString("last_used_at"))
     }
 
     // MARK: Catalog
