@@ -254,6 +254,7 @@ struct NodeStoreCommandTests {
         let during = try place.outpost(["sync", "--no-site", "--timeout", "4"])
         #expect(during.status == 75, "\(during.stderr)")
         #expect(!during.stderr.contains(place.store))
+        #expect(during.stderr.contains("cannot reach its database"), "not \"busy\": \(during.stderr)")
         // What the replica met: 503 with Retry-After, at once rather than a hang.
         let port = try #require(Int(serve.url.split(separator: ":").last?.trimmingCharacters(in: CharacterSet(charactersIn: "/")) ?? ""))
         let token = try String(contentsOfFile: place.dir.path("token"), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)

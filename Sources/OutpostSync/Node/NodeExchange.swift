@@ -118,8 +118,11 @@ public struct NodeExchange {
         // `notice: nil` picks the SyncError overload (without it this function would call itself).
         case let error as SyncError: return failure(error, resellerId: resellerId, notice: nil)
         // A store that is busy (SQLite's lock, a PostgreSQL serialization failure) or out of reach: try again later.
-        case let error as any StoreFailure where error.kind == .mustRetry || error.kind == .connectionFailed:
+        case let error as any StoreFailure where error.kind == .mustRetry:
             return failure(SyncError(.unavailable, "the node is busy; try again"), resellerId: resellerId, notice: nil)
+        // Not "busy": the operator looks at the database, not at the load (the details stay in the node's log).
+        case let error as any StoreFailure where error.kind == .connectionFailed:
+            return failure(SyncError(.unavailable, "the node cannot reach its database; try again shortly"), resellerId: resellerId, notice: nil)
         default: return failure(SyncError(.internalError, "the node failed to handle the request"), resellerId: resellerId, notice: nil)
         }
     }
