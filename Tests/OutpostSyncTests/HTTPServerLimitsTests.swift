@@ -139,7 +139,8 @@ struct HTTPServerLimitsTests {
             #expect(Date().timeIntervalSince(started) < 2, "answered at once")
             #expect(connection.readsEndOfStream(within: 3))
         }
-        #expect(node.log.contains("path=/v1/push status=401"), "each refusal is logged:\n\(node.log)")
+        // The line is written after the answer went out: waited for, not read at once.
+        #expect(ServedNode.waitUntil(seconds: 10) { node.log.contains("path=/v1/push status=401") }, "each refusal is logged:\n\(node.log)")
         #expect(node.pull("a").status == 200, "a valid token is still served")
     }
 

@@ -55,6 +55,20 @@ struct NodeChangeWatchTests {
         func skewCustomerDigest(by amount: Int64) throws {
             try other.tenant("acme").db.execute("UPDATE table_digest SET digest = digest + ? WHERE entity = 'customer'", [amount])
         }
+
+        /// Whether a pull at `head` is answered from memory: the digests of a pull made before a skew come back
+        /// after it. Tried a few times, since a late notification of an earlier commit (this setup's login event
+        /// arrives when it arrives) may forget a kept answer once; the skew is taken back each time.
+        func answersFromMemory(at head: Int64) throws -> (first: PullResponse, fromMemory: Bool) {
+            for _ in 0..<20 {
+                let first = try pull(at: head)
+                try skewCustomerDigest(by: 1)
+                let second = try pull(at: head)
+                try skewCustomerDigest(by: -1)
+                if second.digests == first.digests { return (first, true) }
+            }
+            return (try pull(at: head), false)
+        }
     }
 
     static func waitFor(_ what: String, within seconds: Double = 20, _ condition: () throws -> Bool) throws {
@@ -72,13 +86,10 @@ struct NodeChangeWatchTests {
     func keptAnswerFollowsOtherProcessesCommits() throws {
         let served = try Served()
         let head = try served.head
-        let first = try served.pull(at: head)
+        let (first, fromMemory) = try served.answersFromMemory(at: head)
         #expect(first.cursor == head && first.changes.isEmpty)
         // Behind the node's back: an answer read from the database would carry the changed digest.
-        try served.skewCustomerDigest(by: 1)
-        let kept = try served.pull(at: head)
-        #expect(kept.digests == first.digests, "the second pull came from what the process kept")
-        try served.skewCustomerDigest(by: -1)
+        #expect(fromMemory, "a pull at the head came from what the process kept")
 
         // Another process moves the log: a plan renamed in the catalog is a change in acme's log.
         var plan = try #require(try Catalog.plans().first)
@@ -129,9 +140,9 @@ struct NodeChangeWatchTests {
     func lostListenerForgetsEverything() throws {
         let served = try Served()
         let head = try served.head
-        let first = try served.pull(at: head)
+        let (first, fromMemory) = try served.answersFromMemory(at: head)
+        try #require(fromMemory)
         try served.skewCustomerDigest(by: 1)
-        #expect(try served.pull(at: head).digests == first.digests)
         // The listener's session ends (as in a failover); nothing notified it of the skew.
         let admin = try PostgresDatabase(PostgresConnectionString(served.database.connectionString))
         try admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN %'")
