@@ -14,6 +14,19 @@ import OutpostTestThreads
 /// `outpost node serve` as a real process on a real socket, spoken to with bytes written by hand.
 @Suite("HTTP server: framing, limits, timeouts, concurrency, shutdown", .ownThreads)
 struct HTTPServerTests {
+    @Test("node serve takes its node as every node command does: DIR, --node DIR or OUTPOST_NODE; none is a usage error")
+    func nodeGivenAsEveryNodeCommandTakesIt() throws {
+        for given in [ServedNode.NodeGiven.option, .environment] {
+            let node = try ServedNode(nodeGiven: given)
+            defer { node.shutDown() }
+            #expect(node.pull("a").status == 200, "\(given)")
+        }
+        let binary = try #require(ServedNode.binary)
+        let none = ServedNode.run(binary, ["node", "serve", "--listen", "127.0.0.1:0"])
+        #expect(none.status == 64)
+        #expect(none.stderr.contains("no node given: pass --node DIR or set OUTPOST_NODE"), "\(none.stderr)")
+    }
+
     @Test("a bad request line gets 400 and closes; the server keeps serving others")
     func badRequestLine() throws {
         let node = try ServedNode()
@@ -386,7 +399,11 @@ final class ServedNode: @unchecked Sendable {
     let database: TestDatabase?
     private let collector: StandardErrorCollector
 
-    init(serveArguments: [String] = [], store: NodeStore = .sqlite, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    /// How `node serve` is told where the node is: as every node command takes it.
+    enum NodeGiven: Sendable { case positional, option, environment }
+
+    init(serveArguments: [String] = [], store: NodeStore = .sqlite, nodeGiven: NodeGiven = .positional,
+         sourceLocation: SourceLocation = #_sourceLocation) throws {
         _ = ServedNode.ignoreSIGPIPE
         let binary = try #require(ServedNode.binary, "the outpost binary is not built next to the tests", sourceLocation: sourceLocation)
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("outpost-http-\(UUID().uuidString)")
@@ -419,8 +436,13 @@ final class ServedNode: @unchecked Sendable {
 
         let process = Process()
         process.executableURL = binary
-        process.arguments = ["node", "serve", nodePath, "--listen", "127.0.0.1:0"] + serveArguments
-        process.environment = ServedNode.environment
+        let node: [String] = switch nodeGiven {
+        case .positional: [nodePath]
+        case .option: ["--node", nodePath]
+        case .environment: []
+        }
+        process.arguments = ["node", "serve"] + node + ["--listen", "127.0.0.1:0"] + serveArguments
+        process.environment = ServedNode.environment.merging(nodeGiven == .environment ? ["OUTPOST_NODE": nodePath] : [:]) { $1 }
         let errors = Pipe()
         process.standardError = errors
         process.standardOutput = FileHandle.nullDevice

@@ -13,8 +13,9 @@ enum NodeServeCommands {
 
     static let serve = CommandSpec(
         ["node", "serve"], "serve the node over HTTP/1.1 until SIGTERM or SIGINT (put a TLS proxy in front for https://)",
-        arguments: [.init("DIR", "the node directory")],
+        arguments: [.init("DIR", optional: true, "the node directory (or --node DIR, or $OUTPOST_NODE, as for every node command)")],
         options: [
+            NodeCommands.nodeOption,
             .init("listen", value: "HOST:PORT", "the address to listen on (default 127.0.0.1:8740; port 0 picks a free port)"),
             .init("read-timeout", value: "SECONDS", "how long a client may take to send a request's head, and to send more of its body (default 10)"),
             .init("request-timeout", value: "SECONDS", "how long a client may take to send a whole request, head and body (default 60)"),
@@ -48,16 +49,20 @@ enum NodeServeCommands {
             accepting, finishes the requests in flight and exits 0.
 
             On a PostgreSQL node (node init --store) exchanges share --store-connections connections, whichever reseller they
-            are for, plus one that checks tokens: keep the sum over all node processes below the server's max_connections.
+            are for, plus one that checks tokens and one that listens for other processes' changes: keep the sum over all node processes
+            below the server's max_connections.
             A request that finds no connection free within 5 seconds, or a database that cannot be reached (connect_timeout
             5 s unless the connection string says otherwise) or runs a statement past --statement-timeout, is answered 503
             with Retry-After. After the database restarts or fails over, each connection reconnects at its next use; the
             syncs in flight fail (the replica exits 75 and succeeds when it tries again). Several node serve processes, on one
-            machine or several, may serve one PostgreSQL node behind a load balancer: they keep no state of their own.
+            machine or several, may serve one PostgreSQL node behind a load balancer. What a process keeps for itself (the
+            tokens it checked, each reseller's head and digests, to answer a sync with nothing to do without asking the
+            database) it forgets on every change any process or job makes (PostgreSQL's NOTIFY), after 2 s at most, and
+            whenever its listening connection is lost.
             """,
         usesReplica: false,
         run: { invocation, session in
-            let directory = URL(fileURLWithPath: invocation.argument(0))
+            let directory = try NodeCommands.nodeDirectory(invocation, session)
             var address = ListenAddress.default
             if let text = invocation.value("listen") {
                 do {
