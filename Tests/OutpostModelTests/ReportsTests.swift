@@ -459,12 +459,12 @@ struct ReportsTests {
             #expect(report.rows.count == 3 * 5)
             let january = ReportSpan(month: try #require(ReportMonth("2026-01")))
             let february = ReportSpan(month: try #require(ReportMonth("2026-02")))
-            #expect(report.row(january, .sales) == SalesReport.Row(period: january, type: .sales, count: 2, amount: 7_500))
+            #expect(report.row(january, .sales) == SalesReport.Row(period: january, category: .sales, count: 2, amount: 7_500))
             #expect(report.row(january, .renewal)?.amount == 15_000)
             #expect(report.row(february, .cancellation)?.amount == -3_000)
             #expect(report.row(february, .sales)?.count == 1)
-            #expect(report.totals.map(\.total.count) == [3, 1, 1, 1, 1])        // sales, renewal, change, cancellation, transfer
-            #expect(report.totals.map(\.total.amount) == [11_500, 15_000, 1_250, -3_000, 1_125])
+            #expect(report.byCategory.map(\.total.count) == [3, 1, 1, 1, 1])        // sales, renewal, change, cancellation, transfer
+            #expect(report.byCategory.map(\.total.amount) == [11_500, 15_000, 1_250, -3_000, 1_125])
             #expect(report.byPeriod.map(\.total.amount) == [22_500, 2_250, 1_125])
             #expect(report.csvHeader == ["Month", "Order type", "Orders", "Amount (EUR)"])
             #expect(report.csvRows[8] == ["2026-02", "cancellation", "1", "-30.00"])
@@ -484,10 +484,10 @@ struct ReportsTests {
             try Facts.payment(r, "pay_7", invoice: "inv_1", customer: "cus_A", amount: 900, on: "2026-04-01", method: .cash)
             let report = try PaymentTransactionsReport.compute(in: r.db, asOf: day("2026-03-31"), months: 3)
             #expect(report.rows.count == 3 * 6)
-            let nonZero = report.rows.filter { $0.count > 0 }.map { "\($0.period) \($0.method.rawValue) \($0.count) \($0.amount)" }
+            let nonZero = report.rows.filter { $0.count > 0 }.map { "\($0.period) \($0.category.rawValue) \($0.count) \($0.amount)" }
             #expect(nonZero == ["2026-01 bank_transfer 1 5000", "2026-01 card 2 3000", "2026-03 cash 1 300"])
             #expect(report.total == .init(count: 4, amount: 8_300))
-            #expect(report.methods.first { $0.method == .card }?.total.amount == 3_000)
+            #expect(report.byCategory.first { $0.category == .card }?.total.amount == 3_000)
             #expect(report.byPeriod.map(\.total.count) == [3, 0, 1])
             #expect(report.csvRows.first == ["2026-01", "bank_transfer", "1", "50.00"])
         }

@@ -40,58 +40,65 @@ extension ReportMonth: FigureKey {
     }
 }
 
-/// Payments of a month by one method.
-public struct PaymentKey: FigureKey {
-    public let month: ReportMonth
-    public let method: Payment.Method
+/// What a tally report (`TallyReport`) counts besides the month: an order's type, a payment's method.
+public protocol TallyCategory: CaseIterable, Hashable, Sendable, RawRepresentable where RawValue == String, AllCases == [Self] {
+    /// The column a figure's row holds it in (`type`, `method`).
+    static var column: String { get }
+    /// What it is, for people: `an order type`, `a payment method`.
+    static var noun: String { get }
+    /// Its column's title in a report (`Order type`, `Method`), and the title of the count of things (`Orders`, `Payments`).
+    static var title: String { get }
+    static var countTitle: String { get }
+    /// The figure that counts things of a month under it (`Figures.sales`, `Figures.payments`).
+    static var figure: Figure<CategoryKey<Self>, Tally> { get }
+}
 
-    public init(month: ReportMonth, method: Payment.Method) {
+/// Things of a month under one category: orders of one type (`SalesKey`), payments by one method (`PaymentKey`).
+public struct CategoryKey<Category: TallyCategory>: FigureKey {
+    public let month: ReportMonth
+    public let category: Category
+
+    public init(month: ReportMonth, category: Category) {
         self.month = month
-        self.method = method
+        self.category = category
     }
 
-    /// The `month` and `method` columns.
+    /// The `month` column and the category's (`Category.column`).
     public init(row: Row) throws {
         month = try ReportMonth(row: row)
-        let text = try row.string("method")
-        guard let method = Payment.Method(rawValue: text) else { throw RowDecodingError(column: "method", expected: "a payment method", found: .text(text)) }
-        self.method = method
+        let text = try row.string(Category.column)
+        guard let category = Category(rawValue: text) else { throw RowDecodingError(column: Category.column, expected: Category.noun, found: .text(text)) }
+        self.category = category
     }
 
-    public var stored: String { month.stored + String(tab) + method.rawValue }
+    public var stored: String { month.stored + String(tab) + category.rawValue }
 
     public init?(stored: String) {
         let fields = stored.split(separator: tab, omittingEmptySubsequences: false)
-        guard fields.count == 2, let month = ReportMonth(stored: String(fields[0])), let method = Payment.Method(rawValue: String(fields[1])) else { return nil }
-        self.init(month: month, method: method)
+        guard fields.count == 2, let month = ReportMonth(stored: String(fields[0])), let category = Category(rawValue: String(fields[1])) else { return nil }
+        self.init(month: month, category: category)
     }
 }
 
+/// Completed payments of a month by one method.
+public typealias PaymentKey = CategoryKey<Payment.Method>
 /// Orders of a month of one type.
-public struct SalesKey: FigureKey {
-    public let month: ReportMonth
-    public let type: Order.OrderType
+public typealias SalesKey = CategoryKey<Order.OrderType>
 
-    public init(month: ReportMonth, type: Order.OrderType) {
-        self.month = month
-        self.type = type
-    }
+extension Payment.Method: TallyCategory {
+    public static let column = "method"
+    public static let noun = "a payment method"
+    public static let title = "Method"
+    public static let countTitle = "Payments"
+    public static var figure: Figure<PaymentKey, Tally> { Figures.payments }
+}
 
-    /// The `month` and `type` columns.
-    public init(row: Row) throws {
-        month = try ReportMonth(row: row)
-        let text = try row.string("type")
-        guard let type = Order.OrderType(rawValue: text) else { throw RowDecodingError(column: "type", expected: "an order type", found: .text(text)) }
-        self.type = type
-    }
-
-    public var stored: String { month.stored + String(tab) + type.rawValue }
-
-    public init?(stored: String) {
-        let fields = stored.split(separator: tab, omittingEmptySubsequences: false)
-        guard fields.count == 2, let month = ReportMonth(stored: String(fields[0])), let type = Order.OrderType(rawValue: String(fields[1])) else { return nil }
-        self.init(month: month, type: type)
-    }
+extension Order.OrderType: TallyCategory {
+    public static let column = "type"
+    public static let noun = "an order type"
+    public static let title = "Order type"
+    public static let countTitle = "Orders"
+    public static var figure: Figure<SalesKey, Tally> { Figures.sales }
 }
 
 /// Invoice lines of a month sold under one plan at one price and cost: the group a margin is rounded

@@ -37,7 +37,8 @@ import OutpostStore
 //         failedOrders, rejectedMutations, conflicts, pendingMutations: Int)
 // RecurringRevenue.compute(in:asOf:)          amount (MRR), annual (ARR), cost, margin, marginBp
 // CustomerShares.shares(in:asOf:since:customers:_:)  each customer's share of every figure; CustomerShares.InMemory sums them
-// SalesReport.compute(in:asOf:months:)        rows [Row(period, type, count, amount)], byPeriod, totals; csvHeader, csvRows
+// SalesReport.compute(in:asOf:months:)        rows [Row(period, category: order type, count, amount)], byPeriod,
+//                                             byCategory, total; csvHeader, csvRows (TallyReport<Order.OrderType>)
 // RevenueReport.compute(in:asOf:months:)      rows [Row], plans [PlanRow], total;
 //                                             csvHeader/csvRows (months), planCSVHeader/planCSVRows
 // CustomerDynamicsReport.compute(in:asOf:months:)  rows [Row(new/churned/reactivated/net customers,
@@ -45,8 +46,8 @@ import OutpostStore
 // ReceivablesAgingReport.compute(in:asOf:)    total: AgingBuckets, customerCount, openInvoiceCount;
 //     ReceivablesAgingReport.customers(in:asOf:limit:offset:) / forEachCustomer(in:asOf:limit:offset:_:)
 //     csvHeader, forEachCSVRow(in:_:) (every customer, then a Total row)
-// PaymentTransactionsReport.compute(in:asOf:months:)  rows [Row(period, method, count, amount)], byPeriod, methods,
-//                                             total; csvHeader, csvRows
+// PaymentTransactionsReport.compute(in:asOf:months:)  rows [Row(period, category: method, count, amount)], byPeriod,
+//                                             byCategory, total; csvHeader, csvRows (TallyReport<Payment.Method>)
 // SubscriptionsReport.compute(in:asOf:)       plans [PlanRow(active, expiring/renewing Windows(in30,in60,in90),
 //                                             recurring)], active, expiring, renewing, recurring; csvHeader, csvRows
 // ```

@@ -23,11 +23,11 @@ public enum ReportCharts {
                  series: [ChartSeries("Outstanding", buckets.labelled.map(\.amount))], format: .money(currency))
     }
 
-    /// Sales: order amounts per period, stacked by order type.
-    public static func sales(_ report: SalesReport, title: String = "Sales by month and order type") -> BarChart {
+    /// Sales (stacked by order type) or payment transactions (stacked by method): amounts per period.
+    public static func tally<Category>(_ report: TallyReport<Category>, title: String) -> BarChart {
         BarChart(title: title, categoryTitle: kindTitle(report.periods), categories: report.periods.map(\.label),
-                 series: Order.OrderType.allCases.map { type in
-                     ChartSeries(words(type.rawValue), report.periods.map { report.row($0, type)?.amount ?? 0 })
+                 series: Category.allCases.map { category in
+                     ChartSeries(words(category.rawValue), report.periods.map { report.row($0, category)?.amount ?? 0 })
                  },
                  layout: .stacked, format: .money(report.currency))
     }
@@ -56,17 +56,6 @@ public enum ReportCharts {
                           ChartSeries("Reactivated", report.rows.map { Int64($0.reactivatedCustomers) }),
                           ChartSeries("Churned", report.rows.map { -Int64($0.churnedCustomers) })],
                  layout: .stacked, format: .count)
-    }
-
-    /// Payment transactions: amounts per period, stacked by payment method.
-    public static func payments(_ report: PaymentTransactionsReport, title: String = "Payments by month and method") -> BarChart {
-        BarChart(title: title, categoryTitle: kindTitle(report.periods), categories: report.periods.map(\.label),
-                 series: Payment.Method.allCases.map { method in
-                     ChartSeries(words(method.rawValue), report.periods.map { period in
-                         report.rows.first { $0.period == period && $0.method == method }?.amount ?? 0
-                     })
-                 },
-                 layout: .stacked, format: .money(report.currency))
     }
 
     /// `Month`, `Quarter` or `Year`: the category axis of a report's chart.

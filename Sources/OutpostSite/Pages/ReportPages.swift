@@ -119,30 +119,38 @@ enum ReportPages {
     private static func byKind(_ kind: ReportSpan.Kind) -> String { "By " + kind.rawValue }
 
     static func sales(_ context: BuildContext) throws {
+        try tally(context, Order.OrderType.self, index: 0, months: ReportMonthPages.orders, chart: "Sales by %@ and order type")
+    }
+
+    /// A report of things counted by period and category (sales by order type, payments by method), in its three
+    /// views: the chart stacked by category, the table with a column per category and the totals, the CSV.
+    /// `chart` is the chart's title with `%@` for the period's kind; `months` links a month to the rows it counts.
+    private static func tally<Category: TallyCategory>(_ context: BuildContext, _: Category.Type, index: Int,
+                                                       months: (ReportMonth) -> String, chart title: String) throws {
+        let name = names[index]
         for kind in ReportSpan.Kind.allCases {
-            let report = try SalesReport.compute(in: context.db, totals: context.figures, periods: periods(context, kind))
-            let path = path("sales", kind)
-            let types = Order.OrderType.allCases
-            let chart = ReportCharts.sales(report, title: "Sales by \(kind.rawValue) and order type")
-                .linked(chartLinks(report.periods, from: path, ReportMonthPages.orders))
-            let csvPath = csvPath("sales", kind)
+            let report = try TallyReport<Category>.compute(in: context.db, totals: context.figures, periods: periods(context, kind))
+            let path = path(name, kind)
+            let chart = ReportCharts.tally(report, title: title.replacingOccurrences(of: "%@", with: kind.rawValue))
+                .linked(chartLinks(report.periods, from: path, months))
+            let csvPath = csvPath(name, kind)
             try csv(context, csvPath, report.csvHeader, report.csvRows)
             let rows: [[Cell]] = report.byPeriod.map { period in
-                var cells: [Cell] = [periodCell(period.period, ReportMonthPages.orders)]
-                for type in types { cells.append(.money(report.row(period.period, type)?.amount ?? 0)) }
+                var cells: [Cell] = [periodCell(period.period, months)]
+                for category in Category.allCases { cells.append(.money(report.row(period.period, category)?.amount ?? 0)) }
                 cells += [.number(Int64(period.total.count)), .money(period.total.amount)]
                 return cells
             }
             var totals: [Cell] = [ReportTable.totalLabel]
-            for type in types { totals.append(.money(report.totals.first { $0.type == type }?.total.amount ?? 0)) }
-            let all = report.totals.reduce((count: 0, amount: Int64(0))) { ($0.count + $1.total.count, $0.amount + $1.total.amount) }
-            totals += [.number(Int64(all.count)), .money(all.amount)]
-            try page(context, 0, kind, [
+            for (_, total) in report.byCategory { totals.append(.money(total.amount)) }
+            totals += [.number(Int64(report.total.count)), .money(report.total.amount)]
+            try page(context, index, kind, [
                 chartSection(title: chart.content.title, id: "chart", chart: chart.figure()),
                 .section(title: byKind(kind), id: "table", [ReportTable.block(
                     context, path: path,
-                    columns: [Column(kind.title)] + types.map { Column($0.rawValue.capitalized, numeric: true) } + [Column("Orders", numeric: true), Column("Amount", numeric: true)],
-                    rows: rows, foot: [totals], empty: "No orders in the period.", csv: csvPath)]),
+                    columns: [Column(kind.title)] + Category.allCases.map { Column(SiteFormat.words($0.rawValue).capitalized, numeric: true) }
+                        + [Column(Category.countTitle, numeric: true), Column("Amount", numeric: true)],
+                    rows: rows, foot: [totals], empty: "No \(Category.countTitle.lowercased()) in the period.", csv: csvPath)]),
             ])
         }
     }
@@ -292,32 +300,7 @@ enum ReportPages {
     }
 
     static func payments(_ context: BuildContext) throws {
-        for kind in ReportSpan.Kind.allCases {
-            let report = try PaymentTransactionsReport.compute(in: context.db, totals: context.figures, periods: periods(context, kind))
-            let path = path("payments", kind)
-            let methods = Payment.Method.allCases
-            let chart = ReportCharts.payments(report, title: "Payments by \(kind.rawValue) and method")
-                .linked(chartLinks(report.periods, from: path, ReportMonthPages.payments))
-            let csvPath = csvPath("payments", kind)
-            try csv(context, csvPath, report.csvHeader, report.csvRows)
-            let rows: [[Cell]] = report.byPeriod.map { period in
-                var cells: [Cell] = [periodCell(period.period, ReportMonthPages.payments)]
-                for method in methods { cells.append(.money(report.rows.first { $0.period == period.period && $0.method == method }?.amount ?? 0)) }
-                cells += [.number(Int64(period.total.count)), .money(period.total.amount)]
-                return cells
-            }
-            var totals: [Cell] = [ReportTable.totalLabel]
-            for method in methods { totals.append(.money(report.methods.first { $0.method == method }?.total.amount ?? 0)) }
-            totals += [.number(Int64(report.total.count)), .money(report.total.amount)]
-            try page(context, 4, kind, [
-                chartSection(title: chart.content.title, id: "chart", chart: chart.figure()),
-                .section(title: byKind(kind), id: "table", [ReportTable.block(
-                    context, path: path,
-                    columns: [Column(kind.title)] + methods.map { Column(SiteFormat.words($0.rawValue).capitalized, numeric: true) }
-                        + [Column("Payments", numeric: true), Column("Amount", numeric: true)],
-                    rows: rows, foot: [totals], empty: "", csv: csvPath)]),
-            ])
-        }
+        try tally(context, Payment.Method.self, index: 4, months: ReportMonthPages.payments, chart: "Payments by %@ and method")
     }
 
     static func subscriptions(_ context: BuildContext) throws {
