@@ -314,6 +314,8 @@ public final class PostgresDatabase {
     /// The notifications that arrived, waiting up to `seconds` for the first when none has. Throws
     /// `connectionFailed` when the connection is lost: a listener then cannot know what it missed.
     public func notifications(waitingUpTo seconds: Double) throws -> [Notification] {
+        // What libpq (or TLS beneath it) has already read is not seen by poll(): taken in first.
+        guard libpq.consumeInput(connection) == 1 else { throw lostListener() }
         var arrived = takeNotifications()
         guard arrived.isEmpty else { return arrived }
         let socket = libpq.socket(connection)

@@ -49,7 +49,7 @@ enum NodeServeCommands {
             accepting, finishes the requests in flight and exits 0.
 
             On a PostgreSQL node (node init --store) exchanges share --store-connections connections, whichever reseller they
-            are for, plus one that checks tokens and one that listens for other processes' changes: keep the sum over all node processes
+            are for, plus one that checks tokens and one that watches for other processes' changes: keep the sum over all node processes
             below the server's max_connections.
             A request that finds no connection free within 5 seconds, or a database that cannot be reached (connect_timeout
             5 s unless the connection string says otherwise) or runs a statement past --statement-timeout, is answered 503
@@ -57,8 +57,8 @@ enum NodeServeCommands {
             syncs in flight fail (the replica exits 75 and succeeds when it tries again). Several node serve processes, on one
             machine or several, may serve one PostgreSQL node behind a load balancer. What a process keeps for itself (the
             tokens it checked, each reseller's head and digests, to answer a sync with nothing to do without asking the
-            database) it forgets on every change any process or job makes (PostgreSQL's NOTIFY), after 2 s at most, and
-            whenever its listening connection is lost.
+            database) it checks every 0.2 s against every reseller's published head and the revoked tokens, forgets
+            what moved (a token revoke is also notified, and forgotten at once), and keeps nothing while those checks fail.
             """,
         usesReplica: false,
         run: { invocation, session in

@@ -45,19 +45,18 @@ public final class NodeQueue: @unchecked Sendable {
         }
     }
 
-    /// `storeConnections`, `statementTimeout` and `changesKeptFor` apply to a PostgreSQL node only: the pool's size,
-    /// how long one statement may run before it fails (and its request is answered 503), and how long at most a
-    /// checked token or a quiet pull's answer is kept (`NodeChangeWatch`).
+    /// `storeConnections` and `statementTimeout` apply to a PostgreSQL node only: the pool's size, and how long one
+    /// statement may run before it fails (and its request is answered 503).
     public init(node: Node, maximumRequestsPerReseller: Int = NodeQueue.defaultMaximumRequestsPerReseller,
                 storeConnections: Int = NodeQueue.defaultStoreConnections, statementTimeout: TimeInterval = NodeQueue.defaultStatementTimeout,
-                connectionWait: TimeInterval = 5, changesKeptFor: TimeInterval = NodeChangeWatch.defaultLongestKept) {
+                connectionWait: TimeInterval = 5) {
         self.node = node
         self.maximumRequestsPerReseller = maximumRequestsPerReseller
         self.connectionWait = connectionWait
         if let store = node.postgresStore {
             // Kept for the session even when it fails now (the connection just dropped): the reconnect sets it.
             try? node.limitStatements(toSeconds: statementTimeout)
-            let watch = NodeChangeWatch(store: store, longestKept: changesKeptFor)
+            let watch = NodeChangeWatch(store: store)
             changeWatch = watch
             node.changeWatch = watch
             let directory = node.directory, clock = node.clock
@@ -77,7 +76,7 @@ public final class NodeQueue: @unchecked Sendable {
         changeWatch?.stop()
     }
 
-    /// On PostgreSQL, what this process keeps of tokens and quiet pulls while it hears of every change.
+    /// On PostgreSQL, what this process keeps of tokens and quiet pulls while it keeps up with every change.
     public let changeWatch: NodeChangeWatch?
 
     /// `NodeExchange.handle` on the token's reseller's queue.

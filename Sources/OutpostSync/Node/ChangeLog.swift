@@ -31,10 +31,6 @@ enum ChangeLog {
         return (head, horizon, digests)
     }
 
-    /// The PostgreSQL channel a transaction that moved a reseller's log notifies at its commit, the reseller's id
-    /// as the payload: what lets a node process keep quiet-pull answers (`NodeChangeWatch`).
-    static let changedChannel = "outpost_reseller_changed"
-
     /// The columns `logged` and `horizon` that `bounds(of:)` reads.
     private static let boundsColumns = """
         (SELECT coalesce(max(version), 0) FROM change_log) AS logged, (SELECT value FROM replica_meta WHERE key = 'horizon') AS horizon
@@ -180,8 +176,8 @@ enum ChangeLog {
         func finish() throws {
             if db.dialect == .postgresql, version != startVersion {
                 try ResellerCounter.store(version, for: reseller, in: db)
-                // Tells every node process the log moved, at the commit (`NodeChangeWatch`); sent without waiting.
-                try db.executeLater("SELECT pg_notify(?, ?)", [ChangeLog.changedChannel, reseller])
+                // Where every node process looks to learn that the log moved (`NodeChangeWatch`); sent without waiting.
+                try PublishedHeads.publish(version, for: reseller, in: db)
             }
             for table in digests.keys.sorted() where digests[table] != storedDigests[table] {
                 guard let digest = digests[table] else { continue }

@@ -178,6 +178,7 @@ public final class Node {
         try db.executeScript("CREATE SCHEMA IF NOT EXISTS \(registrySchema)")
         let registry = db.schema(registrySchema)
         try PostgreSQLSchema.create(from: registryMigrator, in: registry)
+        try PublishedHeads.prepare(in: registry)
         try writeStoreFile(store, in: directory)
         return Node(directory: directory, registry: registry, store: .postgresql(store), connection: db, clock: clock)
     }
@@ -239,6 +240,7 @@ public final class Node {
         guard try registry.scalar("SELECT value FROM node_meta WHERE key = 'format'")?.string == "outpost-node" else {
             throw OpenError.notANode(store.display, reason: "its \(registrySchema) schema is not a node registry")
         }
+        if try registry.scalar("SELECT to_regclass(?)", ["\(registrySchema).reseller_head"]) == .null { try PublishedHeads.prepare(in: registry) }
         return Node(directory: directory, registry: registry, store: .postgresql(store), connection: db, clock: clock)
     }
 
@@ -396,7 +398,8 @@ public final class Node {
         }
         try registry.transaction {
             try registry.execute("UPDATE token SET revoked_at = ? WHERE id = ?", [clock.now().description, id])
-            // Node processes serving PostgreSQL forget the tokens they checked, at this commit (`NodeChangeWatch`).
+            // Processes serving a PostgreSQL node forget the tokens they checked as soon as this commits
+            // (`NodeChangeWatch`). Revocations are rare: the lock PostgreSQL takes for a notifying commit costs nothing here.
             if registry.dialect == .postgresql { try registry.execute("SELECT pg_notify(?, '')", [Self.tokensChannel]) }
         }
     }

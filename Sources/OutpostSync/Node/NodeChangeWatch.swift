@@ -3,22 +3,25 @@ import OutpostModel
 import OutpostStore
 
 /// What a PostgreSQL node process may answer without asking the database: the tokens it has checked and each
-/// reseller's quiet-pull answer (head, horizon, digests), kept only while it is sure to hear of every change.
+/// reseller's quiet-pull answer (head, horizon, digests), kept only while it keeps up with every change.
 ///
 /// Why it exists: a sync with nothing to do is most of a node's traffic, and on PostgreSQL it cost three round
 /// trips (the token, `SET search_path`, the quiet pull) and about a millisecond of the server's CPU, so 50
 /// replicas at once on a two-core machine waited 100 ms at p99 (`outpost-bench noop-sync-http`, issue 16's
 /// target is 50 ms). Answered from here it costs no round trip at all; the figures are in the README.
 ///
-/// How it stays right: every transaction that moves a reseller's log sends `NOTIFY` on `ChangeLog.changedChannel`
-/// (delivered at its commit, and not at all if it rolls back), and every change to a token on
-/// `Node.tokensChannel`. A thread of this watch listens on a connection of its own and forgets what a notification
-/// names. Anything is kept only while that connection listens: when it is lost (a restart, a failover) everything
-/// is forgotten and nothing is kept until it listens again, since what happened meanwhile cannot be known.
-/// An answer read from the database is kept only if nothing about its reseller was forgotten while it was read
-/// (`Ticket`), so a read that raced a commit never outlives that commit's notification. And nothing is kept for
-/// longer than `longestKept`, which bounds how stale a slow listener thread could leave an answer. Compaction moves
-/// a log's horizon, never its head, digests or rows, so it leaves a kept answer right and notifies nothing.
+/// How it stays right: a thread of this watch, on a connection of its own, reads every reseller's published head
+/// (`PublishedHeads`, written by every transaction that moves a log) and the count of revoked tokens every
+/// `pollInterval`, and forgets a kept answer whose head moved, and every token when a token was revoked. A
+/// revocation is also notified (`NOTIFY`, rare, so the lock PostgreSQL takes for a notifying commit costs nothing),
+/// and the watch, waiting for it between polls, forgets every token at once. Log moves are not notified: that lock
+/// would make every push's commit in the cluster wait for the one before it. An answer
+/// is kept only when its head is the one the last poll read, and only if nothing about its reseller was forgotten
+/// while it was read (`Ticket`). Nothing is kept, or answered, while the polls fail or fall behind (`staleAfter`):
+/// after a restart or a failover everything is read from the database until a poll succeeds again. A commit in
+/// another process is therefore seen within one interval; this process's own writes are forgotten at once
+/// (`Tenant.push`, `Tenant.record`). Compaction moves a log's horizon, never its head, digests or rows, so it
+/// leaves a kept answer right.
 ///
 /// An answer kept a moment too long is one a pull made a moment earlier would have had: a replica already at a
 /// newer head than the kept one is never answered from here (its cursor is not the kept head), and the kept
@@ -27,22 +30,31 @@ public final class NodeChangeWatch: @unchecked Sendable {
     // @unchecked: every mutable property is read and written under `lock`; the listener connection is used by
     // the watch's thread alone.
     private let lock = NSLock()
-    private var listening = false
     private var stopped = false
+    /// When the last poll succeeded; nothing is kept or answered once it is `staleAfter` old.
+    private var polledAt: TimeInterval?
+    /// Each reseller's head as the last poll read it.
+    private var heads: [String: Int64] = [:]
+    /// Revoked tokens as the last poll counted them.
+    private var revoked: Int64?
     /// Bumped whenever everything is forgotten; a ticket from before is void.
     private var epoch: UInt64 = 0
     /// Bumped per reseller whenever its answer is forgotten.
     private var generations: [String: UInt64] = [:]
-    private var quiet: [String: (answer: QuietAnswer, keptAt: Date)] = [:]
+    private var quiet: [String: QuietAnswer] = [:]
     private var tokenEpoch: UInt64 = 0
-    private var tokens: [String: (token: KeptToken, keptAt: Date)] = [:]
+    private var tokens: [String: KeptToken] = [:]
     private var readied: Set<String> = []
 
-    /// How long anything is kept at most, notifications or not (`defaultLongestKept` unless a test says otherwise).
-    let longestKept: TimeInterval
-    public static let defaultLongestKept: TimeInterval = 2
-    /// How long the listener waits before connecting again after its connection was lost.
+    /// How often the published heads and the revoked tokens are read.
+    let pollInterval: TimeInterval
+    public static let defaultPollInterval: TimeInterval = 0.2
+    /// Polls older than this (a thread starved, a connection hanging) and nothing is kept or answered.
+    var staleAfter: TimeInterval { max(1, pollInterval * 5) }
+    /// How long the watch waits before connecting again after its connection failed.
     static let reconnectPause: TimeInterval = 1
+    /// The name the watch's connection shows in `pg_stat_activity`.
+    public static let applicationName = "outpost-node-watch"
 
     /// A reseller's log where it stands: what a pull at the head is answered with.
     struct QuietAnswer {
@@ -66,15 +78,15 @@ public final class NodeChangeWatch: @unchecked Sendable {
         fileprivate let generation: UInt64
     }
 
-    /// Starts listening on a connection of its own to `store`.
-    public init(store: PostgresConnectionString, longestKept: TimeInterval = NodeChangeWatch.defaultLongestKept) {
-        self.longestKept = longestKept
-        let thread = Thread { [self] in listen(to: store) }
+    /// Starts polling `store` on a connection of its own.
+    public init(store: PostgresConnectionString, pollInterval: TimeInterval = NodeChangeWatch.defaultPollInterval) {
+        self.pollInterval = pollInterval
+        let thread = Thread { [self] in watch(store) }
         thread.name = "outpost.node.watch"
         thread.start()
     }
 
-    /// Ends the listener (within a second) and forgets everything.
+    /// Ends the polling (within an interval, or a second when connecting) and forgets everything.
     public func stop() {
         lock.withLock {
             stopped = true
@@ -82,34 +94,43 @@ public final class NodeChangeWatch: @unchecked Sendable {
         }
     }
 
-    /// Whether the listener is listening now, so that answers are kept.
-    public var isListening: Bool { lock.withLock { listening } }
+    /// Whether the last poll is recent, so that answers are kept and given.
+    public var isWatching: Bool { lock.withLock { isCurrent } }
+
+    /// Under `lock`.
+    private var isCurrent: Bool {
+        guard let polledAt else { return false }
+        return ProcessInfo.processInfo.systemUptime - polledAt < staleAfter
+    }
 
     // MARK: Quiet pulls
 
     /// The kept answer for `reseller`, or a ticket to keep the one about to be read (`nil` when nothing can be kept).
     func quietAnswer(for reseller: String) -> (answer: QuietAnswer?, ticket: Ticket?) {
         lock.withLock {
-            guard listening else { return (nil, nil) }
-            if let kept = quiet[reseller], Date().timeIntervalSince(kept.keptAt) < longestKept { return (kept.answer, nil) }
+            guard isCurrent else { return (nil, nil) }
+            if let kept = quiet[reseller] { return (kept, nil) }
             return (nil, Ticket(epoch: epoch, generation: generations[reseller] ?? 0))
         }
     }
 
-    /// Keeps an answer read after `ticket` was taken, unless something about the reseller was forgotten since.
+    /// Keeps an answer read after `ticket` was taken, unless something about the reseller was forgotten since or
+    /// its head is not the one the last poll read.
     func keep(_ answer: QuietAnswer, for reseller: String, ticket: Ticket) {
         lock.withLock {
-            guard listening, ticket.epoch == epoch, ticket.generation == (generations[reseller] ?? 0) else { return }
-            quiet[reseller] = (answer, Date())
+            guard isCurrent, ticket.epoch == epoch, ticket.generation == (generations[reseller] ?? 0), heads[reseller] == answer.head else { return }
+            quiet[reseller] = answer
         }
     }
 
     /// Forgets the reseller's answer: its log moved (here, or in another process's commit).
     func forget(_ reseller: String) {
-        lock.withLock {
-            quiet[reseller] = nil
-            generations[reseller, default: 0] &+= 1
-        }
+        lock.withLock { forgetLocked(reseller) }
+    }
+
+    private func forgetLocked(_ reseller: String) {
+        quiet[reseller] = nil
+        generations[reseller, default: 0] &+= 1
     }
 
     // MARK: Tokens
@@ -117,31 +138,31 @@ public final class NodeChangeWatch: @unchecked Sendable {
     /// The kept row of the token whose hash is `hash`, or a ticket to keep the one about to be read.
     func token(hash: String) -> (token: KeptToken?, ticket: Ticket?) {
         lock.withLock {
-            guard listening else { return (nil, nil) }
-            if let kept = tokens[hash], Date().timeIntervalSince(kept.keptAt) < longestKept { return (kept.token, nil) }
+            guard isCurrent else { return (nil, nil) }
+            if let kept = tokens[hash] { return (kept, nil) }
             return (nil, Ticket(epoch: epoch, generation: tokenEpoch))
         }
     }
 
-    /// Keeps a token's row read after `ticket` was taken, unless any token changed since.
+    /// Keeps a token's row read after `ticket` was taken, unless a token was revoked since.
     func keep(_ token: KeptToken, hash: String, ticket: Ticket) {
         lock.withLock {
-            guard listening, ticket.epoch == epoch, ticket.generation == tokenEpoch else { return }
-            tokens[hash] = (token, Date())
+            guard isCurrent, ticket.epoch == epoch, ticket.generation == tokenEpoch else { return }
+            tokens[hash] = token
+        }
+    }
+
+    /// Forgets every token: one was revoked.
+    private func forgetTokens() {
+        lock.withLock {
+            tokens.removeAll()
+            tokenEpoch &+= 1
         }
     }
 
     /// Notes the last use this process wrote for a kept token.
     func noteUse(hash: String, at lastUsedAt: String) {
-        lock.withLock { tokens[hash]?.token.lastUsedAt = lastUsedAt }
-    }
-
-    /// Forgets every token: one was revoked, or changed.
-    func forgetTokens() {
-        lock.withLock {
-            tokens.removeAll()
-            tokenEpoch &+= 1
-        }
+        lock.withLock { tokens[hash]?.lastUsedAt = lastUsedAt }
     }
 
     // MARK: Resellers readied
@@ -156,10 +177,12 @@ public final class NodeChangeWatch: @unchecked Sendable {
         _ = lock.withLock { readied.insert(reseller) }
     }
 
-    // MARK: The listener
+    // MARK: The polls
 
     private func forgetEverything() {
-        listening = false
+        polledAt = nil
+        heads.removeAll()
+        revoked = nil
         quiet.removeAll()
         tokens.removeAll()
         epoch &+= 1
@@ -167,26 +190,25 @@ public final class NodeChangeWatch: @unchecked Sendable {
 
     private var isStopped: Bool { lock.withLock { stopped } }
 
-    private func listen(to store: PostgresConnectionString) {
+    private func watch(_ store: PostgresConnectionString) {
         while !isStopped {
             do {
                 let connection = try PostgresDatabase(store)
-                try connection.listen(ChangeLog.changedChannel)
+                try connection.keepSetting("SET application_name = '\(Self.applicationName)'")
+                // A revocation is told at once (`Node.revokeToken` notifies); between polls the watch waits for it.
                 try connection.listen(Node.tokensChannel)
-                // From here on every commit's notification reaches this connection; what was kept before (nothing,
-                // or what a lost connection left) is forgotten once more.
-                lock.withLock {
-                    guard !stopped else { return }
-                    forgetEverything()
-                    listening = true
-                }
+                let registry = connection.schema(Node.registrySchema)
                 while !isStopped {
-                    for note in try connection.notifications(waitingUpTo: 0.5) {
-                        if note.channel == ChangeLog.changedChannel { forget(note.payload) } else { forgetTokens() }
+                    var read: [String: Int64] = [:]
+                    try registry.forEachRow("SELECT reseller, version FROM reseller_head") { row in
+                        read[try row.string("reseller")] = try row.int64("version")
                     }
+                    let count = try registry.scalar("SELECT count(*) FROM token WHERE revoked_at IS NOT NULL")?.int64 ?? 0
+                    lock.withLock { apply(heads: read, revoked: count) }
+                    if !(try connection.notifications(waitingUpTo: pollInterval)).isEmpty { forgetTokens() }
                 }
             } catch {
-                // Lost or not made: nothing is kept until a connection listens again.
+                // Failed or lost: nothing is kept until a poll succeeds again.
                 lock.withLock { forgetEverything() }
             }
             var paused: TimeInterval = 0
@@ -195,5 +217,19 @@ public final class NodeChangeWatch: @unchecked Sendable {
                 paused += 0.1
             }
         }
+    }
+
+    /// A poll's reading, under `lock`: forgets the answers whose head moved, and every token when one was revoked.
+    private func apply(heads read: [String: Int64], revoked count: Int64) {
+        guard !stopped else { return }
+        if polledAt == nil || !isCurrent { forgetEverything() }
+        for (reseller, answer) in quiet where read[reseller] != answer.head { forgetLocked(reseller) }
+        if revoked != nil, revoked != count {
+            tokens.removeAll()
+            tokenEpoch &+= 1
+        }
+        heads = read
+        revoked = count
+        polledAt = ProcessInfo.processInfo.systemUptime
     }
 }

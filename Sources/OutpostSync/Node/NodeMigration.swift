@@ -83,6 +83,7 @@ public enum NodeMigration {
             // The registry: resellers, token hashes with their expiry, last use and revocation, the catalog.
             try db.executeScript("CREATE SCHEMA \(Node.registrySchema); SET search_path TO \(Node.registrySchema)")
             try PostgreSQLSchema.create(from: Node.registryMigrator, in: db)
+            try db.executeScript(PublishedHeads.createTable)
             let registryMark = try registry.readTransaction {
                 _ = try copyDatabase(registry, into: db, label: "the node's registry")
                 return try registryFingerprint(registry)

@@ -38,7 +38,9 @@ public final class Tenant {
         guard db.dialect == .postgresql else { return }
         try db.transaction {
             try db.executeScript(ResellerCounter.createTable)
-            try ResellerCounter.register(resellerId, startingAt: try ChangeLog.head(in: db), in: db)
+            let head = try ChangeLog.head(in: db)
+            try ResellerCounter.register(resellerId, startingAt: head, in: db)
+            try PublishedHeads.register(resellerId, head: try ResellerCounter.current(for: resellerId, in: db) ?? head, in: db)
         }
     }
 
