@@ -195,6 +195,9 @@ public final class NodeChangeWatch: @unchecked Sendable {
             do {
                 let connection = try PostgresDatabase(store)
                 try connection.keepSetting("SET application_name = '\(Self.applicationName)'")
+                // A poll stuck on a link that died silently fails and the watch connects again (meanwhile, polls older
+                // than `staleAfter` already stop answers from memory).
+                try connection.limitStatements(toSeconds: 5)
                 // A revocation is told at once (`Node.revokeToken` notifies); between polls the watch waits for it.
                 try connection.listen(Node.tokensChannel)
                 let registry = connection.schema(Node.registrySchema)
