@@ -45,6 +45,7 @@ public final class NodeChangeWatch: @unchecked Sendable {
     private var tokenEpoch: UInt64 = 0
     private var tokens: [String: KeptToken] = [:]
     private var readied: Set<String> = []
+    private var logins: [String: Timestamp] = [:]
 
     /// How often the published heads and the revoked tokens are read.
     let pollInterval: TimeInterval
@@ -163,6 +164,21 @@ public final class NodeChangeWatch: @unchecked Sendable {
     /// Notes the last use this process wrote for a kept token.
     func noteUse(hash: String, at lastUsedAt: String) {
         lock.withLock { tokens[hash]?.lastUsedAt = lastUsedAt }
+    }
+
+    // MARK: Logins seen
+
+    /// When this process last recorded or found a login event of a reseller, user and source (`Tenant.recordLogin`).
+    /// Kept through a lost connection: a login event is never taken back.
+    func recentLogin(_ key: String) -> Timestamp? {
+        lock.withLock { logins[key] }
+    }
+
+    func noteLogin(_ key: String, at: Timestamp) {
+        lock.withLock {
+            if logins.count > 100_000 { logins.removeAll() }
+            logins[key] = at
+        }
     }
 
     // MARK: Resellers readied

@@ -68,17 +68,28 @@ public final class Tenant {
         // This process recorded or found one in the last ten minutes: nothing to ask the database (every exchange
         // comes here). Another process's record is found by the query below, once per ten minutes per process.
         let key = username + "\u{1}" + source
-        if let seen = recentLogins[key], seen > since { return }
+        if let seen = recentLogin(key), seen > since { return }
         if let at = try db.scalar("SELECT max(at) FROM login_event WHERE username = ? AND source = ? AND at > ? AND result = 'success'",
                                   [username, source, since.description])?.string {
-            recentLogins[key] = Timestamp(at) ?? now
+            noteLogin(key, at: Timestamp(at) ?? now)
             return
         }
         try record(now: now) { context in
             try LoginEvent.record(id: ids.make("log"), username: username, source: source, result: .success, in: context)
         }
+        noteLogin(key, at: now)
+    }
+
+    /// On a PostgreSQL node process the logins it has seen are shared by all its connections (`NodeChangeWatch`):
+    /// each connection's tenant would otherwise ask once per user and source (a round trip on the first exchanges).
+    private func recentLogin(_ key: String) -> Timestamp? {
+        changeWatch.map { $0.recentLogin(resellerId + "\u{1}" + key) } ?? recentLogins[key]
+    }
+
+    private func noteLogin(_ key: String, at: Timestamp) {
+        if let changeWatch { return changeWatch.noteLogin(resellerId + "\u{1}" + key, at: at) }
         if recentLogins.count > 10_000 { recentLogins.removeAll() }
-        recentLogins[key] = now
+        recentLogins[key] = at
     }
 
     /// When this process last saw a login event recorded for a user and source (`recordLogin`).
