@@ -223,6 +223,9 @@ public final class NodeChangeWatch: @unchecked Sendable {
                         read[try row.string("reseller")] = try row.int64("version")
                     }
                     let count = try registry.scalar("SELECT count(*) FROM token WHERE revoked_at IS NOT NULL")?.int64 ?? 0
+                    // The connection makes itself again after it was lost (`PostgresDatabase`), without its LISTEN
+                    // and after a gap nothing was watched in: treated as lost, so everything is forgotten first.
+                    guard connection.reconnects == 0 else { throw WatchLost() }
                     lock.withLock { apply(heads: read, revoked: count) }
                     if !(try connection.notifications(waitingUpTo: pollInterval)).isEmpty { forgetTokens() }
                 }
@@ -237,6 +240,9 @@ public final class NodeChangeWatch: @unchecked Sendable {
             }
         }
     }
+
+    /// The watching connection was made again behind the watch's back.
+    private struct WatchLost: Error {}
 
     /// A poll's reading, under `lock`: forgets the answers whose head moved, and every token when one was revoked.
     private func apply(heads read: [String: Int64], revoked count: Int64) {
