@@ -25,8 +25,6 @@ final class BuildContext {
     let lists: ListStore
     /// The home page's and the money reports' figures, by customer and in sum (kept in the list store).
     let figures: FigureCache
-    /// Rows whose list page could not be patched, by list (filled by worker threads).
-    let unpatched = UnpatchedRows()
     /// What every page's fingerprint starts with: the chrome and the formatting rules.
     let salt: ContentHash
     private(set) var pages = 0
@@ -175,16 +173,4 @@ struct Scope {
         guard let ids else { return [] }
         return [SQLValue.jsonArray(ids)]
     }
-}
-
-/// Rows of each list whose page a worker could not patch; read once the workers are done.
-final class UnpatchedRows: @unchecked Sendable {
-    private let lock = NSLock()
-    private var rows: [String: Set<String>] = [:]
-
-    func add(_ list: String, _ ids: [String]) {
-        lock.withLock { rows[list, default: []].formUnion(ids) }
-    }
-
-    var byList: [String: Set<String>] { lock.withLock { rows } }
 }

@@ -285,10 +285,7 @@ public struct SiteBuilder {
         phases.mark("reports")
         let files = try searchFiles.value()
         phases.mark("search index")
-        // Pages a worker could not patch are rendered whole.
         try context.output.waitForRenders()
-        let unpatched = context.unpatched.byList
-        for list in lists { if let ids = unpatched[list.directory] { try list.renderAgain(in: context, ids: ids) } }
         for (name, bytes) in files.sorted(by: { $0.key < $1.key }) {
             if let bytes { try context.output.file("search/" + name, bytes: bytes, changed: true) } else { try context.output.remove("search/" + name) }
         }

@@ -180,21 +180,21 @@ struct PagedList {
         let store = context.lists
         var old: [String: ListStore.Entry] = [:]
         for id in ids { if let entry = try store.entry(directory, id: id) { old[id] = entry } }
-        guard !old.isEmpty || !fresh.isEmpty else { return (old, []) }
-        for entry in old.values { try store.delete(directory, key: entry.key) }
-        for entry in fresh.values { try store.insert(directory, entry) }
-        var keys = old.values.map(\.key) + fresh.values.map(\.key)
+        // A row stored with the same key and cells shows the same on the same page (the pages on disk are
+        // the stored rows rendered with the current renames): nothing of it is rendered again. Rows handed in
+        // as changed often are not: a new day hands in every invoice whose dated facts moved, and its customer.
+        let moved = ids.filter { id in
+            guard let before = old[id], let after = fresh[id] else { return old[id] != nil || fresh[id] != nil }
+            return before.key != after.key || before.cells != after.cells
+        }
+        guard !moved.isEmpty else { return (old, []) }
+        for id in moved { if let entry = old[id] { try store.delete(directory, key: entry.key) } }
+        for id in moved { if let entry = fresh[id] { try store.insert(directory, entry) } }
+        var keys = moved.compactMap { old[$0]?.key } + moved.compactMap { fresh[$0]?.key }
         keys.sort { $0.lexicographicallyPrecedes($1) }
         let emitted = try rechunk(in: context, from: nil, changed: keys)
         try writePagesScript(in: context)
         return (old, emitted)
-    }
-
-    /// Renders again the pages around rows whose page could not be patched (kept for callers; pages are rendered whole).
-    func renderAgain(in context: BuildContext, ids: Set<String>) throws {
-        var entries: [String: ListStore.Entry] = [:]
-        for id in ids { if let entry = try context.lists.entry(directory, id: id) { entries[id] = entry } }
-        try replace(in: context, ids: ids, with: entries)
     }
 
     /// Cuts the stored rows into pages where they may have moved, records the pages in the store and emits
