@@ -40,6 +40,22 @@ struct DashboardDetailsTests {
         }
     }
 
+    /// A month's page reads its first rows through the replica's date indexes: a day's rows or so, not every
+    /// invoice, order and payment of the reseller (each build that moves a figure reads twelve months).
+    @Test func aMonthsPageReadsItsRowsThroughTheDateIndexesNotAScan() throws {
+        try withTemporaryDirectory { directory in
+            let db = try fixtureDatabase(in: directory, customers: 12)
+            try db.executeScript("ANALYZE")
+            for (sql, index) in [(ReportMonthPages.invoicesSQL, "invoice_by_issue_date"), (ReportMonthPages.ordersSQL, "orders_by_placed_at"),
+                                 (ReportMonthPages.paymentsSQL, "payment_by_received_on")] {
+                let plan = try db.rows("EXPLAIN QUERY PLAN " + sql, ["2026-10-01", "2026-10-31", Customer.ownAccountId, ReportMonthPages.limit])
+                    .map { try $0.string("detail") }
+                #expect(plan.contains { $0.contains("USING INDEX \(index)") }, "\(index) unused: \(plan)")
+                #expect(!plan.contains { $0.hasPrefix("SCAN") }, "a scan: \(plan)")
+            }
+        }
+    }
+
     @Test func aReportPageNeverHasTwoCSVLinksThatReadAlike() throws {
         try withTemporaryDirectory { directory in
             let db = try fixtureDatabase(in: directory, customers: 12)

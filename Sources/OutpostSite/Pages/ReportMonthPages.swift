@@ -11,6 +11,29 @@ import OutpostStore
 enum ReportMonthPages {
     static let limit = 200
 
+    /// A month's first invoices, orders and payments (?1 and ?2 its first and last day — for orders the day
+    /// after —, ?3 the own account, ?4 `limit`): read through the replica's date indexes (`Replica.localIndexes`),
+    /// about a day's rows whatever the size of the data.
+    static let invoicesSQL = """
+        SELECT i.id, i.number, i.issue_date, i.customer_id, c.name AS customer_name, i.subtotal, i.total
+        FROM invoice i JOIN customer c ON c.id = i.customer_id
+        WHERE i.status = 'issued' AND i.issue_date BETWEEN ?1 AND ?2 AND i.customer_id <> ?3
+        ORDER BY i.issue_date, i.number IS NULL, i.number, i.id LIMIT ?4
+        """
+    static let ordersSQL = """
+        SELECT o.id, o.number, o.placed_at, o.customer_id, c.name AS customer_name, o.type, o.status, o.total
+        FROM orders o JOIN customer c ON c.id = o.customer_id
+        WHERE o.status IN ('queued', 'submitted', 'provisioning', 'completed') AND o.placed_at >= ?1 AND o.placed_at < ?2
+          AND o.customer_id <> ?3
+        ORDER BY o.placed_at, o.number IS NULL, o.number, o.id LIMIT ?4
+        """
+    static let paymentsSQL = """
+        SELECT p.received_on, p.customer_id, c.name AS customer_name, p.invoice_id, i.number AS invoice_number, p.method, p.amount
+        FROM payment p JOIN customer c ON c.id = p.customer_id LEFT JOIN invoice i ON i.id = p.invoice_id
+        WHERE p.status = 'completed' AND p.received_on BETWEEN ?1 AND ?2 AND p.customer_id <> ?3
+        ORDER BY p.received_on, i.number IS NULL, i.number, p.id LIMIT ?4
+        """
+
     /// The page of `month`, from the site root.
     static func path(_ month: ReportMonth) -> String { "reports/months/\(month.description).html" }
 
@@ -50,37 +73,21 @@ enum ReportMonthPages {
             let paymentCount = Int(paid[month]?.count ?? 0)
 
             var invoiceRows: [[Cell]] = []
-            try context.db.forEachRow("""
-                SELECT i.id, i.number, i.issue_date, i.customer_id, c.name AS customer_name, i.subtotal, i.total
-                FROM invoice i JOIN customer c ON c.id = i.customer_id
-                WHERE i.status = 'issued' AND i.issue_date BETWEEN ?1 AND ?2 AND i.customer_id <> ?3
-                ORDER BY i.issue_date, i.number IS NULL, i.number, i.id LIMIT ?4
-                """, [first, last, Customer.ownAccountId, limit]) { row in
+            try context.db.forEachRow(invoicesSQL, [first, last, Customer.ownAccountId, limit]) { row in
                 invoiceRows.append([.link(SitePath.invoice(try row.string("id")), try row.optionalString("number") ?? "pending"),
                                     .date(try row.string("issue_date")),
                                     .link(SitePath.customer(try row.string("customer_id")), try row.string("customer_name")),
                                     .money(try row.int64("subtotal")), .money(try row.int64("total"))])
             }
             var orderRows: [[Cell]] = []
-            try context.db.forEachRow("""
-                SELECT o.id, o.number, o.placed_at, o.customer_id, c.name AS customer_name, o.type, o.status, o.total
-                FROM orders o JOIN customer c ON c.id = o.customer_id
-                WHERE o.status IN ('queued', 'submitted', 'provisioning', 'completed') AND o.placed_at >= ?1 AND o.placed_at < ?2
-                  AND o.customer_id <> ?3
-                ORDER BY o.placed_at, o.number IS NULL, o.number, o.id LIMIT ?4
-                """, [first, end, Customer.ownAccountId, limit]) { row in
+            try context.db.forEachRow(ordersSQL, [first, end, Customer.ownAccountId, limit]) { row in
                 let customer = try row.string("customer_id")
                 orderRows.append([.link(SitePath.onCustomer(customer, try row.string("id")), try row.optionalString("number") ?? "pending"),
                                   .timestamp(try row.string("placed_at")), .link(SitePath.customer(customer), try row.string("customer_name")),
                                   .text(try row.string("type")), .status(try row.string("status")), .money(try row.int64("total"))])
             }
             var paymentRows: [[Cell]] = []
-            try context.db.forEachRow("""
-                SELECT p.received_on, p.customer_id, c.name AS customer_name, p.invoice_id, i.number AS invoice_number, p.method, p.amount
-                FROM payment p JOIN customer c ON c.id = p.customer_id LEFT JOIN invoice i ON i.id = p.invoice_id
-                WHERE p.status = 'completed' AND p.received_on BETWEEN ?1 AND ?2 AND p.customer_id <> ?3
-                ORDER BY p.received_on, i.number IS NULL, i.number, p.id LIMIT ?4
-                """, [first, last, Customer.ownAccountId, limit]) { row in
+            try context.db.forEachRow(paymentsSQL, [first, last, Customer.ownAccountId, limit]) { row in
                 var invoice = Cell.blank
                 if let id = try row.optionalString("invoice_id") {
                     invoice = .link(SitePath.invoice(id), try row.optionalString("invoice_number") ?? "pending")
