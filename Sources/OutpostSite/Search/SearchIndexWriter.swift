@@ -1,4 +1,8 @@
 import Foundation
+import OutpostSystem
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The site search index: customers, subscriptions, orders, invoices and
 /// domains, shipped as script files the search box loads on demand.
@@ -15,18 +19,22 @@ import Foundation
 /// Every file's entries are sorted by path (`SearchEntry.precedes`), so
 /// the index is byte-identical for identical data and `SearchIndexPatch`
 /// can change a few entries of a file without rebuilding it. Buckets are
-/// buffered in memory and spilled to staging files when large, so a
-/// 100,000-customer index never sits in memory whole; each file is sorted
-/// on its own at `finish()`.
+/// buffered in memory and spilled, when large, to one scratch file (each
+/// bucket's records a range of it), so a 100,000-customer index never sits
+/// in memory whole; each file is sorted on its own at `finish()`.
 final class SearchIndexWriter {
     private let output: SiteOutput
     /// Per bucket, records not yet spilled: each the path's length and the line's (32-bit, little-endian), the path, the line.
     private var buffers: [String: [UInt8]] = [:]
-    private var spilled: Set<String> = []
+    /// Where each spilled bucket's records are in the scratch file.
+    private var spilled: [String: [Range<Int>]] = [:]
     private var buffered = 0
     /// Entries added (with words): the file count follows from it.
     private var entries = 0
-    private var staging: URL { output.url(".outpost-staging") }
+    /// The scratch file (opened at the first spill): unlinked as soon as it is made, so it goes with its
+    /// descriptor and no build, however it ends, leaves it behind.
+    private var scratch: Int32 = -1
+    private var scratchSize = 0
     static let spillThreshold = 32 << 20
     /// Bytes buffered before they are spilled (small in tests, to spill often).
     private let spillThreshold: Int
@@ -54,47 +62,65 @@ final class SearchIndexWriter {
         out.append(contentsOf: line.bytes)
     }
 
+    deinit {
+        if scratch >= 0 { close(scratch) }
+    }
+
+    /// Appends every buffered bucket to the scratch file. (Before, each bucket had a staging file
+    /// of its own, written and synced: 20,000 files and fsyncs a spill.)
     private func spill() throws {
-        try FileManager.default.createDirectory(at: staging, withIntermediateDirectories: true)
-        for (bucket, bytes) in buffers {
-            let url = staging.appendingPathComponent(SearchIndexWriter.stagingName(bucket))
-            if spilled.contains(bucket) {
-                let handle = try FileHandle(forWritingTo: url)
-                defer { try? handle.close() }
-                try handle.seekToEnd()
-                try handle.write(contentsOf: bytes)
-            } else {
-                try Data(bytes).write(to: url)
-                spilled.insert(bucket)
+        if scratch < 0 {
+            // Beside the site, on its file system (the spill can be large), as `.outpost-*` files are; unlinked at once.
+            var template = Array(output.url(".outpost-search-XXXXXX").path.utf8CString)
+            scratch = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+            guard scratch >= 0 else { throw SiteBuildError.cannotWrite("search index scratch file", errno: errno) }
+            unlink(String(cString: template))
+        }
+        for (bucket, records) in buffers {
+            if let error = records.withUnsafeBytes({ LocalFiles.writeAll(scratch, $0) }) {
+                throw SiteBuildError.cannotWrite("search index scratch file", errno: error)
             }
+            spilled[bucket, default: []].append(scratchSize ..< scratchSize + records.count)
+            scratchSize += records.count
         }
         buffers = [:]
         buffered = 0
+    }
+
+    /// The spilled records of `bucket`, in the order they were spilled.
+    private func spilledRecords(_ bucket: String) throws -> [UInt8] {
+        var records: [UInt8] = []
+        for range in spilled[bucket] ?? [] {
+            var done = 0
+            records.append(contentsOf: repeatElement(0, count: range.count))
+            let start = records.count - range.count
+            while done < range.count {
+                let read = records.withUnsafeMutableBytes {
+                    pread(scratch, $0.baseAddress! + start + done, range.count - done, off_t(range.lowerBound + done))
+                }
+                if read < 0 && errno == EINTR { continue }
+                guard read > 0 else { throw SiteBuildError.cannotWrite("search index scratch file", errno: read < 0 ? errno : EIO) }
+                done += read
+            }
+        }
+        return records
     }
 
     /// Writes every file of the index (`search/…js`) whose bytes changed, and the counts file.
     func finish() throws {
         let files = SearchKey.fileCount(entries: entries)
         var byFile: [Int: [String]] = [:]
-        for bucket in Set(buffers.keys).union(spilled) { byFile[SearchKey.fileNumber(bucket, files: files), default: []].append(bucket) }
+        for bucket in Set(buffers.keys).union(spilled.keys) { byFile[SearchKey.fileNumber(bucket, files: files), default: []].append(bucket) }
         for (number, buckets) in byFile.sorted(by: { $0.key < $1.key }) {
             var records: [UInt8] = []
             for bucket in buckets.sorted() {
-                if spilled.contains(bucket) {
-                    records.append(contentsOf: try Data(contentsOf: staging.appendingPathComponent(SearchIndexWriter.stagingName(bucket))))
-                }
+                records.append(contentsOf: try spilledRecords(bucket))
                 records.append(contentsOf: buffers.removeValue(forKey: bucket) ?? [])
             }
             try output.file("search/" + SearchKey.fileName(number), bytes: SearchIndexWriter.file(number, records: records))
         }
         try output.file("search/" + SearchKey.countsFileName, bytes: SearchBucketFile.counts(files: files, entries: entries))
         buffers = [:]
-        try? FileManager.default.removeItem(at: staging)
-    }
-
-    /// The staging file of a bucket: its UTF-8 bytes in hex, so any script is a safe file name.
-    private static func stagingName(_ bucket: String) -> String {
-        bucket.utf8.map { byte in byte < 16 ? "0" + String(byte, radix: 16) : String(byte, radix: 16) }.joined()
     }
 
     /// A file from its records (as `appendRecord` writes them), sorted, each entry once.
