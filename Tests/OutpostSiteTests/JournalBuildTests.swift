@@ -73,6 +73,15 @@ struct JournalBuildTests {
             #expect(report.written.contains("reports/payments.html") && !report.written.contains("reports/sales.html")
                     && !report.written.contains("reports/subscriptions.html"), "\(report.written.filter { $0.hasPrefix("reports/") })")
 
+            // The payment moved to another month, then removed (a refused offline payment goes): a month's page it
+            // left is redone from its counts, the one trace it leaves there.
+            try db.execute("UPDATE payment SET received_on = '2026-10-15' WHERE id = 'pay_01JPAYPAYPAYPAYPAYPAYPAYPA'")
+            report = try buildAndCompare(db, site, "payment moved to another month")
+            #expect(report.written.contains(ReportMonthPages.path(ReportMonth(year: 2026, month: 11)!)))
+            try db.execute("DELETE FROM payment WHERE id = 'pay_01JPAYPAYPAYPAYPAYPAYPAYPA'")
+            report = try buildAndCompare(db, site, "payment removed")
+            #expect(report.written.contains(ReportMonthPages.path(ReportMonth(year: 2026, month: 10)!)))
+
             // An order fails (it leaves the provisioning queue), and a new one is placed.
             let order = try one("SELECT id FROM orders ORDER BY placed_at DESC LIMIT 1")
             try db.execute("UPDATE orders SET status = 'queued' WHERE id = ?", [order])

@@ -93,12 +93,15 @@ struct ListCSV {
     }
 
     /// Writes the files of `periods` again from the replica (a day without rows any more loses its file)
-    /// and the page listing the files; with nil, every file.
-    func write(periods: Set<String>?, in context: BuildContext) throws {
+    /// and the page listing the files; with nil, every file. `rowsAdded` is how many rows the list gained
+    /// (negative: lost) with the change: when the files' counts moved by another number, a row moved away
+    /// from a day not in `periods` (its date changed), and every file is written again.
+    func write(periods: Set<String>?, rowsAdded: Int, in context: BuildContext) throws {
         guard list.csvPath != nil else { return }
         guard list.csvPeriod != nil, let periods else { return try writeAll(in: context) }
         guard !periods.isEmpty else { return }
         var files = try files(in: context)
+        let rowsBefore = files.values.reduce(0) { $0 + $1.rows }
         let written = try write(query(limited: true), list.arguments + [SQLValue.jsonArray(periods)], in: context)
         for period in periods.sorted() {
             if let file = written[period] {
@@ -107,6 +110,7 @@ struct ListCSV {
                 try context.output.remove(SitePath.csvFile(list.directory, period: period))
             }
         }
+        guard files.values.reduce(0, { $0 + $1.rows }) == rowsBefore + rowsAdded else { return try writeAll(in: context) }
         try finish(files, in: context)
     }
 

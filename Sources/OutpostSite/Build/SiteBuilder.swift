@@ -244,6 +244,7 @@ public struct SiteBuilder {
         let changes = search
         let searchFiles = Concurrently { try SearchIndexPatch.apply(changes) { output.contents("search/" + $0) } }
         // The figures: the changed customers' parts out, their new ones in (no part holds a name or an address).
+        let monthCounts = try ReportMonthPages.counts(context)
         if plan.financial { try context.figures.update(customers: plan.customers, from: db) }
         phases.mark("figures")
         if homeRebuilt { try home(in: context, status: status) }
@@ -270,8 +271,7 @@ public struct SiteBuilder {
         // On a new day every report says the new date, and the aging report's every page does.
         let reports = (plan.newDay ? Set(ReportPages.names) : plan.reports).subtracting(["aging"])
         if !reports.isEmpty { try ReportPages.build(in: context, only: reports) }
-        // A month's page names its customers: a rename redoes the months it shows on (moved figures redid them all).
-        if reports.isDisjoint(with: ReportPages.monthly) { try ReportMonthPages.renamed(in: context, customers: plan.customerRows) }
+        try ReportMonthPages.build(in: context, months: try ReportMonthPages.touched(by: plan, countsBefore: monthCounts, in: context))
         if plan.newDay {
             try ReportPages.aging(context)
         } else if plan.reports.contains("aging") {

@@ -150,7 +150,11 @@ struct PagedList {
         // The CSV files of the changed rows' days, and of rows showing a customer whose name changed (the CSV names it too).
         let csv = ListCSV(self)
         let csvRows = changed.union(shownOnly.filter { renamed[SitePath.customer($0.value)] != nil }.keys)
-        if !csvRows.isEmpty { try csv.write(periods: try csv.periods(of: csvRows, in: context), in: context) }
+        if !csvRows.isEmpty {
+            // How many rows the list gains (or loses): the files' row counts must move by as much.
+            let stored = try ids.filter { try context.lists.entry(directory, id: $0) != nil }.count
+            try csv.write(periods: try csv.periods(of: csvRows, in: context), rowsAdded: fresh.count - stored, in: context)
+        }
         let (old, _) = try replace(in: context, ids: ids, with: fresh.mapValues(\.entry))
         try family?.writeCounts(after: directory, in: context)
         guard search != nil else { return [] }

@@ -42,21 +42,39 @@ enum ReportMonthPages {
     static func orders(_ month: ReportMonth) -> String { path(month) + "#orders" }
     static func payments(_ month: ReportMonth) -> String { path(month) + "#payments" }
 
-    /// Redoes the pages of the shown months in which renamed `customers` have invoices, orders or
-    /// payments (a page names its customers; a figure that moved redoes every month with its report).
-    static func renamed(in context: BuildContext, customers: Set<String>) throws {
-        guard !customers.isEmpty else { return }
-        let shown = Set(ReportPages.periods(context, .month).compactMap(\.month))
+    /// What a month's page counts: its invoices, orders and payments (from the figures), by month.
+    static func counts(_ context: BuildContext) throws -> [ReportMonth: [Int64]] {
+        var counts: [ReportMonth: [Int64]] = [:]
+        for (month, sum) in try context.figures.sums(Figures.invoiced) { counts[month, default: [0, 0, 0]][0] = sum.count }
+        for (month, sum) in try context.figures.sums(Figures.sales).regrouped({ $0.month }) { counts[month, default: [0, 0, 0]][1] = sum.count }
+        for (month, sum) in try context.figures.sums(Figures.payments).regrouped({ $0.month }) { counts[month, default: [0, 0, 0]][2] = sum.count }
+        return counts
+    }
+
+    /// The shown months whose pages an incremental build must redo: those a changed row is dated in (a changed
+    /// invoice's payments show its number; every row of a renamed customer shows its name), and those whose
+    /// counts moved between `before` and now — the only trace a row leaves in a month it was removed or moved
+    /// from. On a new day, every shown month (the current one is "to date").
+    static func touched(by plan: ChangePlan, countsBefore before: [ReportMonth: [Int64]], in context: BuildContext) throws -> [ReportMonth] {
+        let shown = ReportPages.periods(context, .month).compactMap(\.month)
+        if plan.newDay { return shown }
+        let invoices = plan.touched["invoice", default: []].union(plan.renamedOnInvoices.keys)
         var months = Set<ReportMonth>()
-        // Each through its table's customer index: a few rows per renamed customer.
+        // Each through an index (ids, a customer's rows): a few rows per changed row.
         try context.db.forEachRow("""
-            SELECT substr(issue_date, 1, 7) AS month FROM invoice WHERE customer_id IN (SELECT value FROM json_each(?1))
-            UNION SELECT substr(placed_at, 1, 7) FROM orders WHERE customer_id IN (SELECT value FROM json_each(?1))
-            UNION SELECT substr(received_on, 1, 7) FROM payment WHERE customer_id IN (SELECT value FROM json_each(?1))
-            """, [SQLValue.jsonArray(customers)]) { row in
-            if let month = ReportMonth(stored: try row.string("month")), shown.contains(month) { months.insert(month) }
+            SELECT substr(issue_date, 1, 7) AS month FROM invoice WHERE id IN (SELECT value FROM json_each(?1))
+                OR customer_id IN (SELECT value FROM json_each(?4))
+            UNION SELECT substr(placed_at, 1, 7) FROM orders WHERE id IN (SELECT value FROM json_each(?2))
+                OR customer_id IN (SELECT value FROM json_each(?4))
+            UNION SELECT substr(received_on, 1, 7) FROM payment WHERE id IN (SELECT value FROM json_each(?3))
+                OR invoice_id IN (SELECT value FROM json_each(?1)) OR customer_id IN (SELECT value FROM json_each(?4))
+            """, [SQLValue.jsonArray(invoices), SQLValue.jsonArray(plan.touched["orders", default: []]),
+                  SQLValue.jsonArray(plan.touched["payment", default: []]), SQLValue.jsonArray(plan.customerRows)]) { row in
+            if let month = ReportMonth(stored: try row.string("month")) { months.insert(month) }
         }
-        try build(in: context, months: months.sorted())
+        let after = try counts(context)
+        for month in Set(before.keys).union(after.keys) where before[month] != after[month] { months.insert(month) }
+        return shown.filter(months.contains)
     }
 
     /// Builds the page of every month in `months`.

@@ -43,7 +43,8 @@ enum ReportPages {
         }
     }
 
-    /// Builds the reports' index and every report, or only the reports named in `only` (an incremental build).
+    /// Builds the reports' index and every report with every month's page, or only the reports named in
+    /// `only` (an incremental build, which builds the month pages it needs itself).
     static func build(in context: BuildContext, only: Set<String>? = nil) throws {
         try context.emit(PageModel(path: Section.reports.path, title: "Reports", section: .reports, blocks: [
             .paragraph("Each report has a chart, the numbers as a table, and a CSV with every row. Figures as of \(context.today). The monthly reports cover the last \(months) months, and every quarter and year of the data on pages of their own."),
@@ -60,10 +61,8 @@ enum ReportPages {
         ]))
         let builders: [(BuildContext) throws -> Void] = [sales, revenue, customers, { try aging($0) }, payments, subscriptions]
         for (name, builder) in zip(names, builders) where only?.contains(name) ?? true { try builder(context) }
-        // A month's page names its customers and counts their rows: it goes with any monthly report.
-        if only.map({ !$0.isDisjoint(with: monthly) }) ?? true {
-            try ReportMonthPages.build(in: context, months: periods(context, .month).compactMap(\.month))
-        }
+        // Every month's page, in a build of every report; an incremental build picks the months (`ReportMonthPages.touched`).
+        if only == nil { try ReportMonthPages.build(in: context, months: periods(context, .month).compactMap(\.month)) }
     }
 
     /// What a view shows: the last twelve months, or every quarter or year of the data.
