@@ -16,11 +16,16 @@ struct ClosedPipeTests {
     final class World: @unchecked Sendable {
         // @unchecked: built once, then only read (paths) by the tests.
         let sandbox: Sandbox
+        /// The world's directory, for the exit handler (which can capture nothing); set once, before any test reads it.
+        nonisolated(unsafe) static var root: String?
         var node: String { sandbox.root.appendingPathComponent("outpost-demo/node").path }
         var anna: String { sandbox.root.appendingPathComponent("outpost-demo/anna").path }
 
         init() throws {
             sandbox = try Sandbox("closed-pipe")
+            // Shared by every test of the suite, so none of them can remove it: it goes when the test process ends.
+            World.root = sandbox.root.path
+            atexit { if let root = World.root { try? FileManager.default.removeItem(atPath: root) } }
             let demo = sandbox.bare(["demo", sandbox.root.appendingPathComponent("outpost-demo").path])
             #expect(demo.status == 0, "\(demo)")
             // One change still queued, so `queue list` and `queue show` have something to print.
