@@ -60,14 +60,15 @@ enum ReportMonthPages {
         if plan.newDay { return shown }
         let invoices = plan.touched["invoice", default: []].union(plan.renamedOnInvoices.keys)
         var months = Set<ReportMonth>()
-        // Each through an index (ids, a customer's rows): a few rows per changed row.
+        // Each part through an index of its own (an OR across two columns would scan the table): a few rows per changed row.
         try context.db.forEachRow("""
             SELECT substr(issue_date, 1, 7) AS month FROM invoice WHERE id IN (SELECT value FROM json_each(?1))
-                OR customer_id IN (SELECT value FROM json_each(?4))
+            UNION SELECT substr(issue_date, 1, 7) FROM invoice WHERE customer_id IN (SELECT value FROM json_each(?4))
             UNION SELECT substr(placed_at, 1, 7) FROM orders WHERE id IN (SELECT value FROM json_each(?2))
-                OR customer_id IN (SELECT value FROM json_each(?4))
+            UNION SELECT substr(placed_at, 1, 7) FROM orders WHERE customer_id IN (SELECT value FROM json_each(?4))
             UNION SELECT substr(received_on, 1, 7) FROM payment WHERE id IN (SELECT value FROM json_each(?3))
-                OR invoice_id IN (SELECT value FROM json_each(?1)) OR customer_id IN (SELECT value FROM json_each(?4))
+            UNION SELECT substr(received_on, 1, 7) FROM payment WHERE invoice_id IN (SELECT value FROM json_each(?1))
+            UNION SELECT substr(received_on, 1, 7) FROM payment WHERE customer_id IN (SELECT value FROM json_each(?4))
             """, [SQLValue.jsonArray(invoices), SQLValue.jsonArray(plan.touched["orders", default: []]),
                   SQLValue.jsonArray(plan.touched["payment", default: []]), SQLValue.jsonArray(plan.customerRows)]) { row in
             if let month = ReportMonth(stored: try row.string("month")) { months.insert(month) }

@@ -230,10 +230,10 @@ enum ReportPages {
         if let customers {
             try patchAging(context, customers: customers, report: report)
         } else {
-            try writeAgingCSV(context, report)
             try agingList(context).build(in: context) { sink in
                 try ReceivablesAgingReport.forEachCustomer(in: context.db, asOf: context.today) { try sink(agingEntry($0)) }
             }
+            try writeAgingCSV(context, report)
         }
         // The report's own address has the chart and the totals, and leads to the paginated pages.
         let agingChart = ReportCharts.aging(report.total, currency: report.currency)
@@ -265,11 +265,20 @@ enum ReportPages {
         try writeAgingCSV(context, try report ?? ReceivablesAgingReport.compute(in: context.db, totals: context.figures))
     }
 
-    /// The aging CSV, written whole: one row per customer who owes (about 4 MB at 100,000 fixture customers),
-    /// so a sync that moves money or renames a customer who owes writes it again.
+    /// The aging CSV, written whole: the totals, then one row per customer who owes, in id order (about 4 MB at
+    /// 100,000 fixture customers), so a sync that moves money or renames a customer who owes writes it again.
+    /// Its rows are those of the per-customer pages, read from the list store (with the current names): working
+    /// every customer's buckets out again from the invoices took 1.5 s at 100,000 customers.
     private static func writeAgingCSV(_ context: BuildContext, _ report: ReceivablesAgingReport) throws {
         let csv = try CSVWriter(path: agingCSV, output: context.output, header: report.csvHeader)
-        try report.forEachCSVRow(in: context.db) { try csv.write($0) }
+        try csv.write(report.csvTotalRecord)
+        var rows: [(id: String, cells: [Cell])] = []
+        try context.lists.forEach(agingDirectory) { entry in
+            rows.append((entry.id, context.lists.cells(entry.cells)))
+            return true
+        }
+        // The cells are `agingEntry`'s: the customer (its name), the buckets and total, open invoices, oldest due date.
+        for row in rows.sorted(by: { $0.id < $1.id }) { try csv.write([row.id] + row.cells.map { $0.csv(context.format) }) }
         try csv.finish(into: context.output)
     }
 
