@@ -13,7 +13,8 @@ enum ReportMonthPages {
 
     /// A month's first invoices, orders and payments (?1 and ?2 its first and last day — for orders the day
     /// after —, ?3 the own account, ?4 `limit`): read through the replica's date indexes (`Replica.localIndexes`),
-    /// about a day's rows whatever the size of the data.
+    /// about a day's rows whatever the size of the data. (`+o.status`: without statistics SQLite would pick the
+    /// orders' status index and sort every completed order of the month: 200 ms at 100,000 customers.)
     static let invoicesSQL = """
         SELECT i.id, i.number, i.issue_date, i.customer_id, c.name AS customer_name, i.subtotal, i.total
         FROM invoice i JOIN customer c ON c.id = i.customer_id
@@ -23,7 +24,7 @@ enum ReportMonthPages {
     static let ordersSQL = """
         SELECT o.id, o.number, o.placed_at, o.customer_id, c.name AS customer_name, o.type, o.status, o.total
         FROM orders o JOIN customer c ON c.id = o.customer_id
-        WHERE o.status IN ('queued', 'submitted', 'provisioning', 'completed') AND o.placed_at >= ?1 AND o.placed_at < ?2
+        WHERE +o.status IN ('queued', 'submitted', 'provisioning', 'completed') AND o.placed_at >= ?1 AND o.placed_at < ?2
           AND o.customer_id <> ?3
         ORDER BY o.placed_at, o.number IS NULL, o.number, o.id LIMIT ?4
         """
