@@ -70,8 +70,8 @@ final class SearchIndexWriter {
     /// of its own, written and synced: 20,000 files and fsyncs a spill.)
     private func spill() throws {
         if scratch < 0 {
-            // Beside the site, on its file system (the spill can be large), as `.outpost-*` files are; unlinked at once.
-            var template = Array(output.url(".outpost-search-XXXXXX").path.utf8CString)
+            // In the site cache's directory, beside the replica: never in the published tree, even for an instant.
+            var template = Array(output.cache.location.directory.appendingPathComponent("search-spill-XXXXXX").path.utf8CString)
             scratch = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
             guard scratch >= 0 else { throw SiteBuildError.cannotWrite("search index scratch file", errno: errno) }
             unlink(String(cString: template))
