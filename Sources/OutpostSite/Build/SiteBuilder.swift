@@ -243,8 +243,9 @@ public struct SiteBuilder {
         let output = context.output
         let changes = search
         let searchFiles = Concurrently { try SearchIndexPatch.apply(changes) { output.contents("search/" + $0) } }
-        // The figures: the changed customers' parts out, their new ones in (no part holds a name or an address).
+        // What each month's page counts before the figures move: a month whose counts move is redone (`ReportMonthPages.touched`).
         let monthCounts = try ReportMonthPages.counts(context)
+        // The figures: the changed customers' parts out, their new ones in (no part holds a name or an address).
         if plan.financial { try context.figures.update(customers: plan.customers, from: db) }
         phases.mark("figures")
         if homeRebuilt { try home(in: context, status: status) }

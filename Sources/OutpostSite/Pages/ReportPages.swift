@@ -278,7 +278,8 @@ enum ReportPages {
             return true
         }
         // The cells are `agingEntry`'s: the customer (its name), the buckets and total, open invoices, oldest due date.
-        for row in rows.sorted(by: { $0.id < $1.id }) { try csv.write([row.id] + row.cells.map { $0.csv(context.format) }) }
+        // In id order byte by byte, as SQLite's `ORDER BY id` gives `outpost report aging --csv`.
+        for row in rows.sorted(by: { $0.id.utf8.lexicographicallyPrecedes($1.id.utf8) }) { try csv.write([row.id] + row.cells.map { $0.csv(context.format) }) }
         try csv.finish(into: context.output)
     }
 
