@@ -150,12 +150,9 @@ struct PagedList {
         // The CSV files of the changed rows' days, and of rows showing a customer whose name changed (the CSV names it too).
         let csv = ListCSV(self)
         let csvRows = changed.union(shownOnly.filter { renamed[SitePath.customer($0.value)] != nil }.keys)
-        if !csvRows.isEmpty {
-            // How many rows the list gains (or loses): the files' row counts must move by as much.
-            let stored = try ids.filter { try context.lists.entry(directory, id: $0) != nil }.count
-            try csv.write(periods: try csv.periods(of: csvRows, in: context), rowsAdded: fresh.count - stored, in: context)
-        }
         let (old, _) = try replace(in: context, ids: ids, with: fresh.mapValues(\.entry))
+        // How many rows the list gained (or lost) is what the CSV files' row counts must move by.
+        if !csvRows.isEmpty { try csv.write(periods: try csv.periods(of: csvRows, in: context), rowsAdded: fresh.count - old.count, in: context) }
         try family?.writeCounts(after: directory, in: context)
         guard search != nil else { return [] }
         return changed.sorted().compactMap { id in

@@ -43,12 +43,19 @@ enum ReportMonthPages {
     static func orders(_ month: ReportMonth) -> String { path(month) + "#orders" }
     static func payments(_ month: ReportMonth) -> String { path(month) + "#payments" }
 
-    /// What a month's page counts: its invoices, orders and payments (from the figures), by month.
-    static func counts(_ context: BuildContext) throws -> [ReportMonth: [Int64]] {
-        var counts: [ReportMonth: [Int64]] = [:]
-        for (month, sum) in try context.figures.sums(Figures.invoiced) { counts[month, default: [0, 0, 0]][0] = sum.count }
-        for (month, sum) in try context.figures.sums(Figures.sales).regrouped({ $0.month }) { counts[month, default: [0, 0, 0]][1] = sum.count }
-        for (month, sum) in try context.figures.sums(Figures.payments).regrouped({ $0.month }) { counts[month, default: [0, 0, 0]][2] = sum.count }
+    /// What a month's page counts (from the figures).
+    struct Counts: Equatable {
+        var invoices: Int64 = 0
+        var orders: Int64 = 0
+        var payments: Int64 = 0
+    }
+
+    /// Every month's counts.
+    static func counts(_ context: BuildContext) throws -> [ReportMonth: Counts] {
+        var counts: [ReportMonth: Counts] = [:]
+        for (month, sum) in try context.figures.sums(Figures.invoiced) { counts[month, default: Counts()].invoices = sum.count }
+        for (month, sum) in try context.figures.sums(Figures.sales).regrouped({ $0.month }) { counts[month, default: Counts()].orders = sum.count }
+        for (month, sum) in try context.figures.sums(Figures.payments).regrouped({ $0.month }) { counts[month, default: Counts()].payments = sum.count }
         return counts
     }
 
@@ -56,7 +63,7 @@ enum ReportMonthPages {
     /// invoice's payments show its number; every row of a renamed customer shows its name), and those whose
     /// counts moved between `before` and now — the only trace a row leaves in a month it was removed or moved
     /// from. On a new day, every shown month (the current one is "to date").
-    static func touched(by plan: ChangePlan, countsBefore before: [ReportMonth: [Int64]], in context: BuildContext) throws -> [ReportMonth] {
+    static func touched(by plan: ChangePlan, countsBefore before: [ReportMonth: Counts], in context: BuildContext) throws -> [ReportMonth] {
         let shown = ReportPages.periods(context, .month).compactMap(\.month)
         if plan.newDay { return shown }
         let invoices = plan.touched["invoice", default: []].union(plan.renamedOnInvoices.keys)
@@ -81,16 +88,14 @@ enum ReportMonthPages {
 
     /// Builds the page of every month in `months`.
     static func build(in context: BuildContext, months: [ReportMonth]) throws {
-        let invoiced = try context.figures.sums(Figures.invoiced)
-        let sales = try context.figures.sums(Figures.sales).regrouped { $0.month }
-        let paid = try context.figures.sums(Figures.payments).regrouped { $0.month }
+        let counts = try counts(context)
         for month in months {
             let first = month.firstDay.description
             let last = min(month.lastDay, context.today).description
             let end = min(month.lastDay, context.today).adding(days: 1).description
-            let invoiceCount = Int(invoiced[month]?.count ?? 0)
-            let orderCount = Int(sales[month]?.count ?? 0)
-            let paymentCount = Int(paid[month]?.count ?? 0)
+            let invoiceCount = Int(counts[month]?.invoices ?? 0)
+            let orderCount = Int(counts[month]?.orders ?? 0)
+            let paymentCount = Int(counts[month]?.payments ?? 0)
 
             var invoiceRows: [[Cell]] = []
             try context.db.forEachRow(invoicesSQL, [first, last, Customer.ownAccountId, limit]) { row in
